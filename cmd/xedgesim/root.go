@@ -1,0 +1,54 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xedgesim/simulate/internal/exitcode"
+)
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "xedgesim",
+		Short: "Build, simulate, push, deploy and verify edge container images",
+		Long: `xedgesim takes one container image from a pull request to a fleet of edge
+devices: build it for every architecture, simulate it in an xEdgeSim scenario
+as a gate, push it by digest, deploy it over SSH, and verify it.
+
+Exit codes: 0 success, 1 runtime error, 2 gate failed, 3 invalid input.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return exitcode.New(exitcode.Invalid, err)
+	})
+	root.AddCommand(
+		newSimulate(),
+		newSchema(),
+		notImplemented("build", "Build a multi-arch image"),
+		notImplemented("push", "Push an image to a registry by digest"),
+		notImplemented("deploy", "Deploy an image to edge devices"),
+		notImplemented("verify", "Verify a deployment with health checks"),
+		newVersion(),
+	)
+	return root
+}
+
+// notImplemented is a placeholder verb until its issue lands.
+func notImplemented(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:                use,
+		Short:              short + " (not implemented yet)",
+		DisableFlagParsing: true,
+		RunE: func(*cobra.Command, []string) error {
+			return exitcode.New(exitcode.Runtime, errors.New(use+": not implemented yet"))
+		},
+	}
+}
+
+// usageError marks a command-line mistake (exit 3).
+func usageError(format string, args ...any) error {
+	return exitcode.New(exitcode.Invalid, fmt.Errorf(format, args...))
+}
