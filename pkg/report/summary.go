@@ -1,0 +1,141 @@
+package report
+
+import (
+	"encoding/json"
+
+	"github.com/xedgesim/simulate/pkg/sim"
+)
+
+// Verdicts of a run.
+const (
+	Pass  = "pass"
+	Fail  = "fail"
+	Error = "error"
+)
+
+// Summary is summary.json.
+type Summary struct {
+	Scenario      string   `json:"scenario"`
+	ScenarioFile  string   `json:"scenario_file"`
+	Seed          int64    `json:"seed"`
+	Verdict       string   `json:"verdict"`
+	Error         string   `json:"error,omitempty"`
+	VirtualTimeS  float64  `json:"virtual_time_s"`
+	TimeQuantumUS int64    `json:"time_quantum_us"`
+	Steps         Steps    `json:"steps"`
+	Events        int64    `json:"events"`
+	Network       Network  `json:"network"`
+	Nodes         []Node   `json:"nodes"`
+	Warnings      []string `json:"warnings"`
+}
+
+// Steps counts quanta: executed, and upstream's total (the rest were empty
+// and skipped).
+type Steps struct {
+	Executed int64 `json:"executed"`
+	Total    int64 `json:"total"`
+}
+
+// Network is the network section of summary.json. Dropped is lost to the
+// loss model plus unroutable (no such destination node).
+type Network struct {
+	Model             string  `json:"model"`
+	PacketsSent       int64   `json:"packets_sent"`
+	PacketsDelivered  int64   `json:"packets_delivered"`
+	PacketsDropped    int64   `json:"packets_dropped"`
+	PacketsLost       int64   `json:"packets_lost"`
+	PacketsUnroutable int64   `json:"packets_unroutable"`
+	PacketsInFlight   int64   `json:"packets_in_flight"`
+	Latency           Latency `json:"latency_us"`
+	Links             []Link  `json:"links"`
+}
+
+// Latency summarises delivered messages' latencies in microseconds.
+type Latency struct {
+	Min int64   `json:"min"`
+	Avg float64 `json:"avg"`
+	Max int64   `json:"max"`
+}
+
+// Link is one (src, dst) pair that carried traffic.
+type Link struct {
+	Src               string  `json:"src"`
+	Dst               string  `json:"dst"`
+	PacketsSent       int64   `json:"packets_sent"`
+	PacketsDelivered  int64   `json:"packets_delivered"`
+	PacketsDropped    int64   `json:"packets_dropped"`
+	PacketsUnroutable int64   `json:"packets_unroutable"`
+	Latency           Latency `json:"latency_us"`
+}
+
+// Node is one node's counters.
+type Node struct {
+	ID                string `json:"id"`
+	Model             string `json:"model"`
+	Events            int64  `json:"events"`
+	MessagesSent      int64  `json:"messages_sent"`
+	MessagesReceived  int64  `json:"messages_received"`
+	MessagesProcessed int64  `json:"messages_processed"`
+}
+
+// NewSummary builds the summary of a finished run.
+func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
+	s := Summary{
+		Scenario:      res.Scenario,
+		ScenarioFile:  file,
+		Seed:          res.Seed,
+		Verdict:       verdict,
+		VirtualTimeS:  float64(res.VirtualTimeUS) / 1e6,
+		TimeQuantumUS: res.QuantumUS,
+		Steps:         Steps{Executed: res.Steps, Total: res.StepsTotal},
+		Events:        res.Events,
+		Warnings:      append([]string{}, res.Warnings...),
+		Nodes:         []Node{},
+	}
+	t := res.Network
+	s.Network = Network{
+		Model:             model,
+		PacketsSent:       t.Sent,
+		PacketsDelivered:  t.Delivered,
+		PacketsDropped:    t.Lost + t.Unroutable,
+		PacketsLost:       t.Lost,
+		PacketsUnroutable: t.Unroutable,
+		PacketsInFlight:   res.InFlight,
+		Links:             []Link{},
+	}
+	var all histogram
+	for _, r := range res.Routes {
+		s.Network.Links = append(s.Network.Links, Link{
+			Src: r.Src, Dst: r.Dst,
+			PacketsSent:       r.Sent,
+			PacketsDelivered:  r.Delivered,
+			PacketsDropped:    r.Lost + r.Unroutable,
+			PacketsUnroutable: r.Unroutable,
+			Latency:           Latency{Min: r.Latency.Min, Avg: r.Latency.Mean(), Max: r.Latency.Max},
+		})
+		all.Merge(&r.Latency)
+	}
+	s.Network.Latency = Latency{Min: all.Min, Avg: all.Mean(), Max: all.Max}
+	for _, n := range res.Nodes {
+		s.Nodes = append(s.Nodes, Node{
+			ID: n.ID, Model: n.Model, Events: n.Events,
+			MessagesSent: n.MessagesSent, MessagesReceived: n.MessagesReceived, MessagesProcessed: n.MessagesProcessed,
+		})
+	}
+	return s
+}
+
+// ErrorSummary is the summary of a run that could not finish.
+func ErrorSummary(name, file string, seed int64, err error) Summary {
+	return Summary{Scenario: name, ScenarioFile: file, Seed: seed, Verdict: Error, Error: err.Error(),
+		Nodes: []Node{}, Warnings: []string{}, Network: Network{Links: []Link{}}}
+}
+
+// JSON renders the summary with two-space indentation and a final newline.
+func (s Summary) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}

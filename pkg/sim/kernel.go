@@ -1,0 +1,233 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/xedgesim/simulate/pkg/sim/event"
+	"github.com/xedgesim/simulate/pkg/sim/netmodel"
+	"github.com/xedgesim/simulate/pkg/sim/node"
+)
+
+// kernel is the coordinator's loop. Each executed step does what upstream's
+// coordinator does for one quantum ending at target:
+//  1. every node gets the messages pending for it and processes its
+//     internal events earlier than target (nodes in scenario order);
+//  2. the events they emit are routed in (node order, emission order);
+//  3. the network hands over messages due at or before target.
+//
+// Messages routed in a step are delivered in the next one. A step is
+// executed only if some node has pending messages, an internal event before
+// its target, or a message falls due, or an external node needs it.
+type kernel struct {
+	nodes    []node.Node
+	external []node.External // by index; nil for built-in nodes
+	anyExt   bool
+	// everyQuantum executes every quantum: external nodes need it.
+	everyQuantum bool
+	index        map[string]int32
+	net          *netmodel.Network
+
+	quantum, duration int64
+
+	pending     [][]event.Event
+	pendingList []int32
+	wake        wakeHeap
+	wakeAt      []int64
+	stamp       []int64
+	active      []int32
+	out         []event.Event
+	deliverFn   func(event.Event)
+
+	lastDst string
+	lastIdx int32
+
+	now   int64
+	steps int64
+}
+
+func newKernel(nodes []node.Node, net *netmodel.Network, quantum, duration int64) *kernel {
+	k := &kernel{
+		nodes:    nodes,
+		external: make([]node.External, len(nodes)),
+		index:    make(map[string]int32, len(nodes)),
+		net:      net,
+		quantum:  quantum,
+		duration: duration,
+		pending:  make([][]event.Event, len(nodes)),
+		wakeAt:   make([]int64, len(nodes)),
+		stamp:    make([]int64, len(nodes)),
+		lastIdx:  event.NoNode,
+	}
+	for i, n := range nodes {
+		// Upstream keys nodes by id in a dict: a duplicate id replaces the
+		// earlier node. The loader rejects duplicates; keep the first here.
+		if _, dup := k.index[n.ID()]; !dup {
+			k.index[n.ID()] = int32(i)
+		}
+		if x, ok := n.(node.External); ok {
+			k.external[i] = x
+			k.anyExt = true
+			k.everyQuantum = true
+		}
+		k.stamp[i] = -1
+	}
+	k.deliverFn = k.deliver
+	return k
+}
+
+// schedule records a node's next internal event in the wake heap.
+func (k *kernel) schedule(i int32) {
+	if k.external[i] != nil {
+		return
+	}
+	t := k.nodes[i].Next()
+	if t == node.Never || t == k.wakeAt[i] {
+		return
+	}
+	k.wakeAt[i] = t
+	k.wake.push(wake{t: t, idx: i})
+}
+
+func (k *kernel) resolve(dst string) int32 {
+	if dst == k.lastDst && k.lastIdx != event.NoNode {
+		return k.lastIdx
+	}
+	i, ok := k.index[dst]
+	if !ok || dst == "" {
+		return event.NoNode
+	}
+	k.lastDst, k.lastIdx = dst, i
+	return i
+}
+
+func (k *kernel) deliver(e event.Event) {
+	i := e.DstIndex
+	if len(k.pending[i]) == 0 {
+		k.pendingList = append(k.pendingList, i)
+	}
+	k.pending[i] = append(k.pending[i], e)
+}
+
+// nextTarget returns the end of the next quantum in which something happens,
+// or -1 when nothing ever will.
+func (k *kernel) nextTarget() int64 {
+	next := k.now + k.quantum
+	if k.everyQuantum || len(k.pendingList) > 0 {
+		return min(next, k.duration)
+	}
+	best := int64(-1)
+	consider := func(step int64) {
+		t := max(step*k.quantum, next)
+		if best < 0 || t < best {
+			best = t
+		}
+	}
+	for len(k.wake) > 0 {
+		w := k.wake[0]
+		if w.t != k.wakeAt[w.idx] {
+			k.wake.pop() // stale
+			continue
+		}
+		// An internal event at t runs in the first quantum ending after t.
+		consider(w.t/k.quantum + 1)
+		break
+	}
+	if d, ok := k.net.Next(); ok {
+		// A message due at d is handed over at the first target >= d.
+		consider((d + k.quantum - 1) / k.quantum)
+	}
+	if best < 0 {
+		return -1
+	}
+	return min(best, k.duration)
+}
+
+func (k *kernel) run(ctx context.Context) error {
+	for i := range k.nodes {
+		k.wakeAt[i] = node.Never
+		k.schedule(int32(i))
+	}
+	for k.now < k.duration {
+		if k.steps&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		target := k.nextTarget()
+		if target < 0 {
+			k.now = k.duration
+			break
+		}
+		if err := k.step(ctx, target); err != nil {
+			return err
+		}
+		k.now = target
+		k.steps++
+	}
+	return nil
+}
+
+func (k *kernel) step(ctx context.Context, target int64) error {
+	act := k.active[:0]
+	add := func(i int32) {
+		if k.stamp[i] != k.steps {
+			k.stamp[i] = k.steps
+			act = append(act, i)
+		}
+	}
+	for _, i := range k.pendingList {
+		add(i)
+	}
+	k.pendingList = k.pendingList[:0]
+	for len(k.wake) > 0 && k.wake[0].t < target {
+		w := k.wake.pop()
+		if w.t == k.wakeAt[w.idx] {
+			k.wakeAt[w.idx] = node.Never
+			add(w.idx)
+		}
+	}
+	if k.anyExt {
+		for i, x := range k.external {
+			if x != nil {
+				add(int32(i))
+			}
+		}
+	}
+	slices.Sort(act)
+	k.active = act
+
+	// Phase 1: external nodes compute concurrently with the built-in ones.
+	for _, i := range act {
+		if x := k.external[i]; x != nil {
+			if err := x.Send(ctx, target, k.pending[i]); err != nil {
+				return err
+			}
+			k.pending[i] = k.pending[i][:0]
+		}
+	}
+	// Phase 2: collect in node order.
+	out := k.out[:0]
+	for _, i := range act {
+		var err error
+		out, err = k.nodes[i].Advance(ctx, target, k.pending[i], out)
+		if err != nil {
+			return fmt.Errorf("advancing node %q to %d us: %w", k.nodes[i].ID(), target, err)
+		}
+		clear(k.pending[i])
+		k.pending[i] = k.pending[i][:0]
+		k.wakeAt[i] = node.Never
+		k.schedule(i)
+	}
+	// Phase 3: route in collection order, then hand over what is due.
+	for j := range out {
+		e := out[j]
+		e.DstIndex = k.resolve(e.Dst)
+		k.net.Route(e, k.deliverFn)
+	}
+	clear(out)
+	k.out = out[:0]
+	k.net.Deliver(target, k.deliverFn)
+	return nil
+}

@@ -1,0 +1,194 @@
+package netmodel
+
+import (
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/xedgesim/simulate/internal/pyrand"
+	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/event"
+)
+
+// Network routes messages. It is not safe for concurrent use: the kernel
+// routes from one goroutine, in a total order.
+type Network struct {
+	latencyModel bool
+	def          link
+	links        map[pair]*link
+	routes       map[pair]*Route
+	q            event.Queue
+	totals       Totals
+}
+
+type pair struct{ src, dst string }
+
+// link is the configuration and state of one direction of a link.
+type link struct {
+	latency, jitter, bandwidth int64
+	loss                       float64
+	rng                        *pyrand.Rand
+	busyUntil                  int64
+}
+
+// Route is what one (src, dst) pair carried. Pairs without a configured
+// link share the default link's RNG, as upstream's do.
+type Route struct {
+	Src, Dst   string
+	link       *link
+	Sent       int64
+	Delivered  int64
+	Lost       int64
+	Unroutable int64
+	Latency    Histogram
+}
+
+// Totals are the network-wide counters.
+type Totals struct {
+	Sent       int64
+	Delivered  int64
+	Lost       int64
+	Unroutable int64
+}
+
+// New builds the network of a scenario. seed is the scenario seed; each
+// link's RNG is seeded from sha256("<src>_<dst>_<seed>") and unconfigured
+// pairs share one seeded from sha256("default_<seed>"), as upstream does.
+func New(cfg scenario.Network, seed int64) *Network {
+	n := &Network{
+		latencyModel: cfg.Model == scenario.ModelLatency,
+		links:        map[pair]*link{},
+		routes:       map[pair]*Route{},
+	}
+	n.def = link{latency: cfg.DefaultLatencyUS, loss: cfg.DefaultLossRate, rng: pyrand.New(pyrand.DerivedSeed("default", seed))}
+	add := func(src, dst string, l scenario.Link) {
+		// A later entry for the same pair replaces the earlier one, RNG
+		// included, as upstream's dict does.
+		n.links[pair{src, dst}] = &link{
+			latency: l.LatencyUS, jitter: l.JitterUS, bandwidth: l.BandwidthBPS, loss: l.LossRate,
+			rng: pyrand.New(pyrand.DerivedSeed(src+"_"+dst, seed)),
+		}
+	}
+	for _, l := range cfg.Links {
+		add(l.Src, l.Dst, l)
+		if l.Bidirectional {
+			add(l.Dst, l.Src, l)
+		}
+	}
+	return n
+}
+
+func (n *Network) route(src, dst string) *Route {
+	k := pair{src, dst}
+	r := n.routes[k]
+	if r == nil {
+		l := n.links[k]
+		if l == nil {
+			l = &n.def
+		}
+		r = &Route{Src: src, Dst: dst, link: l}
+		n.routes[k] = r
+	}
+	return r
+}
+
+// Route takes a message a node emitted. With the direct model it is handed
+// to deliver at once, unchanged; with the latency model it draws the loss
+// (always, even at rate 0, to keep upstream's RNG streams) and is queued for
+// Deliver. A message whose destination is no node is routed like any other
+// and counted as unroutable when it would arrive.
+func (n *Network) Route(e event.Event, deliver func(event.Event)) {
+	r := n.route(e.Src, e.Dst)
+	r.Sent++
+	n.totals.Sent++
+	if !n.latencyModel {
+		e.SentUS = e.TimeUS
+		n.arrive(r, e, deliver)
+		return
+	}
+	l := r.link
+	if l.rng.Random() < l.loss {
+		r.Lost++
+		n.totals.Lost++
+		return
+	}
+	lat := l.latency
+	if l.jitter > 0 {
+		// A second draw only when jitter is on, so upstream's streams stay.
+		lat += int64(math.Round((2*l.rng.Random() - 1) * float64(l.jitter)))
+		lat = max(lat, 0)
+	}
+	sent := e.TimeUS
+	at := sent
+	if l.bandwidth > 0 {
+		// Serialization: the link sends one message at a time.
+		ser := (int64(e.SizeBytes)*8*1_000_000 + l.bandwidth - 1) / l.bandwidth
+		at = max(at, l.busyUntil) + ser
+		l.busyUntil = at
+	}
+	e.SentUS = sent
+	e.TimeUS = at + lat
+	e.LatencyUS = e.TimeUS - sent
+	n.q.Push(e)
+}
+
+// Deliver hands every queued message due at or before target to deliver,
+// in (time, routing order).
+func (n *Network) Deliver(target int64, deliver func(event.Event)) {
+	for n.q.Len() > 0 && n.q.Peek().TimeUS <= target {
+		e := n.q.Pop()
+		n.arrive(n.route(e.Src, e.Dst), e, deliver)
+	}
+}
+
+func (n *Network) arrive(r *Route, e event.Event, deliver func(event.Event)) {
+	if e.DstIndex == event.NoNode {
+		r.Unroutable++
+		n.totals.Unroutable++
+		return
+	}
+	r.Delivered++
+	n.totals.Delivered++
+	r.Latency.Add(e.LatencyUS)
+	deliver(e)
+}
+
+// Next returns the time of the earliest queued message and whether there is
+// one.
+func (n *Network) Next() (int64, bool) {
+	if n.q.Len() == 0 {
+		return 0, false
+	}
+	return n.q.Peek().TimeUS, true
+}
+
+// InFlight returns the number of queued messages.
+func (n *Network) InFlight() int64 { return int64(n.q.Len()) }
+
+// Totals returns the network-wide counters.
+func (n *Network) Totals() Totals { return n.totals }
+
+// Routes returns every pair that carried a message, sorted by (src, dst).
+func (n *Network) Routes() []*Route {
+	rs := make([]*Route, 0, len(n.routes))
+	for _, r := range n.routes {
+		rs = append(rs, r)
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].Src != rs[j].Src {
+			return rs[i].Src < rs[j].Src
+		}
+		return rs[i].Dst < rs[j].Dst
+	})
+	return rs
+}
+
+// String names a route src->dst.
+func (r *Route) String() string { return r.Src + "->" + dstName(r.Dst) }
+
+func dstName(d string) string {
+	if d == "" {
+		return "(none)"
+	}
+	return strconv.Quote(d)[1 : len(d)+1]
+}

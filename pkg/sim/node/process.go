@@ -1,0 +1,433 @@
+package node
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/event"
+)
+
+// Process is a node that runs outside the kernel and speaks upstream's TCP
+// line protocol (INIT/READY, ADVANCE/DONE with event arrays, SHUTDOWN). With
+// a command the kernel starts it and always reaps it; with only an address
+// it connects to a node someone else started, as upstream's coordinator
+// does.
+type Process struct {
+	id      string
+	command []string // argv; nil when only connecting
+	shell   bool     // command is one string for /bin/sh -c
+	address string
+	port    int
+	config  map[string]any
+	env     []string
+	timeout time.Duration
+	connect time.Duration
+	netMeta bool
+
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	exitErr error
+	output  *tail
+	conn    net.Conn
+	r       *bufio.Reader
+	w       *bufio.Writer
+	stats   Stats
+	buf     []byte
+}
+
+var _ External = (*Process)(nil)
+
+// Keys of a process node's config that configure the runner; the rest is
+// sent to the node in INIT.
+var processKeys = map[string]bool{
+	"command": true, "address": true, "timeout_s": true, "connect_timeout_s": true,
+	"env": true, "network_metadata": true, "model": true,
+}
+
+// NewProcess builds a protocol node. Config keys: command (string for
+// /bin/sh -c, or a list), address (host:port; default localhost:<port>),
+// timeout_s (every read, default 30), connect_timeout_s (default 10), env
+// (a mapping), network_metadata (send latency metadata with delivered
+// events; off by default because upstream's M0 nodes reject the field).
+// "{port}" and "{id}" in the command are replaced.
+func NewProcess(n scenario.Node) (*Process, error) {
+	c := newConfig(n)
+	p := &Process{
+		id:      n.ID,
+		port:    n.Port,
+		timeout: time.Duration(c.float("timeout_s", 30, 0.001) * float64(time.Second)),
+		connect: time.Duration(c.float("connect_timeout_s", 10, 0.001) * float64(time.Second)),
+		output:  &tail{max: 16 << 10},
+		stats:   Stats{Model: "process"},
+	}
+	if v, ok := c.value("command"); ok {
+		switch x := v.(type) {
+		case string:
+			p.command, p.shell = []string{x}, true
+		case []any:
+			for _, a := range x {
+				s, isStr := a.(string)
+				if !isStr {
+					s = fmt.Sprint(a)
+				}
+				p.command = append(p.command, s)
+			}
+		default:
+			c.fail("command", "must be a string or a list of strings")
+		}
+		if len(p.command) == 0 || p.command[0] == "" {
+			c.fail("command", "must not be empty")
+		}
+	}
+	if v, ok := c.value("network_metadata"); ok {
+		b, isBool := v.(bool)
+		if !isBool {
+			c.fail("network_metadata", "must be true or false")
+		}
+		p.netMeta = b
+	}
+	if v, ok := c.value("env"); ok {
+		m, isMap := v.(map[string]any)
+		if !isMap {
+			c.fail("env", "must be a mapping of NAME: value")
+		}
+		for _, k := range sortedKeys(m) {
+			p.env = append(p.env, k+"="+fmt.Sprint(m[k]))
+		}
+	}
+	p.address = c.str("address", "")
+	if p.command == nil && p.address == "" && !n.HasPort {
+		c.fail("command", "a process node needs a command, an address or a port to connect to")
+	}
+	p.config = map[string]any{}
+	for k, v := range n.Config {
+		if !processKeys[k] {
+			p.config[k] = v
+		}
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ID implements Node.
+func (p *Process) ID() string { return p.id }
+
+// Start implements Node: start the process (if any), connect, INIT, READY.
+func (p *Process) Start(ctx context.Context, env Env) error {
+	if p.port == 0 && p.address == "" {
+		port, err := freePort()
+		if err != nil {
+			return fmt.Errorf("node %q: picking a port: %w", p.id, err)
+		}
+		p.port = port
+	}
+	addr := p.address
+	if addr == "" {
+		addr = net.JoinHostPort("localhost", strconv.Itoa(p.port))
+	}
+	if p.command != nil {
+		if err := p.startProcess(env.Dir); err != nil {
+			return err
+		}
+	}
+	if err := p.dial(ctx, addr); err != nil {
+		return err
+	}
+	cfg := map[string]any{"seed": env.Seed}
+	for k, v := range p.config {
+		if k != "seed" {
+			cfg[k] = v
+		}
+	}
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("node %q: encoding INIT config: %w", p.id, err)
+	}
+	if err := p.send("INIT " + p.id + " " + string(js) + "\n"); err != nil {
+		return err
+	}
+	line, err := p.readLine("READY")
+	if err != nil {
+		return err
+	}
+	if line != "READY" {
+		return p.errorf("expected READY, got %q", clip(line))
+	}
+	return nil
+}
+
+func (p *Process) startProcess(dir string) error {
+	args := make([]string, len(p.command))
+	for i, a := range p.command {
+		a = strings.ReplaceAll(a, "{port}", strconv.Itoa(p.port))
+		args[i] = strings.ReplaceAll(a, "{id}", p.id)
+	}
+	if p.shell {
+		args = []string{"/bin/sh", "-c", args[0]}
+	}
+	// Not CommandContext: Close decides how the process ends, gracefully
+	// first, and it must be reaped even when the context is gone.
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "XEDGESIM_NODE_ID="+p.id, "XEDGESIM_PORT="+strconv.Itoa(p.port))
+	cmd.Env = append(cmd.Env, p.env...)
+	cmd.Stdout, cmd.Stderr = p.output, p.output
+	// Its own process group, so a shell's children are ended with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("node %q: starting %q: %w", p.id, args[0], err)
+	}
+	p.cmd = cmd
+	p.exited = make(chan struct{})
+	go func() {
+		p.exitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	return nil
+}
+
+// dial connects with retries until the connect timeout, failing early when
+// the process exits first.
+func (p *Process) dial(ctx context.Context, addr string) error {
+	deadline := time.Now().Add(p.connect)
+	var last error
+	for {
+		var d net.Dialer
+		dctx, cancel := context.WithTimeout(ctx, time.Second)
+		conn, err := d.DialContext(dctx, "tcp", addr)
+		cancel()
+		if err == nil {
+			p.conn = conn
+			p.r = bufio.NewReaderSize(conn, 64<<10)
+			p.w = bufio.NewWriterSize(conn, 64<<10)
+			return nil
+		}
+		last = err
+		if p.hasExited() {
+			return p.errorf("exited before accepting connections on %s (%v)", addr, p.exitErr)
+		}
+		if time.Now().After(deadline) {
+			return p.errorf("connecting to %s: %w", addr, last)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (p *Process) hasExited() bool {
+	if p.exited == nil {
+		return false
+	}
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// wireEvent is upstream's Event dataclass as JSON (dataclasses.asdict).
+type wireEvent struct {
+	TimeUS    *int64          `json:"time_us"`
+	Type      string          `json:"type"`
+	Src       string          `json:"src"`
+	Dst       *string         `json:"dst"`
+	Payload   json.RawMessage `json:"payload"`
+	SizeBytes int             `json:"size_bytes"`
+	Meta      *wireMeta       `json:"network_metadata,omitempty"`
+}
+
+type wireMeta struct {
+	LatencyUS      int64 `json:"latency_us"`
+	SentTimeUS     int64 `json:"sent_time_us"`
+	DeliveryTimeUS int64 `json:"delivery_time_us"`
+}
+
+// Send implements External.
+func (p *Process) Send(_ context.Context, target int64, in []event.Event) error {
+	p.stats.MessagesReceived += int64(len(in))
+	wire := make([]wireEvent, len(in))
+	for i := range in {
+		e := &in[i]
+		t := e.TimeUS
+		w := wireEvent{TimeUS: &t, Type: e.Type, Src: e.Src, Payload: payloadJSON(e), SizeBytes: e.SizeBytes}
+		if e.Dst != "" {
+			d := e.Dst
+			w.Dst = &d
+		}
+		if p.netMeta {
+			w.Meta = &wireMeta{LatencyUS: e.LatencyUS, SentTimeUS: e.SentUS, DeliveryTimeUS: e.TimeUS}
+		}
+		wire[i] = w
+	}
+	js, err := json.Marshal(wire)
+	if err != nil {
+		return fmt.Errorf("node %q: encoding events: %w", p.id, err)
+	}
+	p.buf = append(p.buf[:0], "ADVANCE "...)
+	p.buf = strconv.AppendInt(p.buf, target, 10)
+	p.buf = append(p.buf, '\n')
+	p.buf = append(p.buf, js...)
+	p.buf = append(p.buf, '\n')
+	return p.send(string(p.buf))
+}
+
+// Advance implements Node: wait for DONE and the emitted events. Send must
+// have been called for this step.
+func (p *Process) Advance(_ context.Context, target int64, _ []event.Event, out []event.Event) ([]event.Event, error) {
+	line, err := p.readLine("DONE")
+	if err != nil {
+		return out, err
+	}
+	if line != "DONE" {
+		return out, p.errorf("expected DONE for ADVANCE %d, got %q", target, clip(line))
+	}
+	line, err = p.readLine("the events line after DONE")
+	if err != nil {
+		return out, err
+	}
+	var wire []wireEvent
+	if err := json.Unmarshal([]byte(line), &wire); err != nil {
+		return out, p.errorf("decoding events after DONE: %v (line %q)", err, clip(line))
+	}
+	for i, w := range wire {
+		if w.TimeUS == nil {
+			return out, p.errorf("event %d after DONE has no time_us", i)
+		}
+		if w.Type == "" {
+			return out, p.errorf("event %d after DONE has no type", i)
+		}
+		e := event.Event{TimeUS: *w.TimeUS, Type: w.Type, Src: w.Src, SizeBytes: w.SizeBytes}
+		if e.Src == "" {
+			e.Src = p.id
+		}
+		if w.Dst != nil {
+			e.Dst = *w.Dst
+		}
+		if len(w.Payload) > 0 && !bytes.Equal(w.Payload, []byte("null")) {
+			e.Raw = w.Payload
+		}
+		out = append(out, e)
+		p.stats.MessagesSent++
+	}
+	p.stats.Events++
+	return out, nil
+}
+
+// Next implements Node: unknown, so the node is advanced every quantum.
+func (p *Process) Next() int64 { return Never }
+
+// Stats implements Node.
+func (p *Process) Stats() Stats { return p.stats }
+
+// Close implements Node: SHUTDOWN, then wait for the process to leave, then
+// SIGTERM and SIGKILL its process group. The process is always reaped.
+func (p *Process) Close() error {
+	if p.conn != nil {
+		_ = p.send("SHUTDOWN\n")
+		p.conn.Close()
+	}
+	if p.cmd == nil {
+		return nil
+	}
+	pgid := p.cmd.Process.Pid
+	for _, step := range []struct {
+		sig  syscall.Signal
+		wait time.Duration
+	}{{0, 5 * time.Second}, {syscall.SIGTERM, 2 * time.Second}, {syscall.SIGKILL, 10 * time.Second}} {
+		if step.sig != 0 {
+			_ = syscall.Kill(-pgid, step.sig)
+		}
+		select {
+		case <-p.exited:
+			// The group may still hold children of a shell.
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			return nil
+		case <-time.After(step.wait):
+		}
+	}
+	return fmt.Errorf("node %q: process %d did not exit after SIGKILL", p.id, pgid)
+}
+
+func (p *Process) send(s string) error {
+	if err := p.conn.SetWriteDeadline(time.Now().Add(p.timeout)); err != nil {
+		return p.errorf("setting write deadline: %w", err)
+	}
+	if _, err := p.w.WriteString(s); err != nil {
+		return p.errorf("writing to node: %w", err)
+	}
+	if err := p.w.Flush(); err != nil {
+		return p.errorf("writing to node: %w", err)
+	}
+	return nil
+}
+
+func (p *Process) readLine(what string) (string, error) {
+	if err := p.conn.SetReadDeadline(time.Now().Add(p.timeout)); err != nil {
+		return "", p.errorf("setting read deadline: %w", err)
+	}
+	line, err := p.r.ReadString('\n')
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return "", p.errorf("no %s within %s", what, p.timeout)
+		}
+		if line == "" {
+			return "", p.errorf("connection closed while waiting for %s", what)
+		}
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// errorf names the node and adds the process's last output, which usually
+// says why it misbehaved.
+func (p *Process) errorf(format string, args ...any) error {
+	err := fmt.Errorf("node %q: "+format, append([]any{p.id}, args...)...)
+	if out := strings.TrimSpace(p.output.String()); out != "" {
+		err = fmt.Errorf("%w\nlast output of node %q:\n%s", err, p.id, out)
+	}
+	return err
+}
+
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "..."
+	}
+	return s
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

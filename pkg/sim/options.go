@@ -1,0 +1,67 @@
+package sim
+
+import (
+	"errors"
+
+	"github.com/xedgesim/simulate/pkg/sim/node"
+)
+
+// Option configures Run.
+type Option func(*options) error
+
+type options struct {
+	seed   *int64
+	csvDir string
+	sum    node.SumMode
+	nodes  map[string]node.Node
+	noSkip bool
+}
+
+// WithSeed overrides the scenario's seed (upstream's --seed).
+func WithSeed(seed int64) Option {
+	return func(o *options) error { o.seed = &seed; return nil }
+}
+
+// WithCSVDir writes upstream's <node_id>_metrics.csv files into dir. They
+// appear only when the run succeeds.
+func WithCSVDir(dir string) Option {
+	return func(o *options) error {
+		if dir == "" {
+			return errors.New("CSV directory must not be empty")
+		}
+		o.csvDir = dir
+		return nil
+	}
+}
+
+// WithSumMode selects the CPython sum() the gateway model reproduces. The
+// default is SumPlain, which gives upstream's published m0 hash.
+func WithSumMode(m node.SumMode) Option {
+	return func(o *options) error { o.sum = m; return nil }
+}
+
+// withNode replaces the node with id by n. A test seam.
+func withNode(id string, n node.Node) Option {
+	return func(o *options) error {
+		if o.nodes == nil {
+			o.nodes = map[string]node.Node{}
+		}
+		o.nodes[id] = n
+		return nil
+	}
+}
+
+// withoutSkipping executes every quantum, as upstream does. A test seam:
+// skipping must not change any result.
+func withoutSkipping() Option {
+	return func(o *options) error { o.noSkip = true; return nil }
+}
+
+func makeOptions(opts []Option) (*options, error) {
+	o := &options{sum: node.SumPlain}
+	var errs []error
+	for _, opt := range opts {
+		errs = append(errs, opt(o))
+	}
+	return o, errors.Join(errs...)
+}

@@ -1,0 +1,34 @@
+package sim
+
+import (
+	"github.com/xedgesim/simulate/pkg/sim/netmodel"
+	"github.com/xedgesim/simulate/pkg/sim/node"
+)
+
+// Result is what a run measured. It holds no wall-clock figure, so the same
+// scenario and seed always give the same Result.
+type Result struct {
+	Scenario string
+	Seed     int64
+	// VirtualTimeUS is how far virtual time advanced (the duration, unless
+	// the run was stopped).
+	VirtualTimeUS int64
+	QuantumUS     int64
+	// Steps is the number of quanta executed; StepsTotal is upstream's
+	// ceil(duration / quantum). The difference was skipped as empty.
+	Steps      int64
+	StepsTotal int64
+	// Events is internal node events plus delivered messages.
+	Events   int64
+	Network  netmodel.Totals
+	InFlight int64
+	Routes   []*netmodel.Route
+	Nodes    []NodeResult
+	Warnings []string
+}
+
+// NodeResult is one node's counters.
+type NodeResult struct {
+	ID string
+	node.Stats
+}

@@ -1,0 +1,211 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/netmodel"
+	"github.com/xedgesim/simulate/pkg/sim/node"
+)
+
+// Run simulates sc. It returns the measured Result, or an error when the
+// scenario could not be run (a node failed, the context ended). Every node
+// it starts is closed before it returns, on every path.
+func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Result, err error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("configuring the run: %w", err)
+	}
+	seed := sc.Simulation.Seed
+	if o.seed != nil {
+		seed = *o.seed
+	}
+	res = &Result{
+		Scenario:   sc.Name,
+		Seed:       seed,
+		QuantumUS:  sc.Simulation.TimeQuantumUS,
+		StepsTotal: ceilDiv(sc.Simulation.DurationUS, sc.Simulation.TimeQuantumUS),
+	}
+
+	nodes, warns, err := build(sc, o)
+	res.Warnings = append(res.Warnings, warns...)
+	if err != nil {
+		return nil, err
+	}
+	res.Warnings = append(res.Warnings, destinationWarnings(sc)...)
+
+	csv, err := openCSV(o.csvDir, nodes)
+	if err != nil {
+		return nil, err
+	}
+	started := 0
+	defer func() {
+		var errs []error
+		for _, n := range nodes[:started] {
+			if cerr := n.Close(); cerr != nil {
+				errs = append(errs, fmt.Errorf("closing node %q: %w", n.ID(), cerr))
+			}
+		}
+		if err == nil {
+			err = errors.Join(errs...)
+		}
+		if cerr := csv.finish(err == nil); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err != nil {
+			res = nil
+		}
+	}()
+
+	for i, n := range nodes {
+		env := node.Env{Seed: seed, Index: int32(i), Dir: sc.Dir, CSV: csv.writer(i)}
+		started = i + 1
+		if err := n.Start(ctx, env); err != nil {
+			return nil, fmt.Errorf("starting node %q: %w", n.ID(), err)
+		}
+	}
+
+	net := netmodel.New(sc.Network, seed)
+	k := newKernel(nodes, net, sc.Simulation.TimeQuantumUS, sc.Simulation.DurationUS)
+	k.everyQuantum = k.everyQuantum || o.noSkip
+	if err := k.run(ctx); err != nil {
+		return nil, err
+	}
+
+	res.VirtualTimeUS = k.now
+	res.Steps = k.steps
+	res.Network = net.Totals()
+	res.InFlight = net.InFlight()
+	res.Routes = net.Routes()
+	res.Events = res.Network.Delivered
+	for _, n := range nodes {
+		st := n.Stats()
+		res.Events += st.Events
+		res.Nodes = append(res.Nodes, NodeResult{ID: n.ID(), Stats: st})
+	}
+	return res, nil
+}
+
+// build makes the nodes in scenario order, collecting every config mistake.
+func build(sc *scenario.Scenario, o *options) ([]node.Node, []string, error) {
+	var (
+		nodes []node.Node
+		warns []string
+		errs  []error
+	)
+	for _, sn := range sc.Nodes {
+		if n, ok := o.nodes[sn.ID]; ok {
+			nodes = append(nodes, n)
+			continue
+		}
+		n, w, err := node.New(sn, o.sum)
+		warns = append(warns, w...)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, warns, errors.Join(errs...)
+}
+
+// destinationWarnings names the built-in senders whose destination is no
+// node: upstream's sensor sends to a hard-coded "gateway", which scenarios
+// with a gateway1 never have, so every reading is silently lost there.
+func destinationWarnings(sc *scenario.Scenario) []string {
+	ids := map[string]bool{}
+	for _, n := range sc.Nodes {
+		ids[n.ID] = true
+	}
+	var warns []string
+	for _, n := range sc.Nodes {
+		var dst, key string
+		switch node.ModelOf(n) {
+		case node.ModelSensor:
+			dst, key = "gateway", "dst"
+			if d, ok := n.Config["dst"].(string); ok {
+				dst = d
+			}
+		case node.ModelGateway:
+			dst, key = "", "forward_to"
+			if d, ok := n.Config["forward_to"].(string); ok {
+				dst = d
+			}
+		}
+		if dst == "" || ids[dst] {
+			continue
+		}
+		pos := n.Pos
+		if p, ok := n.ConfigPos[key]; ok {
+			pos = p
+		}
+		warns = append(warns, fmt.Sprintf("%s:%d:%d: node %q sends to %q, which is not a node of this scenario; its messages are counted as unroutable drops (set config.%s to one of the node ids)",
+			pos.File, pos.Line, pos.Col, n.ID, dst, key))
+	}
+	return warns
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+// csvFiles writes each node's CSV into a temporary file in the target
+// directory and renames them into place only when the run succeeded, so a
+// failed run leaves no half-written CSV behind.
+type csvFiles struct {
+	dir   string
+	files []*os.File
+	names []string
+}
+
+func openCSV(dir string, nodes []node.Node) (*csvFiles, error) {
+	c := &csvFiles{dir: dir}
+	if dir == "" {
+		return c, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating CSV directory: %w", err)
+	}
+	for _, n := range nodes {
+		name := n.ID() + "_metrics.csv"
+		f, err := os.CreateTemp(dir, "."+name+".*")
+		if err != nil {
+			c.finish(false)
+			return nil, fmt.Errorf("creating %s: %w", name, err)
+		}
+		c.files = append(c.files, f)
+		c.names = append(c.names, name)
+	}
+	return c, nil
+}
+
+// writer returns node i's CSV file, or a nil interface when CSV is off.
+func (c *csvFiles) writer(i int) io.Writer {
+	if c.dir == "" {
+		return nil
+	}
+	return c.files[i]
+}
+
+func (c *csvFiles) finish(keep bool) error {
+	var errs []error
+	for i, f := range c.files {
+		if err := f.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("writing %s: %w", c.names[i], err))
+		}
+	}
+	keep = keep && len(errs) == 0
+	for i, f := range c.files {
+		if keep {
+			if err := os.Rename(f.Name(), filepath.Join(c.dir, c.names[i])); err != nil {
+				errs = append(errs, fmt.Errorf("saving %s: %w", c.names[i], err))
+			}
+			continue
+		}
+		os.Remove(f.Name())
+	}
+	return errors.Join(errs...)
+}
