@@ -24,7 +24,8 @@ type Scenario struct {
 	// Network is never nil after loading: an absent section is the direct
 	// model with upstream's defaults.
 	Network Network
-	// MLInference is upstream's ml_inference section, kept as written.
+	// MLInference is upstream's ml_inference section, kept as written (the
+	// value types are those of Node.Docker); nil when absent.
 	MLInference map[string]any
 	// Report holds what the run writes besides summary.json.
 	Report Report
@@ -57,11 +58,16 @@ type Node struct {
 	Port    int
 	HasPort bool
 	// Docker is the docker section, kept as written (upstream passes it
-	// through verbatim); interpreted by the docker node issue.
+	// through verbatim); interpreted by the docker node issue. Set only for
+	// implementation: docker. Values are map[string]any (mapping keys become
+	// strings: ports {5000: 5000} has the key "5000"), []any, string, int
+	// (int64 or uint64 when too large for int), float64, bool or nil.
 	Docker map[string]any
-	// Config is the per-node config section, which upstream drops.
+	// Config is the per-node config section, which upstream drops. Values
+	// have the types of Docker's.
 	Config map[string]any
-	// Renode fields (renode_inprocess only).
+	// Renode fields (renode_inprocess only). Paths are as written; resolve
+	// them with Scenario.Resolve.
 	Platform    string
 	Firmware    string
 	MonitorPort int

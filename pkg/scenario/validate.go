@@ -1,0 +1,134 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Resolve returns path as the scenario means it: relative paths are relative
+// to the scenario file's directory (Dir), whatever the working directory.
+// Upstream resolves them against the working directory; we do not copy that,
+// so a scenario means the same thing wherever the runner is started.
+func (s *Scenario) Resolve(path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(s.Dir, path)
+}
+
+// crossCheck runs the checks that look across sections, which upstream does
+// not have: duplicate ids and ports, links naming unknown nodes, duplicate
+// links.
+func (d *decoder) crossCheck(s *Scenario, r *refs) {
+	type first struct {
+		path string
+		line int
+	}
+	ids := map[string]first{}
+	ports := map[int]first{}
+	var known []string
+	for i, ref := range r.nodes {
+		n := s.Nodes[i]
+		if ref.id != nil {
+			if f, dup := ids[n.ID]; dup {
+				d.errorf(ref.id, ref.path+".id", "give every node its own id",
+					"%s: duplicate node id %q (first defined on line %d, %s)", ref.path, short(n.ID), f.line, f.path)
+			} else {
+				ids[n.ID] = first{ref.path, ref.id.Line}
+				known = append(known, n.ID)
+			}
+		}
+		if ref.port != nil {
+			if f, dup := ports[n.Port]; dup {
+				d.warnf(ref.port, ref.path+".port", "give every node its own port",
+					"%s: port %d is also used by %s (line %d)", ref.path, n.Port, f.path, f.line)
+			} else {
+				ports[n.Port] = first{ref.path, ref.port.Line}
+			}
+		}
+	}
+
+	links := map[[2]string]first{}
+	for i, ref := range r.links {
+		l := s.Network.Links[i]
+		for _, end := range []struct {
+			key, id string
+			node    *yaml.Node
+		}{{"src", l.Src, ref.src}, {"dst", l.Dst, ref.dst}} {
+			if _, ok := ids[end.id]; ok || end.node == nil || len(r.nodes) == 0 {
+				continue
+			}
+			hint := "known nodes: " + list(known)
+			if s := suggest(end.id, known); s != "" {
+				hint = "did you mean " + s + "? " + hint
+			}
+			d.errorf(end.node, ref.path+"."+end.key, hint, "%s.%s names unknown node %q", ref.path, end.key, short(end.id))
+		}
+		if ref.src == nil || ref.dst == nil {
+			continue
+		}
+		dirs := [][2]string{{l.Src, l.Dst}}
+		if l.Bidirectional && l.Src != l.Dst {
+			dirs = append(dirs, [2]string{l.Dst, l.Src})
+		}
+		for _, dir := range dirs {
+			if f, dup := links[dir]; dup {
+				d.warnf(ref.src, ref.path, "remove one of them",
+					"%s: link %s->%s is also defined by %s (line %d); the last one wins, as in upstream",
+					ref.path, short(dir[0]), short(dir[1]), f.path, f.line)
+				continue
+			}
+			links[dir] = first{ref.path, ref.src.Line}
+		}
+	}
+}
+
+// list joins ids for a hint, shortened for scenarios with thousands of nodes.
+func list(ids []string) string {
+	const maxIDs = 10
+	if len(ids) <= maxIDs {
+		return strings.Join(ids, ", ")
+	}
+	return strings.Join(ids[:maxIDs], ", ") + " and " + strconv.Itoa(len(ids)-maxIDs) + " more"
+}
+
+// modelFile checks that an ML model file exists, as upstream's parser does.
+//
+// Only the ML services read the file, and xedgesim does not run them, so
+// the check could be skipped. It is kept: upstream fails a scenario whose
+// model is missing, and a gate that passes where upstream fails would hide a
+// broken scenario. Unlike upstream, the path resolves against the scenario's
+// directory (see Scenario.Resolve); when the file is only found relative to
+// the working directory, where upstream looks, the hint says how to fix it.
+func (d *decoder) modelFile(n *yaml.Node, path, tier, p string) {
+	full := p
+	if !filepath.IsAbs(p) {
+		full = filepath.Join(d.dir, p)
+	}
+	_, err := os.Stat(full)
+	if err == nil {
+		return
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		d.errorf(n, path, "", "checking %s ML model %s: %v", tier, p, err)
+		return
+	}
+	hint := "create the file, or fix the path; relative paths resolve against the scenario's directory " + d.dir
+	if !filepath.IsAbs(p) {
+		if _, err := os.Stat(p); err == nil {
+			if abs, err := filepath.Abs(p); err == nil {
+				if rel, err := filepath.Rel(d.dir, abs); err == nil {
+					hint = fmt.Sprintf("it exists relative to the working directory, where upstream looks; xedgesim resolves paths against the scenario's directory: write model_path: %s", filepath.ToSlash(rel))
+				}
+			}
+		}
+	}
+	d.errorf(n, path, hint, "%s ML model not found: %s", tier, p)
+}
