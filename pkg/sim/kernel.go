@@ -210,10 +210,14 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	// Phase 2: collect in node order.
 	out := k.out[:0]
 	for _, i := range act {
+		from := len(out)
 		var err error
 		out, err = k.nodes[i].Advance(ctx, target, k.pending[i], out)
 		if err != nil {
 			return fmt.Errorf("advancing node %q to %d us: %w", k.nodes[i].ID(), target, err)
+		}
+		for j := from; j < len(out); j++ {
+			out[j].SrcIndex = i
 		}
 		clear(k.pending[i])
 		k.pending[i] = k.pending[i][:0]

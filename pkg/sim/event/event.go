@@ -20,7 +20,9 @@ type Event struct {
 	Dst string
 	// DstIndex is the destination's node index, or NoNode when Dst names
 	// no node. The kernel sets it when it routes the event.
-	DstIndex  int32
+	DstIndex int32
+	// SrcIndex is the emitting node's index, set by the kernel.
+	SrcIndex  int32
 	SizeBytes int
 
 	// Reading is the built-in sensor payload: {"temperature": Value,

@@ -17,8 +17,11 @@ type Network struct {
 	def          link
 	links        map[pair]*link
 	routes       map[pair]*Route
-	q            event.Queue
-	totals       Totals
+	// bySrc indexes routes by the sender's node index, so the hot path
+	// compares a destination or two instead of hashing two strings.
+	bySrc  [][]*Route
+	q      event.Queue
+	totals Totals
 }
 
 type pair struct{ src, dst string }
@@ -78,6 +81,25 @@ func New(cfg scenario.Network, seed int64) *Network {
 	return n
 }
 
+// routeOf finds e's route through the sender's index.
+func (n *Network) routeOf(e *event.Event) *Route {
+	i := int(e.SrcIndex)
+	if i < 0 || e.Src == "" {
+		return n.route(e.Src, e.Dst)
+	}
+	if i >= len(n.bySrc) {
+		n.bySrc = append(n.bySrc, make([][]*Route, i+1-len(n.bySrc))...)
+	}
+	for _, r := range n.bySrc[i] {
+		if r.Dst == e.Dst && r.Src == e.Src {
+			return r
+		}
+	}
+	r := n.route(e.Src, e.Dst)
+	n.bySrc[i] = append(n.bySrc[i], r)
+	return r
+}
+
 func (n *Network) route(src, dst string) *Route {
 	k := pair{src, dst}
 	r := n.routes[k]
@@ -98,7 +120,7 @@ func (n *Network) route(src, dst string) *Route {
 // Deliver. A message whose destination is no node is routed like any other
 // and counted as unroutable when it would arrive.
 func (n *Network) Route(e event.Event, deliver func(event.Event)) {
-	r := n.route(e.Src, e.Dst)
+	r := n.routeOf(&e)
 	r.Sent++
 	n.totals.Sent++
 	if !n.latencyModel {
@@ -137,7 +159,7 @@ func (n *Network) Route(e event.Event, deliver func(event.Event)) {
 func (n *Network) Deliver(target int64, deliver func(event.Event)) {
 	for n.q.Len() > 0 && n.q.Peek().TimeUS <= target {
 		e := n.q.Pop()
-		n.arrive(n.route(e.Src, e.Dst), e, deliver)
+		n.arrive(n.routeOf(&e), e, deliver)
 	}
 }
 

@@ -99,7 +99,7 @@ func (g *Gateway) Advance(_ context.Context, target int64, in []event.Event, out
 }
 
 func (g *Gateway) process(e *event.Event, out []event.Event) []event.Event {
-	r := readingOf(e)
+	r := readingOf(e, g.csv != nil)
 	g.agg.add(r.sampleID, r.value)
 	g.stats.MessagesProcessed++
 	if g.csv != nil {

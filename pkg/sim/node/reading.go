@@ -11,7 +11,8 @@ import (
 
 // reading is what the gateway takes from a payload: payload.get(
 // "temperature", 0) and payload.get("sample_id", 0), with their text as
-// Python's csv module would write them.
+// Python's csv module would write them. The text is only made when CSV
+// output is on: formatting floats dominates the hot path otherwise.
 type reading struct {
 	value      float64
 	text       string
@@ -19,9 +20,13 @@ type reading struct {
 	sampleText string
 }
 
-func readingOf(e *event.Event) reading {
+func readingOf(e *event.Event, withText bool) reading {
 	if e.Raw == nil && e.HasReading {
-		return reading{value: e.Value, text: pyfmt.Repr(e.Value), sampleID: e.Seq, sampleText: strconv.FormatInt(e.Seq, 10)}
+		r := reading{value: e.Value, sampleID: e.Seq}
+		if withText {
+			r.text, r.sampleText = pyfmt.Repr(e.Value), strconv.FormatInt(e.Seq, 10)
+		}
+		return r
 	}
 	r := reading{text: "0", sampleText: "0"}
 	var p map[string]json.RawMessage
