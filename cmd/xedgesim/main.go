@@ -13,14 +13,26 @@ import (
 	"github.com/xedgesim/simulate/internal/exitcode"
 )
 
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := newRoot().ExecuteContext(ctx)
 	stop()
-	if err != nil {
-		if msg := err.Error(); msg != "" {
+	code := exitcode.Of(err)
+	if msg := errorText(err); msg != "" {
+		if code == exitcode.Invalid {
+			// Input errors start with file:line:col, which editors and
+			// problem matchers read only at the start of a line.
+			fmt.Fprintln(os.Stderr, msg)
+		} else {
 			fmt.Fprintln(os.Stderr, "xedgesim:", msg)
 		}
 	}
-	os.Exit(exitcode.Of(err))
+	os.Exit(code)
 }

@@ -63,7 +63,7 @@ Exit codes: 0 pass, 1 runtime error, 2 gate failed, 3 invalid scenario.`,
 }
 
 func runSimulate(cmd *cobra.Command, path string, f simulateFlags) error {
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	stdout := cmd.OutOrStdout()
 	var sum node.SumMode
 	switch f.python {
 	case "3.12", "3.13", "3.14":
@@ -74,11 +74,14 @@ func runSimulate(cmd *cobra.Command, path string, f simulateFlags) error {
 		return usageError("--python %q: use 3.12 (or later) or 3.11 (or earlier)", f.python)
 	}
 
-	sc, diags, err := scenario.Load(path, scenario.WithStrict(f.strict))
-	for _, d := range diags {
-		fmt.Fprintln(stderr, d.String())
-	}
+	u, err := newUI(cmd)
 	if err != nil {
+		return err
+	}
+	sc, diags, err := scenario.Load(path, scenario.WithStrict(f.strict))
+	u.diagnostics(diags)
+	if err != nil {
+		u.invalid(err)
 		return err
 	}
 	opts := []sim.Option{sim.WithSumMode(sum)}
@@ -112,9 +115,7 @@ func runSimulate(cmd *cobra.Command, path string, f simulateFlags) error {
 		}
 		return fmt.Errorf("simulating %s: %w", path, err)
 	}
-	for _, w := range res.Warnings {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
+	u.diagnostics(res.Warnings)
 	s := report.NewSummary(path, sc.Network.Model, res, report.Pass)
 	data, err := s.JSON()
 	if err != nil {

@@ -89,8 +89,11 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		TimeQuantumUS: res.QuantumUS,
 		Steps:         Steps{Executed: res.Steps, Total: res.StepsTotal},
 		Events:        res.Events,
-		Warnings:      append([]string{}, res.Warnings...),
+		Warnings:      []string{},
 		Nodes:         []Node{},
+	}
+	for _, w := range res.Warnings {
+		s.Warnings = append(s.Warnings, w.String())
 	}
 	t := res.Network
 	s.Network = Network{

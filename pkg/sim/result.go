@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/netmodel"
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
@@ -24,7 +25,7 @@ type Result struct {
 	InFlight int64
 	Routes   []*netmodel.Route
 	Nodes    []NodeResult
-	Warnings []string
+	Warnings []scenario.Diagnostic
 }
 
 // NodeResult is one node's counters.

@@ -92,10 +92,10 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 }
 
 // build makes the nodes in scenario order, collecting every config mistake.
-func build(sc *scenario.Scenario, o *options) ([]node.Node, []string, error) {
+func build(sc *scenario.Scenario, o *options) ([]node.Node, []scenario.Diagnostic, error) {
 	var (
 		nodes []node.Node
-		warns []string
+		warns []scenario.Diagnostic
 		errs  []error
 	)
 	for _, sn := range sc.Nodes {
@@ -117,12 +117,12 @@ func build(sc *scenario.Scenario, o *options) ([]node.Node, []string, error) {
 // destinationWarnings names the built-in senders whose destination is no
 // node: upstream's sensor sends to a hard-coded "gateway", which scenarios
 // with a gateway1 never have, so every reading is silently lost there.
-func destinationWarnings(sc *scenario.Scenario) []string {
+func destinationWarnings(sc *scenario.Scenario) []scenario.Diagnostic {
 	ids := map[string]bool{}
 	for _, n := range sc.Nodes {
 		ids[n.ID] = true
 	}
-	var warns []string
+	var warns []scenario.Diagnostic
 	for _, n := range sc.Nodes {
 		var dst, key string
 		switch node.ModelOf(n) {
@@ -144,8 +144,9 @@ func destinationWarnings(sc *scenario.Scenario) []string {
 		if p, ok := n.ConfigPos[key]; ok {
 			pos = p
 		}
-		warns = append(warns, fmt.Sprintf("%s:%d:%d: node %q sends to %q, which is not a node of this scenario; its messages are counted as unroutable drops (set config.%s to one of the node ids)",
-			pos.File, pos.Line, pos.Col, n.ID, dst, key))
+		warns = append(warns, scenario.Diagnostic{Pos: pos, Severity: scenario.SeverityWarning, Key: "config." + key,
+			Message: fmt.Sprintf("node %q sends to %q, which is not a node of this scenario; its messages are counted as unroutable drops", n.ID, dst),
+			Hint:    fmt.Sprintf("set config.%s to one of the node ids", key)})
 	}
 	return warns
 }

@@ -56,14 +56,14 @@ func ModelOf(n scenario.Node) string {
 
 // New builds the node for a scenario entry. Warnings say where the result
 // differs from what the file may lead a reader to expect.
-func New(n scenario.Node, sum SumMode) (Node, []string, error) {
+func New(n scenario.Node, sum SumMode) (Node, []scenario.Diagnostic, error) {
 	switch n.Implementation {
 	case scenario.ImplDocker:
 		return nil, nil, &UnsupportedError{Pos: n.Pos, NodeID: n.ID, Reason: "docker nodes are not supported by this version of xedgesim yet; run the node as a process (config.command) meanwhile"}
 	case scenario.ImplRenode:
 		return nil, nil, &UnsupportedError{Pos: n.Pos, NodeID: n.ID, Reason: "renode_inprocess nodes need Renode and firmware, which xedgesim does not run; replace the node with a process node (config.command) that speaks the node protocol"}
 	}
-	var warns []string
+	var warns []scenario.Diagnostic
 	switch m := ModelOf(n); m {
 	case ModelSensor:
 		s, err := NewSensor(n)
@@ -76,8 +76,9 @@ func New(n scenario.Node, sum SumMode) (Node, []string, error) {
 		return p, nil, err
 	case ModelSink:
 		if _, explicit := n.Config["model"]; !explicit {
-			warns = append(warns, fmt.Sprintf("%s:%d:%d: node %q: no built-in model for type %q; it receives and counts messages only (set config.model, or config.command to run your own node)",
-				n.Pos.File, n.Pos.Line, n.Pos.Col, n.ID, n.Type))
+			warns = append(warns, scenario.Diagnostic{Pos: n.Pos, Severity: scenario.SeverityWarning, Key: "type",
+				Message: fmt.Sprintf("node %q: no built-in model for type %q; it receives and counts messages only", n.ID, n.Type),
+				Hint:    "set config.model, or config.command to run your own node"})
 		}
 		return NewSink(n.ID), warns, nil
 	default:
