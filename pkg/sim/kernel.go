@@ -3,7 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
-	"slices"
+	bits64 "math/bits"
 
 	"github.com/xedgesim/simulate/pkg/sim/event"
 	"github.com/xedgesim/simulate/pkg/sim/netmodel"
@@ -35,10 +35,11 @@ type kernel struct {
 	pendingList []int32
 	wake        wakeHeap
 	wakeAt      []int64
-	stamp       []int64
-	active      []int32
-	out         []event.Event
-	deliverFn   func(event.Event)
+	// active marks the nodes of the current step, one bit per node: walking
+	// the words visits them in node order without sorting.
+	active    []uint64
+	out       []event.Event
+	deliverFn func(event.Event)
 
 	lastDst string
 	lastIdx int32
@@ -57,7 +58,7 @@ func newKernel(nodes []node.Node, net *netmodel.Network, quantum, duration int64
 		duration: duration,
 		pending:  make([][]event.Event, len(nodes)),
 		wakeAt:   make([]int64, len(nodes)),
-		stamp:    make([]int64, len(nodes)),
+		active:   make([]uint64, (len(nodes)+63)/64),
 		lastIdx:  event.NoNode,
 	}
 	for i, n := range nodes {
@@ -71,7 +72,6 @@ func newKernel(nodes []node.Node, net *netmodel.Network, quantum, duration int64
 			k.anyExt = true
 			k.everyQuantum = true
 		}
-		k.stamp[i] = -1
 	}
 	k.deliverFn = k.deliver
 	return k
@@ -169,47 +169,60 @@ func (k *kernel) run(ctx context.Context) error {
 	return nil
 }
 
-func (k *kernel) step(ctx context.Context, target int64) error {
-	act := k.active[:0]
-	add := func(i int32) {
-		if k.stamp[i] != k.steps {
-			k.stamp[i] = k.steps
-			act = append(act, i)
+// mark adds node i to the current step.
+func (k *kernel) mark(i int32) { k.active[i>>6] |= 1 << (i & 63) }
+
+// each calls fn for every marked node in node order.
+func (k *kernel) each(fn func(i int32) error) error {
+	for w, bits := range k.active {
+		for bits != 0 {
+			b := bits & -bits
+			bits ^= b
+			if err := fn(int32(w<<6 + bits64.TrailingZeros64(b))); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
+}
+
+func (k *kernel) step(ctx context.Context, target int64) error {
 	for _, i := range k.pendingList {
-		add(i)
+		k.mark(i)
 	}
 	k.pendingList = k.pendingList[:0]
 	for len(k.wake) > 0 && k.wake[0].t < target {
 		w := k.wake.pop()
 		if w.t == k.wakeAt[w.idx] {
 			k.wakeAt[w.idx] = node.Never
-			add(w.idx)
+			k.mark(w.idx)
 		}
 	}
 	if k.anyExt {
 		for i, x := range k.external {
 			if x != nil {
-				add(int32(i))
+				k.mark(int32(i))
 			}
 		}
-	}
-	slices.Sort(act)
-	k.active = act
-
-	// Phase 1: external nodes compute concurrently with the built-in ones.
-	for _, i := range act {
-		if x := k.external[i]; x != nil {
-			if err := x.Send(ctx, target, k.pending[i]); err != nil {
-				return err
+		// Phase 1: external nodes compute concurrently with the built-in
+		// ones.
+		err := k.each(func(i int32) error {
+			if x := k.external[i]; x != nil {
+				if err := x.Send(ctx, target, k.pending[i]); err != nil {
+					return err
+				}
+				k.pending[i] = k.pending[i][:0]
 			}
-			k.pending[i] = k.pending[i][:0]
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	// Phase 2: collect in node order.
-	out := k.out[:0]
-	for _, i := range act {
+	k.out = k.out[:0]
+	err := k.each(func(i int32) error {
+		out := k.out
 		from := len(out)
 		var err error
 		out, err = k.nodes[i].Advance(ctx, target, k.pending[i], out)
@@ -219,12 +232,19 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 		for j := from; j < len(out); j++ {
 			out[j].SrcIndex = i
 		}
+		k.out = out
 		clear(k.pending[i])
 		k.pending[i] = k.pending[i][:0]
 		k.wakeAt[i] = node.Never
 		k.schedule(i)
+		return nil
+	})
+	clear(k.active)
+	if err != nil {
+		return err
 	}
 	// Phase 3: route in collection order, then hand over what is due.
+	out := k.out
 	for j := range out {
 		e := out[j]
 		e.DstIndex = k.resolve(e.Dst)
