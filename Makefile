@@ -23,15 +23,17 @@ demo: build
 unit:
 	$(GO) test -count=1 ./...
 
+# test brings the bed up (idempotent: fast when it is already up), then runs
+# every test with XEDGESIM_TESTBED=1, under which a missing part fails.
 test: build
-	scripts/testbed up
+	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed up
 	XEDGESIM_TESTBED=1 XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) $(GO) test -count=1 -timeout 30m ./...
 
 testbed-up:
-	scripts/testbed up
+	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed up
 
 testbed-down:
-	scripts/testbed down
+	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed down
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
