@@ -22,8 +22,10 @@ type linkRef struct {
 
 // refs are the positions the cross-section checks point at.
 type refs struct {
-	nodes []nodeRef
-	links []linkRef
+	nodes  []nodeRef
+	links  []linkRef
+	scopes []scopeRef
+	faults []*yaml.Node
 }
 
 func isNull(n *yaml.Node) bool {
@@ -69,6 +71,15 @@ func (d *decoder) scenario(root *yaml.Node, s *Scenario, r *refs) {
 	}
 	if e, ok := top.get("report"); ok {
 		s.Report = d.report(e)
+	}
+	if e, ok := top.get("validation"); ok {
+		s.Assertions = d.validation(e, r)
+	}
+	if e, ok := top.get("faults"); ok {
+		s.Faults = d.faults(e, r)
+		if seq := deref(e.val); seq != nil {
+			r.faults = seq.Content
+		}
 	}
 }
 

@@ -13,6 +13,11 @@ const (
 	secML         = "mlInference"
 	secMLConfig   = "mlConfig"
 	secReport     = "report"
+	secValidation = "validation"
+	secAssertion  = "assertion"
+	secScope      = "scope"
+	secFault      = "fault"
+	secFaultLink  = "faultLink"
 )
 
 // knownKeys is the one list of keys the loader knows, per section. A key not
@@ -24,8 +29,7 @@ var knownKeys = map[string][]string{
 		"simulation", "nodes", "network", "ml_inference",
 		// Upstream ignores these; they are common in its scenarios.
 		"scenario_name", "description",
-		// Ours. validation and faults are accepted as they are until their
-		// parsers land.
+		// Ours.
 		"report", "validation", "faults",
 	},
 	secSimulation: {"duration_s", "seed", "time_quantum_us"},
@@ -43,8 +47,15 @@ var knownKeys = map[string][]string{
 	secML: {"placement", "edge_config", "cloud_config"},
 	// Upstream passes edge_config and cloud_config on to the ML services,
 	// so keys besides model_path are free-form (see openSections).
-	secMLConfig: {"model_path"},
-	secReport:   {"csv"},
+	secMLConfig:   {"model_path"},
+	secReport:     {"csv"},
+	secValidation: {"assertions"},
+	// min: and max: are upstream's planned spelling of gte and lte.
+	secAssertion: {"metric", "operator", "value", "description", "where", "min", "max"},
+	secScope:     {"src", "dst", "node"},
+	secFault: {"at_s", "kind", "duration_s", "link", "latency_us", "loss_rate", "groups", "node",
+		"restart_after_s", "description"},
+	secFaultLink: {"src", "dst"},
 }
 
 // openSections take any key besides the ones they know.

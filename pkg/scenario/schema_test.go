@@ -121,8 +121,16 @@ nodes:
 network: {model: latency, links: [{src: a, dst: b, latency_us: 1, jitter_us: 2, bandwidth_bps: 3, bidirectional: true}]}
 report: {csv: true}
 x-anchors: {}
-validation: {anything: [1]}
-faults: []
+validation:
+  assertions:
+    - {metric: packet_delivery_rate, operator: gte, value: 0.99, where: {src: "a*", dst: b}}
+    - {metric: latency_p95_ms, max: 20, description: fast}
+    - {metric: messages_processed, operator: ">", value: 0, where: {node: b}}
+faults:
+  - {at_s: 0.1, kind: link_down, link: {src: a, dst: b}, duration_s: 0.2}
+  - {at_s: 0.2, kind: link_degrade, link: {src: "*", dst: b}, latency_us: 50000, loss_rate: 0.2}
+  - {at_s: 0.3, kind: partition, groups: [[a], [b, c]], duration_s: 0.1}
+  - {at_s: 0.4, kind: node_crash, node: b, restart_after_s: 0.1}
 `,
 	} {
 		valid[name] = src

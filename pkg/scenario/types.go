@@ -29,6 +29,10 @@ type Scenario struct {
 	MLInference map[string]any
 	// Report holds what the run writes besides summary.json.
 	Report Report
+	// Assertions are validation.assertions: the gate.
+	Assertions []Assertion
+	// Faults are injected on the virtual timeline.
+	Faults []Fault
 }
 
 // Simulation is the simulation section.
@@ -111,4 +115,60 @@ type Link struct {
 type Report struct {
 	// CSV writes upstream's <node_id>_metrics.csv files.
 	CSV bool
+}
+
+// Assertion is one entry of validation.assertions: metric operator value,
+// optionally scoped by where.
+type Assertion struct {
+	// Metric is the canonical metric name (aliases such as delivery_ratio
+	// are resolved when loading).
+	Metric string
+	// Operator is one of eq, gte, lte, gt, lt (==, >=, <=, >, < and
+	// upstream's min:/max: are normalised to these).
+	Operator    string
+	Value       float64
+	Description string
+	Where       Scope
+	Pos         Pos
+}
+
+// Scope narrows a metric or a fault to some links or nodes. Each field is a
+// glob (path.Match syntax); empty means any.
+type Scope struct {
+	Src  string `json:"src,omitempty"`
+	Dst  string `json:"dst,omitempty"`
+	Node string `json:"node,omitempty"`
+}
+
+// IsZero tells whether the scope selects everything.
+func (s Scope) IsZero() bool { return s == Scope{} }
+
+// Fault kinds.
+const (
+	FaultLinkDown    = "link_down"
+	FaultLinkDegrade = "link_degrade"
+	FaultPartition   = "partition"
+	FaultNodeCrash   = "node_crash"
+)
+
+// Fault is one entry of faults: something that goes wrong at a virtual time.
+type Fault struct {
+	Kind string
+	AtUS int64
+	// DurationUS is how long the fault lasts; 0 means until the end.
+	DurationUS int64
+	// Link selects the links of link_down and link_degrade.
+	Link Scope
+	// LatencyUS and LossRate replace the link's during link_degrade; nil
+	// keeps the link's own.
+	LatencyUS *int64
+	LossRate  *float64
+	// Groups are partition's sides: messages between nodes in different
+	// groups are dropped.
+	Groups [][]string
+	// Node is node_crash's node; RestartAfterUS is how long it stays down
+	// (nil: until the end).
+	Node           string
+	RestartAfterUS *int64
+	Pos            Pos
 }

@@ -27,6 +27,8 @@ func (s *Scenario) Resolve(path string) string {
 // not have: duplicate ids and ports, links naming unknown nodes, duplicate
 // links.
 func (d *decoder) crossCheck(s *Scenario, r *refs) {
+	d.checkScopes(s, r)
+	d.checkFaultTimes(s, r.faults)
 	type first struct {
 		path string
 		line int

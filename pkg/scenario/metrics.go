@@ -1,0 +1,62 @@
+package scenario
+
+import "sort"
+
+// MetricKind says what a metric measures, and so which scope it takes.
+type MetricKind int
+
+const (
+	// NetworkMetric is measured over messages; where: takes src and dst.
+	NetworkMetric MetricKind = iota
+	// NodeMetric is measured over nodes; where: takes node.
+	NodeMetric
+)
+
+// Metrics is the vocabulary assertions may use, by canonical name.
+var Metrics = map[string]MetricKind{
+	"packets_sent":          NetworkMetric,
+	"packets_delivered":     NetworkMetric,
+	"packets_dropped":       NetworkMetric,
+	"packets_lost":          NetworkMetric,
+	"packets_unroutable":    NetworkMetric,
+	"packet_delivery_rate":  NetworkMetric,
+	"latency_avg_ms":        NetworkMetric,
+	"latency_min_ms":        NetworkMetric,
+	"latency_p50_ms":        NetworkMetric,
+	"latency_p95_ms":        NetworkMetric,
+	"latency_p99_ms":        NetworkMetric,
+	"latency_max_ms":        NetworkMetric,
+	"throughput_msgs_per_s": NetworkMetric,
+	"messages_processed":    NodeMetric,
+	"messages_sent":         NodeMetric,
+	"messages_received":     NodeMetric,
+	"restarts":              NodeMetric,
+	"healthy":               NodeMetric,
+}
+
+// metricAliases are other names for metrics: upstream's planned names and
+// the issue tracker's.
+var metricAliases = map[string]string{
+	"delivery_ratio":     "packet_delivery_rate",
+	"total_packets_sent": "packets_sent",
+	"avg_e2e_latency_ms": "latency_avg_ms",
+}
+
+// MetricNames returns the canonical metric names, sorted.
+func MetricNames() []string {
+	names := make([]string, 0, len(Metrics))
+	for n := range Metrics {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// operators maps every accepted spelling to the canonical operator.
+var operators = map[string]string{
+	"eq": "eq", "==": "eq",
+	"gte": "gte", ">=": "gte",
+	"lte": "lte", "<=": "lte",
+	"gt": "gt", ">": "gt",
+	"lt": "lt", "<": "lt",
+}
