@@ -37,7 +37,8 @@ type Steps struct {
 }
 
 // Network is the network section of summary.json. Dropped is lost to the
-// loss model plus unroutable (no such destination node).
+// loss model, plus unroutable (no such destination node), plus dropped by
+// injected faults.
 type Network struct {
 	Model             string  `json:"model"`
 	PacketsSent       int64   `json:"packets_sent"`
@@ -45,6 +46,7 @@ type Network struct {
 	PacketsDropped    int64   `json:"packets_dropped"`
 	PacketsLost       int64   `json:"packets_lost"`
 	PacketsUnroutable int64   `json:"packets_unroutable"`
+	PacketsFaulted    int64   `json:"packets_faulted"`
 	PacketsInFlight   int64   `json:"packets_in_flight"`
 	Latency           Latency `json:"latency_us"`
 	Links             []Link  `json:"links"`
@@ -65,6 +67,7 @@ type Link struct {
 	PacketsDelivered  int64   `json:"packets_delivered"`
 	PacketsDropped    int64   `json:"packets_dropped"`
 	PacketsUnroutable int64   `json:"packets_unroutable"`
+	PacketsFaulted    int64   `json:"packets_faulted"`
 	Latency           Latency `json:"latency_us"`
 }
 
@@ -100,9 +103,10 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		Model:             model,
 		PacketsSent:       t.Sent,
 		PacketsDelivered:  t.Delivered,
-		PacketsDropped:    t.Lost + t.Unroutable,
+		PacketsDropped:    t.Dropped(),
 		PacketsLost:       t.Lost,
 		PacketsUnroutable: t.Unroutable,
+		PacketsFaulted:    t.Faulted,
 		PacketsInFlight:   res.InFlight,
 		Links:             []Link{},
 	}
@@ -112,8 +116,9 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 			Src: r.Src, Dst: r.Dst,
 			PacketsSent:       r.Sent,
 			PacketsDelivered:  r.Delivered,
-			PacketsDropped:    r.Lost + r.Unroutable,
+			PacketsDropped:    r.Dropped(),
 			PacketsUnroutable: r.Unroutable,
+			PacketsFaulted:    r.Faulted,
 			Latency:           Latency{Min: r.Latency.Min, Avg: r.Latency.Mean(), Max: r.Latency.Max},
 		})
 		all.Merge(&r.Latency)

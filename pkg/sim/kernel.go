@@ -44,6 +44,8 @@ type kernel struct {
 	lastDst string
 	lastIdx int32
 
+	crash *crashes
+
 	now   int64
 	steps int64
 }
@@ -138,6 +140,9 @@ func (k *kernel) nextTarget() int64 {
 		// A message due at d is handed over at the first target >= d.
 		consider((d + k.quantum - 1) / k.quantum)
 	}
+	if a, ok := k.crash.nextTime(); ok {
+		consider(a/k.quantum + 1)
+	}
 	if best < 0 {
 		return -1
 	}
@@ -187,6 +192,7 @@ func (k *kernel) each(fn func(i int32) error) error {
 }
 
 func (k *kernel) step(ctx context.Context, target int64) error {
+	k.crash.apply(k, target)
 	for _, i := range k.pendingList {
 		k.mark(i)
 	}
@@ -228,6 +234,15 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 		out, err = k.nodes[i].Advance(ctx, target, k.pending[i], out)
 		if err != nil {
 			return fmt.Errorf("advancing node %q to %d us: %w", k.nodes[i].ID(), target, err)
+		}
+		if _, crashes := k.crash.windows[i]; crashes {
+			kept := out[:from]
+			for _, e := range out[from:] {
+				if !k.crash.isDown(i, e.TimeUS) {
+					kept = append(kept, e)
+				}
+			}
+			out = kept
 		}
 		for j := from; j < len(out); j++ {
 			out[j].SrcIndex = i

@@ -43,6 +43,27 @@ func randomScenario(seed uint64) *scenario.Scenario {
 				BandwidthBPS: []int64{0, 9600, 250000}[r.IntN(3)]})
 		}
 	}
+	dur := sc.Simulation.DurationUS
+	for range r.IntN(4) {
+		at := r.Int64N(dur)
+		f := scenario.Fault{AtUS: at, DurationUS: r.Int64N(dur / 2)}
+		switch r.IntN(4) {
+		case 0:
+			f.Kind, f.Link = scenario.FaultLinkDown, scenario.Scope{Src: "s*", Dst: "gw0"}
+		case 1:
+			lat, loss := r.Int64N(100000), r.Float64()
+			f.Kind, f.Link, f.LatencyUS, f.LossRate = scenario.FaultLinkDegrade, scenario.Scope{Dst: "gw*"}, &lat, &loss
+		case 2:
+			f.Kind, f.Groups = scenario.FaultPartition, [][]string{{"s0", "s1"}, {"gw0"}}
+		case 3:
+			restart := r.Int64N(dur / 3)
+			f.Kind, f.Node, f.RestartAfterUS = scenario.FaultNodeCrash, []string{"gw0", "s1"}[r.IntN(2)], &restart
+			if r.IntN(3) == 0 {
+				f.RestartAfterUS = nil
+			}
+		}
+		sc.Faults = append(sc.Faults, f)
+	}
 	return sc
 }
 
@@ -69,9 +90,9 @@ func TestConservation(t *testing.T) {
 	for seed := range uint64(40) {
 		res, _ := runCSV(t, randomScenario(seed))
 		n := res.Network
-		if n.Sent != n.Delivered+n.Lost+n.Unroutable+res.InFlight {
-			t.Errorf("seed %d: sent %d != delivered %d + lost %d + unroutable %d + in flight %d",
-				seed, n.Sent, n.Delivered, n.Lost, n.Unroutable, res.InFlight)
+		if n.Sent != n.Delivered+n.Dropped()+res.InFlight {
+			t.Errorf("seed %d: sent %d != delivered %d + lost %d + unroutable %d + faulted %d + in flight %d",
+				seed, n.Sent, n.Delivered, n.Lost, n.Unroutable, n.Faulted, res.InFlight)
 		}
 		var perRoute int64
 		for _, r := range res.Routes {

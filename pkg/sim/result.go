@@ -26,10 +26,20 @@ type Result struct {
 	Routes   []*netmodel.Route
 	Nodes    []NodeResult
 	Warnings []scenario.Diagnostic
+	// Timeline is the network's activity in slices of BucketUS.
+	Timeline []netmodel.Bucket
+	BucketUS int64
+	// FaultDrops is how many messages each of the scenario's faults
+	// dropped, in file order.
+	FaultDrops []int64
 }
 
 // NodeResult is one node's counters.
 type NodeResult struct {
 	ID string
 	node.Stats
+	// Restarts counts node_crash restarts; Healthy is false when the node
+	// ended the run down.
+	Restarts int64
+	Healthy  bool
 }

@@ -70,8 +70,10 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		}
 	}
 
-	net := netmodel.New(sc.Network, seed)
-	k := newKernel(nodes, net, sc.Simulation.TimeQuantumUS, sc.Simulation.DurationUS)
+	end := sc.Simulation.DurationUS
+	net := netmodel.New(sc.Network, seed, sc.Faults, end)
+	k := newKernel(nodes, net, sc.Simulation.TimeQuantumUS, end)
+	k.crash = newCrashes(sc.Faults, k.index, len(nodes), end)
 	k.everyQuantum = k.everyQuantum || o.noSkip
 	if err := k.run(ctx); err != nil {
 		return nil, err
@@ -83,11 +85,14 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	res.InFlight = net.InFlight()
 	res.Routes = net.Routes()
 	res.Events = res.Network.Delivered
-	for _, n := range nodes {
+	for i, n := range nodes {
 		st := n.Stats()
 		res.Events += st.Events
-		res.Nodes = append(res.Nodes, NodeResult{ID: n.ID(), Stats: st})
+		res.Nodes = append(res.Nodes, NodeResult{ID: n.ID(), Stats: st,
+			Restarts: k.crash.restarts[i], Healthy: !k.crash.down[i]})
 	}
+	res.Timeline, res.BucketUS = net.Timeline()
+	res.FaultDrops = net.FaultDrops()
 	return res, nil
 }
 

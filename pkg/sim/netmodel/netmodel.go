@@ -19,9 +19,11 @@ type Network struct {
 	routes       map[pair]*Route
 	// bySrc indexes routes by the sender's node index, so the hot path
 	// compares a destination or two instead of hashing two strings.
-	bySrc  [][]*Route
-	q      event.Queue
-	totals Totals
+	bySrc   [][]*Route
+	q       event.Queue
+	totals  Totals
+	windows []*window
+	tl      timeline
 }
 
 type pair struct{ src, dst string }
@@ -43,8 +45,13 @@ type Route struct {
 	Delivered  int64
 	Lost       int64
 	Unroutable int64
-	Latency    Histogram
+	// Faulted counts messages dropped by an injected fault.
+	Faulted int64
+	Latency Histogram
 }
+
+// Dropped is everything sent that will never arrive.
+func (r *Route) Dropped() int64 { return r.Lost + r.Unroutable + r.Faulted }
 
 // Totals are the network-wide counters.
 type Totals struct {
@@ -52,16 +59,23 @@ type Totals struct {
 	Delivered  int64
 	Lost       int64
 	Unroutable int64
+	Faulted    int64
 }
+
+// Dropped is everything sent that will never arrive.
+func (t Totals) Dropped() int64 { return t.Lost + t.Unroutable + t.Faulted }
 
 // New builds the network of a scenario. seed is the scenario seed; each
 // link's RNG is seeded from sha256("<src>_<dst>_<seed>") and unconfigured
 // pairs share one seeded from sha256("default_<seed>"), as upstream does.
-func New(cfg scenario.Network, seed int64) *Network {
+// faults are applied on the virtual timeline that ends at end (us).
+func New(cfg scenario.Network, seed int64, faults []scenario.Fault, end int64) *Network {
 	n := &Network{
 		latencyModel: cfg.Model == scenario.ModelLatency,
 		links:        map[pair]*link{},
 		routes:       map[pair]*Route{},
+		windows:      newWindows(faults, end),
+		tl:           newTimeline(end),
 	}
 	n.def = link{latency: cfg.DefaultLatencyUS, loss: cfg.DefaultLossRate, rng: pyrand.New(pyrand.DerivedSeed("default", seed))}
 	add := func(src, dst string, l scenario.Link) {
@@ -123,18 +137,35 @@ func (n *Network) Route(e event.Event, deliver func(event.Event)) {
 	r := n.routeOf(&e)
 	r.Sent++
 	n.totals.Sent++
+	l := r.link
+	cfg := *l
+	var drop *window
+	if len(n.windows) > 0 {
+		drop, cfg = n.sendFault(e.Src, e.Dst, e.TimeUS, cfg)
+	}
 	if !n.latencyModel {
+		if drop != nil {
+			n.fault(r, drop, e.TimeUS)
+			return
+		}
 		e.SentUS = e.TimeUS
 		n.arrive(r, e, deliver)
 		return
 	}
-	l := r.link
-	if l.rng.Random() < l.loss {
-		r.Lost++
-		n.totals.Lost++
+	// The draw is made even when a fault drops the message, so the run
+	// after the fault sees the same numbers as a run without it.
+	lost := l.rng.Random() < cfg.loss
+	if drop != nil {
+		n.fault(r, drop, e.TimeUS)
 		return
 	}
-	lat := l.latency
+	if lost {
+		r.Lost++
+		n.totals.Lost++
+		n.tl.dropped(e.TimeUS)
+		return
+	}
+	lat := cfg.latency
 	if l.jitter > 0 {
 		// A second draw only when jitter is on, so upstream's streams stay.
 		lat += int64(math.Round((2*l.rng.Random() - 1) * float64(l.jitter)))
@@ -167,12 +198,27 @@ func (n *Network) arrive(r *Route, e event.Event, deliver func(event.Event)) {
 	if e.DstIndex == event.NoNode {
 		r.Unroutable++
 		n.totals.Unroutable++
+		n.tl.dropped(e.SentUS)
 		return
+	}
+	if len(n.windows) > 0 {
+		if w := n.crashed(e.Dst, e.TimeUS); w != nil {
+			n.fault(r, w, e.SentUS)
+			return
+		}
 	}
 	r.Delivered++
 	n.totals.Delivered++
 	r.Latency.Add(e.LatencyUS)
+	n.tl.delivered(e.TimeUS, e.LatencyUS)
 	deliver(e)
+}
+
+func (n *Network) fault(r *Route, w *window, sent int64) {
+	r.Faulted++
+	n.totals.Faulted++
+	w.dropped++
+	n.tl.dropped(sent)
 }
 
 // Next returns the time of the earliest queued message and whether there is

@@ -28,7 +28,7 @@ func collect(n *Network, msgs []event.Event, until int64) []event.Event {
 func TestLatencyDeliversExactlyAtSendPlusLatency(t *testing.T) {
 	t.Parallel()
 	n := New(scenario.Network{Model: scenario.ModelLatency, DefaultLatencyUS: 10000,
-		Links: []scenario.Link{{Src: "a", Dst: "b", LatencyUS: 5000}}}, 42)
+		Links: []scenario.Link{{Src: "a", Dst: "b", LatencyUS: 5000}}}, 42, nil, 1<<40)
 	var got []event.Event
 	deliver := func(e event.Event) { got = append(got, e) }
 	n.Route(msg(1000, "a", "b"), deliver)
@@ -63,7 +63,7 @@ func TestLossMatchesUpstreamStreams(t *testing.T) {
 	const link = ".xxx.xxx.xxx..x..xx.xx.x.xxxxx...xxxxx..xxx...x.x...xxxx..xxxx.x.x.xx.x..xxxx...xx.xxx.x.x..xx.x.x.."
 	const def = ".x.....x..x..x.....x.x.xx.....x...............x........x...x" // default_42, loss 0.3
 	n := New(scenario.Network{Model: scenario.ModelLatency, DefaultLatencyUS: 100, DefaultLossRate: 0.3,
-		Links: []scenario.Link{{Src: "sensor1", Dst: "gateway", LatencyUS: 5000, LossRate: 0.5}}}, 42)
+		Links: []scenario.Link{{Src: "sensor1", Dst: "gateway", LatencyUS: 5000, LossRate: 0.5}}}, 42, nil, 1<<40)
 	pattern := func(src, dst string, count int) string {
 		var b strings.Builder
 		for i := range count {
@@ -100,13 +100,13 @@ func TestZeroLossStillDrawsOncePerMessage(t *testing.T) {
 	// later sees the same numbers as if the first messages had been lossy.
 	cfg := scenario.Network{Model: scenario.ModelLatency, DefaultLatencyUS: 1,
 		Links: []scenario.Link{{Src: "a", Dst: "b", LatencyUS: 1, LossRate: 0}}}
-	n := New(cfg, 42)
+	n := New(cfg, 42, nil, 1<<40)
 	got := collect(n, []event.Event{msg(0, "a", "b"), msg(1, "a", "b")}, 100)
 	if len(got) != 2 {
 		t.Fatalf("zero loss delivered %d of 2", len(got))
 	}
 	cfg.Links[0].LossRate = 1
-	n = New(cfg, 42)
+	n = New(cfg, 42, nil, 1<<40)
 	if got := collect(n, []event.Event{msg(0, "a", "b")}, 100); len(got) != 0 {
 		t.Errorf("loss 1.0 delivered %+v", got)
 	}
@@ -115,7 +115,7 @@ func TestZeroLossStillDrawsOncePerMessage(t *testing.T) {
 func TestJitterStaysWithinBounds(t *testing.T) {
 	t.Parallel()
 	n := New(scenario.Network{Model: scenario.ModelLatency,
-		Links: []scenario.Link{{Src: "a", Dst: "b", LatencyUS: 1000, JitterUS: 200}}}, 1)
+		Links: []scenario.Link{{Src: "a", Dst: "b", LatencyUS: 1000, JitterUS: 200}}}, 1, nil, 1<<40)
 	var msgs []event.Event
 	for i := range 2000 {
 		msgs = append(msgs, msg(int64(i*10), "a", "b"))
@@ -134,7 +134,7 @@ func TestBandwidthSerializesAndQueues(t *testing.T) {
 	t.Parallel()
 	// 64 bytes at 9600 bit/s take ceil(512e6/9600) = 53334 us on the wire.
 	n := New(scenario.Network{Model: scenario.ModelLatency,
-		Links: []scenario.Link{{Src: "a", Dst: "b", LatencyUS: 1000, BandwidthBPS: 9600}}}, 1)
+		Links: []scenario.Link{{Src: "a", Dst: "b", LatencyUS: 1000, BandwidthBPS: 9600}}}, 1, nil, 1<<40)
 	got := collect(n, []event.Event{msg(0, "a", "b"), msg(0, "a", "b"), msg(500000, "a", "b")}, 1<<40)
 	var times []int64
 	for _, e := range got {
@@ -149,7 +149,7 @@ func TestBandwidthSerializesAndQueues(t *testing.T) {
 func TestBidirectionalLinksHaveOwnStreams(t *testing.T) {
 	t.Parallel()
 	n := New(scenario.Network{Model: scenario.ModelLatency, DefaultLatencyUS: 99,
-		Links: []scenario.Link{{Src: "a", Dst: "b", LatencyUS: 7, LossRate: 0.5, Bidirectional: true}}}, 3)
+		Links: []scenario.Link{{Src: "a", Dst: "b", LatencyUS: 7, LossRate: 0.5, Bidirectional: true}}}, 3, nil, 1<<40)
 	var ab, ba int
 	for i := range 400 {
 		n.Route(msg(int64(i), "a", "b"), func(event.Event) {})
@@ -172,7 +172,7 @@ func TestBidirectionalLinksHaveOwnStreams(t *testing.T) {
 
 func TestDirectDeliversAtOnceUnchanged(t *testing.T) {
 	t.Parallel()
-	n := New(scenario.Network{Model: scenario.ModelDirect, DefaultLatencyUS: 10000, DefaultLossRate: 0.9}, 1)
+	n := New(scenario.Network{Model: scenario.ModelDirect, DefaultLatencyUS: 10000, DefaultLossRate: 0.9}, 1, nil, 1<<40)
 	var got []event.Event
 	n.Route(msg(1234, "a", "b"), func(e event.Event) { got = append(got, e) })
 	if len(got) != 1 || got[0].TimeUS != 1234 || got[0].LatencyUS != 0 {

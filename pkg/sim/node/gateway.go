@@ -21,10 +21,11 @@ type Gateway struct {
 	forwardTo  string
 	sum        SumMode
 
-	q     event.HeapQ
-	agg   aggregator
-	stats Stats
-	csv   *csvOut
+	q      event.HeapQ
+	agg    aggregator
+	downAt int64 // Never while up
+	stats  Stats
+	csv    *csvOut
 }
 
 var _ Node = (*Gateway)(nil)
@@ -61,6 +62,7 @@ func (g *Gateway) ID() string { return g.id }
 // Start implements Node.
 func (g *Gateway) Start(_ context.Context, env Env) error {
 	g.agg = newAggregator(g.sum)
+	g.downAt = Never
 	if env.CSV != nil {
 		g.csv = newCSVOut(env.CSV)
 		g.csv.row("time_us", "event_type", "value", "details")
@@ -84,7 +86,7 @@ func (g *Gateway) Advance(_ context.Context, target int64, in []event.Event, out
 		p.Src, p.Dst = g.id, ""
 		g.q.Push(p)
 	}
-	for g.q.Len() > 0 && g.q.Peek().TimeUS < target {
+	for g.q.Len() > 0 && g.q.Peek().TimeUS < min(target, g.downAt) {
 		e := g.q.Pop()
 		g.stats.Events++
 		switch e.Type {
@@ -130,10 +132,35 @@ func (g *Gateway) aggregate(t int64) {
 
 // Next implements Node.
 func (g *Gateway) Next() int64 {
-	if g.q.Len() == 0 {
+	if g.q.Len() == 0 || g.downAt != Never {
 		return Never
 	}
 	return g.q.Peek().TimeUS
+}
+
+// Crash implements Crasher.
+func (g *Gateway) Crash(at int64) { g.downAt = at }
+
+// Restart implements Crasher: readings queued for processing were lost in
+// the crash; aggregation resumes on its schedule, skipping what fell while
+// down. Readings aggregated before the crash are kept (upstream keeps them
+// in memory; a restarted process would not, but nothing upstream persists).
+func (g *Gateway) Restart(at int64) {
+	g.downAt = Never
+	var keep event.HeapQ
+	for g.q.Len() > 0 {
+		e := g.q.Pop()
+		switch {
+		case e.Type == typeAggregate:
+			if e.TimeUS < at {
+				e.TimeUS += (at - e.TimeUS + g.interval - 1) / g.interval * g.interval
+			}
+			keep.Push(e)
+		case e.TimeUS >= at:
+			keep.Push(e)
+		}
+	}
+	g.q = keep
 }
 
 // Stats implements Node.

@@ -53,6 +53,14 @@ type External interface {
 	Send(ctx context.Context, target int64, in []event.Event) error
 }
 
+// Crasher is implemented by nodes that model a crash (the node_crash
+// fault): nothing at or after at runs until Restart, and what was queued
+// inside the node is lost.
+type Crasher interface {
+	Crash(at int64)
+	Restart(at int64)
+}
+
 // Stats are the counters every node keeps.
 type Stats struct {
 	// Model names what ran the node: sensor, gateway, sink or process.

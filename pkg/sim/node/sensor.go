@@ -25,10 +25,11 @@ type Sensor struct {
 	payloadBytes int
 	sensorType   string
 
-	rng   *pyrand.Rand
-	next  int64
-	stats Stats
-	csv   *csvOut
+	rng    *pyrand.Rand
+	next   int64
+	downAt int64 // Never while up
+	stats  Stats
+	csv    *csvOut
 }
 
 var _ Node = (*Sensor)(nil)
@@ -77,6 +78,7 @@ func (s *Sensor) SensorType() string { return s.sensorType }
 func (s *Sensor) Start(_ context.Context, env Env) error {
 	s.rng = pyrand.New(pyrand.DerivedSeed(s.id, env.Seed))
 	s.next = s.start
+	s.downAt = Never
 	if env.CSV != nil {
 		s.csv = newCSVOut(env.CSV)
 		s.csv.row("time_us", "event_type", "value")
@@ -88,7 +90,7 @@ func (s *Sensor) Start(_ context.Context, env Env) error {
 // upstream's sensor ignores them.
 func (s *Sensor) Advance(_ context.Context, target int64, in []event.Event, out []event.Event) ([]event.Event, error) {
 	s.stats.MessagesReceived += int64(len(in))
-	for s.next < target {
+	for s.next < target && s.next < s.downAt {
 		t := s.next
 		temp := s.rng.Gauss(s.mean, s.stddev)
 		s.stats.Events++
@@ -116,7 +118,24 @@ func (s *Sensor) Advance(_ context.Context, target int64, in []event.Event, out 
 }
 
 // Next implements Node.
-func (s *Sensor) Next() int64 { return s.next }
+func (s *Sensor) Next() int64 {
+	if s.downAt != Never {
+		return Never
+	}
+	return s.next
+}
+
+// Crash implements Crasher: no sample at or after at.
+func (s *Sensor) Crash(at int64) { s.downAt = at }
+
+// Restart implements Crasher: sampling resumes on the original schedule;
+// the samples that fell while down are skipped.
+func (s *Sensor) Restart(at int64) {
+	s.downAt = Never
+	if s.next < at {
+		s.next += (at - s.next + s.interval - 1) / s.interval * s.interval
+	}
+}
 
 // Stats implements Node.
 func (s *Sensor) Stats() Stats { return s.stats }

@@ -1,0 +1,104 @@
+package sim
+
+import (
+	"sort"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/node"
+)
+
+// crashes schedules the node_crash faults: the kernel takes a node down at
+// its crash time and brings it back at its restart time, at the start of
+// the first step whose target lies after that time.
+type crashes struct {
+	actions []crashAction
+	next    int
+	// windows are each node's down times, to drop what an external node
+	// emits while it is down (it keeps being advanced, as upstream
+	// requires, but a crashed node sends nothing).
+	windows  map[int32][][2]int64
+	down     []bool
+	restarts []int64
+}
+
+type crashAction struct {
+	t       int64
+	idx     int32
+	restart bool
+}
+
+func newCrashes(faults []scenario.Fault, index map[string]int32, nodes int, end int64) *crashes {
+	c := &crashes{windows: map[int32][][2]int64{}, down: make([]bool, nodes), restarts: make([]int64, nodes)}
+	for _, f := range faults {
+		if f.Kind != scenario.FaultNodeCrash {
+			continue
+		}
+		i, ok := index[f.Node]
+		if !ok {
+			continue
+		}
+		to := end
+		c.actions = append(c.actions, crashAction{t: f.AtUS, idx: i})
+		if f.RestartAfterUS != nil {
+			to = f.AtUS + *f.RestartAfterUS
+			c.actions = append(c.actions, crashAction{t: to, idx: i, restart: true})
+		}
+		c.windows[i] = append(c.windows[i], [2]int64{f.AtUS, to})
+	}
+	// Time order; at the same time a crash comes before a restart, then
+	// node order, so overlapping faults resolve the same way every run.
+	sort.SliceStable(c.actions, func(a, b int) bool {
+		x, y := c.actions[a], c.actions[b]
+		if x.t != y.t {
+			return x.t < y.t
+		}
+		if x.restart != y.restart {
+			return !x.restart
+		}
+		return x.idx < y.idx
+	})
+	return c
+}
+
+// nextTime returns the time of the next action, or false.
+func (c *crashes) nextTime() (int64, bool) {
+	if c.next >= len(c.actions) {
+		return 0, false
+	}
+	return c.actions[c.next].t, true
+}
+
+// apply runs every action earlier than target.
+func (c *crashes) apply(k *kernel, target int64) {
+	for c.next < len(c.actions) && c.actions[c.next].t < target {
+		a := c.actions[c.next]
+		c.next++
+		n := k.nodes[a.idx]
+		cr, ok := n.(node.Crasher)
+		switch {
+		case !a.restart && !c.down[a.idx]:
+			c.down[a.idx] = true
+			if ok {
+				cr.Crash(a.t)
+			}
+		case a.restart && c.down[a.idx]:
+			c.down[a.idx] = false
+			c.restarts[a.idx]++
+			if ok {
+				cr.Restart(a.t)
+			}
+			k.wakeAt[a.idx] = node.Never
+			k.schedule(a.idx)
+		}
+	}
+}
+
+// isDown tells whether node i is down at t.
+func (c *crashes) isDown(i int32, t int64) bool {
+	for _, w := range c.windows[i] {
+		if t >= w[0] && t < w[1] {
+			return true
+		}
+	}
+	return false
+}
