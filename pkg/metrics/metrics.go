@@ -1,0 +1,158 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"path"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim"
+	"github.com/xedgesim/simulate/pkg/sim/netmodel"
+)
+
+// ErrNoData means nothing in the run matched the metric's scope, so there
+// is no value to compare: no message on the scoped links, or no delivered
+// message to take a latency from.
+var ErrNoData = errors.New("no data")
+
+// Set measures one run.
+type Set struct {
+	res *sim.Result
+}
+
+// New returns the metrics of res.
+func New(res *sim.Result) *Set { return &Set{res: res} }
+
+// Value returns metric (a canonical name, see scenario.Metrics) over the
+// scope. Network metrics take src/dst globs; node metrics take a node glob
+// and sum over the matched nodes (healthy is 1 only if all are).
+func (s *Set) Value(metric string, where scenario.Scope) (float64, error) {
+	kind, ok := scenario.Metrics[metric]
+	if !ok {
+		return 0, fmt.Errorf("unknown metric %q", metric)
+	}
+	if kind == scenario.NodeMetric {
+		return s.node(metric, where.Node)
+	}
+	return s.network(metric, where)
+}
+
+func match(pattern, s string) bool {
+	if pattern == "" {
+		return true
+	}
+	ok, _ := path.Match(pattern, s)
+	return ok
+}
+
+func (s *Set) network(metric string, where scenario.Scope) (float64, error) {
+	var (
+		sent, delivered, lost, unroutable, faulted int64
+		lat                                        netmodel.Histogram
+		routes                                     int
+	)
+	for _, r := range s.res.Routes {
+		if !match(where.Src, r.Src) || !match(where.Dst, r.Dst) {
+			continue
+		}
+		routes++
+		sent += r.Sent
+		delivered += r.Delivered
+		lost += r.Lost
+		unroutable += r.Unroutable
+		faulted += r.Faulted
+		lat.Merge(&r.Latency)
+	}
+	scope := describe(where)
+	switch metric {
+	case "packets_sent":
+		return float64(sent), nil
+	case "packets_delivered":
+		return float64(delivered), nil
+	case "packets_dropped":
+		return float64(lost + unroutable + faulted), nil
+	case "packets_lost":
+		return float64(lost), nil
+	case "packets_unroutable":
+		return float64(unroutable), nil
+	case "throughput_msgs_per_s":
+		if s.res.VirtualTimeUS == 0 {
+			return 0, fmt.Errorf("%w: the run has no virtual time", ErrNoData)
+		}
+		return float64(delivered) / (float64(s.res.VirtualTimeUS) / 1e6), nil
+	case "packet_delivery_rate":
+		if sent == 0 {
+			return 0, fmt.Errorf("%w: no message was sent%s", ErrNoData, scope)
+		}
+		return float64(delivered) / float64(sent), nil
+	}
+	// Latencies.
+	if lat.Count == 0 {
+		return 0, fmt.Errorf("%w: no message was delivered%s", ErrNoData, scope)
+	}
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	switch metric {
+	case "latency_avg_ms":
+		return lat.Mean() / 1000, nil
+	case "latency_min_ms":
+		return ms(lat.Min), nil
+	case "latency_p50_ms":
+		return ms(lat.Quantile(0.50)), nil
+	case "latency_p95_ms":
+		return ms(lat.Quantile(0.95)), nil
+	case "latency_p99_ms":
+		return ms(lat.Quantile(0.99)), nil
+	case "latency_max_ms":
+		return ms(lat.Max), nil
+	}
+	return 0, fmt.Errorf("metric %q is not measured over messages", metric)
+}
+
+func (s *Set) node(metric, glob string) (float64, error) {
+	var total float64
+	matched := 0
+	healthy := 1.0
+	for _, n := range s.res.Nodes {
+		if !match(glob, n.ID) {
+			continue
+		}
+		matched++
+		switch metric {
+		case "messages_processed":
+			total += float64(n.MessagesProcessed)
+		case "messages_sent":
+			total += float64(n.MessagesSent)
+		case "messages_received":
+			total += float64(n.MessagesReceived)
+		case "restarts":
+			total += float64(n.Restarts)
+		case "healthy":
+			if !n.Healthy {
+				healthy = 0
+			}
+		default:
+			return 0, fmt.Errorf("metric %q is not measured per node", metric)
+		}
+	}
+	if matched == 0 {
+		return 0, fmt.Errorf("%w: no node matches %q", ErrNoData, glob)
+	}
+	if metric == "healthy" {
+		return healthy, nil
+	}
+	return total, nil
+}
+
+func describe(w scenario.Scope) string {
+	if w.Src == "" && w.Dst == "" {
+		return ""
+	}
+	src, dst := w.Src, w.Dst
+	if src == "" {
+		src = "*"
+	}
+	if dst == "" {
+		dst = "*"
+	}
+	return fmt.Sprintf(" on %s->%s", src, dst)
+}
