@@ -146,7 +146,7 @@ func TestSimulateExitCodes(t *testing.T) {
 		{"every mistake at once", []string{"simulate", "--dry-run", "testdata/three_mistakes.yaml"},
 			3, []string{"three_mistakes.yaml:2:15:", "three_mistakes.yaml:8:9:", "three_mistakes.yaml:14:63:"}},
 		{"missing file", []string{"simulate", "testdata/nope.yaml"}, 3, []string{"nope.yaml"}},
-		{"no scenario", []string{"simulate"}, 3, []string{"one scenario file"}},
+		{"no scenario", []string{"simulate"}, 3, []string{"needs a scenario file"}},
 		{"unknown flag", []string{"simulate", "--frobnicate", m0}, 3, []string{"unknown flag"}},
 		{"docker node", []string{"simulate", "--out", t.TempDir(), "testdata/docker_node.yaml"}, 1, []string{"docker_node.yaml:3:5", "docker nodes are not supported"}},
 		{"sensor sends to a missing gateway", []string{"simulate", "--out", t.TempDir(), corpus + "m2d/python_gateway.yaml"},

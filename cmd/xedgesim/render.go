@@ -2,10 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/xedgesim/simulate/internal/gha"
+	"github.com/xedgesim/simulate/pkg/report"
 	"github.com/xedgesim/simulate/pkg/scenario"
 )
 
@@ -13,14 +17,52 @@ import (
 // under Actions, file:line:col lines on a terminal.
 type ui struct {
 	gha *gha.Runner
+	out io.Writer
 }
 
-func newUI(cmd *cobra.Command) (*ui, error) {
-	r, err := gha.New(gha.WithWriter(cmd.OutOrStdout()), gha.WithStderr(cmd.ErrOrStderr()))
+func newUI(cmd *cobra.Command, opts ...gha.Option) (*ui, error) {
+	opts = append([]gha.Option{gha.WithWriter(cmd.OutOrStdout()), gha.WithStderr(cmd.ErrOrStderr())}, opts...)
+	r, err := gha.New(opts...)
 	if err != nil {
 		return nil, err
 	}
-	return &ui{gha: r}, nil
+	return &ui{gha: r, out: cmd.OutOrStdout()}, nil
+}
+
+// maxAnnotations is how many failed assertions get an annotation; GitHub
+// shows only the first ten errors of a step anyway.
+const maxAnnotations = 10
+
+// failedAssertions annotates the scenario line of each failed assertion
+// under Actions (a terminal has them in the run's lines already).
+func (u *ui) failedAssertions(s report.Suite) {
+	if !u.gha.InActions() {
+		return
+	}
+	n := 0
+	for _, r := range s.Runs {
+		for _, a := range r.Assertions {
+			if a.Passed {
+				continue
+			}
+			n++
+			if n > maxAnnotations {
+				continue
+			}
+			actual := strconv.FormatFloat(a.Actual, 'g', 6, 64)
+			if a.Error != "" {
+				actual = a.Error
+			}
+			msg := fmt.Sprintf("%s %s %g failed with seed %d: actual %s", a.Metric, a.Operator, a.Value, r.Seed, actual)
+			if a.Description != "" {
+				msg = a.Description + ": " + msg
+			}
+			u.gha.Error(msg, gha.Annotation{File: a.File, Line: a.Line, Col: a.Col, Title: "Assertion failed"})
+		}
+	}
+	if n > maxAnnotations {
+		u.gha.Error(fmt.Sprintf("%d more assertions failed; see the step summary and junit.xml", n-maxAnnotations), gha.Annotation{})
+	}
 }
 
 func annotation(d scenario.Diagnostic) (string, gha.Annotation) {

@@ -32,6 +32,7 @@ Exit codes: 0 success, 1 runtime error, 2 gate failed, 3 invalid input.`,
 		notImplemented("deploy", "Deploy an image to edge devices"),
 		notImplemented("verify", "Verify a deployment with health checks"),
 		newVersion(),
+		newGHA(),
 	)
 	return root
 }

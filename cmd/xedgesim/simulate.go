@@ -1,148 +1,374 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/xedgesim/simulate/internal/exitcode"
+	"github.com/xedgesim/simulate/pkg/gate"
+	"github.com/xedgesim/simulate/pkg/metrics"
 	"github.com/xedgesim/simulate/pkg/report"
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim"
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
-type simulateFlags struct {
-	seed    int64
-	seedSet bool
-	out     string
-	csv     bool
-	dryRun  bool
-	strict  bool
-	python  string
+// simulateOptions are the simulate verb's settings, from flags or from
+// action inputs.
+type simulateOptions struct {
+	scenarios     []string
+	seed          *int64
+	seeds         string
+	shard         string
+	shards        int
+	plan          bool
+	images        []string
+	out           string
+	csv           bool
+	dryRun        bool
+	strict        bool
+	failOnWarning bool
+	python        string
 }
 
 func newSimulate() *cobra.Command {
-	var f simulateFlags
+	var (
+		o    simulateOptions
+		seed int64
+	)
 	cmd := &cobra.Command{
-		Use:   "simulate [flags] SCENARIO",
-		Short: "Run an xEdgeSim scenario as a gate",
-		Long: `Run an xEdgeSim scenario file and write its results.
+		Use:   "simulate [flags] SCENARIO...",
+		Short: "Run xEdgeSim scenarios as a gate",
+		Long: `Run xEdgeSim scenario files, check their assertions and write reports.
 
-Results go to --out (default results/<scenario name>): summary.json always,
-upstream's <node_id>_metrics.csv files with --csv (or report.csv: true in the
-scenario), and timing.json with the wall-clock figures. The same scenario and
-seed give byte-identical summary.json and CSV files.
+With one scenario and one seed, results go to --out (default
+results/<scenario name>). With several scenarios or seeds, each run goes to
+<out>/<scenario name>/seed-<n> and the reports of the whole sweep to --out
+(default results). Each run writes summary.json, and with --csv (or
+report: {csv: true}) upstream's <node_id>_metrics.csv files; the sweep writes
+summary.json, junit.xml, summary.md and report.html. timing.json holds the
+wall-clock figures; everything else is byte-identical for the same inputs.
 
 Exit codes: 0 pass, 1 runtime error, 2 gate failed, 3 invalid scenario.`,
 		Example: `  xedgesim simulate scenarios/m0_baseline.yaml
   xedgesim simulate --seed 7 --csv --out /tmp/m0 scenarios/m0_baseline.yaml
+  xedgesim simulate --seeds 1-20 'scenarios/*.yaml'
+  xedgesim simulate --seeds 1-100 --plan --shards 4 scenarios/gate.yaml   # a workflow matrix
+  xedgesim simulate --seeds 1-100 --shard 2/4 scenarios/gate.yaml
   xedgesim simulate --dry-run --strict scenarios/m0_baseline.yaml`,
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageError("simulate takes one scenario file, got %d arguments", len(args))
+			if len(args) == 0 {
+				return usageError("simulate needs a scenario file (or a glob of them)")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.seedSet = cmd.Flags().Changed("seed")
-			return runSimulate(cmd, args[0], f)
+			o.scenarios = args
+			if cmd.Flags().Changed("seed") {
+				o.seed = &seed
+			}
+			u, err := newUI(cmd)
+			if err != nil {
+				return err
+			}
+			_, err = runSimulate(cmd.Context(), u, o)
+			return err
 		},
 	}
 	fl := cmd.Flags()
-	fl.Int64Var(&f.seed, "seed", 0, "override the scenario's seed")
-	fl.StringVar(&f.out, "out", "", "results directory (default results/<scenario name>)")
-	fl.BoolVar(&f.csv, "csv", false, "write upstream's <node_id>_metrics.csv files")
-	fl.BoolVar(&f.dryRun, "dry-run", false, "validate the scenario and its nodes, run nothing")
-	fl.BoolVar(&f.strict, "strict", false, "treat unknown keys as errors")
-	fl.StringVar(&f.python, "python", "3.11", "CPython whose float sum() the gateway model reproduces: 3.11 (and earlier; upstream's published results) or 3.12 (and later)")
+	fl.Int64Var(&seed, "seed", 0, "override the scenarios' seed")
+	fl.StringVar(&o.seeds, "seeds", "", "run every seed: 1-20, 1,5,9 or a mix")
+	fl.StringVar(&o.shard, "shard", "", "run only shard i/n of the scenario x seed runs")
+	fl.IntVar(&o.shards, "shards", 0, "with --plan: print one matrix entry per shard of this many")
+	fl.BoolVar(&o.plan, "plan", false, "print the runs as a GitHub Actions matrix (JSON) and run nothing")
+	fl.StringArrayVar(&o.images, "image", nil, "replace a docker node's image: NAME=REF (node id or image name)")
+	fl.StringVar(&o.out, "out", "", "results directory")
+	fl.BoolVar(&o.csv, "csv", false, "write upstream's <node_id>_metrics.csv files")
+	fl.BoolVar(&o.dryRun, "dry-run", false, "validate the scenarios and their nodes, run nothing")
+	fl.BoolVar(&o.strict, "strict", false, "treat unknown keys as errors")
+	fl.BoolVar(&o.failOnWarning, "fail-on-warning", false, "fail the gate when a scenario or run has warnings")
+	fl.StringVar(&o.python, "python", "3.11", "CPython whose float sum() the gateway model reproduces: 3.11 (and earlier; upstream's published results) or 3.12 (and later)")
 	return cmd
 }
 
-func runSimulate(cmd *cobra.Command, path string, f simulateFlags) error {
-	stdout := cmd.OutOrStdout()
-	var sum node.SumMode
-	switch f.python {
-	case "3.12", "3.13", "3.14":
-		sum = node.SumNeumaier
-	case "3.11", "3.10", "3.9", "3.8":
-		sum = node.SumPlain
-	default:
-		return usageError("--python %q: use 3.12 (or later) or 3.11 (or earlier)", f.python)
+// outcome is what a simulate invocation produced, for the action outputs.
+type outcome struct {
+	suite                       report.Suite
+	summary, junit, html, mdown string // paths
+	markdown                    []byte
+}
+
+func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error) {
+	sum, err := sumMode(o.python)
+	if err != nil {
+		return nil, err
+	}
+	if o.seed != nil && o.seeds != "" {
+		return nil, usageError("--seed and --seeds exclude each other")
+	}
+	var seeds []int64
+	if o.seed != nil {
+		seeds = []int64{*o.seed}
+	} else if o.seeds != "" {
+		if seeds, err = parseSeeds(o.seeds); err != nil {
+			return nil, err
+		}
+	}
+	files, err := expandScenarios(o.scenarios)
+	if err != nil {
+		return nil, err
+	}
+	runs := plan(files, seeds)
+	if o.shard != "" {
+		i, n, err := parseShard(o.shard)
+		if err != nil {
+			return nil, err
+		}
+		runs = shard(runs, i, n)
+	}
+	if o.shards < 0 || o.shards > 0 && !o.plan {
+		return nil, usageError("--shards goes with --plan and must be positive")
+	}
+	if o.plan {
+		data, err := planJSON(runs, o.shards)
+		if err != nil {
+			return nil, err
+		}
+		_, err = u.out.Write(data)
+		return nil, err
 	}
 
-	u, err := newUI(cmd)
-	if err != nil {
-		return err
+	// Load every scenario first: all mistakes of all files at once, before
+	// anything runs.
+	scenarios := map[string]*scenario.Scenario{}
+	var loadErrs []error
+	warned := false
+	for _, f := range files {
+		sc, diags, err := scenario.Load(f, scenario.WithStrict(o.strict))
+		u.diagnostics(diags)
+		warned = warned || len(diags) > 0
+		if err != nil {
+			u.invalid(err)
+			loadErrs = append(loadErrs, err)
+			continue
+		}
+		scenarios[f] = sc
 	}
-	sc, diags, err := scenario.Load(path, scenario.WithStrict(f.strict))
-	u.diagnostics(diags)
-	if err != nil {
-		u.invalid(err)
-		return err
+	if err := errors.Join(loadErrs...); err != nil {
+		return nil, exitcode.New(exitcode.Invalid, err)
 	}
+	if err := checkImages(o.images, scenarios); err != nil {
+		return nil, err
+	}
+	if o.dryRun {
+		for _, f := range files {
+			if err := dryRun(u.out, scenarios[f]); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(u.out, "this shard has no runs")
+		return nil, nil
+	}
+
+	single := len(runs) == 1
+	out := o.out
+	if out == "" {
+		out = "results"
+		if single {
+			out = filepath.Join("results", scenarios[runs[0].file].Name)
+		}
+	}
+	var reports []report.Run
+	for _, r := range runs {
+		sc := scenarios[r.file]
+		dir := out
+		if !single {
+			seed := sc.Simulation.Seed
+			if r.seed != nil {
+				seed = *r.seed
+			}
+			dir = filepath.Join(out, sc.Name, "seed-"+strconv.FormatInt(seed, 10))
+		}
+		rep, err := runOne(ctx, u, r, sc, dir, o, sum, warned, single)
+		if err != nil {
+			return nil, err
+		}
+		reports = append(reports, rep)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	return finish(u, report.NewSuite(reports), out, single)
+}
+
+// runOne simulates one scenario with one seed and writes its files.
+func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir string, o simulateOptions, sum node.SumMode, warned, single bool) (report.Run, error) {
 	opts := []sim.Option{sim.WithSumMode(sum)}
 	seed := sc.Simulation.Seed
-	if f.seedSet {
-		seed = f.seed
+	if r.seed != nil {
+		seed = *r.seed
 		opts = append(opts, sim.WithSeed(seed))
 	}
-	if f.dryRun {
-		return dryRun(stdout, sc)
+	if o.csv || sc.Report.CSV {
+		opts = append(opts, sim.WithCSVDir(dir))
 	}
-	out := f.out
-	if out == "" {
-		out = filepath.Join("results", sc.Name)
-	}
-	if f.csv || sc.Report.CSV {
-		opts = append(opts, sim.WithCSVDir(out))
-	}
-
 	start := time.Now()
-	res, err := sim.Run(cmd.Context(), sc, opts...)
+	res, err := sim.Run(ctx, sc, opts...)
 	wall := time.Since(start)
-	if err != nil {
-		if exitcode.Of(err) == exitcode.Invalid {
-			return err
+	var rep report.Run
+	switch {
+	case err != nil && exitcode.Of(err) == exitcode.Invalid:
+		return rep, err
+	case err != nil:
+		if ctx.Err() != nil {
+			return rep, fmt.Errorf("simulating %s: %w", r.file, err)
 		}
-		// A run that could not finish still leaves a summary saying why.
-		s := report.ErrorSummary(sc.Name, path, seed, err)
-		if data, jerr := s.JSON(); jerr == nil {
-			_ = report.WriteFile(out, "summary.json", data)
+		rep = report.Run{Summary: report.ErrorSummary(sc.Name, r.file, seed, err), Assertions: []report.Outcome{}, Faults: []report.Fault{}, Timeline: []report.Bucket{}}
+		fmt.Fprintf(u.out, "%s (seed %d): error\n  %v\n", sc.Name, seed, err)
+	default:
+		u.diagnostics(res.Warnings)
+		outcomes, passed := gate.Evaluate(sc.Assertions, metrics.New(res))
+		verdict := report.Pass
+		if !passed || o.failOnWarning && (warned || len(res.Warnings) > 0) {
+			verdict = report.Fail
 		}
-		return fmt.Errorf("simulating %s: %w", path, err)
+		rep = report.NewRun(r.file, sc, res, outcomes, verdict)
+		if err := writeTiming(dir, res, wall); err != nil {
+			return rep, err
+		}
+		printRun(u.out, rep, wall, o.failOnWarning && verdict == report.Fail && passed, single)
 	}
-	u.diagnostics(res.Warnings)
-	s := report.NewSummary(path, sc.Network.Model, res, report.Pass)
-	data, err := s.JSON()
+	data, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding summary: %w", err)
+		return rep, fmt.Errorf("encoding summary: %w", err)
 	}
-	if err := report.WriteFile(out, "summary.json", data); err != nil {
-		return err
+	return rep, report.WriteFile(dir, "summary.json", append(data, '\n'))
+}
+
+// finish writes the reports of the whole invocation and turns the verdict
+// into the exit code.
+func finish(u *ui, s report.Suite, out string, single bool) (*outcome, error) {
+	res := &outcome{suite: s, summary: filepath.Join(out, "summary.json"), junit: filepath.Join(out, "junit.xml"),
+		html: filepath.Join(out, "report.html"), mdown: filepath.Join(out, "summary.md")}
+	if !single {
+		data, err := json.MarshalIndent(s, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("encoding summary: %w", err)
+		}
+		if err := report.WriteFile(out, "summary.json", append(data, '\n')); err != nil {
+			return nil, err
+		}
 	}
-	if err := writeTiming(out, res, wall); err != nil {
-		return err
+	junit, err := report.JUnit(s)
+	if err != nil {
+		return nil, err
 	}
-	printVerdict(stdout, s, wall, out)
+	if res.markdown, err = report.Markdown(s); err != nil {
+		return nil, err
+	}
+	html, err := report.HTML(s)
+	if err != nil {
+		return nil, err
+	}
+	for name, data := range map[string][]byte{"junit.xml": junit, "summary.md": res.markdown, "report.html": html} {
+		if err := report.WriteFile(out, name, data); err != nil {
+			return nil, err
+		}
+	}
+	u.failedAssertions(s)
+	if !single {
+		fmt.Fprintf(u.out, "%d runs: %s\n  results: %s\n", len(s.Runs), s.Verdict, out)
+	}
+	switch s.Verdict {
+	case report.Error:
+		return res, exitcode.New(exitcode.Runtime, errors.New("some runs could not finish (see summary.json)"))
+	case report.Fail:
+		return res, exitcode.New(exitcode.Gate, errors.New("gate failed: "+failedText(s)))
+	}
+	return res, nil
+}
+
+func failedText(s report.Suite) string {
+	var failed []string
+	for _, r := range s.Runs {
+		for _, a := range r.Assertions {
+			if !a.Passed {
+				failed = append(failed, fmt.Sprintf("%s:%d %s", a.File, a.Line, a.Metric))
+			}
+		}
+		if r.Verdict == report.Fail && len(r.Assertions) == 0 {
+			failed = append(failed, r.ScenarioFile+" (warnings)")
+		}
+	}
+	if len(failed) > 5 {
+		failed = append(failed[:5], fmt.Sprintf("and %d more", len(failed)-5))
+	}
+	return strings.Join(failed, ", ")
+}
+
+func sumMode(python string) (node.SumMode, error) {
+	switch python {
+	case "3.12", "3.13", "3.14":
+		return node.SumNeumaier, nil
+	case "3.11", "3.10", "3.9", "3.8":
+		return node.SumPlain, nil
+	}
+	return 0, usageError("--python %q: use 3.11 (or earlier) or 3.12 (or later)", python)
+}
+
+// checkImages validates --image NAME=REF: NAME must be a docker node's id
+// or its image's name, in some scenario.
+func checkImages(images []string, scenarios map[string]*scenario.Scenario) error {
+	for _, img := range images {
+		name, ref, ok := strings.Cut(img, "=")
+		if !ok || name == "" || ref == "" {
+			return usageError("--image %q: write NAME=REF, e.g. broker=registry.local/broker@sha256:...", img)
+		}
+		found := false
+		for _, sc := range scenarios {
+			for _, n := range sc.Nodes {
+				if n.Implementation != scenario.ImplDocker {
+					continue
+				}
+				image, _ := n.Docker["image"].(string)
+				repo, _, _ := strings.Cut(image, ":")
+				if n.ID == name || image == name || repo == name {
+					found = true
+				}
+			}
+		}
+		if !found {
+			return usageError("--image %q: no docker node has the id or image %q", img, name)
+		}
+	}
 	return nil
 }
 
 func dryRun(w io.Writer, sc *scenario.Scenario) error {
 	// Building the nodes checks every node's config without starting any.
 	for _, n := range sc.Nodes {
-		if _, _, err := node.New(n, node.SumNeumaier); err != nil {
+		if _, _, err := node.New(n, node.SumPlain); err != nil {
 			if exitcode.Of(err) == exitcode.Invalid {
 				return err
 			}
 			fmt.Fprintln(w, "note:", err)
 		}
 	}
-	fmt.Fprintf(w, "%s: valid (%d nodes, %s network, %g s, quantum %d us, seed %d)\n",
-		sc.Path, len(sc.Nodes), sc.Network.Model, sc.Simulation.DurationS, sc.Simulation.TimeQuantumUS, sc.Simulation.Seed)
+	fmt.Fprintf(w, "%s: valid (%d nodes, %s network, %g s, quantum %d us, seed %d, %d assertions, %d faults)\n",
+		sc.Path, len(sc.Nodes), sc.Network.Model, sc.Simulation.DurationS, sc.Simulation.TimeQuantumUS, sc.Simulation.Seed,
+		len(sc.Assertions), len(sc.Faults))
 	return nil
 }
 
@@ -156,12 +382,44 @@ func writeTiming(dir string, res *sim.Result, wall time.Duration) error {
 	return report.WriteFile(dir, "timing.json", data)
 }
 
-func printVerdict(w io.Writer, s report.Summary, wall time.Duration, out string) {
-	n := s.Network
-	fmt.Fprintf(w, "%s (seed %d): %s\n", s.Scenario, s.Seed, s.Verdict)
+// printRun shows a run: in full when it is the only one, else one line and
+// the failed assertions.
+func printRun(w io.Writer, r report.Run, wall time.Duration, failedOnWarning, full bool) {
+	n := r.Network
+	if !full {
+		passed := 0
+		for _, a := range r.Assertions {
+			if a.Passed {
+				passed++
+			}
+		}
+		fmt.Fprintf(w, "%s (seed %d): %s, %d/%d assertions, %d/%d delivered\n",
+			r.Scenario, r.Seed, r.Verdict, passed, len(r.Assertions), n.PacketsDelivered, n.PacketsSent)
+		for _, a := range r.Assertions {
+			if !a.Passed {
+				fmt.Fprintf(w, "  FAIL %s %s %g (actual %s)  %s:%d\n", a.Metric, a.Operator, a.Value,
+					strconv.FormatFloat(a.Actual, 'g', 6, 64), a.File, a.Line)
+			}
+		}
+		return
+	}
+	fmt.Fprintf(w, "%s (seed %d): %s\n", r.Scenario, r.Seed, r.Verdict)
 	fmt.Fprintf(w, "  %g s virtual in %s, %d events, %d/%d steps executed\n",
-		s.VirtualTimeS, wall.Round(time.Microsecond), s.Events, s.Steps.Executed, s.Steps.Total)
-	fmt.Fprintf(w, "  packets: %d sent, %d delivered, %d dropped (%d lost, %d unroutable), %d in flight\n",
-		n.PacketsSent, n.PacketsDelivered, n.PacketsDropped, n.PacketsLost, n.PacketsUnroutable, n.PacketsInFlight)
-	fmt.Fprintf(w, "  results: %s\n", out)
+		r.VirtualTimeS, wall.Round(time.Microsecond), r.Events, r.Steps.Executed, r.Steps.Total)
+	fmt.Fprintf(w, "  packets: %d sent, %d delivered, %d dropped (%d lost, %d unroutable, %d by faults), %d in flight\n",
+		n.PacketsSent, n.PacketsDelivered, n.PacketsDropped, n.PacketsLost, n.PacketsUnroutable, n.PacketsFaulted, n.PacketsInFlight)
+	for _, a := range r.Assertions {
+		mark := "ok  "
+		if !a.Passed {
+			mark = "FAIL"
+		}
+		detail := fmt.Sprintf("actual %s", strconv.FormatFloat(a.Actual, 'g', 6, 64))
+		if a.Error != "" {
+			detail = a.Error
+		}
+		fmt.Fprintf(w, "  %s %s %s %g (%s)  %s:%d\n", mark, a.Metric, a.Operator, a.Value, detail, a.File, a.Line)
+	}
+	if failedOnWarning {
+		fmt.Fprintln(w, "  FAIL warnings, with --fail-on-warning")
+	}
 }

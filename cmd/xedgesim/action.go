@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xedgesim/simulate/internal/exitcode"
+	"github.com/xedgesim/simulate/internal/gha"
+)
+
+// newGHA is the entry point of the GitHub Actions: `xedgesim gha simulate`
+// reads the action's inputs from INPUT_* itself (action.yml maps each one in
+// env:, never into a shell line, so untrusted text cannot become a command),
+// runs the verb and writes its outputs and step summary.
+func newGHA() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:    "gha",
+		Short:  "Run a verb as a GitHub Action (used by action.yml)",
+		Hidden: true,
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "simulate",
+		Short: "The xedgesim/simulate action",
+		Args:  cobra.NoArgs,
+		RunE:  ghaSimulate,
+	})
+	return cmd
+}
+
+func ghaSimulate(cmd *cobra.Command, _ []string) error {
+	u, err := newUI(cmd)
+	if err != nil {
+		return err
+	}
+	r := u.gha
+	o, err := simulateInputs(r)
+	if err != nil {
+		return err
+	}
+	res, runErr := runSimulate(cmd.Context(), u, o)
+	if res == nil {
+		if runErr == nil {
+			return nil
+		}
+		_ = r.SetOutput("verdict", "error")
+		_ = r.SetOutput("passed", "false")
+		return runErr
+	}
+	outputs := []struct{ name, value string }{
+		{"verdict", res.suite.Verdict},
+		{"passed", strconv.FormatBool(res.suite.Verdict == "pass")},
+		{"summary-json", res.summary},
+		{"junit", res.junit},
+		{"report", res.html},
+	}
+	var errs []error
+	for _, out := range outputs {
+		errs = append(errs, r.SetOutput(out.name, out.value))
+	}
+	errs = append(errs, r.AddStepSummary(string(res.markdown)))
+	if err := errors.Join(errs...); err != nil {
+		return errors.Join(runErr, fmt.Errorf("writing action outputs: %w", err))
+	}
+	return runErr
+}
+
+// simulateInputs maps the action's inputs onto the verb's options.
+func simulateInputs(r *gha.Runner) (simulateOptions, error) {
+	var o simulateOptions
+	scenarios := r.MultilineInput("scenario")
+	if len(scenarios) == 0 {
+		return o, exitcode.New(exitcode.Invalid, errors.New("input scenario is required: a path, a glob or a list of them"))
+	}
+	// A line may hold several paths separated by spaces, as users write
+	// them in one-line inputs.
+	for _, line := range scenarios {
+		o.scenarios = append(o.scenarios, strings.Fields(line)...)
+	}
+	if s := r.Input("seed"); s != "" {
+		seed, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return o, exitcode.New(exitcode.Invalid, fmt.Errorf("input seed %q is not an integer", s))
+		}
+		o.seed = &seed
+	}
+	o.seeds = r.Input("seeds")
+	o.shard = r.Input("shard")
+	o.images = r.MultilineInput("image")
+	o.out = r.Input("out")
+	o.python = "3.11"
+	var err error
+	if o.strict, err = r.BoolInput("strict", false); err != nil {
+		return o, err
+	}
+	if o.failOnWarning, err = r.BoolInput("fail-on-warning", false); err != nil {
+		return o, err
+	}
+	return o, nil
+}
