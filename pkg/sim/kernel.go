@@ -89,7 +89,7 @@ func (k *kernel) schedule(i int32) {
 		return
 	}
 	k.wakeAt[i] = t
-	k.wake.push(wake{t: t, idx: i})
+	k.wake.Push(wake{t: t, idx: i})
 }
 
 func (k *kernel) resolve(dst string) int32 {
@@ -126,10 +126,10 @@ func (k *kernel) nextTarget() int64 {
 			best = t
 		}
 	}
-	for len(k.wake) > 0 {
-		w := k.wake[0]
+	for k.wake.Len() > 0 {
+		w := *k.wake.Peek()
 		if w.t != k.wakeAt[w.idx] {
-			k.wake.pop() // stale
+			k.wake.Pop() // stale
 			continue
 		}
 		// An internal event at t runs in the first quantum ending after t.
@@ -197,8 +197,8 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 		k.mark(i)
 	}
 	k.pendingList = k.pendingList[:0]
-	for len(k.wake) > 0 && k.wake[0].t < target {
-		w := k.wake.pop()
+	for k.wake.Len() > 0 && k.wake.Peek().t < target {
+		w := k.wake.Pop()
 		if w.t == k.wakeAt[w.idx] {
 			k.wakeAt[w.idx] = node.Never
 			k.mark(w.idx)

@@ -1,58 +1,20 @@
 package sim
 
-// wakeHeap orders nodes by the time of their next internal event, then by
-// node index. Entries go stale when a node's next time changes; the kernel
-// checks them against its record when popping.
-type wakeHeap []wake
+import "github.com/xedgesim/simulate/pkg/sim/event"
 
+// wake is a node's next internal event. The heap orders them by time, then
+// node index; entries go stale when a node's next time changes, and the
+// kernel checks them against its record when popping.
 type wake struct {
 	t   int64
 	idx int32
 }
 
-func (h wakeHeap) less(i, j int) bool {
-	if h[i].t != h[j].t {
-		return h[i].t < h[j].t
+func (a wake) Before(b wake) bool {
+	if a.t != b.t {
+		return a.t < b.t
 	}
-	return h[i].idx < h[j].idx
+	return a.idx < b.idx
 }
 
-func (h *wakeHeap) push(w wake) {
-	*h = append(*h, w)
-	s := *h
-	i := len(s) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !s.less(i, p) {
-			break
-		}
-		s[i], s[p] = s[p], s[i]
-		i = p
-	}
-}
-
-func (h *wakeHeap) pop() wake {
-	s := *h
-	n := len(s) - 1
-	top := s[0]
-	s[0] = s[n]
-	s = s[:n]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && s.less(r, l) {
-			m = r
-		}
-		if !s.less(m, i) {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
-	return top
-}
+type wakeHeap = event.MinHeap[wake]
