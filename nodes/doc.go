@@ -1,0 +1,6 @@
+// Package nodes holds the Go sources of the example node images: small
+// programs built into scratch images with `xedgesim build --go
+// ./nodes/<name>` for every edge platform.
+//
+//   - hello: prints its GOOS/GOARCH and serves it over HTTP.
+package nodes
