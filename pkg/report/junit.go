@@ -19,7 +19,7 @@ import (
 // reporters that parse the attribute need), so the same seed gives the same
 // bytes.
 func JUnit(s Suite) ([]byte, error) {
-	root := junitSuites{Name: "xedgesim simulate"}
+	root := junitSuites{Name: "xedgesim simulate", Time: "0"}
 	for _, r := range s.Runs {
 		ts := junitRun(r)
 		root.Tests += ts.Tests
@@ -58,7 +58,11 @@ type junitSuite struct {
 	File       string          `xml:"file,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
-	SystemOut  string          `xml:"system-out,omitempty"`
+	SystemOut  *junitOutput    `xml:"system-out"`
+}
+
+type junitOutput struct {
+	Text string `xml:",cdata"`
 }
 
 type junitProperty struct {
@@ -111,7 +115,7 @@ func junitRun(r Run) junitSuite {
 		},
 	}
 	if len(r.Warnings) > 0 {
-		ts.SystemOut = "warnings:\n" + strings.Join(r.Warnings, "\n") + "\n"
+		ts.SystemOut = &junitOutput{Text: xmlText("warnings:\n" + strings.Join(r.Warnings, "\n") + "\n")}
 	}
 	if len(r.Assertions) == 0 {
 		tc := junitCase{Name: "runs without error", Classname: r.Scenario, File: r.ScenarioFile, Time: "0"}
@@ -130,7 +134,11 @@ func junitRun(r Run) junitSuite {
 		case Fail:
 			tc.Failure = &junitProblem{Message: o.failureMessage(), Type: "assertion", Text: xmlText(details(r, o))}
 		case Error:
-			tc.Error = &junitProblem{Message: o.errorMessage(r), Type: "measurement", Text: xmlText(details(r, o))}
+			typ := "measurement"
+			if r.Verdict == Error {
+				typ = "run"
+			}
+			tc.Error = &junitProblem{Message: o.errorMessage(r), Type: typ, Text: xmlText(details(r, o))}
 		}
 		ts.add(tc)
 	}

@@ -18,8 +18,13 @@ const minByteLimit = 1024
 type MarkdownOption func(*markdownOptions) error
 
 type markdownOptions struct {
-	limit int
+	limit  int
+	charts int
 }
+
+// defaultChartRuns: GitHub draws every Mermaid block in its own frame, and a
+// summary with hundreds of them is too slow to read.
+const defaultChartRuns = 10
 
 // WithByteLimit caps summary.md at n bytes (default StepSummaryLimit). Use a
 // smaller n when the step summary holds other text too.
@@ -29,6 +34,18 @@ func WithByteLimit(n int) MarkdownOption {
 			return fmt.Errorf("byte limit %d is below the minimum of %d", n, minByteLimit)
 		}
 		o.limit = n
+		return nil
+	}
+}
+
+// WithChartRuns draws charts for at most n runs (default 10), failed and
+// errored runs first; 0 draws none. report.html has every run's charts.
+func WithChartRuns(n int) MarkdownOption {
+	return func(o *markdownOptions) error {
+		if n < 0 {
+			return fmt.Errorf("chart runs %d is negative", n)
+		}
+		o.charts = n
 		return nil
 	}
 }
@@ -44,14 +61,14 @@ func WithByteLimit(n int) MarkdownOption {
 // tables are cut to their first rows (failures first), then whole scenarios,
 // each time with a note pointing at report.html.
 func Markdown(s Suite, opts ...MarkdownOption) ([]byte, error) {
-	o := markdownOptions{limit: StepSummaryLimit}
+	o := markdownOptions{limit: StepSummaryLimit, charts: defaultChartRuns}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, fmt.Errorf("rendering markdown: %w", err)
 		}
 	}
 	m := newMarkdown(s)
-	full := budget{charts: len(s.Runs), rows: m.maxRows(), scenarios: len(m.groups)}
+	full := budget{charts: min(o.charts, len(s.Runs)), rows: m.maxRows(), scenarios: len(m.groups)}
 	if out := m.render(full); len(out) <= o.limit {
 		return out, nil
 	}
@@ -196,7 +213,7 @@ func (m *markdown) render(b budget) []byte {
 	}
 	m.warnings(&w, b)
 	if dropped := len(m.s.Runs) - min(b.charts, len(m.s.Runs)); dropped > 0 {
-		fmt.Fprintf(&w, "_Charts of %d runs left out to stay within the step summary limit; report.html has every chart._\n", dropped)
+		fmt.Fprintf(&w, "_Charts of %d runs left out (failed runs get theirs first); report.html has every chart._\n", dropped)
 	}
 	return w.Bytes()
 }
@@ -242,6 +259,16 @@ func (m *markdown) headline(w *bytes.Buffer) {
 	case len(m.s.Runs) == 0:
 		w.WriteString("no runs")
 	case len(m.s.Runs) == 1:
+		r := m.s.Runs[0]
+		if n := len(r.Assertions); n > 0 && r.Verdict != Error {
+			passed := 0
+			for _, o := range r.Assertions {
+				if o.status(r) == Pass {
+					passed++
+				}
+			}
+			fmt.Fprintf(w, ": %d of %d assertions passed", passed, n)
+		}
 	default:
 		fmt.Fprintf(w, ": %d of %d runs passed", c.Pass, len(m.s.Runs))
 		if c.Fail > 0 {
@@ -252,6 +279,57 @@ func (m *markdown) headline(w *bytes.Buffer) {
 		}
 	}
 	w.WriteString("\n\n")
+	m.problems(w)
+}
+
+// maxWarnings bounds the warnings list: past a few, more of them is noise
+// in a pull request, and report.html has them all.
+const maxWarnings = 20
+
+// maxProblems bounds the list under the verdict line; the sections below
+// have the rest.
+const maxProblems = 10
+
+// problems lists what failed under the verdict line, so a reviewer reads
+// the reason without scrolling: each failed assertion with its actual value
+// and line, each assertion that could not be measured, each run error.
+func (m *markdown) problems(w *bytes.Buffer) {
+	var lines []string
+	for _, r := range m.s.Runs {
+		if r.Verdict == Error {
+			lines = append(lines, fmt.Sprintf("- ⚠️ **%s** seed %d did not finish: %s", mdEscape(r.Scenario), r.Seed, mdEscape(r.Error)))
+			continue
+		}
+		for _, o := range r.Assertions {
+			var msg string
+			switch o.status(r) {
+			case Fail:
+				msg = fmt.Sprintf("- ❌ **%s** seed %d: %s", mdEscape(r.Scenario), r.Seed, mdEscape(o.failureMessage()))
+			case Error:
+				msg = fmt.Sprintf("- ⚠️ **%s** seed %d: %s", mdEscape(r.Scenario), r.Seed, mdEscape(o.errorMessage(r)))
+			default:
+				continue
+			}
+			if d := strings.TrimSpace(o.Description); d != "" {
+				msg += " — " + mdEscape(d)
+			}
+			if loc := location(o.File, o.Line); loc != "" {
+				msg += " (" + mdCode(loc) + ")"
+			}
+			lines = append(lines, msg)
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	n := min(len(lines), maxProblems)
+	for _, l := range lines[:n] {
+		w.WriteString(l + "\n")
+	}
+	if len(lines) > n {
+		fmt.Fprintf(w, "- and %d more below\n", len(lines)-n)
+	}
+	w.WriteString("\n")
 }
 
 // overview is one row per scenario, so the verdict of every scenario is
@@ -301,9 +379,12 @@ func (m *markdown) single(w *bytes.Buffer, b budget, r Run, ri int) {
 			st := o.status(r)
 			actual := formatNumber(o.Actual)
 			want := formatNumber(o.Value)
-			if st == Error {
-				actual = "not measured: " + mdEscape(o.errorMessage(r))
-			} else {
+			switch {
+			case r.Verdict == Error:
+				actual = "not measured"
+			case st == Error:
+				actual = "not measured: " + mdEscape(o.Error)
+			default:
 				actual, want = formatPair(o.Actual, o.Value)
 			}
 			metric := mdCode(o.Metric)
@@ -498,7 +579,7 @@ func (m *markdown) warnings(w *bytes.Buffer, b budget) {
 		return
 	}
 	w.WriteString("### ⚠️ Warnings\n\n")
-	n := min(len(ws), b.rows)
+	n := min(len(ws), b.rows, maxWarnings)
 	for _, x := range ws[:n] {
 		fmt.Fprintf(w, "- **%s**", mdEscape(x.Scenario))
 		if where := x.where(); where != "" {
@@ -540,7 +621,9 @@ func mdCode(s string) string {
 	if s == "" {
 		return ""
 	}
-	if strings.ContainsAny(s, "`|\r\n") {
+	// Entities are not decoded in a code span, so text with markup is
+	// escaped instead.
+	if strings.ContainsAny(s, "`|\r\n<>&") {
 		return mdEscape(s)
 	}
 	return "`" + s + "`"

@@ -18,6 +18,7 @@ const (
 	colorDelivered = "#16a34a" // green
 	colorDropped   = "#dc2626" // red
 	colorFault     = "#fbbf24" // amber: fault windows
+	faultOpacity   = 0.35
 )
 
 func mermaidLatency(w *bytes.Buffer, r Run) {
