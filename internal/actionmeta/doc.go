@@ -1,0 +1,45 @@
+// Package actionmeta loads the metadata of this repository's GitHub Actions
+// (action.yml) and example workflows, and checks them for the mistakes that
+// pass under act and a unit test but break on a real runner.
+//
+// [Load] and [LoadWorkflow] read the files with every key's line, in file
+// order. [Check] and [CheckWorkflow] return the [Problem]s they find, each
+// with its file, line, [Rule] and subject (the input, output, step or
+// reference at fault), so a test can assert exactly which mistake was found.
+//
+// For an action, [Check] requires:
+//
+//   - a name, a description and a runs.using that the runner knows; branding
+//     (icon and a Marketplace color) on the repository's root action, the one
+//     the Marketplace lists;
+//   - a description on every input and output, and input names in one style,
+//     lower-case words joined by hyphens (the binary reads "fail-on-warning"
+//     from INPUT_FAIL-ON-WARNING);
+//   - for a composite action, that every input reaches some step: an env
+//     variable whose value references ${{ inputs.<name> }} (normally
+//     INPUT_<NAME>, which is what the binary reads) or a with: value of a
+//     uses: step. GitHub does not pass INPUT_* to composite steps
+//     (actions/runner#665); act does (nektos/act#2874), so only a static
+//     check catches a missing mapping;
+//   - that an INPUT_<NAME> variable names a declared input and carries that
+//     input, and that no env or with: value references an undeclared input;
+//   - that no run: script interpolates an expression that reads inputs, or
+//     github.event and github.head_ref: such text can come from a pull
+//     request, and the runner pastes it into the script before the shell
+//     parses it (script injection). Pass it through env: instead;
+//   - a shell: on every run: step (composite steps have no default), and
+//     either run: or uses: on every step, and unique step ids;
+//   - for a composite action, a value: on every output that reads
+//     steps.<id>.outputs.<name> of a step that exists;
+//   - every uses: pinned to a full 40-hex commit (a tag can be moved to other
+//     code, a commit cannot); a local ./ action, and a docker:// image pinned
+//     by @sha256: digest, are fine.
+//
+// For a workflow, [CheckWorkflow] requires pinned uses: (local ./ actions and
+// references to this repository, [Repository]@v1, excepted: they are what
+// users copy), permissions: at the top or on every job and never write-all,
+// no pull_request_target trigger (it runs with the base repository's token
+// and secrets next to the pull request's code), no secrets other than
+// GITHUB_TOKEN in a workflow that pull requests trigger, and no
+// github.event or github.head_ref interpolated into a run: script.
+package actionmeta
