@@ -1,0 +1,528 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/xedgesim/simulate/pkg/image/evidence"
+)
+
+// PushOption configures one push.
+type PushOption func(*pushOptions) error
+
+type pushOptions struct {
+	tags            []string
+	evidence        *evidence.Evidence
+	requireEvidence bool
+}
+
+func makePushOptions(opts ...PushOption) (*pushOptions, error) {
+	o := &pushOptions{}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(o); err != nil {
+			return nil, &InputError{Err: err}
+		}
+	}
+	return o, nil
+}
+
+// WithTags also points these tags at the pushed digest.
+func WithTags(tags ...string) PushOption {
+	return func(o *pushOptions) error {
+		for _, t := range tags {
+			if _, err := name.NewTag("example.invalid/x:"+t, name.StrictValidation); err != nil {
+				return fmt.Errorf("tag %q: a tag is up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'", t)
+			}
+			o.tags = append(o.tags, t)
+		}
+		return nil
+	}
+}
+
+// WithEvidence attaches e to the pushed digest.
+func WithEvidence(e evidence.Evidence) PushOption {
+	return func(o *pushOptions) error {
+		if err := e.Validate(); err != nil {
+			return fmt.Errorf("evidence: %w", err)
+		}
+		o.evidence = &e
+		return nil
+	}
+}
+
+// RequireEvidence makes the push a promotion: the source must be a
+// registry digest with attached evidence that passes, or the push is
+// refused with an [*evidence.Refusal] (exit code 2).
+func RequireEvidence() PushOption {
+	return func(o *pushOptions) error {
+		o.requireEvidence = true
+		return nil
+	}
+}
+
+// BlobState is what the registry did with a blob.
+type BlobState string
+
+// The states of a blob.
+const (
+	BlobUploaded BlobState = "uploaded"
+	BlobMounted  BlobState = "mounted"
+	BlobExisting BlobState = "existing"
+)
+
+// BlobEvent reports one blob of a push.
+type BlobEvent struct {
+	// Platforms that use the blob (empty for blobs of evidence).
+	Platforms []string
+	Digest    v1.Hash
+	Size      int64
+	State     BlobState
+}
+
+// Result is what a push did.
+type Result struct {
+	// Ref is DST@sha256:..., the pushed digest; Digest and MediaType are
+	// the source's (and now the registry's).
+	Ref       name.Digest
+	Digest    v1.Hash
+	MediaType types.MediaType
+	// Tags are the tags pointed at the digest, as full references.
+	Tags []string
+	// Platforms are the manifests of an index in its order (attestation
+	// manifests included), or the one image.
+	Platforms []PlatformResult
+	// EvidenceChecked counts the evidence that allowed a promotion;
+	// Evidence are the evidence artifacts copied or attached at DST.
+	EvidenceChecked int
+	Evidence        []name.Digest
+	// UploadedBlobs and UploadedBytes count what went over the wire, each
+	// blob once even when platforms share it.
+	UploadedBlobs int
+	UploadedBytes int64
+}
+
+// PlatformResult is the blobs of one platform's manifest.
+type PlatformResult struct {
+	Platform string
+	Digest   v1.Hash
+	// Blobs and Bytes count the config and layers.
+	Blobs int
+	Bytes int64
+	// Uploaded blobs and bytes went over the wire; Mounted came from
+	// another repository of the registry; Existing were there already.
+	Uploaded      int
+	UploadedBytes int64
+	Mounted       int
+	Existing      int
+}
+
+// Push copies src to dst, a repository or a reference (a tag, or the
+// source's digest), by digest: the manifest bytes are the source's, so the
+// digest is kept, and an index goes with every platform and attestation.
+// Tags from dst and [WithTags] point at the digest afterwards. Evidence is
+// copied along from a registry source, and [WithEvidence] is attached.
+// Then the registry's digest is checked against the source's.
+func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushOption) (*Result, error) {
+	o, err := makePushOptions(opts...)
+	if err != nil {
+		return nil, err
+	}
+	repo, tag, wantDigest, err := c.parseDestination(dst)
+	if err != nil {
+		return nil, err
+	}
+	if tag != "" {
+		o.tags = append([]string{tag}, o.tags...)
+	}
+	if o.requireEvidence && (src.Kind != SourceRegistry || !strings.Contains(src.Name, "@sha256:")) {
+		return nil, &InputError{Err: fmt.Errorf("promotion (--require-evidence) takes a registry digest, REPO@sha256:..., not %s", src)}
+	}
+	a, err := c.open(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	if a.cleanup != nil {
+		defer a.cleanup()
+	}
+	if wantDigest != "" && wantDigest != a.desc.Digest.String() {
+		return nil, &InputError{Err: fmt.Errorf("destination %s names digest %s but the source is %s", dst, wantDigest, a.desc.Digest)}
+	}
+	platforms, blobs, err := describe(a)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Ref: repo.Digest(a.desc.Digest.String()), Digest: a.desc.Digest, MediaType: a.desc.MediaType}
+
+	// Evidence that travels with a registry source.
+	var attached []evidence.Attached
+	if src.Kind == SourceRegistry {
+		subject := a.ref.Context().Digest(a.desc.Digest.String())
+		attached, err = evidence.Find(ctx, subject, c.RemoteOptions(ctx)...)
+		if err != nil {
+			return nil, fmt.Errorf("reading evidence: %w", err)
+		}
+		if o.requireEvidence {
+			if err := checkEvidence(subject.String(), attached, platforms); err != nil {
+				return nil, err
+			}
+			res.EvidenceChecked = len(attached)
+		}
+	}
+
+	obs := &observer{inner: c.transport, blobs: blobs, reporter: c.o.reporter, states: map[v1.Hash]BlobState{}}
+	ropts := c.remoteOptions(ctx, obs)
+	pusher, err := remote.NewPusher(ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("pushing: %w", err)
+	}
+	if err := pusher.Push(ctx, res.Ref, a.taggable()); err != nil {
+		return nil, fmt.Errorf("pushing %s to %s: %w", kindName(a), res.Ref, err)
+	}
+	for _, t := range o.tags {
+		tref := repo.Tag(t)
+		if err := pusher.Push(ctx, tref, a.taggable()); err != nil {
+			return nil, fmt.Errorf("tagging %s: %w", tref, err)
+		}
+		res.Tags = append(res.Tags, tref.String())
+	}
+	for _, at := range attached {
+		img, err := remote.Image(a.ref.Context().Digest(at.Digest.String()), c.RemoteOptions(ctx)...)
+		if err != nil {
+			return nil, fmt.Errorf("copying evidence %s: %w", at.Digest, err)
+		}
+		ref := repo.Digest(at.Digest.String())
+		if err := pusher.Push(ctx, ref, img); err != nil {
+			return nil, fmt.Errorf("copying evidence %s: %w", at.Digest, err)
+		}
+		res.Evidence = append(res.Evidence, ref)
+	}
+	if o.evidence != nil {
+		ref, err := evidence.Attach(ctx, res.Ref, *o.evidence, ropts...)
+		if err != nil {
+			return nil, err
+		}
+		res.Evidence = append(res.Evidence, ref)
+	}
+	if err := c.verify(ctx, res.Ref, res.Tags, a.desc, platforms); err != nil {
+		return nil, err
+	}
+	res.Platforms = obs.results(platforms)
+	res.UploadedBlobs, res.UploadedBytes = obs.uploaded()
+	return res, nil
+}
+
+func kindName(a *artifact) string {
+	if a.index != nil {
+		return "index"
+	}
+	return "image"
+}
+
+// parseDestination splits DST into a repository and an optional tag or
+// digest.
+func (c *Client) parseDestination(dst string) (repo name.Repository, tag, digest string, err error) {
+	fail := func(err error) (name.Repository, string, string, error) {
+		return name.Repository{}, "", "", &InputError{Err: fmt.Errorf("parsing destination %q: %w", dst, err)}
+	}
+	if dst == "" {
+		return fail(errors.New("empty: write a repository such as registry.example.com/team/app"))
+	}
+	if strings.Contains(dst, "@") {
+		d, err := name.NewDigest(dst, c.NameOptions()...)
+		if err != nil {
+			return fail(err)
+		}
+		return d.Context(), "", d.DigestStr(), nil
+	}
+	last := dst[strings.LastIndex(dst, "/")+1:]
+	if strings.Contains(last, ":") {
+		t, err := name.NewTag(dst, c.NameOptions()...)
+		if err != nil {
+			return fail(err)
+		}
+		return t.Context(), t.TagStr(), "", nil
+	}
+	r, err := name.NewRepository(dst, c.NameOptions()...)
+	if err != nil {
+		return fail(err)
+	}
+	return r, "", "", nil
+}
+
+// platformBlobs is one manifest of the source and its blobs.
+type platformBlobs struct {
+	name   string
+	digest v1.Hash
+	blobs  []v1.Descriptor
+}
+
+// describe lists the manifests of the source and which blobs they use,
+// from the manifests alone.
+func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
+	var out []platformBlobs
+	var walkIndex func(idx v1.ImageIndex) error
+	imageBlobs := func(img v1.Image) ([]v1.Descriptor, error) {
+		m, err := img.Manifest()
+		if err != nil {
+			return nil, err
+		}
+		return append([]v1.Descriptor{m.Config}, m.Layers...), nil
+	}
+	walkIndex = func(idx v1.ImageIndex) error {
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return err
+		}
+		for _, d := range im.Manifests {
+			switch {
+			case d.MediaType.IsIndex():
+				child, err := idx.ImageIndex(d.Digest)
+				if err != nil {
+					return err
+				}
+				if err := walkIndex(child); err != nil {
+					return err
+				}
+			case d.MediaType.IsImage():
+				img, err := idx.Image(d.Digest)
+				if err != nil {
+					return err
+				}
+				bs, err := imageBlobs(img)
+				if err != nil {
+					return err
+				}
+				out = append(out, platformBlobs{name: platformName(d), digest: d.Digest, blobs: bs})
+			}
+		}
+		return nil
+	}
+	if a.index != nil {
+		if err := walkIndex(a.index); err != nil {
+			return nil, nil, fmt.Errorf("reading index: %w", err)
+		}
+	} else {
+		bs, err := imageBlobs(a.image)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading image: %w", err)
+		}
+		p := "image"
+		if cf, err := a.image.ConfigFile(); err == nil && cf.OS != "" {
+			p = (&v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}).String()
+		}
+		out = append(out, platformBlobs{name: p, digest: a.desc.Digest, blobs: bs})
+	}
+	blobs := map[v1.Hash]blobInfo{}
+	for _, p := range out {
+		for _, b := range p.blobs {
+			bi := blobs[b.Digest]
+			bi.size = b.Size
+			bi.platforms = append(bi.platforms, p.name)
+			blobs[b.Digest] = bi
+		}
+	}
+	return out, blobs, nil
+}
+
+type blobInfo struct {
+	size      int64
+	platforms []string
+}
+
+// checkEvidence allows a promotion when evidence is attached and all of it
+// passes for this digest.
+func checkEvidence(subject string, attached []evidence.Attached, platforms []platformBlobs) error {
+	if len(attached) == 0 {
+		return &evidence.Refusal{Subject: subject, Reason: "no simulation evidence is attached to it: no simulation ran for this digest (run xedgesim simulate, then xedgesim attest or push --evidence)"}
+	}
+	digest := subject[strings.LastIndex(subject, "@")+1:]
+	var children []string
+	for _, p := range platforms {
+		children = append(children, p.digest.String())
+	}
+	for _, at := range attached {
+		if err := at.Evidence.Check(digest, children...); err != nil {
+			var r *evidence.Refusal
+			if errors.As(err, &r) {
+				r.Subject = subject
+				r.Reason += fmt.Sprintf(" [evidence %s]", at.Digest)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// VerifyError is a registry that does not hold what was pushed.
+type VerifyError struct {
+	Ref  string
+	Want v1.Hash
+	Got  string
+}
+
+func (e *VerifyError) Error() string {
+	return fmt.Sprintf("verifying %s: the registry has %s, want %s", e.Ref, e.Got, e.Want)
+}
+
+// Verify checks that the registry serves the manifest of ref with ref's
+// digest (its bytes hash to it) and, for an index, holds every manifest
+// the index lists.
+func (c *Client) Verify(ctx context.Context, ref name.Digest) error {
+	want, err := hashOf(ref.DigestStr())
+	if err != nil {
+		return err
+	}
+	return c.verify(ctx, ref, nil, v1.Descriptor{Digest: want}, nil)
+}
+
+func (c *Client) verify(ctx context.Context, ref name.Digest, tags []string, want v1.Descriptor, platforms []platformBlobs) error {
+	ropts := c.RemoteOptions(ctx)
+	d, err := remote.Get(ref, ropts...)
+	if err != nil {
+		return fmt.Errorf("verifying %s: %w", ref, err)
+	}
+	got, _, err := v1.SHA256(bytes.NewReader(d.Manifest))
+	if err != nil {
+		return fmt.Errorf("verifying %s: %w", ref, err)
+	}
+	if got != want.Digest || d.Digest != want.Digest {
+		return &VerifyError{Ref: ref.String(), Want: want.Digest, Got: got.String()}
+	}
+	if d.MediaType.IsIndex() {
+		idx, err := d.ImageIndex()
+		if err != nil {
+			return fmt.Errorf("verifying %s: %w", ref, err)
+		}
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return fmt.Errorf("verifying %s: %w", ref, err)
+		}
+		for _, m := range im.Manifests {
+			h, err := remote.Head(ref.Context().Digest(m.Digest.String()), ropts...)
+			if err != nil {
+				return fmt.Errorf("verifying %s: manifest %s (%s): %w", ref, m.Digest, platformName(m), err)
+			}
+			if h.Digest != m.Digest {
+				return &VerifyError{Ref: ref.Context().Digest(m.Digest.String()).String(), Want: m.Digest, Got: h.Digest.String()}
+			}
+		}
+	}
+	for _, t := range tags {
+		tr, err := name.NewTag(t, c.NameOptions()...)
+		if err != nil {
+			return fmt.Errorf("verifying %s: %w", t, err)
+		}
+		h, err := remote.Head(tr, ropts...)
+		if err != nil {
+			return fmt.Errorf("verifying %s: %w", t, err)
+		}
+		if h.Digest != want.Digest {
+			return &VerifyError{Ref: t, Want: want.Digest, Got: h.Digest.String()}
+		}
+	}
+	return nil
+}
+
+// observer watches the final answers to a push's requests and records
+// what the registry did with each blob.
+type observer struct {
+	inner    http.RoundTripper
+	blobs    map[v1.Hash]blobInfo
+	reporter Reporter
+
+	mu     sync.Mutex
+	states map[v1.Hash]BlobState
+}
+
+func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := o.inner.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	p := req.URL.Path
+	var digest string
+	var state BlobState
+	switch {
+	case req.Method == http.MethodHead && strings.Contains(p, "/blobs/sha256:") && resp.StatusCode == http.StatusOK:
+		digest, state = p[strings.LastIndex(p, "/")+1:], BlobExisting
+	case req.Method == http.MethodPost && strings.HasSuffix(p, "/blobs/uploads/") && resp.StatusCode == http.StatusCreated:
+		digest, state = req.URL.Query().Get("mount"), BlobMounted
+	case req.Method == http.MethodPut && strings.Contains(p, "/blobs/uploads/") && resp.StatusCode == http.StatusCreated:
+		digest, state = queryDigest(req.URL), BlobUploaded
+	}
+	if digest != "" {
+		o.record(digest, state)
+	}
+	return resp, nil
+}
+
+func queryDigest(u *url.URL) string { return u.Query().Get("digest") }
+
+func (o *observer) record(digest string, state BlobState) {
+	h, err := v1.NewHash(digest)
+	if err != nil {
+		return
+	}
+	o.mu.Lock()
+	if _, done := o.states[h]; done {
+		o.mu.Unlock()
+		return
+	}
+	o.states[h] = state
+	o.mu.Unlock()
+	bi := o.blobs[h]
+	o.reporter.Blob(BlobEvent{Platforms: bi.platforms, Digest: h, Size: bi.size, State: state})
+}
+
+// results counts per platform; a blob nobody touched was there already
+// (its manifest existed, so the push skipped it).
+func (o *observer) results(platforms []platformBlobs) []PlatformResult {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []PlatformResult
+	for _, p := range platforms {
+		r := PlatformResult{Platform: p.name, Digest: p.digest}
+		for _, b := range p.blobs {
+			r.Blobs++
+			r.Bytes += b.Size
+			switch o.states[b.Digest] {
+			case BlobUploaded:
+				r.Uploaded++
+				r.UploadedBytes += b.Size
+			case BlobMounted:
+				r.Mounted++
+			default:
+				r.Existing++
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// uploaded counts the blobs uploaded, each once.
+func (o *observer) uploaded() (n int, size int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for h, s := range o.states {
+		if s == BlobUploaded {
+			n++
+			size += o.blobs[h].size
+		}
+	}
+	return n, size
+}

@@ -1,0 +1,333 @@
+package registry
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/daemon"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// SourceKind is where an image comes from.
+type SourceKind string
+
+// The kinds of sources.
+const (
+	SourceOCI      SourceKind = "oci"      // an OCI image layout directory
+	SourceTar      SourceKind = "tar"      // a tarball: an OCI layout, or docker save
+	SourceDocker   SourceKind = "docker"   // the local Docker engine
+	SourceRegistry SourceKind = "registry" // a registry reference
+)
+
+// Source is a parsed SRC argument.
+type Source struct {
+	Kind SourceKind
+	// Path is the directory or file of oci: and tar:, Name the image of
+	// docker: or the reference of a registry source.
+	Path string
+	Name string
+	// Digest selects one manifest of an OCI layout that holds several
+	// (oci:DIR@sha256:...); empty when the layout holds one.
+	Digest string
+}
+
+// String is the source as the user writes it.
+func (s Source) String() string {
+	switch s.Kind {
+	case SourceOCI:
+		if s.Digest != "" {
+			return "oci:" + s.Path + "@" + s.Digest
+		}
+		return "oci:" + s.Path
+	case SourceTar:
+		return "tar:" + s.Path
+	case SourceDocker:
+		return "docker:" + s.Name
+	}
+	return s.Name
+}
+
+// ParseSource reads SRC: oci:<dir>[@sha256:...], tar:<file>,
+// docker:<image> or a registry reference.
+func ParseSource(s string) (Source, error) {
+	kind, rest, ok := strings.Cut(s, ":")
+	if ok {
+		switch kind {
+		case "oci":
+			src := Source{Kind: SourceOCI, Path: rest}
+			if i := strings.LastIndex(rest, "@sha256:"); i >= 0 {
+				src.Path, src.Digest = rest[:i], rest[i+1:]
+				if _, err := hashOf(src.Digest); err != nil {
+					return Source{}, err
+				}
+			}
+			if src.Path == "" {
+				return Source{}, &InputError{Err: errors.New("source oci: needs a directory: oci:<dir>")}
+			}
+			return src, nil
+		case "tar":
+			if rest == "" {
+				return Source{}, &InputError{Err: errors.New("source tar: needs a file: tar:<file>")}
+			}
+			return Source{Kind: SourceTar, Path: rest}, nil
+		case "docker":
+			if rest == "" {
+				return Source{}, &InputError{Err: errors.New("source docker: needs an image: docker:<name>")}
+			}
+			return Source{Kind: SourceDocker, Name: rest}, nil
+		}
+	}
+	if s == "" {
+		return Source{}, &InputError{Err: errors.New("source is empty: write oci:<dir>, tar:<file>, docker:<image> or a registry reference")}
+	}
+	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, ".") {
+		return Source{}, &InputError{Err: fmt.Errorf("source %q looks like a path: write oci:%s for an OCI layout or tar:%s for a tarball", s, s, s)}
+	}
+	return Source{Kind: SourceRegistry, Name: s}, nil
+}
+
+// artifact is an opened source: an index or an image, with its digest.
+type artifact struct {
+	desc  v1.Descriptor
+	index v1.ImageIndex // set for an index
+	image v1.Image      // set for an image
+	// ref is the source reference when it is a registry, for evidence.
+	ref     name.Reference
+	cleanup func()
+}
+
+func (a *artifact) taggable() remote.Taggable {
+	if a.index != nil {
+		return a.index
+	}
+	return a.image
+}
+
+// open resolves a source to its index or image.
+func (c *Client) open(ctx context.Context, src Source) (*artifact, error) {
+	switch src.Kind {
+	case SourceOCI:
+		return openLayout(src.Path, src.Digest)
+	case SourceTar:
+		return openTar(src.Path)
+	case SourceDocker:
+		ref, err := c.ParseReference(src.Name)
+		if err != nil {
+			return nil, err
+		}
+		img, err := daemon.Image(ref, daemon.WithContext(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("reading %s from the Docker engine: %w", src.Name, err)
+		}
+		return imageArtifact(img, nil)
+	case SourceRegistry:
+		ref, err := c.ParseReference(src.Name)
+		if err != nil {
+			return nil, err
+		}
+		d, err := remote.Get(ref, c.RemoteOptions(ctx)...)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", ref, err)
+		}
+		a := &artifact{desc: d.Descriptor, ref: ref}
+		if d.MediaType.IsIndex() {
+			a.index, err = d.ImageIndex()
+		} else {
+			a.image, err = d.Image()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", ref, err)
+		}
+		return a, nil
+	}
+	return nil, &InputError{Err: fmt.Errorf("unknown source kind %q", src.Kind)}
+}
+
+func imageArtifact(img v1.Image, ref name.Reference) (*artifact, error) {
+	d, err := partial.Descriptor(img)
+	if err != nil {
+		return nil, fmt.Errorf("describing image: %w", err)
+	}
+	return &artifact{desc: *d, image: img, ref: ref}, nil
+}
+
+// openLayout reads an OCI layout: its only manifest, or the one selected
+// by digest. The manifests are read as they are, so digests are kept.
+func openLayout(dir, digest string) (*artifact, error) {
+	if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
+		return nil, &InputError{Err: fmt.Errorf("reading OCI layout %s: no oci-layout file: %w", dir, err)}
+	}
+	root, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
+	}
+	im, err := root.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
+	}
+	var desc *v1.Descriptor
+	switch {
+	case digest != "":
+		for i := range im.Manifests {
+			if im.Manifests[i].Digest.String() == digest {
+				desc = &im.Manifests[i]
+			}
+		}
+		if desc == nil {
+			return nil, &InputError{Err: fmt.Errorf("OCI layout %s has no manifest %s", dir, digest)}
+		}
+	case len(im.Manifests) == 1:
+		desc = &im.Manifests[0]
+	case len(im.Manifests) == 0:
+		return nil, &InputError{Err: fmt.Errorf("OCI layout %s holds no image", dir)}
+	default:
+		var ds []string
+		for _, m := range im.Manifests {
+			ds = append(ds, m.Digest.String())
+		}
+		return nil, &InputError{Err: fmt.Errorf("OCI layout %s holds %d manifests: choose one with oci:%s@<digest> (%s)", dir, len(ds), dir, strings.Join(ds, ", "))}
+	}
+	a := &artifact{desc: *desc}
+	switch {
+	case desc.MediaType.IsIndex():
+		a.index, err = root.ImageIndex(desc.Digest)
+	case desc.MediaType.IsImage():
+		a.image, err = root.Image(desc.Digest)
+	default:
+		return nil, &InputError{Err: fmt.Errorf("OCI layout %s: manifest %s has media type %s, not an image or an index", dir, desc.Digest, desc.MediaType)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
+	}
+	// The layout's descriptor may carry annotations (ref.name) that are
+	// not part of the manifest; keep only what identifies it.
+	a.desc = v1.Descriptor{MediaType: desc.MediaType, Digest: desc.Digest, Size: desc.Size}
+	return a, nil
+}
+
+// openTar reads a tarball: an OCI layout in a tar (docker save writes one
+// since Docker 25, buildx --output type=oci too) keeps its digests; an
+// older docker save tarball gives one image.
+func openTar(path string) (*artifact, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &InputError{Err: fmt.Errorf("reading tarball: %w", err)}
+	}
+	defer f.Close()
+	isLayout := false
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, &InputError{Err: fmt.Errorf("reading tarball %s: %w", path, err)}
+		}
+		if filepath.Clean(h.Name) == "oci-layout" {
+			isLayout = true
+			break
+		}
+	}
+	if !isLayout {
+		img, err := tarball.ImageFromPath(path, nil)
+		if err != nil {
+			return nil, fmt.Errorf("reading tarball %s: %w", path, err)
+		}
+		return imageArtifact(img, nil)
+	}
+	dir, err := os.MkdirTemp("", "xedgesim-oci-")
+	if err != nil {
+		return nil, fmt.Errorf("extracting tarball: %w", err)
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	if err := extract(path, dir); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("extracting tarball %s: %w", path, err)
+	}
+	a, err := openLayout(dir, "")
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	a.cleanup = cleanup
+	return a, nil
+}
+
+// extract unpacks the regular files of a tarball into dir, refusing paths
+// that leave it.
+func extract(path, dir string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		name := filepath.Clean(h.Name)
+		if filepath.IsAbs(name) || name == ".." || strings.HasPrefix(name, "../") {
+			return fmt.Errorf("entry %q leaves the archive", h.Name)
+		}
+		target := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, tr); err != nil {
+			out.Close()
+			return err
+		}
+		if err := out.Close(); err != nil {
+			return err
+		}
+	}
+}
+
+// isAttestation tells a BuildKit attestation manifest in an index.
+func isAttestation(d v1.Descriptor) bool {
+	return d.Annotations["vnd.docker.reference.type"] == "attestation-manifest"
+}
+
+// platformName names an index entry: os/arch[/variant], or "attestation
+// for sha256:1234..." for attestation manifests.
+func platformName(d v1.Descriptor) string {
+	if isAttestation(d) {
+		ref := d.Annotations["vnd.docker.reference.digest"]
+		if len(ref) > 19 {
+			ref = ref[:19]
+		}
+		return "attestation " + ref
+	}
+	if d.Platform == nil {
+		if d.MediaType.IsIndex() {
+			return "index " + d.Digest.String()[:19]
+		}
+		return "unknown"
+	}
+	return d.Platform.String()
+}
+
