@@ -1,0 +1,13 @@
+// Command bench measures xedgesim against what a user would use instead and
+// writes bench/results.md, bench/results.json and the plots next to them.
+//
+// Run it with `make bench` (which builds bin/xedgesim first) or
+// `go run ./bench`. The machines it runs on are shared and noisy, so every
+// figure is the median of several runs with its min and max, contenders
+// are alternated run by run so a burst of load hits both, and the load
+// average at the start and the end is recorded with the results.
+//
+// Each section (simulation today; build, push and deploy later) is one file
+// with a function of type sectionFunc that returns its measurements; main
+// lists the sections and the report writer renders whatever they return.
+package main
