@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -167,6 +168,7 @@ func New(upstream string, rules ...Rule) (*Proxy, error) {
 			r.Out.Host = r.In.Host
 		},
 		ModifyResponse: p.modify,
+		ErrorLog:       log.New(io.Discard, "", 0),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if errors.Is(err, errDrop) {
 				hangUp(w)
