@@ -42,7 +42,7 @@ func scratchImage() v1.Image {
 // resolveBase finds the base's images: scratch, oci:<dir> or a registry
 // reference. Errors are input errors: the user named a base that is not
 // there.
-func resolveBase(ctx context.Context, ref string, opts []remote.Option) (*baseImage, error) {
+func resolveBase(ctx context.Context, ref string, opts []remote.Option, nameOpts []name.Option) (*baseImage, error) {
 	switch {
 	case ref == "" || ref == "scratch":
 		return &baseImage{ref: "scratch"}, nil
@@ -81,7 +81,7 @@ func resolveBase(ctx context.Context, ref string, opts []remote.Option) (*baseIm
 		}
 		return b, nil
 	}
-	r, err := name.ParseReference(ref)
+	r, err := name.ParseReference(ref, nameOpts...)
 	if err != nil {
 		return nil, inputErr(fmt.Errorf("base %q: %w (want scratch, oci:<dir> or a registry reference)", ref, err))
 	}

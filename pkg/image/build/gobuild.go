@@ -96,7 +96,7 @@ func (b *goBuilder) Build(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	o.progress.Report(Event{Step: "resolve", Detail: "base " + o.base})
-	base, err := resolveBase(ctx, o.base, o.remote)
+	base, err := resolveBase(ctx, o.base, o.remote, o.nameOpts)
 	if err != nil {
 		return nil, err
 	}

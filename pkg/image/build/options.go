@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -58,6 +59,7 @@ type options struct {
 	ldflags   string
 	buildVCS  string
 	remote    []remote.Option
+	nameOpts  []name.Option
 	goCommand func(ctx context.Context, dir string, env []string, args ...string) ([]byte, error)
 
 	// Dockerfile builder
@@ -333,6 +335,15 @@ func WithBuildVCS(mode string) Option {
 func WithRemoteOptions(opts ...remote.Option) Option {
 	return func(o *options) error {
 		o.remote = append(o.remote, opts...)
+		return nil
+	}
+}
+
+// WithNameOptions are used to parse a registry base image's reference,
+// e.g. name.Insecure for a plain-HTTP registry.
+func WithNameOptions(opts ...name.Option) Option {
+	return func(o *options) error {
+		o.nameOpts = append(o.nameOpts, opts...)
 		return nil
 	}
 }
