@@ -31,7 +31,7 @@ type Reporter interface {
 
 type nopReporter struct{}
 
-func (nopReporter) Retrying(Retry)  {}
+func (nopReporter) Retrying(Retry) {}
 func (nopReporter) Blob(BlobEvent) {}
 
 // Option configures a [Client].
@@ -398,4 +398,3 @@ func readAllLimited(r io.Reader, limit int64) ([]byte, error) {
 	}
 	return b, nil
 }
-

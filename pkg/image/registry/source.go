@@ -330,4 +330,3 @@ func platformName(d v1.Descriptor) string {
 	}
 	return d.Platform.String()
 }
-
