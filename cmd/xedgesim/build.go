@@ -282,7 +282,7 @@ func runBuild(ctx context.Context, u *ui, o buildOptions) (*buildOutcome, error)
 			errs = append(errs, errors.New("--push needs --tag REF"))
 		}
 	}
-	if len(outputs) == 0 && o.imageRefs == "" && o.metadata == "" {
+	if len(o.outputs) == 0 && !o.push && o.imageRefs == "" && o.metadata == "" {
 		errs = append(errs, errors.New("build writes nowhere: give --output oci:<dir>, tar:<file> or docker:, or --push with --tag"))
 	}
 	platforms, err := build.ParsePlatforms(o.platforms)
