@@ -3,4 +3,6 @@
 // ./nodes/<name>` for every edge platform.
 //
 //   - hello: prints its GOOS/GOARCH and serves it over HTTP.
+//   - echo: upstream's TCP line protocol, echoing every event to its sender.
+//   - broker: an MQTT broker (mochi-mqtt) with a health check.
 package nodes
