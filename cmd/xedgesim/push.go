@@ -406,9 +406,6 @@ func pushInputs(r *gha.Runner) (pushOptions, error) {
 	if o.requireEvidence, err = r.BoolInput("require-evidence", false); err != nil {
 		errs = append(errs, err)
 	}
-	if o.insecure, err = r.BoolInput("insecure", false); err != nil {
-		errs = append(errs, err)
-	}
 	if ca := r.Input("ca-file"); ca != "" {
 		o.caFiles = []string{ca}
 	}
