@@ -43,6 +43,9 @@ type Output struct {
 }
 
 func (o Output) String() string {
+	if o.Kind == OutputRegistry {
+		return "registry"
+	}
 	if o.Path == "" {
 		return string(o.Kind) + ":"
 	}
