@@ -28,6 +28,7 @@ func newGHA() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  ghaSimulate,
 	})
+	cmd.AddCommand(&cobra.Command{Use: "build", Short: "The xedgesim/simulate/actions/build action", Args: cobra.NoArgs, RunE: ghaBuild})
 	return cmd
 }
 
