@@ -314,12 +314,14 @@ func (c *Client) restartUpload(err error) bool {
 	if err == nil {
 		return false
 	}
-	reason := ""
 	var ui *UploadInterruptedError
+	if errors.As(err, &ui) {
+		// The transport reported it already.
+		return true
+	}
+	reason := ""
 	var te *transport.Error
 	switch {
-	case errors.As(err, &ui):
-		reason = ui.Err.Error()
 	case errors.As(err, &te):
 		for _, d := range te.Errors {
 			switch d.Code {
@@ -331,7 +333,7 @@ func (c *Client) restartUpload(err error) bool {
 	if reason == "" {
 		return false
 	}
-	c.o.reporter.Retrying(Retry{Method: "UPLOAD", URL: "blob", Reason: "restarting the blob upload: " + reason})
+	c.o.reporter.Retrying(Retry{Reason: "the registry refused a blob upload (" + reason + ")", Restart: true})
 	return true
 }
 

@@ -71,7 +71,7 @@ func TestPushThroughFaults(t *testing.T) {
 		}
 	}
 	reasons := strings.Join(rec.reasons(), "\n")
-	for _, want := range []string{"429 Too Many Requests", "(Retry-After)", "503 Service Unavailable", "GHCR secondary rate limit (403)", "response body cut at", "restarting the blob upload"} {
+	for _, want := range []string{"429 Too Many Requests", "(Retry-After)", "503 Service Unavailable", "GHCR secondary rate limit (403)", "response body cut at", "the blob upload starts again"} {
 		if !strings.Contains(reasons, want) {
 			t.Errorf("no retry reported %q; reported:\n%s", want, reasons)
 		}

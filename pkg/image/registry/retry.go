@@ -50,10 +50,20 @@ type Retry struct {
 	// GiveUp is set on the last report of a request that is not retried
 	// any more; Reason then says why.
 	GiveUp bool
+	// Restart is set when a blob upload broke off and starts again from a
+	// new upload session (see UploadInterruptedError); Attempt is then 0
+	// when the report comes from the restart itself.
+	Restart bool
 }
 
 // String is the report as one log line.
 func (r Retry) String() string {
+	if r.Restart {
+		if r.Attempt == 0 {
+			return r.Reason + "; the blob upload starts again"
+		}
+		return fmt.Sprintf("%s %s: attempt %d failed: %s; the blob upload starts again", r.Method, r.URL, r.Attempt, r.Reason)
+	}
 	if r.GiveUp {
 		return fmt.Sprintf("%s %s: giving up after attempt %d: %s", r.Method, r.URL, r.Attempt, r.Reason)
 	}
@@ -268,7 +278,7 @@ func (t *RetryTransport) roundTrip(req *http.Request, start time.Time) (*http.Re
 			return resp, err
 		}
 		if err != nil && uploadData {
-			t.report(req, attempt, reason, 0, false, true)
+			t.o.reporter.Retrying(Retry{Method: req.Method, URL: redact(req), Attempt: attempt, Reason: reason, Restart: true})
 			return nil, &UploadInterruptedError{Err: err}
 		}
 		wait, fromServer := t.delay(attempt, retryAfter)

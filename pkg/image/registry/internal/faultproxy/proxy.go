@@ -169,6 +169,9 @@ func New(upstream string, rules ...Rule) (*Proxy, error) {
 		},
 		ModifyResponse: p.modify,
 		ErrorLog:       log.New(io.Discard, "", 0),
+		// Flush every write, so a truncated body reaches the client after
+		// its headers instead of vanishing with an aborted buffer.
+		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if errors.Is(err, errDrop) {
 				hangUp(w)
