@@ -29,6 +29,7 @@ func newGHA() *cobra.Command {
 		RunE:  ghaSimulate,
 	})
 	cmd.AddCommand(&cobra.Command{Use: "build", Short: "The xedgesim/simulate/actions/build action", Args: cobra.NoArgs, RunE: ghaBuild})
+	cmd.AddCommand(&cobra.Command{Use: "push", Short: "The xedgesim/simulate/actions/push action", Args: cobra.NoArgs, RunE: ghaPush})
 	return cmd
 }
 
@@ -57,6 +58,7 @@ func ghaSimulate(cmd *cobra.Command, _ []string) error {
 		{"summary-json", res.summary},
 		{"junit", res.junit},
 		{"report", res.html},
+		{"evidence", res.evidence},
 	}
 	var errs []error
 	for _, out := range outputs {

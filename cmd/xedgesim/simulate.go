@@ -15,6 +15,7 @@ import (
 
 	"github.com/xedgesim/simulate/internal/exitcode"
 	"github.com/xedgesim/simulate/pkg/gate"
+	"github.com/xedgesim/simulate/pkg/image/evidence"
 	"github.com/xedgesim/simulate/pkg/metrics"
 	"github.com/xedgesim/simulate/pkg/report"
 	"github.com/xedgesim/simulate/pkg/scenario"
@@ -102,9 +103,9 @@ Exit codes: 0 pass, 1 runtime error, 2 gate failed, 3 invalid scenario.`,
 
 // outcome is what a simulate invocation produced, for the action outputs.
 type outcome struct {
-	suite                       report.Suite
-	summary, junit, html, mdown string // paths
-	markdown                    []byte
+	suite                                 report.Suite
+	summary, junit, html, mdown, evidence string // paths
+	markdown                              []byte
 }
 
 func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error) {
@@ -210,7 +211,48 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 			return nil, ctx.Err()
 		}
 	}
-	return finish(u, report.NewSuite(reports), out, single)
+	suite := report.NewSuite(reports)
+	ev, err := newEvidence(suite, o.images)
+	if err != nil {
+		return nil, err
+	}
+	return finish(u, suite, ev, out, single)
+}
+
+// newEvidence records what ran for promotion: every scenario file by its
+// SHA-256, every seed's verdict, and the images by digest.
+func newEvidence(s report.Suite, images []string) (evidence.Evidence, error) {
+	var runs []evidence.Run
+	sums := map[string]string{}
+	for _, r := range s.Runs {
+		sha, ok := sums[r.ScenarioFile]
+		if !ok {
+			var err error
+			if sha, err = evidence.FileSHA256(r.ScenarioFile); err != nil {
+				return evidence.Evidence{}, fmt.Errorf("hashing %s: %w", r.ScenarioFile, err)
+			}
+			sums[r.ScenarioFile] = sha
+		}
+		run := evidence.Run{Scenario: r.Scenario, File: r.ScenarioFile, SHA256: sha, Seed: r.Seed, Verdict: r.Verdict}
+		for _, a := range r.Assertions {
+			if !a.Passed {
+				run.Failures = append(run.Failures, fmt.Sprintf("%s %s %g: actual %s", a.Metric, a.Operator, a.Value,
+					strconv.FormatFloat(a.Actual, 'g', 6, 64)))
+			}
+		}
+		if r.Error != "" {
+			run.Failures = append(run.Failures, r.Error)
+		}
+		runs = append(runs, run)
+	}
+	var imgs []evidence.Image
+	for _, img := range images {
+		name, ref, _ := strings.Cut(img, "=")
+		if _, digest, ok := strings.Cut(ref, "@"); ok {
+			imgs = append(imgs, evidence.Image{Node: name, Ref: ref, Digest: digest})
+		}
+	}
+	return evidence.New(s.Verdict, runs, imgs), nil
 }
 
 // runOne simulates one scenario with one seed and writes its files.
@@ -259,9 +301,13 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 
 // finish writes the reports of the whole invocation and turns the verdict
 // into the exit code.
-func finish(u *ui, s report.Suite, out string, single bool) (*outcome, error) {
+func finish(u *ui, s report.Suite, ev evidence.Evidence, out string, single bool) (*outcome, error) {
 	res := &outcome{suite: s, summary: filepath.Join(out, "summary.json"), junit: filepath.Join(out, "junit.xml"),
 		html: filepath.Join(out, "report.html"), mdown: filepath.Join(out, "summary.md")}
+	var err error
+	if res.evidence, err = ev.Write(out); err != nil {
+		return nil, err
+	}
 	if !single {
 		data, err := json.MarshalIndent(s, "", "  ")
 		if err != nil {
