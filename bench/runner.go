@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"syscall"
@@ -36,6 +37,8 @@ func alternate(runs int, cs ...Contender) (map[string][]Sample, error) {
 			if err != nil {
 				return nil, fmt.Errorf("running %s (run %d): %w", c.Name, i+1, err)
 			}
+			// Progress on stderr: a full run takes many minutes.
+			fmt.Fprintf(os.Stderr, "bench: %s run %d/%d: %s\n", c.Name, i+1, runs, s.Wall.Round(time.Millisecond))
 			out[c.Name] = append(out[c.Name], s)
 		}
 	}

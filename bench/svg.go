@@ -39,7 +39,13 @@ func writeGrowthSVG(path string, pts []fleetPoint, a, b, r2 float64) error {
 		fmt.Fprintf(&sb, `<text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%g s</text>`+"\n", padL-6, py(y), round2(y))
 	}
 	fmt.Fprintf(&sb, `<text x="%d" y="%d" text-anchor="middle">events</text>`+"\n", padL+plotW/2, svgH-10)
-	fmt.Fprintf(&sb, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#c33" stroke-dasharray="6 4"/>`+"\n", px(0), py(math.Max(a, 0)), px(maxX), py(a+b*maxX))
+	// The fit line starts where it crosses zero when its intercept is
+	// negative, so it never leaves the plot.
+	x0 := 0.0
+	if a < 0 && b > 0 {
+		x0 = -a / b
+	}
+	fmt.Fprintf(&sb, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#c33" stroke-dasharray="6 4"/>`+"\n", px(x0), py(a+b*x0), px(maxX), py(a+b*maxX))
 	for _, p := range pts {
 		x := px(p.events.Median)
 		fmt.Fprintf(&sb, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#36c"/>`+"\n", x, py(p.wall.Min), x, py(p.wall.Max))
