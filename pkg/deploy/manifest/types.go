@@ -1,0 +1,152 @@
+package manifest
+
+import (
+	"time"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+)
+
+// Pos is a position in the manifest file.
+type Pos = scenario.Pos
+
+// Manifest is one deploy.yaml.
+type Manifest struct {
+	// Path is the file it was read from; Dir the directory relative paths
+	// (files' src, ssh.key) resolve against.
+	Path string `json:"-"`
+	Dir  string `json:"-"`
+
+	// Image is REPO@sha256:..., the index (or single image) to deploy.
+	Image    string   `json:"image"`
+	Service  Service  `json:"service"`
+	Strategy Strategy `json:"strategy"`
+	Transfer Transfer `json:"transfer"`
+	Hosts    []Host   `json:"hosts"`
+	Rollout  Rollout  `json:"rollout"`
+	SSH      SSH      `json:"ssh"`
+
+	// ImagePos is where image was written, for errors about the image.
+	ImagePos Pos `json:"-"`
+}
+
+// Strategy is how the service runs on a host.
+type Strategy string
+
+// The strategies. Only StrategyContainer is implemented yet.
+const (
+	StrategyContainer Strategy = "container"
+	StrategyCompose   Strategy = "compose"
+	StrategyNative    Strategy = "native"
+)
+
+// Transfer is how the image gets to a host.
+type Transfer string
+
+// The transfers.
+const (
+	// TransferSCP sends the host's platform image over SSH as a
+	// docker-load tarball.
+	TransferSCP Transfer = "scp"
+	// TransferPull has the host pull the image by digest.
+	TransferPull Transfer = "pull"
+)
+
+// Service is the container that runs the image.
+type Service struct {
+	Name    string            `json:"name"`
+	Restart string            `json:"restart"`
+	Ports   []string          `json:"ports,omitempty"`
+	Volumes []string          `json:"volumes,omitempty"`
+	Env     map[string]string `json:"env,omitempty"`
+	Command []string          `json:"command,omitempty"`
+	// Memory is a docker --memory value such as 128m; CPUs a --cpus value.
+	Memory string  `json:"memory,omitempty"`
+	CPUs   float64 `json:"cpus,omitempty"`
+	Files  []File  `json:"files,omitempty"`
+	Health Health  `json:"health"`
+}
+
+// File is a file copied to the host before the service starts.
+type File struct {
+	Src  string `json:"src"`
+	Dst  string `json:"dst"`
+	Mode string `json:"mode"`
+	Pos  Pos    `json:"-"`
+}
+
+// Health is the health check a deploy waits for and verify runs.
+type Health struct {
+	// Exactly one of TCP, HTTP and Cmd is set.
+	TCP  int         `json:"tcp,omitempty"`
+	HTTP *HTTPHealth `json:"http,omitempty"`
+	Cmd  string      `json:"cmd,omitempty"`
+	// Timeout is how long a deploy waits for the check to pass; Interval
+	// the pause between attempts.
+	Timeout  time.Duration `json:"timeout"`
+	Interval time.Duration `json:"interval"`
+	// Window is how long verify watches the restart count.
+	Window time.Duration `json:"window"`
+}
+
+// HTTPHealth is an HTTP GET on the host's port.
+type HTTPHealth struct {
+	Port   int    `json:"port"`
+	Path   string `json:"path"`
+	Status int    `json:"status"`
+}
+
+// Kind names the check: tcp, http, cmd or none.
+func (h Health) Kind() string {
+	switch {
+	case h.TCP != 0:
+		return "tcp"
+	case h.HTTP != nil:
+		return "http"
+	case h.Cmd != "":
+		return "cmd"
+	}
+	return "none"
+}
+
+// Host is one target.
+type Host struct {
+	Name    string `json:"name"`
+	Address string `json:"address,omitempty"`
+	Port    int    `json:"port,omitempty"`
+	User    string `json:"user,omitempty"`
+	// KnownHosts holds known_hosts lines for the host's keys; Fingerprints
+	// SHA256:... fingerprints of its keys. One of them is required.
+	KnownHosts   string   `json:"known_hosts,omitempty"`
+	Fingerprints []string `json:"fingerprints,omitempty"`
+	// Platform such as linux/arm64; empty means detect it over SSH.
+	Platform string `json:"platform,omitempty"`
+	// Local means the engine of the machine deploy runs on.
+	Local bool `json:"local,omitempty"`
+	Pos   Pos  `json:"-"`
+}
+
+// Rollout is the order hosts are deployed in.
+type Rollout struct {
+	Canary      int  `json:"canary"`
+	Batch       int  `json:"batch"`
+	MaxFailures int  `json:"max_failures"`
+	Rollback    bool `json:"rollback"`
+}
+
+// SSH is the connection settings every host shares.
+type SSH struct {
+	// Key is the private key file; empty uses ssh-agent.
+	Key        string        `json:"key,omitempty"`
+	Passphrase string        `json:"-"`
+	Jump       *Jump         `json:"jump,omitempty"`
+	Timeout    time.Duration `json:"timeout"`
+}
+
+// Jump is one jump host.
+type Jump struct {
+	Address      string   `json:"address"`
+	Port         int      `json:"port,omitempty"`
+	User         string   `json:"user"`
+	KnownHosts   string   `json:"known_hosts,omitempty"`
+	Fingerprints []string `json:"fingerprints,omitempty"`
+}
