@@ -148,7 +148,7 @@ func TestSimulateExitCodes(t *testing.T) {
 		{"missing file", []string{"simulate", "testdata/nope.yaml"}, 3, []string{"nope.yaml"}},
 		{"no scenario", []string{"simulate"}, 3, []string{"needs a scenario file"}},
 		{"unknown flag", []string{"simulate", "--frobnicate", m0}, 3, []string{"unknown flag"}},
-		{"docker node", []string{"simulate", "--out", t.TempDir(), "testdata/docker_node.yaml"}, 1, []string{"docker_node.yaml:3:5", "docker nodes are not supported"}},
+		{"docker node", []string{"simulate", "--out", t.TempDir(), "testdata/docker_node.yaml"}, 1, []string{"docker_node.yaml:3:5", "Docker Engine"}},
 		{"sensor sends to a missing gateway", []string{"simulate", "--out", t.TempDir(), corpus + "m2d/python_gateway.yaml"},
 			0, []string{`node "sensor1" sends to "gateway", which is not a node of this scenario`}},
 		{"unimplemented verb", []string{"deploy"}, 1, []string{"not implemented yet"}},

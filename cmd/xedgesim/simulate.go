@@ -266,6 +266,13 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 	if o.csv || sc.Report.CSV {
 		opts = append(opts, sim.WithCSVDir(dir))
 	}
+	// Docker nodes: the image under test, and container logs beside the
+	// summary.
+	for _, img := range o.images {
+		name, ref, _ := strings.Cut(img, "=")
+		opts = append(opts, sim.WithImage(name, ref))
+	}
+	opts = append(opts, sim.WithLogDir(filepath.Join(dir, "logs")))
 	start := time.Now()
 	res, err := sim.Run(ctx, sc, opts...)
 	wall := time.Since(start)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	bits64 "math/bits"
+	"time"
 
 	"github.com/xedgesim/simulate/pkg/sim/event"
 	"github.com/xedgesim/simulate/pkg/sim/netmodel"
@@ -45,6 +46,11 @@ type kernel struct {
 	lastIdx int32
 
 	crash *crashes
+
+	// pace holds virtual time to the wall clock from paceStart on (a
+	// black-box container takes part).
+	pace      bool
+	paceStart time.Time
 
 	now   int64
 	steps int64
@@ -165,13 +171,36 @@ func (k *kernel) run(ctx context.Context) error {
 			k.now = k.duration
 			break
 		}
+		if err := k.waitUntil(ctx, target); err != nil {
+			return err
+		}
 		if err := k.step(ctx, target); err != nil {
 			return err
 		}
 		k.now = target
 		k.steps++
 	}
-	return nil
+	return k.waitUntil(ctx, k.duration)
+}
+
+// waitUntil sleeps, when pacing, until the wall clock reaches virtual time
+// t.
+func (k *kernel) waitUntil(ctx context.Context, t int64) error {
+	if !k.pace {
+		return nil
+	}
+	d := time.Until(k.paceStart.Add(time.Duration(t) * time.Microsecond))
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
 }
 
 // mark adds node i to the current step.

@@ -15,6 +15,35 @@ type options struct {
 	sum    node.SumMode
 	nodes  map[string]node.Node
 	noSkip bool
+	images map[string]string
+	runID  string
+	logDir string
+}
+
+// WithImage replaces the image of the docker nodes named by name (a node id,
+// or an image name with or without its tag or digest) by ref: the image
+// under test.
+func WithImage(name, ref string) Option {
+	return func(o *options) error {
+		if name == "" || ref == "" {
+			return errors.New("image override needs a name and a reference")
+		}
+		if o.images == nil {
+			o.images = map[string]string{}
+		}
+		o.images[name] = ref
+		return nil
+	}
+}
+
+// WithRunID sets the id containers are labelled with (default: random).
+func WithRunID(id string) Option {
+	return func(o *options) error { o.runID = id; return nil }
+}
+
+// WithLogDir keeps each container's log as <dir>/<node id>.log.
+func WithLogDir(dir string) Option {
+	return func(o *options) error { o.logDir = dir; return nil }
 }
 
 // WithSeed overrides the scenario's seed (upstream's --seed).

@@ -32,6 +32,9 @@ type Result struct {
 	// FaultDrops is how many messages each of the scenario's faults
 	// dropped, in file order.
 	FaultDrops []int64
+	// Statistical is set when a black-box container took part: virtual
+	// time was paced to the wall clock and the run is not bit-reproducible.
+	Statistical bool
 }
 
 // NodeResult is one node's counters.
@@ -42,4 +45,7 @@ type NodeResult struct {
 	// ended the run down.
 	Restarts int64
 	Healthy  bool
+	// Image and ImageDigest are what a docker node's container ran.
+	Image       string
+	ImageDigest string
 }

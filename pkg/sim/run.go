@@ -2,11 +2,16 @@ package sim
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/netmodel"
@@ -62,8 +67,12 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		}
 	}()
 
+	runID := o.runID
+	if runID == "" {
+		runID = newRunID()
+	}
 	for i, n := range nodes {
-		env := node.Env{Seed: seed, Index: int32(i), Dir: sc.Dir, CSV: csv.writer(i)}
+		env := node.Env{Seed: seed, Index: int32(i), Dir: sc.Dir, CSV: csv.writer(i), RunID: runID, LogDir: o.logDir}
 		started = i + 1
 		if err := n.Start(ctx, env); err != nil {
 			return nil, fmt.Errorf("starting node %q: %w", n.ID(), err)
@@ -75,6 +84,18 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	k := newKernel(nodes, net, sc.Simulation.TimeQuantumUS, end)
 	k.crash = newCrashes(sc.Faults, k.index, len(nodes), end)
 	k.everyQuantum = k.everyQuantum || o.noSkip
+	for _, n := range nodes {
+		if p, ok := n.(node.Paced); ok && p.WallClock() {
+			k.pace = true
+		}
+	}
+	if k.pace {
+		res.Statistical = true
+		res.Warnings = append(res.Warnings, scenario.Diagnostic{Pos: sc.Simulation.Pos, Severity: scenario.SeverityWarning, Key: "nodes",
+			Message: "the run is statistical, not bit-reproducible: a docker node with protocol none is a black-box service, so virtual time was paced to the wall clock",
+			Hint:    "set docker.protocol: tcp on nodes that speak the node protocol to run them in lockstep"})
+		k.paceStart = time.Now()
+	}
 	if err := k.run(ctx); err != nil {
 		return nil, err
 	}
@@ -88,8 +109,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	for i, n := range nodes {
 		st := n.Stats()
 		res.Events += st.Events
-		res.Nodes = append(res.Nodes, NodeResult{ID: n.ID(), Stats: st,
-			Restarts: k.crash.restarts[i], Healthy: !k.crash.down[i]})
+		nr := NodeResult{ID: n.ID(), Stats: st, Restarts: k.crash.restarts[i], Healthy: !k.crash.down[i]}
+		if im, ok := n.(interface{ Image() (string, string) }); ok {
+			nr.Image, nr.ImageDigest = im.Image()
+		}
+		res.Nodes = append(res.Nodes, nr)
 	}
 	res.Timeline, res.BucketUS = net.Timeline()
 	res.FaultDrops = net.FaultDrops()
@@ -104,6 +128,11 @@ func build(sc *scenario.Scenario, o *options) ([]node.Node, []scenario.Diagnosti
 		errs  []error
 	)
 	for _, sn := range sc.Nodes {
+		if ref, ok := imageFor(sn, o.images); ok {
+			d := maps.Clone(sn.Docker)
+			d["image"] = ref
+			sn.Docker = d
+		}
 		if n, ok := o.nodes[sn.ID]; ok {
 			nodes = append(nodes, n)
 			continue
@@ -154,6 +183,34 @@ func destinationWarnings(sc *scenario.Scenario) []scenario.Diagnostic {
 			Hint:    fmt.Sprintf("set config.%s to one of the node ids", key)})
 	}
 	return warns
+}
+
+// imageFor returns the image that replaces n's: the override named by its
+// id, else the one named by its image (with or without tag or digest).
+func imageFor(n scenario.Node, images map[string]string) (string, bool) {
+	if n.Implementation != scenario.ImplDocker || len(images) == 0 {
+		return "", false
+	}
+	if ref, ok := images[n.ID]; ok {
+		return ref, true
+	}
+	image, _ := n.Docker["image"].(string)
+	repo, _, _ := strings.Cut(image, "@")
+	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+		repo = repo[:i]
+	}
+	for _, key := range []string{image, repo} {
+		if ref, ok := images[key]; ok && key != "" {
+			return ref, true
+		}
+	}
+	return "", false
+}
+
+func newRunID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }

@@ -16,10 +16,16 @@ type ConfigError struct {
 	NodeID  string
 	Key     string
 	Message string
+	// Section is the node's section the key is in; "config" when empty.
+	Section string
 }
 
 func (e *ConfigError) Error() string {
-	return fmt.Sprintf("%s:%d:%d: node %q: config.%s: %s", e.Pos.File, e.Pos.Line, e.Pos.Col, e.NodeID, e.Key, e.Message)
+	section := e.Section
+	if section == "" {
+		section = "config"
+	}
+	return fmt.Sprintf("%s:%d:%d: node %q: %s.%s: %s", e.Pos.File, e.Pos.Line, e.Pos.Col, e.NodeID, section, e.Key, e.Message)
 }
 
 // ExitCode marks a config mistake as invalid input.

@@ -59,7 +59,8 @@ func ModelOf(n scenario.Node) string {
 func New(n scenario.Node, sum SumMode) (Node, []scenario.Diagnostic, error) {
 	switch n.Implementation {
 	case scenario.ImplDocker:
-		return nil, nil, &UnsupportedError{Pos: n.Pos, NodeID: n.ID, Reason: "docker nodes are not supported by this version of xedgesim yet; run the node as a process (config.command) meanwhile"}
+		d, err := NewDocker(n)
+		return d, nil, err
 	case scenario.ImplRenode:
 		return nil, nil, &UnsupportedError{Pos: n.Pos, NodeID: n.ID, Reason: "renode_inprocess nodes need Renode and firmware, which xedgesim does not run; replace the node with a process node (config.command) that speaks the node protocol"}
 	}

@@ -22,6 +22,10 @@ type Env struct {
 	CSV io.Writer
 	// Dir is the directory relative paths resolve against (the scenario's).
 	Dir string
+	// RunID labels what the run starts outside the process (containers).
+	RunID string
+	// LogDir receives container logs as <id>.log; empty means not kept.
+	LogDir string
 }
 
 // Node is one simulated node, driven in lockstep by the kernel.

@@ -46,6 +46,9 @@ type Process struct {
 	w       *bufio.Writer
 	stats   Stats
 	buf     []byte
+	// logs, when set, replaces output as the node's last output quoted in
+	// errors (a container's logs).
+	logs func() string
 }
 
 var _ External = (*Process)(nil)
@@ -401,7 +404,11 @@ func (p *Process) readLine(what string) (string, error) {
 // says why it misbehaved.
 func (p *Process) errorf(format string, args ...any) error {
 	err := fmt.Errorf("node %q: "+format, append([]any{p.id}, args...)...)
-	if out := strings.TrimSpace(p.output.String()); out != "" {
+	out := p.output.String()
+	if p.logs != nil {
+		out = p.logs()
+	}
+	if out = strings.TrimSpace(out); out != "" {
 		err = fmt.Errorf("%w\nlast output of node %q:\n%s", err, p.id, out)
 	}
 	return err

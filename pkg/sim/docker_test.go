@@ -1,0 +1,210 @@
+package sim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/xedgesim/simulate/internal/testbed"
+	imagebuild "github.com/xedgesim/simulate/pkg/image/build"
+	"github.com/xedgesim/simulate/pkg/scenario"
+)
+
+// The tests in this file run real containers in the test bed's Docker
+// Engine (scripts/testbed up): they skip without it, and fail without it
+// under XEDGESIM_TESTBED=1. The images are built from nodes/ with our own
+// build library; nothing is pulled.
+
+func uniqueID(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// buildNode builds nodes/<dir> for this machine into the bed's engine and
+// returns its tag; the image is removed when the test ends.
+func buildNode(t *testing.T, env *testbed.Env, dir string) string {
+	t.Helper()
+	b, err := imagebuild.NewGo("./nodes/"+dir, imagebuild.WithDir("../.."), imagebuild.WithBuildVCS("false"),
+		imagebuild.WithPlatforms(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Build(context.Background())
+	if err != nil {
+		t.Fatalf("building nodes/%s: %v", dir, err)
+	}
+	tag, err := name.NewTag("xedgesim.local/" + dir + ":test-" + uniqueID(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := imagebuild.Write(context.Background(), res, imagebuild.Output{Kind: imagebuild.OutputDocker},
+		imagebuild.WithTags(tag), imagebuild.WithDockerCLI(env.Docker, "DOCKER_HOST="+env.DockerHost)); err != nil {
+		t.Fatalf("loading nodes/%s into docker: %v", dir, err)
+	}
+	t.Cleanup(func() { docker(t, env, "image", "rm", "-f", tag.String()) })
+	return tag.String()
+}
+
+func docker(t *testing.T, env *testbed.Env, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(env.Docker, args...)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+env.DockerHost)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("docker %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// leftovers lists the containers of run id, running or not.
+func leftovers(t *testing.T, env *testbed.Env, id string) string {
+	t.Helper()
+	return docker(t, env, "ps", "-a", "-q", "--filter", "label=xedgesim.run="+id)
+}
+
+func loadYAML(t *testing.T, yaml string) *scenario.Scenario {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "scenario.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, _, err := scenario.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// TestDockerProtocolNode runs nodes/echo as a container speaking the TCP
+// protocol in lockstep: a built-in sensor sends to it and it echoes back.
+// The container is gone afterwards and its log is kept.
+func TestDockerProtocolNode(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	img := buildNode(t, env, "echo")
+	sc := loadYAML(t, `
+simulation: {duration_s: 2, seed: 7}
+nodes:
+  - id: sensor1
+    type: sensor
+    implementation: python_model
+    port: 5001
+    config: {dst: echo}
+  - id: echo
+    type: service
+    implementation: docker
+    port: 5000
+    docker:
+      image: `+img+`
+      protocol: tcp
+      socket_port: 5000
+      environment: {MODE: test}
+      health: {tcp: 5000, timeout_s: 20}
+`)
+	id, logs := "t"+uniqueID(t), t.TempDir()
+	res, err := Run(context.Background(), sc, WithRunID(id), WithLogDir(logs))
+	if err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	echo := res.Nodes[1]
+	if echo.MessagesReceived == 0 || echo.MessagesSent != echo.MessagesReceived {
+		t.Errorf("echo received %d, sent %d; want the same, more than 0", echo.MessagesReceived, echo.MessagesSent)
+	}
+	if echo.Image != img || !strings.HasPrefix(echo.ImageDigest, "sha256:") {
+		t.Errorf("echo ran %q (%q), want %q by digest", echo.Image, echo.ImageDigest, img)
+	}
+	if res.Statistical {
+		t.Error("a lockstep run is marked statistical")
+	}
+	if log, err := os.ReadFile(filepath.Join(logs, "echo.log")); err != nil || !strings.Contains(string(log), "listening") {
+		t.Errorf("echo.log = %q, %v; want the container's log", log, err)
+	}
+	if left := leftovers(t, env, id); left != "" {
+		t.Errorf("containers left after the run: %s", left)
+	}
+}
+
+// TestDockerServiceNodeCancelled starts a black-box container in a paced
+// run and cancels the run mid-way, as SIGINT does: the container goes.
+func TestDockerServiceNodeCancelled(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	img := buildNode(t, env, "echo")
+	sc := loadYAML(t, `
+simulation: {duration_s: 60, seed: 1}
+nodes:
+  - id: svc
+    type: service
+    implementation: docker
+    port: 5000
+    docker: {image: `+img+`, ports: ["5000"], health: {tcp: 5000}}
+`)
+	id := "t" + uniqueID(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, sc, WithRunID(id))
+		done <- err
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for leftovers(t, env, id) == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("the container did not start")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Run() = %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after the cancel")
+	}
+	if left := leftovers(t, env, id); left != "" {
+		t.Errorf("containers left after a cancelled run: %s", left)
+	}
+}
+
+// TestDockerExitedService fails the run when a black-box container exits
+// before it is healthy, quoting its last log lines.
+func TestDockerExitedService(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	img := buildNode(t, env, "echo")
+	sc := loadYAML(t, `
+simulation: {duration_s: 5, seed: 1}
+nodes:
+  - id: svc
+    type: service
+    implementation: docker
+    port: 5000
+    docker: {image: `+img+`, command: [-addr, "256.0.0.1:1"], health: {tcp: 5000, timeout_s: 10}}
+`)
+	id := "t" + uniqueID(t)
+	_, err := Run(context.Background(), sc, WithRunID(id))
+	if err == nil || !strings.Contains(err.Error(), "container exited with code 1") || !strings.Contains(err.Error(), "last log lines") {
+		t.Errorf("Run() = %v, want the exit and the last log lines", err)
+	}
+	if left := leftovers(t, env, id); left != "" {
+		t.Errorf("containers left after a failed run: %s", left)
+	}
+}

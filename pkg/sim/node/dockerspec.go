@@ -1,0 +1,382 @@
+package node
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+)
+
+// Protocols a docker node takes part with (docker.protocol).
+const (
+	ProtocolNone = "none" // a black-box service in wall-clock time
+	ProtocolTCP  = "tcp"  // upstream's TCP line protocol on socket_port
+)
+
+// dockerSpec is a node's docker section, read and checked.
+type dockerSpec struct {
+	image      string
+	command    []string
+	env        []string // K=V, sorted by key for a mapping, as written for a list
+	ports      []portSpec
+	binds      []string // host:container[:mode]
+	network    string
+	memory     int64 // bytes
+	nanoCPUs   int64
+	protocol   string
+	socketPort int
+	health     healthSpec
+}
+
+// portSpec publishes a container port on the host; host 0 picks a free one.
+type portSpec struct {
+	container int
+	host      int
+	hostIP    string
+}
+
+// healthSpec is docker.health: what must answer before the clock starts.
+type healthSpec struct {
+	tcp      int      // container port that must accept a connection
+	httpPort int      // container port that must answer GET httpPath with 2xx/3xx
+	httpPath string   // default /
+	cmd      []string // run in the container; exit 0 is healthy
+	timeout  time.Duration
+}
+
+func (h healthSpec) any() bool { return h.tcp != 0 || h.httpPort != 0 || len(h.cmd) > 0 }
+
+// dockerKeys are the keys of docker: we read. build_context and dockerfile
+// are upstream's and refused with a hint until the build is wired in.
+var dockerKeys = []string{"image", "command", "environment", "ports", "volumes", "network",
+	"mem_limit", "memory", "cpus", "protocol", "socket_port", "health", "build_context", "dockerfile"}
+
+// parseDocker reads n.Docker, collecting every mistake.
+func parseDocker(n scenario.Node) (dockerSpec, error) {
+	d := &dockerReader{n: n}
+	s := dockerSpec{protocol: ProtocolNone, socketPort: 5000}
+	known := map[string]bool{}
+	for _, k := range dockerKeys {
+		known[k] = true
+	}
+	for _, k := range sortedKeys(n.Docker) {
+		if !known[k] {
+			d.fail(k, "unknown key; use one of %s", strings.Join(dockerKeys, ", "))
+		}
+	}
+	if v, ok := d.get("build_context"); ok && v != nil {
+		d.fail("build_context", "building from a Dockerfile is not supported by simulate yet; build the image with `xedgesim build` and set docker.image to its digest (or oci:<dir> / tar:<file>)")
+	}
+	img, _ := d.get("image")
+	if s.image, _ = img.(string); s.image == "" {
+		d.fail("image", "a docker node needs an image: a name, a name@sha256:... digest, oci:<dir> or tar:<file>")
+	}
+	if v, ok := d.get("command"); ok {
+		s.command = d.strList("command", v, true)
+	}
+	if v, ok := d.get("environment"); ok {
+		switch x := v.(type) {
+		case map[string]any:
+			for _, k := range sortedKeys(x) {
+				val := x[k]
+				if val == nil {
+					val = ""
+				}
+				s.env = append(s.env, k+"="+fmt.Sprint(val))
+			}
+		case []any:
+			for _, e := range d.strList("environment", x, false) {
+				if !strings.Contains(e, "=") {
+					d.fail("environment", "%q: write NAME=value", e)
+				}
+				s.env = append(s.env, e)
+			}
+		default:
+			d.fail("environment", "must be a mapping of NAME: value or a list of NAME=value")
+		}
+	}
+	if v, ok := d.get("ports"); ok {
+		s.ports = d.ports(v)
+	}
+	if v, ok := d.get("volumes"); ok {
+		s.binds = d.volumes(v)
+	}
+	if v, ok := d.get("network"); ok {
+		if str, isStr := v.(string); isStr && str != "" {
+			s.network = str
+		} else {
+			d.fail("network", "must be a network name")
+		}
+	}
+	for _, k := range []string{"mem_limit", "memory"} {
+		if v, ok := d.get(k); ok {
+			b, err := parseBytes(v)
+			if err != nil {
+				d.fail(k, "%v; write e.g. 256m or 1g", err)
+			}
+			s.memory = b
+		}
+	}
+	if v, ok := d.get("cpus"); ok {
+		f, isNum := toNumber(v)
+		if !isNum || f <= 0 || math.IsInf(f, 0) {
+			d.fail("cpus", "must be a positive number, e.g. 0.5")
+		}
+		s.nanoCPUs = int64(f * 1e9)
+	}
+	if v, ok := d.get("protocol"); ok {
+		switch v {
+		case ProtocolNone, ProtocolTCP:
+			s.protocol = v.(string)
+		case "stdio":
+			d.fail("protocol", "stdio is not supported yet; use tcp (the container serves upstream's TCP protocol on socket_port) or none")
+		default:
+			d.fail("protocol", "must be tcp or none, got %v", v)
+		}
+	}
+	if v, ok := d.get("socket_port"); ok {
+		s.socketPort = d.port("socket_port", v)
+	}
+	s.health.timeout = 30 * time.Second
+	if v, ok := d.get("health"); ok {
+		s.health = d.health(v)
+	}
+	return s, d.err()
+}
+
+type dockerReader struct {
+	n    scenario.Node
+	errs []error
+}
+
+func (d *dockerReader) get(key string) (any, bool) {
+	v, ok := d.n.Docker[key]
+	return v, ok && v != nil
+}
+
+func (d *dockerReader) fail(key, format string, args ...any) {
+	d.errs = append(d.errs, &ConfigError{Pos: d.n.Pos, NodeID: d.n.ID, Section: "docker", Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *dockerReader) err() error {
+	c := &config{errs: d.errs}
+	return c.err()
+}
+
+// strList reads a string (split on spaces when split) or a list.
+func (d *dockerReader) strList(key string, v any, split bool) []string {
+	var out []string
+	switch x := v.(type) {
+	case string:
+		if split {
+			out = strings.Fields(x)
+		} else {
+			out = []string{x}
+		}
+	case []any:
+		for _, a := range x {
+			switch a.(type) {
+			case map[string]any, []any, nil:
+				d.fail(key, "must be a list of strings")
+				return nil
+			}
+			out = append(out, fmt.Sprint(a))
+		}
+	default:
+		d.fail(key, "must be a string or a list of strings")
+	}
+	if len(out) == 0 {
+		d.fail(key, "must not be empty")
+	}
+	return out
+}
+
+func (d *dockerReader) port(key string, v any) int {
+	f, ok := toNumber(v)
+	if s, isStr := v.(string); isStr {
+		p, err := strconv.Atoi(strings.TrimSuffix(s, "/tcp"))
+		f, ok = float64(p), err == nil
+	}
+	if !ok || f < 1 || f > 65535 || f != math.Trunc(f) {
+		d.fail(key, "%v is not a port number (1-65535)", v)
+		return 0
+	}
+	return int(f)
+}
+
+// ports reads both upstream forms: a mapping container: host (the Docker
+// SDK's, so {5000: 5000} publishes 5000 on 5000), or a list of docker run -p
+// strings ("8080:80", "127.0.0.1:8080:80", "80" for a free host port).
+func (d *dockerReader) ports(v any) []portSpec {
+	var out []portSpec
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(x) {
+			p := portSpec{container: d.port("ports", k)}
+			if h := x[k]; h != nil {
+				p.host = d.port("ports", h)
+			}
+			out = append(out, p)
+		}
+	case []any:
+		for _, a := range x {
+			s := fmt.Sprint(a)
+			parts := strings.Split(s, ":")
+			var p portSpec
+			switch len(parts) {
+			case 1:
+				p.container = d.port("ports", parts[0])
+			case 2:
+				p.host, p.container = d.port("ports", parts[0]), d.port("ports", parts[1])
+			case 3:
+				p.hostIP = parts[0]
+				if parts[1] != "" {
+					p.host = d.port("ports", parts[1])
+				}
+				p.container = d.port("ports", parts[2])
+			default:
+				d.fail("ports", "%q: write HOST:CONTAINER, IP:HOST:CONTAINER or CONTAINER", s)
+			}
+			out = append(out, p)
+		}
+	default:
+		d.fail("ports", "must be a mapping of container_port: host_port or a list of \"host:container\"")
+	}
+	return out
+}
+
+// volumes reads both upstream forms: a list of "host:container[:mode]", or
+// the Docker SDK's mapping {host: {bind: container, mode: ro}} (a plain
+// string value is the container path).
+func (d *dockerReader) volumes(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case []any:
+		for _, a := range x {
+			s, ok := a.(string)
+			if !ok || strings.Count(s, ":") < 1 || strings.Count(s, ":") > 2 {
+				d.fail("volumes", "%v: write host_path:container_path[:ro]", a)
+				continue
+			}
+			out = append(out, s)
+		}
+	case map[string]any:
+		for _, host := range sortedKeys(x) {
+			switch b := x[host].(type) {
+			case string:
+				out = append(out, host+":"+b)
+			case map[string]any:
+				bind, _ := b["bind"].(string)
+				if bind == "" {
+					d.fail("volumes", "%s: needs bind: <container path>", host)
+					continue
+				}
+				spec := host + ":" + bind
+				if mode, ok := b["mode"].(string); ok && mode != "" {
+					spec += ":" + mode
+				}
+				out = append(out, spec)
+			default:
+				d.fail("volumes", "%s: write {bind: <container path>, mode: ro|rw} or the container path", host)
+			}
+		}
+	default:
+		d.fail("volumes", "must be a list of \"host:container[:ro]\" or a mapping host: {bind: container, mode: ro}")
+	}
+	return out
+}
+
+// health reads {tcp: PORT, http: "PORT/path" | PORT, cmd: string|list,
+// timeout_s: N}.
+func (d *dockerReader) health(v any) healthSpec {
+	h := healthSpec{timeout: 30 * time.Second, httpPath: "/"}
+	m, ok := v.(map[string]any)
+	if !ok {
+		d.fail("health", "must be a mapping with tcp, http, cmd and timeout_s")
+		return h
+	}
+	for _, k := range sortedKeys(m) {
+		val := m[k]
+		switch k {
+		case "tcp":
+			h.tcp = d.port("health.tcp", val)
+		case "http":
+			s := fmt.Sprint(val)
+			port, path, _ := strings.Cut(s, "/")
+			h.httpPort = d.port("health.http", port)
+			h.httpPath = "/" + path
+		case "cmd":
+			h.cmd = d.strList("health.cmd", val, false)
+			if str, isStr := val.(string); isStr {
+				h.cmd = []string{"/bin/sh", "-c", str}
+			}
+		case "timeout_s":
+			f, isNum := toNumber(val)
+			if !isNum || f <= 0 {
+				d.fail("health.timeout_s", "must be a positive number of seconds")
+				continue
+			}
+			h.timeout = time.Duration(f * float64(time.Second))
+		default:
+			d.fail("health."+k, "unknown key; use tcp, http, cmd or timeout_s")
+		}
+	}
+	return h
+}
+
+func toNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+// parseBytes reads a memory size: a number of bytes or 512k, 256m, 1g.
+func parseBytes(v any) (int64, error) {
+	if f, ok := toNumber(v); ok {
+		if f <= 0 {
+			return 0, fmt.Errorf("%v is not a positive size", v)
+		}
+		return int64(f), nil
+	}
+	s, _ := v.(string)
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimSuffix(s, "b")
+	mult := int64(1)
+	if s != "" {
+		switch s[len(s)-1] {
+		case 'k':
+			mult = 1 << 10
+		case 'm':
+			mult = 1 << 20
+		case 'g':
+			mult = 1 << 30
+		}
+		if mult > 1 {
+			s = s[:len(s)-1]
+		}
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%v is not a size", v)
+	}
+	return int64(n * float64(mult)), nil
+}
+
+// sortedPorts returns ports in container-port order.
+func sortedPorts(ps []portSpec) []portSpec {
+	out := append([]portSpec(nil), ps...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].container < out[j].container })
+	return out
+}
