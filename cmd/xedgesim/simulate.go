@@ -212,7 +212,7 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 		}
 	}
 	suite := report.NewSuite(reports)
-	ev, err := newEvidence(suite, o.images)
+	ev, err := newEvidence(suite)
 	if err != nil {
 		return nil, err
 	}
@@ -220,8 +220,8 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 }
 
 // newEvidence records what ran for promotion: every scenario file by its
-// SHA-256, every seed's verdict, and the images by digest.
-func newEvidence(s report.Suite, images []string) (evidence.Evidence, error) {
+// SHA-256, every seed's verdict, and the images by the digest that ran.
+func newEvidence(s report.Suite) (evidence.Evidence, error) {
 	var runs []evidence.Run
 	sums := map[string]string{}
 	for _, r := range s.Runs {
@@ -246,10 +246,14 @@ func newEvidence(s report.Suite, images []string) (evidence.Evidence, error) {
 		runs = append(runs, run)
 	}
 	var imgs []evidence.Image
-	for _, img := range images {
-		name, ref, _ := strings.Cut(img, "=")
-		if _, digest, ok := strings.Cut(ref, "@"); ok {
-			imgs = append(imgs, evidence.Image{Node: name, Ref: ref, Digest: digest})
+	seen := map[[2]string]bool{}
+	for _, r := range s.Runs {
+		for _, n := range r.Nodes {
+			k := [2]string{n.ID, n.ImageDigest}
+			if n.ImageDigest != "" && !seen[k] {
+				seen[k] = true
+				imgs = append(imgs, evidence.Image{Node: n.ID, Ref: n.Image, Digest: n.ImageDigest})
+			}
 		}
 	}
 	return evidence.New(s.Verdict, runs, imgs), nil

@@ -79,6 +79,9 @@ type Node struct {
 	MessagesSent      int64  `json:"messages_sent"`
 	MessagesReceived  int64  `json:"messages_received"`
 	MessagesProcessed int64  `json:"messages_processed"`
+	// Image and ImageDigest are what a docker node ran.
+	Image       string `json:"image,omitempty"`
+	ImageDigest string `json:"image_digest,omitempty"`
 }
 
 // NewSummary builds the summary of a finished run.
@@ -128,6 +131,7 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		s.Nodes = append(s.Nodes, Node{
 			ID: n.ID, Model: n.Model, Events: n.Events,
 			MessagesSent: n.MessagesSent, MessagesReceived: n.MessagesReceived, MessagesProcessed: n.MessagesProcessed,
+			Image: n.Image, ImageDigest: n.ImageDigest,
 		})
 	}
 	return s
