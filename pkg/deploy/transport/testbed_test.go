@@ -123,7 +123,7 @@ func TestBedUpload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() }) // after the removal below: cleanups run last first
 	dir, err := c.Run(ctx, "mktemp -d /tmp/xedgesim-upload-XXXXXX", nil)
 	if err != nil {
 		t.Fatal(err)

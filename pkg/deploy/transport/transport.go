@@ -189,21 +189,25 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Client, error) {
 		return nil, &ConfigError{errors.New("connecting over ssh: no key and no agent")}
 	}
 	c := &Client{name: t.Name}
-	var conn net.Conn
-	var err error
+	dial := func(ctx context.Context, addr string) (net.Conn, error) {
+		d := net.Dialer{Timeout: o.timeout}
+		return d.DialContext(ctx, "tcp", addr)
+	}
 	if o.jump != nil {
 		cfg, err := clientConfig(*o.jump, o)
 		if err != nil {
 			return nil, err
 		}
-		c.jump, err = dialSSH(ctx, nil, *o.jump, cfg, o.timeout)
+		c.jump, err = dialSSH(ctx, dial, *o.jump, cfg, o.timeout)
 		if err != nil {
 			return nil, err
 		}
-		conn, err = c.jump.DialContext(ctx, "tcp", t.Addr())
-		if err != nil {
-			c.jump.Close()
-			return nil, fmt.Errorf("connecting to %s through %s: %w", t.Name, o.jump.Name, err)
+		dial = func(ctx context.Context, addr string) (net.Conn, error) {
+			conn, err := c.jump.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return nil, fmt.Errorf("through %s: %w", o.jump.Name, err)
+			}
+			return conn, nil
 		}
 	}
 	cfg, err := clientConfig(t, o)
@@ -211,7 +215,7 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Client, error) {
 		c.Close()
 		return nil, err
 	}
-	c.ssh, err = dialSSH(ctx, conn, t, cfg, o.timeout)
+	c.ssh, err = dialSSH(ctx, dial, t, cfg, o.timeout)
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -219,14 +223,23 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-func dialSSH(ctx context.Context, conn net.Conn, t Target, cfg *ssh.ClientConfig, timeout time.Duration) (*ssh.Client, error) {
-	if conn == nil {
-		d := net.Dialer{Timeout: timeout}
-		var err error
-		conn, err = d.DialContext(ctx, "tcp", t.Addr())
-		if err != nil {
-			return nil, fmt.Errorf("connecting to %s: %w", t.Name, err)
-		}
+func dialSSH(ctx context.Context, dial func(context.Context, string) (net.Conn, error), t Target, cfg *ssh.ClientConfig, timeout time.Duration) (*ssh.Client, error) {
+	sc, err := handshake(ctx, dial, t, cfg, timeout)
+	if err != nil && len(cfg.HostKeyAlgorithms) > 0 && strings.Contains(err.Error(), "no common algorithm for host key") {
+		// The host has no key of the types it is known with: its keys
+		// changed. Shake hands again, offering any type, so the error
+		// names the key it presents.
+		open := *cfg
+		open.HostKeyAlgorithms = nil
+		sc, err = handshake(ctx, dial, t, &open, timeout)
+	}
+	return sc, err
+}
+
+func handshake(ctx context.Context, dial func(context.Context, string) (net.Conn, error), t Target, cfg *ssh.ClientConfig, timeout time.Duration) (*ssh.Client, error) {
+	conn, err := dial(ctx, t.Addr())
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", t.Name, err)
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)

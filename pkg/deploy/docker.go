@@ -1,0 +1,68 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/xedgesim/simulate/pkg/deploy/transport"
+)
+
+// container is the part of `docker inspect` deploy reads.
+type container struct {
+	ID           string `json:"Id"`
+	Name         string
+	Image        string
+	RestartCount int
+	State        struct {
+		Status   string
+		Running  bool
+		ExitCode int
+	}
+	Config struct {
+		Labels map[string]string
+	}
+	HostConfig struct {
+		PortBindings map[string][]struct{ HostIP, HostPort string }
+	}
+}
+
+// inspect returns the container of that name or id, or nil when there is
+// none.
+func inspect(ctx context.Context, c *transport.Client, nameOrID string) (*container, error) {
+	out, err := c.Run(ctx, "docker container inspect "+transport.Quote(nameOrID), nil)
+	var ce *transport.CommandError
+	if errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.Stderr), "no such") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inspecting container %s: %w", nameOrID, err)
+	}
+	var cs []container
+	if err := json.Unmarshal([]byte(out), &cs); err != nil || len(cs) != 1 {
+		return nil, fmt.Errorf("inspecting container %s: unexpected output: %v", nameOrID, err)
+	}
+	cs[0].Name = strings.TrimPrefix(cs[0].Name, "/")
+	return &cs[0], nil
+}
+
+// shell quotes args into one command line.
+func shell(args ...string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = transport.Quote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
