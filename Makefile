@@ -25,9 +25,10 @@ unit:
 
 # test brings the bed up (idempotent: fast when it is already up), then runs
 # every test with XEDGESIM_TESTBED=1, under which a missing part fails.
+# -v lists each test, so the bed's tests are counted one by one.
 test: build
 	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed up
-	XEDGESIM_TESTBED=1 XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) $(GO) test -count=1 -timeout 30m ./...
+	XEDGESIM_TESTBED=1 XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) $(GO) test -count=1 -timeout 30m -v ./...
 
 testbed-up:
 	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed up

@@ -123,6 +123,14 @@ func (edge Edge) check() error {
 	if edge.KnownHosts == "" {
 		return errors.New("no known_hosts line in the env file")
 	}
+	// With its namespace gone, the edge's address would be dialled through
+	// the host's default route: never send test traffic there.
+	if edge.NetNS == "" {
+		return errors.New("no network namespace in the env file")
+	}
+	if err := exists("/var/run/netns/" + edge.NetNS); err != nil {
+		return err
+	}
 	if err := dial("tcp", edge.SSHAddr()); err != nil {
 		return err
 	}
