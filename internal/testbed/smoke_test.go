@@ -380,6 +380,8 @@ func TestBuildxTwoPlatforms(t *testing.T) {
 		"--builder", env.Builder.Name,
 		"--platform", strings.Join(platforms, ","),
 		"--provenance=false", "--sbom=false",
+		// The RUN step must execute, under emulation for arm64, on every run.
+		"--no-cache",
 		"--metadata-file", meta,
 		"--push", "-t", tag, dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
