@@ -42,7 +42,11 @@ func pushHello(t *testing.T, env *testbed.Env) string {
 	t.Helper()
 	b, err := build.NewGo("./nodes/hello", build.WithDir("../.."), build.WithBuildVCS("false"),
 		build.WithPlatforms(v1.Platform{OS: "linux", Architecture: "amd64"}, v1.Platform{OS: "linux", Architecture: "arm64"}),
-		build.WithCreated(time.Unix(1700000000, 0)))
+		build.WithCreated(time.Unix(1700000000, 0)),
+		// Builds are reproducible: without a label of its own this image
+		// would be the build test's, and that test's cleanup on the edges
+		// (running at the same time) would remove it from under us.
+		build.WithLabels(map[string]string{"xedgesim.test": "deploy"}))
 	if err != nil {
 		t.Fatal(err)
 	}
