@@ -151,7 +151,7 @@ func TestSimulateExitCodes(t *testing.T) {
 		{"docker node", []string{"simulate", "--out", t.TempDir(), "testdata/docker_node.yaml"}, 1, []string{"docker_node.yaml:3:5", "Docker Engine"}},
 		{"sensor sends to a missing gateway", []string{"simulate", "--out", t.TempDir(), corpus + "m2d/python_gateway.yaml"},
 			0, []string{`node "sensor1" sends to "gateway", which is not a node of this scenario`}},
-		{"unimplemented verb", []string{"deploy"}, 1, []string{"not implemented yet"}},
+		{"deploy without a manifest", []string{"deploy"}, 3, []string{"deploy needs -f deploy.yaml"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
