@@ -13,13 +13,10 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 
 	"github.com/xedgesim/simulate/pkg/deploy"
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
-	"github.com/xedgesim/simulate/pkg/image/evidence"
 	"github.com/xedgesim/simulate/pkg/image/registry"
 )
 
@@ -282,44 +279,11 @@ func waveName(i int, r manifest.Rollout) string {
 // requireDeployEvidence refuses ref unless passing simulation evidence for
 // it (or one of its platform manifests) is attached in its registry.
 func requireDeployEvidence(ctx context.Context, c *registry.Client, ref string) error {
-	d, err := name.NewDigest(ref, c.NameOptions()...)
-	if err != nil {
+	if _, err := name.NewDigest(ref, c.NameOptions()...); err != nil {
 		return usageError("--require-evidence takes a digest, REPO@sha256:...: %q: %v", ref, err)
 	}
-	attached, err := c.Evidence(ctx, d.String())
-	if err != nil {
-		return fmt.Errorf("reading evidence: %w", err)
-	}
-	if len(attached) == 0 {
-		return fmt.Errorf("deploy --require-evidence: %w", &evidence.Refusal{Subject: d.String(), Reason: "no simulation evidence is attached to it: no simulation ran for this digest (run xedgesim simulate, then xedgesim attest or push --evidence)"})
-	}
-	var children []string
-	desc, err := remote.Get(d, c.RemoteOptions(ctx)...)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", d, err)
-	}
-	if desc.MediaType.IsIndex() {
-		mf, err := desc.RawManifest()
-		var im v1.IndexManifest
-		if err == nil {
-			err = json.Unmarshal(mf, &im)
-		}
-		if err != nil {
-			return fmt.Errorf("reading index %s: %w", d, err)
-		}
-		for _, m := range im.Manifests {
-			children = append(children, m.Digest.String())
-		}
-	}
-	for _, at := range attached {
-		if err := at.Evidence.Check(d.DigestStr(), children...); err != nil {
-			var r *evidence.Refusal
-			if errors.As(err, &r) {
-				r.Subject = d.String()
-				r.Reason += fmt.Sprintf(" [evidence %s]", at.Digest)
-			}
-			return fmt.Errorf("deploy --require-evidence: %w", err)
-		}
+	if err := c.CheckEvidence(ctx, ref); err != nil {
+		return fmt.Errorf("deploy --require-evidence: %w", err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -36,18 +35,6 @@ Exit codes: 0 success, 1 runtime error, 2 gate failed, 3 invalid input.`,
 		newGHA(),
 	)
 	return root
-}
-
-// notImplemented is a placeholder verb until its issue lands.
-func notImplemented(use, short string) *cobra.Command {
-	return &cobra.Command{
-		Use:                use,
-		Short:              short + " (not implemented yet)",
-		DisableFlagParsing: true,
-		RunE: func(*cobra.Command, []string) error {
-			return exitcode.New(exitcode.Runtime, errors.New(use+": not implemented yet"))
-		},
-	}
 }
 
 // usageError marks a command-line mistake (exit 3).

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -207,4 +208,26 @@ func fetch(subject name.Digest, h v1.Hash, opts []remote.Option) (Evidence, erro
 		return Parse(b)
 	}
 	return Evidence{}, fmt.Errorf("artifact has no %s layer", ArtifactType)
+}
+
+// CheckAttached is the promotion rule: subject (REPO@sha256:...) must have
+// evidence attached, and every attached evidence must pass for its digest
+// or one of its children (the platform manifests of an index). The error
+// is a *Refusal naming the subject and the evidence at fault.
+func CheckAttached(subject string, attached []Attached, children ...string) error {
+	if len(attached) == 0 {
+		return &Refusal{Subject: subject, Reason: "no simulation evidence is attached to it: no simulation ran for this digest (run xedgesim simulate, then xedgesim attest or push --evidence)"}
+	}
+	digest := subject[strings.LastIndex(subject, "@")+1:]
+	for _, at := range attached {
+		if err := at.Evidence.Check(digest, children...); err != nil {
+			var r *Refusal
+			if errors.As(err, &r) {
+				r.Subject = subject
+				r.Reason += fmt.Sprintf(" [evidence %s]", at.Digest)
+			}
+			return err
+		}
+	}
+	return nil
 }

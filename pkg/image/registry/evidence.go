@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/xedgesim/simulate/pkg/image/evidence"
 )
@@ -35,4 +36,37 @@ func (c *Client) Evidence(ctx context.Context, ref string) ([]evidence.Attached,
 		return nil, err
 	}
 	return evidence.Find(ctx, d, c.RemoteOptions(ctx)...)
+}
+
+// CheckEvidence applies the promotion rule to ref (REPO@sha256:...): it
+// must carry passing simulation evidence for its digest or, for an index,
+// one of its platform manifests. A refusal is an *evidence.Refusal (exit 2).
+func (c *Client) CheckEvidence(ctx context.Context, ref string) error {
+	d, err := c.digestRef(ref)
+	if err != nil {
+		return err
+	}
+	attached, err := c.Evidence(ctx, d.String())
+	if err != nil {
+		return fmt.Errorf("reading evidence: %w", err)
+	}
+	desc, err := remote.Get(d, c.RemoteOptions(ctx)...)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", d, err)
+	}
+	var children []string
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return fmt.Errorf("reading index %s: %w", d, err)
+		}
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return fmt.Errorf("reading index %s: %w", d, err)
+		}
+		for _, m := range im.Manifests {
+			children = append(children, m.Digest.String())
+		}
+	}
+	return evidence.CheckAttached(d.String(), attached, children...)
 }

@@ -346,25 +346,11 @@ type blobInfo struct {
 // checkEvidence allows a promotion when evidence is attached and all of it
 // passes for this digest.
 func checkEvidence(subject string, attached []evidence.Attached, platforms []platformBlobs) error {
-	if len(attached) == 0 {
-		return &evidence.Refusal{Subject: subject, Reason: "no simulation evidence is attached to it: no simulation ran for this digest (run xedgesim simulate, then xedgesim attest or push --evidence)"}
-	}
-	digest := subject[strings.LastIndex(subject, "@")+1:]
 	var children []string
 	for _, p := range platforms {
 		children = append(children, p.digest.String())
 	}
-	for _, at := range attached {
-		if err := at.Evidence.Check(digest, children...); err != nil {
-			var r *evidence.Refusal
-			if errors.As(err, &r) {
-				r.Subject = subject
-				r.Reason += fmt.Sprintf(" [evidence %s]", at.Digest)
-			}
-			return err
-		}
-	}
-	return nil
+	return evidence.CheckAttached(subject, attached, children...)
 }
 
 // VerifyError is a registry that does not hold what was pushed.
