@@ -110,3 +110,10 @@ func (e *Error) Unwrap() error { return e.err }
 
 // ExitCode is 3: a scenario that does not load is invalid input.
 func (e *Error) ExitCode() int { return 3 }
+
+// NewError returns the error of a file that did not load: every problem
+// found, and the I/O error behind it if the file could not be read. Other
+// formats that use the same diagnostics (deploy manifests) return it too.
+func NewError(diags []Diagnostic, cause error) *Error {
+	return &Error{Diagnostics: diags, err: cause}
+}

@@ -22,27 +22,10 @@ import (
 // Diagnostic is one problem found in a manifest.
 type Diagnostic = scenario.Diagnostic
 
-// Error is returned for a manifest that cannot be used. It holds every
-// problem found, in file order; its exit code is 3.
-type Error struct {
-	Diagnostics []Diagnostic
-	err         error
-}
-
-// Error lists every problem, one per line, as file:line:col: error: ....
-func (e *Error) Error() string {
-	lines := make([]string, len(e.Diagnostics))
-	for i, d := range e.Diagnostics {
-		lines[i] = d.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap returns the I/O error behind a file that could not be read.
-func (e *Error) Unwrap() error { return e.err }
-
-// ExitCode is 3: a manifest that does not load is invalid input.
-func (e *Error) ExitCode() int { return 3 }
+// Error is returned for a manifest that cannot be used: every problem
+// found, in file order, with exit code 3. It is the scenario loader's error
+// type, so the CLI renders both the same way.
+type Error = scenario.Error
 
 // Defaults applied to what the manifest leaves out.
 const (
@@ -61,10 +44,8 @@ func Load(path string) (*Manifest, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			msg, hint = "manifest file not found", "check the path; it is relative to the working directory"
 		}
-		return nil, &Error{
-			Diagnostics: []Diagnostic{{Pos: Pos{File: path}, Message: msg, Hint: hint}},
-			err:         fmt.Errorf("reading manifest: %w", err),
-		}
+		return nil, scenario.NewError([]Diagnostic{{Pos: Pos{File: path}, Message: msg, Hint: hint}},
+			fmt.Errorf("reading manifest: %w", err))
 	}
 	return Parse(data, path)
 }
@@ -92,7 +73,7 @@ func Parse(data []byte, path string) (*Manifest, error) {
 			}
 			return a.Col < b.Col
 		})
-		return nil, &Error{Diagnostics: d.diags}
+		return nil, scenario.NewError(d.diags, nil)
 	}
 	return m, nil
 }

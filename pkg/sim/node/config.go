@@ -63,17 +63,8 @@ func (c *config) float(key string, def, min float64) float64 {
 	if !ok {
 		return def
 	}
-	var f float64
-	switch x := v.(type) {
-	case int:
-		f = float64(x)
-	case int64:
-		f = float64(x)
-	case uint64:
-		f = float64(x)
-	case float64:
-		f = x
-	default:
+	f, ok := toNumber(v)
+	if !ok {
 		c.fail(key, "must be a number, got %T", v)
 		return def
 	}
