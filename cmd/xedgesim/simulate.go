@@ -289,7 +289,16 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 			return rep, fmt.Errorf("simulating %s: %w", r.file, err)
 		}
 		rep = report.Run{Summary: report.ErrorSummary(sc.Name, r.file, seed, err), Assertions: []report.Outcome{}, Faults: []report.Fault{}, Timeline: []report.Bucket{}}
-		fmt.Fprintf(u.out, "%s (seed %d): error\n  %v\n", sc.Name, seed, err)
+		var broken *node.UnhealthyError
+		if errors.As(err, &broken) {
+			// The image under test is broken: the gate fails on the node's
+			// line, with the container's last log lines as the reason.
+			rep.Verdict = report.Fail
+			rep.Assertions = append(rep.Assertions, report.Outcome{Metric: "healthy", Operator: "eq", Value: 1,
+				Description: "container " + broken.NodeID + " stays up and healthy", Where: map[string]string{"node": broken.NodeID},
+				Error: broken.Error(), File: r.file, Line: broken.Pos.Line, Col: broken.Pos.Col})
+		}
+		fmt.Fprintf(u.out, "%s (seed %d): %s\n  %v\n", sc.Name, seed, rep.Verdict, err)
 	default:
 		u.diagnostics(res.Warnings)
 		outcomes, passed := gate.Evaluate(sc.Assertions, metrics.New(res))

@@ -16,9 +16,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/xedgesim/simulate/internal/exitcode"
 	"github.com/xedgesim/simulate/internal/testbed"
 	imagebuild "github.com/xedgesim/simulate/pkg/image/build"
 	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
 // The tests in this file run real containers in the test bed's Docker
@@ -203,6 +205,11 @@ nodes:
 	_, err := Run(context.Background(), sc, WithRunID(id))
 	if err == nil || !strings.Contains(err.Error(), "container exited with code 1") || !strings.Contains(err.Error(), "last log lines") {
 		t.Errorf("Run() = %v, want the exit and the last log lines", err)
+	}
+	// A broken image under test fails the gate (exit 2), on the node.
+	var broken *node.UnhealthyError
+	if !errors.As(err, &broken) || broken.NodeID != "svc" || broken.Pos.Line != 4 || exitcode.Of(err) != exitcode.Gate {
+		t.Errorf("Run() = %#v, want an UnhealthyError for svc at line 4 with exit code 2", err)
 	}
 	if left := leftovers(t, env, id); left != "" {
 		t.Errorf("containers left after a failed run: %s", left)

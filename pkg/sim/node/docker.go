@@ -274,10 +274,10 @@ func (d *Docker) waitHealthy(ctx context.Context) error {
 		}
 		var exited *exitedError
 		if errors.As(last, &exited) {
-			return d.errorf("%w", last)
+			return d.unhealthy(d.errorf("%w", last))
 		}
 		if time.Now().After(deadline) {
-			return d.errorf("not healthy within %s: %w", h.timeout, last)
+			return d.unhealthy(d.errorf("not healthy within %s: %w", h.timeout, last))
 		}
 		select {
 		case <-ctx.Done():
@@ -285,6 +285,26 @@ func (d *Docker) waitHealthy(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// UnhealthyError is a container that exited or failed its health check:
+// the image under test is broken, which is a gate failure (exit 2), not a
+// fault of the run. Err names the node and quotes the container's last log
+// lines.
+type UnhealthyError struct {
+	NodeID string
+	Pos    scenario.Pos
+	Err    error
+}
+
+func (e *UnhealthyError) Error() string { return e.Err.Error() }
+func (e *UnhealthyError) Unwrap() error { return e.Err }
+
+// ExitCode marks a broken container as a failed gate.
+func (e *UnhealthyError) ExitCode() int { return 2 }
+
+func (d *Docker) unhealthy(err error) error {
+	return &UnhealthyError{NodeID: d.id, Pos: d.pos, Err: err}
 }
 
 type exitedError struct{ code int }
@@ -401,6 +421,10 @@ func (d *Docker) Advance(ctx context.Context, target int64, in []event.Event, ou
 	if time.Since(d.lastCheck) >= 500*time.Millisecond {
 		d.lastCheck = time.Now()
 		if err := d.running(ctx); err != nil {
+			var exited *exitedError
+			if errors.As(err, &exited) {
+				return out, d.unhealthy(d.errorf("%w", err))
+			}
 			return out, d.errorf("%w", err)
 		}
 	}
