@@ -354,7 +354,9 @@ func finish(u *ui, s report.Suite, ev evidence.Evidence, out string, single bool
 		}
 	}
 	u.failedAssertions(s)
-	if !single {
+	if single {
+		fmt.Fprintf(u.out, "  results: %s\n", out)
+	} else {
 		fmt.Fprintf(u.out, "%d runs: %s\n  results: %s\n", len(s.Runs), s.Verdict, out)
 	}
 	switch s.Verdict {
