@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim"
@@ -33,6 +34,9 @@ func (s *Set) Value(metric string, where scenario.Scope) (float64, error) {
 	}
 	if kind == scenario.NodeMetric {
 		return s.node(metric, where.Node)
+	}
+	if strings.HasPrefix(metric, "mqtt_") {
+		return s.mqtt(metric, where)
 	}
 	return s.network(metric, where)
 }

@@ -32,6 +32,13 @@ var Metrics = map[string]MetricKind{
 	"messages_received":     NodeMetric,
 	"restarts":              NodeMetric,
 	"healthy":               NodeMetric,
+	// Real MQTT through an embedded broker (wall-clock): src scopes the
+	// publishing sensors, dst the subscribing gateways.
+	"mqtt_published":      NetworkMetric,
+	"mqtt_received":       NetworkMetric,
+	"mqtt_delivery_rate":  NetworkMetric,
+	"mqtt_latency_avg_ms": NetworkMetric,
+	"mqtt_latency_p95_ms": NetworkMetric,
 }
 
 // metricAliases are other names for metrics: upstream's planned names and

@@ -47,6 +47,10 @@ type kernel struct {
 
 	crash *crashes
 
+	// emitted, when set, sees the events each node emitted in a step (after
+	// crash filtering): the MQTT bus publishes the sensors' readings.
+	emitted func(ctx context.Context, i int32, evs []event.Event) error
+
 	// pace holds virtual time to the wall clock from paceStart on (a
 	// black-box container takes part).
 	pace      bool
@@ -275,6 +279,11 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 		}
 		for j := from; j < len(out); j++ {
 			out[j].SrcIndex = i
+		}
+		if k.emitted != nil && len(out) > from {
+			if err := k.emitted(ctx, i, out[from:]); err != nil {
+				return err
+			}
 		}
 		k.out = out
 		clear(k.pending[i])

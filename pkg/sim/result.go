@@ -6,8 +6,8 @@ import (
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
-// Result is what a run measured. It holds no wall-clock figure, so the same
-// scenario and seed always give the same Result.
+// Result is what a run measured. Apart from MQTT it holds no wall-clock
+// figure, so the same scenario and seed always give the same Result.
 type Result struct {
 	Scenario string
 	Seed     int64
@@ -35,6 +35,9 @@ type Result struct {
 	// Statistical is set when a black-box container took part: virtual
 	// time was paced to the wall clock and the run is not bit-reproducible.
 	Statistical bool
+	// MQTT is the real MQTT traffic through the scenario's embedded broker;
+	// nil when the scenario has none. Its latencies are wall-clock.
+	MQTT *MQTTResult
 }
 
 // NodeResult is one node's counters.

@@ -79,11 +79,23 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		}
 	}
 
+	bus, warns, err := connectMQTT(ctx, sc, nodes)
+	res.Warnings = append(res.Warnings, warns...)
+	if err != nil {
+		return nil, err
+	}
+	if bus != nil {
+		defer bus.close()
+	}
+
 	end := sc.Simulation.DurationUS
 	net := netmodel.New(sc.Network, seed, sc.Faults, end)
 	k := newKernel(nodes, net, sc.Simulation.TimeQuantumUS, end)
 	k.crash = newCrashes(sc.Faults, k.index, len(nodes), end)
 	k.everyQuantum = k.everyQuantum || o.noSkip
+	if bus != nil {
+		k.emitted = bus.emitted
+	}
 	for _, n := range nodes {
 		if p, ok := n.(node.Paced); ok && p.WallClock() {
 			k.pace = true
@@ -98,6 +110,17 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	}
 	if err := k.run(ctx); err != nil {
 		return nil, err
+	}
+	if bus != nil {
+		m, err := bus.drain(ctx, mqttDrainTimeout)
+		if err != nil {
+			return nil, err
+		}
+		res.MQTT = m
+		if m.TimedOut {
+			res.Warnings = append(res.Warnings, scenario.Diagnostic{Pos: sc.Simulation.Pos, Severity: scenario.SeverityWarning, Key: "nodes",
+				Message: fmt.Sprintf("MQTT: %d of %d messages reached the gateways through the broker within %s", m.Received, m.Expected, mqttDrainTimeout)})
+		}
 	}
 
 	res.VirtualTimeUS = k.now

@@ -29,7 +29,8 @@ func (e *UnsupportedError) Error() string {
 
 // ModelOf returns the model that runs n: config.model when set, a process
 // when the node has a command, an address or implementation: process, and
-// otherwise the built-in model its type names (upstream starts
+// otherwise the built-in model its type names (a broker or mqtt_broker
+// python_model node is an embedded MQTT broker; upstream starts
 // sensor_node.py or gateway_node.py by hand for these).
 func ModelOf(n scenario.Node) string {
 	if m, ok := n.Config["model"].(string); ok && m != "" {
@@ -43,6 +44,9 @@ func ModelOf(n scenario.Node) string {
 	}
 	if _, ok := n.Config["address"]; ok {
 		return ModelProcess
+	}
+	if (n.Implementation == scenario.ImplPythonModel || n.Implementation == "") && isBrokerType(n.Type) {
+		return ModelMQTTBroker
 	}
 	t := strings.ToLower(n.Type)
 	switch {
@@ -72,6 +76,8 @@ func New(n scenario.Node, sum SumMode) (Node, []scenario.Diagnostic, error) {
 	case ModelGateway:
 		g, err := NewGateway(n, sum)
 		return g, nil, err
+	case ModelMQTTBroker:
+		return newBrokerNode(n), nil, nil
 	case ModelProcess:
 		p, err := NewProcess(n)
 		return p, nil, err
@@ -87,6 +93,6 @@ func New(n scenario.Node, sum SumMode) (Node, []scenario.Diagnostic, error) {
 		if p, ok := n.ConfigPos["model"]; ok {
 			pos = p
 		}
-		return nil, nil, &ConfigError{Pos: pos, NodeID: n.ID, Key: "model", Message: fmt.Sprintf("unknown model %q; use sensor, gateway, sink or process", m)}
+		return nil, nil, &ConfigError{Pos: pos, NodeID: n.ID, Key: "model", Message: fmt.Sprintf("unknown model %q; use sensor, gateway, sink, mqtt_broker or process", m)}
 	}
 }

@@ -67,7 +67,8 @@ type Crasher interface {
 
 // Stats are the counters every node keeps.
 type Stats struct {
-	// Model names what ran the node: sensor, gateway, sink or process.
+	// Model names what ran the node: sensor, gateway, sink, mqtt_broker or
+	// process.
 	Model string `json:"model"`
 	// Events is the number of internal events the node handled.
 	Events            int64 `json:"events"`

@@ -1,0 +1,106 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+)
+
+// ModelMQTTBroker runs a real MQTT broker in the simulator's process.
+const ModelMQTTBroker = "mqtt_broker"
+
+// isBrokerType reports whether a node type names an MQTT broker.
+func isBrokerType(t string) bool {
+	t = strings.ToLower(t)
+	return t == "broker" || t == "mqtt_broker" || t == "mqtt-broker"
+}
+
+// Broker is an embedded MQTT broker (mochi-mqtt, anonymous, MQTT over TCP
+// on 127.0.0.1). It is started with the other nodes, before the clock, and
+// stopped when the node is closed. In the simulated network it is a sink:
+// it counts the messages routed to it.
+type Broker struct {
+	Sink
+	port   int
+	server *mqtt.Server
+	addr   string
+	moved  bool
+}
+
+var _ Node = (*Broker)(nil)
+
+// NewBroker builds an embedded broker listening on port (0: any free one).
+func NewBroker(id string, port int) *Broker {
+	return &Broker{Sink: Sink{id: id, stats: Stats{Model: ModelMQTTBroker}}, port: port}
+}
+
+// Start implements Node: listen on 127.0.0.1:port, or on a free port when
+// that one is taken (Addr says which), and serve.
+func (b *Broker) Start(_ context.Context, _ Env) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(b.port)))
+	if err != nil && b.port != 0 {
+		b.moved = true
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		return fmt.Errorf("embedded MQTT broker: %w", err)
+	}
+	b.addr = ln.Addr().String()
+	s := mqtt.New(&mqtt.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
+		ln.Close()
+		return fmt.Errorf("embedded MQTT broker: %w", err)
+	}
+	if err := s.AddListener(listeners.NewNet("tcp", ln)); err != nil {
+		ln.Close()
+		return fmt.Errorf("embedded MQTT broker: %w", err)
+	}
+	if err := s.Serve(); err != nil {
+		s.Close()
+		return fmt.Errorf("embedded MQTT broker: %w", err)
+	}
+	b.server = s
+	return nil
+}
+
+// Addr returns the host:port the broker listens on, once started.
+func (b *Broker) Addr() string { return b.addr }
+
+// Moved reports whether the configured port was taken, so the broker
+// listens on another one.
+func (b *Broker) Moved() bool { return b.moved }
+
+// Port returns the configured port (0: none).
+func (b *Broker) Port() int { return b.port }
+
+// Close implements Node: stop the broker and drop its clients.
+func (b *Broker) Close() error {
+	if b.server == nil {
+		return nil
+	}
+	s := b.server
+	b.server = nil
+	if err := s.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("stopping the embedded MQTT broker: %w", err)
+	}
+	return nil
+}
+
+func newBrokerNode(n scenario.Node) *Broker {
+	port := 0
+	if n.HasPort {
+		port = n.Port
+	}
+	return NewBroker(n.ID, port)
+}
