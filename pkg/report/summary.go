@@ -27,6 +27,10 @@ type Summary struct {
 	Network       Network  `json:"network"`
 	Nodes         []Node   `json:"nodes"`
 	Warnings      []string `json:"warnings"`
+	// MQTT is what went through a real broker in wall-clock time; it is
+	// present only when the scenario has a broker node, and, being
+	// wall-clock, it is the one part that differs between runs.
+	MQTT *sim.MQTTResult `json:"mqtt,omitempty"`
 }
 
 // Steps counts quanta: executed, and upstream's total (the rest were empty
@@ -97,6 +101,7 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		Events:        res.Events,
 		Warnings:      []string{},
 		Nodes:         []Node{},
+		MQTT:          res.MQTT,
 	}
 	for _, w := range res.Warnings {
 		s.Warnings = append(s.Warnings, w.String())
