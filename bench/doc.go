@@ -7,7 +7,15 @@
 // are alternated run by run so a burst of load hits both, and the load
 // average at the start and the end is recorded with the results.
 //
-// Each section (simulation today; build, push and deploy later) is one file
-// with a function of type sectionFunc that returns its measurements; main
-// lists the sections and the report writer renders whatever they return.
+// Each section (simulation and build today; push and deploy later) is one
+// file with a function of type sectionFunc that returns its measurements;
+// main lists the sections and the report writer renders whatever they
+// return. `go run ./bench -only build` re-runs the named sections and
+// merges them into the existing results, keeping the others.
+//
+// The build section holds `xedgesim build --go` against ko, pinned in
+// tools/ko/go.mod and built on first use into
+// /var/cache/xedgesim/tools/ko-<version>/ko. ko's base is an empty
+// two-platform index the bench pushes to the test bed's plain registry (or,
+// without a bed, to an in-memory registry of its own).
 package main

@@ -10,8 +10,15 @@ import (
 	"time"
 )
 
-// sections are run in order; add a build, push or deploy section here.
-var sections = []sectionFunc{simulation}
+// sections are run in order; add a push or deploy section here. The name
+// is what -only takes.
+var sections = []struct {
+	name string
+	run  sectionFunc
+}{
+	{"simulation", simulation},
+	{"build", build},
+}
 
 func main() {
 	if err := run(); err != nil {
@@ -26,7 +33,12 @@ func run() error {
 	flag.BoolVar(&env.Quick, "quick", false, "shrink the workloads to try the bench itself; results are not for publishing")
 	flag.IntVar(&env.PySeconds, "py-seconds", 0, "virtual seconds of the 50-sensor Python node run (default 3, 1 with -quick)")
 	flag.StringVar(&env.Out, "out", "bench", "directory for results.md, results.json and plots")
+	only := flag.String("only", "", "comma-separated sections to run (simulation, build); their results replace those sections in the existing results, the others are kept")
 	flag.Parse()
+	run, err := pick(*only)
+	if err != nil {
+		return err
+	}
 	if env.PySeconds <= 0 {
 		env.PySeconds = map[bool]int{false: 3, true: 1}[env.Quick]
 	}
@@ -39,7 +51,7 @@ func run() error {
 	defer os.RemoveAll(env.Tmp)
 
 	r := &Results{Started: time.Now().UTC(), Runs: env.Runs, Quick: env.Quick, Commit: gitCommit(env.Root), Machine: describeMachine()}
-	for _, sec := range sections {
+	for _, sec := range run {
 		s, err := sec(env)
 		if err != nil {
 			return err
@@ -49,11 +61,39 @@ func run() error {
 	r.Machine.LoadEnd = loadAvg()
 	r.Finished = time.Now().UTC()
 	r.Seconds = r.Finished.Sub(r.Started).Round(time.Second).Seconds()
-	if err := writeResults(env.Out, r); err != nil {
+	if *only != "" {
+		err = mergeResults(env.Out, r)
+	} else {
+		err = writeResults(env.Out, r)
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Printf("bench: wrote %s in %s\n", filepath.Join(env.Out, "results.md"), r.Finished.Sub(r.Started).Round(time.Second))
 	return nil
+}
+
+// pick returns the sections -only names, or all of them.
+func pick(only string) ([]sectionFunc, error) {
+	var out []sectionFunc
+	want := map[string]bool{}
+	for _, n := range strings.Split(only, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			want[n] = true
+		}
+	}
+	var names []string
+	for _, s := range sections {
+		names = append(names, s.name)
+		if len(want) == 0 || want[s.name] {
+			out = append(out, s.run)
+			delete(want, s.name)
+		}
+	}
+	for n := range want {
+		return nil, fmt.Errorf("-only %s: no such section (have %s)", n, strings.Join(names, ", "))
+	}
+	return out, nil
 }
 
 // setup finds the repository and the binary `make bench` built.

@@ -73,3 +73,73 @@ func sectionMarkdown(b *strings.Builder, s *Section) {
 	}
 	b.WriteString("\n</details>\n\n")
 }
+
+// mergeResults puts the sections of a partial run (-only) into the results
+// already in dir: each replaces the section of the same title or is
+// appended, in results.json and in results.md, and says when and where it
+// was measured, since the page's header describes the full run. The other
+// sections, their text and plots are left as they were.
+func mergeResults(dir string, r *Results) error {
+	jsonPath, mdPath := filepath.Join(dir, "results.json"), filepath.Join(dir, "results.md")
+	var old Results
+	if err := readJSON(jsonPath, &old); err != nil {
+		return fmt.Errorf("-only merges into the results of a full run: %w", err)
+	}
+	md, err := os.ReadFile(mdPath)
+	if err != nil {
+		return fmt.Errorf("-only merges into the results of a full run: %w", err)
+	}
+	page := string(md)
+	for _, s := range r.Sections {
+		m := r.Machine
+		s.Body = fmt.Sprintf("Measured alone (`go run ./bench -only ...`) at %s in %s, commit %s, %d runs per figure%s, on %s (%d cores); load average start %s, end %s.\n\n",
+			r.Started.Format(time.RFC3339), (time.Duration(r.Seconds)*time.Second).String(), r.Commit, r.Runs,
+			map[bool]string{true: ", **quick mode: not for publishing**"}[r.Quick], m.CPU, m.Cores, m.LoadStart, m.LoadEnd) + s.Body
+		replaced := false
+		for i, o := range old.Sections {
+			if o.Title == s.Title {
+				old.Sections[i], replaced = s, true
+			}
+		}
+		if !replaced {
+			old.Sections = append(old.Sections, s)
+		}
+		var b strings.Builder
+		sectionMarkdown(&b, s)
+		page = spliceSection(page, s.Title, b.String())
+	}
+	data, err := json.MarshalIndent(&old, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding results: %w", err)
+	}
+	if err := os.WriteFile(jsonPath, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing results.json: %w", err)
+	}
+	if err := os.WriteFile(mdPath, []byte(page), 0o644); err != nil {
+		return fmt.Errorf("writing results.md: %w", err)
+	}
+	return nil
+}
+
+// spliceSection replaces the "## title" section of a results page (up to
+// the next "## " heading) with text, or appends text.
+func spliceSection(page, title, text string) string {
+	head := "## " + title + "\n"
+	start := -1
+	if strings.HasPrefix(page, head) {
+		start = 0
+	} else if i := strings.Index(page, "\n"+head); i >= 0 {
+		start = i + 1
+	}
+	if start < 0 {
+		if !strings.HasSuffix(page, "\n\n") {
+			page = strings.TrimRight(page, "\n") + "\n\n"
+		}
+		return page + text
+	}
+	end := len(page)
+	if j := strings.Index(page[start+len(head):], "\n## "); j >= 0 {
+		end = start + len(head) + j + 1
+	}
+	return page[:start] + text + page[end:]
+}

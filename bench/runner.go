@@ -84,8 +84,17 @@ func value(k string) func(Sample) float64 {
 // runProcess runs a command to completion and measures it from the outside:
 // wall time from start to exit, and peak RSS from the kernel's accounting.
 func runProcess(dir, name string, args ...string) (Sample, error) {
+	return runProcessEnv(dir, nil, name, args...)
+}
+
+// runProcessEnv is runProcess with extra environment variables (KEY=VALUE)
+// on top of the bench's own.
+func runProcessEnv(dir string, env []string, name string, args ...string) (Sample, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
