@@ -31,11 +31,12 @@ type regCounts struct {
 // point back at the proxy.
 //
 // It also turns cross-repository mounts into plain uploads, by dropping
-// mount, from and origin from the request that opens an upload: a registry
-// that follows OCI distribution 1.1 (distribution v3 does) mounts a blob it
-// holds in any repository, and the bench pushes the same blobs run after
-// run. Through the proxy every push uploads what the destination
-// repository lacks, as it would to a registry that never saw the image.
+// mount, from and origin from the request that opens an upload: both tools
+// ask the destination to mount each blob from the source repository (even
+// when the registry names differ, as go-containerregistry does), and since
+// both repositories are in the same registry it would. Through the proxy
+// every push uploads what the destination repository lacks, as a copy
+// between two registries must.
 type registryProxy struct {
 	Addr string
 	mu   sync.Mutex

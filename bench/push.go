@@ -17,10 +17,9 @@ import (
 // push is the push section: `xedgesim push` against `crane copy` of the
 // same two-platform image, from a repository of the test bed's plain
 // registry to fresh repositories of the same registry, reached through a
-// counting proxy. The proxy's address differs from the source's, so
-// neither tool can mount blobs across repositories: both upload every
-// byte, as between two registries. Then both push the same image again to
-// where it already is, which must upload nothing.
+// counting proxy that turns mounts into uploads (see registryProxy): both
+// upload every byte, as between two registries. Then both push the same
+// image again to where it already is, which must upload nothing.
 func push(env *Env) (*Section, error) {
 	s := &Section{Title: "Push"}
 	crane, err := buildTool(env, "crane", "github.com/google/go-containerregistry", "github.com/google/go-containerregistry/cmd/crane", "crane")
@@ -186,7 +185,7 @@ func push(env *Env) (*Section, error) {
 		"`bin/xedgesim push --insecure SRC DST` and crane %s (`crane copy --insecure SRC DST`, built from tools/crane), both with their default parallelism, "+
 		"copy it from one repository of the test bed's plain registry (%s) to a fresh repository of the same registry for every run. "+
 		"The destination is reached through a counting reverse proxy in the bench, which also drops the cross-repository mount parameters from upload requests "+
-		"(the registry, distribution v3, would otherwise mount every blob it already holds in any repository): both upload every blob, as to a registry that never saw the image. "+
+		"(both ask the registry to mount each blob from the source repository, which it would, both being in one registry): both upload every blob, as a copy between two registries must. "+
 		"The proxy counts completed blob uploads, mounts, uploaded bytes and requests. "+
 		"Both are checked to have put the source's digest at the destination. "+
 		"\"Again\" pushes the same image to the repository the tool pushed it to in the first round. The times are of the whole process, start to exit.\n\n",
