@@ -41,7 +41,7 @@ func TestRegistryProxyCountsUploads(t *testing.T) {
 	size += m.Config.Size
 
 	for _, tc := range []struct {
-		name        string
+		name          string
 		wantUploads   int
 		wantBytes     int64
 		wantManifests int
