@@ -42,6 +42,7 @@ func deploy(env *Env) (*Section, error) {
 	s := &Section{Title: "Deploy"}
 	d := &deployBench{env: env, bed: bed, edges: bed.Edges[:3], id: randHex()}
 	defer d.cleanup()
+	defer onInterrupt(d.cleanup)()
 	if err := d.prepare(); err != nil {
 		return nil, err
 	}
@@ -155,6 +156,8 @@ type deployBench struct {
 	proxies           map[string]*tcpProxy // by edge name
 	service, baseName string
 	port, basePort    int
+	cleanOnce         sync.Once
+	mu                sync.Mutex // guards ids and cleanups against an interrupt's clean-up
 	cleanups          []func()
 }
 
@@ -199,8 +202,10 @@ func (d *deployBench) prepare() error {
 			return err
 		}
 		d.refs[v] = repo + "@" + digest.String()
-		d.cleanups = append(d.cleanups, func() { deleteImages([]string{repo}, digest, imgs) })
+		d.onCleanup(func() { deleteImages([]string{repo}, digest, imgs) })
+		d.mu.Lock()
 		d.ids[v], d.tags[v] = map[string]string{}, map[string]string{}
+		d.mu.Unlock()
 		for _, pi := range imgs {
 			if !platforms[pi.Platform] {
 				continue
@@ -213,7 +218,9 @@ func (d *deployBench) prepare() error {
 			if err != nil {
 				return err
 			}
+			d.mu.Lock()
 			d.ids[v][pi.Platform] = cfg.String()
+			d.mu.Unlock()
 			local := fmt.Sprintf("xedgesim-bench/deploy-%s:v%d-%s", d.id, v+1, strings.ReplaceAll(pi.Platform, "/", "-"))
 			if err := d.hostDocker("pull", "-q", "--platform", pi.Platform, repo+"@"+pd.String()); err != nil {
 				return err
@@ -221,7 +228,7 @@ func (d *deployBench) prepare() error {
 			if err := d.hostDocker("tag", repo+"@"+pd.String(), local); err != nil {
 				return err
 			}
-			d.cleanups = append(d.cleanups, func() { d.hostDocker("image", "rm", "-f", local, repo+"@"+pd.String()) })
+			d.onCleanup(func() { d.hostDocker("image", "rm", "-f", local, repo+"@"+pd.String()) })
 			d.tags[v][pi.Platform] = local
 			if pi.Platform == "linux/amd64" && v == 1 {
 				m, err := pi.Image.Manifest()
@@ -247,7 +254,7 @@ func (d *deployBench) prepare() error {
 			return err
 		}
 		d.proxies[e.Name] = p
-		d.cleanups = append(d.cleanups, p.Close)
+		d.onCleanup(p.Close)
 	}
 	d.service, d.baseName = "xedgesim-bench-deploy-"+d.id, "xedgesim-bench-seed-"+d.id
 	d.port = 30000 + int(time.Now().UnixNano()%5000)
@@ -257,7 +264,11 @@ func (d *deployBench) prepare() error {
 
 // cleanup removes what the section made on the edges, in the host's
 // engine and in the registry, also after a failure.
-func (d *deployBench) cleanup() {
+func (d *deployBench) cleanup() { d.cleanOnce.Do(d.clean) }
+
+func (d *deployBench) clean() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, e := range d.edges {
 		d.edgeDocker(e, "rm", "-f", d.baseName)
 		if out, err := d.edgeDockerOut(e, "ps", "-aq", "--filter", "label=xedgesim.service="+d.service); err == nil {
@@ -274,6 +285,12 @@ func (d *deployBench) cleanup() {
 	for i := len(d.cleanups) - 1; i >= 0; i-- {
 		d.cleanups[i]()
 	}
+}
+
+func (d *deployBench) onCleanup(f func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cleanups = append(d.cleanups, f)
 }
 
 // manifest writes deploy.yaml for hosts, each reached through its proxy

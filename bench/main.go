@@ -123,6 +123,7 @@ func setup(env *Env) error {
 	if env.Tmp, err = os.MkdirTemp("", "xedgesim-bench-"); err != nil {
 		return fmt.Errorf("creating a scratch directory: %w", err)
 	}
+	scratch = env.Tmp
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -76,8 +77,18 @@ func push(env *Env) (*Section, error) {
 		return nil, fmt.Errorf("pushing the source image to %s: %w", srcTag, err)
 	}
 	srcRef := src + "@" + digest.String()
+	var mu sync.Mutex // repos, against an interrupt's clean-up
 	repos := []string{src}
-	defer func() { deleteImages(repos, digest, imgs) }()
+	var cleanOnce sync.Once
+	clean := func() {
+		cleanOnce.Do(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			deleteImages(repos, digest, imgs)
+		})
+	}
+	defer clean()
+	defer onInterrupt(clean)()
 	fmt.Fprintf(os.Stderr, "bench: pushed the source image %s (%s in %d blobs)\n", srcRef, mib(float64(total)), blobs)
 
 	proxy, err := newRegistryProxy(reg)
@@ -101,7 +112,9 @@ func push(env *Env) (*Section, error) {
 				if again {
 					repo += "-again"
 				}
+				mu.Lock()
 				repos = append(repos, reg+"/"+repo)
+				mu.Unlock()
 				dst = proxy.Addr + "/" + repo + ":bench"
 				last[tool] = dst
 			}
