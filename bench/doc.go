@@ -7,7 +7,7 @@
 // are alternated run by run so a burst of load hits both, and the load
 // average at the start and the end is recorded with the results.
 //
-// Each section (simulation and build today; push and deploy later) is one
+// Each section (simulation, build, push, deploy) is one
 // file with a function of type sectionFunc that returns its measurements;
 // main lists the sections and the report writer renders whatever they
 // return. `go run ./bench -only build` re-runs the named sections and
@@ -18,4 +18,13 @@
 // /var/cache/xedgesim/tools/ko-<version>/ko. ko's base is an empty
 // two-platform index the bench pushes to the test bed's plain registry (or,
 // without a bed, to an in-memory registry of its own).
+//
+// The push section holds `xedgesim push` against `crane copy` (tools/crane,
+// at the go-containerregistry version of go.mod) between repositories of
+// the bed's plain registry, through a reverse proxy in the bench that
+// counts blob uploads. The deploy section holds `xedgesim deploy` against
+// `docker save | ssh docker load` on the bed's edges, through a TCP proxy
+// per edge that counts the bytes sent; it needs the test bed, and leaves
+// nothing on the edges, the host's engine or the registry, also when
+// interrupted.
 package main
