@@ -161,6 +161,7 @@ func push(env *Env) (*Section, error) {
 	var rows strings.Builder
 	rows.WriteString("| push | xedgesim push (s) | crane copy (s) | ratio xedgesim/crane | blobs uploaded, xedgesim / crane | bytes uploaded, xedgesim / crane |\n|---|---:|---:|---:|---:|---:|\n")
 	var ratios [2]float64
+	var againX, againK float64
 	var ups [2]Stats
 	for i, c := range []struct {
 		key, what string
@@ -180,17 +181,20 @@ func push(env *Env) (*Section, error) {
 		s.figure("push_"+c.key+"_xedgesim_rss_mib", "xedgesim push peak RSS "+c.what, "MiB", field(c.ss["xedgesim"+c.suffix], rssMiB))
 		s.figure("push_"+c.key+"_crane_rss_mib", "crane copy peak RSS "+c.what, "MiB", field(c.ss["crane"+c.suffix], rssMiB))
 		ratios[i] = x.Median / k.Median
+		if i == 1 {
+			againX, againK = x.Median, k.Median
+		}
 		ups[i] = xu
 		s.figure("push_"+c.key+"_ratio", "xedgesim/crane wall time "+c.what+" (of medians)", "ratio", Stats{Median: ratios[i], Min: ratios[i], Max: ratios[i], N: 1})
 		fmt.Fprintf(&rows, "| %s | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.2f | %s / %s | %s / %s |\n", c.what, x.Median, x.Min, x.Max, k.Median, k.Min, k.Max, ratios[i],
 			countRange(xu), countRange(ku), mib(xb.Median), mib(kb.Median))
 	}
 	s.target("push to a fresh repository: xedgesim push against crane copy", "no slower than crane copy (ratio ≤ 1)",
-		fmt.Sprintf("%.2f× (%.2f s against %.2f s)", ratios[0], s.Figures[0].Median, s.Figures[1].Median), ratios[0] <= 1)
+		fmt.Sprintf("%.3f× (%.3f s against %.3f s)", ratios[0], s.Figures[0].Median, s.Figures[1].Median), ratios[0] <= 1)
 	s.target("pushing an unchanged image again", "no blob uploaded",
 		fmt.Sprintf("%s blobs uploaded over %d pushes", countRange(ups[1]), ups[1].N), ups[1].Max == 0)
 	s.target("push again: xedgesim push against crane copy", "no slower than crane copy (ratio ≤ 1)",
-		fmt.Sprintf("%.2f×", ratios[1]), ratios[1] <= 1)
+		fmt.Sprintf("%.2f× (%.3f s against %.3f s)", ratios[1], againX, againK), ratios[1] <= 1)
 
 	var body strings.Builder
 	fmt.Fprintf(&body, "The image: `%s` built by `xedgesim build --go` for %s, each platform with a further layer of %s of random bytes "+
