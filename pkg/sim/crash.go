@@ -19,6 +19,10 @@ type crashes struct {
 	windows  map[int32][][2]int64
 	down     []bool
 	restarts []int64
+	// downAt is when each node went down; took the length of each of its
+	// outages that ended in a restart, in virtual microseconds.
+	downAt []int64
+	took   [][]int64
 }
 
 type crashAction struct {
@@ -28,7 +32,8 @@ type crashAction struct {
 }
 
 func newCrashes(faults []scenario.Fault, index map[string]int32, nodes int, end int64) *crashes {
-	c := &crashes{windows: map[int32][][2]int64{}, down: make([]bool, nodes), restarts: make([]int64, nodes)}
+	c := &crashes{windows: map[int32][][2]int64{}, down: make([]bool, nodes), restarts: make([]int64, nodes),
+		downAt: make([]int64, nodes), took: make([][]int64, nodes)}
 	for _, f := range faults {
 		if f.Kind != scenario.FaultNodeCrash {
 			continue
@@ -78,12 +83,14 @@ func (c *crashes) apply(k *kernel, target int64) {
 		switch {
 		case !a.restart && !c.down[a.idx]:
 			c.down[a.idx] = true
+			c.downAt[a.idx] = a.t
 			if ok {
 				cr.Crash(a.t)
 			}
 		case a.restart && c.down[a.idx]:
 			c.down[a.idx] = false
 			c.restarts[a.idx]++
+			c.took[a.idx] = append(c.took[a.idx], a.t-c.downAt[a.idx])
 			if ok {
 				cr.Restart(a.t)
 			}
@@ -97,6 +104,21 @@ func (c *crashes) apply(k *kernel, target int64) {
 func (c *crashes) isDown(i int32, t int64) bool {
 	for _, w := range c.windows[i] {
 		if t >= w[0] && t < w[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// crashed tells whether a node_crash fault hit node i during the run.
+func (c *crashes) crashed(i int32) bool {
+	_, ok := c.windows[i]
+	return ok && c.next > 0 && c.hit(i)
+}
+
+func (c *crashes) hit(i int32) bool {
+	for _, a := range c.actions[:c.next] {
+		if a.idx == i && !a.restart {
 			return true
 		}
 	}

@@ -64,13 +64,19 @@ type Docker struct {
 
 	imageRef    string // what the container was created from
 	imageDigest string // the image's repo digest, or its ID
+	loaded      string // the image this run loaded into the engine, to remove
 	stats       Stats
 	lastCheck   time.Time
+
+	crash crashState
 }
 
 var (
-	_ External = (*Docker)(nil)
-	_ Paced    = (*Docker)(nil)
+	_ External   = (*Docker)(nil)
+	_ Paced      = (*Docker)(nil)
+	_ MQTTBroker = (*Docker)(nil)
+	_ Crasher    = (*Docker)(nil)
+	_ Recoverer  = (*Docker)(nil)
 )
 
 // Paced is implemented by nodes that live in wall-clock time. When one
@@ -159,11 +165,14 @@ func (d *Docker) resolveImage(ctx context.Context, dir string) error {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, path)
 		}
-		loaded, err := loadImage(ctx, d.cli, kind, path)
+		loaded, existed, err := loadImage(ctx, d.cli, kind, path)
 		if err != nil {
 			return fmt.Errorf("node %q: loading image %s: %w", d.id, ref, err)
 		}
 		ref = loaded
+		if !existed {
+			d.loaded = loaded
+		}
 	}
 	d.imageRef = ref
 	img, err := d.cli.ImageInspect(ctx, ref)
@@ -196,12 +205,15 @@ func (d *Docker) create(ctx context.Context) error {
 		PortBindings: network.PortMap{},
 		Resources:    container.Resources{Memory: s.memory, NanoCPUs: s.nanoCPUs},
 	}
+	if s.restart != "" {
+		hc.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyMode(s.restart), MaximumRetryCount: s.maxRetries}
+	}
 	if s.network != "" {
 		hc.NetworkMode = container.NetworkMode(s.network)
 	}
 	ports := s.ports
 	// The ports we reach (protocol, health) are published on loopback.
-	for _, p := range []int{s.health.tcp, s.health.httpPort} {
+	for _, p := range []int{s.health.tcp, s.health.httpPort, s.health.mqtt, s.mqttPort} {
 		if p != 0 {
 			ports = append(ports, portSpec{container: p, hostIP: "127.0.0.1"})
 		}
@@ -369,6 +381,15 @@ func (d *Docker) checkHealth(ctx context.Context) error {
 			return fmt.Errorf("http %d%s: status %s", h.httpPort, h.httpPath, resp.Status)
 		}
 	}
+	if h.mqtt != 0 {
+		addr, err := d.hostAddr(ctx, h.mqtt)
+		if err != nil {
+			return err
+		}
+		if err := checkMQTT(ctx, addr, h.mqttTopic); err != nil {
+			return fmt.Errorf("mqtt %d: %w", h.mqtt, err)
+		}
+	}
 	if len(h.cmd) > 0 {
 		ex, err := d.cli.ExecCreate(ctx, d.cid, client.ExecCreateOptions{Cmd: h.cmd})
 		if err != nil {
@@ -417,6 +438,9 @@ func (d *Docker) Send(ctx context.Context, target int64, in []event.Event) error
 func (d *Docker) Advance(ctx context.Context, target int64, in []event.Event, out []event.Event) ([]event.Event, error) {
 	if d.wire != nil {
 		return d.wire.Advance(ctx, target, in, out)
+	}
+	if d.crash.down {
+		return out, d.watchRecovery(ctx)
 	}
 	if time.Since(d.lastCheck) >= 500*time.Millisecond {
 		d.lastCheck = time.Now()
@@ -568,23 +592,60 @@ func hostname() string {
 }
 
 // loadImage loads an oci:<dir> layout or a tar:<file> archive into the
-// engine and returns a reference to the loaded image.
-func loadImage(ctx context.Context, cli *client.Client, kind, path string) (string, error) {
+// engine and returns a reference to the loaded image, and whether the
+// engine had that reference already (then it is not this run's to remove).
+func loadImage(ctx context.Context, cli *client.Client, kind, path string) (ref string, existed bool, err error) {
 	var r io.Reader
 	switch kind {
 	case "tar":
+		tags, err := tarTags(path)
+		if err != nil {
+			return "", false, err
+		}
+		// An archive without tags loads by ID, which is not worth the risk
+		// of removing an image someone else uses.
+		existed = len(tags) == 0
+		for _, t := range tags {
+			if _, err := cli.ImageInspect(ctx, t); err == nil {
+				existed = true
+			}
+		}
 		f, err := os.Open(path)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		defer f.Close()
 		r = f
 	case "oci":
+		img, tag, err := ociImage(path)
+		if err != nil {
+			return "", false, err
+		}
+		_, err = cli.ImageInspect(ctx, tag.String())
+		existed = err == nil
 		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(tarDir(pw, path)) }()
+		go func() { pw.CloseWithError(tarball.Write(tag, img, pw)) }()
 		defer pr.Close()
 		r = pr
 	}
+	ref, err = imageLoad(ctx, cli, r)
+	return ref, existed, err
+}
+
+// tarTags returns the tags a docker-save archive carries.
+func tarTags(path string) ([]string, error) {
+	m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(path) })
+	if err != nil {
+		return nil, fmt.Errorf("reading the archive's manifest: %w", err)
+	}
+	var tags []string
+	for _, d := range m {
+		tags = append(tags, d.RepoTags...)
+	}
+	return tags, nil
+}
+
+func imageLoad(ctx context.Context, cli *client.Client, r io.Reader) (string, error) {
 	res, err := cli.ImageLoad(ctx, r, client.ImageLoadWithQuiet(true))
 	if err != nil {
 		return "", err
@@ -622,27 +683,24 @@ func loadImage(ctx context.Context, cli *client.Client, kind, path string) (stri
 	return ref, nil
 }
 
-// tarDir writes the OCI layout at dir as a docker-load-able archive of the
-// image for this machine's platform (linux and GOARCH), tagged
+// ociImage finds the image for this machine's platform (linux and GOARCH)
+// in the OCI layout at dir, and the tag it is loaded as:
 // xedgesim.local/oci:<digest prefix>.
-func tarDir(w io.Writer, dir string) error {
+func ociImage(dir string) (v1.Image, name.Tag, error) {
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
-		return fmt.Errorf("reading OCI layout: %w", err)
+		return nil, name.Tag{}, fmt.Errorf("reading OCI layout: %w", err)
 	}
 	img, err := pickImage(idx)
 	if err != nil {
-		return err
+		return nil, name.Tag{}, err
 	}
 	dg, err := img.Digest()
 	if err != nil {
-		return fmt.Errorf("reading image digest: %w", err)
+		return nil, name.Tag{}, fmt.Errorf("reading image digest: %w", err)
 	}
 	tag, err := name.NewTag("xedgesim.local/oci:" + dg.Hex[:16])
-	if err != nil {
-		return err
-	}
-	return tarball.Write(tag, img, w)
+	return img, tag, err
 }
 
 // pickImage finds the image for linux/GOARCH in idx, descending into nested
