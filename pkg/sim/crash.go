@@ -23,6 +23,9 @@ type crashes struct {
 	// outages that ended in a restart, in virtual microseconds.
 	downAt []int64
 	took   [][]int64
+	// anyDown is set once a node that recovers by itself crashed: the
+	// kernel then asks after each step whether it is back.
+	anyDown bool
 }
 
 type crashAction struct {
@@ -84,6 +87,9 @@ func (c *crashes) apply(k *kernel, target int64) {
 		case !a.restart && !c.down[a.idx]:
 			c.down[a.idx] = true
 			c.downAt[a.idx] = a.t
+			if _, self := n.(node.Recoverer); self {
+				c.anyDown = true
+			}
 			if ok {
 				cr.Crash(a.t)
 			}
@@ -97,6 +103,32 @@ func (c *crashes) apply(k *kernel, target int64) {
 			k.wakeAt[a.idx] = node.Never
 			k.schedule(a.idx)
 		}
+	}
+}
+
+// recovered brings back the crashed nodes that came back by themselves (a
+// container under a restart policy): from target on they send and receive
+// again.
+func (c *crashes) recovered(k *kernel, target int64) {
+	for i, down := range c.down {
+		if !down {
+			continue
+		}
+		r, ok := k.nodes[i].(node.Recoverer)
+		if !ok {
+			continue
+		}
+		if _, _, up := r.Recovery(); !up {
+			continue
+		}
+		c.down[i] = false
+		ws := c.windows[int32(i)]
+		for j := range ws {
+			if target >= ws[j][0] && target < ws[j][1] {
+				ws[j][1] = target
+			}
+		}
+		k.net.NodeUp(k.nodes[i].ID(), target)
 	}
 }
 
