@@ -76,7 +76,9 @@ func TestGatewayAggregatesThroughBroker(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	gctx, stop := context.WithCancel(ctx)
-	go func() { done <- run(gctx, []string{"-broker", addr, "-id", "g1", "-http", httpAddr, "-interval", "100ms"}) }()
+	go func() {
+		done <- run(gctx, []string{"-broker", addr, "-id", "g1", "-http", httpAddr, "-interval", "100ms"})
+	}()
 	get := func(path string) (int, []byte) {
 		resp, err := http.Get("http://" + httpAddr + path)
 		if err != nil {
