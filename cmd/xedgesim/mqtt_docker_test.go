@@ -192,6 +192,9 @@ func checkGone(t *testing.T, env *testbed.Env, pid int, image string) {
 	if left := containersOf(t, env, pid); left != "" {
 		t.Errorf("containers left by the run: %s", left)
 	}
+	if nets, _ := dockerCLI(t, env, "network", "ls", "-q", "--filter", "label=xedgesim.pid="+strconv.Itoa(pid)); nets != "" {
+		t.Errorf("networks left by the run: %s", nets)
+	}
 	if image != "" && imageExists(t, env, image) {
 		t.Errorf("image %s, which the run loaded, is still in the engine", image)
 		_, _ = dockerCLI(t, env, "image", "rm", image)
@@ -350,6 +353,47 @@ func TestInterruptedRunLeavesNothing(t *testing.T) {
 		if left := containersOf(t, env, p.cmd.Process.Pid); left != "" {
 			t.Errorf("the next run left the killed run's containers: %s", left)
 		}
+		if nets, _ := dockerCLI(t, env, "network", "ls", "-q", "--filter", "label=xedgesim.pid="+strconv.Itoa(p.cmd.Process.Pid)); nets != "" {
+			t.Errorf("the next run left the killed run's network: %s", nets)
+		}
 		checkGone(t, env, next.cmd.Process.Pid, "")
 	})
+}
+
+// TestMQTTFlowAsContainers runs the whole flow as containers built from
+// nodes/ for two platforms: the sensor container publishes through the
+// broker container to the gateway container, which they find by node id
+// on the run's network; a built-in subscriber measures the flow.
+func TestMQTTFlowAsContainers(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	broker, _ := buildBrokers(t)
+	dir := filepath.Dir(broker)
+	for _, n := range []string{"sensor", "gateway"} {
+		if r := run(t, "build", "--go", "../../nodes/"+n, "--platform", "linux/amd64,linux/arm64",
+			"--label", "xedgesim.test=sim-"+filepath.Base(dir), "--output", "oci:"+filepath.Join(dir, n)); r.code != 0 {
+			t.Fatalf("build nodes/%s: exit %d\n%s", n, r.code, r.stderr)
+		}
+	}
+	out := t.TempDir()
+	p := startSimulate(t, env, "--out", out, "--image", "mqtt-broker=oci:"+broker,
+		"--image", "sensor1=oci:"+filepath.Join(dir, "sensor"), "--image", "gateway1=oci:"+filepath.Join(dir, "gateway"),
+		"../../scenarios/mqtt_containers.yaml")
+	if code := p.wait(t, 2*time.Minute); code != 0 {
+		t.Fatalf("exit %d, want 0\n%s%s", code, p.out.String(), p.errOut.String())
+	}
+	s := readSummary(t, out)
+	if got := s.actual(t, "mqtt_received"); got < 15 {
+		t.Errorf("mqtt_received from the sensor container %g, want at least 15", got)
+	}
+	// The gateway container aggregated the sensor container's readings.
+	log, _ := os.ReadFile(filepath.Join(out, "logs", "gateway1.log"))
+	if !strings.Contains(string(log), `"sensor":"sensor1","type":"temperature","count":`) {
+		t.Errorf("gateway1.log has no aggregate of sensor1:\n%s", log)
+	}
+	for _, n := range s.Nodes[:3] {
+		checkGone(t, env, p.cmd.Process.Pid, n.Image)
+	}
+	if nets, _ := dockerCLI(t, env, "network", "ls", "-q", "--filter", "label=xedgesim.pid="+strconv.Itoa(p.cmd.Process.Pid)); nets != "" {
+		t.Errorf("the run's network is left: %s", nets)
+	}
 }

@@ -26,8 +26,8 @@ type MQTTResult struct {
 	// Broker is the broker node's id; Address is where it listened.
 	Broker  string `json:"broker"`
 	Address string `json:"address"`
-	// Published is the number of readings the sensors published; Received
-	// the number of messages the gateways got (each gateway gets each
+	// Published is the number of readings the built-in sensors published;
+	// Received the number of them the gateways got (each gateway gets each
 	// reading once); Expected is what could arrive: the readings published
 	// while the broker was up, times the subscribers.
 	Published int64 `json:"published"`
@@ -58,9 +58,12 @@ type MQTTPublisher struct {
 // with each message's latency from the publisher's send to the subscriber's
 // receipt.
 type MQTTRoute struct {
-	Src       string          `json:"src"`
-	Dst       string          `json:"dst"`
-	Received  int64           `json:"received"`
+	Src      string `json:"src"`
+	Dst      string `json:"dst"`
+	Received int64  `json:"received"`
+	// External is set for readings a sensor container published: the
+	// gateway received them, but they are not in Published.
+	External  bool            `json:"external,omitempty"`
 	Latencies []time.Duration `json:"-"`
 }
 
@@ -76,8 +79,9 @@ const mqttQuiet = 3 * time.Second
 // number and the virtual time in microseconds. timestamp is virtual
 // seconds, so payloads are reproducible.
 type mqttPayload struct {
-	SensorID string `json:"sensor_id"`
-	SampleID int64  `json:"sample_id"`
+	SensorID  string  `json:"sensor_id"`
+	SampleID  int64   `json:"sample_id"`
+	Timestamp float64 `json:"timestamp"`
 }
 
 // mqttBus connects the built-in sensors (publishers) and gateways
@@ -287,20 +291,45 @@ func (bus *mqttBus) received(gateway, topic string, payload []byte) {
 	}
 	bus.mu.Lock()
 	defer bus.mu.Unlock()
-	sent, ok := bus.sent[topic+"#"+strconv.FormatInt(m.SampleID, 10)]
-	if !ok || bus.expired {
+	if bus.expired {
 		return
+	}
+	sent, ours := bus.sent[topic+"#"+strconv.FormatInt(m.SampleID, 10)]
+	if !ours {
+		if bus.publisher(m.SensorID) {
+			return // a reading of ours that failed or came late
+		}
+		// A sensor container's reading: its latency runs from the wall
+		// clock time it stamped, when that is plausible.
+		sent = time.Time{}
+		if m.Timestamp > 1e9 {
+			sent = time.UnixMicro(int64(m.Timestamp * 1e6))
+		}
 	}
 	k := [2]string{m.SensorID, gateway}
 	r := bus.routes[k]
 	if r == nil {
-		r = &MQTTRoute{Src: m.SensorID, Dst: gateway}
+		r = &MQTTRoute{Src: m.SensorID, Dst: gateway, External: !ours}
 		bus.routes[k] = r
 		bus.res.Routes = append(bus.res.Routes, r)
 	}
 	r.Received++
-	r.Latencies = append(r.Latencies, now.Sub(sent))
-	bus.res.Received++
+	if d := now.Sub(sent); !sent.IsZero() && d >= 0 && d < time.Minute {
+		r.Latencies = append(r.Latencies, d)
+	}
+	if ours {
+		bus.res.Received++
+	}
+}
+
+// publisher tells whether id is one of the built-in sensors.
+func (bus *mqttBus) publisher(id string) bool {
+	for _, p := range bus.res.Publishers {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // drain waits until every published message reached every subscriber, or

@@ -52,7 +52,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	started := 0
 	defer func() {
 		var errs []error
-		var loaded []string
+		var loaded, networks []string
 		for _, n := range nodes[:started] {
 			if cerr := n.Close(); cerr != nil {
 				errs = append(errs, fmt.Errorf("closing node %q: %w", n.ID(), cerr))
@@ -60,9 +60,16 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 			if l, ok := n.(interface{ LoadedImage() string }); ok && l.LoadedImage() != "" && !slices.Contains(loaded, l.LoadedImage()) {
 				loaded = append(loaded, l.LoadedImage())
 			}
+			if l, ok := n.(interface{ RunNetwork() string }); ok && l.RunNetwork() != "" {
+				networks = append(networks, l.RunNetwork())
+			}
 		}
-		// Images the run loaded from oci: or tar: go with their
-		// containers; images that were in the engine before stay.
+		// The run's network and the images it loaded from oci: or tar: go
+		// with their containers; images that were in the engine before
+		// stay.
+		if rerr := node.RemoveNetworks(networks); rerr != nil {
+			errs = append(errs, rerr)
+		}
 		if rerr := node.RemoveImages(loaded); rerr != nil {
 			errs = append(errs, rerr)
 		}
@@ -203,6 +210,9 @@ func destinationWarnings(sc *scenario.Scenario) []scenario.Diagnostic {
 	}
 	var warns []scenario.Diagnostic
 	for _, n := range sc.Nodes {
+		if n.Implementation == scenario.ImplDocker {
+			continue // a container sends where its program says
+		}
 		var dst, key string
 		switch node.ModelOf(n) {
 		case node.ModelSensor:

@@ -65,6 +65,7 @@ type Docker struct {
 	imageRef    string // what the container was created from
 	imageDigest string // the image's repo digest, or its ID
 	loaded      string // the image this run loaded into the engine, to remove
+	network     string // the run's network, when this node created it
 	stats       Stats
 	lastCheck   time.Time
 
@@ -196,8 +197,7 @@ func (d *Docker) create(ctx context.Context) error {
 		Image: d.imageRef,
 		Env:   append([]string{"XEDGESIM_NODE_ID=" + d.id}, s.env...),
 		Cmd:   s.command,
-		Labels: map[string]string{LabelRun: d.runID, LabelNode: d.id,
-			LabelPID: strconv.Itoa(os.Getpid()), LabelHost: hostname()},
+		Labels:       d.labels(),
 		ExposedPorts: network.PortSet{},
 	}
 	hc := &container.HostConfig{
@@ -208,8 +208,16 @@ func (d *Docker) create(ctx context.Context) error {
 	if s.restart != "" {
 		hc.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyMode(s.restart), MaximumRetryCount: s.maxRetries}
 	}
+	var netCfg *network.NetworkingConfig
 	if s.network != "" {
 		hc.NetworkMode = container.NetworkMode(s.network)
+	} else {
+		name, err := d.joinRunNetwork(ctx)
+		if err != nil {
+			return err
+		}
+		hc.NetworkMode = container.NetworkMode(name)
+		netCfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{name: {Aliases: []string{d.id}}}}
 	}
 	ports := s.ports
 	// The ports we reach (protocol, health) are published on loopback.
@@ -240,12 +248,17 @@ func (d *Docker) create(ctx context.Context) error {
 		}
 		hc.PortBindings[cp] = append(hc.PortBindings[cp], b)
 	}
-	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: d.name, Config: cfg, HostConfig: hc})
+	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: d.name, Config: cfg, HostConfig: hc, NetworkingConfig: netCfg})
 	if err != nil {
 		return fmt.Errorf("node %q: creating container from %s: %w", d.id, d.imageRef, err)
 	}
 	d.cid = res.ID
 	return nil
+}
+
+// labels mark what the run creates in the engine: containers, networks.
+func (d *Docker) labels() map[string]string {
+	return map[string]string{LabelRun: d.runID, LabelNode: d.id, LabelPID: strconv.Itoa(os.Getpid()), LabelHost: hostname()}
 }
 
 // hostAddr returns the loopback address a container port is published on.
@@ -558,27 +571,32 @@ func (d *Docker) errorf(format string, args ...any) error {
 	return err
 }
 
-// RemoveOrphans removes the containers of runs whose runner is gone: same
-// host, and no process with the labelled pid. Live runs are left alone.
+// RemoveOrphans removes the containers and networks of runs whose runner
+// is gone: same host, and no process with the labelled pid. Live runs are
+// left alone.
 func RemoveOrphans(ctx context.Context, cli *client.Client) error {
 	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", LabelRun)})
 	if err != nil {
 		return fmt.Errorf("listing leftover containers: %w", err)
 	}
-	host := hostname()
 	for _, c := range list.Items {
-		if c.Labels[LabelHost] != host {
-			continue
-		}
-		pid, err := strconv.Atoi(c.Labels[LabelPID])
-		if err != nil || pid <= 0 || processAlive(pid) {
+		if !orphan(c.Labels) {
 			continue
 		}
 		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
 			return fmt.Errorf("removing leftover container %s of run %s: %w", c.ID, c.Labels[LabelRun], err)
 		}
 	}
-	return nil
+	return removeOrphanNetworks(ctx, cli, orphan)
+}
+
+// orphan tells whether labels name a run on this host whose runner is gone.
+func orphan(labels map[string]string) bool {
+	if labels[LabelHost] != hostname() {
+		return false
+	}
+	pid, err := strconv.Atoi(labels[LabelPID])
+	return err == nil && pid > 0 && !processAlive(pid)
 }
 
 func processAlive(pid int) bool {
