@@ -194,9 +194,9 @@ func (d *Docker) resolveImage(ctx context.Context, dir string) error {
 func (d *Docker) create(ctx context.Context) error {
 	s := d.spec
 	cfg := &container.Config{
-		Image: d.imageRef,
-		Env:   append([]string{"XEDGESIM_NODE_ID=" + d.id}, s.env...),
-		Cmd:   s.command,
+		Image:        d.imageRef,
+		Env:          append([]string{"XEDGESIM_NODE_ID=" + d.id}, s.env...),
+		Cmd:          s.command,
 		Labels:       d.labels(),
 		ExposedPorts: network.PortSet{},
 	}
