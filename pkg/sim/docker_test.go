@@ -215,3 +215,64 @@ nodes:
 		t.Errorf("containers left after a failed run: %s", left)
 	}
 }
+
+// TestDockerBuildContext builds a node's image from docker.build_context
+// and docker.dockerfile, as upstream's scenarios do, on the bed's BuildKit:
+// the container built runs in lockstep, and the image goes after the run.
+func TestDockerBuildContext(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker, testbed.PartBuildx)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	t.Setenv("BUILDX_BUILDER", env.Builder.Name)
+	t.Setenv("PATH", filepath.Dir(env.Docker)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	dir := t.TempDir()
+	bctx := filepath.Join(dir, "echo")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bctx, "echo"), "./nodes/echo")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// A label of this test keeps the image apart from other runs'.
+	df := "FROM scratch\nCOPY echo /echo\nLABEL xedgesim.test=" + uniqueID(t) + "\nENTRYPOINT [\"/echo\"]\n"
+	if err := os.WriteFile(filepath.Join(bctx, "Dockerfile.echo"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "scenario.yaml")
+	src := `
+simulation: {duration_s: 3, seed: 3}
+nodes:
+  - {id: sensor1, type: sensor, port: 5001, config: {dst: echo}}
+  - id: echo
+    type: service
+    implementation: docker
+    docker: {build_context: echo, dockerfile: Dockerfile.echo, protocol: tcp, health: {tcp: 5000}}
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, _, err := scenario.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := "t" + uniqueID(t)
+	res, err := Run(context.Background(), sc, WithRunID(id))
+	if err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	echo := res.Nodes[1]
+	if echo.MessagesReceived == 0 || echo.MessagesSent != echo.MessagesReceived {
+		t.Errorf("echo received %d, sent %d; want the same, more than 0", echo.MessagesReceived, echo.MessagesSent)
+	}
+	if !strings.HasPrefix(echo.Image, "xedgesim.local/build:") || !strings.HasPrefix(echo.ImageDigest, "sha256:") {
+		t.Errorf("echo ran %q (%q), want the built image by digest", echo.Image, echo.ImageDigest)
+	}
+	if left := leftovers(t, env, id); left != "" {
+		t.Errorf("containers left after the run: %s", left)
+	}
+	cmd = exec.Command(env.Docker, "image", "inspect", echo.Image)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+env.DockerHost)
+	if cmd.Run() == nil {
+		t.Errorf("the image the run built, %s, is still in the engine", echo.Image)
+		docker(t, env, "image", "rm", echo.Image)
+	}
+}

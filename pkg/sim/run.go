@@ -183,6 +183,9 @@ func build(sc *scenario.Scenario, o *options) ([]node.Node, []scenario.Diagnosti
 		if ref, ok := imageFor(sn, o.images); ok {
 			d := maps.Clone(sn.Docker)
 			d["image"] = ref
+			// The image under test replaces what the scenario would build.
+			delete(d, "build_context")
+			delete(d, "dockerfile")
 			sn.Docker = d
 		}
 		if n, ok := o.nodes[sn.ID]; ok {

@@ -162,7 +162,13 @@ func (d *Docker) Start(ctx context.Context, env Env) error {
 // records the digest of the image that runs.
 func (d *Docker) resolveImage(ctx context.Context, dir string) error {
 	ref := d.spec.image
-	if kind, path, ok := strings.Cut(ref, ":"); ok && (kind == "oci" || kind == "tar") {
+	if d.spec.buildContext != "" {
+		built, err := d.buildImage(ctx, dir)
+		if err != nil {
+			return err
+		}
+		ref = built
+	} else if kind, path, ok := strings.Cut(ref, ":"); ok && (kind == "oci" || kind == "tar") {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, path)
 		}

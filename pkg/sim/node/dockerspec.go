@@ -20,6 +20,10 @@ const (
 // dockerSpec is a node's docker section, read and checked.
 type dockerSpec struct {
 	image      string
+	// buildContext and dockerfile build the image at the start of the run
+	// (upstream's way); image is then not needed.
+	buildContext string
+	dockerfile   string
 	command    []string
 	env        []string // K=V, sorted by key for a mapping, as written for a list
 	ports      []portSpec
@@ -83,12 +87,19 @@ func parseDocker(n scenario.Node) (dockerSpec, error) {
 			d.fail(k, "unknown key; use one of %s", strings.Join(dockerKeys, ", "))
 		}
 	}
-	if v, ok := d.get("build_context"); ok && v != nil {
-		d.fail("build_context", "building from a Dockerfile is not supported by simulate yet; build the image with `xedgesim build` and set docker.image to its digest (or oci:<dir> / tar:<file>)")
+	for key, dst := range map[string]*string{"build_context": &s.buildContext, "dockerfile": &s.dockerfile} {
+		if v, ok := d.get(key); ok {
+			if *dst, _ = v.(string); *dst == "" {
+				d.fail(key, "must be a path")
+			}
+		}
+	}
+	if s.dockerfile != "" && s.buildContext == "" {
+		d.fail("dockerfile", "goes with build_context: the directory the Dockerfile builds")
 	}
 	img, _ := d.get("image")
-	if s.image, _ = img.(string); s.image == "" {
-		d.fail("image", "a docker node needs an image: a name, a name@sha256:... digest, oci:<dir> or tar:<file>")
+	if s.image, _ = img.(string); s.image == "" && s.buildContext == "" {
+		d.fail("image", "a docker node needs an image (a name, a name@sha256:... digest, oci:<dir> or tar:<file>) or a build_context")
 	}
 	if v, ok := d.get("command"); ok {
 		s.command = d.strList("command", v, true)
