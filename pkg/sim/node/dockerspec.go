@@ -19,21 +19,21 @@ const (
 
 // dockerSpec is a node's docker section, read and checked.
 type dockerSpec struct {
-	image      string
+	image string
 	// buildContext and dockerfile build the image at the start of the run
 	// (upstream's way); image is then not needed.
 	buildContext string
 	dockerfile   string
-	command    []string
-	env        []string // K=V, sorted by key for a mapping, as written for a list
-	ports      []portSpec
-	binds      []string // host:container[:mode]
-	network    string
-	memory     int64 // bytes
-	nanoCPUs   int64
-	protocol   string
-	socketPort int
-	health     healthSpec
+	command      []string
+	env          []string // K=V, sorted by key for a mapping, as written for a list
+	ports        []portSpec
+	binds        []string // host:container[:mode]
+	network      string
+	memory       int64 // bytes
+	nanoCPUs     int64
+	protocol     string
+	socketPort   int
+	health       healthSpec
 	// restart is the Docker restart policy (no, on-failure[:N], always,
 	// unless-stopped); maxRetries goes with on-failure.
 	restart    string
