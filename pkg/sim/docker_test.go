@@ -276,3 +276,50 @@ nodes:
 		docker(t, env, "image", "rm", echo.Image)
 	}
 }
+
+// TestDockerStdioNode runs nodes/echo in a container and speaks upstream's
+// stdin/stdout protocol with `echo -stdio` through docker exec -i, in
+// lockstep: a built-in sensor sends to it and it echoes back.
+func TestDockerStdioNode(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	img := buildNode(t, env, "echo")
+	sc := loadYAML(t, `
+simulation: {duration_s: 3, seed: 5}
+nodes:
+  - {id: sensor1, type: sensor, port: 5001, config: {dst: echo}}
+  - id: echo
+    type: service
+    implementation: docker
+    docker:
+      image: `+img+`
+      protocol: stdio
+      stdio_command: [/usr/local/bin/echo, -stdio]
+`)
+	id := "t" + uniqueID(t)
+	res, err := Run(context.Background(), sc, WithRunID(id))
+	if err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	sensor, echo := res.Nodes[0], res.Nodes[1]
+	if echo.MessagesReceived != sensor.MessagesSent || echo.MessagesSent != echo.MessagesReceived || echo.MessagesSent == 0 {
+		t.Errorf("sensor sent %d; echo received %d, sent %d; want all the same, more than 0", sensor.MessagesSent, echo.MessagesReceived, echo.MessagesSent)
+	}
+	// The echoes come from echo_service, as upstream's example names them,
+	// and go back to the sensor.
+	var toSensor int64
+	for _, r := range res.Routes {
+		if r.Src == "echo_service" && r.Dst == "sensor1" {
+			toSensor = r.Sent
+		}
+	}
+	if toSensor != echo.MessagesSent {
+		t.Errorf("routes %+v: want %d echoes from echo_service to sensor1", res.Routes, echo.MessagesSent)
+	}
+	if res.Statistical {
+		t.Error("a stdio node runs in lockstep; the run is marked statistical")
+	}
+	if left := leftovers(t, env, id); left != "" {
+		t.Errorf("containers left after the run: %s", left)
+	}
+}

@@ -145,7 +145,11 @@ func (d *Docker) Start(ctx context.Context, env Env) error {
 	if err := d.waitHealthy(ctx); err != nil {
 		return err
 	}
-	if d.spec.protocol != ProtocolTCP {
+	switch d.spec.protocol {
+	case ProtocolStdio:
+		return d.startStdio(ctx, env)
+	case ProtocolTCP:
+	default:
 		return nil
 	}
 	addr, err := d.hostAddr(ctx, d.spec.socketPort)

@@ -15,6 +15,9 @@ import (
 const (
 	ProtocolNone = "none" // a black-box service in wall-clock time
 	ProtocolTCP  = "tcp"  // upstream's TCP line protocol on socket_port
+	// ProtocolStdio is upstream's stdin/stdout protocol through docker
+	// exec -i of docker.stdio_command in the running container.
+	ProtocolStdio = "stdio"
 )
 
 // dockerSpec is a node's docker section, read and checked.
@@ -33,6 +36,9 @@ type dockerSpec struct {
 	nanoCPUs     int64
 	protocol     string
 	socketPort   int
+	// stdioCommand is what docker exec -i runs for protocol stdio
+	// (upstream: python -u -m service).
+	stdioCommand []string
 	health       healthSpec
 	// restart is the Docker restart policy (no, on-failure[:N], always,
 	// unless-stopped); maxRetries goes with on-failure.
@@ -72,7 +78,7 @@ func (h healthSpec) any() bool {
 // are upstream's and refused with a hint until the build is wired in.
 var dockerKeys = []string{"image", "command", "environment", "ports", "volumes", "network",
 	"mem_limit", "memory", "cpus", "protocol", "socket_port", "health", "restart", "mqtt_port",
-	"build_context", "dockerfile"}
+	"stdio_command", "build_context", "dockerfile"}
 
 // parseDocker reads n.Docker, collecting every mistake.
 func parseDocker(n scenario.Node) (dockerSpec, error) {
@@ -156,16 +162,23 @@ func parseDocker(n scenario.Node) (dockerSpec, error) {
 	}
 	if v, ok := d.get("protocol"); ok {
 		switch v {
-		case ProtocolNone, ProtocolTCP:
+		case ProtocolNone, ProtocolTCP, ProtocolStdio:
 			s.protocol = v.(string)
-		case "stdio":
-			d.fail("protocol", "stdio is not supported yet; use tcp (the container serves upstream's TCP protocol on socket_port) or none")
 		default:
-			d.fail("protocol", "must be tcp or none, got %v", v)
+			d.fail("protocol", "must be tcp, stdio or none, got %v", v)
 		}
 	}
 	if v, ok := d.get("socket_port"); ok {
 		s.socketPort = d.port("socket_port", v)
+	}
+	if s.protocol == ProtocolStdio {
+		s.stdioCommand = []string{"python", "-u", "-m", "service"}
+	}
+	if v, ok := d.get("stdio_command"); ok {
+		s.stdioCommand = d.strList("stdio_command", v, true)
+		if s.protocol != ProtocolStdio {
+			d.fail("stdio_command", "goes with protocol: stdio")
+		}
 	}
 	s.health.timeout = 30 * time.Second
 	if v, ok := d.get("health"); ok {
