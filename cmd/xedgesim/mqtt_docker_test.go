@@ -397,3 +397,22 @@ func TestMQTTFlowAsContainers(t *testing.T) {
 		t.Errorf("the run's network is left: %s", nets)
 	}
 }
+
+// TestNoDockerEngine: without an engine a scenario with docker nodes fails
+// with exit 1 and says what is needed; it never skips the node.
+func TestNoDockerEngine(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	r := runEnv(t, []string{"DOCKER_HOST=unix://" + filepath.Join(out, "no-docker.sock")}, "simulate", "--out", out, mqttDocker)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"mqtt_docker.yaml:19:5: node \"mqtt-broker\": docker nodes need a Docker Engine", "install Docker"} {
+		if !strings.Contains(r.stdout+r.stderr, want) {
+			t.Errorf("output lacks %q:\n%s%s", want, r.stdout, r.stderr)
+		}
+	}
+	if s := readSummary(t, out); s.Verdict != "error" {
+		t.Errorf("verdict %q, want error", s.Verdict)
+	}
+}
