@@ -323,3 +323,50 @@ nodes:
 		t.Errorf("containers left after the run: %s", left)
 	}
 }
+
+// TestDockerCrash kills a black-box container with node_crash: without a
+// restart policy it stays down (the node ends unhealthy, the run goes on),
+// or restart_after_s starts it again and the recovery is measured.
+func TestDockerCrash(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	img := buildNode(t, env, "echo")
+	for _, tc := range []struct {
+		name     string
+		fault    string
+		restarts int64
+		healthy  bool
+	}{
+		{"stays down", "{at_s: 1, kind: node_crash, node: svc}", 0, false},
+		{"restart_after_s starts it", "{at_s: 1, kind: node_crash, node: svc, restart_after_s: 1}", 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := loadYAML(t, `
+simulation: {duration_s: 4, seed: 1}
+nodes:
+  - id: svc
+    type: service
+    implementation: docker
+    docker: {image: `+img+`, health: {tcp: 5000}}
+faults:
+  - `+tc.fault+`
+`)
+			id := "t" + uniqueID(t)
+			res, err := Run(context.Background(), sc, WithRunID(id))
+			if err != nil {
+				t.Fatalf("Run() = %v", err)
+			}
+			n := res.Nodes[0]
+			if n.Restarts != tc.restarts || n.Healthy != tc.healthy || len(n.RecoveryS) != int(tc.restarts) {
+				t.Errorf("restarts %d, healthy %v, recoveries %v; want %d, %v", n.Restarts, n.Healthy, n.RecoveryS, tc.restarts, tc.healthy)
+			}
+			// Started again 1 s after the crash, it is healthy a little later.
+			if tc.restarts > 0 && (n.RecoveryS[0] < 0.9 || n.RecoveryS[0] > 3) {
+				t.Errorf("recovery %g s, want about 1 s", n.RecoveryS[0])
+			}
+			if left := leftovers(t, env, id); left != "" {
+				t.Errorf("containers left after the run: %s", left)
+			}
+		})
+	}
+}
