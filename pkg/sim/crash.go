@@ -144,11 +144,6 @@ func (c *crashes) isDown(i int32, t int64) bool {
 
 // crashed tells whether a node_crash fault hit node i during the run.
 func (c *crashes) crashed(i int32) bool {
-	_, ok := c.windows[i]
-	return ok && c.next > 0 && c.hit(i)
-}
-
-func (c *crashes) hit(i int32) bool {
 	for _, a := range c.actions[:c.next] {
 		if a.idx == i && !a.restart {
 			return true

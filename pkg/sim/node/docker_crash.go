@@ -115,12 +115,8 @@ func (d *Docker) watchRecovery(ctx context.Context) error {
 		}
 		return nil
 	}
-	if err := d.checkHealth(ctx); err != nil {
-		var exited *exitedError
-		if errors.As(err, &exited) {
-			return nil // crashed again; the engine may retry
-		}
-		return nil
+	if d.checkHealth(ctx) != nil {
+		return nil // not ready yet, or crashed again and the engine retries
 	}
 	c.down = false
 	c.restarts++
