@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -368,5 +370,40 @@ faults:
 				t.Errorf("containers left after the run: %s", left)
 			}
 		})
+	}
+}
+
+// TestDockerBrokerOnHostNetwork: a broker container on the host's network
+// publishes nothing; the built-in clients reach it on loopback.
+func TestDockerBrokerOnHostNetwork(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	img := buildNode(t, env, "broker")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	sc := loadYAML(t, `
+simulation: {duration_s: 3, seed: 1}
+nodes:
+  - id: mqtt-broker
+    type: broker
+    implementation: docker
+    docker: {image: `+img+`, network: host, command: [-mqtt, "127.0.0.1:`+port+`", -health, ""], mqtt_port: `+port+`, health: {mqtt: `+port+`}}
+  - {id: sensor1, type: sensor, port: 5001, config: {dst: gateway1}}
+  - {id: gateway1, type: gateway, port: 5002}
+`)
+	id := "t" + uniqueID(t)
+	res, err := Run(context.Background(), sc, WithRunID(id))
+	if err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	if m := res.MQTT; m == nil || m.Address != "127.0.0.1:"+port || m.Published == 0 || m.Received != m.Published {
+		t.Errorf("MQTT %+v, want every reading through the broker at 127.0.0.1:%s", m, port)
+	}
+	if left := leftovers(t, env, id); left != "" {
+		t.Errorf("containers left after the run: %s", left)
 	}
 }

@@ -229,15 +229,19 @@ func (d *Docker) create(ctx context.Context) error {
 		hc.NetworkMode = container.NetworkMode(name)
 		netCfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{name: {Aliases: []string{d.id}}}}
 	}
-	ports := s.ports
-	// The ports we reach (protocol, health) are published on loopback.
-	for _, p := range []int{s.health.tcp, s.health.httpPort, s.health.mqtt, s.mqttPort} {
-		if p != 0 {
-			ports = append(ports, portSpec{container: p, hostIP: "127.0.0.1"})
+	// The ports we reach (protocol, health, MQTT) are published on
+	// loopback. A container on the host's network publishes nothing.
+	var ports []portSpec
+	if s.network != "host" {
+		ports = append(ports, s.ports...)
+		for _, p := range []int{s.health.tcp, s.health.httpPort, s.health.mqtt, s.mqttPort} {
+			if p != 0 {
+				ports = append(ports, portSpec{container: p, hostIP: "127.0.0.1"})
+			}
 		}
-	}
-	if s.protocol == ProtocolTCP {
-		ports = append(ports, portSpec{container: s.socketPort, hostIP: "127.0.0.1"})
+		if s.protocol == ProtocolTCP {
+			ports = append(ports, portSpec{container: s.socketPort, hostIP: "127.0.0.1"})
+		}
 	}
 	for _, p := range sortedPorts(ports) {
 		cp, err := network.ParsePort(strconv.Itoa(p.container) + "/tcp")
@@ -273,6 +277,10 @@ func (d *Docker) labels() map[string]string {
 
 // hostAddr returns the loopback address a container port is published on.
 func (d *Docker) hostAddr(ctx context.Context, port int) (string, error) {
+	if d.spec.network == "host" {
+		// The container shares the host's network: nothing is published.
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
+	}
 	in, err := d.cli.ContainerInspect(ctx, d.cid, client.ContainerInspectOptions{})
 	if err != nil {
 		return "", d.errorf("inspecting container: %w", err)
