@@ -180,14 +180,7 @@ func build(sc *scenario.Scenario, o *options) ([]node.Node, []scenario.Diagnosti
 		errs  []error
 	)
 	for _, sn := range sc.Nodes {
-		if ref, ok := imageFor(sn, o.images); ok {
-			d := maps.Clone(sn.Docker)
-			d["image"] = ref
-			// The image under test replaces what the scenario would build.
-			delete(d, "build_context")
-			delete(d, "dockerfile")
-			sn.Docker = d
-		}
+		sn = overrideImage(sn, o.images)
 		if n, ok := o.nodes[sn.ID]; ok {
 			nodes = append(nodes, n)
 			continue
@@ -241,6 +234,22 @@ func destinationWarnings(sc *scenario.Scenario) []scenario.Diagnostic {
 			Hint:    fmt.Sprintf("set config.%s to one of the node ids", key)})
 	}
 	return warns
+}
+
+// overrideImage returns n running the image that replaces its own, if
+// any; the scenario's docker map is left as it is.
+func overrideImage(n scenario.Node, images map[string]string) scenario.Node {
+	ref, ok := imageFor(n, images)
+	if !ok {
+		return n
+	}
+	d := maps.Clone(n.Docker)
+	d["image"] = ref
+	// The image under test replaces what the scenario would build.
+	delete(d, "build_context")
+	delete(d, "dockerfile")
+	n.Docker = d
+	return n
 }
 
 // imageFor returns the image that replaces n's: the override named by its
