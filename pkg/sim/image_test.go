@@ -37,7 +37,6 @@ func TestImageFor(t *testing.T) {
 	}
 }
 
-
 // The image under test replaces what a node would build from its context,
 // without touching the scenario.
 func TestOverrideImageReplacesBuildContext(t *testing.T) {
