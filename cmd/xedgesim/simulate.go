@@ -274,7 +274,7 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 	// summary.
 	for _, img := range o.images {
 		name, ref, _ := strings.Cut(img, "=")
-		opts = append(opts, sim.WithImage(name, ref))
+		opts = append(opts, sim.WithImage(name, absImage(ref)))
 	}
 	opts = append(opts, sim.WithLogDir(filepath.Join(dir, "logs")))
 	start := time.Now()
@@ -422,6 +422,20 @@ func checkImages(images []string, scenarios map[string]*scenario.Scenario) error
 		}
 	}
 	return nil
+}
+
+// absImage makes the path of an oci:<dir> or tar:<file> reference given on
+// the command line absolute: in a scenario such paths are relative to the
+// scenario's directory, on the command line to the working directory.
+func absImage(ref string) string {
+	kind, path, ok := strings.Cut(ref, ":")
+	if !ok || kind != "oci" && kind != "tar" || filepath.IsAbs(path) {
+		return ref
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return kind + ":" + abs
+	}
+	return ref
 }
 
 func dryRun(w io.Writer, sc *scenario.Scenario) error {

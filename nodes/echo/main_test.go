@@ -42,3 +42,17 @@ func TestServe(t *testing.T) {
 		})
 	}
 }
+
+// TestServeStdio speaks upstream's stdin/stdout dialect: INIT without an
+// id, renamed event keys, echoes from echo_service.
+func TestServeStdio(t *testing.T) {
+	in := strings.NewReader("INIT {\"seed\": 1}\nADVANCE 2000\n[{\"timestamp_us\": 1500, \"event_type\": \"TRANSMIT\", \"source\": \"s1\", \"destination\": \"echo\", \"payload\": {\"v\": 1}}]\nSHUTDOWN\n")
+	var out strings.Builder
+	if err := serveStdio(in, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := "READY\nDONE\n" + `[{"timestamp_us":2000,"event_type":"echo_TRANSMIT","source":"echo_service","destination":"s1","payload":{"original_payload":{"v":1},"original_source":"s1","original_type":"TRANSMIT"}}]` + "\n"
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}

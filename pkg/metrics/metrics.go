@@ -26,7 +26,8 @@ func New(res *sim.Result) *Set { return &Set{res: res} }
 
 // Value returns metric (a canonical name, see scenario.Metrics) over the
 // scope. Network metrics take src/dst globs; node metrics take a node glob
-// and sum over the matched nodes (healthy is 1 only if all are).
+// and sum over the matched nodes (healthy is 1 only if all are;
+// recovery_time_s is the longest recovery).
 func (s *Set) Value(metric string, where scenario.Scope) (float64, error) {
 	kind, ok := scenario.Metrics[metric]
 	if !ok {
@@ -116,6 +117,7 @@ func (s *Set) node(metric, glob string) (float64, error) {
 	var total float64
 	matched := 0
 	healthy := 1.0
+	recovery := -1.0
 	for _, n := range s.res.Nodes {
 		if !match(glob, n.ID) {
 			continue
@@ -134,6 +136,10 @@ func (s *Set) node(metric, glob string) (float64, error) {
 			if !n.Healthy {
 				healthy = 0
 			}
+		case "recovery_time_s":
+			for _, r := range n.RecoveryS {
+				recovery = max(recovery, r)
+			}
 		default:
 			return 0, fmt.Errorf("metric %q is not measured per node", metric)
 		}
@@ -141,8 +147,14 @@ func (s *Set) node(metric, glob string) (float64, error) {
 	if matched == 0 {
 		return 0, fmt.Errorf("%w: no node matches %q", ErrNoData, glob)
 	}
-	if metric == "healthy" {
+	switch metric {
+	case "healthy":
 		return healthy, nil
+	case "recovery_time_s":
+		if recovery < 0 {
+			return 0, fmt.Errorf("%w: no node matching %q came back from a crash", ErrNoData, glob)
+		}
+		return recovery, nil
 	}
 	return total, nil
 }

@@ -9,16 +9,18 @@ import (
 	"github.com/xedgesim/simulate/pkg/scenario"
 )
 
-// mqtt measures the real MQTT traffic through the embedded broker: where.src
-// scopes the publishing sensors, where.dst the subscribing gateways.
+// mqtt measures the real MQTT traffic through the scenario's broker:
+// where.src scopes the publishing sensors (built-in, or containers, which
+// count in received and latencies but not in published and the delivery
+// rate), where.dst the subscribing gateways.
 // Latencies are wall-clock, from the publisher's send to the subscriber's
 // receipt.
 func (s *Set) mqtt(metric string, where scenario.Scope) (float64, error) {
 	m := s.res.MQTT
 	if m == nil {
-		return 0, fmt.Errorf("%w: the scenario has no embedded MQTT broker (a broker node with implementation: python_model)", ErrNoData)
+		return 0, fmt.Errorf("%w: the scenario has no MQTT broker (a broker node with implementation: python_model or docker)", ErrNoData)
 	}
-	var published, received int64
+	var published, received, own int64
 	pubs, subs := 0, 0
 	for _, p := range m.Publishers {
 		if match(where.Src, p.ID) {
@@ -35,6 +37,9 @@ func (s *Set) mqtt(metric string, where scenario.Scope) (float64, error) {
 	for _, r := range m.Routes {
 		if match(where.Src, r.Src) && match(where.Dst, r.Dst) {
 			received += r.Received
+			if !r.External {
+				own += r.Received
+			}
 			lat = append(lat, r.Latencies...)
 		}
 	}
@@ -49,7 +54,8 @@ func (s *Set) mqtt(metric string, where scenario.Scope) (float64, error) {
 		if expected == 0 {
 			return 0, fmt.Errorf("%w: no MQTT message was published to a subscribed gateway%s (%d sensors, %d gateways)", ErrNoData, scope, pubs, subs)
 		}
-		return float64(received) / float64(expected), nil
+		// Readings of sensor containers are not among the published.
+		return float64(own) / float64(expected), nil
 	}
 	if len(lat) == 0 {
 		return 0, fmt.Errorf("%w: no MQTT message was received%s", ErrNoData, scope)

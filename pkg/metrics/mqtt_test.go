@@ -54,3 +54,32 @@ func TestMQTTMetrics(t *testing.T) {
 		t.Errorf("without a broker: err %v, want ErrNoData", err)
 	}
 }
+
+// A sensor container's readings count as received, by its id, but not in
+// the delivery rate of the built-in sensors' published readings.
+func TestMQTTContainerReadings(t *testing.T) {
+	res := &sim.Result{MQTT: &sim.MQTTResult{
+		Published: 2, Received: 2, Expected: 2,
+		Publishers:  []sim.MQTTPublisher{{ID: "s1", Published: 2}},
+		Subscribers: []string{"g1"},
+		Routes: []*sim.MQTTRoute{
+			{Src: "s1", Dst: "g1", Received: 2, Latencies: []time.Duration{time.Millisecond, time.Millisecond}},
+			{Src: "c1", Dst: "g1", Received: 5, External: true, Latencies: []time.Duration{3 * time.Millisecond}},
+		},
+	}}
+	s := New(res)
+	for _, c := range []struct {
+		metric string
+		where  scenario.Scope
+		want   float64
+	}{
+		{"mqtt_received", scenario.Scope{Src: "c1"}, 5},
+		{"mqtt_received", scenario.Scope{}, 7},
+		{"mqtt_delivery_rate", scenario.Scope{}, 1},
+		{"mqtt_latency_avg_ms", scenario.Scope{Src: "c1"}, 3},
+	} {
+		if got, err := s.Value(c.metric, c.where); err != nil || got != c.want {
+			t.Errorf("%s %+v = %g, %v; want %g", c.metric, c.where, got, err, c.want)
+		}
+	}
+}

@@ -226,7 +226,8 @@ func (d *decoder) node(i int, item *yaml.Node, r *refs) (Node, bool) {
 	}
 
 	// With config.command xedgesim starts the node itself, and with
-	// config.address it connects where it is told: neither needs a port.
+	// config.address it connects where it is told: neither needs a port. A
+	// docker node publishes what its docker section says.
 	started := false
 	if e, ok := m.get("config"); ok {
 		started = d.nodeConfig(&n, e, path)
@@ -241,7 +242,7 @@ func (d *decoder) node(i int, item *yaml.Node, r *refs) (Node, bool) {
 				ref.port = e.val
 			}
 		}
-	} else if (n.Implementation == ImplPythonModel || n.Implementation == ImplDocker) && !started {
+	} else if n.Implementation == ImplPythonModel && !started {
 		d.errorf(m.node, path+".port", "add port: <the TCP port the node listens on>, or config.command to have xedgesim start the node",
 			"%s: missing required field 'port' for %s", who, n.Implementation)
 	}

@@ -262,9 +262,9 @@ func TestErrors(t *testing.T) {
 		msg:  file + ":3:38: error: nodes[0] (id=a): implementation must be 'python_model', 'docker', 'renode_inprocess' or 'process', got 'dokcer' (did you mean docker?)",
 	}, {
 		name: "missing port",
-		src:  "simulation: {duration_s: 1, seed: 1}\nnodes:\n  - id: a\n    type: t\n    implementation: docker\n",
+		src:  "simulation: {duration_s: 1, seed: 1}\nnodes:\n  - id: a\n    type: t\n    implementation: python_model\n",
 		want: []string{"3:5 nodes[0].port"},
-		msg:  file + ":3:5: error: nodes[0] (id=a): missing required field 'port' for docker (add port: <the TCP port the node listens on>, or config.command to have xedgesim start the node)",
+		msg:  file + ":3:5: error: nodes[0] (id=a): missing required field 'port' for python_model (add port: <the TCP port the node listens on>, or config.command to have xedgesim start the node)",
 	}, {
 		name: "port out of range",
 		src:  "simulation: {duration_s: 1, seed: 1}\nnodes:\n  - {id: a, type: t, port: 70000}\n",
@@ -483,6 +483,11 @@ func TestWarnings(t *testing.T) {
 		src: minimal + "  - {id: b, type: t, port: 2}\nnetwork:\n  model: latency\n  links:\n" +
 			"    - {src: a, dst: b, latency_us: 1, bidirectional: true}\n    - {src: b, dst: a, latency_us: 2}\n",
 		want: []string{"13:^b, network.links[1]"},
+	}, {
+		// A container publishes what docker.ports and socket_port say.
+		name: "a docker node needs no port",
+		src:  "simulation: {duration_s: 1, seed: 1}\nnodes:\n  - {id: a, type: t, implementation: docker, docker: {image: x}}\n",
+		want: []string{},
 	}, {
 		name: "a bidirectional self-link is not its own duplicate",
 		src:  minimal + "network:\n  model: latency\n  links: [{src: a, dst: a, latency_us: 1, bidirectional: true}]\n",

@@ -31,7 +31,10 @@ var Metrics = map[string]MetricKind{
 	"messages_sent":         NodeMetric,
 	"messages_received":     NodeMetric,
 	"restarts":              NodeMetric,
-	"healthy":               NodeMetric,
+	// The longest time a node took to come back from a crash, in seconds
+	// (wall-clock for containers).
+	"recovery_time_s": NodeMetric,
+	"healthy":         NodeMetric,
 	// Real MQTT through an embedded broker (wall-clock): src scopes the
 	// publishing sensors, dst the subscribing gateways.
 	"mqtt_published":      NetworkMetric,

@@ -83,7 +83,8 @@ func TestSchemaKnowsEveryKey(t *testing.T) {
 func TestSchemaAgreesWithLoader(t *testing.T) {
 	t.Parallel()
 	schema := loadSchema(t)
-	valid := map[string]string{"minimal": minimal}
+	valid := map[string]string{"minimal": minimal,
+		"docker without port": "simulation: {duration_s: 1, seed: 1}\nnodes: [{id: a, type: t, implementation: docker, docker: {image: i}}]\n"}
 	err := filepath.WalkDir(corpus, func(path string, e os.DirEntry, err error) error {
 		if err != nil || e.IsDir() || filepath.Ext(path) != ".yaml" {
 			return err
@@ -98,7 +99,6 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 	placeholder := filepath.Join(corpus, "scenarios/vib-monitoring/config.yaml")
 	invalid := map[string]string{
 		"placeholder":              valid[placeholder],
-		"docker without port":      "simulation: {duration_s: 1, seed: 1}\nnodes: [{id: a, type: t, implementation: docker}]\n",
 		"python without port":      "simulation: {duration_s: 1, seed: 1}\nnodes: [{id: a, type: t}]\n",
 		"process without command":  "simulation: {duration_s: 1, seed: 1}\nnodes: [{id: a, type: t, implementation: process}]\n",
 		"renode without firmware":  "simulation: {duration_s: 1, seed: 1}\nnodes: [{id: a, type: t, implementation: renode_inprocess, platform: p}]\n",

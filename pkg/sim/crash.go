@@ -19,6 +19,13 @@ type crashes struct {
 	windows  map[int32][][2]int64
 	down     []bool
 	restarts []int64
+	// downAt is when each node went down; took the length of each of its
+	// outages that ended in a restart, in virtual microseconds.
+	downAt []int64
+	took   [][]int64
+	// anyDown is set once a node that recovers by itself crashed: the
+	// kernel then asks after each step whether it is back.
+	anyDown bool
 }
 
 type crashAction struct {
@@ -28,7 +35,8 @@ type crashAction struct {
 }
 
 func newCrashes(faults []scenario.Fault, index map[string]int32, nodes int, end int64) *crashes {
-	c := &crashes{windows: map[int32][][2]int64{}, down: make([]bool, nodes), restarts: make([]int64, nodes)}
+	c := &crashes{windows: map[int32][][2]int64{}, down: make([]bool, nodes), restarts: make([]int64, nodes),
+		downAt: make([]int64, nodes), took: make([][]int64, nodes)}
 	for _, f := range faults {
 		if f.Kind != scenario.FaultNodeCrash {
 			continue
@@ -78,12 +86,17 @@ func (c *crashes) apply(k *kernel, target int64) {
 		switch {
 		case !a.restart && !c.down[a.idx]:
 			c.down[a.idx] = true
+			c.downAt[a.idx] = a.t
+			if _, self := n.(node.Recoverer); self {
+				c.anyDown = true
+			}
 			if ok {
 				cr.Crash(a.t)
 			}
 		case a.restart && c.down[a.idx]:
 			c.down[a.idx] = false
 			c.restarts[a.idx]++
+			c.took[a.idx] = append(c.took[a.idx], a.t-c.downAt[a.idx])
 			if ok {
 				cr.Restart(a.t)
 			}
@@ -93,10 +106,46 @@ func (c *crashes) apply(k *kernel, target int64) {
 	}
 }
 
+// recovered brings back the crashed nodes that came back by themselves (a
+// container under a restart policy): from target on they send and receive
+// again.
+func (c *crashes) recovered(k *kernel, target int64) {
+	for i, down := range c.down {
+		if !down {
+			continue
+		}
+		r, ok := k.nodes[i].(node.Recoverer)
+		if !ok {
+			continue
+		}
+		if _, _, up := r.Recovery(); !up {
+			continue
+		}
+		c.down[i] = false
+		ws := c.windows[int32(i)]
+		for j := range ws {
+			if target >= ws[j][0] && target < ws[j][1] {
+				ws[j][1] = target
+			}
+		}
+		k.net.NodeUp(k.nodes[i].ID(), target)
+	}
+}
+
 // isDown tells whether node i is down at t.
 func (c *crashes) isDown(i int32, t int64) bool {
 	for _, w := range c.windows[i] {
 		if t >= w[0] && t < w[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// crashed tells whether a node_crash fault hit node i during the run.
+func (c *crashes) crashed(i int32) bool {
+	for _, a := range c.actions[:c.next] {
+		if a.idx == i && !a.restart {
 			return true
 		}
 	}

@@ -3,4 +3,11 @@
 // delivery rule, drops of unknown destinations) with a total event order and
 // seeded RNG streams, and skips the quanta in which nothing can happen, so
 // its cost follows the number of events, not duration / quantum.
+//
+// When a scenario has an MQTT broker node (embedded, or a container), the
+// built-in sensors also publish their readings to it over real MQTT and the
+// built-in gateways subscribe, reconnecting when it restarts; delivery and
+// wall-clock latency through the broker are part of the Result. A black-box
+// container paces virtual time to the wall clock, and the run is then
+// statistical.
 package sim

@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -213,5 +215,195 @@ nodes:
 	}
 	if left := leftovers(t, env, id); left != "" {
 		t.Errorf("containers left after a failed run: %s", left)
+	}
+}
+
+// TestDockerBuildContext builds a node's image from docker.build_context
+// and docker.dockerfile, as upstream's scenarios do, on the bed's BuildKit:
+// the container built runs in lockstep, and the image goes after the run.
+func TestDockerBuildContext(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker, testbed.PartBuildx)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	t.Setenv("BUILDX_BUILDER", env.Builder.Name)
+	t.Setenv("PATH", filepath.Dir(env.Docker)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	dir := t.TempDir()
+	bctx := filepath.Join(dir, "echo")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bctx, "echo"), "./nodes/echo")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// A label of this test keeps the image apart from other runs'.
+	df := "FROM scratch\nCOPY echo /echo\nLABEL xedgesim.test=" + uniqueID(t) + "\nENTRYPOINT [\"/echo\"]\n"
+	if err := os.WriteFile(filepath.Join(bctx, "Dockerfile.echo"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "scenario.yaml")
+	src := `
+simulation: {duration_s: 3, seed: 3}
+nodes:
+  - {id: sensor1, type: sensor, port: 5001, config: {dst: echo}}
+  - id: echo
+    type: service
+    implementation: docker
+    docker: {build_context: echo, dockerfile: Dockerfile.echo, protocol: tcp, health: {tcp: 5000}}
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, _, err := scenario.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := "t" + uniqueID(t)
+	res, err := Run(context.Background(), sc, WithRunID(id))
+	if err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	echo := res.Nodes[1]
+	if echo.MessagesReceived == 0 || echo.MessagesSent != echo.MessagesReceived {
+		t.Errorf("echo received %d, sent %d; want the same, more than 0", echo.MessagesReceived, echo.MessagesSent)
+	}
+	if !strings.HasPrefix(echo.Image, "xedgesim.local/build:") || !strings.HasPrefix(echo.ImageDigest, "sha256:") {
+		t.Errorf("echo ran %q (%q), want the built image by digest", echo.Image, echo.ImageDigest)
+	}
+	if left := leftovers(t, env, id); left != "" {
+		t.Errorf("containers left after the run: %s", left)
+	}
+	cmd = exec.Command(env.Docker, "image", "inspect", echo.Image)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+env.DockerHost)
+	if cmd.Run() == nil {
+		t.Errorf("the image the run built, %s, is still in the engine", echo.Image)
+		docker(t, env, "image", "rm", echo.Image)
+	}
+}
+
+// TestDockerStdioNode runs nodes/echo in a container and speaks upstream's
+// stdin/stdout protocol with `echo -stdio` through docker exec -i, in
+// lockstep: a built-in sensor sends to it and it echoes back.
+func TestDockerStdioNode(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	img := buildNode(t, env, "echo")
+	sc := loadYAML(t, `
+simulation: {duration_s: 3, seed: 5}
+nodes:
+  - {id: sensor1, type: sensor, port: 5001, config: {dst: echo}}
+  - id: echo
+    type: service
+    implementation: docker
+    docker:
+      image: `+img+`
+      protocol: stdio
+      stdio_command: [/usr/local/bin/echo, -stdio]
+`)
+	id := "t" + uniqueID(t)
+	res, err := Run(context.Background(), sc, WithRunID(id))
+	if err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	sensor, echo := res.Nodes[0], res.Nodes[1]
+	if echo.MessagesReceived != sensor.MessagesSent || echo.MessagesSent != echo.MessagesReceived || echo.MessagesSent == 0 {
+		t.Errorf("sensor sent %d; echo received %d, sent %d; want all the same, more than 0", sensor.MessagesSent, echo.MessagesReceived, echo.MessagesSent)
+	}
+	// The echoes come from echo_service, as upstream's example names them,
+	// and go back to the sensor.
+	var toSensor int64
+	for _, r := range res.Routes {
+		if r.Src == "echo_service" && r.Dst == "sensor1" {
+			toSensor = r.Sent
+		}
+	}
+	if toSensor != echo.MessagesSent {
+		t.Errorf("routes %+v: want %d echoes from echo_service to sensor1", res.Routes, echo.MessagesSent)
+	}
+	if res.Statistical {
+		t.Error("a stdio node runs in lockstep; the run is marked statistical")
+	}
+	if left := leftovers(t, env, id); left != "" {
+		t.Errorf("containers left after the run: %s", left)
+	}
+}
+
+// TestDockerCrash kills a black-box container with node_crash: without a
+// restart policy it stays down (the node ends unhealthy, the run goes on),
+// or restart_after_s starts it again and the recovery is measured.
+func TestDockerCrash(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	img := buildNode(t, env, "echo")
+	for _, tc := range []struct {
+		name     string
+		fault    string
+		restarts int64
+		healthy  bool
+	}{
+		{"stays down", "{at_s: 1, kind: node_crash, node: svc}", 0, false},
+		{"restart_after_s starts it", "{at_s: 1, kind: node_crash, node: svc, restart_after_s: 1}", 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := loadYAML(t, `
+simulation: {duration_s: 4, seed: 1}
+nodes:
+  - id: svc
+    type: service
+    implementation: docker
+    docker: {image: `+img+`, health: {tcp: 5000}}
+faults:
+  - `+tc.fault+`
+`)
+			id := "t" + uniqueID(t)
+			res, err := Run(context.Background(), sc, WithRunID(id))
+			if err != nil {
+				t.Fatalf("Run() = %v", err)
+			}
+			n := res.Nodes[0]
+			if n.Restarts != tc.restarts || n.Healthy != tc.healthy || len(n.RecoveryS) != int(tc.restarts) {
+				t.Errorf("restarts %d, healthy %v, recoveries %v; want %d, %v", n.Restarts, n.Healthy, n.RecoveryS, tc.restarts, tc.healthy)
+			}
+			// Started again 1 s after the crash, it is healthy a little later.
+			if tc.restarts > 0 && (n.RecoveryS[0] < 0.9 || n.RecoveryS[0] > 3) {
+				t.Errorf("recovery %g s, want about 1 s", n.RecoveryS[0])
+			}
+			if left := leftovers(t, env, id); left != "" {
+				t.Errorf("containers left after the run: %s", left)
+			}
+		})
+	}
+}
+
+// TestDockerBrokerOnHostNetwork: a broker container on the host's network
+// publishes nothing; the built-in clients reach it on loopback.
+func TestDockerBrokerOnHostNetwork(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	img := buildNode(t, env, "broker")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	sc := loadYAML(t, `
+simulation: {duration_s: 3, seed: 1}
+nodes:
+  - id: mqtt-broker
+    type: broker
+    implementation: docker
+    docker: {image: `+img+`, network: host, command: [-mqtt, "127.0.0.1:`+port+`", -health, ""], mqtt_port: `+port+`, health: {mqtt: `+port+`}}
+  - {id: sensor1, type: sensor, port: 5001, config: {dst: gateway1}}
+  - {id: gateway1, type: gateway, port: 5002}
+`)
+	id := "t" + uniqueID(t)
+	res, err := Run(context.Background(), sc, WithRunID(id))
+	if err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	if m := res.MQTT; m == nil || m.Address != "127.0.0.1:"+port || m.Published == 0 || m.Received != m.Published {
+		t.Errorf("MQTT %+v, want every reading through the broker at 127.0.0.1:%s", m, port)
+	}
+	if left := leftovers(t, env, id); left != "" {
+		t.Errorf("containers left after the run: %s", left)
 	}
 }

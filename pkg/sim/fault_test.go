@@ -68,6 +68,10 @@ func TestFaultsOnTheTimeline(t *testing.T) {
 				if nr.Restarts != tc.restarts[nr.ID] {
 					t.Errorf("node %s restarts %d, want %d", nr.ID, nr.Restarts, tc.restarts[nr.ID])
 				}
+				// Every restart here comes 2 s after its crash.
+				if len(nr.RecoveryS) != int(nr.Restarts) || nr.Restarts > 0 && nr.RecoveryS[0] != 2 {
+					t.Errorf("node %s recovery times %v, want 2 s for each of %d restarts", nr.ID, nr.RecoveryS, nr.Restarts)
+				}
 				if nr.Healthy != (nr.ID != tc.unhealthy) {
 					t.Errorf("node %s healthy = %v", nr.ID, nr.Healthy)
 				}

@@ -36,3 +36,19 @@ func TestImageFor(t *testing.T) {
 		})
 	}
 }
+
+// The image under test replaces what a node would build from its context,
+// without touching the scenario.
+func TestOverrideImageReplacesBuildContext(t *testing.T) {
+	t.Parallel()
+	n := scenario.Node{ID: "b", Implementation: scenario.ImplDocker,
+		Docker: map[string]any{"build_context": "containers/mqtt-broker", "dockerfile": "Dockerfile", "restart": "always"}}
+	got := overrideImage(n, map[string]string{"b": "reg/broker@sha256:2"})
+	want := map[string]any{"image": "reg/broker@sha256:2", "restart": "always"}
+	if diff := cmp.Diff(want, got.Docker); diff != "" {
+		t.Errorf("docker section mismatch (-want +got):\n%s", diff)
+	}
+	if _, changed := n.Docker["image"]; changed || n.Docker["build_context"] == nil {
+		t.Errorf("the scenario's docker section changed: %v", n.Docker)
+	}
+}

@@ -296,6 +296,9 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	if err != nil {
 		return err
 	}
+	if k.crash.anyDown {
+		k.crash.recovered(k, target)
+	}
 	// Phase 3: route in collection order, then hand over what is due.
 	out := k.out
 	for j := range out {

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
@@ -16,16 +19,17 @@ import (
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
-// MQTTResult is what the real MQTT traffic through an embedded broker
-// measured. Unlike the rest of Result its latencies are wall-clock figures:
+// MQTTResult is what the real MQTT traffic through the scenario's broker
+// (embedded, or a container) measured. Unlike the rest of Result its latencies are wall-clock figures:
 // they vary from run to run and never go into CSV files.
 type MQTTResult struct {
 	// Broker is the broker node's id; Address is where it listened.
 	Broker  string `json:"broker"`
 	Address string `json:"address"`
-	// Published is the number of readings the sensors published; Received
-	// the number of messages the gateways got (each gateway gets each
-	// reading once); Expected is Published times the subscribers.
+	// Published is the number of readings the built-in sensors published;
+	// Received the number of them the gateways got (each gateway gets each
+	// reading once); Expected is what could arrive: the readings published
+	// while the broker was up, times the subscribers.
 	Published int64 `json:"published"`
 	Received  int64 `json:"received"`
 	Expected  int64 `json:"expected"`
@@ -34,6 +38,9 @@ type MQTTResult struct {
 	Subscribers []string        `json:"subscribers"`
 	// Routes is what each gateway received from each sensor.
 	Routes []*MQTTRoute `json:"routes"`
+	// Failed is the number of readings that could not be published because
+	// the broker was down; they count as published and not received.
+	Failed int64 `json:"failed,omitempty"`
 	// TimedOut is set when messages were still missing when the run
 	// stopped waiting for them.
 	TimedOut bool `json:"timed_out,omitempty"`
@@ -44,15 +51,19 @@ type MQTTPublisher struct {
 	ID        string `json:"id"`
 	Topic     string `json:"topic"`
 	Published int64  `json:"published"`
+	Failed    int64  `json:"failed,omitempty"`
 }
 
 // MQTTRoute is what gateway Dst received from sensor Src through the broker,
 // with each message's latency from the publisher's send to the subscriber's
 // receipt.
 type MQTTRoute struct {
-	Src       string          `json:"src"`
-	Dst       string          `json:"dst"`
-	Received  int64           `json:"received"`
+	Src      string `json:"src"`
+	Dst      string `json:"dst"`
+	Received int64  `json:"received"`
+	// External is set for readings a sensor container published: the
+	// gateway received them, but they are not in Published.
+	External  bool            `json:"external,omitempty"`
 	Latencies []time.Duration `json:"-"`
 }
 
@@ -60,22 +71,30 @@ type MQTTRoute struct {
 // clock stopped.
 const mqttDrainTimeout = 10 * time.Second
 
+// mqttQuiet ends the wait early when no message arrived for that long.
+const mqttQuiet = 3 * time.Second
+
 // mqttPayload is a reading as published, upstream's SensorNode JSON
 // ({"sensor_id", "<sensor_type>", "timestamp"}) plus the unit, the sample
 // number and the virtual time in microseconds. timestamp is virtual
 // seconds, so payloads are reproducible.
 type mqttPayload struct {
-	SensorID string `json:"sensor_id"`
-	SampleID int64  `json:"sample_id"`
+	SensorID  string  `json:"sensor_id"`
+	SampleID  int64   `json:"sample_id"`
+	Timestamp float64 `json:"timestamp"`
 }
 
 // mqttBus connects the built-in sensors (publishers) and gateways
-// (subscribers of sensor/#) to an embedded broker.
+// (subscribers of sensor/#) to the scenario's MQTT broker. Each client
+// reconnects when the broker goes away and comes back (a crashed container
+// restarted by its policy); the gateways subscribe again on every
+// connection.
 type mqttBus struct {
 	res   *MQTTResult
+	addr  func(context.Context) (string, error)
 	pubs  map[int32]*mqttPub
-	subs  []*paho.Client
-	conns []net.Conn
+	subs  []*autopaho.ConnectionManager
+	conns []*autopaho.ConnectionManager
 
 	mu      sync.Mutex
 	sent    map[string]time.Time // topic#sample -> send time
@@ -85,14 +104,23 @@ type mqttBus struct {
 
 type mqttPub struct {
 	id, sensorType, topic string
-	client                *paho.Client
+	client                *autopaho.ConnectionManager
 	n                     *MQTTPublisher
 }
 
+// mqttReconnect is the pause between attempts to reach a broker that went
+// away: short, so that a restarted broker is found again at once.
+const mqttReconnect = 100 * time.Millisecond
+
 // startMQTT connects the sensors and gateways among nodes to broker.
-func startMQTT(ctx context.Context, b *node.Broker, nodes []node.Node) (_ *mqttBus, err error) {
+func startMQTT(ctx context.Context, b node.MQTTBroker, nodes []node.Node) (_ *mqttBus, err error) {
+	addr, err := b.BrokerAddr(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("finding the MQTT broker %q: %w", b.ID(), err)
+	}
 	bus := &mqttBus{
-		res:    &MQTTResult{Broker: b.ID(), Address: b.Addr()},
+		res:    &MQTTResult{Broker: b.ID(), Address: addr},
+		addr:   b.BrokerAddr,
 		pubs:   map[int32]*mqttPub{},
 		sent:   map[string]time.Time{},
 		routes: map[[2]string]*MQTTRoute{},
@@ -104,10 +132,11 @@ func startMQTT(ctx context.Context, b *node.Broker, nodes []node.Node) (_ *mqttB
 	}()
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	var subscribed []chan error
 	for i, n := range nodes {
 		switch n := n.(type) {
 		case *node.Sensor:
-			c, err := bus.connect(cctx, "sensor_"+n.ID(), nil)
+			c, err := bus.connect(cctx, "sensor_"+n.ID(), nil, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -115,18 +144,28 @@ func startMQTT(ctx context.Context, b *node.Broker, nodes []node.Node) (_ *mqttB
 			bus.pubs[int32(i)] = &mqttPub{id: n.ID(), sensorType: n.SensorType(), topic: "sensor/" + n.ID() + "/" + n.SensorType(), client: c}
 		case *node.Gateway:
 			id := n.ID()
+			done := make(chan error, 1)
 			c, err := bus.connect(cctx, "gateway_"+id, func(pr paho.PublishReceived) (bool, error) {
 				bus.received(id, pr.Packet.Topic, pr.Packet.Payload)
 				return true, nil
-			})
+			}, done)
 			if err != nil {
 				return nil, err
 			}
-			if _, err := c.Subscribe(cctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: "sensor/#", QoS: 0}}}); err != nil {
-				return nil, fmt.Errorf("gateway %q subscribing to sensor/# on the MQTT broker: %w", id, err)
-			}
+			subscribed = append(subscribed, done)
 			bus.subs = append(bus.subs, c)
 			bus.res.Subscribers = append(bus.res.Subscribers, id)
+		}
+	}
+	// The readings go out only once every gateway listens.
+	for j, done := range subscribed {
+		select {
+		case err := <-done:
+			if err != nil {
+				return nil, fmt.Errorf("gateway %q subscribing to sensor/# on the MQTT broker: %w", bus.res.Subscribers[j], err)
+			}
+		case <-cctx.Done():
+			return nil, fmt.Errorf("gateway %q subscribing to sensor/# on the MQTT broker at %s: %w", bus.res.Subscribers[j], addr, cctx.Err())
 		}
 	}
 	// Point the publishers at their records once the slice stops growing.
@@ -140,26 +179,59 @@ func startMQTT(ctx context.Context, b *node.Broker, nodes []node.Node) (_ *mqttB
 	return bus, nil
 }
 
-func (bus *mqttBus) connect(ctx context.Context, clientID string, onMsg func(paho.PublishReceived) (bool, error)) (*paho.Client, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", bus.res.Address)
-	if err != nil {
-		return nil, fmt.Errorf("connecting %s to the MQTT broker at %s: %w", clientID, bus.res.Address, err)
+// connect starts a client that stays connected: it dials the broker's
+// current address on every attempt (a restarted container may be published
+// on another port) and, for a gateway, subscribes to sensor/# on every
+// connection, reporting the first subscription on subscribed.
+func (bus *mqttBus) connect(ctx context.Context, clientID string, onMsg func(paho.PublishReceived) (bool, error), subscribed chan error) (*autopaho.ConnectionManager, error) {
+	u, _ := url.Parse("mqtt://broker")
+	cfg := autopaho.ClientConfig{
+		ServerUrls:                    []*url.URL{u},
+		KeepAlive:                     30,
+		CleanStartOnInitialConnection: true,
+		ReconnectBackoff:              autopaho.NewConstantBackoff(mqttReconnect),
+		ConnectTimeout:                5 * time.Second,
+		AttemptConnection: func(ctx context.Context, _ autopaho.ClientConfig, _ *url.URL) (net.Conn, error) {
+			addr, err := bus.addr(ctx)
+			if err != nil {
+				return nil, err
+			}
+			var d net.Dialer
+			conn, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return packets.NewThreadSafeConn(conn), nil
+		},
+		ClientConfig: paho.ClientConfig{ClientID: clientID},
 	}
-	bus.conns = append(bus.conns, conn)
-	cfg := paho.ClientConfig{ClientID: clientID, Conn: conn}
 	if onMsg != nil {
 		cfg.OnPublishReceived = []func(paho.PublishReceived) (bool, error){onMsg}
+		first := true
+		cfg.OnConnectionUp = func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
+			report := first
+			first = false
+			go func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_, err := cm.Subscribe(sctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: "sensor/#", QoS: 0}}})
+				if report {
+					subscribed <- err
+				}
+			}()
+		}
 	}
-	c := paho.NewClient(cfg)
-	ca, err := c.Connect(ctx, &paho.Connect{ClientID: clientID, KeepAlive: 60, CleanStart: true})
+	// The client lives until close, not until ctx (which bounds the first
+	// connection only).
+	cm, err := autopaho.NewConnection(context.Background(), cfg)
 	if err != nil {
+		return nil, fmt.Errorf("connecting %s to the MQTT broker: %w", clientID, err)
+	}
+	bus.conns = append(bus.conns, cm)
+	if err := cm.AwaitConnection(ctx); err != nil {
 		return nil, fmt.Errorf("connecting %s to the MQTT broker at %s: %w", clientID, bus.res.Address, err)
 	}
-	if ca.ReasonCode != 0 {
-		return nil, fmt.Errorf("the MQTT broker refused %s: reason code %d", clientID, ca.ReasonCode)
-	}
-	return c, nil
+	return cm, nil
 }
 
 // emitted publishes the readings node i emitted in a step. It runs in the
@@ -195,7 +267,17 @@ func (bus *mqttBus) emitted(ctx context.Context, i int32, evs []event.Event) err
 		bus.res.Expected += int64(len(bus.subs))
 		bus.mu.Unlock()
 		if _, err := p.client.Publish(ctx, &paho.Publish{Topic: p.topic, QoS: 0, Payload: payload}); err != nil {
-			return fmt.Errorf("sensor %q publishing to the MQTT broker: %w", p.id, err)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// The broker is down (crashed, restarting): the reading is
+			// lost, as it would be on a device, and counted as such.
+			bus.mu.Lock()
+			delete(bus.sent, key)
+			bus.res.Failed++
+			p.n.Failed++
+			bus.res.Expected -= int64(len(bus.subs))
+			bus.mu.Unlock()
 		}
 	}
 	return nil
@@ -209,34 +291,71 @@ func (bus *mqttBus) received(gateway, topic string, payload []byte) {
 	}
 	bus.mu.Lock()
 	defer bus.mu.Unlock()
-	sent, ok := bus.sent[topic+"#"+strconv.FormatInt(m.SampleID, 10)]
-	if !ok || bus.expired {
+	if bus.expired {
 		return
+	}
+	sent, ours := bus.sent[topic+"#"+strconv.FormatInt(m.SampleID, 10)]
+	if !ours {
+		if bus.publisher(m.SensorID) {
+			return // a reading of ours that failed or came late
+		}
+		// A sensor container's reading: its latency runs from the wall
+		// clock time it stamped, when that is plausible.
+		sent = time.Time{}
+		if m.Timestamp > 1e9 {
+			sent = time.UnixMicro(int64(m.Timestamp * 1e6))
+		}
 	}
 	k := [2]string{m.SensorID, gateway}
 	r := bus.routes[k]
 	if r == nil {
-		r = &MQTTRoute{Src: m.SensorID, Dst: gateway}
+		r = &MQTTRoute{Src: m.SensorID, Dst: gateway, External: !ours}
 		bus.routes[k] = r
 		bus.res.Routes = append(bus.res.Routes, r)
 	}
 	r.Received++
-	r.Latencies = append(r.Latencies, now.Sub(sent))
-	bus.res.Received++
+	if d := now.Sub(sent); !sent.IsZero() && d >= 0 && d < time.Minute {
+		r.Latencies = append(r.Latencies, d)
+	}
+	if ours {
+		bus.res.Received++
+	}
+}
+
+// publisher tells whether id is one of the built-in sensors.
+func (bus *mqttBus) publisher(id string) bool {
+	for _, p := range bus.res.Publishers {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // drain waits until every published message reached every subscriber, or
-// the timeout, and returns the result. Later arrivals are not counted.
+// the timeout, and returns the result. Later arrivals are not counted. A
+// broker that crashed loses what it held (QoS 0), so the wait also ends
+// when nothing arrived for mqttQuiet.
 func (bus *mqttBus) drain(ctx context.Context, timeout time.Duration) (*MQTTResult, error) {
-	complete := func() bool {
+	progress := func() (int64, bool) {
 		bus.mu.Lock()
 		defer bus.mu.Unlock()
-		return bus.res.Received >= bus.res.Expected
+		return bus.res.Received, bus.res.Received >= bus.res.Expected
 	}
 	var err error
 	deadline := time.Now().Add(timeout)
+	last, lastAt := int64(-1), time.Now()
 	tick := time.NewTicker(2 * time.Millisecond)
-	for !complete() && time.Now().Before(deadline) && err == nil {
+	for err == nil && time.Now().Before(deadline) {
+		n, complete := progress()
+		if complete {
+			break
+		}
+		if n != last {
+			last, lastAt = n, time.Now()
+		} else if time.Since(lastAt) > mqttQuiet {
+			break
+		}
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
@@ -258,37 +377,33 @@ func (bus *mqttBus) drain(ctx context.Context, timeout time.Duration) (*MQTTResu
 	return &res, err
 }
 
-// close disconnects every client. Errors are of no interest: the broker
-// stops right after.
+// close disconnects every client and stops its reconnecting. Errors are of
+// no interest: the broker stops right after.
 func (bus *mqttBus) close() {
-	for _, p := range bus.pubs {
-		_ = p.client.Disconnect(&paho.Disconnect{ReasonCode: 0})
-	}
-	for _, c := range bus.subs {
-		_ = c.Disconnect(&paho.Disconnect{ReasonCode: 0})
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	for _, c := range bus.conns {
-		c.Close()
+		_ = c.Disconnect(ctx)
 	}
 }
 
-// connectMQTT finds the scenario's embedded broker (the first, if several)
-// and connects the built-in sensors and gateways to it. It returns a nil bus
-// when the scenario has no embedded broker.
+// connectMQTT finds the scenario's MQTT broker (the first, if several): an
+// embedded one or a broker container. It connects the built-in sensors and
+// gateways to it, and returns a nil bus when the scenario has no broker.
 func connectMQTT(ctx context.Context, sc *scenario.Scenario, nodes []node.Node) (*mqttBus, []scenario.Diagnostic, error) {
 	var (
-		broker *node.Broker
+		broker node.MQTTBroker
 		warns  []scenario.Diagnostic
 	)
 	for i, n := range nodes {
-		b, ok := n.(*node.Broker)
-		if !ok {
+		b, ok := n.(node.MQTTBroker)
+		if !ok || !b.IsMQTTBroker() {
 			continue
 		}
 		pos := sc.Nodes[i].Pos
-		if b.Moved() {
+		if e, ok := b.(*node.Broker); ok && e.Moved() {
 			warns = append(warns, scenario.Diagnostic{Pos: pos, Severity: scenario.SeverityWarning, Key: "port",
-				Message: fmt.Sprintf("node %q: port %d is taken; the embedded MQTT broker listens on %s instead", b.ID(), b.Port(), b.Addr())})
+				Message: fmt.Sprintf("node %q: port %d is taken; the embedded MQTT broker listens on %s instead", e.ID(), e.Port(), e.Addr())})
 		}
 		if broker != nil {
 			warns = append(warns, scenario.Diagnostic{Pos: pos, Severity: scenario.SeverityWarning, Key: "type",

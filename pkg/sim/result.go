@@ -6,8 +6,9 @@ import (
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
-// Result is what a run measured. Apart from MQTT it holds no wall-clock
-// figure, so the same scenario and seed always give the same Result.
+// Result is what a run measured. Apart from MQTT and the recovery times of
+// containers it holds no wall-clock figure, so the same scenario and seed
+// always give the same Result.
 type Result struct {
 	Scenario string
 	Seed     int64
@@ -48,6 +49,10 @@ type NodeResult struct {
 	// ended the run down.
 	Restarts int64
 	Healthy  bool
+	// RecoveryS is how long each restart after a crash took, in seconds:
+	// restart_after_s for a built-in node; for a container, the wall-clock
+	// time from the kill until it ran and passed its health checks again.
+	RecoveryS []float64
 	// Image and ImageDigest are what a docker node's container ran.
 	Image       string
 	ImageDigest string

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,10 +52,26 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	started := 0
 	defer func() {
 		var errs []error
+		var loaded, networks []string
 		for _, n := range nodes[:started] {
 			if cerr := n.Close(); cerr != nil {
 				errs = append(errs, fmt.Errorf("closing node %q: %w", n.ID(), cerr))
 			}
+			if l, ok := n.(interface{ LoadedImage() string }); ok && l.LoadedImage() != "" && !slices.Contains(loaded, l.LoadedImage()) {
+				loaded = append(loaded, l.LoadedImage())
+			}
+			if l, ok := n.(interface{ RunNetwork() string }); ok && l.RunNetwork() != "" {
+				networks = append(networks, l.RunNetwork())
+			}
+		}
+		// The run's network and the images it loaded from oci: or tar: go
+		// with their containers; images that were in the engine before
+		// stay.
+		if rerr := node.RemoveNetworks(networks); rerr != nil {
+			errs = append(errs, rerr)
+		}
+		if rerr := node.RemoveImages(loaded); rerr != nil {
+			errs = append(errs, rerr)
 		}
 		if err == nil {
 			err = errors.Join(errs...)
@@ -119,7 +136,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		res.MQTT = m
 		if m.TimedOut {
 			res.Warnings = append(res.Warnings, scenario.Diagnostic{Pos: sc.Simulation.Pos, Severity: scenario.SeverityWarning, Key: "nodes",
-				Message: fmt.Sprintf("MQTT: %d of %d messages reached the gateways through the broker within %s", m.Received, m.Expected, mqttDrainTimeout)})
+				Message: fmt.Sprintf("MQTT: %d of %d published messages reached the gateways through the broker; the others were lost or later than %s", m.Received, m.Expected, mqttDrainTimeout)})
 		}
 	}
 
@@ -133,6 +150,18 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		st := n.Stats()
 		res.Events += st.Events
 		nr := NodeResult{ID: n.ID(), Stats: st, Restarts: k.crash.restarts[i], Healthy: !k.crash.down[i]}
+		for _, us := range k.crash.took[i] {
+			nr.RecoveryS = append(nr.RecoveryS, float64(us)/1e6)
+		}
+		if r, ok := n.(node.Recoverer); ok && k.crash.crashed(int32(i)) {
+			// A container comes back on its own (its restart policy) or
+			// when restart_after_s starts it; it says when it is healthy.
+			restarts, took, up := r.Recovery()
+			nr.Restarts, nr.Healthy, nr.RecoveryS = restarts, up, nil
+			for _, d := range took {
+				nr.RecoveryS = append(nr.RecoveryS, d.Seconds())
+			}
+		}
 		if im, ok := n.(interface{ Image() (string, string) }); ok {
 			nr.Image, nr.ImageDigest = im.Image()
 		}
@@ -151,11 +180,7 @@ func build(sc *scenario.Scenario, o *options) ([]node.Node, []scenario.Diagnosti
 		errs  []error
 	)
 	for _, sn := range sc.Nodes {
-		if ref, ok := imageFor(sn, o.images); ok {
-			d := maps.Clone(sn.Docker)
-			d["image"] = ref
-			sn.Docker = d
-		}
+		sn = overrideImage(sn, o.images)
 		if n, ok := o.nodes[sn.ID]; ok {
 			nodes = append(nodes, n)
 			continue
@@ -181,6 +206,9 @@ func destinationWarnings(sc *scenario.Scenario) []scenario.Diagnostic {
 	}
 	var warns []scenario.Diagnostic
 	for _, n := range sc.Nodes {
+		if n.Implementation == scenario.ImplDocker {
+			continue // a container sends where its program says
+		}
 		var dst, key string
 		switch node.ModelOf(n) {
 		case node.ModelSensor:
@@ -206,6 +234,22 @@ func destinationWarnings(sc *scenario.Scenario) []scenario.Diagnostic {
 			Hint:    fmt.Sprintf("set config.%s to one of the node ids", key)})
 	}
 	return warns
+}
+
+// overrideImage returns n running the image that replaces its own, if
+// any; the scenario's docker map is left as it is.
+func overrideImage(n scenario.Node, images map[string]string) scenario.Node {
+	ref, ok := imageFor(n, images)
+	if !ok {
+		return n
+	}
+	d := maps.Clone(n.Docker)
+	d["image"] = ref
+	// The image under test replaces what the scenario would build.
+	delete(d, "build_context")
+	delete(d, "dockerfile")
+	n.Docker = d
+	return n
 }
 
 // imageFor returns the image that replaces n's: the override named by its

@@ -95,6 +95,16 @@ func (n *Network) crashed(dst string, t int64) *window {
 	return nil
 }
 
+// NodeUp ends node's crash windows at t: a container brought back by its
+// restart policy receives messages again from then on.
+func (n *Network) NodeUp(node string, t int64) {
+	for _, w := range n.windows {
+		if w.f.Kind == scenario.FaultNodeCrash && w.f.Node == node && w.active(t) {
+			w.to = t
+		}
+	}
+}
+
 // FaultDrops returns how many messages each fault dropped, in the order
 // of the scenario's faults.
 func (n *Network) FaultDrops() []int64 {

@@ -38,7 +38,22 @@ type Broker struct {
 	moved  bool
 }
 
-var _ Node = (*Broker)(nil)
+var (
+	_ Node       = (*Broker)(nil)
+	_ MQTTBroker = (*Broker)(nil)
+)
+
+// MQTTBroker is a node the built-in sensors publish to and the built-in
+// gateways subscribe at: the embedded broker, or a broker container.
+type MQTTBroker interface {
+	Node
+	// IsMQTTBroker reports whether the node is one (a docker node is when
+	// its type names a broker).
+	IsMQTTBroker() bool
+	// BrokerAddr returns the host:port the broker answers on now; a
+	// restarted container may answer on another one.
+	BrokerAddr(ctx context.Context) (string, error)
+}
 
 // NewBroker builds an embedded broker listening on port (0: any free one).
 func NewBroker(id string, port int) *Broker {
@@ -76,6 +91,17 @@ func (b *Broker) Start(_ context.Context, _ Env) error {
 
 // Addr returns the host:port the broker listens on, once started.
 func (b *Broker) Addr() string { return b.addr }
+
+// IsMQTTBroker implements MQTTBroker.
+func (b *Broker) IsMQTTBroker() bool { return true }
+
+// BrokerAddr implements MQTTBroker.
+func (b *Broker) BrokerAddr(context.Context) (string, error) {
+	if b.addr == "" {
+		return "", errors.New("the embedded MQTT broker is not started")
+	}
+	return b.addr, nil
+}
 
 // Moved reports whether the configured port was taken, so the broker
 // listens on another one.

@@ -64,13 +64,20 @@ type Docker struct {
 
 	imageRef    string // what the container was created from
 	imageDigest string // the image's repo digest, or its ID
+	loaded      string // the image this run loaded into the engine, to remove
+	network     string // the run's network, when this node created it
 	stats       Stats
 	lastCheck   time.Time
+
+	crash crashState
 }
 
 var (
-	_ External = (*Docker)(nil)
-	_ Paced    = (*Docker)(nil)
+	_ External   = (*Docker)(nil)
+	_ Paced      = (*Docker)(nil)
+	_ MQTTBroker = (*Docker)(nil)
+	_ Crasher    = (*Docker)(nil)
+	_ Recoverer  = (*Docker)(nil)
 )
 
 // Paced is implemented by nodes that live in wall-clock time. When one
@@ -138,7 +145,11 @@ func (d *Docker) Start(ctx context.Context, env Env) error {
 	if err := d.waitHealthy(ctx); err != nil {
 		return err
 	}
-	if d.spec.protocol != ProtocolTCP {
+	switch d.spec.protocol {
+	case ProtocolStdio:
+		return d.startStdio(ctx, env)
+	case ProtocolTCP:
+	default:
 		return nil
 	}
 	addr, err := d.hostAddr(ctx, d.spec.socketPort)
@@ -155,15 +166,24 @@ func (d *Docker) Start(ctx context.Context, env Env) error {
 // records the digest of the image that runs.
 func (d *Docker) resolveImage(ctx context.Context, dir string) error {
 	ref := d.spec.image
-	if kind, path, ok := strings.Cut(ref, ":"); ok && (kind == "oci" || kind == "tar") {
+	if d.spec.buildContext != "" {
+		built, err := d.buildImage(ctx, dir)
+		if err != nil {
+			return err
+		}
+		ref = built
+	} else if kind, path, ok := strings.Cut(ref, ":"); ok && (kind == "oci" || kind == "tar") {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, path)
 		}
-		loaded, err := loadImage(ctx, d.cli, kind, path)
+		loaded, existed, err := loadImage(ctx, d.cli, kind, path)
 		if err != nil {
 			return fmt.Errorf("node %q: loading image %s: %w", d.id, ref, err)
 		}
 		ref = loaded
+		if !existed {
+			d.loaded = loaded
+		}
 	}
 	d.imageRef = ref
 	img, err := d.cli.ImageInspect(ctx, ref)
@@ -184,11 +204,10 @@ func (d *Docker) resolveImage(ctx context.Context, dir string) error {
 func (d *Docker) create(ctx context.Context) error {
 	s := d.spec
 	cfg := &container.Config{
-		Image: d.imageRef,
-		Env:   append([]string{"XEDGESIM_NODE_ID=" + d.id}, s.env...),
-		Cmd:   s.command,
-		Labels: map[string]string{LabelRun: d.runID, LabelNode: d.id,
-			LabelPID: strconv.Itoa(os.Getpid()), LabelHost: hostname()},
+		Image:        d.imageRef,
+		Env:          append([]string{"XEDGESIM_NODE_ID=" + d.id}, s.env...),
+		Cmd:          s.command,
+		Labels:       d.labels(),
 		ExposedPorts: network.PortSet{},
 	}
 	hc := &container.HostConfig{
@@ -196,18 +215,33 @@ func (d *Docker) create(ctx context.Context) error {
 		PortBindings: network.PortMap{},
 		Resources:    container.Resources{Memory: s.memory, NanoCPUs: s.nanoCPUs},
 	}
+	if s.restart != "" {
+		hc.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyMode(s.restart), MaximumRetryCount: s.maxRetries}
+	}
+	var netCfg *network.NetworkingConfig
 	if s.network != "" {
 		hc.NetworkMode = container.NetworkMode(s.network)
-	}
-	ports := s.ports
-	// The ports we reach (protocol, health) are published on loopback.
-	for _, p := range []int{s.health.tcp, s.health.httpPort} {
-		if p != 0 {
-			ports = append(ports, portSpec{container: p, hostIP: "127.0.0.1"})
+	} else {
+		name, err := d.joinRunNetwork(ctx)
+		if err != nil {
+			return err
 		}
+		hc.NetworkMode = container.NetworkMode(name)
+		netCfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{name: {Aliases: []string{d.id}}}}
 	}
-	if s.protocol == ProtocolTCP {
-		ports = append(ports, portSpec{container: s.socketPort, hostIP: "127.0.0.1"})
+	// The ports we reach (protocol, health, MQTT) are published on
+	// loopback. A container on the host's network publishes nothing.
+	var ports []portSpec
+	if s.network != "host" {
+		ports = append(ports, s.ports...)
+		for _, p := range []int{s.health.tcp, s.health.httpPort, s.health.mqtt, s.mqttPort} {
+			if p != 0 {
+				ports = append(ports, portSpec{container: p, hostIP: "127.0.0.1"})
+			}
+		}
+		if s.protocol == ProtocolTCP {
+			ports = append(ports, portSpec{container: s.socketPort, hostIP: "127.0.0.1"})
+		}
 	}
 	for _, p := range sortedPorts(ports) {
 		cp, err := network.ParsePort(strconv.Itoa(p.container) + "/tcp")
@@ -228,7 +262,7 @@ func (d *Docker) create(ctx context.Context) error {
 		}
 		hc.PortBindings[cp] = append(hc.PortBindings[cp], b)
 	}
-	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: d.name, Config: cfg, HostConfig: hc})
+	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: d.name, Config: cfg, HostConfig: hc, NetworkingConfig: netCfg})
 	if err != nil {
 		return fmt.Errorf("node %q: creating container from %s: %w", d.id, d.imageRef, err)
 	}
@@ -236,8 +270,17 @@ func (d *Docker) create(ctx context.Context) error {
 	return nil
 }
 
+// labels mark what the run creates in the engine: containers, networks.
+func (d *Docker) labels() map[string]string {
+	return map[string]string{LabelRun: d.runID, LabelNode: d.id, LabelPID: strconv.Itoa(os.Getpid()), LabelHost: hostname()}
+}
+
 // hostAddr returns the loopback address a container port is published on.
 func (d *Docker) hostAddr(ctx context.Context, port int) (string, error) {
+	if d.spec.network == "host" {
+		// The container shares the host's network: nothing is published.
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
+	}
 	in, err := d.cli.ContainerInspect(ctx, d.cid, client.ContainerInspectOptions{})
 	if err != nil {
 		return "", d.errorf("inspecting container: %w", err)
@@ -369,6 +412,15 @@ func (d *Docker) checkHealth(ctx context.Context) error {
 			return fmt.Errorf("http %d%s: status %s", h.httpPort, h.httpPath, resp.Status)
 		}
 	}
+	if h.mqtt != 0 {
+		addr, err := d.hostAddr(ctx, h.mqtt)
+		if err != nil {
+			return err
+		}
+		if err := checkMQTT(ctx, addr, h.mqttTopic); err != nil {
+			return fmt.Errorf("mqtt %d: %w", h.mqtt, err)
+		}
+	}
 	if len(h.cmd) > 0 {
 		ex, err := d.cli.ExecCreate(ctx, d.cid, client.ExecCreateOptions{Cmd: h.cmd})
 		if err != nil {
@@ -417,6 +469,9 @@ func (d *Docker) Send(ctx context.Context, target int64, in []event.Event) error
 func (d *Docker) Advance(ctx context.Context, target int64, in []event.Event, out []event.Event) ([]event.Event, error) {
 	if d.wire != nil {
 		return d.wire.Advance(ctx, target, in, out)
+	}
+	if d.crash.down {
+		return out, d.watchRecovery(ctx)
 	}
 	if time.Since(d.lastCheck) >= 500*time.Millisecond {
 		d.lastCheck = time.Now()
@@ -534,27 +589,32 @@ func (d *Docker) errorf(format string, args ...any) error {
 	return err
 }
 
-// RemoveOrphans removes the containers of runs whose runner is gone: same
-// host, and no process with the labelled pid. Live runs are left alone.
+// RemoveOrphans removes the containers and networks of runs whose runner
+// is gone: same host, and no process with the labelled pid. Live runs are
+// left alone.
 func RemoveOrphans(ctx context.Context, cli *client.Client) error {
 	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", LabelRun)})
 	if err != nil {
 		return fmt.Errorf("listing leftover containers: %w", err)
 	}
-	host := hostname()
 	for _, c := range list.Items {
-		if c.Labels[LabelHost] != host {
-			continue
-		}
-		pid, err := strconv.Atoi(c.Labels[LabelPID])
-		if err != nil || pid <= 0 || processAlive(pid) {
+		if !orphan(c.Labels) {
 			continue
 		}
 		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
 			return fmt.Errorf("removing leftover container %s of run %s: %w", c.ID, c.Labels[LabelRun], err)
 		}
 	}
-	return nil
+	return removeOrphanNetworks(ctx, cli, orphan)
+}
+
+// orphan tells whether labels name a run on this host whose runner is gone.
+func orphan(labels map[string]string) bool {
+	if labels[LabelHost] != hostname() {
+		return false
+	}
+	pid, err := strconv.Atoi(labels[LabelPID])
+	return err == nil && pid > 0 && !processAlive(pid)
 }
 
 func processAlive(pid int) bool {
@@ -568,23 +628,60 @@ func hostname() string {
 }
 
 // loadImage loads an oci:<dir> layout or a tar:<file> archive into the
-// engine and returns a reference to the loaded image.
-func loadImage(ctx context.Context, cli *client.Client, kind, path string) (string, error) {
+// engine and returns a reference to the loaded image, and whether the
+// engine had that reference already (then it is not this run's to remove).
+func loadImage(ctx context.Context, cli *client.Client, kind, path string) (ref string, existed bool, err error) {
 	var r io.Reader
 	switch kind {
 	case "tar":
+		tags, err := tarTags(path)
+		if err != nil {
+			return "", false, err
+		}
+		// An archive without tags loads by ID, which is not worth the risk
+		// of removing an image someone else uses.
+		existed = len(tags) == 0
+		for _, t := range tags {
+			if _, err := cli.ImageInspect(ctx, t); err == nil {
+				existed = true
+			}
+		}
 		f, err := os.Open(path)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		defer f.Close()
 		r = f
 	case "oci":
+		img, tag, err := ociImage(path)
+		if err != nil {
+			return "", false, err
+		}
+		_, err = cli.ImageInspect(ctx, tag.String())
+		existed = err == nil
 		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(tarDir(pw, path)) }()
+		go func() { pw.CloseWithError(tarball.Write(tag, img, pw)) }()
 		defer pr.Close()
 		r = pr
 	}
+	ref, err = imageLoad(ctx, cli, r)
+	return ref, existed, err
+}
+
+// tarTags returns the tags a docker-save archive carries.
+func tarTags(path string) ([]string, error) {
+	m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(path) })
+	if err != nil {
+		return nil, fmt.Errorf("reading the archive's manifest: %w", err)
+	}
+	var tags []string
+	for _, d := range m {
+		tags = append(tags, d.RepoTags...)
+	}
+	return tags, nil
+}
+
+func imageLoad(ctx context.Context, cli *client.Client, r io.Reader) (string, error) {
 	res, err := cli.ImageLoad(ctx, r, client.ImageLoadWithQuiet(true))
 	if err != nil {
 		return "", err
@@ -622,27 +719,24 @@ func loadImage(ctx context.Context, cli *client.Client, kind, path string) (stri
 	return ref, nil
 }
 
-// tarDir writes the OCI layout at dir as a docker-load-able archive of the
-// image for this machine's platform (linux and GOARCH), tagged
+// ociImage finds the image for this machine's platform (linux and GOARCH)
+// in the OCI layout at dir, and the tag it is loaded as:
 // xedgesim.local/oci:<digest prefix>.
-func tarDir(w io.Writer, dir string) error {
+func ociImage(dir string) (v1.Image, name.Tag, error) {
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
-		return fmt.Errorf("reading OCI layout: %w", err)
+		return nil, name.Tag{}, fmt.Errorf("reading OCI layout: %w", err)
 	}
 	img, err := pickImage(idx)
 	if err != nil {
-		return err
+		return nil, name.Tag{}, err
 	}
 	dg, err := img.Digest()
 	if err != nil {
-		return fmt.Errorf("reading image digest: %w", err)
+		return nil, name.Tag{}, fmt.Errorf("reading image digest: %w", err)
 	}
 	tag, err := name.NewTag("xedgesim.local/oci:" + dg.Hex[:16])
-	if err != nil {
-		return err
-	}
-	return tarball.Write(tag, img, w)
+	return img, tag, err
 }
 
 // pickImage finds the image for linux/GOARCH in idx, descending into nested

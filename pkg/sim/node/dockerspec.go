@@ -15,21 +15,38 @@ import (
 const (
 	ProtocolNone = "none" // a black-box service in wall-clock time
 	ProtocolTCP  = "tcp"  // upstream's TCP line protocol on socket_port
+	// ProtocolStdio is upstream's stdin/stdout protocol through docker
+	// exec -i of docker.stdio_command in the running container.
+	ProtocolStdio = "stdio"
 )
 
 // dockerSpec is a node's docker section, read and checked.
 type dockerSpec struct {
-	image      string
-	command    []string
-	env        []string // K=V, sorted by key for a mapping, as written for a list
-	ports      []portSpec
-	binds      []string // host:container[:mode]
-	network    string
-	memory     int64 // bytes
-	nanoCPUs   int64
-	protocol   string
-	socketPort int
-	health     healthSpec
+	image string
+	// buildContext and dockerfile build the image at the start of the run
+	// (upstream's way); image is then not needed.
+	buildContext string
+	dockerfile   string
+	command      []string
+	env          []string // K=V, sorted by key for a mapping, as written for a list
+	ports        []portSpec
+	binds        []string // host:container[:mode]
+	network      string
+	memory       int64 // bytes
+	nanoCPUs     int64
+	protocol     string
+	socketPort   int
+	// stdioCommand is what docker exec -i runs for protocol stdio
+	// (upstream: python -u -m service).
+	stdioCommand []string
+	health       healthSpec
+	// restart is the Docker restart policy (no, on-failure[:N], always,
+	// unless-stopped); maxRetries goes with on-failure.
+	restart    string
+	maxRetries int
+	// mqttPort is the container port a broker node serves MQTT on; the
+	// built-in sensors and gateways connect to it. 0: not a broker.
+	mqttPort int
 }
 
 // portSpec publishes a container port on the host; host 0 picks a free one.
@@ -45,15 +62,23 @@ type healthSpec struct {
 	httpPort int      // container port that must answer GET httpPath with 2xx/3xx
 	httpPath string   // default /
 	cmd      []string // run in the container; exit 0 is healthy
-	timeout  time.Duration
+	// mqtt is a container port where an MQTT broker must accept a
+	// connection; with mqttTopic, a message published there must come back
+	// to a subscriber.
+	mqtt      int
+	mqttTopic string
+	timeout   time.Duration
 }
 
-func (h healthSpec) any() bool { return h.tcp != 0 || h.httpPort != 0 || len(h.cmd) > 0 }
+func (h healthSpec) any() bool {
+	return h.tcp != 0 || h.httpPort != 0 || len(h.cmd) > 0 || h.mqtt != 0
+}
 
 // dockerKeys are the keys of docker: we read. build_context and dockerfile
 // are upstream's and refused with a hint until the build is wired in.
 var dockerKeys = []string{"image", "command", "environment", "ports", "volumes", "network",
-	"mem_limit", "memory", "cpus", "protocol", "socket_port", "health", "build_context", "dockerfile"}
+	"mem_limit", "memory", "cpus", "protocol", "socket_port", "health", "restart", "mqtt_port",
+	"stdio_command", "build_context", "dockerfile"}
 
 // parseDocker reads n.Docker, collecting every mistake.
 func parseDocker(n scenario.Node) (dockerSpec, error) {
@@ -68,12 +93,19 @@ func parseDocker(n scenario.Node) (dockerSpec, error) {
 			d.fail(k, "unknown key; use one of %s", strings.Join(dockerKeys, ", "))
 		}
 	}
-	if v, ok := d.get("build_context"); ok && v != nil {
-		d.fail("build_context", "building from a Dockerfile is not supported by simulate yet; build the image with `xedgesim build` and set docker.image to its digest (or oci:<dir> / tar:<file>)")
+	for key, dst := range map[string]*string{"build_context": &s.buildContext, "dockerfile": &s.dockerfile} {
+		if v, ok := d.get(key); ok {
+			if *dst, _ = v.(string); *dst == "" {
+				d.fail(key, "must be a path")
+			}
+		}
+	}
+	if s.dockerfile != "" && s.buildContext == "" {
+		d.fail("dockerfile", "goes with build_context: the directory the Dockerfile builds")
 	}
 	img, _ := d.get("image")
-	if s.image, _ = img.(string); s.image == "" {
-		d.fail("image", "a docker node needs an image: a name, a name@sha256:... digest, oci:<dir> or tar:<file>")
+	if s.image, _ = img.(string); s.image == "" && s.buildContext == "" {
+		d.fail("image", "a docker node needs an image (a name, a name@sha256:... digest, oci:<dir> or tar:<file>) or a build_context")
 	}
 	if v, ok := d.get("command"); ok {
 		s.command = d.strList("command", v, true)
@@ -130,20 +162,38 @@ func parseDocker(n scenario.Node) (dockerSpec, error) {
 	}
 	if v, ok := d.get("protocol"); ok {
 		switch v {
-		case ProtocolNone, ProtocolTCP:
+		case ProtocolNone, ProtocolTCP, ProtocolStdio:
 			s.protocol = v.(string)
-		case "stdio":
-			d.fail("protocol", "stdio is not supported yet; use tcp (the container serves upstream's TCP protocol on socket_port) or none")
 		default:
-			d.fail("protocol", "must be tcp or none, got %v", v)
+			d.fail("protocol", "must be tcp, stdio or none, got %v", v)
 		}
 	}
 	if v, ok := d.get("socket_port"); ok {
 		s.socketPort = d.port("socket_port", v)
 	}
+	if s.protocol == ProtocolStdio {
+		s.stdioCommand = []string{"python", "-u", "-m", "service"}
+	}
+	if v, ok := d.get("stdio_command"); ok {
+		s.stdioCommand = d.strList("stdio_command", v, true)
+		if s.protocol != ProtocolStdio {
+			d.fail("stdio_command", "goes with protocol: stdio")
+		}
+	}
 	s.health.timeout = 30 * time.Second
 	if v, ok := d.get("health"); ok {
 		s.health = d.health(v)
+	}
+	if v, ok := d.get("restart"); ok {
+		s.restart, s.maxRetries = d.restartPolicy(v)
+	}
+	switch v, ok := d.get("mqtt_port"); {
+	case ok:
+		s.mqttPort = d.port("mqtt_port", v)
+	case isBrokerType(n.Type) && s.health.mqtt != 0:
+		s.mqttPort = s.health.mqtt
+	case isBrokerType(n.Type):
+		s.mqttPort = 1883
 	}
 	return s, d.err()
 }
@@ -290,13 +340,35 @@ func (d *dockerReader) volumes(v any) []string {
 	return out
 }
 
+// restartPolicy reads Docker's restart policy: no, on-failure, on-failure:N,
+// always or unless-stopped.
+func (d *dockerReader) restartPolicy(v any) (string, int) {
+	s, _ := v.(string)
+	name, retries, hasN := strings.Cut(s, ":")
+	switch name {
+	case "no", "always", "unless-stopped":
+		if !hasN {
+			return name, 0
+		}
+	case "on-failure":
+		if !hasN {
+			return name, 0
+		}
+		if n, err := strconv.Atoi(retries); err == nil && n > 0 {
+			return name, n
+		}
+	}
+	d.fail("restart", "%v: use no, on-failure, on-failure:N (N > 0), always or unless-stopped", v)
+	return "", 0
+}
+
 // health reads {tcp: PORT, http: "PORT/path" | PORT, cmd: string|list,
-// timeout_s: N}.
+// mqtt: PORT | {port: PORT, topic: T}, timeout_s: N}.
 func (d *dockerReader) health(v any) healthSpec {
 	h := healthSpec{timeout: 30 * time.Second, httpPath: "/"}
 	m, ok := v.(map[string]any)
 	if !ok {
-		d.fail("health", "must be a mapping with tcp, http, cmd and timeout_s")
+		d.fail("health", "must be a mapping with tcp, http, mqtt, cmd and timeout_s")
 		return h
 	}
 	for _, k := range sortedKeys(m) {
@@ -314,6 +386,28 @@ func (d *dockerReader) health(v any) healthSpec {
 			if str, isStr := val.(string); isStr {
 				h.cmd = []string{"/bin/sh", "-c", str}
 			}
+		case "mqtt":
+			if mm, isMap := val.(map[string]any); isMap {
+				for _, mk := range sortedKeys(mm) {
+					switch mk {
+					case "port":
+						h.mqtt = d.port("health.mqtt.port", mm[mk])
+					case "topic":
+						t, _ := mm[mk].(string)
+						if t == "" || strings.ContainsAny(t, "#+") {
+							d.fail("health.mqtt.topic", "must be a topic name without wildcards, e.g. health/xedgesim")
+						}
+						h.mqttTopic = t
+					default:
+						d.fail("health.mqtt."+mk, "unknown key; use port and topic")
+					}
+				}
+				if h.mqtt == 0 {
+					d.fail("health.mqtt", "needs port: <the container's MQTT port>")
+				}
+				continue
+			}
+			h.mqtt = d.port("health.mqtt", val)
 		case "timeout_s":
 			f, isNum := toNumber(val)
 			if !isNum || f <= 0 {
@@ -322,7 +416,7 @@ func (d *dockerReader) health(v any) healthSpec {
 			}
 			h.timeout = time.Duration(f * float64(time.Second))
 		default:
-			d.fail("health."+k, "unknown key; use tcp, http, cmd or timeout_s")
+			d.fail("health."+k, "unknown key; use tcp, http, mqtt, cmd or timeout_s")
 		}
 	}
 	return h

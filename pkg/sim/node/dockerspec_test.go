@@ -39,6 +39,14 @@ func TestParseDocker(t *testing.T) {
 			dockerSpec{image: "i", env: []string{"A=x", "B=2"}, command: []string{"serve", "--fast"}, memory: 256 << 20,
 				nanoCPUs: 5e8, network: "edge", protocol: ProtocolTCP, socketPort: 6000,
 				health: healthSpec{tcp: 6000, httpPort: 8080, httpPath: "/healthz", timeout: 5 * time.Second}}},
+		{"build_context instead of an image", map[string]any{"build_context": "containers/broker", "dockerfile": "Dockerfile.arm"},
+			dockerSpec{buildContext: "containers/broker", dockerfile: "Dockerfile.arm", protocol: ProtocolNone, socketPort: 5000, health: def}},
+		{"stdio runs upstream's service module unless told", map[string]any{"image": "i", "protocol": "stdio"},
+			dockerSpec{image: "i", protocol: ProtocolStdio, socketPort: 5000, health: def, stdioCommand: []string{"python", "-u", "-m", "service"}}},
+		{"restart policy and an mqtt health check", map[string]any{"image": "i", "restart": "on-failure:3",
+			"health": map[string]any{"mqtt": map[string]any{"port": 1884, "topic": "health/x"}}},
+			dockerSpec{image: "i", protocol: ProtocolNone, socketPort: 5000, restart: "on-failure", maxRetries: 3,
+				health: healthSpec{mqtt: 1884, mqttTopic: "health/x", httpPath: "/", timeout: 30 * time.Second}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,10 +72,14 @@ func TestParseDockerMistakes(t *testing.T) {
 		{"no image", map[string]any{}, []string{"docker.image: a docker node needs an image"}},
 		{"bad port and volume", map[string]any{"image": "i", "ports": []any{"a:b"}, "volumes": map[string]any{"x": 3}},
 			[]string{`docker.ports: a is not a port number`, "docker.volumes: x: write {bind:"}},
-		{"stdio", map[string]any{"image": "i", "protocol": "stdio"}, []string{"stdio is not supported yet"}},
-		{"build_context", map[string]any{"image": "i", "build_context": "."}, []string{"xedgesim build"}},
+		{"stdio_command without stdio", map[string]any{"image": "i", "stdio_command": "run"}, []string{"docker.stdio_command: goes with protocol: stdio"}},
+		{"unknown protocol", map[string]any{"image": "i", "protocol": "udp"}, []string{"must be tcp, stdio or none"}},
+		{"dockerfile without build_context", map[string]any{"dockerfile": "Dockerfile.x"}, []string{"docker.dockerfile: goes with build_context", "docker.image: a docker node needs an image"}},
 		{"unknown key", map[string]any{"image": "i", "prots": 1}, []string{"docker.prots: unknown key"}},
 		{"bad memory", map[string]any{"image": "i", "mem_limit": "lots"}, []string{"docker.mem_limit: lots is not a size"}},
+		{"bad restart policy", map[string]any{"image": "i", "restart": "sometimes"}, []string{"docker.restart: sometimes: use no, on-failure"}},
+		{"mqtt health without a port", map[string]any{"image": "i", "health": map[string]any{"mqtt": map[string]any{"topic": "a/#"}}},
+			[]string{"docker.health.mqtt.topic: must be a topic name without wildcards", "docker.health.mqtt: needs port"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,5 +94,30 @@ func TestParseDockerMistakes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A broker node serves MQTT on 1883 unless its mqtt health check or
+// mqtt_port says otherwise; other nodes are no brokers.
+func TestDockerBrokerPort(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		typ    string
+		docker map[string]any
+		want   int
+	}{
+		{"broker", map[string]any{"image": "i"}, 1883},
+		{"mqtt_broker", map[string]any{"image": "i", "health": map[string]any{"mqtt": 11883}}, 11883},
+		{"service", map[string]any{"image": "i", "mqtt_port": 1999}, 1999},
+		{"service", map[string]any{"image": "i"}, 0},
+	}
+	for _, tc := range cases {
+		d, err := NewDocker(scenario.Node{ID: "n", Type: tc.typ, Docker: tc.docker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.spec.mqttPort != tc.want || d.IsMQTTBroker() != (tc.want != 0) {
+			t.Errorf("type %s, %v: MQTT port %d, broker %v; want %d", tc.typ, tc.docker, d.spec.mqttPort, d.IsMQTTBroker(), tc.want)
+		}
 	}
 }

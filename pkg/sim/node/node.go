@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"math"
+	"time"
 
 	"github.com/xedgesim/simulate/pkg/sim/event"
 )
@@ -75,4 +76,14 @@ type Stats struct {
 	MessagesSent      int64 `json:"messages_sent"`
 	MessagesReceived  int64 `json:"messages_received"`
 	MessagesProcessed int64 `json:"messages_processed"`
+}
+
+// Recoverer is implemented by nodes that come back from a crash by
+// themselves, such as a container under a restart policy: the kernel does
+// not know when, so the node says.
+type Recoverer interface {
+	// Recovery returns how many times the node came back after a crash,
+	// how long each recovery took (wall clock, crash to healthy), and
+	// whether the node is up.
+	Recovery() (restarts int64, took []time.Duration, up bool)
 }

@@ -49,6 +49,10 @@ type Process struct {
 	// logs, when set, replaces output as the node's last output quoted in
 	// errors (a container's logs).
 	logs func() string
+	// stdio speaks the dialect of upstream's stdin/stdout protocol (M3h):
+	// INIT without the node id, events with renamed keys, ERROR lines. The
+	// connection is given (docker exec -i), not dialled.
+	stdio bool
 }
 
 var _ External = (*Process)(nil)
@@ -132,6 +136,40 @@ func (p *Process) ID() string { return p.id }
 
 // Start implements Node: start the process (if any), connect, INIT, READY.
 func (p *Process) Start(ctx context.Context, env Env) error {
+	if p.conn == nil {
+		if err := p.open(ctx, env); err != nil {
+			return err
+		}
+	}
+	cfg := map[string]any{"seed": env.Seed}
+	for k, v := range p.config {
+		if k != "seed" {
+			cfg[k] = v
+		}
+	}
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("node %q: encoding INIT config: %w", p.id, err)
+	}
+	init := "INIT " + p.id + " " + string(js) + "\n"
+	if p.stdio {
+		init = "INIT " + string(js) + "\n"
+	}
+	if err := p.send(init); err != nil {
+		return err
+	}
+	line, err := p.readLine("READY")
+	if err != nil {
+		return err
+	}
+	if line != "READY" {
+		return p.errorf("expected READY, got %q", clip(line))
+	}
+	return nil
+}
+
+// open starts the process, if there is a command, and connects to it.
+func (p *Process) open(ctx context.Context, env Env) error {
 	if p.port == 0 && p.address == "" {
 		port, err := freePort()
 		if err != nil {
@@ -148,30 +186,7 @@ func (p *Process) Start(ctx context.Context, env Env) error {
 			return err
 		}
 	}
-	if err := p.dial(ctx, addr); err != nil {
-		return err
-	}
-	cfg := map[string]any{"seed": env.Seed}
-	for k, v := range p.config {
-		if k != "seed" {
-			cfg[k] = v
-		}
-	}
-	js, err := json.Marshal(cfg)
-	if err != nil {
-		return fmt.Errorf("node %q: encoding INIT config: %w", p.id, err)
-	}
-	if err := p.send("INIT " + p.id + " " + string(js) + "\n"); err != nil {
-		return err
-	}
-	line, err := p.readLine("READY")
-	if err != nil {
-		return err
-	}
-	if line != "READY" {
-		return p.errorf("expected READY, got %q", clip(line))
-	}
-	return nil
+	return p.dial(ctx, addr)
 }
 
 func (p *Process) startProcess(dir string) error {
@@ -281,7 +296,13 @@ func (p *Process) Send(_ context.Context, target int64, in []event.Event) error 
 		}
 		wire[i] = w
 	}
-	js, err := json.Marshal(wire)
+	var js []byte
+	var err error
+	if p.stdio {
+		js, err = json.Marshal(toStdio(wire))
+	} else {
+		js, err = json.Marshal(wire)
+	}
 	if err != nil {
 		return fmt.Errorf("node %q: encoding events: %w", p.id, err)
 	}
@@ -300,6 +321,9 @@ func (p *Process) Advance(_ context.Context, target int64, _ []event.Event, out 
 	if err != nil {
 		return out, err
 	}
+	if msg, ok := strings.CutPrefix(line, "ERROR "); ok && p.stdio {
+		return out, p.errorf("ADVANCE %d: the node says: %s", target, clip(msg))
+	}
 	if line != "DONE" {
 		return out, p.errorf("expected DONE for ADVANCE %d, got %q", target, clip(line))
 	}
@@ -308,7 +332,14 @@ func (p *Process) Advance(_ context.Context, target int64, _ []event.Event, out 
 		return out, err
 	}
 	var wire []wireEvent
-	if err := json.Unmarshal([]byte(line), &wire); err != nil {
+	if p.stdio {
+		var se []stdioEvent
+		err = json.Unmarshal([]byte(line), &se)
+		wire = fromStdio(se)
+	} else {
+		err = json.Unmarshal([]byte(line), &wire)
+	}
+	if err != nil {
 		return out, p.errorf("decoding events after DONE: %v (line %q)", err, clip(line))
 	}
 	for i, w := range wire {

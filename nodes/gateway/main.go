@@ -1,0 +1,233 @@
+// Command gateway is the gateway node as a container: it subscribes to
+// sensor/# on an MQTT broker, aggregates the readings per sensor (count,
+// mean, min, max), and every interval publishes the aggregates as JSON to
+// gateway/<id>/aggregate and logs them. It serves them over HTTP too, with
+// a health check, so a scenario can wait for it and a test can read them.
+//
+//	gateway -broker mqtt-broker:1883 -id gateway1
+//	gateway -interval 5s -http :8080
+//
+// Defaults come from MQTT_BROKER_HOST, MQTT_BROKER_PORT and
+// XEDGESIM_NODE_ID, as for the sensor.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/paho"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// Stats aggregates one sensor's readings.
+type Stats struct {
+	Sensor string  `json:"sensor"`
+	Type   string  `json:"type"`
+	Count  int64   `json:"count"`
+	Mean   float64 `json:"mean"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+}
+
+// Aggregator keeps the aggregates of every sensor heard from.
+type Aggregator struct {
+	mu      sync.Mutex
+	sensors map[string]*Stats
+	skipped int64 // messages that were no reading
+}
+
+func NewAggregator() *Aggregator { return &Aggregator{sensors: map[string]*Stats{}} }
+
+// Add takes a message on sensor/<id>/<type>: the reading is the payload's
+// <type> value. It reports whether the message was a reading.
+func (a *Aggregator) Add(topic string, payload []byte) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	parts := strings.Split(topic, "/")
+	var m map[string]any
+	if len(parts) != 3 || parts[0] != "sensor" || json.Unmarshal(payload, &m) != nil {
+		a.skipped++
+		return false
+	}
+	v, ok := m[parts[2]].(float64)
+	if !ok || math.IsNaN(v) {
+		a.skipped++
+		return false
+	}
+	key := parts[1] + "/" + parts[2]
+	s := a.sensors[key]
+	if s == nil {
+		s = &Stats{Sensor: parts[1], Type: parts[2], Min: v, Max: v}
+		a.sensors[key] = s
+	}
+	s.Count++
+	s.Mean += (v - s.Mean) / float64(s.Count)
+	s.Min, s.Max = min(s.Min, v), max(s.Max, v)
+	return true
+}
+
+// Snapshot returns the aggregates, by sensor and type.
+func (a *Aggregator) Snapshot() []Stats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]Stats, 0, len(a.sensors))
+	for _, s := range a.sensors {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Sensor != out[j].Sensor {
+			return out[i].Sensor < out[j].Sensor
+		}
+		return out[i].Type < out[j].Type
+	})
+	return out
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	broker := fs.String("broker", net.JoinHostPort(envOr("MQTT_BROKER_HOST", "localhost"), envOr("MQTT_BROKER_PORT", "1883")), "MQTT broker host:port")
+	id := fs.String("id", envOr("XEDGESIM_NODE_ID", "gateway1"), "gateway id")
+	interval := fs.Duration("interval", 5*time.Second, "time between aggregate reports")
+	httpAddr := fs.String("http", ":8080", "address of /healthz and /aggregates (empty: none)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *interval <= 0 {
+		return errors.New("-interval must be positive")
+	}
+	agg := NewAggregator()
+	up := make(chan struct{})
+	var once sync.Once
+	cm, err := connect(ctx, *broker, "gateway_"+*id, agg, func() { once.Do(func() { close(up) }) })
+	if err != nil {
+		return err
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = cm.Disconnect(dctx)
+	}()
+	if *httpAddr != "" {
+		srv, err := serve(*httpAddr, agg, up)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
+	fmt.Fprintf(os.Stderr, "gateway: %s subscribed to sensor/# on %s\n", *id, *broker)
+	tick := time.NewTicker(*interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			report(ctx, cm, *id, agg)
+			return nil
+		case <-tick.C:
+			report(ctx, cm, *id, agg)
+		}
+	}
+}
+
+// report logs the aggregates and publishes them to gateway/<id>/aggregate.
+func report(ctx context.Context, cm *autopaho.ConnectionManager, id string, agg *Aggregator) {
+	b, _ := json.Marshal(agg.Snapshot())
+	fmt.Fprintf(os.Stderr, "gateway: %s aggregates %s\n", id, b)
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	_, _ = cm.Publish(pctx, &paho.Publish{Topic: "gateway/" + id + "/aggregate", QoS: 0, Payload: b})
+}
+
+// connect subscribes to sensor/# on every connection; ready is called once
+// the first subscription holds.
+func connect(ctx context.Context, broker, clientID string, agg *Aggregator, ready func()) (*autopaho.ConnectionManager, error) {
+	u, err := url.Parse("mqtt://" + broker)
+	if err != nil {
+		return nil, err
+	}
+	cm, err := autopaho.NewConnection(ctx, autopaho.ClientConfig{
+		ServerUrls:                    []*url.URL{u},
+		KeepAlive:                     30,
+		CleanStartOnInitialConnection: true,
+		ReconnectBackoff:              autopaho.NewConstantBackoff(250 * time.Millisecond),
+		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
+			go func() {
+				sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				defer cancel()
+				if _, err := cm.Subscribe(sctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: "sensor/#", QoS: 0}}}); err != nil {
+					fmt.Fprintln(os.Stderr, "gateway: subscribing to sensor/#:", err)
+					return
+				}
+				ready()
+			}()
+		},
+		ClientConfig: paho.ClientConfig{ClientID: clientID,
+			OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
+				agg.Add(pr.Packet.Topic, pr.Packet.Payload)
+				return true, nil
+			}}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := cm.AwaitConnection(wctx); err != nil {
+		return nil, fmt.Errorf("connecting to the MQTT broker at %s: %w", broker, err)
+	}
+	return cm, nil
+}
+
+// serve answers /healthz (200 once subscribed) and /aggregates (JSON).
+func serve(addr string, agg *Aggregator, up <-chan struct{}) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		select {
+		case <-up:
+			fmt.Fprintln(w, "ok")
+		default:
+			http.Error(w, "not subscribed yet", http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("/aggregates", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(agg.Snapshot())
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, nil
+}

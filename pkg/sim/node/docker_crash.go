@@ -1,0 +1,173 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/moby/moby/client"
+)
+
+// crashState follows a container through a node_crash fault.
+type crashState struct {
+	down      bool
+	at        time.Time // when it was killed
+	startedAt string    // the engine's start time of the killed run
+	// selfStart: the engine will not restart the container (no policy, or
+	// it was killed through the API, which Docker treats as a deliberate
+	// stop), so Restart, or the policy we emulate, starts it.
+	selfStart bool
+	restarts  int64
+	took      []time.Duration
+	lastPoll  time.Time
+	err       error // the first failure to kill or start, reported by Advance
+}
+
+// Crash implements Crasher: node_crash kills the container's main process
+// with SIGKILL, as a crash would. Under a restart policy the engine starts
+// it again; the time until it is healthy again is the recovery time. A
+// container speaking the TCP protocol is not killed: its lockstep
+// connection cannot survive a restart, so it only stops sending, as a
+// built-in node does.
+func (d *Docker) Crash(int64) {
+	if d.cli == nil || d.cid == "" || d.wire != nil || d.crash.down {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := &d.crash
+	c.down, c.at, c.selfStart = true, time.Now(), true
+	in, err := d.cli.ContainerInspect(ctx, d.cid, client.ContainerInspectOptions{})
+	if err != nil {
+		c.err = d.errorf("node_crash: inspecting container: %w", err)
+		return
+	}
+	st := in.Container.State
+	if st == nil || !st.Running {
+		return
+	}
+	c.startedAt = st.StartedAt
+	// The engine restarts a container under its policy only when its
+	// process dies by itself; a kill through the API counts as a stop.
+	// Kill the process directly when it is ours to see (same host and PID
+	// namespace: its cgroup names the container), else through the API.
+	if d.spec.restart != "" && d.spec.restart != "no" && ownsProcess(st.Pid, d.cid) {
+		if err := syscall.Kill(st.Pid, syscall.SIGKILL); err == nil {
+			c.selfStart = false
+			return
+		}
+	}
+	if _, err := d.cli.ContainerKill(ctx, d.cid, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+		c.err = d.errorf("node_crash: killing container: %w", err)
+	}
+}
+
+// Restart implements Crasher: the fault's restart_after_s starts a
+// container that is still down (no restart policy, or the engine could not
+// apply it).
+func (d *Docker) Restart(int64) {
+	if !d.crash.down || d.wire != nil {
+		return
+	}
+	d.start()
+}
+
+// start starts the killed container again, as the engine's policy would.
+func (d *Docker) start() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.running(ctx); err == nil {
+		return
+	}
+	if _, err := d.cli.ContainerStart(ctx, d.cid, client.ContainerStartOptions{}); err != nil && d.crash.err == nil {
+		d.crash.err = d.errorf("restarting container after node_crash: %w", err)
+	}
+	d.crash.selfStart = false
+}
+
+// watchRecovery checks a crashed container, ten times a second of wall
+// time: once it runs again (a new start) and its health checks pass, it has
+// recovered.
+func (d *Docker) watchRecovery(ctx context.Context) error {
+	c := &d.crash
+	if c.err != nil {
+		return c.err
+	}
+	if time.Since(c.lastPoll) < 100*time.Millisecond {
+		return nil
+	}
+	c.lastPoll = time.Now()
+	in, err := d.cli.ContainerInspect(ctx, d.cid, client.ContainerInspectOptions{})
+	if err != nil {
+		return d.errorf("inspecting container: %w", err)
+	}
+	st := in.Container.State
+	if st == nil || !st.Running || st.StartedAt == c.startedAt {
+		// A policy the engine would not apply to a container killed
+		// through its API is applied here.
+		if c.selfStart && d.spec.restart != "" && d.spec.restart != "no" && st != nil && !st.Running && !st.Restarting {
+			d.start()
+		}
+		return nil
+	}
+	if d.checkHealth(ctx) != nil {
+		return nil // not ready yet, or crashed again and the engine retries
+	}
+	c.down = false
+	c.restarts++
+	c.took = append(c.took, time.Since(c.at))
+	d.lastCheck = time.Now()
+	return nil
+}
+
+// Recovery implements Recoverer.
+func (d *Docker) Recovery() (int64, []time.Duration, bool) {
+	return d.crash.restarts, append([]time.Duration(nil), d.crash.took...), !d.crash.down
+}
+
+// ownsProcess reports whether pid is the container's process in this PID
+// namespace: its cgroup path names the container. A runner inside another
+// container sees other processes under the same numbers.
+func ownsProcess(pid int, cid string) bool {
+	if pid <= 0 {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	return err == nil && strings.Contains(string(b), cid)
+}
+
+// LoadedImage returns the image the node loaded into the engine from an
+// oci: or tar: file, which the run removes when it ends; "" if none.
+func (d *Docker) LoadedImage() string { return d.loaded }
+
+// RemoveImages removes images a run loaded into the engine. An image still
+// in use (by another run's container) stays.
+func RemoveImages(refs []string) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var errs []error
+	for _, ref := range refs {
+		if _, err := cli.ImageRemove(ctx, ref, client.ImageRemoveOptions{PruneChildren: true}); err != nil && !inUse(err) {
+			errs = append(errs, fmt.Errorf("removing image %s that the run loaded: %w", ref, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func inUse(err error) bool {
+	s := strings.ToLower(err.Error())
+	return strings.Contains(s, "conflict") || strings.Contains(s, "being used") || strings.Contains(s, "no such image")
+}

@@ -1,0 +1,30 @@
+package node
+
+import "encoding/json"
+
+// stdioEvent is an event in upstream's stdin/stdout protocol (M3h): its
+// adapter maps time_us to timestamp_us, type to event_type, src to source
+// and dst to destination, and drops size_bytes and network_metadata.
+type stdioEvent struct {
+	TimestampUS *int64          `json:"timestamp_us"`
+	EventType   string          `json:"event_type"`
+	Source      string          `json:"source"`
+	Destination *string         `json:"destination"`
+	Payload     json.RawMessage `json:"payload"`
+}
+
+func toStdio(in []wireEvent) []stdioEvent {
+	out := make([]stdioEvent, len(in))
+	for i, w := range in {
+		out[i] = stdioEvent{TimestampUS: w.TimeUS, EventType: w.Type, Source: w.Src, Destination: w.Dst, Payload: w.Payload}
+	}
+	return out
+}
+
+func fromStdio(in []stdioEvent) []wireEvent {
+	out := make([]wireEvent, len(in))
+	for i, e := range in {
+		out[i] = wireEvent{TimeUS: e.TimestampUS, Type: e.EventType, Src: e.Source, Dst: e.Destination, Payload: e.Payload}
+	}
+	return out
+}
