@@ -9,6 +9,8 @@
 // without the internet, so each pinned reference is replaced by a local
 // no-op action; the workspace is already there and Go already installed.
 //
-// The tests need the bed and skip without it (they fail under
-// XEDGESIM_TESTBED=1, as `make test` sets).
+// The act and Dockerfile tests need the bed and skip without it (they fail
+// under XEDGESIM_TESTBED=1, as `make test` sets). TestPrepareReleaseBinary
+// needs only bash: it runs the actions' first step, actions/lib/prepare.sh,
+// against a local HTTP server standing in for the release downloads.
 package e2e
