@@ -444,3 +444,48 @@ func TestCheckReleaseWorkflowCatchesBrokenWorkflow(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckCatchesUnmappedInputInEveryAction removes the mapping of each
+// input of each sub-action (build, push, deploy, verify), one at a time:
+// the check names exactly that input.
+func TestCheckCatchesUnmappedInputInEveryAction(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	paths, err := FindActions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := 0
+	for _, path := range paths {
+		if filepath.Dir(path) == root {
+			continue // TestCheckCatchesBrokenAction has the root action
+		}
+		subs++
+		rel, _ := filepath.Rel(root, path)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		real, err := Parse(rel, src)
+		if err != nil {
+			t.Fatalf("Parse(%s) = %v", rel, err)
+		}
+		for _, in := range real.Inputs {
+			tc := mutation{name: rel + ": " + in.ID, mutate: unmap(in.ID), want: []Problem{{Rule: RuleInputUnmapped, Subject: in.ID}}}
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				p := mutateFile(t, src, "action.yml", tc)
+				a, err := Load(p)
+				if err != nil {
+					t.Fatalf("Load() = %v", err)
+				}
+				if diff := cmp.Diff(tc.want, Check(a), compareProblems); diff != "" {
+					t.Errorf("Check() mismatch (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+	if subs < 4 {
+		t.Errorf("found %d sub-actions, want build, push, deploy and verify", subs)
+	}
+}
