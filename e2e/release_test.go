@@ -75,6 +75,7 @@ func releaseWorkspace(t *testing.T, env *testbed.Env, service string, port int) 
 // outputs feed the next. The test then checks the registry and the edges
 // themselves.
 func TestActRelease(t *testing.T) {
+	t.Parallel()
 	env := testbed.Need(t, testbed.PartAct, testbed.PartRegistry, testbed.PartDocker, testbed.PartEdges, testbed.PartArm64)
 	id := unique(t)
 	repo := env.Registry.Host + "/e2e/xa-" + id
@@ -251,4 +252,53 @@ func httpGet(url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return strings.TrimSpace(string(b))
+}
+
+// TestActReleaseGateBlocks runs the release workflow on an application
+// whose scenario fails: the gate step exits 2, nothing is promoted and the
+// deploy job, the only one with the SSH secrets, never starts.
+func TestActReleaseGateBlocks(t *testing.T) {
+	t.Parallel()
+	env := testbed.Need(t, testbed.PartAct, testbed.PartRegistry, testbed.PartDocker, testbed.PartEdges)
+	id := unique(t)
+	repo := env.Registry.Host + "/e2e/xa-" + id
+	ws := releaseWorkspace(t, env, "xa-"+id, 30000)
+	// The same application, held to a threshold it cannot meet.
+	writeFiles(t, ws, map[string]string{"scenarios/app.yaml": strings.Replace(appScenario, "value: 0.99", "value: 1.01", 1)})
+	gitInit(t, ws)
+	t.Cleanup(func() { cleanupRegistry(t, env, repo, repo+"-staging") })
+
+	workflow := filepath.Join(ws, ".github/workflows/release.yml")
+	args := append([]string{"workflow_dispatch", "-W", workflow, "--var", "XEDGESIM_IMAGE=" + repo, "--input", "tag=v0.0.1-" + id,
+		"-s", "EDGE_SSH_KEY", "-s", "EDGE_KNOWN_HOSTS"}, stubs(t, repoRoot(t), workflow)...)
+	r := runAct(t, env, ws, 6*time.Minute, []string{"EDGE_SSH_KEY=unused", "EDGE_KNOWN_HOSTS=unused"}, args...)
+	t.Cleanup(func() { removeHostImage(t, env, r.outputs["release/build/image-ref"]) })
+	if r.code() != 1 {
+		t.Fatalf("act: exit %d, want 1 (the release job failed)\n%s", r.code(), r.log)
+	}
+	for _, want := range []string{"[release/simulate] exit status 2", "Error: Job 'build, simulate, promote' failed"} {
+		if !strings.Contains(r.log, want) {
+			t.Errorf("the log lacks %q\n%s", want, r.log)
+		}
+	}
+	for _, never := range []string{"Run Main Promote", "Run Main Attach the evidence", "[deploy/"} {
+		if strings.Contains(r.log, never) {
+			t.Errorf("the log has %q: a step after the failed gate ran", never)
+		}
+	}
+	if got := r.outputs["release/simulate/verdict"]; got != "fail" {
+		t.Errorf("simulate's verdict = %q, want fail", got)
+	}
+	// Nothing reached the release repository.
+	opts, err := env.Registry.RemoteOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := name.NewRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := remote.List(rp, opts...); err == nil && len(tags) > 0 {
+		t.Errorf("the release repository has tags %q after a failed gate", tags)
+	}
 }
