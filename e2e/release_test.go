@@ -142,8 +142,20 @@ func TestActRelease(t *testing.T) {
 		}
 	}
 
-	// Secrets: act masks what the action asked it to; no line of the key
-	// shows in the log.
+	// Secrets: the deploy and verify steps asked act to mask every line
+	// of the key and of known_hosts (act logs each such request as ***),
+	// and no line of the key shows in the log.
+	var secretLines int
+	for _, s := range append([]string{key}, knownHosts...) {
+		for line := range strings.Lines(s) {
+			if strings.TrimSpace(line) != "" {
+				secretLines++
+			}
+		}
+	}
+	if got := strings.Count(r.log, "⚙  ***"); got < 2*secretLines {
+		t.Errorf("act logged %d mask requests, want at least %d (each secret line, in deploy and verify)", got, 2*secretLines)
+	}
 	for line := range strings.Lines(key) {
 		if line = strings.TrimSpace(line); len(line) > 20 && strings.Contains(r.log, line) {
 			t.Errorf("a line of the SSH key shows in the log: %q", line)
@@ -166,6 +178,10 @@ func TestActRelease(t *testing.T) {
 	}
 	if !strings.Contains(r.log, "promoted with 1 passing evidence") {
 		t.Errorf("the promotion does not say it checked the evidence")
+	}
+	// The deploy job checked the evidence in the registry again.
+	if !strings.Contains(r.log, "evidence: "+released+" passed simulation") {
+		t.Errorf("the deploy step does not say it checked the evidence of %s", released)
 	}
 
 	// The edges: each runs the image of its own platform and answers.
