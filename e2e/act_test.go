@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,8 +177,10 @@ func runAct(t *testing.T, env *testbed.Env, ws string, timeout time.Duration, ex
 	cmd := exec.CommandContext(ctx, env.Act, full...)
 	cmd.Dir = ws
 	cmd.Env = append(os.Environ(), extraEnv...)
-	// act's host mode runs steps in their own process groups; on a
-	// timeout, end the whole group act started, not only act.
+	// act runs the steps as its children: on a timeout, end act's whole
+	// process group (its own, started here), not only act.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
