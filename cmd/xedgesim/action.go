@@ -30,6 +30,7 @@ func newGHA() *cobra.Command {
 	})
 	cmd.AddCommand(&cobra.Command{Use: "build", Short: "The xedgesim/simulate/actions/build action", Args: cobra.NoArgs, RunE: ghaBuild})
 	cmd.AddCommand(&cobra.Command{Use: "push", Short: "The xedgesim/simulate/actions/push action", Args: cobra.NoArgs, RunE: ghaPush})
+	cmd.AddCommand(newGHADeploy(), newGHAVerify())
 	return cmd
 }
 

@@ -68,8 +68,10 @@ func TestWorkflows(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FindWorkflows() = %v", err)
 	}
-	if !slices.Contains(paths, filepath.Join(root, "workflows", "pr-gate.yml")) {
-		t.Fatalf("FindWorkflows() = %q, want workflows/pr-gate.yml among them", paths)
+	for _, want := range []string{"workflows/pr-gate.yml", "workflows/release.yml", "workflows/edge-runner.yml", ".github/workflows/ci.yml"} {
+		if !slices.Contains(paths, filepath.Join(root, want)) {
+			t.Fatalf("FindWorkflows() = %q, want %s among them", paths, want)
+		}
 	}
 	for _, path := range paths {
 		rel, err := filepath.Rel(root, path)

@@ -68,6 +68,12 @@ const (
 	// RuleSecrets: a workflow that pull requests trigger reads a secret
 	// other than GITHUB_TOKEN.
 	RuleSecrets Rule = "secrets"
+	// RuleSecretScope: the workflow-level env: reads a secret, which hands
+	// it to every job and step instead of the one that needs it.
+	RuleSecretScope Rule = "secret-scope"
+	// RuleCheckoutCredentials: an actions/checkout step that leaves the
+	// job's token in .git (no persist-credentials: false).
+	RuleCheckoutCredentials Rule = "checkout-credentials"
 )
 
 // Problem is one mistake found in an action or a workflow.
@@ -384,6 +390,15 @@ func CheckWorkflow(w *Workflow) []Problem {
 		}
 	}
 	c.permissions(w.Permissions, "workflow")
+	for _, v := range w.Env {
+		for _, e := range expressions(v.Value) {
+			for _, name := range properties(secretProperty, e.text) {
+				if name != "github_token" {
+					c.add(v.Line, RuleSecretScope, v.Name, "the workflow's env: %s reads secrets.%s, which every job and step then sees; pass it in the with: or env: of the one step that needs it", v.Name, name)
+				}
+			}
+		}
+	}
 	for i := range w.Jobs {
 		j := &w.Jobs[i]
 		if w.Permissions == nil && j.Permissions == nil {
@@ -394,6 +409,7 @@ func CheckWorkflow(w *Workflow) []Problem {
 			c.pinned(j.Line, j.Uses, true)
 		}
 		c.steps(j.Steps, true)
+		c.checkoutCredentials(j.Steps)
 	}
 	if pullRequest {
 		for _, e := range w.Expressions {
@@ -417,5 +433,24 @@ func CheckWorkflow(w *Workflow) []Problem {
 func (c *checker) permissions(p *Permissions, where string) {
 	if p != nil && p.All == "write-all" {
 		c.add(p.Line, RulePermissions, where, "%s grants write-all; grant only the scopes it needs (contents: read, checks: write, ...)", where)
+	}
+}
+
+// checkoutCredentials checks that actions/checkout does not leave the job's
+// token in .git, where every later step (and the code it runs) can read it.
+func (c *checker) checkoutCredentials(steps []Step) {
+	for _, s := range steps {
+		if !strings.HasPrefix(strings.ToLower(s.Uses), "actions/checkout@") {
+			continue
+		}
+		persist := ""
+		for _, v := range s.With {
+			if v.Name == "persist-credentials" {
+				persist = strings.TrimSpace(v.Value)
+			}
+		}
+		if persist != "false" {
+			c.add(s.Line, RuleCheckoutCredentials, s.label(), "%s leaves the job's token in .git for every later step; add with: persist-credentials: false (push with the token in the step that pushes)", s.describe())
+		}
 	}
 }

@@ -40,6 +40,9 @@
 // users copy), permissions: at the top or on every job and never write-all,
 // no pull_request_target trigger (it runs with the base repository's token
 // and secrets next to the pull request's code), no secrets other than
-// GITHUB_TOKEN in a workflow that pull requests trigger, and no
-// github.event or github.head_ref interpolated into a run: script.
+// GITHUB_TOKEN in a workflow that pull requests trigger, no secret in
+// the workflow-level env: (it would reach every job and step; secrets go to
+// the step that needs them), persist-credentials: false on every
+// actions/checkout (else the token stays in .git for every later step), and
+// no github.event or github.head_ref interpolated into a run: script.
 package actionmeta

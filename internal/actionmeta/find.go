@@ -39,12 +39,12 @@ func FindActions(root string) ([]string, error) {
 	return out, nil
 }
 
-// FindWorkflows returns the example workflows users copy,
-// workflows/*.yml and workflows/*.yaml under root, sorted.
+// FindWorkflows returns the example workflows users copy (workflows/*.yml)
+// and the project's own (.github/workflows/*.yml) under root, sorted.
 func FindWorkflows(root string) ([]string, error) {
 	var out []string
-	for _, pattern := range []string{"*.yml", "*.yaml"} {
-		m, err := filepath.Glob(filepath.Join(root, "workflows", pattern))
+	for _, pattern := range []string{"workflows/*.yml", "workflows/*.yaml", ".github/workflows/*.yml", ".github/workflows/*.yaml"} {
+		m, err := filepath.Glob(filepath.Join(root, pattern))
 		if err != nil {
 			return nil, fmt.Errorf("finding workflows: %w", err)
 		}

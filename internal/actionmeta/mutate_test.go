@@ -378,3 +378,114 @@ func render(ps []Problem) string {
 	}
 	return b.String()
 }
+
+// TestCheckReleaseWorkflowCatchesBrokenWorkflow mutates the release
+// workflow, the one that holds secrets and write access.
+func TestCheckReleaseWorkflowCatchesBrokenWorkflow(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	src, err := os.ReadFile(filepath.Join(root, "workflows", "release.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobSteps := func(t *testing.T, root *yaml.Node, job string) *yaml.Node {
+		return get(t, get(t, get(t, root, "jobs"), job), "steps")
+	}
+	cases := []mutation{{
+		name:   "unchanged",
+		mutate: func(*testing.T, *yaml.Node) {},
+	}, {
+		name: "the SSH key in the workflow's env",
+		mutate: func(t *testing.T, root *yaml.Node) {
+			set(get(t, root, "env"), "EDGE_SSH_KEY", "${{ secrets.EDGE_SSH_KEY }}")
+		},
+		want: []Problem{{Rule: RuleSecretScope, Subject: "EDGE_SSH_KEY"}},
+	}, {
+		name: "the token left in .git",
+		mutate: func(t *testing.T, root *yaml.Node) {
+			remove(t, step(t, jobSteps(t, root, "deploy"), "actions/checkout@"), "with")
+		},
+		want: []Problem{{Rule: RuleCheckoutCredentials, Subject: "Check out"}},
+	}, {
+		name: "upload-artifact pinned to a tag",
+		mutate: func(t *testing.T, root *yaml.Node) {
+			set(step(t, jobSteps(t, root, "release"), "actions/upload-artifact@"), "uses", "actions/upload-artifact@v7")
+		},
+		want: []Problem{{Rule: RuleUnpinned, Subject: "actions/upload-artifact@v7"}},
+	}, {
+		name: "write-all on the release job",
+		mutate: func(t *testing.T, root *yaml.Node) {
+			set(get(t, get(t, root, "jobs"), "release"), "permissions", "write-all")
+		},
+		want: []Problem{{Rule: RulePermissions, Subject: "job release"}},
+	}, {
+		name: "triggered by pull requests",
+		mutate: func(t *testing.T, root *yaml.Node) {
+			set(get(t, root, "on"), "pull_request", "")
+		},
+		// Both deploy steps read the SSH key and known_hosts.
+		want: []Problem{
+			{Rule: RuleSecrets, Subject: "edge_ssh_key"}, {Rule: RuleSecrets, Subject: "edge_known_hosts"},
+			{Rule: RuleSecrets, Subject: "edge_ssh_key"}, {Rule: RuleSecrets, Subject: "edge_known_hosts"},
+		},
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := mutateFile(t, src, "release.yml", tc)
+			w, err := LoadWorkflow(path)
+			if err != nil {
+				t.Fatalf("LoadWorkflow() = %v", err)
+			}
+			got := CheckWorkflow(w)
+			if diff := cmp.Diff(tc.want, got, compareProblems); diff != "" {
+				t.Errorf("CheckWorkflow() mismatch (-want +got):\n%s\nproblems:\n%s", diff, render(got))
+			}
+		})
+	}
+}
+
+// TestCheckCatchesUnmappedInputInEveryAction removes the mapping of each
+// input of each sub-action (build, push, deploy, verify), one at a time:
+// the check names exactly that input.
+func TestCheckCatchesUnmappedInputInEveryAction(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	paths, err := FindActions(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := 0
+	for _, path := range paths {
+		if filepath.Dir(path) == root {
+			continue // TestCheckCatchesBrokenAction has the root action
+		}
+		subs++
+		rel, _ := filepath.Rel(root, path)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		real, err := Parse(rel, src)
+		if err != nil {
+			t.Fatalf("Parse(%s) = %v", rel, err)
+		}
+		for _, in := range real.Inputs {
+			tc := mutation{name: rel + ": " + in.ID, mutate: unmap(in.ID), want: []Problem{{Rule: RuleInputUnmapped, Subject: in.ID}}}
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				p := mutateFile(t, src, "action.yml", tc)
+				a, err := Load(p)
+				if err != nil {
+					t.Fatalf("Load() = %v", err)
+				}
+				if diff := cmp.Diff(tc.want, Check(a), compareProblems); diff != "" {
+					t.Errorf("Check() mismatch (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+	if subs < 4 {
+		t.Errorf("found %d sub-actions, want build, push, deploy and verify", subs)
+	}
+}

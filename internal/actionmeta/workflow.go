@@ -21,6 +21,8 @@ type Workflow struct {
 	// workflow sets none.
 	Permissions *Permissions
 	Jobs        []Job
+	// Env is the workflow-level env:, which every job and step sees.
+	Env []Var
 	// Expressions are all ${{ ... }} expressions in the file, in order.
 	Expressions []Expression
 }
@@ -99,6 +101,8 @@ func parseWorkflow(path string, data []byte) (*Workflow, error) {
 			w.Permissions, err = parsePermissions(p, k)
 		case "jobs":
 			w.Jobs, err = parseJobs(p.value)
+		case "env":
+			w.Env, err = vars(p.value, k)
 		}
 		if err != nil {
 			return nil, err
