@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+
 	"github.com/xedgesim/simulate/internal/testbed"
 )
 
@@ -185,6 +187,20 @@ func (s summaryJSON) actual(t *testing.T, metric string) float64 {
 	return 0
 }
 
+// layoutDigest is the digest of the one index in the OCI layout at dir.
+func layoutDigest(t *testing.T, dir string) string {
+	t.Helper()
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil || len(m.Manifests) != 1 {
+		t.Fatalf("layout %s: %v, %d manifests; want one", dir, err, len(m.Manifests))
+	}
+	return m.Manifests[0].Digest.String()
+}
+
 // checkGone asserts that nothing of the run is left in the engine: no
 // container with its pid, and not the image it loaded.
 func checkGone(t *testing.T, env *testbed.Env, pid int, image string) {
@@ -229,6 +245,11 @@ func TestMQTTScenarioThroughBrokerContainer(t *testing.T) {
 	broker := s.Nodes[0]
 	if broker.ID != "mqtt-broker" || !strings.HasPrefix(broker.ImageDigest, "sha256:") || !strings.HasPrefix(broker.Image, "xedgesim.local/oci:") {
 		t.Errorf("broker node %+v, want the loaded image and its digest", broker)
+	}
+	// The digest recorded is the one push publishes (the build's index),
+	// so evidence from this run can promote the pushed image.
+	if want := layoutDigest(t, good); broker.ImageDigest != want {
+		t.Errorf("broker image_digest %s, want the layout's index %s", broker.ImageDigest, want)
 	}
 	if log, err := os.ReadFile(filepath.Join(out, "logs", "mqtt-broker.log")); err != nil || !strings.Contains(string(log), "MQTT on :1883") {
 		t.Errorf("mqtt-broker.log = %q, %v; want the container's log", log, err)

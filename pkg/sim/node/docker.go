@@ -176,7 +176,7 @@ func (d *Docker) resolveImage(ctx context.Context, dir string) error {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, path)
 		}
-		loaded, existed, err := loadImage(ctx, d.cli, kind, path)
+		loaded, existed, digest, err := loadImage(ctx, d.cli, kind, path)
 		if err != nil {
 			return fmt.Errorf("node %q: loading image %s: %w", d.id, ref, err)
 		}
@@ -184,11 +184,16 @@ func (d *Docker) resolveImage(ctx context.Context, dir string) error {
 		if !existed {
 			d.loaded = loaded
 		}
+		d.imageDigest = digest
 	}
 	d.imageRef = ref
 	img, err := d.cli.ImageInspect(ctx, ref)
 	if err != nil {
 		return d.at(fmt.Errorf("image %s is not in the Docker Engine (simulate never pulls; build it with `xedgesim build --output docker:` or `docker load` it): %w", ref, err))
+	}
+	if d.imageDigest != "" {
+		// An OCI layout's digest is the one push sends and evidence names.
+		return nil
 	}
 	d.imageDigest = img.ID
 	_, want, byDigest := strings.Cut(ref, "@")
@@ -630,13 +635,15 @@ func hostname() string {
 // loadImage loads an oci:<dir> layout or a tar:<file> archive into the
 // engine and returns a reference to the loaded image, and whether the
 // engine had that reference already (then it is not this run's to remove).
-func loadImage(ctx context.Context, cli *client.Client, kind, path string) (ref string, existed bool, err error) {
+// For a layout, digest is what pushing the layout would publish: the
+// build's index, or the image when the layout holds a single image.
+func loadImage(ctx context.Context, cli *client.Client, kind, path string) (ref string, existed bool, digest string, err error) {
 	var r io.Reader
 	switch kind {
 	case "tar":
 		tags, err := tarTags(path)
 		if err != nil {
-			return "", false, err
+			return "", false, "", err
 		}
 		// An archive without tags loads by ID, which is not worth the risk
 		// of removing an image someone else uses.
@@ -648,15 +655,16 @@ func loadImage(ctx context.Context, cli *client.Client, kind, path string) (ref 
 		}
 		f, err := os.Open(path)
 		if err != nil {
-			return "", false, err
+			return "", false, "", err
 		}
 		defer f.Close()
 		r = f
 	case "oci":
-		img, tag, err := ociImage(path)
+		img, tag, subject, err := ociImage(path)
 		if err != nil {
-			return "", false, err
+			return "", false, "", err
 		}
+		digest = subject.String()
 		_, err = cli.ImageInspect(ctx, tag.String())
 		existed = err == nil
 		pr, pw := io.Pipe()
@@ -665,7 +673,7 @@ func loadImage(ctx context.Context, cli *client.Client, kind, path string) (ref 
 		r = pr
 	}
 	ref, err = imageLoad(ctx, cli, r)
-	return ref, existed, err
+	return ref, existed, digest, err
 }
 
 // tarTags returns the tags a docker-save archive carries.
@@ -720,47 +728,55 @@ func imageLoad(ctx context.Context, cli *client.Client, r io.Reader) (string, er
 }
 
 // ociImage finds the image for this machine's platform (linux and GOARCH)
-// in the OCI layout at dir, and the tag it is loaded as:
-// xedgesim.local/oci:<digest prefix>.
-func ociImage(dir string) (v1.Image, name.Tag, error) {
+// in the OCI layout at dir, the tag it is loaded as
+// (xedgesim.local/oci:<digest prefix>), and the digest pushing the layout
+// publishes (see loadImage).
+func ociImage(dir string) (v1.Image, name.Tag, v1.Hash, error) {
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
-		return nil, name.Tag{}, fmt.Errorf("reading OCI layout: %w", err)
+		return nil, name.Tag{}, v1.Hash{}, fmt.Errorf("reading OCI layout: %w", err)
 	}
-	img, err := pickImage(idx)
+	img, subject, err := pickImage(idx, v1.Hash{})
 	if err != nil {
-		return nil, name.Tag{}, err
+		return nil, name.Tag{}, v1.Hash{}, err
 	}
 	dg, err := img.Digest()
 	if err != nil {
-		return nil, name.Tag{}, fmt.Errorf("reading image digest: %w", err)
+		return nil, name.Tag{}, v1.Hash{}, fmt.Errorf("reading image digest: %w", err)
 	}
 	tag, err := name.NewTag("xedgesim.local/oci:" + dg.Hex[:16])
-	return img, tag, err
+	return img, tag, subject, err
 }
 
 // pickImage finds the image for linux/GOARCH in idx, descending into nested
-// indexes (a layout's index holds the build's index).
-func pickImage(idx v1.ImageIndex) (v1.Image, error) {
+// indexes (a layout's index holds the build's index). subject is the digest
+// of the nested index being searched (zero at the layout's root); the
+// returned hash is that index's digest, or the image's own when the image
+// sits at the root.
+func pickImage(idx v1.ImageIndex, subject v1.Hash) (v1.Image, v1.Hash, error) {
 	m, err := idx.IndexManifest()
 	if err != nil {
-		return nil, fmt.Errorf("reading index: %w", err)
+		return nil, v1.Hash{}, fmt.Errorf("reading index: %w", err)
 	}
 	for _, desc := range m.Manifests {
 		switch {
 		case desc.MediaType.IsIndex():
 			child, err := idx.ImageIndex(desc.Digest)
 			if err != nil {
-				return nil, fmt.Errorf("reading index %s: %w", desc.Digest, err)
+				return nil, v1.Hash{}, fmt.Errorf("reading index %s: %w", desc.Digest, err)
 			}
-			if img, err := pickImage(child); err == nil {
-				return img, nil
+			if img, dg, err := pickImage(child, desc.Digest); err == nil {
+				return img, dg, nil
 			}
 		case desc.MediaType.IsImage():
 			if desc.Platform == nil || desc.Platform.OS == "linux" && desc.Platform.Architecture == runtime.GOARCH {
-				return idx.Image(desc.Digest)
+				img, err := idx.Image(desc.Digest)
+				if subject == (v1.Hash{}) {
+					subject = desc.Digest
+				}
+				return img, subject, err
 			}
 		}
 	}
-	return nil, fmt.Errorf("the layout has no image for linux/%s", runtime.GOARCH)
+	return nil, v1.Hash{}, fmt.Errorf("the layout has no image for linux/%s", runtime.GOARCH)
 }
