@@ -1,0 +1,116 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/xedgesim/simulate/pkg/deploy/transport"
+)
+
+// deployContainer is strategy container: the image goes to the host's
+// engine and the service's container is replaced by one of the new image.
+func (d *hostDeploy) deployContainer(ctx context.Context, platform string, desc v1.Descriptor) error {
+	c := d.c
+	old, err := inspect(ctx, c, d.m.Service.Name)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		d.rep.OldDigest = old.Config.Labels[LabelDigest]
+	}
+
+	imageRef, err := d.transfer(ctx, platform, desc)
+	if err != nil {
+		return err
+	}
+	imageID, err := c.Run(ctx, "docker image inspect --format '{{.Id}}' "+transport.Quote(imageRef), nil)
+	if err != nil {
+		return fmt.Errorf("inspecting the image: %w", err)
+	}
+	imageID = strings.TrimSpace(imageID)
+	if err := d.files(ctx); err != nil {
+		return err
+	}
+	return d.replace(ctx, old, platform, imageRef, imageID, desc.Digest.String())
+}
+
+// replace creates the new container beside the old one, switches over, and
+// health-checks; on failure it puts the old one back.
+func (d *hostDeploy) replace(ctx context.Context, old *container, platform, imageRef, imageID, platformDigest string) error {
+	c, s := d.c, d.m.Service
+	newName := s.Name + "-xedgesim-" + d.o.deployID
+	args := []string{"docker", "create", "--name", newName, "--platform", platform, "--restart", s.Restart,
+		"--label", LabelService + "=" + s.Name, "--label", LabelDigest + "=" + d.im.digest,
+		"--label", LabelPlatform + "=" + platformDigest, "--label", LabelImageID + "=" + imageID,
+		"--label", LabelDeployID + "=" + d.o.deployID}
+	for _, p := range s.Ports {
+		args = append(args, "-p", p)
+	}
+	for _, v := range s.Volumes {
+		args = append(args, "-v", v)
+	}
+	for _, k := range sortedKeys(s.Env) {
+		args = append(args, "-e", k+"="+s.Env[k])
+	}
+	if s.Memory != "" {
+		args = append(args, "--memory", s.Memory)
+	}
+	if s.CPUs > 0 {
+		args = append(args, "--cpus", strconv.FormatFloat(s.CPUs, 'f', -1, 64))
+	}
+	args = append(args, imageRef)
+	args = append(args, s.Command...)
+	d.event("create", "creating %s", newName)
+	if _, err := c.Run(ctx, shell(args...), nil); err != nil {
+		return fmt.Errorf("creating the container: %w", err)
+	}
+	// From here on, any failure puts the old container back. The clean-up
+	// must run even when ctx is cancelled.
+	bg := context.WithoutCancel(ctx)
+	rollback := func(cause error) error {
+		d.event("rollback", "%v", cause)
+		c.Run(bg, "docker rm -f "+transport.Quote(newName), nil)
+		if old != nil {
+			if _, err := c.Run(bg, "docker start "+transport.Quote(old.ID), nil); err != nil {
+				return errors.Join(cause, fmt.Errorf("restarting the old container: %w", err))
+			}
+			// The old container serves again once its published ports
+			// answer (its own health check is not known here: the
+			// manifest's may be the one that failed).
+			if err := waitServing(bg, c, old, s.Health); err != nil {
+				return errors.Join(cause, fmt.Errorf("health-checking the old container after the rollback: %w", err))
+			}
+			d.rep.RolledBack = true
+			d.rep.Result = ResultRolledBack
+		}
+		return cause
+	}
+	if old != nil && old.State.Running {
+		d.event("switch", "stopping the old container %s", old.Name)
+		if _, err := c.Run(ctx, "docker stop -t 10 "+transport.Quote(old.ID), nil); err != nil {
+			return rollback(fmt.Errorf("stopping the old container: %w", err))
+		}
+	}
+	if _, err := c.Run(ctx, "docker start "+transport.Quote(newName), nil); err != nil {
+		return rollback(fmt.Errorf("starting the container: %w", err))
+	}
+	d.event("health", "waiting up to %s for %s", s.Health.Timeout, s.Health.Kind())
+	if err := waitHealthy(ctx, c, newName, s.Health); err != nil {
+		return rollback(&HealthError{Host: d.h.Name, Err: err})
+	}
+	if old != nil {
+		if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(old.ID), nil); err != nil {
+			return fmt.Errorf("removing the old container: %w", err)
+		}
+	}
+	if _, err := c.Run(ctx, "docker rename "+transport.Quote(newName)+" "+transport.Quote(s.Name), nil); err != nil {
+		return fmt.Errorf("renaming the container: %w", err)
+	}
+	d.rep.Result = ResultDeployed
+	return nil
+}
