@@ -15,8 +15,7 @@ import (
 // deployContainer is strategy container: the image goes to the host's
 // engine and the service's container is replaced by one of the new image.
 func (d *hostDeploy) deployContainer(ctx context.Context, platform string, desc v1.Descriptor) error {
-	c := d.c
-	old, err := inspect(ctx, c, d.m.Service.Name)
+	old, err := inspect(ctx, d.c, d.m.Service.Name)
 	if err != nil {
 		return err
 	}
@@ -28,7 +27,8 @@ func (d *hostDeploy) deployContainer(ctx context.Context, platform string, desc 
 	if err != nil {
 		return err
 	}
-	imageID, err := c.Run(ctx, "docker image inspect --format '{{.Id}}' "+transport.Quote(imageRef), nil)
+	// The transfer may have reconnected: d.c is the connection from here.
+	imageID, err := d.c.Run(ctx, "docker image inspect --format '{{.Id}}' "+transport.Quote(imageRef), nil)
 	if err != nil {
 		return fmt.Errorf("inspecting the image: %w", err)
 	}
@@ -66,9 +66,11 @@ func (d *hostDeploy) replace(ctx context.Context, old *container, platform, imag
 	args = append(args, imageRef)
 	args = append(args, s.Command...)
 	d.event("create", "creating %s", newName)
-	if _, err := c.Run(ctx, shell(args...), nil); err != nil {
+	out, err := c.Run(ctx, shell(args...), nil)
+	if err != nil {
 		return fmt.Errorf("creating the container: %w", err)
 	}
+	newID := strings.TrimSpace(out)
 	// From here on, any failure puts the old container back. The clean-up
 	// must run even when ctx is cancelled.
 	bg := context.WithoutCancel(ctx)
@@ -103,14 +105,64 @@ func (d *hostDeploy) replace(ctx context.Context, old *container, platform, imag
 	if err := waitHealthy(ctx, c, newName, s.Health); err != nil {
 		return rollback(&HealthError{Host: d.h.Name, Err: err})
 	}
+	if !d.m.Rollout.Rollback {
+		if old != nil {
+			if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(old.ID), nil); err != nil {
+				return fmt.Errorf("removing the old container: %w", err)
+			}
+		}
+		if _, err := c.Run(ctx, "docker rename "+transport.Quote(newName)+" "+transport.Quote(s.Name), nil); err != nil {
+			return fmt.Errorf("renaming the container: %w", err)
+		}
+		d.rep.Result = ResultDeployed
+		return nil
+	}
+	// rollback: true keeps the old container (stopped, under another name)
+	// until the whole rollout succeeded, so this host can still go back
+	// when a later host fails.
+	prevName := s.Name + "-xedgesim-prev-" + d.o.deployID
 	if old != nil {
-		if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(old.ID), nil); err != nil {
-			return fmt.Errorf("removing the old container: %w", err)
+		if _, err := c.Run(ctx, "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(prevName), nil); err != nil {
+			return rollback(fmt.Errorf("setting the old container aside: %w", err))
 		}
 	}
 	if _, err := c.Run(ctx, "docker rename "+transport.Quote(newName)+" "+transport.Quote(s.Name), nil); err != nil {
-		return fmt.Errorf("renaming the container: %w", err)
+		if old != nil {
+			c.Run(bg, "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(s.Name), nil)
+		}
+		return rollback(fmt.Errorf("renaming the container: %w", err))
 	}
 	d.rep.Result = ResultDeployed
+	d.commit = func(ctx context.Context) error {
+		if old == nil {
+			return nil
+		}
+		if _, err := d.c.Run(ctx, "docker rm -f "+transport.Quote(old.ID), nil); err != nil {
+			return fmt.Errorf("removing the old container: %w", err)
+		}
+		return nil
+	}
+	d.undo = func(ctx context.Context) error {
+		c := d.c
+		if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(newID), nil); err != nil {
+			return fmt.Errorf("removing the new container: %w", err)
+		}
+		if old == nil {
+			return nil
+		}
+		if _, err := c.Run(ctx, "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(s.Name), nil); err != nil {
+			return fmt.Errorf("restoring the old container's name: %w", err)
+		}
+		if !old.State.Running {
+			return nil
+		}
+		if _, err := c.Run(ctx, "docker start "+transport.Quote(old.ID), nil); err != nil {
+			return fmt.Errorf("restarting the old container: %w", err)
+		}
+		if err := waitServing(ctx, c, old, s.Health); err != nil {
+			return fmt.Errorf("health-checking the old container after the rollback: %w", err)
+		}
+		return nil
+	}
 	return nil
 }

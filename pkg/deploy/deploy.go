@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
@@ -75,56 +74,16 @@ func Deploy(ctx context.Context, m *manifest.Manifest, opts ...Option) (*Report,
 	for i, h := range hosts {
 		rep.Hosts[i] = HostReport{Host: h.Name, NewDigest: im.digest, Result: ResultSkipped}
 	}
-	// The canary goes first, alone; then batches in parallel. A rollout
-	// stops once more than max_failures hosts failed.
-	var waves [][]int
-	canary := min(m.Rollout.Canary, len(hosts))
-	for i := 0; i < canary; i++ {
-		waves = append(waves, []int{i})
-	}
-	batch := max(m.Rollout.Batch, 1)
-	for i := canary; i < len(hosts); i += batch {
-		var w []int
-		for j := i; j < min(i+batch, len(hosts)); j++ {
-			w = append(w, j)
-		}
-		waves = append(waves, w)
-	}
-	failures := 0
-	for _, w := range waves {
-		if failures > m.Rollout.MaxFailures {
-			break
-		}
-		var wg sync.WaitGroup
-		for _, i := range w {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				start := time.Now()
-				d := &hostDeploy{m: m, h: hosts[i], im: im, o: o, rep: &rep.Hosts[i]}
-				d.rep.err = d.run(ctx)
-				d.rep.Duration = time.Since(start)
-				if d.rep.err != nil {
-					d.rep.Error = d.rep.err.Error()
-					if d.rep.Result == ResultSkipped {
-						d.rep.Result = ResultFailed
-					}
-				}
-				o.progress.Report(Event{Host: hosts[i].Name, Step: "done", Message: string(d.rep.Result)})
-			}()
-		}
-		wg.Wait()
-		for _, i := range w {
-			if rep.Hosts[i].err != nil {
-				failures++
-			}
-		}
-	}
+	rollout(ctx, m, hosts, im, o, rep)
 	return rep, rep.failure()
 }
 
-// connect dials a host with the manifest's SSH settings.
-func connect(ctx context.Context, m *manifest.Manifest, h manifest.Host, o options) (*transport.Client, error) {
+// connect dials a host with the manifest's SSH settings; a local host is
+// the engine of this machine.
+func connect(ctx context.Context, m *manifest.Manifest, h manifest.Host, o options) (hostConn, error) {
+	if h.Local {
+		return localConn{}, nil
+	}
 	t := transport.Target{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, KnownHosts: h.KnownHosts, Fingerprints: h.Fingerprints}
 	sopts := []transport.Option{transport.WithTimeout(m.SSH.Timeout)}
 	if m.SSH.Key != "" {

@@ -32,7 +32,7 @@ type container struct {
 
 // inspect returns the container of that name or id, or nil when there is
 // none.
-func inspect(ctx context.Context, c *transport.Client, nameOrID string) (*container, error) {
+func inspect(ctx context.Context, c hostConn, nameOrID string) (*container, error) {
 	out, err := c.Run(ctx, "docker container inspect "+transport.Quote(nameOrID), nil)
 	var ce *transport.CommandError
 	if errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.Stderr), "no such") {

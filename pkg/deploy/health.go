@@ -11,12 +11,11 @@ import (
 	"time"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
-	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
 
 // waitHealthy probes until the check passes, the container stops, or the
 // timeout passes.
-func waitHealthy(ctx context.Context, c *transport.Client, ctr string, h manifest.Health) error {
+func waitHealthy(ctx context.Context, c hostConn, ctr string, h manifest.Health) error {
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	var last error
@@ -38,7 +37,7 @@ func waitHealthy(ctx context.Context, c *transport.Client, ctr string, h manifes
 
 // waitServing waits until the container runs and its published TCP ports
 // accept connections.
-func waitServing(ctx context.Context, c *transport.Client, ctr *container, h manifest.Health) error {
+func waitServing(ctx context.Context, c hostConn, ctr *container, h manifest.Health) error {
 	var ports []int
 	for spec, binds := range ctr.HostConfig.PortBindings {
 		if strings.HasSuffix(spec, "/udp") {
@@ -80,9 +79,9 @@ func waitServing(ctx context.Context, c *transport.Client, ctr *container, h man
 // probe runs the health check once, from the host itself: ports are dialled
 // through the SSH connection, so a host behind a jump host or a firewall is
 // checked the same way.
-func probe(ctx context.Context, c *transport.Client, h manifest.Health) error {
+func probe(ctx context.Context, c hostConn, h manifest.Health) error {
 	dial := func(ctx context.Context, _, addr string) (net.Conn, error) {
-		return c.SSH().DialContext(ctx, "tcp", addr)
+		return c.DialContext(ctx, "tcp", addr)
 	}
 	switch {
 	case h.TCP != 0:

@@ -19,7 +19,20 @@ type hostDeploy struct {
 	im  *image
 	o   options
 	rep *HostReport
-	c   *transport.Client
+	c   hostConn
+
+	// A strategy that can be undone after it succeeded sets commit and
+	// undo (with rollout.rollback: true): once the whole rollout succeeded
+	// commit drops what undo would need; when the rollout stopped, undo
+	// puts back what the host ran before. Both run on d.c.
+	commit, undo func(context.Context) error
+}
+
+// close closes the host's connection.
+func (d *hostDeploy) close() {
+	if d.c != nil {
+		d.c.Close()
+	}
 }
 
 func (d *hostDeploy) event(step, format string, args ...any) {
@@ -32,7 +45,6 @@ func (d *hostDeploy) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 	d.c = c
 	platform, err := d.platform(ctx)
 	if err != nil {
@@ -47,16 +59,43 @@ func (d *hostDeploy) run(ctx context.Context) error {
 	return d.deployContainer(ctx, platform, desc)
 }
 
-// platform is the host's platform: the manifest's, or its engine's.
+// platform is the host's platform: the manifest's, or its engine's (the
+// engine's OS and architecture, and for arm the variant from uname -m).
 func (d *hostDeploy) platform(ctx context.Context) (string, error) {
 	if d.h.Platform != "" {
 		return d.h.Platform, nil
 	}
-	out, err := d.c.Run(ctx, "docker version --format '{{.Server.Os}}/{{.Server.Arch}}'", nil)
+	out, err := d.c.Run(ctx, "docker version --format '{{.Server.Os}}/{{.Server.Arch}}' && uname -m", nil)
 	if err != nil {
 		return "", fmt.Errorf("detecting the platform: %w", err)
 	}
-	return strings.TrimSpace(out), nil
+	p, err := parsePlatform(out)
+	if err != nil {
+		return "", fmt.Errorf("detecting the platform: %w", err)
+	}
+	d.event("platform", "detected %s", p)
+	return p, nil
+}
+
+// parsePlatform reads "OS/ARCH\nMACHINE" as docker version and uname -m
+// print it.
+func parsePlatform(out string) (string, error) {
+	lines := strings.Fields(out)
+	if len(lines) == 0 || strings.Count(lines[0], "/") != 1 || strings.HasPrefix(lines[0], "/") || strings.HasSuffix(lines[0], "/") {
+		return "", fmt.Errorf("the engine says %q, want OS/ARCH", strings.TrimSpace(out))
+	}
+	p := lines[0]
+	if strings.HasSuffix(p, "/arm") && len(lines) > 1 {
+		switch m := lines[1]; {
+		case strings.HasPrefix(m, "armv6"):
+			p += "/v6"
+		case strings.HasPrefix(m, "armv5"):
+			p += "/v5"
+		default:
+			p += "/v7"
+		}
+	}
+	return p, nil
 }
 
 // files copies the service's files, each atomically.

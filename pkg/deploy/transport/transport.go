@@ -468,3 +468,9 @@ func randHex(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// DialContext opens a TCP connection from the host, e.g. to probe a port
+// that is not reachable from here.
+func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return c.ssh.DialContext(ctx, network, addr)
+}
