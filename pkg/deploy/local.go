@@ -25,7 +25,12 @@ type localConn struct{}
 
 var _ hostConn = localConn{}
 
-func (localConn) Run(ctx context.Context, cmd string, stdin io.Reader) (string, error) {
+func (l localConn) Run(ctx context.Context, cmd string, stdin io.Reader) (string, error) {
+	return l.run(ctx, cmd, cmd, stdin)
+}
+
+// run is Run, naming the command shown in errors.
+func (localConn) run(ctx context.Context, cmd, shown string, stdin io.Reader) (string, error) {
 	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
 	var stdout, stderr bytes.Buffer
 	c.Stdin, c.Stdout, c.Stderr = stdin, &stdout, &stderr
@@ -34,14 +39,14 @@ func (localConn) Run(ctx context.Context, cmd string, stdin io.Reader) (string, 
 	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGTERM) }
 	err := c.Run()
 	if ctx.Err() != nil {
-		return stdout.String(), fmt.Errorf("running %s locally: %w", strconv.Quote(firstLine(cmd)), ctx.Err())
+		return stdout.String(), fmt.Errorf("running %s locally: %w", strconv.Quote(firstLine(shown)), ctx.Err())
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return stdout.String(), &transport.CommandError{Host: "local", Cmd: cmd, Status: ee.ExitCode(), Stderr: stderr.String()}
+		return stdout.String(), &transport.CommandError{Host: "local", Cmd: shown, Status: ee.ExitCode(), Stderr: stderr.String()}
 	}
 	if err != nil {
-		return stdout.String(), fmt.Errorf("running %s locally: %w", strconv.Quote(firstLine(cmd)), err)
+		return stdout.String(), fmt.Errorf("running %s locally: %w", strconv.Quote(firstLine(shown)), err)
 	}
 	return stdout.String(), nil
 }
@@ -52,7 +57,7 @@ func (l localConn) RunWithPayload(ctx context.Context, tag string, p transport.P
 		f = func(int64) {}
 	}
 	cr := &countingReader{r: io.LimitReader(p.R, p.Size), f: f}
-	out, err := l.Run(ctx, transport.ReceiveScript(tag, p.Size, p.SHA256, script), cr)
+	out, err := l.run(ctx, transport.ReceiveScript(tag, p.Size, p.SHA256, script), fmt.Sprintf("receive %d bytes; %s", p.Size, script), cr)
 	return out, cr.n, err
 }
 

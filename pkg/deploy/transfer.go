@@ -109,7 +109,20 @@ func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip in
 	}
 	p := transport.Payload{Size: size, SHA256: hex.EncodeToString(sum.Sum(nil))}
 	layers, _ := img.Layers()
-	for attempt := 1; ; attempt++ {
+	// broken is why the connection is gone (first the break itself, then
+	// also the last failed reconnect), nil while it works.
+	var broken, first error
+	for attempt := 1; attempt <= sendAttempts; attempt++ {
+		if broken != nil {
+			d.event("transfer", "%v; reconnecting to send again (attempt %d of %d)", broken, attempt, sendAttempts)
+			if err := d.reconnect(ctx, attempt-1); err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("loading the image: %w", ctx.Err())
+				}
+				broken = fmt.Errorf("%v; reconnecting: %w", first, err)
+				continue
+			}
+		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return fmt.Errorf("reading the image tarball: %w", err)
 		}
@@ -124,14 +137,13 @@ func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip in
 			return nil
 		}
 		var ce *transport.CommandError
-		if errors.As(err, &ce) || ctx.Err() != nil || attempt == sendAttempts {
+		if errors.As(err, &ce) || ctx.Err() != nil {
 			return fmt.Errorf("loading the image: %w", err)
 		}
-		d.event("transfer", "the connection broke after %d of %d bytes (%v); reconnecting to send again (attempt %d of %d)", n, size, err, attempt+1, sendAttempts)
-		if err := d.reconnect(ctx, attempt); err != nil {
-			return fmt.Errorf("loading the image: %w", err)
-		}
+		broken = fmt.Errorf("the connection broke while sending %d bytes: %w", size, err)
+		first = broken
 	}
+	return fmt.Errorf("loading the image: gave up after %d attempts: %w", sendAttempts, broken)
 }
 
 // reconnect replaces the host's connection after it broke.

@@ -57,6 +57,6 @@ func (c *Client) RunWithPayload(ctx context.Context, tag string, p Payload, scri
 		f = func(int64) {}
 	}
 	cr := &countReader{r: io.LimitReader(p.R, p.Size), f: f}
-	out, err := c.Run(ctx, ReceiveScript(tag, p.Size, p.SHA256, script), cr)
+	out, err := c.run(ctx, ReceiveScript(tag, p.Size, p.SHA256, script), fmt.Sprintf("receive %d bytes; %s", p.Size, script), cr)
 	return out, cr.n, err
 }
