@@ -18,13 +18,15 @@ func (e *InputError) Unwrap() error { return e.Err }
 func (e *InputError) ExitCode() int { return 3 }
 
 // FailedError says some hosts did not end deployed (or did not verify).
-// Its exit code is 2 when every failure was a failed health check (or
-// verify check), and 1 otherwise.
+// Its exit code is 3 when a host's platform is missing from the image, 2
+// when every failure was a failed health check (or verify check), and 1
+// otherwise.
 type FailedError struct {
 	Failed []string
 	// Errs are the hosts' errors, in host order.
-	Errs   []error
-	health bool
+	Errs    []error
+	health  bool
+	invalid bool
 }
 
 func (e *FailedError) Error() string {
@@ -40,8 +42,12 @@ func (e *FailedError) Error() string {
 // Unwrap gives the hosts' errors.
 func (e *FailedError) Unwrap() []error { return e.Errs }
 
-// ExitCode is 2 for health failures only, 1 otherwise.
+// ExitCode is 3 for an image without a host's platform, 2 for health
+// failures only, 1 otherwise.
 func (e *FailedError) ExitCode() int {
+	if e.invalid {
+		return 3
+	}
 	if e.health {
 		return 2
 	}
@@ -85,6 +91,10 @@ func (r *Report) failure() error {
 		var he *HealthError
 		if !errors.As(h.err, &he) {
 			fe.health = false
+		}
+		var pe *PlatformError
+		if errors.As(h.err, &pe) {
+			fe.invalid = true
 		}
 		fe.Failed = append(fe.Failed, h.Host)
 		fe.Errs = append(fe.Errs, fmt.Errorf("%s: %w", h.Host, h.err))

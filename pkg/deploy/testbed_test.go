@@ -77,7 +77,11 @@ func bedManifest(t *testing.T, env *testbed.Env, service string, port int, healt
 	fmt.Fprintf(&b, "service:\n  name: %s\n  ports: [\"%d:8080\"]\n  memory: 64m\n  cpus: 0.5\n  env: {MODE: test}\n  health: %s\n", service, port, health)
 	b.WriteString("hosts:\n")
 	for _, e := range edges {
-		fmt.Fprintf(&b, "  - {name: %s, address: %s, port: %d, user: %s, platform: %s, known_hosts: %q}\n", e.Name, e.Addr, e.SSHPort, e.User, e.Platform, e.KnownHosts)
+		platform := ""
+		if e.Platform != "" { // empty: detected over SSH
+			platform = "platform: " + e.Platform + ", "
+		}
+		fmt.Fprintf(&b, "  - {name: %s, address: %s, port: %d, user: %s, %sknown_hosts: %q}\n", e.Name, e.Addr, e.SSHPort, e.User, platform, e.KnownHosts)
 	}
 	fmt.Fprintf(&b, "ssh: {key: %s, timeout: 10s}\n%s", env.Edges[0].KeyFile, extra)
 	m, err := manifest.Parse([]byte(b.String()), "deploy.yaml")
