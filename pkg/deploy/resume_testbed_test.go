@@ -31,11 +31,19 @@ type cutProxy struct {
 	cut      atomic.Bool
 	conns    atomic.Int32
 	wg       sync.WaitGroup
+
+	mu   sync.Mutex
+	from []string // the clients' addresses
 }
 
 func newCutProxy(t *testing.T, target string, cutAfter int64, refuse bool) *cutProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return newProxyOn(t, "127.0.0.1:0", target, cutAfter, refuse)
+}
+
+func newProxyOn(t *testing.T, listen, target string, cutAfter int64, refuse bool) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +64,10 @@ func (p *cutProxy) serve() {
 			return
 		}
 		p.conns.Add(1)
+		p.mu.Lock()
+		host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+		p.from = append(p.from, host)
+		p.mu.Unlock()
 		if p.cut.Load() && p.refuse {
 			c.Close()
 			continue
