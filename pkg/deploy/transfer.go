@@ -130,7 +130,11 @@ func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip in
 		p.Progress = func(n int64) {
 			d.o.progress.Report(Event{Host: d.h.Name, Step: "transfer", Bytes: n, Total: size})
 		}
-		d.event("transfer", "sending %d bytes (%d of %d layers; the engine has the rest)", size, len(layers)-skip, len(layers))
+		if skip > 0 {
+			d.event("transfer", "sending %d bytes: %d of %d layers (the engine has the other %d)", size, len(layers)-skip, len(layers), skip)
+		} else {
+			d.event("transfer", "sending %d bytes: all %d layers", size, len(layers))
+		}
 		_, n, err := d.c.RunWithPayload(ctx, safeFileTag(d.m.Service.Name), p, "docker load -q -i \"$f\" >&2")
 		d.rep.BytesSent += n
 		if err == nil {
