@@ -111,4 +111,22 @@ func TestBedFleetRollback(t *testing.T) {
 	if _, err := Verify(ctx, m, WithImage(v2ref), WithNameOptions(name.Insecure)); err != nil {
 		t.Errorf("Verify(v2) after the fleet rollback = %v", err)
 	}
+
+	// rollback: false leaves the hosts already updated on the new image,
+	// with their old containers gone; only edge3 goes back.
+	keep := bedManifest(t, env, service, port, health, env.Edges, "rollout: {canary: 1, batch: 2, max_failures: 0, rollback: false}\n")
+	rep, err = Deploy(ctx, keep, WithImage(v3ref), WithNameOptions(name.Insecure), WithDeployID("xt-fleet-4"))
+	if exitcode.Of(err) != exitcode.Gate {
+		t.Fatalf("Deploy(v3, rollback: false) = %v, want exit 2", err)
+	}
+	want = []string{"edge1 linux/amd64 deployed rolled-back=false", "edge2 linux/amd64 deployed rolled-back=false", "edge3 linux/arm64 rolled back rolled-back=true"}
+	if diff := cmp.Diff(want, results(rep)); diff != "" {
+		t.Errorf("Deploy(v3, rollback: false) (-want +got):\n%s", diff)
+	}
+	for _, e := range env.Edges {
+		got := containers(e)
+		if !strings.HasSuffix(got, service+" running") || strings.Contains(got, "\n") {
+			t.Errorf("%s after rollback: false: containers %q, want one", e.Name, got)
+		}
+	}
 }
