@@ -237,3 +237,67 @@ func TestBedDeployBrokenConnection(t *testing.T) {
 		t.Errorf("temporary files left on the host: %s", left)
 	}
 }
+
+// TestBedDeployCancelledInTransfer cancels a deploy (Ctrl-C) in the middle
+// of the image transfer: the deploy returns, and the host keeps its service
+// with no new image and no temporary file.
+func TestBedDeployCancelledInTransfer(t *testing.T) {
+	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
+	edge := env.Edges[1]
+	v1ref := pushHello(t, env)
+	layer := randomLayer(t, 4<<20)
+	var v2cfg v1.Hash
+	v2ref := derive(t, env, v1ref, func(p string, img v1.Image) v1.Image {
+		img, err := mutate.AppendLayers(img, layer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p == edge.Platform {
+			v2cfg, _ = img.ConfigName()
+		}
+		return img
+	})
+	service := "xt-cancel-" + randHex(t)
+	port := freePort(t)
+	cleanupEdges(t, env, service)
+	health := fmt.Sprintf("{http: {port: %d, path: /healthz}, timeout: 60s, window: 1s}", port)
+	m := bedManifest(t, env, service, port, health, []testbed.Edge{edge}, "")
+	if _, err := Deploy(context.Background(), m, WithImage(v1ref), WithNameOptions(name.Insecure), WithDeployID("xt-cancel-1")); err != nil {
+		t.Fatalf("Deploy(v1) = %v", err)
+	}
+	before, err := edgeRun(t, edge, "docker inspect --format '{{.Id}} {{.State.StartedAt}} {{.State.Running}}' "+service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	progress := ProgressFunc(func(e Event) {
+		if e.Step == "transfer" && e.Total > 0 && e.Bytes > e.Total/4 {
+			cancel()
+		}
+	})
+	start := time.Now()
+	rep, err := Deploy(ctx, m, WithImage(v2ref), WithNameOptions(name.Insecure), WithDeployID("xt-cancel-2"), WithProgress(progress))
+	if err == nil || ctx.Err() == nil {
+		t.Fatalf("Deploy(cancelled) = %v, want an error after the cancel", err)
+	}
+	if h := rep.Hosts[0]; h.Result != ResultFailed || !errors.Is(h.err, context.Canceled) {
+		t.Errorf("cancelled host: %s, %v; want failed with context.Canceled", h.Result, h.err)
+	}
+	t.Logf("cancelled deploy returned after %s: %v", time.Since(start).Round(time.Millisecond), err)
+	if after, err := edgeRun(t, edge, "docker inspect --format '{{.Id}} {{.State.StartedAt}} {{.State.Running}}' "+service); err != nil || after != before {
+		t.Errorf("the service changed: %q, was %q (%v)", after, before, err)
+	}
+	if out, err := edgeRun(t, edge, "docker image inspect --format '{{.Id}}' "+v2cfg.String()); err == nil {
+		t.Errorf("the new image is in the engine after the cancel: %s", out)
+	}
+	var left string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if left, _ = edgeRun(t, edge, "ls -a /var/tmp /tmp | grep -F "+service+" || true"); left == "" {
+			break
+		}
+	}
+	if left != "" {
+		t.Errorf("temporary files left on the host: %s", left)
+	}
+}
