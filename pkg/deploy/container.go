@@ -117,12 +117,15 @@ func (d *hostDeploy) replace(ctx context.Context, old *container, platform, imag
 		d.rep.Result = ResultDeployed
 		return nil
 	}
-	// rollback: true keeps the old container (stopped, under another name)
-	// until the whole rollout succeeded, so this host can still go back
-	// when a later host fails.
+	// rollback: true keeps the old container (stopped, under another name,
+	// without a restart policy, so that an engine restart cannot start it
+	// beside the new one) until the whole rollout succeeded, so this host
+	// can still go back when a later host fails.
 	prevName := s.Name + "-xedgesim-prev-" + d.o.deployID
 	if old != nil {
-		if _, err := c.Run(ctx, "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(prevName), nil); err != nil {
+		aside := "docker rename " + transport.Quote(old.ID) + " " + transport.Quote(prevName) + " && docker update --restart=no " + transport.Quote(old.ID) + " >/dev/null"
+		if _, err := c.Run(ctx, aside, nil); err != nil {
+			c.Run(bg, "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(s.Name), nil)
 			return rollback(fmt.Errorf("setting the old container aside: %w", err))
 		}
 	}
@@ -150,8 +153,9 @@ func (d *hostDeploy) replace(ctx context.Context, old *container, platform, imag
 		if old == nil {
 			return nil
 		}
-		if _, err := c.Run(ctx, "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(s.Name), nil); err != nil {
-			return fmt.Errorf("restoring the old container's name: %w", err)
+		restore := "docker rename " + transport.Quote(old.ID) + " " + transport.Quote(s.Name) + " && docker update --restart=" + transport.Quote(old.restartPolicy()) + " " + transport.Quote(old.ID) + " >/dev/null"
+		if _, err := c.Run(ctx, restore, nil); err != nil {
+			return fmt.Errorf("restoring the old container's name and restart policy: %w", err)
 		}
 		if !old.State.Running {
 			return nil

@@ -26,7 +26,11 @@ type container struct {
 		Labels map[string]string
 	}
 	HostConfig struct {
-		PortBindings map[string][]struct{ HostIP, HostPort string }
+		PortBindings  map[string][]struct{ HostIP, HostPort string }
+		RestartPolicy struct {
+			Name              string
+			MaximumRetryCount int
+		}
 	}
 }
 
@@ -65,4 +69,16 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// restartPolicy is the container's --restart value.
+func (c *container) restartPolicy() string {
+	p := c.HostConfig.RestartPolicy
+	switch {
+	case p.Name == "":
+		return "no"
+	case p.Name == "on-failure" && p.MaximumRetryCount > 0:
+		return fmt.Sprintf("on-failure:%d", p.MaximumRetryCount)
+	}
+	return p.Name
 }

@@ -107,6 +107,10 @@ func TestBedFleetRollback(t *testing.T) {
 		if got := containers(e); got != before[e.Name] {
 			t.Errorf("%s after the fleet rollback: containers %q, want the one from before, %q", e.Name, got, before[e.Name])
 		}
+		// Set aside without a restart policy, it has its own back.
+		if got, err := edgeRun(t, e, "docker inspect --format '{{.HostConfig.RestartPolicy.Name}}' "+service); err != nil || got != "unless-stopped" {
+			t.Errorf("%s after the fleet rollback: restart policy %q (%v), want unless-stopped", e.Name, got, err)
+		}
 	}
 	if _, err := Verify(ctx, m, WithImage(v2ref), WithNameOptions(name.Insecure)); err != nil {
 		t.Errorf("Verify(v2) after the fleet rollback = %v", err)

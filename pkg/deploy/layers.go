@@ -91,7 +91,9 @@ type loadManifest struct {
 // with the files of its first skip layers left out. manifest.json still
 // names every layer: docker load (graph driver store) opens a layer's file
 // only when the engine lacks that layer's chain, so the engine fills in the
-// leading layers it has. Layers go compressed, as in the registry; docker
+// leading layers it has (behaviour the engine keeps on purpose, see
+// moby/moby#18723, though the format does not promise it: a load that fails
+// is sent again whole). Layers go compressed, as in the registry; docker
 // load decompresses them. manifest.json is written last, so a truncated
 // tarball never loads.
 func writeLoadTarball(w io.Writer, img v1.Image, tag string, skip int) error {

@@ -160,3 +160,26 @@ func TestSafeFileTag(t *testing.T) {
 		t.Errorf("safeFileTag = %q", got)
 	}
 }
+
+func TestRestartPolicy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		count int
+		want  string
+	}{
+		{"", 0, "no"},
+		{"no", 0, "no"},
+		{"always", 0, "always"},
+		{"unless-stopped", 0, "unless-stopped"},
+		{"on-failure", 0, "on-failure"},
+		{"on-failure", 3, "on-failure:3"},
+	}
+	for _, tc := range tests {
+		var c container
+		c.HostConfig.RestartPolicy.Name, c.HostConfig.RestartPolicy.MaximumRetryCount = tc.name, tc.count
+		if got := c.restartPolicy(); got != tc.want {
+			t.Errorf("restartPolicy(%q, %d) = %q, want %q", tc.name, tc.count, got, tc.want)
+		}
+	}
+}

@@ -44,9 +44,10 @@ func pushHello(t *testing.T, env *testbed.Env) string {
 		build.WithPlatforms(v1.Platform{OS: "linux", Architecture: "amd64"}, v1.Platform{OS: "linux", Architecture: "arm64"}),
 		build.WithCreated(time.Unix(1700000000, 0)),
 		// Builds are reproducible: without a label of its own this image
-		// would be the build test's, and that test's cleanup on the edges
-		// (running at the same time) would remove it from under us.
-		build.WithLabels(map[string]string{"xedgesim.test": "deploy"}))
+		// would be the one of every other test building hello, and their
+		// cleanups (in the registry and on the edges, running at the same
+		// time) would remove it from under us. The layers stay the same.
+		build.WithLabels(map[string]string{"xedgesim.test": "deploy-" + randHex(t)}))
 	if err != nil {
 		t.Fatal(err)
 	}
