@@ -124,7 +124,7 @@ func TestDeployVerifyOnTheBed(t *testing.T) {
 				t.Logf("cleaning up %s: %v", e.Name, err)
 				continue
 			}
-			c.Run(context.Background(), fmt.Sprintf(`docker ps -aq --filter label=xedgesim.service=%[1]s | xargs -r docker rm -f >/dev/null; docker images -q 'xedgesim.local/%[1]s' | sort -u | xargs -r docker image rm -f >/dev/null; true`, service), nil)
+			c.Run(context.Background(), fmt.Sprintf(`docker ps -aq --filter label=xedgesim.service=%[1]s | xargs -r docker rm -f >/dev/null; docker images --format '{{.Repository}}:{{.Tag}}' 'xedgesim.local/%[1]s' | xargs -r docker image rm >/dev/null; true`, service), nil)
 			c.Close()
 		}
 	})

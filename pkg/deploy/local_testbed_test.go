@@ -36,8 +36,8 @@ func TestBedLocalHost(t *testing.T) {
 		for _, id := range strings.Fields(docker("ps", "-aq", "--filter", "label="+LabelService+"="+service)) {
 			docker("rm", "-f", id)
 		}
-		for _, id := range strings.Fields(docker("images", "-q", "xedgesim.local/"+service)) {
-			docker("image", "rm", "-f", id)
+		for _, tag := range strings.Fields(docker("images", "--format", "{{.Repository}}:{{.Tag}}", "xedgesim.local/"+service)) {
+			docker("image", "rm", tag)
 		}
 	})
 	manifestFor := func(health string) *manifest.Manifest {
