@@ -82,15 +82,17 @@ func newDeploy() *cobra.Command {
 		Use:   "deploy -f deploy.yaml",
 		Short: "Deploy an image to edge devices",
 		Long: `Deploy puts the manifest's image digest on its hosts over SSH (host keys
-checked against known_hosts lines or SHA256 fingerprints): canary first,
-then batches in parallel. On each host the image of the host's platform is
-sent as a docker-load tarball (transfer: scp) or pulled by digest
-(transfer: pull), the new container is created beside the old one and
+checked against known_hosts lines or SHA256 fingerprints), or on this
+machine's engine for hosts with local: true: canary first, then batches in
+parallel. A host without platform: is asked for it. On each host the image
+of the host's platform is sent as a docker-load tarball holding only the
+layers its engine lacks (transfer: scp; checksummed on the host, sent again
+when the connection breaks, never loaded half) or pulled by digest
+(transfer: pull); the new container is created beside the old one and
 health-checked; when the check fails the new container is removed and the
-old one serves again (the host is reported rolled back).
-
-Only strategy: container is implemented; compose and native are not yet,
-nor is rolling back hosts already updated when a later host fails.
+old one serves again (the host is reported rolled back). With
+rollout.rollback: true (the default), a rollout that stops (more than
+max_failures hosts failed) also rolls back the hosts it already updated.
 
 --dry-run loads and checks the manifest and prints the plan without
 connecting to any host or registry. --require-evidence refuses a digest
@@ -250,9 +252,9 @@ func deployPlan(w io.Writer, m *manifest.Manifest, f deployFlags) error {
 	fmt.Fprintf(w, "service:  %s (restart %s, health %s within %s)\n", m.Service.Name, m.Service.Restart, m.Service.Health.Kind(), m.Service.Health.Timeout)
 	fmt.Fprintf(w, "strategy: %s\n", m.Strategy)
 	fmt.Fprintf(w, "transfer: %s\n", m.Transfer)
-	rollback := "each failed host is rolled back on its own"
+	rollback := "a failed host is rolled back, and a stopped rollout also rolls back the hosts it updated"
 	if !m.Rollout.Rollback {
-		rollback = "rollback: false in the manifest, but a failed health check still restores the host's old container"
+		rollback = "rollback: false: a failed host is rolled back, hosts already updated stay updated"
 	}
 	fmt.Fprintf(w, "rollout:  canary %d, batches of %d, stop after %d failure(s); %s\n", m.Rollout.Canary, max(m.Rollout.Batch, 1), m.Rollout.MaxFailures, rollback)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -260,9 +262,13 @@ func deployPlan(w io.Writer, m *manifest.Manifest, f deployFlags) error {
 	for i, h := range hosts {
 		platform := h.Platform
 		if platform == "" {
-			platform = "(detected over SSH)"
+			platform = "(detected)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s:%d\t%s\t%s\n", waveName(i, m.Rollout), h.Name, h.Address, h.Port, h.User, platform)
+		addr, user := fmt.Sprintf("%s:%d", h.Address, h.Port), h.User
+		if h.Local {
+			addr, user = "(local engine)", "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", waveName(i, m.Rollout), h.Name, addr, user, platform)
 	}
 	return tw.Flush()
 }

@@ -160,7 +160,7 @@ func TestDeployDryRun(t *testing.T) {
 	report := filepath.Join(t.TempDir(), "report.json")
 	r := run(t, "deploy", "--dry-run", "-f", file, "--report", report)
 	checkRun(t, r, 0, "valid; dry run", "strategy: container", "transfer: scp", "canary 1, batches of 2",
-		"edge1", fmt.Sprintf("127.0.0.1:%d", ports[0]), "linux/arm64", "1 (canary)", "edge2", "(detected over SSH)", image)
+		"edge1", fmt.Sprintf("127.0.0.1:%d", ports[0]), "linux/arm64", "1 (canary)", "edge2", "(detected)", image)
 	if strings.Contains(r.stderr, "connecting") {
 		t.Errorf("dry run connected:\n%s", r.stderr)
 	}

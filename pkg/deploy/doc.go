@@ -1,16 +1,33 @@
 // Package deploy puts one image digest on edge hosts and verifies it.
 //
 // [Deploy] reads a [manifest.Manifest] and, host by host (canary first,
-// then batches in parallel), connects over SSH with a verified host key,
-// picks the image of the host's platform from the index (a host whose
-// platform the image lacks fails before anything changes on it), moves the
-// image there (transfer scp: a docker-load tarball over SSH, checksummed;
-// transfer pull: the host pulls by digest), creates the new container
-// beside the old one, health-checks it, and then removes the old one; when
-// the check fails the new container is removed and the old one serves
-// again (the host is reported rolled back). [Verify] checks a deployment:
-// container running, restart count stable over a window, the probe passing
-// and the running digest equal to the manifest's.
+// then batches in parallel), connects over SSH with a verified host key (or,
+// for a host marked local, runs the same steps against this machine's
+// engine), learns the host's platform (from the manifest, or from its
+// engine), picks that platform's image from the index (a host whose
+// platform the image lacks fails before anything changes on it), and moves
+// the image there:
+//
+//   - transfer scp asks the engine which images and layer chains it has and
+//     sends a docker-load tarball holding only the layers it lacks (none when
+//     it has the image); the host stores the bytes in a temporary file,
+//     checks their size and SHA-256 before docker load reads them, and
+//     removes the file on every way out, so a broken connection leaves no
+//     partial file and no half-loaded image; the transfer is then sent again
+//     over a new connection;
+//   - transfer pull has the host pull by digest.
+//
+// The container strategy creates the new container beside the old one,
+// health-checks it, and then retires the old one; when the check fails the
+// new container is removed and the old one serves again (the host is
+// reported rolled back). With rollout.rollback the old container is kept,
+// stopped, until the whole rollout succeeded, so that a rollout that stops
+// (more than max_failures hosts failed) also puts back the hosts it had
+// already updated.
+//
+// [Verify] checks a deployment: container running, restart count stable
+// over a window, the probe passing and the running digest equal to the
+// manifest's.
 //
 // The package never prints: progress goes to a [Progress].
 package deploy

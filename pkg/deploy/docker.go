@@ -26,13 +26,17 @@ type container struct {
 		Labels map[string]string
 	}
 	HostConfig struct {
-		PortBindings map[string][]struct{ HostIP, HostPort string }
+		PortBindings  map[string][]struct{ HostIP, HostPort string }
+		RestartPolicy struct {
+			Name              string
+			MaximumRetryCount int
+		}
 	}
 }
 
 // inspect returns the container of that name or id, or nil when there is
 // none.
-func inspect(ctx context.Context, c *transport.Client, nameOrID string) (*container, error) {
+func inspect(ctx context.Context, c hostConn, nameOrID string) (*container, error) {
 	out, err := c.Run(ctx, "docker container inspect "+transport.Quote(nameOrID), nil)
 	var ce *transport.CommandError
 	if errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.Stderr), "no such") {
@@ -65,4 +69,16 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// restartPolicy is the container's --restart value.
+func (c *container) restartPolicy() string {
+	p := c.HostConfig.RestartPolicy
+	switch {
+	case p.Name == "":
+		return "no"
+	case p.Name == "on-failure" && p.MaximumRetryCount > 0:
+		return fmt.Sprintf("on-failure:%d", p.MaximumRetryCount)
+	}
+	return p.Name
 }

@@ -44,9 +44,10 @@ func pushHello(t *testing.T, env *testbed.Env) string {
 		build.WithPlatforms(v1.Platform{OS: "linux", Architecture: "amd64"}, v1.Platform{OS: "linux", Architecture: "arm64"}),
 		build.WithCreated(time.Unix(1700000000, 0)),
 		// Builds are reproducible: without a label of its own this image
-		// would be the build test's, and that test's cleanup on the edges
-		// (running at the same time) would remove it from under us.
-		build.WithLabels(map[string]string{"xedgesim.test": "deploy"}))
+		// would be the one of every other test building hello, and their
+		// cleanups (in the registry and on the edges, running at the same
+		// time) would remove it from under us. The layers stay the same.
+		build.WithLabels(map[string]string{"xedgesim.test": "deploy-" + randHex(t)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,11 @@ func bedManifest(t *testing.T, env *testbed.Env, service string, port int, healt
 	fmt.Fprintf(&b, "service:\n  name: %s\n  ports: [\"%d:8080\"]\n  memory: 64m\n  cpus: 0.5\n  env: {MODE: test}\n  health: %s\n", service, port, health)
 	b.WriteString("hosts:\n")
 	for _, e := range edges {
-		fmt.Fprintf(&b, "  - {name: %s, address: %s, port: %d, user: %s, platform: %s, known_hosts: %q}\n", e.Name, e.Addr, e.SSHPort, e.User, e.Platform, e.KnownHosts)
+		platform := ""
+		if e.Platform != "" { // empty: detected over SSH
+			platform = "platform: " + e.Platform + ", "
+		}
+		fmt.Fprintf(&b, "  - {name: %s, address: %s, port: %d, user: %s, %sknown_hosts: %q}\n", e.Name, e.Addr, e.SSHPort, e.User, platform, e.KnownHosts)
 	}
 	fmt.Fprintf(&b, "ssh: {key: %s, timeout: 10s}\n%s", env.Edges[0].KeyFile, extra)
 	m, err := manifest.Parse([]byte(b.String()), "deploy.yaml")
@@ -95,7 +100,7 @@ func cleanupEdges(t *testing.T, env *testbed.Env, service string) {
 				t.Logf("cleaning up %s: %v", e.Name, err)
 				continue
 			}
-			script := fmt.Sprintf(`docker ps -aq --filter label=%s=%s | xargs -r docker rm -f >/dev/null; docker images -q 'xedgesim.local/%s' | sort -u | xargs -r docker image rm -f >/dev/null; docker images -q --filter reference='*/xedgesim-deploy/hello' | sort -u | xargs -r docker image rm -f >/dev/null; true`, LabelService, service, service)
+			script := fmt.Sprintf(`docker ps -aq --filter label=%s=%s | xargs -r docker rm -f >/dev/null; docker images --format '{{.Repository}}:{{.Tag}}' 'xedgesim.local/%s' | xargs -r docker image rm >/dev/null; docker images -q --filter reference='*/xedgesim-deploy/hello' | sort -u | xargs -r docker image rm -f >/dev/null; true`, LabelService, service, service)
 			if _, err := c.Run(context.Background(), script, nil); err != nil {
 				t.Logf("cleaning up %s: %v", e.Name, err)
 			}

@@ -467,7 +467,12 @@ func (d *decoder) hosts(n *yaml.Node, m *Manifest) {
 			}
 		}
 		if h.Local {
-			d.errorf(f["local"].key, "local hosts are not supported yet", "deploy over SSH")
+			// The engine of the machine deploy runs on: no SSH settings.
+			for _, k := range []string{"address", "port", "user", "known_hosts", "fingerprint", "fingerprints"} {
+				if e, ok := f[k]; ok {
+					d.errorf(e.key, "%s is local: it takes no %s", "remove "+k+" or local: true", w, k)
+				}
+			}
 			m.Hosts = append(m.Hosts, h)
 			continue
 		}

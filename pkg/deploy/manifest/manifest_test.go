@@ -86,6 +86,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad duration", img + "service: {name: app, health: {tcp: 80, timeout: 30}}\n" + host, []string{"m.yaml:2:49: error: service.health.timeout must be a positive duration"}},
 		{"compose", img + svc + host + "strategy: compose\n", []string{"m.yaml:4:11: error: strategy compose is not supported yet"}},
 		{"bad transfer", img + svc + host + "transfer: rsync\n", []string{`m.yaml:4:11: error: unknown transfer "rsync"`}},
+		{"local with address", img + svc + "hosts: [{name: l, local: true, address: a}]\n", []string{"m.yaml:3:32: error: hosts[0] is local: it takes no address"}},
 		{"secret in file", img + svc + host + "ssh: {passphrase: hunter2}\n", []string{"m.yaml:4:19: error: ssh.passphrase is written in the manifest"}},
 		{"two errors in order", "image: r/app:v1\nservice: {name: app}\n" + host, []string{"m.yaml:1:8: error: image", "m.yaml:2:10: error: service has no health check"}},
 	}

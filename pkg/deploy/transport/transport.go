@@ -382,6 +382,11 @@ func (c *Client) SSH() *ssh.Client { return c.ssh }
 // its stdout. A non-zero exit is a *CommandError; cancelling ctx closes the
 // session.
 func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (string, error) {
+	return c.run(ctx, cmd, cmd, stdin)
+}
+
+// run is Run, naming the command shown in errors.
+func (c *Client) run(ctx context.Context, cmd, shown string, stdin io.Reader) (string, error) {
 	s, err := c.ssh.NewSession()
 	if err != nil {
 		return "", fmt.Errorf("opening a session on %s: %w", c.name, err)
@@ -401,14 +406,14 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (string, 
 	}()
 	err = s.Run(cmd)
 	if ctx.Err() != nil {
-		return stdout.String(), fmt.Errorf("running %s on %s: %w", shortCmd(cmd), c.name, ctx.Err())
+		return stdout.String(), fmt.Errorf("running %s on %s: %w", shortCmd(shown), c.name, ctx.Err())
 	}
 	var ee *ssh.ExitError
 	if errors.As(err, &ee) {
-		return stdout.String(), &CommandError{Host: c.name, Cmd: cmd, Status: ee.ExitStatus(), Stderr: stderr.String()}
+		return stdout.String(), &CommandError{Host: c.name, Cmd: shown, Status: ee.ExitStatus(), Stderr: stderr.String()}
 	}
 	if err != nil {
-		return stdout.String(), fmt.Errorf("running %s on %s: %w", shortCmd(cmd), c.name, err)
+		return stdout.String(), fmt.Errorf("running %s on %s: %w", shortCmd(shown), c.name, err)
 	}
 	return stdout.String(), nil
 }
@@ -467,4 +472,10 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// DialContext opens a TCP connection from the host, e.g. to probe a port
+// that is not reachable from here.
+func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return c.ssh.DialContext(ctx, network, addr)
 }

@@ -1,0 +1,128 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
+)
+
+// waves orders n hosts: the canaries alone first, then batches.
+func waves(r manifest.Rollout, n int) [][]int {
+	var ws [][]int
+	canary := min(r.Canary, n)
+	for i := 0; i < canary; i++ {
+		ws = append(ws, []int{i})
+	}
+	batch := max(r.Batch, 1)
+	for i := canary; i < n; i += batch {
+		var w []int
+		for j := i; j < min(i+batch, n); j++ {
+			w = append(w, j)
+		}
+		ws = append(ws, w)
+	}
+	return ws
+}
+
+// rollout deploys wave after wave, the hosts of a wave in parallel, and
+// stops once more than max_failures hosts failed (or ctx is done). With
+// rollback: true, a stopped rollout also puts back the hosts it already
+// updated; a finished one drops what they kept for that.
+func rollout(ctx context.Context, m *manifest.Manifest, hosts []manifest.Host, im *image, o options, rep *Report) {
+	var updated []*hostDeploy
+	failures := 0
+	stopped := func() bool { return failures > m.Rollout.MaxFailures || ctx.Err() != nil }
+	for _, w := range waves(m.Rollout, len(hosts)) {
+		if stopped() {
+			break
+		}
+		ds := make([]*hostDeploy, len(w))
+		var wg sync.WaitGroup
+		for k, i := range w {
+			d := &hostDeploy{m: m, h: hosts[i], im: im, o: o, rep: &rep.Hosts[i]}
+			ds[k] = d
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				start := time.Now()
+				d.rep.err = d.run(ctx)
+				d.rep.Duration = time.Since(start)
+				if d.rep.err != nil {
+					d.rep.Error = d.rep.err.Error()
+					if d.rep.Result == ResultSkipped {
+						d.rep.Result = ResultFailed
+					}
+				}
+				if d.rep.err != nil || d.undo == nil {
+					d.close()
+				}
+				o.progress.Report(Event{Host: d.h.Name, Step: "done", Message: string(d.rep.Result)})
+			}()
+		}
+		wg.Wait()
+		for _, d := range ds {
+			if d.rep.err != nil {
+				failures++
+			} else if d.undo != nil {
+				updated = append(updated, d)
+			}
+		}
+	}
+	if len(updated) == 0 {
+		return
+	}
+	// Whatever happens to ctx, the updated hosts must not stay half-way.
+	bg := context.WithoutCancel(ctx)
+	why := fmt.Sprintf("the rollout stopped after %d failed host(s) (max_failures %d)", failures, m.Rollout.MaxFailures)
+	if failures <= m.Rollout.MaxFailures {
+		why = "the rollout was cancelled"
+	}
+	undo := stopped()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(m.Rollout.Batch, 1))
+	for _, d := range updated {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			defer d.close()
+			if undo {
+				d.event("rollback", "%s; putting back what the host ran before", why)
+				if err := d.again(bg, d.undo); err != nil {
+					d.rep.err = fmt.Errorf("rolling back (%s): %w", why, err)
+					d.rep.Error = d.rep.err.Error()
+					d.rep.Result = ResultFailed
+				} else {
+					d.rep.Result, d.rep.RolledBack = ResultRolledBack, true
+					d.rep.Error = "rolled back: " + why
+				}
+				o.progress.Report(Event{Host: d.h.Name, Step: "done", Message: string(d.rep.Result)})
+				return
+			}
+			if err := d.again(bg, d.commit); err != nil {
+				// The host runs the new image; only the old container
+				// is left behind.
+				d.event("done", "%v", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// again runs f on the host, reconnecting first when the connection kept
+// since the host's deploy has broken.
+func (d *hostDeploy) again(ctx context.Context, f func(context.Context) error) error {
+	if f == nil {
+		return nil
+	}
+	if _, err := d.c.Run(ctx, "true", nil); err != nil {
+		if err := d.reconnect(ctx, 0); err != nil {
+			return err
+		}
+	}
+	return f(ctx)
+}

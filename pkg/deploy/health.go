@@ -1,0 +1,119 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
+)
+
+// waitHealthy probes until the check passes, the container stops, or the
+// timeout passes.
+func waitHealthy(ctx context.Context, c hostConn, ctr string, h manifest.Health) error {
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+	var last error
+	for {
+		st, err := inspect(ctx, c, ctr)
+		if err == nil && st != nil && !st.State.Running && st.State.Status != "created" {
+			return fmt.Errorf("the container is %s (exit code %d)", st.State.Status, st.State.ExitCode)
+		}
+		if last = probe(ctx, c, h); last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s check did not pass within %s: %w", h.Kind(), h.Timeout, last)
+		case <-time.After(h.Interval):
+		}
+	}
+}
+
+// waitServing waits until the container runs and its published TCP ports
+// accept connections.
+func waitServing(ctx context.Context, c hostConn, ctr *container, h manifest.Health) error {
+	var ports []int
+	for spec, binds := range ctr.HostConfig.PortBindings {
+		if strings.HasSuffix(spec, "/udp") {
+			continue
+		}
+		for _, b := range binds {
+			if p, err := strconv.Atoi(b.HostPort); err == nil {
+				ports = append(ports, p)
+			}
+		}
+	}
+	check := h
+	check.HTTP, check.Cmd, check.TCP = nil, "", 0
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+	for {
+		st, err := inspect(ctx, c, ctr.ID)
+		var last error = err
+		if err == nil && st != nil && st.State.Running {
+			last = nil
+			for _, p := range ports {
+				check.TCP = p
+				if last = probe(ctx, c, check); last != nil {
+					break
+				}
+			}
+			if last == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the old container is not serving after %s: %v", h.Timeout, last)
+		case <-time.After(h.Interval):
+		}
+	}
+}
+
+// probe runs the health check once, from the host itself: ports are dialled
+// through the SSH connection, so a host behind a jump host or a firewall is
+// checked the same way.
+func probe(ctx context.Context, c hostConn, h manifest.Health) error {
+	dial := func(ctx context.Context, _, addr string) (net.Conn, error) {
+		return c.DialContext(ctx, "tcp", addr)
+	}
+	switch {
+	case h.TCP != 0:
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		conn, err := dial(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(h.TCP)))
+		if err != nil {
+			return fmt.Errorf("connecting to port %d: %w", h.TCP, err)
+		}
+		return conn.Close()
+	case h.HTTP != nil:
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		client := &http.Client{Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}}
+		url := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(h.HTTP.Port)) + h.HTTP.Path
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("getting %s: %w", h.HTTP.Path, err)
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		if resp.StatusCode != h.HTTP.Status {
+			return fmt.Errorf("getting %s: status %d, want %d", h.HTTP.Path, resp.StatusCode, h.HTTP.Status)
+		}
+		return nil
+	case h.Cmd != "":
+		_, err := c.Run(ctx, h.Cmd, nil)
+		return err
+	}
+	return nil
+}

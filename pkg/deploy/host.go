@@ -1,0 +1,126 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
+	"github.com/xedgesim/simulate/pkg/deploy/transport"
+)
+
+// hostDeploy is the deploy of one host: the steps every strategy shares
+// (connect, platform) and then the strategy's own.
+type hostDeploy struct {
+	m   *manifest.Manifest
+	h   manifest.Host
+	im  *image
+	o   options
+	rep *HostReport
+	c   hostConn
+
+	// A strategy that can be undone after it succeeded sets commit and
+	// undo (with rollout.rollback: true): once the whole rollout succeeded
+	// commit drops what undo would need; when the rollout stopped, undo
+	// puts back what the host ran before. Both run on d.c.
+	commit, undo func(context.Context) error
+}
+
+// close closes the host's connection.
+func (d *hostDeploy) close() {
+	if d.c != nil {
+		d.c.Close()
+	}
+}
+
+func (d *hostDeploy) event(step, format string, args ...any) {
+	d.o.progress.Report(Event{Host: d.h.Name, Step: step, Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *hostDeploy) run(ctx context.Context) error {
+	d.event("connect", "connecting to %s", d.h.Address)
+	c, err := connect(ctx, d.m, d.h, d.o)
+	if err != nil {
+		return err
+	}
+	d.c = c
+	platform, err := d.platform(ctx)
+	if err != nil {
+		return err
+	}
+	d.rep.Platform = platform
+	desc, ok := d.im.pick(platform)
+	if !ok {
+		return &PlatformError{Host: d.h.Name, Platform: platform, Have: d.im.order}
+	}
+	d.event("platform", "%s: %s", platform, desc.Digest)
+	return d.deployContainer(ctx, platform, desc)
+}
+
+// platform is the host's platform: the manifest's, or its engine's (the
+// engine's OS and architecture, and for arm the variant from uname -m).
+func (d *hostDeploy) platform(ctx context.Context) (string, error) {
+	if d.h.Platform != "" {
+		return d.h.Platform, nil
+	}
+	out, err := d.c.Run(ctx, "docker version --format '{{.Server.Os}}/{{.Server.Arch}}' && uname -m", nil)
+	if err != nil {
+		return "", fmt.Errorf("detecting the platform: %w", err)
+	}
+	p, err := parsePlatform(out)
+	if err != nil {
+		return "", fmt.Errorf("detecting the platform: %w", err)
+	}
+	d.event("platform", "detected %s", p)
+	return p, nil
+}
+
+// parsePlatform reads "OS/ARCH\nMACHINE" as docker version and uname -m
+// print it.
+func parsePlatform(out string) (string, error) {
+	lines := strings.Fields(out)
+	if len(lines) == 0 || strings.Count(lines[0], "/") != 1 || strings.HasPrefix(lines[0], "/") || strings.HasSuffix(lines[0], "/") {
+		return "", fmt.Errorf("the engine says %q, want OS/ARCH", strings.TrimSpace(out))
+	}
+	p := lines[0]
+	if strings.HasSuffix(p, "/arm") && len(lines) > 1 {
+		switch m := lines[1]; {
+		case strings.HasPrefix(m, "armv6"):
+			p += "/v6"
+		case strings.HasPrefix(m, "armv5"):
+			p += "/v5"
+		default:
+			p += "/v7"
+		}
+	}
+	return p, nil
+}
+
+// files copies the service's files, each atomically.
+func (d *hostDeploy) files(ctx context.Context) error {
+	for _, f := range d.m.Service.Files {
+		src := f.Src
+		if !filepath.IsAbs(src) {
+			src = filepath.Join(d.m.Dir, src)
+		}
+		fh, err := os.Open(src)
+		if err != nil {
+			return &InputError{fmt.Errorf("reading %s (%s): %w", f.Src, f.Pos, err)}
+		}
+		st, err := fh.Stat()
+		if err == nil {
+			d.event("files", "copying %s to %s", f.Src, f.Dst)
+			if _, err = d.c.Run(ctx, "mkdir -p "+transport.Quote(filepath.Dir(f.Dst)), nil); err == nil {
+				err = d.c.Upload(ctx, fh, st.Size(), f.Dst, f.Mode, nil)
+			}
+		}
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("copying %s: %w", f.Src, err)
+		}
+		d.rep.BytesSent += st.Size()
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/xedgesim/simulate/pkg/deploy/transport"
+)
+
+// localConn runs a local host's steps on this machine, with the shell and
+// the engine (DOCKER_HOST) the deploy itself runs with: a self-hosted
+// runner on the edge device deploys to itself without SSH.
+type localConn struct{}
+
+var _ hostConn = localConn{}
+
+func (l localConn) Run(ctx context.Context, cmd string, stdin io.Reader) (string, error) {
+	return l.run(ctx, cmd, cmd, stdin)
+}
+
+// run is Run, naming the command shown in errors.
+func (localConn) run(ctx context.Context, cmd, shown string, stdin io.Reader) (string, error) {
+	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
+	var stdout, stderr bytes.Buffer
+	c.Stdin, c.Stdout, c.Stderr = stdin, &stdout, &stderr
+	// The shell and its children form one group, so a cancel stops them all.
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGTERM) }
+	err := c.Run()
+	if ctx.Err() != nil {
+		return stdout.String(), fmt.Errorf("running %s locally: %w", strconv.Quote(firstLine(shown)), ctx.Err())
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return stdout.String(), &transport.CommandError{Host: "local", Cmd: shown, Status: ee.ExitCode(), Stderr: stderr.String()}
+	}
+	if err != nil {
+		return stdout.String(), fmt.Errorf("running %s locally: %w", strconv.Quote(firstLine(shown)), err)
+	}
+	return stdout.String(), nil
+}
+
+func (l localConn) RunWithPayload(ctx context.Context, tag string, p transport.Payload, script string) (string, int64, error) {
+	f := p.Progress
+	if f == nil {
+		f = func(int64) {}
+	}
+	cr := &countingReader{r: io.LimitReader(p.R, p.Size), f: f}
+	out, err := l.run(ctx, transport.ReceiveScript(tag, p.Size, p.SHA256, script), fmt.Sprintf("receive %d bytes; %s", p.Size, script), cr)
+	return out, cr.n, err
+}
+
+// Upload writes dst through a temporary file beside it and a rename, as
+// over SSH.
+func (localConn) Upload(_ context.Context, r io.Reader, size int64, dst, mode string, progress func(int64)) error {
+	perm, err := strconv.ParseUint(mode, 8, 32)
+	if err != nil {
+		return fmt.Errorf("copying to %s: mode %q: %w", dst, mode, err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".xedgesim-"+hex.EncodeToString(b)+".part")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, os.FileMode(perm))
+	if err != nil {
+		return fmt.Errorf("copying to %s: %w", dst, err)
+	}
+	if progress == nil {
+		progress = func(int64) {}
+	}
+	n, err := io.Copy(f, &countingReader{r: io.LimitReader(r, size), f: progress})
+	if err == nil && n != size {
+		err = fmt.Errorf("copied %d of %d bytes", n, size)
+	}
+	if err == nil {
+		err = f.Chmod(os.FileMode(perm))
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("copying to %s: %w", dst, err)
+	}
+	return nil
+}
+
+func (localConn) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+func (localConn) Close() error { return nil }
+
+type countingReader struct {
+	r io.Reader
+	n int64
+	f func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.f(c.n)
+	return n, err
+}
+
+func firstLine(s string) string {
+	if i := bytes.IndexByte([]byte(s), '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
+}

@@ -1,0 +1,178 @@
+package deploy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
+	"github.com/xedgesim/simulate/pkg/deploy/transport"
+)
+
+// sendAttempts bounds how often a transfer is restarted after the
+// connection broke.
+const sendAttempts = 3
+
+// transfer gets the platform image onto the host and returns the reference
+// to create the container from.
+func (d *hostDeploy) transfer(ctx context.Context, platform string, desc v1.Descriptor) (string, error) {
+	if d.m.Transfer == manifest.TransferPull {
+		ref := d.im.ref.String()
+		d.event("transfer", "pulling %s", ref)
+		if _, err := d.c.Run(ctx, "docker pull -q --platform "+transport.Quote(platform)+" "+transport.Quote(ref), nil); err != nil {
+			return "", fmt.Errorf("pulling on the host: %w", err)
+		}
+		return ref, nil
+	}
+	img := d.im.single
+	if img == nil {
+		var err error
+		img, err = remote.Image(d.im.ref.Context().Digest(desc.Digest.String()), append([]remote.Option{remote.WithContext(ctx)}, d.o.remote...)...)
+		if err != nil {
+			return "", fmt.Errorf("reading the %s image: %w", platform, err)
+		}
+	}
+	tag, err := name.NewTag("xedgesim.local/"+d.m.Service.Name+":"+strings.TrimPrefix(desc.Digest.String(), "sha256:")[:20], name.StrictValidation)
+	if err != nil {
+		return "", &InputError{fmt.Errorf("naming the image: %w", err)}
+	}
+	if err := d.sendImage(ctx, img, tag.String()); err != nil {
+		return "", err
+	}
+	return tag.String(), nil
+}
+
+// sendImage puts img into the host's engine as tag, sending only the
+// layers the engine lacks.
+func (d *hostDeploy) sendImage(ctx context.Context, img v1.Image, tag string) error {
+	cfgName, err := img.ConfigName()
+	if err != nil {
+		return fmt.Errorf("reading the image: %w", err)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return fmt.Errorf("reading the image: %w", err)
+	}
+	have, err := queryLayers(ctx, d.c)
+	if err != nil {
+		return err
+	}
+	if have.images[cfgName.String()] {
+		d.event("transfer", "the engine has the image already; tagging it")
+		if _, err := d.c.Run(ctx, "docker tag "+transport.Quote(cfgName.String())+" "+transport.Quote(tag), nil); err != nil {
+			return fmt.Errorf("tagging the image: %w", err)
+		}
+		return nil
+	}
+	skip := have.present(cf.RootFS.DiffIDs)
+	err = d.load(ctx, img, tag, skip)
+	var ce *transport.CommandError
+	if skip > 0 && errors.As(err, &ce) {
+		// The engine may have lost a layer since it was asked (an image
+		// removed meanwhile), or may not fill in layers it has: send them
+		// all.
+		d.event("transfer", "loading without the %d layer(s) the engine had failed (%v); sending every layer", skip, err)
+		err = d.load(ctx, img, tag, 0)
+	}
+	return err
+}
+
+// load writes the tarball to a local file (so a broken transfer can start
+// over) and sends it to the host's docker load, reconnecting and sending
+// again when the connection breaks; the host's receive script checks the
+// bytes and never keeps a partial file, so docker load only ever reads a
+// whole tarball, and the running service is untouched until then.
+func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip int) error {
+	f, err := os.CreateTemp("", "xedgesim-image-*.tar")
+	if err != nil {
+		return fmt.Errorf("writing the image tarball: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	sum := sha256.New()
+	if err := writeLoadTarball(io.MultiWriter(f, sum), img, tag, skip); err != nil {
+		return fmt.Errorf("writing the image tarball: %w", err)
+	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("writing the image tarball: %w", err)
+	}
+	p := transport.Payload{Size: size, SHA256: hex.EncodeToString(sum.Sum(nil))}
+	layers, _ := img.Layers()
+	// broken is why the connection is gone (first the break itself, then
+	// also the last failed reconnect), nil while it works.
+	var broken, first error
+	for attempt := 1; attempt <= sendAttempts; attempt++ {
+		if broken != nil {
+			d.event("transfer", "%v; reconnecting to send again (attempt %d of %d)", broken, attempt, sendAttempts)
+			if err := d.reconnect(ctx, attempt-1); err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("loading the image: %w", ctx.Err())
+				}
+				broken = fmt.Errorf("%v; reconnecting: %w", first, err)
+				continue
+			}
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("reading the image tarball: %w", err)
+		}
+		p.R = f
+		p.Progress = func(n int64) {
+			d.o.progress.Report(Event{Host: d.h.Name, Step: "transfer", Bytes: n, Total: size})
+		}
+		if skip > 0 {
+			d.event("transfer", "sending %d bytes: %d of %d layers (the engine has the other %d)", size, len(layers)-skip, len(layers), skip)
+		} else {
+			d.event("transfer", "sending %d bytes: all %d layers", size, len(layers))
+		}
+		_, n, err := d.c.RunWithPayload(ctx, safeFileTag(d.m.Service.Name), p, "docker load -q -i \"$f\" >&2")
+		d.rep.BytesSent += n
+		if err == nil {
+			return nil
+		}
+		var ce *transport.CommandError
+		if errors.As(err, &ce) || ctx.Err() != nil {
+			return fmt.Errorf("loading the image: %w", err)
+		}
+		broken = fmt.Errorf("the connection broke while sending %d bytes: %w", size, err)
+		first = broken
+	}
+	return fmt.Errorf("loading the image: gave up after %d attempts: %w", sendAttempts, broken)
+}
+
+// reconnect replaces the host's connection after it broke.
+func (d *hostDeploy) reconnect(ctx context.Context, attempt int) error {
+	d.c.Close()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(attempt) * time.Second):
+	}
+	c, err := connect(ctx, d.m, d.h, d.o)
+	if err != nil {
+		return err
+	}
+	d.c = c
+	return nil
+}
+
+// safeFileTag is s with only the characters a temporary file name takes.
+func safeFileTag(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
