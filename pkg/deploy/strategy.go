@@ -1,0 +1,97 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
+	"github.com/xedgesim/simulate/pkg/deploy/transport"
+)
+
+// strategy deploys with the compose or native strategy; done is false for
+// the container strategy, which the caller runs itself. It is called once
+// the host's platform manifest is known and before anything is changed on
+// the host.
+func (d *hostDeploy) strategy(ctx context.Context, platform string, desc v1.Descriptor) (done bool, err error) {
+	switch d.m.Strategy {
+	case manifest.StrategyCompose:
+		return true, d.compose(ctx, platform, desc)
+	case manifest.StrategyNative:
+		return true, d.native(ctx, platform, desc)
+	}
+	return false, nil
+}
+
+// verifyStrategy verifies a host deployed with the compose or native
+// strategy; ok is false for the container strategy.
+func verifyStrategy(ctx context.Context, c *transport.Client, m *manifest.Manifest, hc HostCheck, want string) (HostCheck, bool) {
+	switch m.Strategy {
+	case manifest.StrategyCompose:
+		return verifyCompose(ctx, c, m, hc, want), true
+	case manifest.StrategyNative:
+		return verifyNative(ctx, c, m, hc, want), true
+	}
+	return hc, false
+}
+
+// writeFile writes data to path on the host through a temporary name, so a
+// reader sees the old file or the new one.
+func writeFile(ctx context.Context, c *transport.Client, path, data string) error {
+	tmp := path + ".xedgesim-new"
+	script := "mkdir -p " + transport.Quote(dirOf(path)) + " && cat > " + transport.Quote(tmp) + " && mv -f " + transport.Quote(tmp) + " " + transport.Quote(path)
+	if _, err := c.Run(ctx, script, strings.NewReader(data)); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// readFile reads path on the host; a missing file is "", false.
+func readFile(ctx context.Context, c *transport.Client, path string) (string, bool, error) {
+	out, err := c.Run(ctx, "if [ -f "+transport.Quote(path)+" ]; then echo y; cat "+transport.Quote(path)+"; else echo n; fi", nil)
+	if err != nil {
+		return "", false, fmt.Errorf("reading %s: %w", path, err)
+	}
+	flag, rest, _ := strings.Cut(out, "\n")
+	return rest, flag == "y", nil
+}
+
+func dirOf(p string) string {
+	if i := strings.LastIndex(p, "/"); i > 0 {
+		return p[:i]
+	}
+	return "/"
+}
+
+// poll calls check every interval until it returns done or an error, or
+// the timeout passes; then the last error it gave is returned.
+func poll(ctx context.Context, timeout, interval time.Duration, what string, check func(context.Context) (done bool, err error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for {
+		done, err := check(ctx)
+		if done {
+			return err
+		}
+		// A check cut short by the timeout says less than the one before.
+		if err != nil && (ctx.Err() == nil || last == nil) {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			if last == nil {
+				last = ctx.Err()
+			}
+			return fmt.Errorf("%s did not pass within %s: %w", what, timeout, last)
+		case <-time.After(interval):
+		}
+	}
+}
+
+// fatal marks a check failure that waiting longer cannot fix (the program
+// exited), so poll stops at once.
+func fatal(err error) (bool, error) { return true, err }
