@@ -85,7 +85,7 @@ func (d *hostDeploy) compose(ctx context.Context, platform string, desc v1.Descr
 		if !hadFile {
 			// Nothing ran before: take the new project down and leave
 			// nothing of it behind.
-			_, err := c.Run(bg, composeCmd(project, cm.Dir, "down", "--remove-orphans")+" && rm -f "+transport.Quote(file), nil)
+			_, err := c.Run(bg, composeCmd(project, cm.Dir, "down", "--remove-orphans")+" && rm -f "+transport.Quote(file)+" && { rmdir "+transport.Quote(cm.Dir)+" 2>/dev/null || true; }", nil)
 			if err != nil {
 				return errors.Join(cause, fmt.Errorf("removing the failed project: %w", err))
 			}

@@ -17,11 +17,13 @@ import (
 // the host's platform manifest is known and before anything is changed on
 // the host.
 func (d *hostDeploy) strategy(ctx context.Context, platform string, desc v1.Descriptor) (done bool, err error) {
-	switch d.m.Strategy {
-	case manifest.StrategyCompose:
+	switch {
+	case d.m.Strategy == manifest.StrategyCompose && d.m.Compose != nil:
 		return true, d.compose(ctx, platform, desc)
-	case manifest.StrategyNative:
+	case d.m.Strategy == manifest.StrategyNative && d.m.Native != nil:
 		return true, d.native(ctx, platform, desc)
+	case d.m.Strategy != manifest.StrategyContainer && d.m.Strategy != "":
+		return true, &InputError{fmt.Errorf("strategy %s has no settings; load the manifest with manifest.Load", d.m.Strategy)}
 	}
 	return false, nil
 }
@@ -29,11 +31,14 @@ func (d *hostDeploy) strategy(ctx context.Context, platform string, desc v1.Desc
 // verifyStrategy verifies a host deployed with the compose or native
 // strategy; ok is false for the container strategy.
 func verifyStrategy(ctx context.Context, c *transport.Client, m *manifest.Manifest, hc HostCheck, want string) (HostCheck, bool) {
-	switch m.Strategy {
-	case manifest.StrategyCompose:
+	switch {
+	case m.Strategy == manifest.StrategyCompose && m.Compose != nil:
 		return verifyCompose(ctx, c, m, hc, want), true
-	case manifest.StrategyNative:
+	case m.Strategy == manifest.StrategyNative && m.Native != nil:
 		return verifyNative(ctx, c, m, hc, want), true
+	case m.Strategy != manifest.StrategyContainer && m.Strategy != "":
+		hc.err = &InputError{fmt.Errorf("strategy %s has no settings; load the manifest with manifest.Load", m.Strategy)}
+		return hc, true
 	}
 	return hc, false
 }

@@ -176,7 +176,8 @@ func TestBedComposeStrategy(t *testing.T) {
 
 	// echo does not speak HTTP (nor listen on 8080): the health check fails
 	// and the previous compose file is applied again.
-	bad := strategyManifest(t, env, edge, health(service, "5s", port), strategy, files)
+	// The host pulls this one by digest.
+	bad := strategyManifest(t, env, edge, health(service, "5s", port), strategy+"\ntransfer: pull", files)
 	rep, err = Deploy(ctx, bad, WithImage(echo), WithNameOptions(name.Insecure), logEvents(t), WithDeployID("xs-second"))
 	wantRolledBack(t, rep, err, ResultRolledBack)
 	if h := rep.Hosts[0]; h.OldDigest != strings.SplitN(hello, "@", 2)[1] {
@@ -200,7 +201,7 @@ func TestBedComposeStrategy(t *testing.T) {
 	})
 	rep, err = Deploy(ctx, m2, WithImage(echo), WithNameOptions(name.Insecure))
 	wantRolledBack(t, rep, err, ResultFailed)
-	if got := run(t, c, "docker ps -aq --filter label=com.docker.compose.project="+fresh+"; ls "+hostDir+"/"+fresh); got != "" {
+	if got := run(t, c, "docker ps -aq --filter label=com.docker.compose.project="+fresh+"; ls -d "+hostDir+"/"+fresh+" 2>/dev/null; true"); got != "" {
 		t.Errorf("left behind after a failed first deploy: %q", got)
 	}
 }
@@ -208,9 +209,13 @@ func TestBedComposeStrategy(t *testing.T) {
 func TestBedNativeStrategy(t *testing.T) {
 	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
 	edge, _ := env.Edge("edge2")
+	// scripts/testbed runs a supervisord per edge, configured here.
 	conf := env.Var(strings.ToUpper(edge.Name) + "_SUPERVISOR_CONF")
 	if conf == "" {
-		t.Fatalf("the bed's env file has no %s_SUPERVISOR_CONF: run scripts/testbed up", strings.ToUpper(edge.Name))
+		conf = filepath.Join(env.Var("STATE_DIR"), edge.Name, "supervisor", "supervisord.conf")
+	}
+	if _, err := os.Stat(conf); err != nil {
+		t.Fatalf("%s has no supervisord (run scripts/testbed up): %v", edge.Name, err)
 	}
 	hello, echo := pushNode(t, env, "hello"), pushNode(t, env, "echo")
 	id := randHex(t)

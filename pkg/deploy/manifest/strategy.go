@@ -180,6 +180,9 @@ func (d *decoder) native(n, strategy *yaml.Node, m *Manifest) {
 	if n := d.serviceKey("ports", "volumes"); n != nil {
 		d.errorf(n, "service.%s does not apply to strategy native: the program runs on the host", "remove it; the program binds its ports itself", n.Value)
 	}
+	if t := mapKey(d.root, "transfer"); t != nil {
+		d.errorf(t, "transfer does not apply to strategy native: only the program goes to the host, over SSH", "remove transfer:")
+	}
 	if nat.Supervisor == SupervisorSupervisord {
 		if n := d.serviceKey("memory", "cpus"); n != nil {
 			d.errorf(n, "service.%s needs supervisor: systemd; supervisord cannot limit it", "remove it or write supervisor: systemd", n.Value)

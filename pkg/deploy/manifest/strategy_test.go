@@ -111,6 +111,7 @@ func TestParseStrategyErrors(t *testing.T) {
 		{"native config with systemd", svc + "strategy: {native: {supervisor: systemd, config: /etc/s.conf}}\n", []string{m("deploy.yaml") + ":4:42: error: strategy.native.config is supervisord's config file, and the supervisor is systemd"}},
 		{"native ports", "service: {name: app, ports: [\"1:1\"], health: {tcp: 80}}\nstrategy: native\n", []string{m("deploy.yaml") + ":3:22: error: service.ports does not apply to strategy native"}},
 		{"native memory with supervisord", "service: {name: app, memory: 64m, health: {tcp: 80}}\nstrategy: native\n", []string{m("deploy.yaml") + ":3:22: error: service.memory needs supervisor: systemd"}},
+		{"native transfer", svc + "strategy: native\ntransfer: pull\n", []string{m("deploy.yaml") + ":5:1: error: transfer does not apply to strategy native"}},
 		{"native keep", svc + "strategy: {native: {keep: 1}}\n", []string{m("deploy.yaml") + ":4:27: error: strategy.native.keep must be between 2 and 100, got 1"}},
 	}
 	for _, tc := range tests {
