@@ -40,6 +40,9 @@ func composeCmd(project, dir string, args ...string) string {
 func (d *hostDeploy) compose(ctx context.Context, platform string, desc v1.Descriptor) error {
 	c, cm, s := d.c, d.m.Compose, d.m.Service
 	project := s.Name
+	if _, err := c.Run(ctx, "docker compose version >/dev/null 2>&1 || docker-compose version >/dev/null", nil); err != nil {
+		return fmt.Errorf("the host has no compose tool (docker compose or docker-compose): %w", err)
+	}
 	old, err := composeContainers(ctx, c, project, cm.Service)
 	if err != nil {
 		return err

@@ -62,6 +62,10 @@ func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descri
 			return fmt.Errorf("reading the %s image: %w", platform, err)
 		}
 	}
+	sup := newSupervisor(nat, s.Name)
+	if err := sup.check(ctx, c); err != nil {
+		return err
+	}
 	binary, args, err := nativeCommand(img, nat.Binary, s.Command)
 	if err != nil {
 		return err
@@ -74,7 +78,6 @@ func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descri
 	defer os.Remove(f.Name())
 	defer f.Close()
 
-	sup := newSupervisor(nat, s.Name)
 	version := strings.TrimPrefix(desc.Digest.String(), "sha256:")[:16]
 	relDir := nat.Dir + "/releases/" + version
 	exe := relDir + "/" + path.Base(binary)
@@ -332,6 +335,24 @@ func (s supervisor) confPath() string {
 
 func (s supervisor) ctl(args ...string) string {
 	return shell(append([]string{"supervisorctl", "-c", s.config}, args...)...)
+}
+
+// check tells whether the supervisor answers, before anything is changed.
+func (s supervisor) check(ctx context.Context, c *transport.Client) error {
+	if s.kind == manifest.SupervisorSystemd {
+		if _, err := c.Run(ctx, "test -d /run/systemd/system", nil); err != nil {
+			return fmt.Errorf("systemd does not run on the host (no /run/systemd/system); use supervisor: supervisord")
+		}
+		return nil
+	}
+	out, err := c.Run(ctx, s.ctl("pid"), nil)
+	if _, perr := strconv.Atoi(strings.TrimSpace(out)); err != nil || perr != nil {
+		if err == nil {
+			err = errors.New(strings.TrimSpace(out))
+		}
+		return fmt.Errorf("supervisord does not answer on the host with config %s (install the supervisor package and start it, or set strategy.native.config): %w", s.config, err)
+	}
+	return nil
 }
 
 // apply makes the supervisor run the program as configured now; same says

@@ -7,6 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/xedgesim/simulate/internal/exitcode"
+	"github.com/xedgesim/simulate/internal/testbed"
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 )
 
@@ -182,5 +187,44 @@ func TestNativeCommand(t *testing.T) {
 	}
 	if _, _, err := nativeCommand(empty.Image, "", nil); exitcode.Of(err) != exitcode.Invalid {
 		t.Errorf("nativeCommand(no entrypoint) = %v, want bad input", err)
+	}
+}
+
+// TestSystemdUnitVerifies has systemd check the unit it would install: the
+// bed has no systemd running, but systemd-analyze reads units without it.
+// It reports mistakes such as an unknown Restart= value as warnings, so
+// any output fails the test.
+func TestSystemdUnitVerifies(t *testing.T) {
+	t.Parallel()
+	tool, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		if testbed.Required() {
+			t.Fatalf("systemd-analyze is missing (scripts/testbed up installs systemd): %v", err)
+		}
+		t.Skip("no systemd-analyze")
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "hello")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sup := supervisor{kind: manifest.SupervisorSystemd, name: "xs-app"}
+	for _, restart := range []string{"unless-stopped", "no", "on-failure:3", "always"} {
+		p := program{name: "xs-app", command: []string{exe, "-addr", ":8080", "a b", "100%", `"q"`, "$HOME"}, dir: dir,
+			env: map[string]string{"MODE": `a "b" $x`}, restart: restart, memory: "64m", cpus: 1.5}
+		unit := filepath.Join(dir, "xs-app.service")
+		if err := os.WriteFile(unit, []byte(sup.conf(p, "d1", "sha256:abc")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(tool, "verify", unit).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "" {
+			t.Errorf("restart %s: systemd-analyze verify: %v\n%s", restart, err, out)
+		}
+	}
+	// The check can fail.
+	bad := filepath.Join(dir, "xs-bad.service")
+	os.WriteFile(bad, []byte("[Service]\nExecStart="+exe+"\nRestart=sometimes\n"), 0o644)
+	if out, _ := exec.Command(tool, "verify", bad).CombinedOutput(); len(out) == 0 {
+		t.Errorf("systemd-analyze verify accepts Restart=sometimes")
 	}
 }

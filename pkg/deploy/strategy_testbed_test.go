@@ -280,4 +280,14 @@ func TestBedNativeStrategy(t *testing.T) {
 	if got := run(t, c, "ls "+confDir+" | grep -c "+fresh+"; ls -A "+hostDir+"/"+fresh+"/releases "+hostDir+"/"+fresh+"/current 2>/dev/null; true"); got != "0" {
 		t.Errorf("left behind after a failed first deploy: %q", got)
 	}
+
+	// A host whose supervisord does not answer fails before any change.
+	none := strategyManifest(t, env, edge, svc(service+"-none", "5s", port+1), fmt.Sprintf("{native: {config: %s/none/supervisord.conf, dir: %s}}", hostDir, hostDir), nil)
+	rep, err = Deploy(ctx, none, WithImage(hello), WithNameOptions(name.Insecure))
+	if err == nil || !strings.Contains(err.Error(), "supervisord does not answer") || rep.Hosts[0].Result != ResultFailed || rep.Hosts[0].BytesSent != 0 {
+		t.Errorf("Deploy(no supervisord) = %v, %+v", err, rep.Hosts[0])
+	}
+	if got := run(t, c, "ls -d "+hostDir+"/"+service+"-none 2>/dev/null; true"); got != "" {
+		t.Errorf("changed on a host without supervisord: %q", got)
+	}
 }
