@@ -82,26 +82,36 @@ func (d *hostDeploy) compose(ctx context.Context, platform string, desc v1.Descr
 	}
 	d.rep.BytesSent += int64(len(data))
 
+	// undo puts back what ran before: the previous compose file, or no
+	// project at all. It runs on d.c, which a fleet rollback may have
+	// reconnected.
+	undo := func(ctx context.Context) error {
+		if !hadFile {
+			_, err := d.c.Run(ctx, composeCmd(project, cm.Dir, "down", "--remove-orphans")+" && rm -f "+transport.Quote(file)+" && { rmdir "+transport.Quote(cm.Dir)+" 2>/dev/null || true; }", nil)
+			if err != nil {
+				return fmt.Errorf("removing the project: %w", err)
+			}
+			return nil
+		}
+		if _, err := d.c.Run(ctx, "mv -f "+transport.Quote(prev)+" "+transport.Quote(file)+" && "+composeCmd(project, cm.Dir, "up", "-d", "--remove-orphans"), nil); err != nil {
+			return fmt.Errorf("applying the previous compose file: %w", err)
+		}
+		if err := waitComposeServing(ctx, d.c, project, cm.Service, s.Health); err != nil {
+			return fmt.Errorf("after applying the previous compose file: %w", err)
+		}
+		return nil
+	}
+	// The clean-up must run even when ctx is cancelled.
 	bg := context.WithoutCancel(ctx)
 	rollback := func(cause error) error {
 		d.event("rollback", "%v", cause)
-		if !hadFile {
-			// Nothing ran before: take the new project down and leave
-			// nothing of it behind.
-			_, err := c.Run(bg, composeCmd(project, cm.Dir, "down", "--remove-orphans")+" && rm -f "+transport.Quote(file)+" && { rmdir "+transport.Quote(cm.Dir)+" 2>/dev/null || true; }", nil)
-			if err != nil {
-				return errors.Join(cause, fmt.Errorf("removing the failed project: %w", err))
-			}
-			return cause
+		if err := undo(bg); err != nil {
+			return errors.Join(cause, err)
 		}
-		if _, err := c.Run(bg, "mv -f "+transport.Quote(prev)+" "+transport.Quote(file)+" && "+composeCmd(project, cm.Dir, "up", "-d", "--remove-orphans"), nil); err != nil {
-			return errors.Join(cause, fmt.Errorf("applying the previous compose file: %w", err))
+		if hadFile {
+			d.rep.RolledBack = true
+			d.rep.Result = ResultRolledBack
 		}
-		if err := waitComposeServing(bg, c, project, cm.Service, s.Health); err != nil {
-			return errors.Join(cause, fmt.Errorf("after the rollback: %w", err))
-		}
-		d.rep.RolledBack = true
-		d.rep.Result = ResultRolledBack
 		return cause
 	}
 	d.event("create", "applying %s (project %s)", file, project)
@@ -111,6 +121,10 @@ func (d *hostDeploy) compose(ctx context.Context, platform string, desc v1.Descr
 	d.event("health", "waiting up to %s for %s", s.Health.Timeout, s.Health.Kind())
 	if err := waitComposeHealthy(ctx, c, project, cm.Service, d.o.deployID, s.Health); err != nil {
 		return rollback(&HealthError{Host: d.h.Name, Err: err})
+	}
+	if d.m.Rollout.Rollback {
+		// compose.prev.yaml stays until the next deploy: nothing to commit.
+		d.undo = undo
 	}
 	d.rep.Result = ResultDeployed
 	return nil
@@ -204,7 +218,7 @@ func setYAML(n *yaml.Node, key string, v *yaml.Node) {
 
 // composeContainers are the containers of service in project, by the
 // labels both compose tools put on them.
-func composeContainers(ctx context.Context, c *transport.Client, project, service string) ([]*container, error) {
+func composeContainers(ctx context.Context, c strategyConn, project, service string) ([]*container, error) {
 	out, err := c.Run(ctx, shell("docker", "ps", "-aq", "--filter", "label=com.docker.compose.project="+project,
 		"--filter", "label=com.docker.compose.service="+service), nil)
 	if err != nil {
@@ -231,7 +245,7 @@ func composeContainers(ctx context.Context, c *transport.Client, project, servic
 
 // waitComposeHealthy waits until the service's containers of this deploy
 // run and the health check passes; a container that stopped fails at once.
-func waitComposeHealthy(ctx context.Context, c *transport.Client, project, service, deployID string, h manifest.Health) error {
+func waitComposeHealthy(ctx context.Context, c strategyConn, project, service, deployID string, h manifest.Health) error {
 	return poll(ctx, h.Timeout, h.Interval, h.Kind()+" check", func(ctx context.Context) (bool, error) {
 		cs, err := composeContainers(ctx, c, project, service)
 		if err != nil {
@@ -258,7 +272,7 @@ func waitComposeHealthy(ctx context.Context, c *transport.Client, project, servi
 // waitComposeServing waits after a rollback until the service's containers
 // run and their published TCP ports answer (the manifest's own check may
 // be what failed).
-func waitComposeServing(ctx context.Context, c *transport.Client, project, service string, h manifest.Health) error {
+func waitComposeServing(ctx context.Context, c strategyConn, project, service string, h manifest.Health) error {
 	deadline := time.Now().Add(h.Timeout)
 	var cs []*container
 	err := poll(ctx, h.Timeout, h.Interval, "the previous service", func(ctx context.Context) (bool, error) {
@@ -284,7 +298,7 @@ func waitComposeServing(ctx context.Context, c *transport.Client, project, servi
 // verifyCompose is Verify for the compose strategy: the service's
 // containers run this digest's image, none restarts over the window, and
 // the probe passes.
-func verifyCompose(ctx context.Context, c *transport.Client, m *manifest.Manifest, hc HostCheck, want string) HostCheck {
+func verifyCompose(ctx context.Context, c strategyConn, m *manifest.Manifest, hc HostCheck, want string) HostCheck {
 	project, service, h := m.Service.Name, m.Compose.Service, m.Service.Health
 	first, err := composeContainers(ctx, c, project, service)
 	if err != nil {

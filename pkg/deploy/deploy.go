@@ -431,6 +431,12 @@ type hostDeploy struct {
 	o   options
 	rep *HostReport
 	c   *transport.Client
+
+	// A strategy that can be undone after it succeeded sets commit and
+	// undo (with rollout.rollback: true): once the whole rollout succeeded
+	// commit drops what undo would need; when the rollout stopped, undo
+	// puts back what the host ran before. Both run on d.c.
+	commit, undo func(context.Context) error
 }
 
 func (d *hostDeploy) event(step, format string, args ...any) {

@@ -124,36 +124,46 @@ func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descri
 		env: s.Env, restart: s.Restart, logDir: nat.Dir + "/log", memory: s.Memory, cpus: s.CPUs}
 	conf := sup.conf(p, d.o.deployID, d.im.digest)
 
+	// undo puts back what ran before: the previous release and program
+	// section, or no program at all (its log stays: it says why the
+	// program failed). It runs on d.c, which a fleet rollback may have
+	// reconnected.
+	undo := func(ctx context.Context) error {
+		c := d.c
+		if oldTarget == "" {
+			err := errors.Join(sup.remove(ctx, c), runErr(c.Run(ctx, "rm -rf "+transport.Quote(current)+" "+transport.Quote(relDir)+" && { rmdir "+transport.Quote(nat.Dir+"/releases")+" 2>/dev/null || true; }", nil)))
+			if err != nil {
+				return fmt.Errorf("removing the program: %w", err)
+			}
+			return nil
+		}
+		err := swapLink(ctx, c, current, oldTarget)
+		if err == nil && hadConf {
+			err = writeFile(ctx, c, sup.confPath(), oldConf)
+		}
+		if err == nil {
+			err = sup.apply(ctx, c, hadConf && oldConf == conf)
+		}
+		if err == nil {
+			err = waitRunning(ctx, c, sup, s.Health)
+		}
+		if err != nil {
+			return fmt.Errorf("going back to %s: %w", oldTarget, err)
+		}
+		if "releases/"+version != oldTarget {
+			c.Run(ctx, "rm -rf "+transport.Quote(relDir), nil)
+		}
+		return nil
+	}
+	// The clean-up must run even when ctx is cancelled.
 	bg := context.WithoutCancel(ctx)
 	rollback := func(cause error) error {
 		d.event("rollback", "%v", cause)
+		if err := undo(bg); err != nil {
+			return errors.Join(cause, err)
+		}
 		if oldTarget == "" {
-			// Nothing ran before: stop and remove the program and the
-			// release, leaving nothing behind.
-			// The log stays: it says why the program failed.
-			err := errors.Join(sup.remove(bg, c), runErr(c.Run(bg, "rm -rf "+transport.Quote(current)+" "+transport.Quote(relDir)+" && rmdir "+transport.Quote(nat.Dir+"/releases")+" 2>/dev/null; true", nil)))
-			if err != nil {
-				return errors.Join(cause, fmt.Errorf("removing the failed program: %w", err))
-			}
 			return fmt.Errorf("%w (its output is in %s)", cause, p.logDir)
-		}
-		err := swapLink(bg, c, current, oldTarget)
-		if err == nil {
-			if hadConf {
-				err = writeFile(bg, c, sup.confPath(), oldConf)
-			}
-			if err == nil {
-				err = sup.apply(bg, c, hadConf && oldConf == conf)
-			}
-		}
-		if err == nil {
-			err = waitRunning(bg, c, sup, s.Health)
-		}
-		if err != nil {
-			return errors.Join(cause, fmt.Errorf("going back to %s: %w", oldTarget, err))
-		}
-		if "releases/"+version != oldTarget {
-			c.Run(bg, "rm -rf "+transport.Quote(relDir), nil)
 		}
 		d.rep.RolledBack = true
 		d.rep.Result = ResultRolledBack
@@ -187,6 +197,10 @@ func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descri
 		return rollback(&HealthError{Host: d.h.Name, Err: err})
 	}
 	d.pruneReleases(ctx, nat, version, oldTarget)
+	if d.m.Rollout.Rollback {
+		// The previous release stays (keep >= 2): nothing to commit.
+		d.undo = undo
+	}
 	d.rep.Result = ResultDeployed
 	return nil
 }
@@ -209,7 +223,7 @@ func (d *hostDeploy) pruneReleases(ctx context.Context, nat *manifest.Native, ve
 func runErr(_ string, err error) error { return err }
 
 // swapLink points link at target with a rename, so the link always exists.
-func swapLink(ctx context.Context, c *transport.Client, link, target string) error {
+func swapLink(ctx context.Context, c strategyConn, link, target string) error {
 	tmp := link + ".xedgesim-new"
 	if _, err := c.Run(ctx, "ln -sfn "+transport.Quote(target)+" "+transport.Quote(tmp)+" && mv -Tf "+transport.Quote(tmp)+" "+transport.Quote(link), nil); err != nil {
 		return fmt.Errorf("pointing %s at %s: %w", link, target, err)
@@ -217,7 +231,7 @@ func swapLink(ctx context.Context, c *transport.Client, link, target string) err
 	return nil
 }
 
-func readRelease(ctx context.Context, c *transport.Client, current string) (*release, error) {
+func readRelease(ctx context.Context, c strategyConn, current string) (*release, error) {
 	data, ok, err := readFile(ctx, c, current+"/release.json")
 	if err != nil || !ok {
 		return nil, err
@@ -338,7 +352,7 @@ func (s supervisor) ctl(args ...string) string {
 }
 
 // check tells whether the supervisor answers, before anything is changed.
-func (s supervisor) check(ctx context.Context, c *transport.Client) error {
+func (s supervisor) check(ctx context.Context, c strategyConn) error {
 	if s.kind == manifest.SupervisorSystemd {
 		if _, err := c.Run(ctx, "test -d /run/systemd/system", nil); err != nil {
 			return fmt.Errorf("systemd does not run on the host (no /run/systemd/system); use supervisor: supervisord")
@@ -358,7 +372,7 @@ func (s supervisor) check(ctx context.Context, c *transport.Client) error {
 // apply makes the supervisor run the program as configured now; same says
 // the configuration did not change, so only a restart picks up the new
 // binary.
-func (s supervisor) apply(ctx context.Context, c *transport.Client, same bool) error {
+func (s supervisor) apply(ctx context.Context, c strategyConn, same bool) error {
 	var script string
 	switch {
 	case s.kind == manifest.SupervisorSystemd:
@@ -380,7 +394,7 @@ func (s supervisor) apply(ctx context.Context, c *transport.Client, same bool) e
 }
 
 // remove stops the program and removes its configuration.
-func (s supervisor) remove(ctx context.Context, c *transport.Client) error {
+func (s supervisor) remove(ctx context.Context, c strategyConn) error {
 	script := "rm -f " + transport.Quote(s.confPath()) + " && " + s.ctl("reread") + " >/dev/null && " + s.ctl("update", s.name) + " >/dev/null"
 	if s.kind == manifest.SupervisorSystemd {
 		script = "systemctl disable -q --now " + transport.Quote(s.name) + "; rm -f " + transport.Quote(s.confPath()) + " && systemctl daemon-reload"
@@ -400,7 +414,7 @@ type progState struct {
 
 var statusLine = regexp.MustCompile(`^(\S+)\s+([A-Z]+)(?:\s+pid (\d+),)?`)
 
-func (s supervisor) status(ctx context.Context, c *transport.Client) (progState, error) {
+func (s supervisor) status(ctx context.Context, c strategyConn) (progState, error) {
 	if s.kind == manifest.SupervisorSystemd {
 		out, err := c.Run(ctx, "systemctl show -p ActiveState -p MainPID "+transport.Quote(s.name), nil)
 		if err != nil {
@@ -435,7 +449,7 @@ func (s supervisor) status(ctx context.Context, c *transport.Client) (progState,
 }
 
 // waitRunning waits until the supervisor says the program runs.
-func waitRunning(ctx context.Context, c *transport.Client, s supervisor, h manifest.Health) error {
+func waitRunning(ctx context.Context, c strategyConn, s supervisor, h manifest.Health) error {
 	return poll(ctx, h.Timeout, h.Interval, "the previous program", func(ctx context.Context) (bool, error) {
 		st, err := s.status(ctx, c)
 		switch {
@@ -530,7 +544,7 @@ func systemdQuote(words []string) string {
 // program with the same pid over the window, the installed binary is the
 // release of the wanted digest (its checksum checked on the host), and the
 // probe passes.
-func verifyNative(ctx context.Context, c *transport.Client, m *manifest.Manifest, hc HostCheck, want string) HostCheck {
+func verifyNative(ctx context.Context, c strategyConn, m *manifest.Manifest, hc HostCheck, want string) HostCheck {
 	nat, h := m.Native, m.Service.Health
 	sup := newSupervisor(nat, m.Service.Name)
 	current := nat.Dir + "/current"

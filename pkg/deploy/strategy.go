@@ -12,6 +12,9 @@ import (
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
 
+// strategyConn is the connection the strategies run their commands on.
+type strategyConn = *transport.Client
+
 // strategy deploys with the compose or native strategy; done is false for
 // the container strategy, which the caller runs itself. It is called once
 // the host's platform manifest is known and before anything is changed on
@@ -30,7 +33,7 @@ func (d *hostDeploy) strategy(ctx context.Context, platform string, desc v1.Desc
 
 // verifyStrategy verifies a host deployed with the compose or native
 // strategy; ok is false for the container strategy.
-func verifyStrategy(ctx context.Context, c *transport.Client, m *manifest.Manifest, hc HostCheck, want string) (HostCheck, bool) {
+func verifyStrategy(ctx context.Context, c strategyConn, m *manifest.Manifest, hc HostCheck, want string) (HostCheck, bool) {
 	switch {
 	case m.Strategy == manifest.StrategyCompose && m.Compose != nil:
 		return verifyCompose(ctx, c, m, hc, want), true
@@ -45,7 +48,7 @@ func verifyStrategy(ctx context.Context, c *transport.Client, m *manifest.Manife
 
 // writeFile writes data to path on the host through a temporary name, so a
 // reader sees the old file or the new one.
-func writeFile(ctx context.Context, c *transport.Client, path, data string) error {
+func writeFile(ctx context.Context, c strategyConn, path, data string) error {
 	tmp := path + ".xedgesim-new"
 	script := "mkdir -p " + transport.Quote(dirOf(path)) + " && cat > " + transport.Quote(tmp) + " && mv -f " + transport.Quote(tmp) + " " + transport.Quote(path)
 	if _, err := c.Run(ctx, script, strings.NewReader(data)); err != nil {
@@ -55,7 +58,7 @@ func writeFile(ctx context.Context, c *transport.Client, path, data string) erro
 }
 
 // readFile reads path on the host; a missing file is "", false.
-func readFile(ctx context.Context, c *transport.Client, path string) (string, bool, error) {
+func readFile(ctx context.Context, c strategyConn, path string) (string, bool, error) {
 	out, err := c.Run(ctx, "if [ -f "+transport.Quote(path)+" ]; then echo y; cat "+transport.Quote(path)+"; else echo n; fi", nil)
 	if err != nil {
 		return "", false, fmt.Errorf("reading %s: %w", path, err)

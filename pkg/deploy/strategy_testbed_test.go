@@ -27,14 +27,14 @@ import (
 
 // pushNode builds a node for linux/amd64 and pushes it to the bed's plain
 // registry, at the address the edges reach.
-func pushNode(t *testing.T, env *testbed.Env, node string) string {
+func pushNode(t *testing.T, env *testbed.Env, node, label string) string {
 	t.Helper()
 	b, err := build.NewGo("./nodes/"+node, build.WithDir("../.."), build.WithBuildVCS("false"),
 		build.WithPlatforms(v1.Platform{OS: "linux", Architecture: "amd64"}),
 		build.WithCreated(time.Unix(1700000000, 0)),
 		// Its own label: another test's cleanup of the same reproducible
 		// image must not remove ours.
-		build.WithLabels(map[string]string{"xedgesim.test": "xs-strategies"}))
+		build.WithLabels(map[string]string{"xedgesim.test": label}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +123,35 @@ func logEvents(t *testing.T) Option {
 	}))
 }
 
+// deployThenUndo deploys m's image to its one host and then puts back what
+// the host ran before, as a stopped fleet rollout does.
+func deployThenUndo(t *testing.T, m *manifest.Manifest, ref, id string, between func()) {
+	t.Helper()
+	ctx := context.Background()
+	o := makeOptions([]Option{WithNameOptions(name.Insecure), WithDeployID(id), logEvents(t)})
+	im, err := resolveImage(ctx, ref, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &hostDeploy{m: m, h: m.Hosts[0], im: im, o: o, rep: &HostReport{}}
+	if err := d.run(ctx); err != nil || d.rep.Result != ResultDeployed {
+		t.Fatalf("deploy %s: %v, %+v", id, err, d.rep)
+	}
+	if d.undo == nil {
+		t.Fatalf("deploy %s set no undo", id)
+	}
+	between()
+	c, err := connect(ctx, m, m.Hosts[0], o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	d.c = c
+	if err := d.undo(ctx); err != nil {
+		t.Fatalf("undo %s: %v", id, err)
+	}
+}
+
 func verifyOK(t *testing.T, m *manifest.Manifest, ref string) {
 	t.Helper()
 	checks, err := Verify(context.Background(), m, WithImage(ref), WithNameOptions(name.Insecure))
@@ -139,7 +168,7 @@ func verifyOK(t *testing.T, m *manifest.Manifest, ref string) {
 func TestBedComposeStrategy(t *testing.T) {
 	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
 	edge, _ := env.Edge("edge2")
-	hello, echo := pushNode(t, env, "hello"), pushNode(t, env, "echo")
+	hello, echo := pushNode(t, env, "hello", "xs-strategies"), pushNode(t, env, "echo", "xs-strategies")
 	id := randHex(t)
 	service, port, hostDir := "xs-compose-"+id, freePort(t), "/tmp/xs-strategies-"+id
 	c := dialEdge(t, edge)
@@ -194,6 +223,19 @@ func TestBedComposeStrategy(t *testing.T) {
 		t.Errorf("Verify(echo) = %v, want exit 2 (the host runs hello)", err)
 	}
 
+	// A deploy that succeeded, undone as a stopped fleet rollout does: the
+	// previous compose file (the first deploy's) applies again.
+	label := "docker ps --filter label=com.docker.compose.project=" + service + " --format '{{.Label \"" + LabelDeployID + "\"}}'"
+	deployThenUndo(t, m, hello, "xs-undone", func() {
+		if got := run(t, c, label); got != "xs-undone" {
+			t.Errorf("deploy id before the undo = %q", got)
+		}
+	})
+	if got := run(t, c, label); got != "xs-first" {
+		t.Errorf("deploy id after the undo = %q, want xs-first", got)
+	}
+	verifyOK(t, m, hello)
+
 	// A first deploy that fails leaves no project and no file behind.
 	fresh := service + "-new"
 	m2 := strategyManifest(t, env, edge, health(fresh, "5s", port+1), strategy, map[string]string{
@@ -217,7 +259,7 @@ func TestBedNativeStrategy(t *testing.T) {
 	if _, err := os.Stat(conf); err != nil {
 		t.Fatalf("%s has no supervisord (run scripts/testbed up): %v", edge.Name, err)
 	}
-	hello, echo := pushNode(t, env, "hello"), pushNode(t, env, "echo")
+	hello, echo := pushNode(t, env, "hello", "xs-strategies"), pushNode(t, env, "echo", "xs-strategies")
 	id := randHex(t)
 	service, port, hostDir := "xs-native-"+id, freePort(t), "/tmp/xs-strategies-"+id
 	c := dialEdge(t, edge)
@@ -263,6 +305,22 @@ func TestBedNativeStrategy(t *testing.T) {
 	}
 	if got := run(t, c, "readlink "+hostDir+"/"+service+"/current; ls "+hostDir+"/"+service+"/releases | wc -l"); got != first+"\n1" {
 		t.Errorf("after the rollback: current and release count = %q, want %s and 1", got, first)
+	}
+	verifyOK(t, m, hello)
+
+	// Another build deployed and undone as a stopped fleet rollout does:
+	// current points at the first release again.
+	hello2 := pushNode(t, env, "hello", "xs-strategies-2")
+	deployThenUndo(t, m, hello2, "xs-undone", func() {
+		if got := run(t, c, "readlink "+hostDir+"/"+service+"/current"); got == first {
+			t.Errorf("the second build did not switch current (%s)", got)
+		}
+	})
+	if got := run(t, c, "readlink "+hostDir+"/"+service+"/current; ls "+hostDir+"/"+service+"/releases | wc -l"); got != first+"\n1" {
+		t.Errorf("after the undo: current and release count = %q, want %s and 1", got, first)
+	}
+	if got := get(t, fmt.Sprintf("http://%s:%d/", edge.Addr, port)); got != "hello from linux/amd64" {
+		t.Errorf("after the undo %s answers %q", edge.Name, got)
 	}
 	verifyOK(t, m, hello)
 
