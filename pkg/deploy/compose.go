@@ -77,7 +77,8 @@ func (d *hostDeploy) compose(ctx context.Context, platform string, desc v1.Descr
 	}
 	hadFile := strings.TrimSpace(out) == "had"
 	d.event("files", "writing %s", file)
-	if err := writeFile(ctx, c, file, data); err != nil {
+	// 0600: a compose file may carry secrets in environment:.
+	if err := writeFile(ctx, c, file, data, "0600"); err != nil {
 		return err
 	}
 	d.rep.BytesSent += int64(len(data))

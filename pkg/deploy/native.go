@@ -113,7 +113,7 @@ func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descri
 		d.rep.BytesSent += size
 	}
 	rel, _ := json.MarshalIndent(release{Digest: d.im.digest, PlatformDigest: desc.Digest.String(), DeployID: d.o.deployID, Binary: binary, SHA256: sum}, "", "  ")
-	if err := writeFile(ctx, c, relDir+"/release.json", string(rel)+"\n"); err != nil {
+	if err := writeFile(ctx, c, relDir+"/release.json", string(rel)+"\n", "0644"); err != nil {
 		return err
 	}
 	if err := d.files(ctx); err != nil {
@@ -139,7 +139,7 @@ func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descri
 		}
 		err := swapLink(ctx, c, current, oldTarget)
 		if err == nil && hadConf {
-			err = writeFile(ctx, c, sup.confPath(), oldConf)
+			err = writeFile(ctx, c, sup.confPath(), oldConf, sup.confMode())
 		}
 		if err == nil {
 			err = sup.apply(ctx, c, hadConf && oldConf == conf)
@@ -174,7 +174,7 @@ func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descri
 	if err := swapLink(ctx, c, current, "releases/"+version); err != nil {
 		return rollback(err)
 	}
-	if err := writeFile(ctx, c, sup.confPath(), conf); err != nil {
+	if err := writeFile(ctx, c, sup.confPath(), conf, sup.confMode()); err != nil {
 		return rollback(err)
 	}
 	d.event("create", "starting %s with %s", s.Name, nat.Supervisor)
@@ -345,6 +345,15 @@ func (s supervisor) confPath() string {
 		return manifest.UnitPath(s.name)
 	}
 	return path.Join(path.Dir(s.config), "conf.d", s.name+".conf")
+}
+
+// confMode keeps a program section (its environment= may carry secrets)
+// to root; a unit is world-readable as systemd expects.
+func (s supervisor) confMode() string {
+	if s.kind == manifest.SupervisorSystemd {
+		return "0644"
+	}
+	return "0600"
 }
 
 func (s supervisor) ctl(args ...string) string {

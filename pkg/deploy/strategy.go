@@ -46,11 +46,12 @@ func verifyStrategy(ctx context.Context, c strategyConn, m *manifest.Manifest, h
 	return hc, false
 }
 
-// writeFile writes data to path on the host through a temporary name, so a
-// reader sees the old file or the new one.
-func writeFile(ctx context.Context, c strategyConn, path, data string) error {
+// writeFile writes data to path on the host with mode, through a
+// temporary name, so a reader sees the old file or the new one. Nobody
+// else can read it while it is written.
+func writeFile(ctx context.Context, c strategyConn, path, data, mode string) error {
 	tmp := path + ".xedgesim-new"
-	script := "mkdir -p " + transport.Quote(dirOf(path)) + " && cat > " + transport.Quote(tmp) + " && mv -f " + transport.Quote(tmp) + " " + transport.Quote(path)
+	script := "mkdir -p " + transport.Quote(dirOf(path)) + " && (umask 077 && cat > " + transport.Quote(tmp) + ") && chmod " + mode + " " + transport.Quote(tmp) + " && mv -f " + transport.Quote(tmp) + " " + transport.Quote(path)
 	if _, err := c.Run(ctx, script, strings.NewReader(data)); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

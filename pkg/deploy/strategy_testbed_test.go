@@ -197,6 +197,9 @@ func TestBedComposeStrategy(t *testing.T) {
 	if got := get(t, fmt.Sprintf("http://%s:%d/", edge.Addr, port)); got != "hello from linux/amd64" {
 		t.Errorf("%s answers %q", edge.Name, got)
 	}
+	if got := run(t, c, "stat -c %a "+hostDir+"/"+service+"/compose.yaml"); got != "600" {
+		t.Errorf("the compose file's mode is %s, want 600", got)
+	}
 	onHost := run(t, c, "cat "+hostDir+"/"+service+"/compose.yaml")
 	if !strings.Contains(onHost, "xedgesim.deploy-id: \"xs-first\"") || !strings.Contains(onHost, "# hello behind port") {
 		t.Errorf("compose file on the host:\n%s", onHost)
