@@ -176,7 +176,8 @@ func TestBedComposeStrategy(t *testing.T) {
 		for _, svc := range []string{service, service + "-new"} {
 			c.Run(context.Background(), composeCmd(svc, hostDir+"/"+svc, "down", "--remove-orphans")+" >/dev/null 2>&1; docker images -q 'xedgesim.local/"+svc+"' | sort -u | xargs -r docker image rm -f >/dev/null", nil)
 		}
-		c.Run(context.Background(), "rm -rf "+hostDir, nil)
+		// The images the host pulled by digest.
+		c.Run(context.Background(), "docker images -q --filter reference='*/xs-strategies/*' | sort -u | xargs -r docker image rm -f >/dev/null; rm -rf "+hostDir, nil)
 	})
 	ctx := context.Background()
 	composeFile := fmt.Sprintf("# hello behind port %d\nservices:\n  app:\n    image: placeholder\n    ports: [\"%d:8080\"]\n    restart: unless-stopped\n", port, port)
