@@ -29,5 +29,20 @@
 // over a window, the probe passing and the running digest equal to the
 // manifest's.
 //
+// Two other strategies run the service without the container strategy's
+// container. Strategy compose copies the manifest's compose file to
+// DIR/compose.yaml with the service's image pinned to what was
+// transferred (the loaded image, or REPO@sha256:... with transfer pull) and
+// the service labelled with the digest and deploy id, applies it with the
+// host's compose tool (docker compose, else docker-compose), and on a
+// failed check applies the previous file again. Strategy native, for hosts
+// short of disk, takes the program out of the platform image on the client,
+// sends only it (skipped when that release is already there), installs it
+// as DIR/releases/VERSION with DIR/current pointing at it, and has
+// supervisord (a program section in conf.d beside its config) or systemd
+// (a unit) run DIR/current/PROGRAM; on a failed check the link and the
+// section go back and the previous program runs again. A first deploy that
+// fails leaves nothing of itself behind on the host with either strategy.
+//
 // The package never prints: progress goes to a [Progress].
 package deploy

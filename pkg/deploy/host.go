@@ -56,6 +56,9 @@ func (d *hostDeploy) run(ctx context.Context) error {
 		return &PlatformError{Host: d.h.Name, Platform: platform, Have: d.im.order}
 	}
 	d.event("platform", "%s: %s", platform, desc.Digest)
+	if done, err := d.strategy(ctx, platform, desc); done {
+		return err
+	}
 	return d.deployContainer(ctx, platform, desc)
 }
 

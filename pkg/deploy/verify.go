@@ -96,6 +96,9 @@ func verifyHost(ctx context.Context, m *manifest.Manifest, h manifest.Host, want
 		return hc
 	}
 	defer c.Close()
+	if hc, ok := verifyStrategy(ctx, c, m, hc, want); ok {
+		return hc
+	}
 	o.progress.Report(Event{Host: h.Name, Step: "verify", Message: "inspecting " + m.Service.Name})
 	first, err := inspect(ctx, c, m.Service.Name)
 	if err != nil {

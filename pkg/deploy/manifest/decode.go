@@ -81,6 +81,7 @@ func Parse(data []byte, path string) (*Manifest, error) {
 type decoder struct {
 	file  string
 	diags []Diagnostic
+	root  *yaml.Node
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos {
@@ -214,6 +215,7 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 	if f == nil {
 		return
 	}
+	d.root = root
 	if img, ok := f["image"]; ok {
 		m.Image = d.str(img, "image")
 		m.ImagePos = d.pos(img.val)
@@ -228,14 +230,7 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 	}
 	m.Strategy = StrategyContainer
 	if s, ok := f["strategy"]; ok {
-		m.Strategy = Strategy(d.str(s, "strategy"))
-		switch m.Strategy {
-		case StrategyContainer:
-		case StrategyCompose, StrategyNative:
-			d.errorf(s.val, "strategy %s is not supported yet", "use strategy: container", m.Strategy)
-		default:
-			d.errorf(s.val, "unknown strategy %s", "write container", strconv.Quote(string(m.Strategy)))
-		}
+		d.strategy(s.val, m)
 	}
 	m.Transfer = TransferSCP
 	if t, ok := f["transfer"]; ok {

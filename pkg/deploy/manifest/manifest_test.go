@@ -84,7 +84,7 @@ func TestParseErrors(t *testing.T) {
 		{"two checks", img + "service: {name: app, health: {tcp: 1, cmd: x}}\n" + host, []string{"m.yaml:2:30: error: service.health needs exactly one of tcp, http and cmd, got 2"}},
 		{"bad port", img + "service: {name: app, ports: [\"x:1\"], health: {tcp: 80}}\n" + host, []string{`m.yaml:2:30: error: port "x:1" is not HOST:CONTAINER`}},
 		{"bad duration", img + "service: {name: app, health: {tcp: 80, timeout: 30}}\n" + host, []string{"m.yaml:2:49: error: service.health.timeout must be a positive duration"}},
-		{"compose", img + svc + host + "strategy: compose\n", []string{"m.yaml:4:11: error: strategy compose is not supported yet"}},
+		{"compose", img + svc + host + "strategy: compose\n", []string{"m.yaml:4:11: error: strategy compose needs the compose file"}},
 		{"bad transfer", img + svc + host + "transfer: rsync\n", []string{`m.yaml:4:11: error: unknown transfer "rsync"`}},
 		{"local with address", img + svc + "hosts: [{name: l, local: true, address: a}]\n", []string{"m.yaml:3:32: error: hosts[0] is local: it takes no address"}},
 		{"secret in file", img + svc + host + "ssh: {passphrase: hunter2}\n", []string{"m.yaml:4:19: error: ssh.passphrase is written in the manifest"}},

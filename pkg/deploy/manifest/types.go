@@ -25,6 +25,10 @@ type Manifest struct {
 	Rollout  Rollout  `json:"rollout"`
 	SSH      SSH      `json:"ssh"`
 
+	// Compose is set for strategy compose, Native for strategy native.
+	Compose *Compose `json:"compose,omitempty"`
+	Native  *Native  `json:"native,omitempty"`
+
 	// ImagePos is where image was written, for errors about the image.
 	ImagePos Pos `json:"-"`
 }
@@ -32,7 +36,7 @@ type Manifest struct {
 // Strategy is how the service runs on a host.
 type Strategy string
 
-// The strategies. Only StrategyContainer is implemented yet.
+// The strategies.
 const (
 	StrategyContainer Strategy = "container"
 	StrategyCompose   Strategy = "compose"

@@ -1,0 +1,271 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
+	"github.com/xedgesim/simulate/pkg/deploy/transport"
+)
+
+// On the host, the native strategy keeps DIR/releases/VERSION/BINARY (one
+// directory per platform manifest, with release.json saying what it is),
+// DIR/current -> releases/VERSION, and DIR/log. Switching and rolling back
+// swap the symlink; the supervisor runs DIR/current/BINARY.
+
+// release is DIR/releases/VERSION/release.json.
+type release struct {
+	Digest         string `json:"digest"`          // the deployed reference's digest
+	PlatformDigest string `json:"platform_digest"` // the host's platform manifest
+	DeployID       string `json:"deploy_id"`
+	Binary         string `json:"binary"` // its path in the image
+	SHA256         string `json:"sha256"` // of the binary
+}
+
+// native deploys with the native strategy.
+func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descriptor) error {
+	c, nat, s := d.c, d.m.Native, d.m.Service
+	img := d.im.single
+	if img == nil {
+		var err error
+		img, err = remote.Image(d.im.ref.Context().Digest(desc.Digest.String()), append([]remote.Option{remote.WithContext(ctx)}, d.o.remote...)...)
+		if err != nil {
+			return fmt.Errorf("reading the %s image: %w", platform, err)
+		}
+	}
+	sup := newSupervisor(nat, s.Name)
+	if err := sup.check(ctx, c); err != nil {
+		return err
+	}
+	binary, args, err := nativeCommand(img, nat.Binary, s.Command)
+	if err != nil {
+		return err
+	}
+	d.event("transfer", "taking %s out of the %s image", binary, platform)
+	f, sum, size, err := extractFile(img, binary)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+
+	version := strings.TrimPrefix(desc.Digest.String(), "sha256:")[:16]
+	relDir := nat.Dir + "/releases/" + version
+	exe := relDir + "/" + path.Base(binary)
+	current := nat.Dir + "/current"
+
+	// What runs now, to go back to.
+	oldTarget, err := c.Run(ctx, "readlink "+transport.Quote(current)+" || true", nil)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", current, err)
+	}
+	oldTarget = strings.TrimSpace(oldTarget)
+	oldConf, hadConf, err := readFile(ctx, c, sup.confPath())
+	if err != nil {
+		return err
+	}
+	if r, err := readRelease(ctx, c, current); err == nil && r != nil {
+		d.rep.OldDigest = r.Digest
+	}
+
+	// The binary, unless this release is already there.
+	have, _ := c.Run(ctx, "sha256sum "+transport.Quote(exe)+" 2>/dev/null | cut -d' ' -f1", nil)
+	if strings.TrimSpace(have) != sum {
+		if _, err := c.Run(ctx, "mkdir -p "+transport.Quote(relDir)+" "+transport.Quote(nat.Dir+"/log"), nil); err != nil {
+			return fmt.Errorf("creating %s: %w", relDir, err)
+		}
+		d.event("transfer", "sending %d bytes", size)
+		err := c.Upload(ctx, f, size, exe, "0755", func(n int64) {
+			d.o.progress.Report(Event{Host: d.h.Name, Step: "transfer", Bytes: n, Total: size})
+		})
+		if err != nil {
+			return err
+		}
+		d.rep.BytesSent += size
+	}
+	rel, _ := json.MarshalIndent(release{Digest: d.im.digest, PlatformDigest: desc.Digest.String(), DeployID: d.o.deployID, Binary: binary, SHA256: sum}, "", "  ")
+	if err := writeFile(ctx, c, relDir+"/release.json", string(rel)+"\n", "0644"); err != nil {
+		return err
+	}
+	if err := d.files(ctx); err != nil {
+		return err
+	}
+
+	p := program{name: s.Name, command: append([]string{current + "/" + path.Base(binary)}, args...), dir: current,
+		env: s.Env, restart: s.Restart, logDir: nat.Dir + "/log", memory: s.Memory, cpus: s.CPUs}
+	conf := sup.conf(p, d.o.deployID, d.im.digest)
+
+	// undo puts back what ran before: the previous release and program
+	// section, or no program at all (its log stays: it says why the
+	// program failed). It runs on d.c, which a fleet rollback may have
+	// reconnected.
+	undo := func(ctx context.Context) error {
+		c := d.c
+		if oldTarget == "" {
+			err := errors.Join(sup.remove(ctx, c), runErr(c.Run(ctx, "rm -rf "+transport.Quote(current)+" "+transport.Quote(relDir)+" && { rmdir "+transport.Quote(nat.Dir+"/releases")+" 2>/dev/null || true; }", nil)))
+			if err != nil {
+				return fmt.Errorf("removing the program: %w", err)
+			}
+			return nil
+		}
+		err := swapLink(ctx, c, current, oldTarget)
+		if err == nil && hadConf {
+			err = writeFile(ctx, c, sup.confPath(), oldConf, sup.confMode())
+		}
+		if err == nil {
+			err = sup.apply(ctx, c, hadConf && oldConf == conf)
+		}
+		if err == nil {
+			err = waitRunning(ctx, c, sup, s.Health)
+		}
+		if err != nil {
+			return fmt.Errorf("going back to %s: %w", oldTarget, err)
+		}
+		if "releases/"+version != oldTarget {
+			c.Run(ctx, "rm -rf "+transport.Quote(relDir), nil)
+		}
+		return nil
+	}
+	// The clean-up must run even when ctx is cancelled.
+	bg := context.WithoutCancel(ctx)
+	rollback := func(cause error) error {
+		d.event("rollback", "%v", cause)
+		if err := undo(bg); err != nil {
+			return errors.Join(cause, err)
+		}
+		if oldTarget == "" {
+			return fmt.Errorf("%w (its output is in %s)", cause, p.logDir)
+		}
+		d.rep.RolledBack = true
+		d.rep.Result = ResultRolledBack
+		return cause
+	}
+
+	d.event("switch", "%s -> releases/%s", current, version)
+	if err := swapLink(ctx, c, current, "releases/"+version); err != nil {
+		return rollback(err)
+	}
+	if err := writeFile(ctx, c, sup.confPath(), conf, sup.confMode()); err != nil {
+		return rollback(err)
+	}
+	d.event("create", "starting %s with %s", s.Name, nat.Supervisor)
+	if err := sup.apply(ctx, c, hadConf && oldConf == conf); err != nil {
+		return rollback(err)
+	}
+	d.event("health", "waiting up to %s for %s", s.Health.Timeout, s.Health.Kind())
+	err = poll(ctx, s.Health.Timeout, s.Health.Interval, s.Health.Kind()+" check", func(ctx context.Context) (bool, error) {
+		st, err := sup.status(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		if st.failed {
+			return fatal(fmt.Errorf("%s is %s", s.Name, st.state))
+		}
+		err = probe(ctx, c, s.Health)
+		return err == nil, err
+	})
+	if err != nil {
+		return rollback(&HealthError{Host: d.h.Name, Err: err})
+	}
+	d.pruneReleases(ctx, nat, version, oldTarget)
+	if d.m.Rollout.Rollback {
+		// The previous release stays (keep >= 2): nothing to commit.
+		d.undo = undo
+	}
+	d.rep.Result = ResultDeployed
+	return nil
+}
+
+// pruneReleases keeps the current release, the previous one, and the
+// newest others up to nat.Keep in all: the hosts this strategy is for are
+// short of disk.
+func (d *hostDeploy) pruneReleases(ctx context.Context, nat *manifest.Native, version, previous string) {
+	kept := []string{"-e", version}
+	if p := strings.TrimPrefix(previous, "releases/"); p != "" && p != version {
+		kept = append(kept, "-e", p)
+	}
+	script := fmt.Sprintf("cd %s/releases && ls -1t | grep -vx %s | tail -n +%d | xargs -r rm -rf",
+		transport.Quote(nat.Dir), shell(kept...), max(nat.Keep-len(kept)/2, 0)+1)
+	if _, err := d.c.Run(ctx, script, nil); err != nil {
+		d.event("done", "pruning old releases: %v", err)
+	}
+}
+
+func runErr(_ string, err error) error { return err }
+
+// swapLink points link at target with a rename, so the link always exists.
+func swapLink(ctx context.Context, c hostConn, link, target string) error {
+	tmp := link + ".xedgesim-new"
+	if _, err := c.Run(ctx, "ln -sfn "+transport.Quote(target)+" "+transport.Quote(tmp)+" && mv -Tf "+transport.Quote(tmp)+" "+transport.Quote(link), nil); err != nil {
+		return fmt.Errorf("pointing %s at %s: %w", link, target, err)
+	}
+	return nil
+}
+
+func readRelease(ctx context.Context, c hostConn, current string) (*release, error) {
+	data, ok, err := readFile(ctx, c, current+"/release.json")
+	if err != nil || !ok {
+		return nil, err
+	}
+	var r release
+	if err := json.Unmarshal([]byte(data), &r); err != nil {
+		return nil, fmt.Errorf("reading %s/release.json: %w", current, err)
+	}
+	return &r, nil
+}
+
+// verifyNative is Verify for the native strategy: the supervisor runs the
+// program with the same pid over the window, the installed binary is the
+// release of the wanted digest (its checksum checked on the host), and the
+// probe passes.
+func verifyNative(ctx context.Context, c hostConn, m *manifest.Manifest, hc HostCheck, want string) HostCheck {
+	nat, h := m.Native, m.Service.Health
+	sup := newSupervisor(nat, m.Service.Name)
+	current := nat.Dir + "/current"
+	r, err := readRelease(ctx, c, current)
+	if err != nil {
+		hc.err = err
+		return hc
+	}
+	if r == nil {
+		hc.err = &checkError{fmt.Sprintf("nothing is installed at %s", current)}
+		return hc
+	}
+	hc.Digest = r.Digest
+	sum, err := c.Run(ctx, "sha256sum "+transport.Quote(current+"/"+path.Base(r.Binary))+" | cut -d' ' -f1", nil)
+	if err != nil {
+		hc.err = fmt.Errorf("checking the binary: %w", err)
+		return hc
+	}
+	hc.DigestMatches = r.Digest == want && strings.TrimSpace(sum) == r.SHA256
+	first, err := sup.status(ctx, c)
+	if err != nil {
+		hc.err = err
+		return hc
+	}
+	select {
+	case <-ctx.Done():
+		hc.err = ctx.Err()
+		return hc
+	case <-time.After(h.Window):
+	}
+	second, err := sup.status(ctx, c)
+	if err != nil {
+		hc.err = err
+		return hc
+	}
+	hc.Running = first.running && second.running
+	hc.RestartsStable = first.pid != 0 && first.pid == second.pid
+	perr := probe(ctx, c, h)
+	hc.Healthy = perr == nil
+	return finishCheck(hc, perr, h, want, "the program")
+}
