@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xedgesim/simulate/internal/mqttcheck"
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 )
 
@@ -50,7 +51,7 @@ func waitServing(ctx context.Context, c hostConn, ctr *container, h manifest.Hea
 		}
 	}
 	check := h
-	check.HTTP, check.Cmd, check.TCP = nil, "", 0
+	check.HTTP, check.MQTT, check.Cmd, check.TCP = nil, nil, "", 0
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	for {
@@ -109,6 +110,17 @@ func probe(ctx context.Context, c hostConn, h manifest.Health) error {
 		resp.Body.Close()
 		if resp.StatusCode != h.HTTP.Status {
 			return fmt.Errorf("getting %s: status %d, want %d", h.HTTP.Path, resp.StatusCode, h.HTTP.Status)
+		}
+		return nil
+	case h.MQTT != nil:
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		conn, err := dial(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(h.MQTT.Port)))
+		if err != nil {
+			return fmt.Errorf("connecting to port %d: %w", h.MQTT.Port, err)
+		}
+		if err := mqttcheck.Check(ctx, conn, h.MQTT.Topic); err != nil {
+			return fmt.Errorf("MQTT on port %d: %w", h.MQTT.Port, err)
 		}
 		return nil
 	case h.Cmd != "":

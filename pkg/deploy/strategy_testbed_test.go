@@ -11,52 +11,16 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/xedgesim/simulate/internal/exitcode"
 	"github.com/xedgesim/simulate/internal/testbed"
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
-	"github.com/xedgesim/simulate/pkg/image/build"
 )
 
 // The compose and native strategies on one real edge each: deploy, verify,
 // a deploy whose health check fails (rolled back, the old service still
 // answers), and a first deploy that fails (nothing left behind).
-
-// pushNode builds a node for linux/amd64 and pushes it to the bed's plain
-// registry, at the address the edges reach.
-func pushNode(t *testing.T, env *testbed.Env, node, label string) string {
-	t.Helper()
-	b, err := build.NewGo("./nodes/"+node, build.WithDir("../.."), build.WithBuildVCS("false"),
-		build.WithPlatforms(v1.Platform{OS: "linux", Architecture: "amd64"}),
-		build.WithCreated(time.Unix(1700000000, 0)),
-		// Its own label: another test's cleanup of the same reproducible
-		// image must not remove ours.
-		build.WithLabels(map[string]string{"xedgesim.test": label}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := b.Build(context.Background())
-	if err != nil {
-		t.Fatalf("building %s: %v", node, err)
-	}
-	opts, err := env.Registry.RemoteOptions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, err := name.NewTag(env.Registry.EdgeHost+"/xs-strategies/"+node+":"+randHex(t), name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := build.Write(context.Background(), res, build.Output{Kind: build.OutputRegistry}, build.WithTags(tag), build.WithPublisher(&build.RemotePublisher{Options: opts})); err != nil {
-		t.Fatalf("pushing %s: %v", node, err)
-	}
-	ref := tag.Context().Digest(res.Digest.String())
-	t.Cleanup(func() { remote.Delete(ref, opts...) })
-	return ref.String()
-}
 
 // strategyManifest writes deploy.yaml (and the other files) into a new
 // directory and loads it, for one edge.

@@ -40,31 +40,47 @@ func randHex(t *testing.T) string {
 // bed's plain registry at the address the edges (and the host) reach.
 func pushHello(t *testing.T, env *testbed.Env) string {
 	t.Helper()
-	b, err := build.NewGo("./nodes/hello", build.WithDir("../.."), build.WithBuildVCS("false"),
-		build.WithPlatforms(v1.Platform{OS: "linux", Architecture: "amd64"}, v1.Platform{OS: "linux", Architecture: "arm64"}),
+	return pushNode(t, env, "hello", "xedgesim-deploy", amd64, arm64)
+}
+
+var (
+	amd64 = v1.Platform{OS: "linux", Architecture: "amd64"}
+	arm64 = v1.Platform{OS: "linux", Architecture: "arm64"}
+)
+
+// pushNode builds nodes/NODE for the platforms (linux/amd64 if none) and
+// pushes it to REPO/NODE in the bed's plain registry, at the address the
+// edges reach; the test's cleanup deletes it.
+func pushNode(t *testing.T, env *testbed.Env, node, repo string, platforms ...v1.Platform) string {
+	t.Helper()
+	if len(platforms) == 0 {
+		platforms = []v1.Platform{amd64}
+	}
+	b, err := build.NewGo("./nodes/"+node, build.WithDir("../.."), build.WithBuildVCS("false"),
+		build.WithPlatforms(platforms...),
 		build.WithCreated(time.Unix(1700000000, 0)),
 		// Builds are reproducible: without a label of its own this image
-		// would be the one of every other test building hello, and their
-		// cleanups (in the registry and on the edges, running at the same
-		// time) would remove it from under us. The layers stay the same.
-		build.WithLabels(map[string]string{"xedgesim.test": "deploy-" + randHex(t)}))
+		// would be the one of every other test building the node, and
+		// their cleanups (in the registry and on the edges, running at the
+		// same time) would remove it from under us. The layers stay the same.
+		build.WithLabels(map[string]string{"xedgesim.test": repo + "-" + randHex(t)}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, err := b.Build(context.Background())
 	if err != nil {
-		t.Fatalf("building hello: %v", err)
+		t.Fatalf("building %s: %v", node, err)
 	}
 	opts, err := env.Registry.RemoteOptions()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag, err := name.NewTag(env.Registry.EdgeHost+"/xedgesim-deploy/hello:"+randHex(t), name.Insecure)
+	tag, err := name.NewTag(env.Registry.EdgeHost+"/"+repo+"/"+node+":"+randHex(t), name.Insecure)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := build.Write(context.Background(), res, build.Output{Kind: build.OutputRegistry}, build.WithTags(tag), build.WithPublisher(&build.RemotePublisher{Options: opts})); err != nil {
-		t.Fatalf("pushing hello: %v", err)
+		t.Fatalf("pushing %s: %v", node, err)
 	}
 	ref := tag.Context().Digest(res.Digest.String())
 	t.Cleanup(func() { remote.Delete(ref, opts...) })

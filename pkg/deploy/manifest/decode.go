@@ -398,18 +398,40 @@ func (d *decoder) health(n *yaml.Node, h *Health) {
 	}
 	if m, ok := f["mqtt"]; ok {
 		kinds++
-		d.errorf(m.key, "the mqtt health check is not supported yet", "use tcp: PORT")
+		h.MQTT = d.mqttHealth(m)
 	}
 	if c, ok := f["cmd"]; ok {
 		kinds++
 		h.Cmd = d.str(c, "service.health.cmd")
 	}
 	if kinds != 1 {
-		d.errorf(n, "service.health needs exactly one of tcp, http and cmd, got %d", "write {tcp: 1883} or {http: {port: 8080, path: /}}", kinds)
+		d.errorf(n, "service.health needs exactly one of tcp, http, mqtt and cmd, got %d", "write {tcp: 1883}, {mqtt: 1883} or {http: {port: 8080, path: /}}", kinds)
 	}
 	h.Timeout = d.duration(f["timeout"], "service.health.timeout", DefaultHealthTimeout)
 	h.Interval = d.duration(f["interval"], "service.health.interval", DefaultHealthInterval)
 	h.Window = d.duration(f["window"], "service.health.window", DefaultHealthWindow)
+}
+
+// mqttHealth reads mqtt: PORT or mqtt: {port, topic}.
+func (d *decoder) mqttHealth(m field) *MQTTHealth {
+	if m.val.Kind == yaml.ScalarNode {
+		return &MQTTHealth{Port: d.integer(m, "service.health.mqtt", 1, 65535)}
+	}
+	mf := d.mapping(m.val, "service.health.mqtt", "port", "topic")
+	if mf == nil {
+		return nil
+	}
+	if _, ok := mf["port"]; !ok {
+		d.errorf(m.val, "service.health.mqtt has no port", "write mqtt: 1883 or mqtt: {port: 1883, topic: health/check}")
+	}
+	mh := &MQTTHealth{Port: d.integer(mf["port"], "service.health.mqtt.port", 1, 65535)}
+	if t, ok := mf["topic"]; ok {
+		mh.Topic = d.str(t, "service.health.mqtt.topic")
+		if mh.Topic == "" || strings.ContainsAny(mh.Topic, "+#") {
+			d.errorf(t.val, "service.health.mqtt.topic must be a topic name without wildcards", "write topic: health/check")
+		}
+	}
+	return mh
 }
 
 var fingerprint = regexp.MustCompile(`^SHA256:[A-Za-z0-9+/]{43}$`)

@@ -81,7 +81,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad fingerprint", img + svc + "hosts: [{name: e1, address: a, user: u, fingerprint: abc}]\n", []string{`m.yaml:3:9: error: hosts[0]: "abc" is not a SHA256 fingerprint`}},
 		{"bad known_hosts", img + svc + "hosts: [{name: e1, address: a, user: u, known_hosts: nonsense}]\n", []string{"m.yaml:3:54: error: hosts[0].known_hosts: no known_hosts line"}},
 		{"no health", img + "service: {name: app}\n" + host, []string{"m.yaml:2:10: error: service has no health check"}},
-		{"two checks", img + "service: {name: app, health: {tcp: 1, cmd: x}}\n" + host, []string{"m.yaml:2:30: error: service.health needs exactly one of tcp, http and cmd, got 2"}},
+		{"two checks", img + "service: {name: app, health: {tcp: 1, cmd: x}}\n" + host, []string{"m.yaml:2:30: error: service.health needs exactly one of tcp, http, mqtt and cmd, got 2"}},
+		{"mqtt without port", img + "service: {name: app, health: {mqtt: {topic: t}}}\n" + host, []string{"m.yaml:2:37: error: service.health.mqtt has no port"}},
+		{"mqtt wildcard topic", img + "service: {name: app, health: {mqtt: {port: 1883, topic: sensor/#}}}\n" + host, []string{"m.yaml:2:57: error: service.health.mqtt.topic must be a topic name without wildcards"}},
 		{"bad port", img + "service: {name: app, ports: [\"x:1\"], health: {tcp: 80}}\n" + host, []string{`m.yaml:2:30: error: port "x:1" is not HOST:CONTAINER`}},
 		{"bad duration", img + "service: {name: app, health: {tcp: 80, timeout: 30}}\n" + host, []string{"m.yaml:2:49: error: service.health.timeout must be a positive duration"}},
 		{"compose", img + svc + host + "strategy: compose\n", []string{"m.yaml:4:11: error: strategy compose needs the compose file"}},
@@ -113,6 +115,30 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("diagnostics (-want prefixes +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestParseMQTTHealth(t *testing.T) {
+	t.Parallel()
+	host := `hosts: [{name: e1, address: 10.0.0.1, user: pi, known_hosts: "` + knownHost + `"}]` + "\n"
+	tests := []struct {
+		health string
+		want   *MQTTHealth
+	}{
+		{"{mqtt: 1883}", &MQTTHealth{Port: 1883}},
+		{"{mqtt: {port: 11883, topic: health/check}}", &MQTTHealth{Port: 11883, Topic: "health/check"}},
+	}
+	for _, tc := range tests {
+		m, err := Parse([]byte("image: r/app@"+digest+"\nservice: {name: app, health: "+tc.health+"}\n"+host), "m.yaml")
+		if err != nil {
+			t.Fatalf("Parse(%s) = %v", tc.health, err)
+		}
+		if diff := cmp.Diff(tc.want, m.Service.Health.MQTT); diff != "" {
+			t.Errorf("Parse(%s) mqtt (-want +got):\n%s", tc.health, diff)
+		}
+		if k := m.Service.Health.Kind(); k != "mqtt" {
+			t.Errorf("Kind() = %q, want mqtt", k)
+		}
 	}
 }
 

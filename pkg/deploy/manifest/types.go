@@ -80,9 +80,10 @@ type File struct {
 
 // Health is the health check a deploy waits for and verify runs.
 type Health struct {
-	// Exactly one of TCP, HTTP and Cmd is set.
+	// Exactly one of TCP, HTTP, MQTT and Cmd is set.
 	TCP  int         `json:"tcp,omitempty"`
 	HTTP *HTTPHealth `json:"http,omitempty"`
+	MQTT *MQTTHealth `json:"mqtt,omitempty"`
 	Cmd  string      `json:"cmd,omitempty"`
 	// Timeout is how long a deploy waits for the check to pass; Interval
 	// the pause between attempts.
@@ -99,13 +100,22 @@ type HTTPHealth struct {
 	Status int    `json:"status"`
 }
 
-// Kind names the check: tcp, http, cmd or none.
+// MQTTHealth is an MQTT connection to the broker on the host's port; with
+// a topic, a message published there must come back.
+type MQTTHealth struct {
+	Port  int    `json:"port"`
+	Topic string `json:"topic,omitempty"`
+}
+
+// Kind names the check: tcp, http, mqtt, cmd or none.
 func (h Health) Kind() string {
 	switch {
 	case h.TCP != 0:
 		return "tcp"
 	case h.HTTP != nil:
 		return "http"
+	case h.MQTT != nil:
+		return "mqtt"
 	case h.Cmd != "":
 		return "cmd"
 	}
