@@ -52,13 +52,9 @@ func (localConn) run(ctx context.Context, cmd, shown string, stdin io.Reader) (s
 }
 
 func (l localConn) RunWithPayload(ctx context.Context, tag string, p transport.Payload, script string) (string, int64, error) {
-	f := p.Progress
-	if f == nil {
-		f = func(int64) {}
-	}
-	cr := &countingReader{r: io.LimitReader(p.R, p.Size), f: f}
+	cr := &transport.CountingReader{R: io.LimitReader(p.R, p.Size), Progress: p.Progress}
 	out, err := l.run(ctx, transport.ReceiveScript(tag, p.Size, p.SHA256, script), fmt.Sprintf("receive %d bytes; %s", p.Size, script), cr)
-	return out, cr.n, err
+	return out, cr.N, err
 }
 
 // Upload writes dst through a temporary file beside it and a rename, as
@@ -78,7 +74,7 @@ func (localConn) Upload(_ context.Context, r io.Reader, size int64, dst, mode st
 	if progress == nil {
 		progress = func(int64) {}
 	}
-	n, err := io.Copy(f, &countingReader{r: io.LimitReader(r, size), f: progress})
+	n, err := io.Copy(f, &transport.CountingReader{R: io.LimitReader(r, size), Progress: progress})
 	if err == nil && n != size {
 		err = fmt.Errorf("copied %d of %d bytes", n, size)
 	}
@@ -104,19 +100,6 @@ func (localConn) DialContext(ctx context.Context, network, addr string) (net.Con
 }
 
 func (localConn) Close() error { return nil }
-
-type countingReader struct {
-	r io.Reader
-	n int64
-	f func(int64)
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	c.f(c.n)
-	return n, err
-}
 
 func firstLine(s string) string {
 	if i := bytes.IndexByte([]byte(s), '\n'); i >= 0 {

@@ -52,11 +52,7 @@ func (c *Client) RunWithPayload(ctx context.Context, tag string, p Payload, scri
 	if !safeTag.MatchString(tag) {
 		return "", 0, fmt.Errorf("sending to %s: bad file tag %q", c.name, tag)
 	}
-	f := p.Progress
-	if f == nil {
-		f = func(int64) {}
-	}
-	cr := &countReader{r: io.LimitReader(p.R, p.Size), f: f}
+	cr := &CountingReader{R: io.LimitReader(p.R, p.Size), Progress: p.Progress}
 	out, err := c.run(ctx, ReceiveScript(tag, p.Size, p.SHA256, script), fmt.Sprintf("receive %d bytes; %s", p.Size, script), cr)
-	return out, cr.n, err
+	return out, cr.N, err
 }

@@ -431,7 +431,7 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, size int64, dst, mode 
 	}
 	var pass scp.PassThru
 	if progress != nil {
-		pass = func(r io.Reader, _ int64) io.Reader { return &countReader{r: r, f: progress} }
+		pass = func(r io.Reader, _ int64) io.Reader { return &CountingReader{R: r, Progress: progress} }
 	}
 	if err := sc.CopyPassThru(ctx, io.TeeReader(r, sum), tmp, mode, size, pass); err != nil {
 		c.Run(context.WithoutCancel(ctx), "rm -f "+Quote(tmp), nil)
@@ -447,16 +447,20 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, size int64, dst, mode 
 	return nil
 }
 
-type countReader struct {
-	r io.Reader
-	n int64
-	f func(int64)
+// CountingReader reads R, counts the bytes in N and, when Progress is set,
+// reports N after each read: the progress of a copy.
+type CountingReader struct {
+	R        io.Reader
+	N        int64
+	Progress func(int64)
 }
 
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	c.f(c.n)
+func (c *CountingReader) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.N += int64(n)
+	if c.Progress != nil {
+		c.Progress(c.N)
+	}
 	return n, err
 }
 
