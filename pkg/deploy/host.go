@@ -40,7 +40,11 @@ func (d *hostDeploy) event(step, format string, args ...any) {
 }
 
 func (d *hostDeploy) run(ctx context.Context) error {
-	d.event("connect", "connecting to %s", d.h.Address)
+	if d.h.Local {
+		d.event("connect", "using this machine's engine")
+	} else {
+		d.event("connect", "connecting to %s", d.h.Address)
+	}
 	c, err := connect(ctx, d.m, d.h, d.o)
 	if err != nil {
 		return err
