@@ -189,8 +189,12 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	if err != nil {
 		return nil, fmt.Errorf("pushing: %w", err)
 	}
-	if err := pusher.Push(ctx, res.Ref, a.taggable()); err != nil {
-		return nil, fmt.Errorf("pushing %s to %s: %w", kindName(a), res.Ref, err)
+	// A registry keeps a manifest only with everything it references, so
+	// a digest that is there already needs one HEAD and no blob checks.
+	if d, err := remote.Head(res.Ref, append(ropts, remote.Reuse(pusher))...); err != nil || d.Digest != a.desc.Digest {
+		if err := pusher.Push(ctx, res.Ref, a.taggable()); err != nil {
+			return nil, fmt.Errorf("pushing %s to %s: %w", kindName(a), res.Ref, err)
+		}
 	}
 	for _, t := range o.tags {
 		tref := repo.Tag(t)
@@ -377,6 +381,13 @@ func (c *Client) Verify(ctx context.Context, ref name.Digest) error {
 
 func (c *Client) verify(ctx context.Context, ref name.Digest, tags []string, want v1.Descriptor, platforms []platformBlobs) error {
 	ropts := c.RemoteOptions(ctx)
+	// One puller for every request: the registry is pinged and the token
+	// fetched once.
+	puller, err := remote.NewPuller(ropts...)
+	if err != nil {
+		return fmt.Errorf("verifying %s: %w", ref, err)
+	}
+	ropts = append(ropts, remote.Reuse(puller))
 	d, err := remote.Get(ref, ropts...)
 	if err != nil {
 		return fmt.Errorf("verifying %s: %w", ref, err)
