@@ -42,7 +42,8 @@ lint:
 	$(GO) vet ./...
 
 # bench measures against what users would use instead and writes
-# bench/results.md, bench/results.json and bench/*.svg (about 20 minutes).
+# bench/results.md, bench/results.json and bench/*.svg (about 20 minutes
+# on the 2-core test machine, with the test bed up: run make test first).
 bench: build
 	$(GO) run ./bench
 
