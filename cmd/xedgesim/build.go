@@ -63,7 +63,7 @@ type buildOptions struct {
 }
 
 func newBuild() *cobra.Command {
-	o := buildOptions{getenv: os.Getenv}
+	o := buildOptions{}
 	cmd := &cobra.Command{
 		Use:   "build (--go PKG | --dockerfile FILE) [flags]",
 		Short: "Build a multi-arch image",
@@ -105,6 +105,7 @@ Exit codes: 0 built, 1 runtime error, 3 invalid input.`,
   SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) xedgesim build --dockerfile Dockerfile --context . --output tar:image.tar`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.getenv = getenvOf(cmd.Context())
 			o.cmdSet = cmd.Flags().Changed("cmd")
 			o.stderr = cmd.ErrOrStderr()
 			u, err := newUI(cmd)
@@ -495,7 +496,7 @@ func ghaBuild(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	r := u.gha
-	o, err := buildInputs(r, os.Getenv)
+	o, err := buildInputs(r, getenvOf(cmd.Context()))
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func TestBuildInvalidInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := run(t, append([]string{"build"}, tc.args...)...)
+			r := cli(t, append([]string{"build"}, tc.args...)...)
 			if r.code != 3 || !strings.Contains(r.stderr, tc.want) {
 				t.Fatalf("build %q: exit %d, stderr %q; want exit 3 and %q", tc.args, r.code, r.stderr, tc.want)
 			}
@@ -88,7 +88,7 @@ func TestBuildReproducibleCLI(t *testing.T) {
 	for i := range refs {
 		lay := filepath.Join(dir, "hello")
 		meta := filepath.Join(dir, "meta.json")
-		r := runEnv(t, env, "build", "--go", "../../nodes/hello", "--buildvcs=false", "--output", "oci:"+lay,
+		r := cliEnv(t, env, "build", "--go", "../../nodes/hello", "--buildvcs=false", "--output", "oci:"+lay,
 			"--image-refs", filepath.Join(dir, "refs"), "--metadata-file", meta)
 		if r.code != 0 {
 			t.Fatalf("build: exit %d: %s", r.code, r.stderr)

@@ -135,17 +135,17 @@ hosts:
 		t.Fatal(err)
 	}
 	for _, verb := range []string{"deploy", "verify"} {
-		r := run(t, verb, "-f", file)
+		r := cli(t, verb, "-f", file)
 		checkRun(t, r, 3, file+":1:8:", file+":4:3:", file+":5:11:", file+":7:5:")
 		// Input errors start the line, for editors and problem matchers.
 		if !strings.HasPrefix(r.stderr, file+":") {
 			t.Errorf("%s: stderr does not start with file:line:col:\n%s", verb, r.stderr)
 		}
 	}
-	checkRun(t, run(t, "deploy", "--dry-run", "-f", file), 3, file+":1:8:")
-	checkRun(t, run(t, "deploy", "-f", filepath.Join(t.TempDir(), "nope.yaml")), 3, "nope.yaml", "not found")
-	checkRun(t, run(t, "verify"), 3, "verify needs -f deploy.yaml")
-	checkRun(t, run(t, "deploy", "-f", file, "extra"), 3, "takes no arguments")
+	checkRun(t, cli(t, "deploy", "--dry-run", "-f", file), 3, file+":1:8:")
+	checkRun(t, cli(t, "deploy", "-f", filepath.Join(t.TempDir(), "nope.yaml")), 3, "nope.yaml", "not found")
+	checkRun(t, cli(t, "verify"), 3, "verify needs -f deploy.yaml")
+	checkRun(t, cli(t, "deploy", "-f", file, "extra"), 3, "takes no arguments")
 }
 
 func TestDeployDryRun(t *testing.T) {
@@ -158,7 +158,7 @@ func TestDeployDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := filepath.Join(t.TempDir(), "report.json")
-	r := run(t, "deploy", "--dry-run", "-f", file, "--report", report)
+	r := cli(t, "deploy", "--dry-run", "-f", file, "--report", report)
 	checkRun(t, r, 0, "valid; dry run", "strategy: container", "transfer: scp", "canary 1, batches of 2",
 		"edge1", fmt.Sprintf("127.0.0.1:%d", ports[0]), "linux/arm64", "1 (canary)", "edge2", "(detected)", image)
 	if strings.Contains(r.stderr, "connecting") {
@@ -172,13 +172,13 @@ func TestDeployDryRun(t *testing.T) {
 		t.Error("dry run changed the manifest")
 	}
 
-	r = run(t, "deploy", "--dry-run", "-f", file, "--host", "edge2")
+	r = cli(t, "deploy", "--dry-run", "-f", file, "--host", "edge2")
 	checkRun(t, r, 0, "edge2")
 	if strings.Contains(r.stdout, "edge1") {
 		t.Errorf("--host edge2 plans edge1 too:\n%s", r.stdout)
 	}
-	checkRun(t, run(t, "deploy", "--dry-run", "-f", file, "--host", "edge9"), 3, "edge9")
-	checkRun(t, run(t, "deploy", "--dry-run", "-f", file, "--image", "registry.example.com/acme/hello:latest"), 3, "REPO@sha256:")
+	checkRun(t, cli(t, "deploy", "--dry-run", "-f", file, "--host", "edge9"), 3, "edge9")
+	checkRun(t, cli(t, "deploy", "--dry-run", "-f", file, "--image", "registry.example.com/acme/hello:latest"), 3, "REPO@sha256:")
 }
 
 func TestDeployUnreachableHost(t *testing.T) {
@@ -186,7 +186,7 @@ func TestDeployUnreachableHost(t *testing.T) {
 	image := pushRandom(t)
 	file, ports := writeManifest(t, image)
 	report := filepath.Join(t.TempDir(), "report.json")
-	r := run(t, "deploy", "-f", file, "--insecure", "--report", report)
+	r := cli(t, "deploy", "-f", file, "--insecure", "--report", report)
 	checkRun(t, r, 1, "edge1: connect: connecting to 127.0.0.1", "connecting to edge1",
 		fmt.Sprintf("127.0.0.1:%d", ports[0]), "connection refused", "RESULT", "failed")
 	var rep struct {
@@ -209,14 +209,14 @@ func TestDeployUnreachableHost(t *testing.T) {
 		t.Errorf("report = %s", b)
 	}
 
-	checkRun(t, run(t, "verify", "-f", file, "--host", "edge2"), 1, "edge2", "connection refused", "FAILED")
+	checkRun(t, cli(t, "verify", "-f", file, "--host", "edge2"), 1, "edge2", "connection refused", "FAILED")
 }
 
 func TestDeployRequireEvidenceRefused(t *testing.T) {
 	t.Parallel()
 	image := pushRandom(t)
 	file, _ := writeManifest(t, image)
-	r := run(t, "deploy", "-f", file, "--insecure", "--require-evidence")
+	r := cli(t, "deploy", "-f", file, "--insecure", "--require-evidence")
 	checkRun(t, r, 2, "no simulation evidence is attached")
 	if strings.Contains(r.stderr, "connecting") {
 		t.Errorf("refused deploy connected to a host:\n%s", r.stderr)

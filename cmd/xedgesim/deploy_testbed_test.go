@@ -90,7 +90,7 @@ func TestDeployVerifyOnTheBed(t *testing.T) {
 		t.Helper()
 		args := append([]string{"build", "--go", "../../nodes/hello", "--platform", "linux/amd64,linux/arm64", "--buildvcs", "false",
 			"--label", "xedgesim.test=" + service, "--push", "--tag", repo + ":" + tag, "--insecure"}, extra...)
-		r := run(t, args...)
+		r := cli(t, args...)
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 		if r.code != 0 {
 			t.Fatalf("build: exit %d\n%s", r.code, r.stderr)
@@ -152,7 +152,7 @@ func TestDeployVerifyOnTheBed(t *testing.T) {
 
 	// 1. The two-platform image, canary then a batch of two.
 	rep1 := filepath.Join(dir, "report1.json")
-	r := runEnv(t, envs, "deploy", "-f", good, "--insecure", "--report", rep1)
+	r := cliEnv(t, envs, "deploy", "-f", good, "--insecure", "--report", rep1)
 	checkRun(t, r, 0, "edge1: transfer:", "edge3: done: deployed", "HOST", "ROLLED BACK")
 	rep := readReport(t, rep1)
 	if rep.Image != v1 || len(rep.Hosts) != 3 {
@@ -176,7 +176,7 @@ func TestDeployVerifyOnTheBed(t *testing.T) {
 	}
 
 	// 2. verify passes.
-	r = runEnv(t, envs, "verify", "-f", good, "--insecure")
+	r = cliEnv(t, envs, "verify", "-f", good, "--insecure")
 	checkRun(t, r, 0, "RESTARTS STABLE")
 	if strings.Count(r.stdout, " ok\n") != 3 {
 		t.Errorf("verify: want three hosts ok:\n%s", r.stdout)
@@ -184,7 +184,7 @@ func TestDeployVerifyOnTheBed(t *testing.T) {
 
 	// 3. One more layer: each host gets about that layer.
 	rep2 := filepath.Join(dir, "report2.json")
-	r = runEnv(t, envs, "deploy", "-f", good, "--insecure", "--image", v2, "--report", rep2)
+	r = cliEnv(t, envs, "deploy", "-f", good, "--insecure", "--image", v2, "--report", rep2)
 	checkRun(t, r, 0)
 	_, digest2, _ := strings.Cut(v2, "@")
 	for _, h := range readReport(t, rep2).Hosts {
@@ -194,7 +194,7 @@ func TestDeployVerifyOnTheBed(t *testing.T) {
 			t.Errorf("redeploy %s: %+v, want about %d bytes sent", h.Host, h, layer)
 		}
 	}
-	if r = runEnv(t, envs, "verify", "-f", good, "--insecure", "--image", v2); r.code != 0 {
+	if r = cliEnv(t, envs, "verify", "-f", good, "--insecure", "--image", v2); r.code != 0 {
 		t.Errorf("verify v2: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
@@ -202,7 +202,7 @@ func TestDeployVerifyOnTheBed(t *testing.T) {
 	// updated, and are rolled back with it.
 	bad := writeManifest("bad.yaml", `{cmd: '[ "$XEDGESIM_EDGE" != edge3 ]', timeout: 3s, window: 1s}`)
 	rep3 := filepath.Join(dir, "report3.json")
-	r = runEnv(t, envs, "deploy", "-f", bad, "--insecure", "--report", rep3)
+	r = cliEnv(t, envs, "deploy", "-f", bad, "--insecure", "--report", rep3)
 	checkRun(t, r, 2, "edge3", "rolled back")
 	for _, h := range readReport(t, rep3).Hosts {
 		if h.Result != "rolled back" || !h.RolledBack || h.OldDigest != digest2 {
@@ -218,11 +218,11 @@ func TestDeployVerifyOnTheBed(t *testing.T) {
 	if !strings.Contains(string(sum), "| rolled back | yes |") || strings.Count(string(sum), "### xedgesim deploy") != 3 {
 		t.Errorf("step summary after the rollback:\n%s", sum)
 	}
-	if r = runEnv(t, envs, "verify", "-f", good, "--insecure", "--image", v2); r.code != 0 {
+	if r = cliEnv(t, envs, "verify", "-f", good, "--insecure", "--image", v2); r.code != 0 {
 		t.Errorf("verify v2 after the rollback: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// verify of the image that was rolled back fails: exit 2.
-	r = runEnv(t, envs, "verify", "-f", good, "--insecure")
+	r = cliEnv(t, envs, "verify", "-f", good, "--insecure")
 	checkRun(t, r, 2, "want "+digest1)
 }
 

@@ -17,7 +17,7 @@ func TestBrokenImageFailsTheGate(t *testing.T) {
 	env := testbed.Need(t, testbed.PartDocker)
 	dir := t.TempDir()
 	img := filepath.Join(dir, "echo.tar")
-	if r := run(t, "build", "--go", "../../nodes/echo", "--platform", "linux/amd64", "--output", "tar:"+img); r.code != 0 {
+	if r := cli(t, "build", "--go", "../../nodes/echo", "--platform", "linux/amd64", "--output", "tar:"+img); r.code != 0 {
 		t.Fatalf("build: exit %d\n%s", r.code, r.stderr)
 	}
 	scen := filepath.Join(dir, "broken.yaml")
@@ -33,7 +33,7 @@ nodes:
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "results")
-	r := runEnv(t, []string{"DOCKER_HOST=" + env.DockerHost}, "simulate", "--out", out, scen)
+	r := runBinary(t, []string{"DOCKER_HOST=" + env.DockerHost}, "simulate", "--out", out, scen)
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
 	}

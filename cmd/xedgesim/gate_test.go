@@ -83,7 +83,7 @@ func TestReportsAreReproducible(t *testing.T) {
 	t.Parallel()
 	a, b := t.TempDir(), t.TempDir()
 	for _, dir := range []string{a, b} {
-		r := run(t, "simulate", "--seeds", "1-3", "--csv", "--out", dir, "../../scenarios/gate_fleet.yaml", failing)
+		r := cli(t, "simulate", "--seeds", "1-3", "--csv", "--out", dir, "../../scenarios/gate_fleet.yaml", failing)
 		if r.code != 2 {
 			t.Fatalf("exit %d, want 2 (one scenario fails on purpose)\n%s%s", r.code, r.stdout, r.stderr)
 		}
@@ -113,7 +113,7 @@ func TestReportsAreReproducible(t *testing.T) {
 
 func TestSeedsShardsAndPlan(t *testing.T) {
 	t.Parallel()
-	r := run(t, "simulate", "--seeds", "1-10", "--plan", "--shards", "3", m0)
+	r := cli(t, "simulate", "--seeds", "1-10", "--plan", "--shards", "3", m0)
 	if r.code != 0 || strings.TrimSpace(r.stdout) != `{"include":[{"shard":"1/3","runs":4},{"shard":"2/3","runs":3},{"shard":"3/3","runs":3}]}` {
 		t.Errorf("plan: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -121,7 +121,7 @@ func TestSeedsShardsAndPlan(t *testing.T) {
 	seen := map[string]int{}
 	for _, s := range []string{"1/3", "2/3", "3/3"} {
 		dir := t.TempDir()
-		r := run(t, "simulate", "--seeds", "1-10", "--shard", s, "--out", dir, m0)
+		r := cli(t, "simulate", "--seeds", "1-10", "--shard", s, "--out", dir, m0)
 		if r.code != 0 {
 			t.Fatalf("shard %s: exit %d\n%s", s, r.code, r.stderr)
 		}
@@ -142,7 +142,7 @@ func TestSeedsShardsAndPlan(t *testing.T) {
 		{"--seeds", "5-1"}, {"--seeds", "x"}, {"--shard", "4/3"}, {"--shard", "0/3"}, {"--seed", "1", "--seeds", "2"},
 		{"--image", "broker"}, {"--image", "broker=x"}, {"--shards", "2"},
 	} {
-		r := run(t, append(append([]string{"simulate"}, bad...), m0)...)
+		r := cli(t, append(append([]string{"simulate"}, bad...), m0)...)
 		if r.code != 3 {
 			t.Errorf("simulate %v: exit %d, want 3\n%s", bad, r.code, r.stderr)
 		}
@@ -165,7 +165,7 @@ validation:
 	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, "simulate", f)
+	r := cli(t, "simulate", f)
 	if r.code != 3 {
 		t.Fatalf("exit %d, want 3\n%s", r.code, r.stderr)
 	}

@@ -37,13 +37,37 @@ type result struct {
 	stdout, stderr string
 }
 
-func run(t *testing.T, args ...string) result {
+// cli runs the CLI in process, as main does, with the test's environment.
+func cli(t *testing.T, args ...string) result {
 	t.Helper()
-	return runEnv(t, nil, args...)
+	return cliEnv(t, nil, args...)
 }
 
-// runEnv runs the binary with extra environment variables.
-func runEnv(t *testing.T, env []string, args ...string) result {
+// cliEnv runs the CLI in process with extra environment variables (KEY=VALUE,
+// an empty value unsets) over the test's own. Only what the verbs read through
+// run's getenv sees them: tests of libraries that read the process
+// environment themselves (the Docker client's DOCKER_HOST) use runBinary.
+func cliEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	over := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		over[k] = v
+	}
+	getenv := func(k string) string {
+		if v, ok := over[k]; ok {
+			return v
+		}
+		return os.Getenv(k)
+	}
+	var out, errb bytes.Buffer
+	code := run(t.Context(), args, strings.NewReader(""), &out, &errb, getenv)
+	return result{code, out.String(), errb.String()}
+}
+
+// runBinary runs the built binary with extra environment variables, for
+// what only a process shows: signals, exit codes, the process environment.
+func runBinary(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(xedgesim, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -80,7 +104,7 @@ func TestSimulateM0ReproducesUpstreamAndItself(t *testing.T) {
 	t.Parallel()
 	a, b := t.TempDir(), t.TempDir()
 	for _, dir := range []string{a, b} {
-		r := run(t, "simulate", "--csv", "--out", dir, m0)
+		r := cli(t, "simulate", "--csv", "--out", dir, m0)
 		if r.code != 0 || !strings.Contains(r.stdout, "m0_baseline (seed 42): pass") {
 			t.Fatalf("simulate m0: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
@@ -127,7 +151,7 @@ func TestSimulateM0ReproducesUpstreamAndItself(t *testing.T) {
 func TestSimulateSeedOverrideChangesResults(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	if r := run(t, "simulate", "--seed", "7", "--csv", "--out", dir, m0); r.code != 0 {
+	if r := cli(t, "simulate", "--seed", "7", "--csv", "--out", dir, m0); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	s := readAll(t, dir)
@@ -163,7 +187,7 @@ func TestSimulateExitCodes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := run(t, tc.args...)
+			r := cli(t, tc.args...)
 			if r.code != tc.code {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tc.code, r.stdout, r.stderr)
 			}
@@ -182,11 +206,11 @@ func TestSimulateExitCodes(t *testing.T) {
 
 func TestVersionAndSchema(t *testing.T) {
 	t.Parallel()
-	r := run(t, "version")
+	r := cli(t, "version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "xedgesim ") || !strings.Contains(r.stdout, "go1.") || !strings.Contains(r.stdout, "linux/") {
 		t.Errorf("version: exit %d, %q", r.code, r.stdout)
 	}
-	r = run(t, "schema")
+	r = cli(t, "schema")
 	var v map[string]any
 	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &v) != nil || v["$schema"] == nil {
 		t.Errorf("schema: exit %d, not a JSON Schema: %.200s", r.code, r.stdout)

@@ -60,7 +60,7 @@ func buildBrokers(t *testing.T) (good, broken string) {
 		} {
 			full := append([]string{"build", "--go", "../../nodes/broker", "--platform", "linux/amd64,linux/arm64",
 				"--label", "xedgesim.test=sim-" + hex.EncodeToString(id)}, args...)
-			if r := run(t, full...); r.code != 0 {
+			if r := cli(t, full...); r.code != 0 {
 				b.err = "build: exit " + r.stderr
 				return
 			}
@@ -390,7 +390,7 @@ func TestMQTTFlowAsContainers(t *testing.T) {
 	broker, _ := buildBrokers(t)
 	dir := filepath.Dir(broker)
 	for _, n := range []string{"sensor", "gateway"} {
-		if r := run(t, "build", "--go", "../../nodes/"+n, "--platform", "linux/amd64,linux/arm64",
+		if r := cli(t, "build", "--go", "../../nodes/"+n, "--platform", "linux/amd64,linux/arm64",
 			"--label", "xedgesim.test=sim-"+filepath.Base(dir), "--output", "oci:"+filepath.Join(dir, n)); r.code != 0 {
 			t.Fatalf("build nodes/%s: exit %d\n%s", n, r.code, r.stderr)
 		}
@@ -424,7 +424,7 @@ func TestMQTTFlowAsContainers(t *testing.T) {
 func TestNoDockerEngine(t *testing.T) {
 	t.Parallel()
 	out := t.TempDir()
-	r := runEnv(t, []string{"DOCKER_HOST=unix://" + filepath.Join(out, "no-docker.sock")}, "simulate", "--out", out, mqttDocker)
+	r := runBinary(t, []string{"DOCKER_HOST=unix://" + filepath.Join(out, "no-docker.sock")}, "simulate", "--out", out, mqttDocker)
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
 	}

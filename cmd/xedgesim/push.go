@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 
@@ -370,7 +369,7 @@ func ghaPush(cmd *cobra.Command, _ []string) error {
 	if err := r.AddMask(password); err != nil {
 		return err
 	}
-	if err := r.AddMask(os.Getenv("GITHUB_TOKEN")); err != nil {
+	if err := r.AddMask(getenvOf(cmd.Context())("GITHUB_TOKEN")); err != nil {
 		return err
 	}
 	o, err := pushInputs(r)

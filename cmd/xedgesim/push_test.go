@@ -50,7 +50,7 @@ func TestPushCLI(t *testing.T) {
 	}
 
 	staged := reg + "/staging/app@" + digest.String()
-	r := run(t, "push", "oci:"+filepath.Join(dir, "oci"), reg+"/staging/app:pr-1", "--tag", "latest")
+	r := cli(t, "push", "oci:"+filepath.Join(dir, "oci"), reg+"/staging/app:pr-1", "--tag", "latest")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	if r.code != 0 || lines[len(lines)-1] != staged {
 		t.Fatalf("push = %d, stdout %q, stderr %s; want 0 and %s", r.code, r.stdout, r.stderr, staged)
@@ -61,7 +61,7 @@ func TestPushCLI(t *testing.T) {
 		}
 	}
 
-	r = run(t, "push", "--require-evidence", staged, reg+"/prod/app:v1")
+	r = cli(t, "push", "--require-evidence", staged, reg+"/prod/app:v1")
 	if r.code != 2 || !strings.Contains(r.stderr, "no simulation ran") {
 		t.Errorf("promotion without evidence = %d, %s; want 2 saying none ran", r.code, r.stderr)
 	}
@@ -74,10 +74,10 @@ func TestPushCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r = run(t, "attest", staged, "--evidence", failFile); r.code != 0 {
+	if r = cli(t, "attest", staged, "--evidence", failFile); r.code != 0 {
 		t.Fatalf("attest = %d, %s", r.code, r.stderr)
 	}
-	r = run(t, "push", "--require-evidence", staged, reg+"/prod/app:v1")
+	r = cli(t, "push", "--require-evidence", staged, reg+"/prod/app:v1")
 	if r.code != 2 || !strings.Contains(r.stderr, "gate_fleet") || !strings.Contains(r.stderr, "seed 7") {
 		t.Errorf("promotion with failing evidence = %d, %s; want 2 naming gate_fleet and seed 7", r.code, r.stderr)
 	}
@@ -89,7 +89,7 @@ func TestPushCLI(t *testing.T) {
 		{"attest", staged},
 		{"push", "--username", "u", "oci:" + filepath.Join(dir, "oci"), reg + "/x"},
 	} {
-		if r := run(t, args...); r.code != 3 {
+		if r := cli(t, args...); r.code != 3 {
 			t.Errorf("%v = %d, %s; want 3", args, r.code, r.stderr)
 		}
 	}

@@ -21,7 +21,11 @@ type ui struct {
 }
 
 func newUI(cmd *cobra.Command, opts ...gha.Option) (*ui, error) {
-	opts = append([]gha.Option{gha.WithWriter(cmd.OutOrStdout()), gha.WithStderr(cmd.ErrOrStderr())}, opts...)
+	opts = append([]gha.Option{
+		gha.WithWriter(cmd.OutOrStdout()),
+		gha.WithStderr(cmd.ErrOrStderr()),
+		gha.WithGetenv(getenvOf(cmd.Context())),
+	}, opts...)
 	r, err := gha.New(opts...)
 	if err != nil {
 		return nil, err

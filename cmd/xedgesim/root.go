@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xedgesim/simulate/internal/exitcode"
+	"github.com/xedgesim/simulate/internal/version"
 )
 
 func newRoot() *cobra.Command {
@@ -19,7 +20,10 @@ as a gate, push it by digest, deploy it over SSH, and verify it.
 Exit codes: 0 success, 1 runtime error, 2 gate failed, 3 invalid input.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints what the version verb prints.
+		Version: version.Get().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitcode.New(exitcode.Invalid, err)
 	})
