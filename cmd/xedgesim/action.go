@@ -35,41 +35,38 @@ func newGHA() *cobra.Command {
 }
 
 func ghaSimulate(cmd *cobra.Command, _ []string) error {
-	u, err := newUI(cmd)
+	u, err := newUI(cmd, asAction())
 	if err != nil {
 		return err
 	}
-	r := u.gha
-	o, err := simulateInputs(r)
+	o, err := simulateInputs(u.gha)
 	if err != nil {
 		return err
 	}
 	res, runErr := runSimulate(cmd.Context(), u, o)
+	return u.publish(simulateResult(res, runErr), runErr)
+}
+
+// simulateResult is what simulate tells the runner, from the action or the
+// CLI alike: the verdict and the reports' paths, and the summary.
+func simulateResult(res *outcome, runErr error) actionResult {
 	if res == nil {
 		if runErr == nil {
-			return nil
+			return actionResult{}
 		}
-		_ = r.SetOutput("verdict", "error")
-		_ = r.SetOutput("passed", "false")
-		return runErr
+		return actionResult{outputs: []output{{"verdict", "error"}, {"passed", "false"}}}
 	}
-	outputs := []struct{ name, value string }{
-		{"verdict", res.suite.Verdict},
-		{"passed", strconv.FormatBool(res.suite.Verdict == "pass")},
-		{"summary-json", res.summary},
-		{"junit", res.junit},
-		{"report", res.html},
-		{"evidence", res.evidence},
+	return actionResult{
+		outputs: []output{
+			{"verdict", res.suite.Verdict},
+			{"passed", strconv.FormatBool(res.suite.Verdict == "pass")},
+			{"summary-json", res.summary},
+			{"junit", res.junit},
+			{"report", res.html},
+			{"evidence", res.evidence},
+		},
+		summary: string(res.markdown),
 	}
-	var errs []error
-	for _, out := range outputs {
-		errs = append(errs, r.SetOutput(out.name, out.value))
-	}
-	errs = append(errs, r.AddStepSummary(string(res.markdown)))
-	if err := errors.Join(errs...); err != nil {
-		return errors.Join(runErr, fmt.Errorf("writing action outputs: %w", err))
-	}
-	return runErr
 }
 
 // simulateInputs maps the action's inputs onto the verb's options.

@@ -175,3 +175,38 @@ validation:
 		}
 	}
 }
+
+// TestCLIInActionsWritesOutputsAndSummary is `run: xedgesim simulate` in a
+// workflow: the plain CLI gives the action's outputs and step summary.
+func TestCLIInActionsWritesOutputsAndSummary(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	outFile := filepath.Join(dir, "github_output")
+	sumFile := filepath.Join(dir, "step_summary")
+	out := filepath.Join(dir, "results")
+	r := cliEnv(t, []string{"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + outFile, "GITHUB_STEP_SUMMARY=" + sumFile},
+		"simulate", "--out", out, failing)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	outputs, _ := os.ReadFile(outFile)
+	for _, want := range []string{"verdict<<", "\nfail\n", "passed<<", "\nfalse\n", "junit<<", filepath.Join(out, "junit.xml")} {
+		if !strings.Contains(string(outputs), want) {
+			t.Errorf("GITHUB_OUTPUT lacks %q:\n%s", want, outputs)
+		}
+	}
+	summary, _ := os.ReadFile(sumFile)
+	if !bytes.Contains(summary, []byte("packet\\_delivery\\_rate")) || !bytes.Contains(summary, []byte("0.769492")) {
+		t.Errorf("step summary does not name the failed assertion:\n%s", summary)
+	}
+}
+
+// TestCLIOutsideActionsWritesNoOutputs keeps a terminal free of name=value
+// lines: without the runner's files the CLI prints only its report.
+func TestCLIOutsideActionsWritesNoOutputs(t *testing.T) {
+	t.Parallel()
+	r := cliEnv(t, []string{"GITHUB_ACTIONS=", "GITHUB_OUTPUT=", "GITHUB_STEP_SUMMARY="}, "simulate", "--out", t.TempDir(), failing)
+	if r.code != 2 || strings.Contains(r.stdout, "verdict=") || strings.Contains(r.stdout, "verdict<<") {
+		t.Errorf("exit %d, want 2 and no outputs on stdout:\n%s", r.code, r.stdout)
+	}
+}

@@ -16,21 +16,65 @@ import (
 // ui renders what the libraries return: annotations on the scenario's lines
 // under Actions, file:line:col lines on a terminal.
 type ui struct {
-	gha *gha.Runner
-	out io.Writer
+	gha    *gha.Runner
+	out    io.Writer
+	getenv func(string) string
+	// action is set for the gha verbs, whose outputs are printed even
+	// without GITHUB_OUTPUT, so that an action can be tried locally.
+	action bool
 }
 
-func newUI(cmd *cobra.Command, opts ...gha.Option) (*ui, error) {
-	opts = append([]gha.Option{
+// uiOption configures a ui.
+type uiOption func(*ui)
+
+// asAction marks the ui of a gha verb.
+func asAction() uiOption { return func(u *ui) { u.action = true } }
+
+func newUI(cmd *cobra.Command, uopts ...uiOption) (*ui, error) {
+	getenv := getenvOf(cmd.Context())
+	opts := []gha.Option{
 		gha.WithWriter(cmd.OutOrStdout()),
 		gha.WithStderr(cmd.ErrOrStderr()),
-		gha.WithGetenv(getenvOf(cmd.Context())),
-	}, opts...)
+		gha.WithGetenv(getenv),
+	}
 	r, err := gha.New(opts...)
 	if err != nil {
 		return nil, err
 	}
-	return &ui{gha: r, out: cmd.OutOrStdout()}, nil
+	u := &ui{gha: r, out: cmd.OutOrStdout(), getenv: getenv}
+	for _, o := range uopts {
+		o(u)
+	}
+	return u, nil
+}
+
+// output is one step output.
+type output struct{ name, value string }
+
+// actionResult is what a verb tells the Actions runner.
+type actionResult struct {
+	outputs []output
+	summary string // markdown; empty for none
+}
+
+// publish writes a verb's outputs and step summary whenever the runner's
+// files are set, so that `run: xedgesim VERB` in a workflow gives what the
+// action gives; a gha verb prints its outputs without them too. It returns
+// runErr, joined with any error writing them.
+func (u *ui) publish(res actionResult, runErr error) error {
+	var errs []error
+	if u.action || u.getenv("GITHUB_OUTPUT") != "" {
+		for _, o := range res.outputs {
+			errs = append(errs, u.gha.SetOutput(o.name, o.value))
+		}
+	}
+	if res.summary != "" {
+		errs = append(errs, u.gha.AddStepSummary(res.summary))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return errors.Join(runErr, fmt.Errorf("writing action outputs: %w", err))
+	}
+	return runErr
 }
 
 // maxAnnotations is how many failed assertions get an annotation; GitHub

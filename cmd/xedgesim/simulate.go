@@ -81,8 +81,8 @@ Exit codes: 0 pass, 1 runtime error, 2 gate failed, 3 invalid scenario.`,
 			if err != nil {
 				return err
 			}
-			_, err = runSimulate(cmd.Context(), u, o)
-			return err
+			res, err := runSimulate(cmd.Context(), u, o)
+			return u.publish(simulateResult(res, err), err)
 		},
 	}
 	fl := cmd.Flags()
