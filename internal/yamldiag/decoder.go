@@ -70,8 +70,9 @@ func (d *Decoder) Pos(n *yaml.Node) Pos {
 	return Pos{File: d.file, Line: n.Line, Col: n.Column}
 }
 
-// Add records a diagnostic as it is.
-func (d *Decoder) Add(diag Diagnostic) { d.diags = append(d.diags, diag) }
+// Add records diagnostics as they are, such as those of another Decoder
+// that read a file this one's names.
+func (d *Decoder) Add(diags ...Diagnostic) { d.diags = append(d.diags, diags...) }
 
 func (d *Decoder) add(sev Severity, n *yaml.Node, key, hint, format string, args ...any) {
 	d.Add(Diagnostic{
