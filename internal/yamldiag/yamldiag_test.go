@@ -121,7 +121,7 @@ func TestBudget(t *testing.T) {
 	d := yamldiag.New("f.yaml", yamldiag.WithBudget(10_000))
 	root, _ := d.Document([]byte(b.String()), "a test file")
 	d.Value(root, "")
-	want := []string{"f.yaml:1:31: error: the file expands into too many values through aliases (use fewer nested aliases)"}
+	want := []string{"f.yaml:1:10: error: the file expands into too many values through aliases (use fewer nested aliases)"}
 	if diff := cmp.Diff(want, lines(d)); diff != "" {
 		t.Errorf("diagnostics (-want +got):\n%s", diff)
 	}
