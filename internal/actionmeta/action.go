@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
 // Action is the metadata of one action, as its action.yml declares it.
@@ -122,14 +124,14 @@ func Load(path string) (*Action, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading action metadata: %w", err)
 	}
-	return Parse(path, data)
+	return Parse(data, path)
 }
 
 // Parse parses action metadata; path names the file in the result and in
 // errors. It returns an error only when the file is not YAML or a section
 // has the wrong shape (a list where a mapping belongs); everything else is
 // left to [Check].
-func Parse(path string, data []byte) (*Action, error) {
+func Parse(data []byte, path string) (*Action, error) {
 	a, err := parseAction(path, data)
 	if err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", path, err)
@@ -317,7 +319,7 @@ func parseSteps(n *yaml.Node, what string) ([]Step, error) {
 				s.Uses, err = scalar(f.value, sw+".uses")
 			case "run":
 				s.Run, err = scalar(f.value, sw+".run")
-				s.RunLine = textLine(f.value)
+				s.RunLine = yamldiag.TextLine(f.value)
 			case "shell":
 				s.Shell, err = scalar(f.value, sw+".shell")
 			case "working-directory":

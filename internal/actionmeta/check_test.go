@@ -199,7 +199,7 @@ runs: {using: node12}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a, err := Parse("action.yml", []byte(tc.yaml))
+			a, err := Parse([]byte(tc.yaml), "action.yml")
 			if err != nil {
 				t.Fatalf("Parse() = %v", err)
 			}
@@ -300,7 +300,7 @@ jobs:
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			w, err := ParseWorkflow("wf.yml", []byte(tc.yaml))
+			w, err := ParseWorkflow([]byte(tc.yaml), "wf.yml")
 			if err != nil {
 				t.Fatalf("ParseWorkflow() = %v", err)
 			}
@@ -329,7 +329,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Parse("action.yml", []byte(tc.yaml))
+			_, err := Parse([]byte(tc.yaml), "action.yml")
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Parse() = %v, want an error containing %q", err, tc.want)
 			}

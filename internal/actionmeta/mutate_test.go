@@ -145,7 +145,7 @@ func TestCheckCatchesBrokenAction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	real, err := Parse("action.yml", src)
+	real, err := Parse(src, "action.yml")
 	if err != nil {
 		t.Fatalf("Parse() = %v", err)
 	}
@@ -466,7 +466,7 @@ func TestCheckCatchesUnmappedInputInEveryAction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		real, err := Parse(rel, src)
+		real, err := Parse(src, rel)
 		if err != nil {
 			t.Fatalf("Parse(%s) = %v", rel, err)
 		}

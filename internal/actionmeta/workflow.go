@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
 // Workflow is what the checks need of a workflow file.
@@ -65,12 +67,12 @@ func LoadWorkflow(path string) (*Workflow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading workflow: %w", err)
 	}
-	return ParseWorkflow(path, data)
+	return ParseWorkflow(data, path)
 }
 
 // ParseWorkflow parses a workflow; path names the file in the result and in
 // errors.
-func ParseWorkflow(path string, data []byte) (*Workflow, error) {
+func ParseWorkflow(data []byte, path string) (*Workflow, error) {
 	w, err := parseWorkflow(path, data)
 	if err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", path, err)
@@ -146,7 +148,7 @@ func parseOn(n *yaml.Node) ([]Event, error) {
 
 func parsePermissions(p pair, what string) (*Permissions, error) {
 	perm := &Permissions{Line: p.key.Line}
-	if p.value.Kind == yaml.ScalarNode && !isNull(p.value) {
+	if p.value.Kind == yaml.ScalarNode && !yamldiag.IsNull(p.value) {
 		perm.All = p.value.Value
 		return perm, nil
 	}
@@ -201,7 +203,7 @@ func collectExpressions(n *yaml.Node, out []Expression) []Expression {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		for _, e := range expressions(n.Value) {
-			line := textLine(n) + strings.Count(n.Value[:e.offset], "\n")
+			line := yamldiag.TextLine(n) + strings.Count(n.Value[:e.offset], "\n")
 			out = append(out, Expression{Text: e.text, Line: line})
 		}
 	case yaml.DocumentNode, yaml.MappingNode, yaml.SequenceNode:

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
 // nodeRef and linkRef remember where ids were written, for the checks that
@@ -28,32 +30,27 @@ type refs struct {
 	faults []*yaml.Node
 }
 
-func isNull(n *yaml.Node) bool {
-	n = deref(n)
-	return n == nil || n.Kind == yaml.ScalarNode && tag(n) == "!!null"
-}
-
 // scenario reads the document's root mapping into s.
 func (d *decoder) scenario(root *yaml.Node, s *Scenario, r *refs) {
-	top := d.asMapping(root, "")
+	top := d.AsMap(root, "")
 	if top == nil {
-		d.errorf(root, "", "start the file with the simulation: and nodes: sections",
-			"a scenario must be a YAML mapping of sections, got %s", describe(root))
+		d.Errorf(root, "", "start the file with the simulation: and nodes: sections",
+			"a scenario must be a YAML mapping of sections, got %s", yamldiag.Describe(root))
 		return
 	}
 	d.checkKeys(top, secTop)
 
-	simE, hasSim := top.get("simulation")
-	nodesE, hasNodes := top.get("nodes")
+	simE, hasSim := top.Get("simulation")
+	nodesE, hasNodes := top.Get("nodes")
 	switch {
 	case !hasSim && !hasNodes:
-		d.errorf(root, "", "an xEdgeSim scenario has simulation: {duration_s, seed} and nodes: [{id, type, port}]; `xedgesim schema` prints the format",
+		d.Errorf(root, "", "an xEdgeSim scenario has simulation: {duration_s, seed} and nodes: [{id, type, port}]; `xedgesim schema` prints the format",
 			"not an xEdgeSim scenario: missing required sections 'simulation' and 'nodes'%s", placeholderNote(top))
 	case !hasSim:
-		d.errorf(root, "simulation", "add simulation: with duration_s: and seed: under it",
+		d.Errorf(root, "simulation", "add simulation: with duration_s: and seed: under it",
 			"missing required section: 'simulation'")
 	case !hasNodes:
-		d.errorf(root, "nodes", "add nodes: with at least one node, e.g. - {id: sensor1, type: sensor, port: 5001}",
+		d.Errorf(root, "nodes", "add nodes: with at least one node, e.g. - {id: sensor1, type: sensor, port: 5001}",
 			"missing required section: 'nodes'")
 	}
 	if hasSim {
@@ -63,21 +60,21 @@ func (d *decoder) scenario(root *yaml.Node, s *Scenario, r *refs) {
 		s.Nodes = d.nodes(nodesE, r)
 	}
 	s.Network = defaultNetwork()
-	if e, ok := top.get("network"); ok {
+	if e, ok := top.Get("network"); ok {
 		s.Network = d.network(e, r)
 	}
-	if e, ok := top.get("ml_inference"); ok {
+	if e, ok := top.Get("ml_inference"); ok {
 		s.MLInference = d.mlInference(e)
 	}
-	if e, ok := top.get("report"); ok {
+	if e, ok := top.Get("report"); ok {
 		s.Report = d.report(e)
 	}
-	if e, ok := top.get("validation"); ok {
+	if e, ok := top.Get("validation"); ok {
 		s.Assertions = d.validation(e, r)
 	}
-	if e, ok := top.get("faults"); ok {
+	if e, ok := top.Get("faults"); ok {
 		s.Faults = d.faults(e, r)
-		if seq := deref(e.val); seq != nil {
+		if seq := yamldiag.Deref(e.Val); seq != nil {
 			r.faults = seq.Content
 		}
 	}
@@ -86,11 +83,11 @@ func (d *decoder) scenario(root *yaml.Node, s *Scenario, r *refs) {
 // placeholderNote explains a file with neither section: usually one of
 // upstream's placeholders (vib-monitoring/config.yaml) or an old format
 // with the simulation keys at the top.
-func placeholderNote(top *mapping) string {
+func placeholderNote(top *yamldiag.Mapping) string {
 	var other []string
-	for _, e := range top.entries {
-		if !isKnown(secTop, e.name) {
-			other = append(other, e.name)
+	for _, e := range top.Entries {
+		if !isKnown(secTop, e.Name) {
+			other = append(other, e.Name)
 		}
 	}
 	if len(other) == 0 {
@@ -106,44 +103,44 @@ func defaultNetwork() Network {
 	return Network{Model: ModelDirect, DefaultLatencyUS: 10000, DefaultLossRate: 0}
 }
 
-func (d *decoder) simulation(e entry) Simulation {
-	sim := Simulation{TimeQuantumUS: 1000, Pos: d.pos(e.key)}
-	m := d.expectMapping(e.val, "simulation", "'simulation' section", "write simulation: with duration_s: and seed: indented under it")
+func (d *decoder) simulation(e yamldiag.Entry) Simulation {
+	sim := Simulation{TimeQuantumUS: 1000, Pos: d.Pos(e.Key)}
+	m := d.Map(e.Val, "simulation", "'simulation' section", "write simulation: with duration_s: and seed: indented under it")
 	if m == nil {
 		return sim
 	}
 	d.checkKeys(m, secSimulation)
 
 	// Upstream reads both with sim.get(), so an explicit null is missing.
-	if v, ok := m.get("duration_s"); !ok || isNull(v.val) {
-		d.errorf(e.key, "simulation.duration_s", "add duration_s: <seconds> under simulation:",
+	if v, ok := m.Get("duration_s"); !ok || yamldiag.IsNull(v.Val) {
+		d.Errorf(e.Key, "simulation.duration_s", "add duration_s: <seconds> under simulation:",
 			"missing required field: simulation.duration_s")
-	} else if f, ok := d.number(v.val, "simulation.duration_s", "10"); ok && d.finite(v.val, "simulation.duration_s", "10", f) {
+	} else if f, ok := d.number(v.Val, "simulation.duration_s", "10"); ok && d.finite(v.Val, "simulation.duration_s", "10", f) {
 		switch us := f * 1_000_000; {
 		case f <= 0:
-			d.errorf(v.val, "simulation.duration_s", "write duration_s: 10", "simulation.duration_s must be positive, got %s", written(v.val))
+			d.Errorf(v.Val, "simulation.duration_s", "write duration_s: 10", "simulation.duration_s must be positive, got %s", yamldiag.Written(v.Val))
 		case us >= 1<<63:
-			d.errorf(v.val, "simulation.duration_s", "write at most 9223372036854 seconds",
-				"simulation.duration_s is too large: %s s in microseconds does not fit in 64 bits", written(v.val))
+			d.Errorf(v.Val, "simulation.duration_s", "write at most 9223372036854 seconds",
+				"simulation.duration_s is too large: %s s in microseconds does not fit in 64 bits", yamldiag.Written(v.Val))
 		default:
 			sim.DurationS = f
 			sim.DurationUS = int64(us) // int(duration_s * 1_000_000): truncates, as Python does
 			if sim.DurationUS == 0 {
-				d.warnf(v.val, "simulation.duration_s", "write at least 0.000001",
+				d.Warnf(v.Val, "simulation.duration_s", "write at least 0.000001",
 					"simulation.duration_s is shorter than one microsecond; the run has no steps")
 			}
 		}
 	}
-	if v, ok := m.get("seed"); !ok || isNull(v.val) {
-		d.errorf(e.key, "simulation.seed", "add seed: 42 under simulation:", "missing required field: simulation.seed")
-	} else if seed, ok := d.integer(v.val, "simulation.seed", "42"); ok {
+	if v, ok := m.Get("seed"); !ok || yamldiag.IsNull(v.Val) {
+		d.Errorf(e.Key, "simulation.seed", "add seed: 42 under simulation:", "missing required field: simulation.seed")
+	} else if seed, ok := d.integer(v.Val, "simulation.seed", "42"); ok {
 		sim.Seed = seed
 	}
-	if v, ok := m.get("time_quantum_us"); ok {
-		if q, ok := d.integer(v.val, "simulation.time_quantum_us", "1000"); ok {
+	if v, ok := m.Get("time_quantum_us"); ok {
+		if q, ok := d.integer(v.Val, "simulation.time_quantum_us", "1000"); ok {
 			if q <= 0 {
-				d.errorf(v.val, "simulation.time_quantum_us", "write time_quantum_us: 1000",
-					"simulation.time_quantum_us must be positive, got %s", written(v.val))
+				d.Errorf(v.Val, "simulation.time_quantum_us", "write time_quantum_us: 1000",
+					"simulation.time_quantum_us must be positive, got %s", yamldiag.Written(v.Val))
 			} else {
 				sim.TimeQuantumUS = q
 			}
@@ -152,21 +149,21 @@ func (d *decoder) simulation(e entry) Simulation {
 	return sim
 }
 
-func (d *decoder) nodes(e entry, r *refs) []Node {
-	seq := deref(e.val)
+func (d *decoder) nodes(e yamldiag.Entry, r *refs) []Node {
+	seq := yamldiag.Deref(e.Val)
 	if seq == nil || seq.Kind != yaml.SequenceNode {
-		d.errorf(e.val, "nodes", "write each node as a list item: - id: sensor1",
-			"'nodes' section must be a list, got %s", describe(e.val))
+		d.Errorf(e.Val, "nodes", "write each node as a list item: - id: sensor1",
+			"'nodes' section must be a list, got %s", yamldiag.Describe(e.Val))
 		return nil
 	}
 	if len(seq.Content) == 0 {
-		d.errorf(e.val, "nodes", "add at least one node, e.g. - {id: sensor1, type: sensor, port: 5001}",
+		d.Errorf(e.Val, "nodes", "add at least one node, e.g. - {id: sensor1, type: sensor, port: 5001}",
 			"no nodes defined in scenario")
 		return nil
 	}
 	nodes := make([]Node, 0, len(seq.Content))
 	for i, item := range seq.Content {
-		if !d.spend(item) {
+		if !d.Spend(item) {
 			break
 		}
 		if n, ok := d.node(i, item, r); ok {
@@ -184,42 +181,42 @@ var renodeKeys = []string{"platform", "firmware", "monitor_port", "working_dir",
 
 func (d *decoder) node(i int, item *yaml.Node, r *refs) (Node, bool) {
 	path := fmt.Sprintf("nodes[%d]", i)
-	m := d.expectMapping(item, path, path, "write a node as keys indented under '- ': id:, type: and port:")
+	m := d.Map(item, path, path, "write a node as keys indented under '- ': id:, type: and port:")
 	if m == nil {
 		return Node{}, false
 	}
 	d.checkKeys(m, secNode)
-	n := Node{Implementation: ImplPythonModel, Pos: d.pos(m.node)}
+	n := Node{Implementation: ImplPythonModel, Pos: d.Pos(m.Node)}
 	who := path
 	ref := nodeRef{path: path}
 
-	if e, ok := m.get("id"); !ok {
-		d.errorf(m.node, path+".id", "add id: <name>", "%s: missing required field 'id'", path)
-	} else if id, ok := d.str(e.val, path+".id", "sensor1"); ok {
+	if e, ok := m.Get("id"); !ok {
+		d.Errorf(m.Node, path+".id", "add id: <name>", "%s: missing required field 'id'", path)
+	} else if id, ok := d.str(e.Val, path+".id", "sensor1"); ok {
 		if id == "" {
-			d.errorf(e.val, path+".id", "write id: sensor1", "%s.id must not be empty", path)
+			d.Errorf(e.Val, path+".id", "write id: sensor1", "%s.id must not be empty", path)
 		}
 		n.ID = id
-		who = fmt.Sprintf("%s (id=%s)", path, short(id))
-		ref.id = e.val
+		who = fmt.Sprintf("%s (id=%s)", path, yamldiag.Short(id))
+		ref.id = e.Val
 	}
-	if e, ok := m.get("type"); !ok {
-		d.errorf(m.node, path+".type", "add type: sensor; upstream does not interpret it, so any name will do",
+	if e, ok := m.Get("type"); !ok {
+		d.Errorf(m.Node, path+".type", "add type: sensor; upstream does not interpret it, so any name will do",
 			"%s: missing required field 'type'", who)
-	} else if t, ok := d.str(e.val, path+".type", "sensor"); ok {
+	} else if t, ok := d.str(e.Val, path+".type", "sensor"); ok {
 		n.Type = t
 	}
-	if e, ok := m.get("implementation"); ok {
-		if impl, ok := d.str(e.val, path+".implementation", ImplPythonModel); ok {
+	if e, ok := m.Get("implementation"); ok {
+		if impl, ok := d.str(e.Val, path+".implementation", ImplPythonModel); ok {
 			if contains(implementations, impl) {
 				n.Implementation = impl
 			} else {
 				hint := "write implementation: python_model"
-				if s := suggest(impl, implementations); s != "" {
+				if s := yamldiag.Suggest(impl, implementations); s != "" {
 					hint = "did you mean " + s + "?"
 				}
-				d.errorf(e.val, path+".implementation", hint,
-					"%s: implementation must be 'python_model', 'docker', 'renode_inprocess' or 'process', got '%s'", who, short(impl))
+				d.Errorf(e.Val, path+".implementation", hint,
+					"%s: implementation must be 'python_model', 'docker', 'renode_inprocess' or 'process', got '%s'", who, yamldiag.Short(impl))
 				n.Implementation = ""
 			}
 		}
@@ -229,30 +226,30 @@ func (d *decoder) node(i int, item *yaml.Node, r *refs) (Node, bool) {
 	// config.address it connects where it is told: neither needs a port. A
 	// docker node publishes what its docker section says.
 	started := false
-	if e, ok := m.get("config"); ok {
+	if e, ok := m.Get("config"); ok {
 		started = d.nodeConfig(&n, e, path)
 	}
 
-	if e, ok := m.get("port"); ok {
-		if p, ok := d.integer(e.val, path+".port", "5001"); ok {
+	if e, ok := m.Get("port"); ok {
+		if p, ok := d.integer(e.Val, path+".port", "5001"); ok {
 			if p < 1 || p > 65535 {
-				d.errorf(e.val, path+".port", "write a TCP port between 1 and 65535", "%s.port must be between 1 and 65535, got %s", path, written(e.val))
+				d.Errorf(e.Val, path+".port", "write a TCP port between 1 and 65535", "%s.port must be between 1 and 65535, got %s", path, yamldiag.Written(e.Val))
 			} else {
 				n.Port, n.HasPort = int(p), true
-				ref.port = e.val
+				ref.port = e.Val
 			}
 		}
 	} else if n.Implementation == ImplPythonModel && !started {
-		d.errorf(m.node, path+".port", "add port: <the TCP port the node listens on>, or config.command to have xedgesim start the node",
+		d.Errorf(m.Node, path+".port", "add port: <the TCP port the node listens on>, or config.command to have xedgesim start the node",
 			"%s: missing required field 'port' for %s", who, n.Implementation)
 	}
 
-	if e, ok := m.get("docker"); ok {
+	if e, ok := m.Get("docker"); ok {
 		if n.Implementation != ImplDocker {
-			d.warnf(e.key, path+".docker", "set implementation: docker, or remove docker:",
+			d.Warnf(e.Key, path+".docker", "set implementation: docker, or remove docker:",
 				"%s: docker is read only when implementation is docker; ignored", who)
-		} else if d.expectMapping(e.val, path+".docker", path+": 'docker' section", "write docker: with image: and other keys indented under it") != nil {
-			n.Docker, _ = d.value(e.val, path+".docker").(map[string]any)
+		} else if d.Map(e.Val, path+".docker", path+": 'docker' section", "write docker: with image: and other keys indented under it") != nil {
+			n.Docker, _ = d.Value(e.Val, path+".docker").(map[string]any)
 		}
 	}
 
@@ -260,15 +257,15 @@ func (d *decoder) node(i int, item *yaml.Node, r *refs) (Node, bool) {
 		d.renode(&n, m, path, who)
 	} else {
 		for _, k := range renodeKeys {
-			if e, ok := m.get(k); ok {
-				d.warnf(e.key, path+"."+k, "set implementation: renode_inprocess, or remove "+k+":",
+			if e, ok := m.Get(k); ok {
+				d.Warnf(e.Key, path+"."+k, "set implementation: renode_inprocess, or remove "+k+":",
 					"%s: %s is read only for renode_inprocess nodes; ignored", who, k)
 			}
 		}
 	}
 
 	if n.Implementation == ImplProcess && !started && !n.HasPort {
-		d.errorf(m.node, path+".config.command", "add config: {command: [./sensor, --flag]} for xedgesim to start it, or config.address or port to connect to it",
+		d.Errorf(m.Node, path+".config.command", "add config: {command: [./sensor, --flag]} for xedgesim to start it, or config.address or port to connect to it",
 			"%s: a process node needs config.command, config.address or port", who)
 	}
 	r.nodes = append(r.nodes, ref)
@@ -277,31 +274,31 @@ func (d *decoder) node(i int, item *yaml.Node, r *refs) (Node, bool) {
 
 // nodeConfig reads a node's config section, which upstream drops and we pass
 // to the node. It reports whether config.command or config.address is set.
-func (d *decoder) nodeConfig(n *Node, e entry, path string) bool {
+func (d *decoder) nodeConfig(n *Node, e yamldiag.Entry, path string) bool {
 	cpath := path + ".config"
-	cm := d.expectMapping(e.val, cpath, cpath, "write config: with key: value pairs indented under it")
+	cm := d.Map(e.Val, cpath, cpath, "write config: with key: value pairs indented under it")
 	if cm == nil {
 		return false
 	}
-	n.Config = make(map[string]any, len(cm.entries))
-	n.ConfigPos = make(map[string]Pos, len(cm.entries))
-	for _, ce := range cm.entries {
-		kr := deref(ce.key)
+	n.Config = make(map[string]any, len(cm.Entries))
+	n.ConfigPos = make(map[string]Pos, len(cm.Entries))
+	for _, ce := range cm.Entries {
+		kr := yamldiag.Deref(ce.Key)
 		if kr == nil || kr.Kind != yaml.ScalarNode {
-			d.errorf(ce.key, cpath, "use a plain name as the key", "%s has a key that is %s", cpath, describe(ce.key))
+			d.Errorf(ce.Key, cpath, "use a plain name as the key", "%s has a key that is %s", cpath, yamldiag.Describe(ce.Key))
 			continue
 		}
-		n.Config[ce.name] = d.value(ce.val, cpath+"."+ce.name)
-		n.ConfigPos[ce.name] = d.pos(ce.key)
+		n.Config[ce.Name] = d.Value(ce.Val, cpath+"."+ce.Name)
+		n.ConfigPos[ce.Name] = d.Pos(ce.Key)
 	}
 	started := false
-	if ce, ok := cm.get("command"); ok {
-		started = d.command(ce.val, cpath+".command")
+	if ce, ok := cm.Get("command"); ok {
+		started = d.command(ce.Val, cpath+".command")
 	}
-	if ae, ok := cm.get("address"); ok {
-		if a, ok := d.str(ae.val, cpath+".address", "localhost:5001"); ok {
+	if ae, ok := cm.Get("address"); ok {
+		if a, ok := d.str(ae.Val, cpath+".address", "localhost:5001"); ok {
 			if a == "" {
-				d.errorf(ae.val, cpath+".address", "write address: localhost:5001", "%s.address must not be empty", cpath)
+				d.Errorf(ae.Val, cpath+".address", "write address: localhost:5001", "%s.address must not be empty", cpath)
 			} else {
 				started = true
 			}
@@ -313,41 +310,41 @@ func (d *decoder) nodeConfig(n *Node, e entry, path string) bool {
 // command checks config.command: a string, or a list of strings (argv).
 func (d *decoder) command(raw *yaml.Node, path string) bool {
 	hint := "write command: ./node, or command: [./node, --flag]"
-	n := deref(raw)
+	n := yamldiag.Deref(raw)
 	switch {
-	case n != nil && n.Kind == yaml.ScalarNode && tag(n) == "!!str":
+	case n != nil && n.Kind == yaml.ScalarNode && yamldiag.Tag(n) == "!!str":
 		if strings.TrimSpace(n.Value) == "" {
-			d.errorf(raw, path, hint, "%s must not be empty", path)
+			d.Errorf(raw, path, hint, "%s must not be empty", path)
 			return false
 		}
 		return true
 	case n != nil && n.Kind == yaml.SequenceNode:
 		if len(n.Content) == 0 {
-			d.errorf(raw, path, hint, "%s must not be empty", path)
+			d.Errorf(raw, path, hint, "%s must not be empty", path)
 			return false
 		}
 		good := true
 		for i, a := range n.Content {
-			ar := deref(a)
-			if ar == nil || ar.Kind != yaml.ScalarNode || tag(ar) == "!!null" {
-				d.errorf(a, fmt.Sprintf("%s[%d]", path, i), hint, "%s[%d] must be a string, got %s", path, i, describe(a))
+			ar := yamldiag.Deref(a)
+			if ar == nil || ar.Kind != yaml.ScalarNode || yamldiag.Tag(ar) == "!!null" {
+				d.Errorf(a, fmt.Sprintf("%s[%d]", path, i), hint, "%s[%d] must be a string, got %s", path, i, yamldiag.Describe(a))
 				good = false
 			}
 		}
-		if s := deref(n.Content[0]); good && strings.TrimSpace(s.Value) == "" {
-			d.errorf(n.Content[0], path+"[0]", hint, "%s[0], the program, must not be empty", path)
+		if s := yamldiag.Deref(n.Content[0]); good && strings.TrimSpace(s.Value) == "" {
+			d.Errorf(n.Content[0], path+"[0]", hint, "%s[0], the program, must not be empty", path)
 			good = false
 		}
 		return good
 	}
-	d.errorf(raw, path, hint, "%s must be a string or a list of strings, got %s", path, describe(raw))
+	d.Errorf(raw, path, hint, "%s must be a string or a list of strings, got %s", path, yamldiag.Describe(raw))
 	return false
 }
 
 // renode reads the renode_inprocess fields. Upstream's coordinator and
 // launcher require platform and firmware; their files are checked when the
 // node starts, not here (the corpus names firmware that is built later).
-func (d *decoder) renode(n *Node, m *mapping, path, who string) {
+func (d *decoder) renode(n *Node, m *yamldiag.Mapping, path, who string) {
 	for _, k := range []struct {
 		key, example string
 		dst          *string
@@ -355,83 +352,83 @@ func (d *decoder) renode(n *Node, m *mapping, path, who string) {
 		{"platform", "platforms/nrf52840.repl", &n.Platform},
 		{"firmware", "firmware/build/zephyr/zephyr.elf", &n.Firmware},
 	} {
-		e, ok := m.get(k.key)
-		if !ok || isNull(e.val) {
-			d.errorf(m.node, path+"."+k.key, "add "+k.key+": "+k.example,
+		e, ok := m.Get(k.key)
+		if !ok || yamldiag.IsNull(e.Val) {
+			d.Errorf(m.Node, path+"."+k.key, "add "+k.key+": "+k.example,
 				"%s: '%s' required for renode_inprocess", who, k.key)
 			continue
 		}
-		if s, ok := d.str(e.val, path+"."+k.key, k.example); ok {
+		if s, ok := d.str(e.Val, path+"."+k.key, k.example); ok {
 			*k.dst = s
 		}
 	}
-	if e, ok := m.get("monitor_port"); ok {
-		if p, ok := d.integer(e.val, path+".monitor_port", "1234"); ok {
+	if e, ok := m.Get("monitor_port"); ok {
+		if p, ok := d.integer(e.Val, path+".monitor_port", "1234"); ok {
 			if p < 1 || p > 65535 {
-				d.errorf(e.val, path+".monitor_port", "write a TCP port between 1 and 65535",
-					"%s.monitor_port must be between 1 and 65535, got %s", path, written(e.val))
+				d.Errorf(e.Val, path+".monitor_port", "write a TCP port between 1 and 65535",
+					"%s.monitor_port must be between 1 and 65535, got %s", path, yamldiag.Written(e.Val))
 			} else {
 				n.MonitorPort = int(p)
 			}
 		}
 	}
-	if e, ok := m.get("working_dir"); ok {
-		if s, ok := d.str(e.val, path+".working_dir", "/tmp/xedgesim/"+n.ID); ok {
+	if e, ok := m.Get("working_dir"); ok {
+		if s, ok := d.str(e.Val, path+".working_dir", "/tmp/xedgesim/"+n.ID); ok {
 			n.WorkingDir = s
 		}
 	}
-	if e, ok := m.get("seed"); ok {
-		if s, ok := d.integer(e.val, path+".seed", "42"); ok {
+	if e, ok := m.Get("seed"); ok {
+		if s, ok := d.integer(e.Val, path+".seed", "42"); ok {
 			n.Seed = &s
 		}
 	}
 }
 
-func (d *decoder) network(e entry, r *refs) Network {
+func (d *decoder) network(e yamldiag.Entry, r *refs) Network {
 	net := defaultNetwork()
-	net.Pos = d.pos(e.key)
-	m := d.expectMapping(e.val, "network", "'network' section", "write network: with model: and other keys indented under it")
+	net.Pos = d.Pos(e.Key)
+	m := d.Map(e.Val, "network", "'network' section", "write network: with model: and other keys indented under it")
 	if m == nil {
 		return net
 	}
 	d.checkKeys(m, secNetwork)
 
-	if v, ok := m.get("model"); ok {
-		if model, ok := d.str(v.val, "network.model", ModelLatency); ok {
+	if v, ok := m.Get("model"); ok {
+		if model, ok := d.str(v.Val, "network.model", ModelLatency); ok {
 			if model == ModelDirect || model == ModelLatency {
 				net.Model = model
 			} else {
 				hint := "write model: direct or model: latency"
-				if s := suggest(model, []string{ModelDirect, ModelLatency}); s != "" {
+				if s := yamldiag.Suggest(model, []string{ModelDirect, ModelLatency}); s != "" {
 					hint = "did you mean " + s + "?"
 				}
-				d.errorf(v.val, "network.model", hint, "network.model must be 'direct' or 'latency', got '%s'", short(model))
+				d.Errorf(v.Val, "network.model", hint, "network.model must be 'direct' or 'latency', got '%s'", yamldiag.Short(model))
 				net.Model = ""
 			}
 		}
 	}
-	if v, ok := m.get("default_latency_us"); ok {
-		if l, ok := d.integer(v.val, "network.default_latency_us", "10000"); ok {
+	if v, ok := m.Get("default_latency_us"); ok {
+		if l, ok := d.integer(v.Val, "network.default_latency_us", "10000"); ok {
 			if l < 0 {
-				d.errorf(v.val, "network.default_latency_us", "write default_latency_us: 10000",
-					"network.default_latency_us must be non-negative, got %s", written(v.val))
+				d.Errorf(v.Val, "network.default_latency_us", "write default_latency_us: 10000",
+					"network.default_latency_us must be non-negative, got %s", yamldiag.Written(v.Val))
 			}
 			net.DefaultLatencyUS = l
 		}
 	}
-	if v, ok := m.get("default_loss_rate"); ok {
-		if f, ok := d.lossRate(v.val, "network.default_loss_rate", "network.default_loss_rate"); ok {
+	if v, ok := m.Get("default_loss_rate"); ok {
+		if f, ok := d.lossRate(v.Val, "network.default_loss_rate", "network.default_loss_rate"); ok {
 			net.DefaultLossRate = f
 		}
 	}
-	if v, ok := m.get("links"); ok {
-		seq := deref(v.val)
+	if v, ok := m.Get("links"); ok {
+		seq := yamldiag.Deref(v.Val)
 		if seq == nil || seq.Kind != yaml.SequenceNode {
-			d.errorf(v.val, "network.links", "write each link as a list item: - {src: sensor1, dst: gateway, latency_us: 5000}",
-				"network.links must be a list, got %s", describe(v.val))
+			d.Errorf(v.Val, "network.links", "write each link as a list item: - {src: sensor1, dst: gateway, latency_us: 5000}",
+				"network.links must be a list, got %s", yamldiag.Describe(v.Val))
 		} else {
 			for i, item := range seq.Content {
-				if !d.spend(item) {
+				if !d.Spend(item) {
 					break
 				}
 				if l, ok := d.link(i, item, net, r); ok {
@@ -439,7 +436,7 @@ func (d *decoder) network(e entry, r *refs) Network {
 				}
 			}
 			if net.Model == ModelDirect && len(net.Links) > 0 {
-				d.warnf(v.key, "network.links", "set model: latency under network: to use them",
+				d.Warnf(v.Key, "network.links", "set model: latency under network: to use them",
 					"network.links have no effect with the direct model")
 			}
 		}
@@ -454,8 +451,8 @@ func (d *decoder) lossRate(raw *yaml.Node, path, who string) (float64, bool) {
 		return 0, false
 	}
 	if f < 0 || f > 1 {
-		d.errorf(raw, path, "write a probability, e.g. loss_rate: 0.01 for 1%",
-			"%s: loss_rate must be in [0.0, 1.0], got %s", who, written(raw))
+		d.Errorf(raw, path, "write a probability, e.g. loss_rate: 0.01 for 1%",
+			"%s: loss_rate must be in [0.0, 1.0], got %s", who, yamldiag.Written(raw))
 		return 0, false
 	}
 	return f, true
@@ -463,12 +460,12 @@ func (d *decoder) lossRate(raw *yaml.Node, path, who string) (float64, bool) {
 
 func (d *decoder) link(i int, item *yaml.Node, net Network, r *refs) (Link, bool) {
 	path := fmt.Sprintf("network.links[%d]", i)
-	m := d.expectMapping(item, path, path, "write a link as src:, dst: and latency_us: indented under '- '")
+	m := d.Map(item, path, path, "write a link as src:, dst: and latency_us: indented under '- '")
 	if m == nil {
 		return Link{}, false
 	}
 	d.checkKeys(m, secLink)
-	l := Link{LatencyUS: net.DefaultLatencyUS, LossRate: net.DefaultLossRate, Pos: d.pos(m.node)}
+	l := Link{LatencyUS: net.DefaultLatencyUS, LossRate: net.DefaultLossRate, Pos: d.Pos(m.Node)}
 	ref := linkRef{path: path}
 	for _, k := range []struct {
 		key string
@@ -478,33 +475,33 @@ func (d *decoder) link(i int, item *yaml.Node, net Network, r *refs) (Link, bool
 		{"src", &l.Src, &ref.src},
 		{"dst", &l.Dst, &ref.dst},
 	} {
-		e, ok := m.get(k.key)
+		e, ok := m.Get(k.key)
 		if !ok {
-			d.errorf(m.node, path+"."+k.key, "add "+k.key+": <node id>", "%s: missing required field '%s'", path, k.key)
+			d.Errorf(m.Node, path+"."+k.key, "add "+k.key+": <node id>", "%s: missing required field '%s'", path, k.key)
 			continue
 		}
-		if s, ok := d.str(e.val, path+"."+k.key, "sensor1"); ok {
+		if s, ok := d.str(e.Val, path+"."+k.key, "sensor1"); ok {
 			*k.dst = s
-			*k.ref = e.val
+			*k.ref = e.Val
 		}
 	}
 	who := path
 	if l.Src != "" && l.Dst != "" {
-		who = fmt.Sprintf("%s (%s->%s)", path, short(l.Src), short(l.Dst))
+		who = fmt.Sprintf("%s (%s->%s)", path, yamldiag.Short(l.Src), yamldiag.Short(l.Dst))
 	}
-	if e, ok := m.get("latency_us"); ok {
-		if v, ok := d.integer(e.val, path+".latency_us", "5000"); ok {
+	if e, ok := m.Get("latency_us"); ok {
+		if v, ok := d.integer(e.Val, path+".latency_us", "5000"); ok {
 			if v < 0 {
-				d.errorf(e.val, path+".latency_us", "write latency_us: 5000", "%s: latency_us must be non-negative, got %s", who, written(e.val))
+				d.Errorf(e.Val, path+".latency_us", "write latency_us: 5000", "%s: latency_us must be non-negative, got %s", who, yamldiag.Written(e.Val))
 			}
 			l.LatencyUS = v
 		}
 	} else if net.Model == ModelLatency {
-		d.errorf(m.node, path+".latency_us", "add latency_us: <microseconds>",
+		d.Errorf(m.Node, path+".latency_us", "add latency_us: <microseconds>",
 			"%s: missing required field 'latency_us' for latency model", who)
 	}
-	if e, ok := m.get("loss_rate"); ok {
-		if f, ok := d.lossRate(e.val, path+".loss_rate", who); ok {
+	if e, ok := m.Get("loss_rate"); ok {
+		if f, ok := d.lossRate(e.Val, path+".loss_rate", who); ok {
 			l.LossRate = f
 		}
 	}
@@ -515,18 +512,18 @@ func (d *decoder) link(i int, item *yaml.Node, net Network, r *refs) (Link, bool
 		{"jitter_us", "1000", &l.JitterUS},
 		{"bandwidth_bps", "1000000", &l.BandwidthBPS},
 	} {
-		if e, ok := m.get(k.key); ok {
-			if v, ok := d.integer(e.val, path+"."+k.key, k.example); ok {
+		if e, ok := m.Get(k.key); ok {
+			if v, ok := d.integer(e.Val, path+"."+k.key, k.example); ok {
 				if v < 0 {
-					d.errorf(e.val, path+"."+k.key, "write "+k.key+": "+k.example+", or 0 for none",
-						"%s: %s must be non-negative, got %s", who, k.key, written(e.val))
+					d.Errorf(e.Val, path+"."+k.key, "write "+k.key+": "+k.example+", or 0 for none",
+						"%s: %s must be non-negative, got %s", who, k.key, yamldiag.Written(e.Val))
 				}
 				*k.dst = v
 			}
 		}
 	}
-	if e, ok := m.get("bidirectional"); ok {
-		if b, ok := d.boolean(e.val, path+".bidirectional"); ok {
+	if e, ok := m.Get("bidirectional"); ok {
+		if b, ok := d.boolean(e.Val, path+".bidirectional"); ok {
 			l.Bidirectional = b
 		}
 	}
@@ -534,21 +531,21 @@ func (d *decoder) link(i int, item *yaml.Node, net Network, r *refs) (Link, bool
 	return l, true
 }
 
-func (d *decoder) mlInference(e entry) map[string]any {
-	m := d.expectMapping(e.val, "ml_inference", "'ml_inference' section", "write ml_inference: with placement: and edge_config: or cloud_config: under it")
+func (d *decoder) mlInference(e yamldiag.Entry) map[string]any {
+	m := d.Map(e.Val, "ml_inference", "'ml_inference' section", "write ml_inference: with placement: and edge_config: or cloud_config: under it")
 	if m == nil {
 		return nil
 	}
 	d.checkKeys(m, secML)
-	out, _ := d.value(e.val, "ml_inference").(map[string]any)
+	out, _ := d.Value(e.Val, "ml_inference").(map[string]any)
 
-	pe, ok := m.get("placement")
+	pe, ok := m.Get("placement")
 	if !ok {
-		d.errorf(e.key, "ml_inference.placement", "add placement: edge or placement: cloud",
+		d.Errorf(e.Key, "ml_inference.placement", "add placement: edge or placement: cloud",
 			"ml_inference section must specify 'placement'")
 		return out
 	}
-	placement, ok := d.str(pe.val, "ml_inference.placement", "edge")
+	placement, ok := d.str(pe.Val, "ml_inference.placement", "edge")
 	if !ok {
 		return out
 	}
@@ -559,56 +556,56 @@ func (d *decoder) mlInference(e entry) map[string]any {
 		d.mlConfig(m, pe, "cloud")
 	default:
 		hint := "write placement: edge or placement: cloud"
-		if s := suggest(placement, []string{"edge", "cloud"}); s != "" {
+		if s := yamldiag.Suggest(placement, []string{"edge", "cloud"}); s != "" {
 			hint = "did you mean " + s + "?"
 		}
-		d.errorf(pe.val, "ml_inference.placement", hint, "ml_inference.placement must be 'edge' or 'cloud', got '%s'", short(placement))
+		d.Errorf(pe.Val, "ml_inference.placement", hint, "ml_inference.placement must be 'edge' or 'cloud', got '%s'", yamldiag.Short(placement))
 	}
 	return out
 }
 
 // mlConfig checks the edge_config or cloud_config the placement selects.
 // Like upstream, only the selected one is checked.
-func (d *decoder) mlConfig(m *mapping, placement entry, tier string) {
+func (d *decoder) mlConfig(m *yamldiag.Mapping, placement yamldiag.Entry, tier string) {
 	name := tier + "_config"
 	path := "ml_inference." + name
-	ce, ok := m.get(name)
-	if !ok || isNull(ce.val) {
-		d.errorf(placement.val, path, "add "+name+": with model_path: under ml_inference:",
+	ce, ok := m.Get(name)
+	if !ok || yamldiag.IsNull(ce.Val) {
+		d.Errorf(placement.Val, path, "add "+name+": with model_path: under ml_inference:",
 			"ml_inference.placement='%s' requires '%s' section", tier, name)
 		return
 	}
-	cm := d.expectMapping(ce.val, path, path, "write "+name+": with model_path: indented under it")
+	cm := d.Map(ce.Val, path, path, "write "+name+": with model_path: indented under it")
 	if cm == nil {
 		return
 	}
 	d.checkKeys(cm, secMLConfig)
-	mp, ok := cm.get("model_path")
+	mp, ok := cm.Get("model_path")
 	if !ok {
-		d.errorf(ce.key, path+".model_path", "add model_path: models/anomaly_detector.onnx",
+		d.Errorf(ce.Key, path+".model_path", "add model_path: models/anomaly_detector.onnx",
 			"%s must specify 'model_path'", path)
 		return
 	}
-	p, ok := d.str(mp.val, path+".model_path", "models/anomaly_detector.onnx")
+	p, ok := d.str(mp.Val, path+".model_path", "models/anomaly_detector.onnx")
 	if !ok {
 		return
 	}
 	if p == "" {
-		d.errorf(mp.val, path+".model_path", "write model_path: models/anomaly_detector.onnx", "%s.model_path must not be empty", path)
+		d.Errorf(mp.Val, path+".model_path", "write model_path: models/anomaly_detector.onnx", "%s.model_path must not be empty", path)
 		return
 	}
-	d.modelFile(mp.val, path+".model_path", tier, p)
+	d.modelFile(mp.Val, path+".model_path", tier, p)
 }
 
-func (d *decoder) report(e entry) Report {
+func (d *decoder) report(e yamldiag.Entry) Report {
 	var rep Report
-	m := d.expectMapping(e.val, "report", "'report' section", "write report: with csv: true indented under it")
+	m := d.Map(e.Val, "report", "'report' section", "write report: with csv: true indented under it")
 	if m == nil {
 		return rep
 	}
 	d.checkKeys(m, secReport)
-	if v, ok := m.get("csv"); ok {
-		if b, ok := d.boolean(v.val, "report.csv"); ok {
+	if v, ok := m.Get("csv"); ok {
+		if b, ok := d.boolean(v.Val, "report.csv"); ok {
 			rep.CSV = b
 		}
 	}

@@ -1,119 +1,29 @@
 package scenario
 
-import (
-	"fmt"
-	"strconv"
-	"strings"
-)
+import "github.com/xedgesim/simulate/internal/yamldiag"
 
-// String formats p as file:line:col, leaving out the parts that are unknown.
-func (p Pos) String() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		if b.Len() > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(strconv.Itoa(p.Line))
-		if p.Col > 0 {
-			b.WriteByte(':')
-			b.WriteString(strconv.Itoa(p.Col))
-		}
-	}
-	return b.String()
-}
+// Pos is a position in a scenario file. Line and Col are 1-based; zero means
+// unknown.
+type Pos = yamldiag.Pos
 
 // Severity says whether a diagnostic stops the scenario from loading.
-type Severity int
+type Severity = yamldiag.Severity
 
 // The zero Severity is an error, so a diagnostic built without one is never
 // mistaken for a harmless warning.
 const (
-	SeverityError Severity = iota
-	SeverityWarning
+	SeverityError   = yamldiag.SeverityError
+	SeverityWarning = yamldiag.SeverityWarning
 )
 
-func (s Severity) String() string {
-	if s == SeverityWarning {
-		return "warning"
-	}
-	return "error"
-}
-
-// MarshalText writes the severity as "error" or "warning" (for summary.json).
-func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText reads what MarshalText writes.
-func (s *Severity) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "error":
-		*s = SeverityError
-	case "warning":
-		*s = SeverityWarning
-	default:
-		return fmt.Errorf("unknown severity %q", b)
-	}
-	return nil
-}
-
-// Diagnostic is one problem found in a scenario file.
-type Diagnostic struct {
-	Pos      Pos      `json:"pos"`
-	Severity Severity `json:"severity"`
-	// Key is the dotted path of the offending key, like nodes[2].port; empty
-	// for problems of the file as a whole.
-	Key     string `json:"key,omitempty"`
-	Message string `json:"message"`
-	// Hint says what to write instead, when there is something to say.
-	Hint string `json:"hint,omitempty"`
-}
-
-// String formats d the way compilers do, so editors and CI problem matchers
-// pick it up: file:line:col: error: message (hint).
-func (d Diagnostic) String() string {
-	var b strings.Builder
-	if p := d.Pos.String(); p != "" {
-		b.WriteString(p)
-		b.WriteString(": ")
-	}
-	b.WriteString(d.Severity.String())
-	b.WriteString(": ")
-	b.WriteString(d.Message)
-	if d.Hint != "" {
-		b.WriteString(" (")
-		b.WriteString(d.Hint)
-		b.WriteByte(')')
-	}
-	return b.String()
-}
+// Diagnostic is one problem found in a scenario file; it formats as
+// file:line:col: error: message (hint).
+type Diagnostic = yamldiag.Diagnostic
 
 // Error is returned for a scenario that cannot be loaded. It holds every
-// error found, not only the first, in file order.
-type Error struct {
-	Diagnostics []Diagnostic
-	// err is the I/O error behind a file that could not be read, if any.
-	err error
-}
-
-// Error lists every problem, one per line.
-func (e *Error) Error() string {
-	lines := make([]string, len(e.Diagnostics))
-	for i, d := range e.Diagnostics {
-		lines[i] = d.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap returns the I/O error when the file could not be read, so
-// errors.Is(err, fs.ErrNotExist) works.
-func (e *Error) Unwrap() error { return e.err }
-
-// ExitCode is 3: a scenario that does not load is invalid input.
-func (e *Error) ExitCode() int { return 3 }
+// error found, not only the first, in file order; its ExitCode is 3.
+type Error = yamldiag.Error
 
 // NewError returns the error of a file that did not load: every problem
-// found, and the I/O error behind it if the file could not be read. Other
-// formats that use the same diagnostics (deploy manifests) return it too.
-func NewError(diags []Diagnostic, cause error) *Error {
-	return &Error{Diagnostics: diags, err: cause}
-}
+// found, and the I/O error behind it if the file could not be read.
+func NewError(diags []Diagnostic, cause error) *Error { return yamldiag.NewError(diags, cause) }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
 // scopeRef remembers where a scope's node names were written, for the
@@ -17,25 +19,25 @@ type scopeRef struct {
 	vals map[string]*yaml.Node // key (src, dst, node, groups[i][j]) -> value
 }
 
-func (d *decoder) validation(e entry, r *refs) []Assertion {
-	m := d.expectMapping(e.val, "validation", "'validation' section", "write validation: with assertions: under it")
+func (d *decoder) validation(e yamldiag.Entry, r *refs) []Assertion {
+	m := d.Map(e.Val, "validation", "'validation' section", "write validation: with assertions: under it")
 	if m == nil {
 		return nil
 	}
 	d.checkKeys(m, secValidation)
-	v, ok := m.get("assertions")
+	v, ok := m.Get("assertions")
 	if !ok {
 		return nil
 	}
-	seq := deref(v.val)
+	seq := yamldiag.Deref(v.Val)
 	if seq == nil || seq.Kind != yaml.SequenceNode {
-		d.errorf(v.val, "validation.assertions", "write each assertion as a list item: - {metric: packet_delivery_rate, operator: gte, value: 0.99}",
-			"validation.assertions must be a list, got %s", describe(v.val))
+		d.Errorf(v.Val, "validation.assertions", "write each assertion as a list item: - {metric: packet_delivery_rate, operator: gte, value: 0.99}",
+			"validation.assertions must be a list, got %s", yamldiag.Describe(v.Val))
 		return nil
 	}
 	var out []Assertion
 	for i, item := range seq.Content {
-		if !d.spend(item) {
+		if !d.Spend(item) {
 			break
 		}
 		if a, ok := d.assertion(i, item, r); ok {
@@ -47,18 +49,18 @@ func (d *decoder) validation(e entry, r *refs) []Assertion {
 
 func (d *decoder) assertion(i int, item *yaml.Node, r *refs) (Assertion, bool) {
 	p := fmt.Sprintf("validation.assertions[%d]", i)
-	m := d.expectMapping(item, p, p, "write an assertion as metric:, operator: and value: indented under '- '")
+	m := d.Map(item, p, p, "write an assertion as metric:, operator: and value: indented under '- '")
 	if m == nil {
 		return Assertion{}, false
 	}
 	d.checkKeys(m, secAssertion)
-	a := Assertion{Pos: d.pos(m.node)}
+	a := Assertion{Pos: d.Pos(m.Node)}
 	ok := true
 
-	if e, has := m.get("metric"); !has {
-		d.errorf(m.node, p+".metric", "add metric: packet_delivery_rate", "%s: missing required field 'metric'", p)
+	if e, has := m.Get("metric"); !has {
+		d.Errorf(m.Node, p+".metric", "add metric: packet_delivery_rate", "%s: missing required field 'metric'", p)
 		ok = false
-	} else if name, isStr := d.str(e.val, p+".metric", "packet_delivery_rate"); !isStr {
+	} else if name, isStr := d.str(e.Val, p+".metric", "packet_delivery_rate"); !isStr {
 		ok = false
 	} else {
 		if canon, alias := metricAliases[name]; alias {
@@ -68,22 +70,22 @@ func (d *decoder) assertion(i int, item *yaml.Node, r *refs) (Assertion, bool) {
 			a.Metric = name
 		} else {
 			hint := "known metrics: " + strings.Join(MetricNames(), ", ")
-			if s := suggest(name, MetricNames()); s != "" {
+			if s := yamldiag.Suggest(name, MetricNames()); s != "" {
 				hint = "did you mean " + s + "? " + hint
 			}
-			d.errorf(e.val, p+".metric", hint, "%s: unknown metric %q", p, short(name))
+			d.Errorf(e.Val, p+".metric", hint, "%s: unknown metric %q", p, yamldiag.Short(name))
 			ok = false
 		}
 	}
 
-	op, opE, hasOp := "", entry{}, false
-	if e, has := m.get("operator"); has {
+	op, opE, hasOp := "", yamldiag.Entry{}, false
+	if e, has := m.Get("operator"); has {
 		opE, hasOp = e, true
-		if s, isStr := d.str(e.val, p+".operator", "gte"); isStr {
+		if s, isStr := d.str(e.Val, p+".operator", "gte"); isStr {
 			if canon, known := operators[s]; known {
 				op = canon
 			} else {
-				d.errorf(e.val, p+".operator", "use eq, gte, lte, gt or lt (or ==, >=, <=, >, <)", "%s: unknown operator %q", p, short(s))
+				d.Errorf(e.Val, p+".operator", "use eq, gte, lte, gt or lt (or ==, >=, <=, >, <)", "%s: unknown operator %q", p, yamldiag.Short(s))
 				ok = false
 			}
 		} else {
@@ -93,23 +95,23 @@ func (d *decoder) assertion(i int, item *yaml.Node, r *refs) (Assertion, bool) {
 	// Exactly one of value (with operator), min or max.
 	var given []string
 	for _, k := range []string{"value", "min", "max"} {
-		if _, has := m.get(k); has {
+		if _, has := m.Get(k); has {
 			given = append(given, k)
 		}
 	}
 	switch {
 	case len(given) == 0:
-		d.errorf(m.node, p+".value", "add value: <number> with operator:, or min:/max:", "%s: missing 'value' (or min:/max:)", p)
+		d.Errorf(m.Node, p+".value", "add value: <number> with operator:, or min:/max:", "%s: missing 'value' (or min:/max:)", p)
 		ok = false
 	case len(given) > 1:
-		d.errorf(m.node, p, "keep one of value (with operator), min or max; write two assertions for a range",
+		d.Errorf(m.Node, p, "keep one of value (with operator), min or max; write two assertions for a range",
 			"%s: %s given together", p, strings.Join(given, " and "))
 		ok = false
 	default:
 		k := given[0]
-		e, _ := m.get(k)
-		f, isNum := d.number(e.val, p+"."+k, "0.99")
-		if !isNum || !d.finite(e.val, p+"."+k, "0.99", f) {
+		e, _ := m.Get(k)
+		f, isNum := d.number(e.Val, p+"."+k, "0.99")
+		if !isNum || !d.finite(e.Val, p+"."+k, "0.99", f) {
 			ok = false
 			break
 		}
@@ -117,35 +119,35 @@ func (d *decoder) assertion(i int, item *yaml.Node, r *refs) (Assertion, bool) {
 		switch k {
 		case "value":
 			if !hasOp {
-				d.errorf(m.node, p+".operator", "add operator: gte (or eq, lte, gt, lt)", "%s: missing 'operator' for value", p)
+				d.Errorf(m.Node, p+".operator", "add operator: gte (or eq, lte, gt, lt)", "%s: missing 'operator' for value", p)
 				ok = false
 			}
 			a.Operator = op
 		case "min", "max":
 			if hasOp {
-				d.errorf(opE.key, p+".operator", "remove operator:, or write value: instead of "+k+":",
+				d.Errorf(opE.Key, p+".operator", "remove operator:, or write value: instead of "+k+":",
 					"%s: operator given with %s: (which already means %s)", p, k, map[string]string{"min": "gte", "max": "lte"}[k])
 				ok = false
 			}
 			a.Operator = map[string]string{"min": "gte", "max": "lte"}[k]
 		}
 	}
-	if e, has := m.get("description"); has {
-		if s, isStr := d.str(e.val, p+".description", "readings reach the gateway"); isStr {
+	if e, has := m.Get("description"); has {
+		if s, isStr := d.str(e.Val, p+".description", "readings reach the gateway"); isStr {
 			a.Description = s
 		}
 	}
-	if e, has := m.get("where"); has {
+	if e, has := m.Get("where"); has {
 		a.Where = d.scope(e, p+".where", secScope, r)
 		if a.Metric != "" {
 			kind := Metrics[a.Metric]
 			if kind == NetworkMetric && a.Where.Node != "" {
-				d.errorf(e.val, p+".where.node", "use where: {src: ..., dst: ...} for "+a.Metric,
+				d.Errorf(e.Val, p+".where.node", "use where: {src: ..., dst: ...} for "+a.Metric,
 					"%s: %s is measured over messages; it is scoped by src and dst, not node", p, a.Metric)
 				ok = false
 			}
 			if kind == NodeMetric && (a.Where.Src != "" || a.Where.Dst != "") {
-				d.errorf(e.val, p+".where", "use where: {node: ...} for "+a.Metric,
+				d.Errorf(e.Val, p+".where", "use where: {node: ...} for "+a.Metric,
 					"%s: %s is measured per node; it is scoped by node, not src/dst", p, a.Metric)
 				ok = false
 			}
@@ -155,9 +157,9 @@ func (d *decoder) assertion(i int, item *yaml.Node, r *refs) (Assertion, bool) {
 }
 
 // scope reads a mapping of globs.
-func (d *decoder) scope(e entry, p, section string, r *refs) Scope {
+func (d *decoder) scope(e yamldiag.Entry, p, section string, r *refs) Scope {
 	var s Scope
-	m := d.expectMapping(e.val, p, p, "write it as {src: sensor1, dst: gateway1} (globs allowed)")
+	m := d.Map(e.Val, p, p, "write it as {src: sensor1, dst: gateway1} (globs allowed)")
 	if m == nil {
 		return s
 	}
@@ -167,20 +169,20 @@ func (d *decoder) scope(e entry, p, section string, r *refs) Scope {
 		key string
 		dst *string
 	}{{"src", &s.Src}, {"dst", &s.Dst}, {"node", &s.Node}} {
-		v, has := m.get(k.key)
+		v, has := m.Get(k.key)
 		if !has {
 			continue
 		}
-		g, isStr := d.str(v.val, p+"."+k.key, "sensor*")
+		g, isStr := d.str(v.Val, p+"."+k.key, "sensor*")
 		if !isStr {
 			continue
 		}
 		if _, err := path.Match(g, ""); err != nil {
-			d.errorf(v.val, p+"."+k.key, "use * ? and [...] as in shell globs", "%s.%s: bad glob %q: %v", p, k.key, short(g), err)
+			d.Errorf(v.Val, p+"."+k.key, "use * ? and [...] as in shell globs", "%s.%s: bad glob %q: %v", p, k.key, yamldiag.Short(g), err)
 			continue
 		}
 		*k.dst = g
-		ref.vals[k.key] = v.val
+		ref.vals[k.key] = v.Val
 	}
 	r.scopes = append(r.scopes, ref)
 	return s
@@ -188,16 +190,16 @@ func (d *decoder) scope(e entry, p, section string, r *refs) Scope {
 
 var faultKinds = []string{FaultLinkDown, FaultLinkDegrade, FaultPartition, FaultNodeCrash}
 
-func (d *decoder) faults(e entry, r *refs) []Fault {
-	seq := deref(e.val)
+func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
+	seq := yamldiag.Deref(e.Val)
 	if seq == nil || seq.Kind != yaml.SequenceNode {
-		d.errorf(e.val, "faults", "write each fault as a list item: - {at_s: 10, kind: link_down, link: {src: a, dst: b}, duration_s: 5}",
-			"faults must be a list, got %s", describe(e.val))
+		d.Errorf(e.Val, "faults", "write each fault as a list item: - {at_s: 10, kind: link_down, link: {src: a, dst: b}, duration_s: 5}",
+			"faults must be a list, got %s", yamldiag.Describe(e.Val))
 		return nil
 	}
 	var out []Fault
 	for i, item := range seq.Content {
-		if !d.spend(item) {
+		if !d.Spend(item) {
 			break
 		}
 		if f, ok := d.fault(i, item, r); ok {
@@ -208,9 +210,9 @@ func (d *decoder) faults(e entry, r *refs) []Fault {
 }
 
 // seconds reads a non-negative number of seconds as microseconds.
-func (d *decoder) seconds(v entry, p, example string, positive bool) (int64, bool) {
-	f, ok := d.number(v.val, p, example)
-	if !ok || !d.finite(v.val, p, example, f) {
+func (d *decoder) seconds(v yamldiag.Entry, p, example string, positive bool) (int64, bool) {
+	f, ok := d.number(v.Val, p, example)
+	if !ok || !d.finite(v.Val, p, example, f) {
 		return 0, false
 	}
 	if f < 0 || positive && f == 0 || f*1e6 >= math.MaxInt64 {
@@ -218,7 +220,7 @@ func (d *decoder) seconds(v entry, p, example string, positive bool) (int64, boo
 		if positive {
 			want = "positive"
 		}
-		d.errorf(v.val, p, "write "+lastKey(p)+": "+example, "%s must be %s, got %s", p, want, written(v.val))
+		d.Errorf(v.Val, p, "write "+lastKey(p)+": "+example, "%s must be %s, got %s", p, want, yamldiag.Written(v.Val))
 		return 0, false
 	}
 	return int64(math.Round(f * 1e6)), true
@@ -226,37 +228,37 @@ func (d *decoder) seconds(v entry, p, example string, positive bool) (int64, boo
 
 func (d *decoder) fault(i int, item *yaml.Node, r *refs) (Fault, bool) {
 	p := fmt.Sprintf("faults[%d]", i)
-	m := d.expectMapping(item, p, p, "write a fault as at_s:, kind: and its target indented under '- '")
+	m := d.Map(item, p, p, "write a fault as at_s:, kind: and its target indented under '- '")
 	if m == nil {
 		return Fault{}, false
 	}
 	d.checkKeys(m, secFault)
-	f := Fault{Pos: d.pos(m.node)}
+	f := Fault{Pos: d.Pos(m.Node)}
 	ok := true
-	if v, has := m.get("at_s"); !has {
-		d.errorf(m.node, p+".at_s", "add at_s: <seconds>", "%s: missing required field 'at_s'", p)
+	if v, has := m.Get("at_s"); !has {
+		d.Errorf(m.Node, p+".at_s", "add at_s: <seconds>", "%s: missing required field 'at_s'", p)
 		ok = false
 	} else if us, good := d.seconds(v, p+".at_s", "10", false); good {
 		f.AtUS = us
 	} else {
 		ok = false
 	}
-	if v, has := m.get("kind"); !has {
-		d.errorf(m.node, p+".kind", "add kind: one of "+strings.Join(faultKinds, ", "), "%s: missing required field 'kind'", p)
+	if v, has := m.Get("kind"); !has {
+		d.Errorf(m.Node, p+".kind", "add kind: one of "+strings.Join(faultKinds, ", "), "%s: missing required field 'kind'", p)
 		return f, false
-	} else if k, isStr := d.str(v.val, p+".kind", FaultLinkDown); !isStr {
+	} else if k, isStr := d.str(v.Val, p+".kind", FaultLinkDown); !isStr {
 		return f, false
 	} else if !contains(faultKinds, k) {
 		hint := "use one of " + strings.Join(faultKinds, ", ")
-		if s := suggest(k, faultKinds); s != "" {
+		if s := yamldiag.Suggest(k, faultKinds); s != "" {
 			hint = "did you mean " + s + "? " + hint
 		}
-		d.errorf(v.val, p+".kind", hint, "%s: unknown fault kind %q", p, short(k))
+		d.Errorf(v.Val, p+".kind", hint, "%s: unknown fault kind %q", p, yamldiag.Short(k))
 		return f, false
 	} else {
 		f.Kind = k
 	}
-	if v, has := m.get("duration_s"); has {
+	if v, has := m.Get("duration_s"); has {
 		if us, good := d.seconds(v, p+".duration_s", "5", true); good {
 			f.DurationUS = us
 		} else {
@@ -271,58 +273,58 @@ func (d *decoder) fault(i int, item *yaml.Node, r *refs) (Fault, bool) {
 		FaultNodeCrash:   {"node", "restart_after_s"},
 	}[f.Kind]
 	for _, k := range []string{"link", "latency_us", "loss_rate", "groups", "node", "restart_after_s"} {
-		if v, has := m.get(k); has && !contains(allowed, k) {
-			d.errorf(v.key, p+"."+k, "remove it; "+f.Kind+" takes "+strings.Join(allowed, ", "),
+		if v, has := m.Get(k); has && !contains(allowed, k) {
+			d.Errorf(v.Key, p+"."+k, "remove it; "+f.Kind+" takes "+strings.Join(allowed, ", "),
 				"%s: %s does not apply to %s", p, k, f.Kind)
 			ok = false
 		}
 	}
 	switch f.Kind {
 	case FaultLinkDown, FaultLinkDegrade:
-		v, has := m.get("link")
+		v, has := m.Get("link")
 		if !has {
-			d.errorf(m.node, p+".link", "add link: {src: sensor1, dst: gateway1} (globs allowed)", "%s: %s needs link:", p, f.Kind)
+			d.Errorf(m.Node, p+".link", "add link: {src: sensor1, dst: gateway1} (globs allowed)", "%s: %s needs link:", p, f.Kind)
 			ok = false
 			break
 		}
 		f.Link = d.scope(v, p+".link", secFaultLink, r)
 		if f.Kind == FaultLinkDegrade {
-			if v, has := m.get("latency_us"); has {
-				if l, good := d.integer(v.val, p+".latency_us", "50000"); good && l >= 0 {
+			if v, has := m.Get("latency_us"); has {
+				if l, good := d.integer(v.Val, p+".latency_us", "50000"); good && l >= 0 {
 					f.LatencyUS = &l
 				} else {
 					if good {
-						d.errorf(v.val, p+".latency_us", "write latency_us: 50000", "%s.latency_us must be non-negative, got %s", p, written(v.val))
+						d.Errorf(v.Val, p+".latency_us", "write latency_us: 50000", "%s.latency_us must be non-negative, got %s", p, yamldiag.Written(v.Val))
 					}
 					ok = false
 				}
 			}
-			if v, has := m.get("loss_rate"); has {
-				if lr, good := d.lossRate(v.val, p+".loss_rate", p); good {
+			if v, has := m.Get("loss_rate"); has {
+				if lr, good := d.lossRate(v.Val, p+".loss_rate", p); good {
 					f.LossRate = &lr
 				} else {
 					ok = false
 				}
 			}
 			if f.LatencyUS == nil && f.LossRate == nil && ok {
-				d.errorf(m.node, p, "add latency_us: and/or loss_rate:", "%s: link_degrade changes nothing without latency_us or loss_rate", p)
+				d.Errorf(m.Node, p, "add latency_us: and/or loss_rate:", "%s: link_degrade changes nothing without latency_us or loss_rate", p)
 				ok = false
 			}
 		}
 	case FaultPartition:
 		f.Groups, ok = d.groups(m, p, r, ok)
 	case FaultNodeCrash:
-		v, has := m.get("node")
+		v, has := m.Get("node")
 		if !has {
-			d.errorf(m.node, p+".node", "add node: <node id>", "%s: node_crash needs node:", p)
+			d.Errorf(m.Node, p+".node", "add node: <node id>", "%s: node_crash needs node:", p)
 			ok = false
 			break
 		}
-		if id, isStr := d.str(v.val, p+".node", "gateway1"); isStr {
+		if id, isStr := d.str(v.Val, p+".node", "gateway1"); isStr {
 			f.Node = id
-			r.scopes = append(r.scopes, scopeRef{path: p, vals: map[string]*yaml.Node{"node": v.val}})
+			r.scopes = append(r.scopes, scopeRef{path: p, vals: map[string]*yaml.Node{"node": v.Val}})
 		}
-		if v, has := m.get("restart_after_s"); has {
+		if v, has := m.Get("restart_after_s"); has {
 			if us, good := d.seconds(v, p+".restart_after_s", "2", false); good {
 				f.RestartAfterUS = &us
 			} else {
@@ -333,25 +335,25 @@ func (d *decoder) fault(i int, item *yaml.Node, r *refs) (Fault, bool) {
 	return f, ok
 }
 
-func (d *decoder) groups(m *mapping, p string, r *refs, ok bool) ([][]string, bool) {
-	v, has := m.get("groups")
+func (d *decoder) groups(m *yamldiag.Mapping, p string, r *refs, ok bool) ([][]string, bool) {
+	v, has := m.Get("groups")
 	hint := "write groups: [[sensor1, sensor2], [gateway1]]"
 	if !has {
-		d.errorf(m.node, p+".groups", hint, "%s: partition needs groups:", p)
+		d.Errorf(m.Node, p+".groups", hint, "%s: partition needs groups:", p)
 		return nil, false
 	}
-	seq := deref(v.val)
+	seq := yamldiag.Deref(v.Val)
 	if seq == nil || seq.Kind != yaml.SequenceNode || len(seq.Content) < 2 {
-		d.errorf(v.val, p+".groups", hint, "%s.groups must be a list of at least two lists of node ids", p)
+		d.Errorf(v.Val, p+".groups", hint, "%s.groups must be a list of at least two lists of node ids", p)
 		return nil, false
 	}
 	ref := scopeRef{path: p, vals: map[string]*yaml.Node{}}
 	seen := map[string]int{}
 	var groups [][]string
 	for gi, g := range seq.Content {
-		gs := deref(g)
+		gs := yamldiag.Deref(g)
 		if gs == nil || gs.Kind != yaml.SequenceNode || len(gs.Content) == 0 {
-			d.errorf(g, fmt.Sprintf("%s.groups[%d]", p, gi), hint, "%s.groups[%d] must be a non-empty list of node ids", p, gi)
+			d.Errorf(g, fmt.Sprintf("%s.groups[%d]", p, gi), hint, "%s.groups[%d] must be a non-empty list of node ids", p, gi)
 			ok = false
 			continue
 		}
@@ -364,7 +366,7 @@ func (d *decoder) groups(m *mapping, p string, r *refs, ok bool) ([][]string, bo
 				continue
 			}
 			if other, dup := seen[id]; dup && other != gi {
-				d.errorf(n, p+"."+key, "put each node in one group", "%s: node %q is in groups %d and %d", p, short(id), other, gi)
+				d.Errorf(n, p+"."+key, "put each node in one group", "%s: node %q is in groups %d and %d", p, yamldiag.Short(id), other, gi)
 				ok = false
 			}
 			seen[id] = gi
@@ -407,13 +409,13 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 				continue
 			}
 			hint := "known nodes: " + list(ids)
-			if s := suggest(g, ids); s != "" {
+			if s := yamldiag.Suggest(g, ids); s != "" {
 				hint = "did you mean " + s + "? " + hint
 			}
 			if strings.ContainsAny(g, "*?[") {
-				d.warnf(n, ref.path+"."+k, hint, "%s.%s: %q matches no node", ref.path, k, short(g))
+				d.Warnf(n, ref.path+"."+k, hint, "%s.%s: %q matches no node", ref.path, k, yamldiag.Short(g))
 			} else {
-				d.errorf(n, ref.path+"."+k, hint, "%s.%s names unknown node %q", ref.path, k, short(g))
+				d.Errorf(n, ref.path+"."+k, hint, "%s.%s names unknown node %q", ref.path, k, yamldiag.Short(g))
 			}
 		}
 	}
@@ -423,7 +425,7 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 func (d *decoder) checkFaultTimes(s *Scenario, nodes []*yaml.Node) {
 	for i, f := range s.Faults {
 		if s.Simulation.DurationUS > 0 && f.AtUS >= s.Simulation.DurationUS && i < len(nodes) {
-			d.warnf(nodes[i], fmt.Sprintf("faults[%d].at_s", i), "make at_s smaller than simulation.duration_s",
+			d.Warnf(nodes[i], fmt.Sprintf("faults[%d].at_s", i), "make at_s smaller than simulation.duration_s",
 				"faults[%d] starts at %g s, at or after the run ends (%g s); it never happens", i, float64(f.AtUS)/1e6, s.Simulation.DurationS)
 		}
 	}

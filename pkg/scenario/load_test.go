@@ -617,11 +617,11 @@ nodes:
 	if diff := cmp.Diff(want, s.Nodes, ignorePos); diff != "" {
 		t.Errorf("nodes (-want +got):\n%s", diff)
 	}
-	wantPos := map[string]Pos{"command": {file, 6, 7}, "rate": {file, 7, 7}}
+	wantPos := map[string]Pos{"command": {File: file, Line: 6, Col: 7}, "rate": {File: file, Line: 7, Col: 7}}
 	if diff := cmp.Diff(wantPos, s.Nodes[0].ConfigPos); diff != "" {
 		t.Errorf("ConfigPos (-want +got):\n%s", diff)
 	}
-	if got := s.Nodes[3].Pos; got != (Pos{file, 15, 5}) {
+	if got := s.Nodes[3].Pos; got != (Pos{File: file, Line: 15, Col: 5}) {
 		t.Errorf("Pos = %v", got)
 	}
 }
@@ -800,7 +800,7 @@ func TestRelativePaths(t *testing.T) {
 	if d.Message != "cloud ML model not found: "+model || !strings.HasSuffix(d.Hint, "write model_path: "+filepath.ToSlash(rel)) {
 		t.Errorf("got %s", d)
 	}
-	if d.Pos != (Pos{other, 8, 61}) || d.Key != "ml_inference.cloud_config.model_path" {
+	if d.Pos != (Pos{File: other, Line: 8, Col: 61}) || d.Key != "ml_inference.cloud_config.model_path" {
 		t.Errorf("pos %v key %s", d.Pos, d.Key)
 	}
 }
@@ -830,17 +830,17 @@ func TestDiagnosticFormat(t *testing.T) {
 		d    Diagnostic
 		want string
 	}{
-		{Diagnostic{Pos: Pos{"f.yaml", 3, 7}, Message: "m", Hint: "h"}, "f.yaml:3:7: error: m (h)"},
-		{Diagnostic{Pos: Pos{"f.yaml", 3, 0}, Severity: SeverityWarning, Message: "m"}, "f.yaml:3: warning: m"},
-		{Diagnostic{Pos: Pos{"f.yaml", 0, 0}, Message: "m"}, "f.yaml: error: m"},
-		{Diagnostic{Pos: Pos{"", 2, 1}, Message: "m"}, "2:1: error: m"},
+		{Diagnostic{Pos: Pos{File: "f.yaml", Line: 3, Col: 7}, Message: "m", Hint: "h"}, "f.yaml:3:7: error: m (h)"},
+		{Diagnostic{Pos: Pos{File: "f.yaml", Line: 3, Col: 0}, Severity: SeverityWarning, Message: "m"}, "f.yaml:3: warning: m"},
+		{Diagnostic{Pos: Pos{File: "f.yaml", Line: 0, Col: 0}, Message: "m"}, "f.yaml: error: m"},
+		{Diagnostic{Pos: Pos{File: "", Line: 2, Col: 1}, Message: "m"}, "2:1: error: m"},
 		{Diagnostic{Message: "m"}, "error: m"},
 	} {
 		if got := tc.d.String(); got != tc.want {
 			t.Errorf("String() = %q, want %q", got, tc.want)
 		}
 	}
-	b, err := json.Marshal(Diagnostic{Pos: Pos{"f", 1, 2}, Severity: SeverityWarning, Key: "k", Message: "m"})
+	b, err := json.Marshal(Diagnostic{Pos: Pos{File: "f", Line: 1, Col: 2}, Severity: SeverityWarning, Key: "k", Message: "m"})
 	if err != nil {
 		t.Fatal(err)
 	}

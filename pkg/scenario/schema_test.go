@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
 func loadSchema(t *testing.T) map[string]any {
@@ -164,8 +166,7 @@ func toJSON(t *testing.T, src string) any {
 	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
 		t.Fatal(err)
 	}
-	d := &decoder{budget: 1 << 20, active: map[*yaml.Node]bool{}, merging: map[*yaml.Node]bool{}}
-	return d.value(doc.Content[0], "")
+	return yamldiag.New("").Value(doc.Content[0], "")
 }
 
 // validate is a small JSON Schema validator: the keywords schema.json uses,

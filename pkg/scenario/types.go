@@ -1,13 +1,5 @@
 package scenario
 
-// Pos is a position in a scenario file. Line and Col are 1-based; zero means
-// unknown.
-type Pos struct {
-	File string `json:"file,omitempty"`
-	Line int    `json:"line,omitempty"`
-	Col  int    `json:"col,omitempty"`
-}
-
 // Scenario is a loaded, defaulted and validated scenario file.
 type Scenario struct {
 	// Path is the file the scenario was loaded from, as given.

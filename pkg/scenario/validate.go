@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
 // Resolve returns path as the scenario means it: relative paths are relative
@@ -40,8 +42,8 @@ func (d *decoder) crossCheck(s *Scenario, r *refs) {
 		n := s.Nodes[i]
 		if ref.id != nil {
 			if f, dup := ids[n.ID]; dup {
-				d.errorf(ref.id, ref.path+".id", "give every node its own id",
-					"%s: duplicate node id %q (first defined on line %d, %s)", ref.path, short(n.ID), f.line, f.path)
+				d.Errorf(ref.id, ref.path+".id", "give every node its own id",
+					"%s: duplicate node id %q (first defined on line %d, %s)", ref.path, yamldiag.Short(n.ID), f.line, f.path)
 			} else {
 				ids[n.ID] = first{ref.path, ref.id.Line}
 				known = append(known, n.ID)
@@ -49,7 +51,7 @@ func (d *decoder) crossCheck(s *Scenario, r *refs) {
 		}
 		if ref.port != nil {
 			if f, dup := ports[n.Port]; dup {
-				d.warnf(ref.port, ref.path+".port", "give every node its own port",
+				d.Warnf(ref.port, ref.path+".port", "give every node its own port",
 					"%s: port %d is also used by %s (line %d)", ref.path, n.Port, f.path, f.line)
 			} else {
 				ports[n.Port] = first{ref.path, ref.port.Line}
@@ -68,10 +70,10 @@ func (d *decoder) crossCheck(s *Scenario, r *refs) {
 				continue
 			}
 			hint := "known nodes: " + list(known)
-			if s := suggest(end.id, known); s != "" {
+			if s := yamldiag.Suggest(end.id, known); s != "" {
 				hint = "did you mean " + s + "? " + hint
 			}
-			d.errorf(end.node, ref.path+"."+end.key, hint, "%s.%s names unknown node %q", ref.path, end.key, short(end.id))
+			d.Errorf(end.node, ref.path+"."+end.key, hint, "%s.%s names unknown node %q", ref.path, end.key, yamldiag.Short(end.id))
 		}
 		if ref.src == nil || ref.dst == nil {
 			continue
@@ -82,9 +84,9 @@ func (d *decoder) crossCheck(s *Scenario, r *refs) {
 		}
 		for _, dir := range dirs {
 			if f, dup := links[dir]; dup {
-				d.warnf(ref.src, ref.path, "remove one of them",
+				d.Warnf(ref.src, ref.path, "remove one of them",
 					"%s: link %s->%s is also defined by %s (line %d); the last one wins, as in upstream",
-					ref.path, short(dir[0]), short(dir[1]), f.path, f.line)
+					ref.path, yamldiag.Short(dir[0]), yamldiag.Short(dir[1]), f.path, f.line)
 				continue
 			}
 			links[dir] = first{ref.path, ref.src.Line}
@@ -119,7 +121,7 @@ func (d *decoder) modelFile(n *yaml.Node, path, tier, p string) {
 		return
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		d.errorf(n, path, "", "checking %s ML model %s: %v", tier, p, err)
+		d.Errorf(n, path, "", "checking %s ML model %s: %v", tier, p, err)
 		return
 	}
 	hint := "create the file, or fix the path; relative paths resolve against the scenario's directory " + d.dir
@@ -132,5 +134,5 @@ func (d *decoder) modelFile(n *yaml.Node, path, tier, p string) {
 			}
 		}
 	}
-	d.errorf(n, path, hint, "%s ML model not found: %s", tier, p)
+	d.Errorf(n, path, hint, "%s ML model not found: %s", tier, p)
 }

@@ -34,19 +34,19 @@ func (d *decoder) composeFile(n *yaml.Node, m *Manifest) {
 		if errors.Is(err, fs.ErrNotExist) {
 			hint = "the path is relative to the manifest's directory"
 		}
-		d.errorf(n, "reading the compose file: %v", hint, err)
+		d.Errorf(n, "", hint, "reading the compose file: %v", err)
 		return
 	}
 	c.Data = data
-	cf := &decoder{file: file}
+	cf := newDecoder(file)
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		cf.syntax(err)
-		d.diags = append(d.diags, cf.diags...)
+		cf.SyntaxError(data, err)
+		d.Add(cf.Diagnostics()...)
 		return
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		d.errorf(n, "the compose file %s is not a mapping", "write services: {...}", c.File)
+		d.Errorf(n, "", "write services: {...}", "the compose file %s is not a mapping", c.File)
 		return
 	}
 	root := doc.Content[0]
@@ -60,24 +60,24 @@ func (d *decoder) composeFile(n *yaml.Node, m *Manifest) {
 			}
 		}
 		sort.Strings(names)
-		d.errorf(n, "the compose file %s has no service %s", "its services: "+strings.Join(names, ", ")+"; set strategy.compose.service to the one that runs the image", c.File, strconv.Quote(c.Service))
+		d.Errorf(n, "", "its services: "+strings.Join(names, ", ")+"; set strategy.compose.service to the one that runs the image", "the compose file %s has no service %s", c.File, strconv.Quote(c.Service))
 		return
 	}
 	if b := mapKey(svc, "build"); b != nil {
-		cf.errorf(b, "service %s builds its image; a deploy runs the image it was given", "remove build: (the deploy pins image: to the digest)", c.Service)
+		cf.Errorf(b, "", "remove build: (the deploy pins image: to the digest)", "service %s builds its image; a deploy runs the image it was given", c.Service)
 	}
 	if name := m.Service.Name; loader.NormalizeProjectName(name) != name {
-		d.errorf(n, "service.name %s is not a compose project name", "use lower-case letters, digits, - and _", strconv.Quote(name))
-		d.diags = append(d.diags, cf.diags...)
+		d.Errorf(n, "", "use lower-case letters, digits, - and _", "service.name %s is not a compose project name", strconv.Quote(name))
+		d.Add(cf.Diagnostics()...)
 		return
 	}
 	var model map[string]any
 	if err := root.Decode(&model); err != nil {
-		cf.errorf(root, "reading the compose file: %v", "", err)
+		cf.Errorf(root, "", "", "reading the compose file: %v", err)
 	} else if err := loadCompose(file, m.Service.Name, model); err != nil {
-		cf.errorf(composeErrorNode(root, err), "%s", "", composeMessage(file, err))
+		cf.Errorf(composeErrorNode(root, err), "", "", "%s", composeMessage(file, err))
 	}
-	d.diags = append(d.diags, cf.diags...)
+	d.Add(cf.Diagnostics()...)
 }
 
 // loadCompose has compose-go load and check the model as the host's

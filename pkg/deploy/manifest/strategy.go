@@ -2,10 +2,13 @@ package manifest
 
 import (
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
 // DefaultDir is where the compose and native strategies keep their files on
@@ -73,7 +76,7 @@ func (d *decoder) strategy(n *yaml.Node, m *Manifest) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if n.Tag == "!!null" {
-			d.errorf(n, "strategy has no value", "write container, native, or {compose: {file: compose.yaml}}")
+			d.Errorf(n, "", "write container, native, or {compose: {file: compose.yaml}}", "strategy has no value")
 			return
 		}
 	case yaml.MappingNode:
@@ -83,29 +86,29 @@ func (d *decoder) strategy(n *yaml.Node, m *Manifest) {
 		}
 		if len(f) != 1 {
 			if len(n.Content) == 2*len(f) {
-				d.errorf(n, "strategy names %d strategies, want one", "write {compose: {file: ...}} or {native: {binary: ...}}", len(f))
+				d.Errorf(n, "", "write {compose: {file: ...}} or {native: {binary: ...}}", "strategy names %d strategies, want one", len(f))
 			}
 			return
 		}
 		for k, v := range f {
-			name, body = k, v.val
+			name, body = k, v.Val
 		}
 		if body.Tag == "!!null" {
 			body = nil
 		}
 	default:
-		d.errorf(n, "strategy must be a name or a mapping, got %s", "write container, native, or {compose: {file: compose.yaml}}", describe(n))
+		d.Errorf(n, "", "write container, native, or {compose: {file: compose.yaml}}", "strategy must be a name or a mapping, got %s", yamldiag.Describe(n))
 		return
 	}
 	m.Strategy = Strategy(name)
 	switch m.Strategy {
 	case StrategyContainer:
 		if body != nil {
-			d.errorf(body, "strategy container has no settings", "write strategy: container")
+			d.Errorf(body, "", "write strategy: container", "strategy container has no settings")
 		}
 	case StrategyCompose:
 		if body == nil {
-			d.errorf(n, "strategy compose needs the compose file", "write strategy: {compose: {file: deploy/compose.yaml}}")
+			d.Errorf(n, "", "write strategy: {compose: {file: deploy/compose.yaml}}", "strategy compose needs the compose file")
 			return
 		}
 		d.compose(body, m)
@@ -113,10 +116,10 @@ func (d *decoder) strategy(n *yaml.Node, m *Manifest) {
 		d.native(body, n, m)
 	default:
 		hint := "write container, native, or {compose: {file: compose.yaml}}"
-		if s := closest(name, []string{"container", "compose", "native"}); s != "" {
+		if s := yamldiag.Suggest(name, []string{"container", "compose", "native"}); s != "" {
 			hint = "did you mean " + s + "?"
 		}
-		d.errorf(n, "unknown strategy %s", hint, strconv.Quote(name))
+		d.Errorf(n, "", hint, "unknown strategy %s", strconv.Quote(name))
 	}
 }
 
@@ -125,25 +128,25 @@ func (d *decoder) compose(n *yaml.Node, m *Manifest) {
 	if f == nil {
 		return
 	}
-	c := &Compose{File: d.str(f["file"], "strategy.compose.file"), Service: d.str(f["service"], "strategy.compose.service"), Pos: d.pos(n)}
+	c := &Compose{File: d.str(f["file"], "strategy.compose.file"), Service: d.str(f["service"], "strategy.compose.service"), Pos: d.Pos(n)}
 	m.Compose = c
 	if c.Service == "" {
 		c.Service = m.Service.Name
 	}
 	c.Dir = d.hostDir(f["dir"], "strategy.compose.dir", m.Service.Name)
 	if c.File == "" {
-		d.errorf(n, "strategy.compose has no file", "write {compose: {file: deploy/compose.yaml}}")
+		d.Errorf(n, "", "write {compose: {file: deploy/compose.yaml}}", "strategy.compose has no file")
 		return
 	}
 	// The compose file says how the service runs.
 	if k := d.serviceKey("restart", "ports", "volumes", "env", "command", "memory", "cpus"); k != nil {
-		d.errorf(k, "service.%s does not apply to strategy compose: the compose file says how the service runs", "move it into "+c.File, k.Value)
+		d.Errorf(k, "", "move it into "+c.File, "service.%s does not apply to strategy compose: the compose file says how the service runs", k.Value)
 	}
-	d.composeFile(f["file"].val, m)
+	d.composeFile(f["file"].Val, m)
 }
 
 func (d *decoder) native(n, strategy *yaml.Node, m *Manifest) {
-	nat := &Native{Supervisor: SupervisorSupervisord, Keep: 2, Pos: d.pos(strategy)}
+	nat := &Native{Supervisor: SupervisorSupervisord, Keep: 2, Pos: d.Pos(strategy)}
 	m.Native = nat
 	var f map[string]field
 	if n != nil {
@@ -153,21 +156,21 @@ func (d *decoder) native(n, strategy *yaml.Node, m *Manifest) {
 	}
 	nat.Binary = d.str(f["binary"], "strategy.native.binary")
 	if b, ok := f["binary"]; ok && !strings.HasPrefix(nat.Binary, "/") {
-		d.errorf(b.val, "strategy.native.binary must be an absolute path inside the image", "write /ko-app/NAME or /app; leave it out to use the image's entrypoint")
+		d.Errorf(b.Val, "", "write /ko-app/NAME or /app; leave it out to use the image's entrypoint", "strategy.native.binary must be an absolute path inside the image")
 	}
 	if s, ok := f["supervisor"]; ok {
 		nat.Supervisor = Supervisor(d.str(s, "strategy.native.supervisor"))
 		if nat.Supervisor != SupervisorSupervisord && nat.Supervisor != SupervisorSystemd {
-			d.errorf(s.val, "unknown supervisor %s", "write supervisord (a [program:] section) or systemd (a unit)", strconv.Quote(string(nat.Supervisor)))
+			d.Errorf(s.Val, "", "write supervisord (a [program:] section) or systemd (a unit)", "unknown supervisor %s", strconv.Quote(string(nat.Supervisor)))
 		}
 	}
 	if c, ok := f["config"]; ok {
 		nat.Config = d.str(c, "strategy.native.config")
 		switch {
 		case nat.Supervisor == SupervisorSystemd:
-			d.errorf(c.key, "strategy.native.config is supervisord's config file, and the supervisor is systemd", "leave config out")
+			d.Errorf(c.Key, "", "leave config out", "strategy.native.config is supervisord's config file, and the supervisor is systemd")
 		case !strings.HasPrefix(nat.Config, "/"):
-			d.errorf(c.val, "strategy.native.config must be an absolute path on the host", "write "+DefaultSupervisordConfig)
+			d.Errorf(c.Val, "", "write "+DefaultSupervisordConfig, "strategy.native.config must be an absolute path on the host")
 		}
 	} else if nat.Supervisor == SupervisorSupervisord {
 		nat.Config = DefaultSupervisordConfig
@@ -178,14 +181,14 @@ func (d *decoder) native(n, strategy *yaml.Node, m *Manifest) {
 	nat.Dir = d.hostDir(f["dir"], "strategy.native.dir", m.Service.Name)
 	// What a container has and a bare process has not.
 	if n := d.serviceKey("ports", "volumes"); n != nil {
-		d.errorf(n, "service.%s does not apply to strategy native: the program runs on the host", "remove it; the program binds its ports itself", n.Value)
+		d.Errorf(n, "", "remove it; the program binds its ports itself", "service.%s does not apply to strategy native: the program runs on the host", n.Value)
 	}
 	if t := mapKey(d.root, "transfer"); t != nil {
-		d.errorf(t, "transfer does not apply to strategy native: only the program goes to the host, over SSH", "remove transfer:")
+		d.Errorf(t, "", "remove transfer:", "transfer does not apply to strategy native: only the program goes to the host, over SSH")
 	}
 	if nat.Supervisor == SupervisorSupervisord {
 		if n := d.serviceKey("memory", "cpus"); n != nil {
-			d.errorf(n, "service.%s needs supervisor: systemd; supervisord cannot limit it", "remove it or write supervisor: systemd", n.Value)
+			d.Errorf(n, "", "remove it or write supervisor: systemd", "service.%s needs supervisor: systemd; supervisord cannot limit it", n.Value)
 		}
 	}
 }
@@ -194,10 +197,10 @@ func (d *decoder) native(n, strategy *yaml.Node, m *Manifest) {
 // under DIR/SERVICE.
 func (d *decoder) hostDir(f field, what, service string) string {
 	dir := DefaultDir
-	if f.val != nil {
+	if f.Val != nil {
 		dir = d.str(f, what)
 		if !strings.HasPrefix(dir, "/") {
-			d.errorf(f.val, "%s must be an absolute path on the host", "write "+DefaultDir, what)
+			d.Errorf(f.Val, "", "write "+DefaultDir, "%s must be an absolute path on the host", what)
 		}
 	}
 	return path.Join(dir, service)
@@ -210,7 +213,7 @@ func (d *decoder) serviceKey(keys ...string) *yaml.Node {
 		return nil
 	}
 	for i := 0; i+1 < len(svc.Content); i += 2 {
-		if contains(keys, svc.Content[i].Value) {
+		if slices.Contains(keys, svc.Content[i].Value) {
 			return svc.Content[i]
 		}
 	}

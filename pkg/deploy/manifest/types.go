@@ -3,11 +3,11 @@ package manifest
 import (
 	"time"
 
-	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
 // Pos is a position in the manifest file.
-type Pos = scenario.Pos
+type Pos = yamldiag.Pos
 
 // Manifest is one deploy.yaml.
 type Manifest struct {
