@@ -15,7 +15,7 @@ type Problem struct {
 	// Message says what is wrong, in compose-go's words where it has any.
 	Message string
 	// UnknownKey marks a setting the specification does not have; Message
-	// is then `unknown key "k" in services.app`.
+	// is then `unknown key "k" in services.app` (or "at the top level").
 	UnknownKey bool
 }
 
@@ -82,11 +82,11 @@ func Check(root *yaml.Node, file, project string, lookup func(string) (string, b
 func schemaProblem(e schemaError) Problem {
 	path := strings.Join(e.path, ".")
 	if e.unknown && len(e.path) > 0 {
-		parent := strings.Join(e.path[:len(e.path)-1], ".")
-		if parent == "" {
-			parent = "the top level"
+		k, where := e.path[len(e.path)-1], "at the top level"
+		if len(e.path) > 1 {
+			where = "in " + strings.Join(e.path[:len(e.path)-1], ".")
 		}
-		return Problem{Node: e.v.at(), Message: fmt.Sprintf("unknown key %q in %s", e.path[len(e.path)-1], parent), UnknownKey: true}
+		return Problem{Node: e.v.at(), Message: fmt.Sprintf("unknown key %q %s", k, where), UnknownKey: true}
 	}
 	if path == "" {
 		path = "the file"

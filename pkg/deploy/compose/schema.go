@@ -282,9 +282,9 @@ func (s *schema) validate(v *value, path []string) ([]schemaError, map[string]bo
 	if len(s.enum) > 0 && !slices.ContainsFunc(s.enum, v.equalsJSON) {
 		var opts []string
 		for _, e := range s.enum {
-			opts = append(opts, fmt.Sprintf("%q", fmt.Sprint(e)))
+			opts = append(opts, fmt.Sprintf("'%v'", e))
 		}
-		fail("must be one of %s", strings.Join(opts, ", "))
+		fail("value must be one of %s", strings.Join(opts, ", "))
 	}
 	switch v.kind {
 	case kNumber:
@@ -296,7 +296,7 @@ func (s *schema) validate(v *value, path []string) ([]schemaError, map[string]bo
 		}
 	case kString:
 		if s.pattern != nil && !s.pattern.MatchString(v.str) {
-			fail("%q does not match pattern %q", v.str, s.pattern)
+			fail("'%s' does not match pattern '%s'", v.str, s.pattern)
 		}
 		if s.format == "duration" {
 			if _, err := time.ParseDuration(v.str); err != nil {

@@ -122,11 +122,11 @@ func (c *checker) container(name string, s *value) {
 			switch p.kind {
 			case kString, kNumber:
 				if err := parsePort(p.scalar()); err != nil {
-					c.errorf(p.node, "services.%s.ports: %v", name, err)
+					c.errorf(p.node, "%v", err)
 				}
 			case kMap:
 				if ip := p.get("host_ip"); ip != nil && net.ParseIP(ip.scalar()) == nil {
-					c.errorf(ip.at(), "services.%s.ports: invalid ip address: %s", name, ip.scalar())
+					c.errorf(ip.at(), "services.%s.ports.[]: invalid ip address: %s", name, ip.scalar())
 				}
 			}
 		}
