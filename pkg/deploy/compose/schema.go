@@ -203,7 +203,8 @@ type schemaError struct {
 	v       *value
 	path    []string
 	msg     string
-	unknown bool // a key the schema does not allow
+	unknown bool     // a key the schema does not allow
+	types   []string // the types wanted, for a type error
 }
 
 // validate checks v at path against s. It returns the failures and, when
@@ -233,8 +234,7 @@ func (s *schema) validate(v *value, path []string) ([]schemaError, map[string]bo
 		}
 	}
 	if len(s.types) > 0 && !slices.ContainsFunc(s.types, v.is) {
-		fail("must be a %s", typeNames(s.types))
-		return errs, nil
+		return []schemaError{typeError(v, path, s.types)}, nil
 	}
 	if s.ref != nil {
 		e, ev := s.ref.validate(v, path)
@@ -258,7 +258,7 @@ func (s *schema) validate(v *value, path []string) ([]schemaError, map[string]bo
 			causes = append(causes, e...)
 		}
 		if !ok {
-			errs = append(errs, causes...)
+			errs = append(errs, oneType(v, path, causes)...)
 		}
 	}
 	if len(s.oneOf) > 0 {
@@ -274,7 +274,7 @@ func (s *schema) validate(v *value, path []string) ([]schemaError, map[string]bo
 		}
 		switch {
 		case len(matched) == 0:
-			errs = append(errs, causes...)
+			errs = append(errs, oneType(v, path, causes)...)
 		case len(matched) > 1:
 			fail("matches more than one of its forms (%d and %d)", matched[0], matched[1])
 		}
@@ -390,6 +390,30 @@ func (v *value) is(t string) bool {
 	return false
 }
 
+func typeError(v *value, path []string, types []string) schemaError {
+	return schemaError{v: v, path: path, msg: "must be a " + typeNames(types), types: types}
+}
+
+// oneType makes the failures of alternatives that are all of the wrong
+// type at v one error naming every type, rather than the first.
+func oneType(v *value, path []string, causes []schemaError) []schemaError {
+	var types []string
+	for _, e := range causes {
+		if e.types == nil || len(e.path) != len(path) {
+			return causes
+		}
+		for _, t := range e.types {
+			if !slices.Contains(types, t) {
+				types = append(types, t)
+			}
+		}
+	}
+	if len(types) == 0 {
+		return causes
+	}
+	return []schemaError{typeError(v, path, types)}
+}
+
 // typeNames reads as compose-go's messages do: object is a mapping.
 func typeNames(ts []string) string {
 	names := make([]string, len(ts))
@@ -403,6 +427,10 @@ func typeNames(ts []string) string {
 		return names[0]
 	}
 	slices.Sort(names)
+	names = slices.Compact(names)
+	if len(names) == 1 {
+		return names[0]
+	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 

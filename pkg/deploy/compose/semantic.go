@@ -216,11 +216,22 @@ func isTrue(v *value) bool {
 	return v != nil && (v.kind == kBool && v.b || v.kind == kMap)
 }
 
-// enabled is whether the loader, with no profile active, keeps a
-// service: one with profiles is disabled.
-func enabled(s *value) bool {
-	p := s.get("profiles")
-	return p == nil || len(p.items) == 0 || slices.ContainsFunc(p.items, func(v *value) bool { return v.scalar() == "*" })
+// enabled is whether the loader, with no profile active, keeps the
+// container name of group: one with profiles, its own or those of what it
+// extends, is disabled.
+func enabled(group *value, name string) bool {
+	seen := map[string]bool{}
+	for s := group.get(name); s != nil && !seen[name]; s = group.get(name) {
+		seen[name] = true
+		if p := s.get("profiles"); p != nil && len(p.items) > 0 {
+			return slices.ContainsFunc(p.items, func(v *value) bool { return v.scalar() == "*" })
+		}
+		var ok bool
+		if name, ok = base(s); !ok {
+			break
+		}
+	}
+	return true
 }
 
 // deps are the services s depends on, with whether each is required,
@@ -278,15 +289,18 @@ func (c *checker) consistency(services, jobs *value) {
 	}
 	isService := func(n string) (exists, on bool) {
 		s := services.get(n)
-		return s != nil, s != nil && enabled(s)
+		return s != nil, s != nil && enabled(services, n)
 	}
 	for _, name := range names(services) {
 		s := services.get(name)
-		if s.kind != kMap || !enabled(s) {
+		if s.kind != kMap || !enabled(services, name) {
 			continue
 		}
 		build := s.get("build")
-		if build == nil && s.get("image") == nil && s.get("provider") == nil && s.get("extends") == nil {
+		if !c.extends(services, name) {
+			continue
+		}
+		if !c.runnable(services, name) {
 			c.errorf(s.at(), "service %q has neither an image nor a build context specified", name)
 		}
 		if build != nil && build.kind == kMap {
@@ -414,7 +428,7 @@ func (c *checker) consistency(services, jobs *value) {
 			c.errorf(jobs.get(name).at(), "%q is declared both as a service and a job: service and job names must be unique", name)
 		}
 		j := jobs.get(name)
-		if j.kind != kMap || !enabled(j) {
+		if j.kind != kMap || !enabled(jobs, name) {
 			continue
 		}
 		order, required, at := deps(j)
@@ -427,6 +441,60 @@ func (c *checker) consistency(services, jobs *value) {
 		}
 	}
 	c.cycles(services)
+}
+
+// base is the service s extends in this file, if it does; a base in
+// another file is the host's to read.
+func base(s *value) (string, bool) {
+	e := s.get("extends")
+	if e == nil || e.get("file") != nil {
+		return "", false
+	}
+	if e.kind == kMap {
+		return e.get("service").scalar(), true
+	}
+	return e.scalar(), true
+}
+
+// extends reports a base that is missing or a circle of them, as the
+// loader's extends resolution does; false stops the service's checks.
+func (c *checker) extends(services *value, name string) bool {
+	seen := map[string]bool{name: true}
+	for n := name; ; {
+		b, ok := base(services.get(n))
+		if !ok {
+			return true
+		}
+		at := services.get(n).get("extends").at()
+		switch {
+		case services.get(b) == nil:
+			c.errorf(at, "cannot extend service %q: service %q not found", n, b)
+			return false
+		case seen[b]:
+			c.errorf(at, "circular reference with extends: service %q extends %q", n, b)
+			return false
+		}
+		seen[b], n = true, b
+	}
+}
+
+// runnable is whether the service, with what it extends, has an image, a
+// build or a provider.
+func (c *checker) runnable(services *value, name string) bool {
+	for s := services.get(name); s != nil; {
+		if s.get("build") != nil || s.get("image") != nil || s.get("provider") != nil {
+			return true
+		}
+		if s.get("extends").get("file") != nil {
+			return true // the host's file may give one
+		}
+		b, ok := base(s)
+		if !ok {
+			return false
+		}
+		s = services.get(b)
+	}
+	return false
 }
 
 // source is the name a service's secret, config or build secret uses:
@@ -544,7 +612,7 @@ func (c *checker) cycles(services *value) {
 		s := services.get(n)
 		order, _, at := deps(s)
 		for _, d := range order {
-			if services.get(d) == nil || !enabled(services.get(d)) {
+			if services.get(d) == nil || !enabled(services, d) {
 				continue
 			}
 			switch state[d] {
@@ -563,7 +631,7 @@ func (c *checker) cycles(services *value) {
 		return false
 	}
 	for _, n := range names(services) {
-		if s := services.get(n); s.kind == kMap && enabled(s) && state[n] == unseen {
+		if s := services.get(n); s.kind == kMap && enabled(services, n) && state[n] == unseen {
 			if visit(n) {
 				return
 			}
