@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -136,6 +137,30 @@ func TestCheckLookup(t *testing.T) {
 		got := check(t, src, "test", tc.lookup)
 		if diff := cmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+func BenchmarkCompileSchema(b *testing.B) {
+	for b.Loop() {
+		if _, err := compileSchema([]byte(specJSON)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	data, err := os.ReadFile("testdata/valid/deploy.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if p := Check(&doc, "deploy.yaml", "test", nil); len(p) > 0 {
+			b.Fatal(p)
 		}
 	}
 }

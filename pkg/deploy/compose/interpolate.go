@@ -13,9 +13,16 @@ import (
 // loader wants at a path.
 type castFunc func(string) (any, error)
 
+// castRule casts the strings at the paths that match pattern, split at
+// its dots.
+type castRule struct {
+	pattern []string
+	cast    castFunc
+}
+
 // casts are compose-go's loader casts: at these paths every string
 // becomes a number or a boolean (or fails to) before the schema sees it.
-var casts = sync.OnceValue(func() map[string]castFunc {
+var casts = sync.OnceValue(func() []castRule {
 	m := map[string]castFunc{}
 	for _, k := range []string{"external", "internal", "attachable", "enable_ipv4", "enable_ipv6"} {
 		m["networks.*."+k] = toBool
@@ -53,7 +60,11 @@ var casts = sync.OnceValue(func() map[string]castFunc {
 	}
 	add(service, toFloat, "deploy.update_config.max_failure_ratio")
 	add(service, toFloat, "deploy.rollback_config.max_failure_ratio")
-	return m
+	rules := make([]castRule, 0, len(m))
+	for p, c := range m {
+		rules = append(rules, castRule{strings.Split(p, "."), c})
+	}
+	return rules
 })
 
 func toInt(s string) (any, error)   { return strconv.Atoi(s) }
@@ -101,7 +112,10 @@ func interpolate(v *value, parts []string, lookup lookupFunc, at *yaml.Node, pro
 		}
 	case kString:
 		path := strings.Join(parts, ".")
-		s, err := substitute(v.str, lookup)
+		s, err := v.str, error(nil)
+		if strings.Contains(s, "$") {
+			s, err = substitute(s, lookup)
+		}
 		if err == errInvalidTemplate {
 			*probs = append(*probs, Problem{Node: at, Message: fmt.Sprintf("invalid interpolation format for %s.\nYou may need to escape any $ with another $.\n%s", path, v.str)})
 			return
@@ -111,9 +125,9 @@ func interpolate(v *value, parts []string, lookup lookupFunc, at *yaml.Node, pro
 			return
 		}
 		v.str = s
-		for pat, c := range casts() {
-			if matchParts(parts, pat) {
-				x, err := c(s)
+		for _, r := range casts() {
+			if matchParts(parts, r.pattern) {
+				x, err := r.cast(s)
 				if err != nil {
 					*probs = append(*probs, Problem{Node: at, Message: fmt.Sprintf("error while interpolating %s: failed to cast to expected type: %v", path, err)})
 					return
@@ -135,8 +149,7 @@ func inList(parts []string) bool {
 }
 
 // matchParts is compose-go's tree.Path.Matches: * matches any one part.
-func matchParts(parts []string, pattern string) bool {
-	q := strings.Split(pattern, ".")
+func matchParts(parts, q []string) bool {
 	if len(q) != len(parts) {
 		return false
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	composeschema "github.com/compose-spec/compose-go/v2/schema"
+	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
 )
@@ -24,8 +25,15 @@ func lookupEnv(k string) (string, bool) {
 	return v, ok
 }
 
+// blankEnv is the manifest's lookup: every variable is set, unset ones
+// blank.
+func blankEnv(k string) (string, bool) {
+	v, _ := lookupEnv(k)
+	return v, true
+}
+
 // composeGo loads the file as the manifest did with compose-go.
-func composeGo(file string, root *yaml.Node, project string) error {
+func composeGo(file string, root *yaml.Node, project string, lookup func(string) (string, bool)) error {
 	var model map[string]any
 	if err := root.Decode(&model); err != nil {
 		return err
@@ -41,7 +49,7 @@ func composeGo(file string, root *yaml.Node, project string) error {
 		o.SkipResolveLabels = true
 		o.SkipInclude = true
 		o.ResolvePaths = false
-		o.Interpolate.LookupValue = lookupEnv
+		o.Interpolate.LookupValue = lookup
 	})
 	return err
 }
@@ -72,15 +80,17 @@ func TestAgreesWithComposeGo(t *testing.T) {
 			t.Run(dir+"/"+strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
 				t.Parallel()
 				root := parse(t, file)
-				theirs := composeGo(file, root, "test")
-				ours := Check(root, file, "test", lookupEnv)
-				if (theirs == nil) != (len(ours) == 0) {
-					t.Fatalf("compose-go: %v\nCheck: %v", theirs, ours)
+				for _, lookup := range []func(string) (string, bool){lookupEnv, blankEnv} {
+					theirs := composeGo(file, root, "test", lookup)
+					ours := Check(root, file, "test", lookup)
+					if (theirs == nil) != (len(ours) == 0) {
+						t.Fatalf("compose-go: %v\nCheck: %v", theirs, ours)
+					}
+					t.Logf("compose-go: %v\nCheck: %v", theirs, ours)
 				}
-				if want := dir == "valid"; want != (theirs == nil) {
-					t.Errorf("in testdata/%s, but compose-go says %v", dir, theirs)
+				if want := dir == "valid"; want != (composeGo(file, root, "test", lookupEnv) == nil) {
+					t.Errorf("in testdata/%s, but compose-go says otherwise", dir)
 				}
-				t.Logf("compose-go: %v\nCheck: %v", theirs, ours)
 			})
 		}
 	}
@@ -92,6 +102,25 @@ func TestSchemaIsComposeGos(t *testing.T) {
 	t.Parallel()
 	if specJSON != composeschema.Schema {
 		t.Fatal("compose-spec.json differs from compose-go's schema.Schema: copy schema/compose-spec.json from the module cache (go env GOMODCACHE) and update NOTICE")
+	}
+}
+
+// TestSubstituteAsComposeGo holds the interpolation to compose-go's.
+func TestSubstituteAsComposeGo(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{
+		"plain", "$TAG", "${TAG}", "${TAG}x${PORT}", "$$", "$${TAG}", "$$TAG", "a$", "${", "${}", "${TAG", "${1A}", "$1",
+		"${UNSET}", "${UNSET:-d}", "${UNSET-d}", "${EMPTY:-d}", "${EMPTY-d}", "${TAG:-d}",
+		"${UNSET:+r}", "${TAG:+r}", "${EMPTY:+r}", "${EMPTY+r}", "${UNSET+r}",
+		"${UNSET:?}", "${UNSET:?no ${TAG}}", "${EMPTY:?e}", "${EMPTY?e}", "${TAG?e}",
+		"${UNSET:-${TAG}}", "${UNSET:-${UNSET2:-deep}}x", "${UNSET:-a}${TAG}${UNSET-b}", "${UNSET:-{x}}",
+		"${UNSET:-a:-b}", "${UNSET-a?b}", "${TAG:?}", "pre ${UNSET:-${TAG}:post} $PORT/tcp", "${tag}", "${UNSET:-$}",
+	} {
+		want, werr := template.Substitute(s, lookupEnv)
+		got, gerr := substitute(s, lookupEnv)
+		if got != want || (werr == nil) != (gerr == nil) {
+			t.Errorf("substitute(%q) = %q, %v; compose-go: %q, %v", s, got, gerr, want, werr)
+		}
 	}
 }
 
