@@ -51,8 +51,6 @@ type patternSchema struct {
 	s  *schema
 }
 
-// ignored are the keywords that annotate and never reject.
-var ignored = map[string]bool{"$schema": true, "$id": true, "$comment": true, "title": true, "description": true, "default": true, "deprecated": true, "examples": true}
 
 type compiler struct {
 	defs map[string]*schema
@@ -186,10 +184,10 @@ func (c *compiler) compile(x any, at string) (*schema, error) {
 			s.pattern, err = regexp.Compile(fmt.Sprint(v))
 		case "format":
 			s.format = fmt.Sprint(v)
+		case "$schema", "$id", "$comment", "title", "description", "default", "deprecated", "examples":
+			// Annotations: they never reject a value.
 		default:
-			if !ignored[k] {
-				return nil, fmt.Errorf("compose schema %s: keyword %q is not supported", at, k)
-			}
+			return nil, fmt.Errorf("compose schema %s: keyword %q is not supported", at, k)
 		}
 		if err != nil {
 			return nil, err
