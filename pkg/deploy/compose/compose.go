@@ -34,7 +34,7 @@ func (p Problem) Error() string {
 //
 // Like compose-go, it stops at the first stage that fails: the project
 // name, then the YAML (duplicate or non-string keys), interpolation, the
-// schema (one problem, the most specific), then the checks on the loaded
+// lists the loader keeps one entry per key of, the schema (one problem, the most specific), then the checks on the loaded
 // model (all of them). No problems means the file loads.
 func Check(root *yaml.Node, file, project string, lookup func(string) (string, bool)) []Problem {
 	if lookup == nil {
@@ -61,6 +61,10 @@ func Check(root *yaml.Node, file, project string, lookup func(string) (string, b
 		return []Problem{{Node: root, Message: "top-level object must be a mapping"}}
 	}
 	interpolate(v, nil, lookup, root, &probs)
+	if len(probs) > 0 {
+		return probs
+	}
+	unify(v, nil, &probs)
 	if len(probs) > 0 {
 		return probs
 	}

@@ -42,6 +42,9 @@ func TestCheck(t *testing.T) {
 		{"list item type", app + "    ports: [[80]]\n", []string{"4:13: services.app.ports.0 must be a mapping, number or string"}},
 		{"enum", app + "    deploy: {update_config: {order: sideways}}\n", []string{"4:30: services.app.deploy.update_config.order value must be one of 'start-first', 'stop-first'"}},
 		{"pattern", app + "    pull_policy: sometimes\n", []string{`4:5: services.app.pull_policy 'sometimes' does not match pattern '^(always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+)$'`}},
+		{"repeated entries are one", app + "    cap_add: [A, A]\n    ports: [80, 80]\n", nil},
+		{"repeated entries elsewhere", app + "    group_add: [a, a]\n", []string{"4:5: services.app.group_add has items 0 and 1 equal"}},
+		{"entry without a key", app + "    volumes: [{type: bind, source: ./a}]\n", []string{"4:15: service volume services.app.volumes.[0] is missing a mount target"}},
 		{"not a mapping", "- x\n", []string{"1:1: top-level object must be a mapping"}},
 		{"empty", "{}\n", []string{"1:1: empty compose file"}},
 

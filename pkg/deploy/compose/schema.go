@@ -51,7 +51,6 @@ type patternSchema struct {
 	s  *schema
 }
 
-
 type compiler struct {
 	defs map[string]*schema
 	raw  map[string]any
