@@ -10,6 +10,7 @@
 //
 //   - ${VAR} interpolation, with the loader's casts of strings to numbers
 //     and booleans at the paths it casts;
+//   - the loader's one-entry-per-key lists (a repeated label is no error);
 //   - the schema;
 //   - the values the schema lets through as strings but the loader parses:
 //     durations, byte sizes, cpus, short port and volume syntax;
