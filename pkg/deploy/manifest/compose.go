@@ -2,26 +2,23 @@ package manifest
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/compose-spec/compose-go/v2/loader"
-	"github.com/compose-spec/compose-go/v2/types"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/xedgesim/simulate/pkg/deploy/compose"
 )
 
-// composeFile reads the compose file named at n and checks it with
-// compose-go: what the host's compose tool would reject is bad input here,
-// before any host is touched. Problems inside the file point into it.
+// composeFile reads the compose file named at n and checks it as the
+// host's compose tool would (package compose): what that tool would reject
+// is bad input here, before any host is touched. Problems inside the file point into it.
 func (d *decoder) composeFile(n *yaml.Node, m *Manifest) {
 	c := m.Compose
 	file := c.File
@@ -66,92 +63,27 @@ func (d *decoder) composeFile(n *yaml.Node, m *Manifest) {
 	if b := mapKey(svc, "build"); b != nil {
 		cf.Errorf(b, "", "remove build: (the deploy pins image: to the digest)", "service %s builds its image; a deploy runs the image it was given", c.Service)
 	}
-	if name := m.Service.Name; loader.NormalizeProjectName(name) != name {
+	if name := m.Service.Name; compose.NormalizeProjectName(name) != name {
 		d.Errorf(n, "", "use lower-case letters, digits, - and _", "service.name %s is not a compose project name", strconv.Quote(name))
 		d.Add(cf.Diagnostics()...)
 		return
 	}
-	var model map[string]any
-	if err := root.Decode(&model); err != nil {
-		cf.Errorf(root, "", "", "reading the compose file: %v", err)
-	} else if err := loadCompose(file, m.Service.Name, model); err != nil {
-		cf.Errorf(composeErrorNode(root, err), "", "", "%s", composeMessage(file, err))
+	for _, p := range compose.Check(root, file, m.Service.Name, lookupEnv) {
+		msg := p.Message
+		if !p.UnknownKey {
+			msg = "the compose file is not valid: " + msg
+		}
+		cf.Errorf(p.Node, "", "", "%s", msg)
 	}
 	d.Add(cf.Diagnostics()...)
 }
 
-// loadCompose has compose-go load and check the model as the host's
-// compose tool would, without reading env files or printing warnings.
-func loadCompose(file, project string, model map[string]any) error {
-	// compose-go warns (through a global logger) about version:; it is
-	// obsolete and ignored by both compose tools.
-	delete(model, "version")
-	details := types.ConfigDetails{
-		WorkingDir:  filepath.Dir(file),
-		ConfigFiles: []types.ConfigFile{{Filename: file, Config: model}},
-		Environment: types.Mapping{},
-	}
-	_, err := loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
-		o.SetProjectName(project, true)
-		o.SkipResolveEnvironment = true
-		o.SkipResolveLabels = true
-		o.SkipInclude = true
-		o.ResolvePaths = false
-		// Variables are the host's business: unset ones are blank here,
-		// quietly, rather than warned about.
-		if o.Interpolate != nil {
-			o.Interpolate.LookupValue = func(k string) (string, bool) {
-				v, _ := os.LookupEnv(k)
-				return v, true
-			}
-		}
-	})
-	return err
-}
-
-// composePath finds the dotted path compose-go's validation names, such as
-// services.app.ports.
-var composePath = regexp.MustCompile(`\b((?:services|networks|volumes|configs|secrets|name)(?:\.[^\s.:]+)*)`)
-
-func composeMessage(file string, err error) string {
-	msg := strings.TrimPrefix(err.Error(), "validating "+file+": ")
-	// The schema says "services.app.imagee false schema" for an unknown key.
-	if p, ok := strings.CutSuffix(msg, " false schema"); ok {
-		if i := strings.LastIndex(p, "."); i > 0 {
-			return fmt.Sprintf("unknown key %q in %s", p[i+1:], p[:i])
-		}
-	}
-	return "the compose file is not valid: " + msg
-}
-
-// composeErrorNode is the node the error's path names, or the root.
-func composeErrorNode(root *yaml.Node, err error) *yaml.Node {
-	m := composePath.FindStringSubmatch(err.Error())
-	if m == nil {
-		return root
-	}
-	n, best := root, root
-	for _, k := range strings.Split(m[1], ".") {
-		switch n.Kind {
-		case yaml.MappingNode:
-			v := mapValue(n, k)
-			if v == nil {
-				return best
-			}
-			best = mapKey(n, k)
-			n = v
-		case yaml.SequenceNode:
-			i, err := strconv.Atoi(k)
-			if err != nil || i < 0 || i >= len(n.Content) {
-				return best
-			}
-			n = n.Content[i]
-			best = n
-		default:
-			return best
-		}
-	}
-	return best
+// lookupEnv gives ${VAR} the manifest reader's environment. Variables are
+// the host's business: unset ones are blank here, quietly, rather than
+// warned about.
+func lookupEnv(k string) (string, bool) {
+	v, _ := os.LookupEnv(k)
+	return v, true
 }
 
 func mapKey(n *yaml.Node, key string) *yaml.Node {

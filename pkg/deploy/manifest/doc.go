@@ -8,8 +8,8 @@
 //
 // The native strategy runs the program alone, without the image's other
 // files: it suits a static binary such as xedgesim build --go makes. A
-// compose file is read and checked with compose-go when the manifest is
-// loaded; its mistakes point into it.
+// compose file is read and checked as the compose tool would check it
+// (package compose) when the manifest is loaded; its mistakes point into it.
 //
 // Load and Parse report every mistake at once, each with its file, line and
 // column and what to write instead, as an [*Error] whose exit code is 3.
