@@ -9,6 +9,18 @@ COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X github.com/xedgesim/simulate/internal/version.Version=$(VERSION) -X github.com/xedgesim/simulate/internal/version.Commit=$(COMMIT)
 TESTBED_ENV ?= /var/lib/xedgesim-testbed/testbed.env
 
+# Tools are pinned in tools/<name>/go.mod and built once into the cache that
+# scripts/testbed and the bench share. The pinned version is in the path, so
+# a bump rebuilds and nothing else does (no prerequisites: a fresh clone's
+# go.mod is newer than any cached binary). staticcheck's path also names the
+# Go release that built it: a staticcheck built by an older Go refuses code
+# for a newer one. Root (the bed, make test) uses the bed's cache; anyone
+# else (make lint on a hosted runner) one of their own.
+TOOL_CACHE ?= $(or $(XEDGESIM_TOOL_CACHE),$(if $(filter 0,$(shell id -u)),/var/cache/xedgesim/tools,$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/xedgesim/tools))
+tool_version = $(shell awk -v m='$(2)' '$$1 == m { print $$2; exit }' tools/$(1))
+STATICCHECK_VERSION := $(call tool_version,staticcheck/go.mod,honnef.co/go/tools)
+STATICCHECK := $(TOOL_CACHE)/staticcheck-$(STATICCHECK_VERSION)-$(shell $(GO) env GOVERSION)/staticcheck
+
 .PHONY: all build demo test unit testbed-up testbed-down lint bench clean
 
 all: build
@@ -25,8 +37,10 @@ unit:
 
 # test brings the bed up (idempotent: fast when it is already up), then runs
 # every test with XEDGESIM_TESTBED=1, under which a missing part fails.
-# -v lists each test, so the bed's tests are counted one by one.
-test: build
+# -v lists each test, so the bed's tests are counted one by one. lint runs
+# first (about 10 s warm; building staticcheck and its first pass over the
+# dependencies take a few minutes once), so no finding lands through CI.
+test: build lint
 	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed up
 	XEDGESIM_TESTBED=1 XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) $(GO) test -count=1 -timeout 30m -v ./...
 
@@ -36,10 +50,25 @@ testbed-up:
 testbed-down:
 	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed down
 
-lint:
+# lint fails on any gofmt difference, go vet finding or staticcheck finding
+# (its default checks) in the main module.
+lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+# The binary goes into place by a directory rename, as in scripts/testbed, so
+# a reader never sees half a file. Its own temp prefix: testbed's up clears
+# .build-* in the same cache.
+$(STATICCHECK):
+	@echo "building staticcheck $(STATICCHECK_VERSION) from tools/staticcheck into $@ (once)"
+	@mkdir -p $(TOOL_CACHE) && rm -rf $(TOOL_CACHE)/.staticcheck-* && \
+	tmp=$$(mktemp -d $(TOOL_CACHE)/.staticcheck-XXXXXX) && \
+	if (cd tools/staticcheck && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly \
+		$(GO) build -trimpath -buildvcs=false -ldflags '-s -w' -o $$tmp/ honnef.co/go/tools/cmd/staticcheck); then \
+		chmod 755 $$tmp && rm -rf $(@D) && mv $$tmp $(@D); \
+	else rm -rf $$tmp; exit 1; fi
 
 # bench measures against what users would use instead and writes
 # bench/results.md, bench/results.json and bench/*.svg (about 20 minutes

@@ -7,7 +7,7 @@
 // are alternated run by run so a burst of load hits both, and the load
 // average at the start and the end is recorded with the results.
 //
-// Each section (simulation, build, push, deploy) is one
+// Each section (simulation, build, push, deploy, startup) is one
 // file with a function of type sectionFunc that returns its measurements;
 // main lists the sections and the report writer renders whatever they
 // return. `go run ./bench -only build` re-runs the named sections and
@@ -26,5 +26,7 @@
 // `docker save | ssh docker load` on the bed's edges, through a TCP proxy
 // per edge that counts the bytes sent; it needs the test bed, and leaves
 // nothing on the edges, the host's engine or the registry, also when
-// interrupted.
+// interrupted. The startup section runs each verb with GODEBUG=inittrace=1
+// and reports the sum of its package inits and the largest of them
+// (inittrace.go).
 package main

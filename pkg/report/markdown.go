@@ -377,7 +377,9 @@ func (m *markdown) single(w *bytes.Buffer, b budget, r Run, ri int) {
 		for _, i := range shown {
 			o := r.Assertions[i]
 			st := o.status(r)
-			actual := formatNumber(o.Actual)
+			// Every case sets actual; want keeps the plain number unless
+			// both were measured and are formatted as a pair.
+			var actual string
 			want := formatNumber(o.Value)
 			switch {
 			case r.Verdict == Error:
