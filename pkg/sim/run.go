@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
@@ -191,7 +192,10 @@ func build(sc *scenario.Scenario, o *options) ([]node.Node, []scenario.Diagnosti
 		n, w, err := node.New(sn, o.sum, o.runtime)
 		warns = append(warns, w...)
 		if err != nil {
-			errs = append(errs, err)
+			// A missing runtime is said once, at the first docker node.
+			if !errors.Is(err, node.ErrNoRuntime) || !slices.ContainsFunc(errs, func(e error) bool { return errors.Is(e, node.ErrNoRuntime) }) {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		nodes = append(nodes, n)
