@@ -76,6 +76,7 @@ func (d *Node) Image() (ref, digest string) { return d.imageRef, d.imageDigest }
 // and start the container, wait for its health checks and, with protocol
 // tcp or stdio, INIT it.
 func (d *Node) Start(ctx context.Context, env node.Env) error {
+	d.runID = d.rt.join(env.RunID)
 	cli, err := d.rt.client(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -87,10 +88,6 @@ func (d *Node) Start(ctx context.Context, env node.Env) error {
 		return err
 	}
 	d.cli = cli
-	d.runID = env.RunID
-	if d.runID == "" {
-		d.runID = fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
-	}
 	d.name = "xedgesim-" + d.runID + "-" + d.id
 	if err := d.resolveImage(ctx, env.Dir); err != nil {
 		return err

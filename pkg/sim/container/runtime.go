@@ -42,6 +42,7 @@ type Runtime struct {
 
 	mu      sync.Mutex
 	cli     *client.Client
+	runID   string   // the run the nodes were started in
 	network string   // the run's network, when a node of this run created it
 	loaded  []string // images this run loaded into the engine
 }
@@ -96,6 +97,20 @@ func (r *Runtime) Node(n scenario.Node) (node.Node, error) {
 	return &Node{id: n.ID, pos: n.Pos, spec: spec, rt: r, stats: node.Stats{Model: "docker"}}, nil
 }
 
+// join records that a node starts in run runID (one of the runtime's own
+// when "") and returns the run's id.
+func (r *Runtime) join(runID string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case runID != "":
+		r.runID = runID
+	case r.runID == "":
+		r.runID = fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
+	}
+	return r.runID
+}
+
 // client returns the engine client, connecting on first use: it checks
 // that the engine answers and removes the orphans of crashed runs.
 func (r *Runtime) client(ctx context.Context) (*client.Client, error) {
@@ -142,18 +157,39 @@ func (r *Runtime) loadedImage(ref string) {
 func (r *Runtime) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.cli == nil {
+	cli, runID, network, loaded := r.cli, r.runID, r.network, r.loaded
+	r.cli, r.runID, r.network, r.loaded = nil, "", "", nil
+	if cli == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var errs []error
-	if r.network != "" {
-		errs = append(errs, removeNetwork(ctx, r.cli, r.network))
+	// A container whose node could not remove it goes now, or the
+	// network could not.
+	if runID != "" {
+		errs = append(errs, removeRun(ctx, cli, runID))
 	}
-	errs = append(errs, removeImages(ctx, r.cli, r.loaded))
-	errs = append(errs, r.cli.Close())
-	r.cli, r.network, r.loaded = nil, "", nil
+	if network != "" {
+		errs = append(errs, removeNetwork(ctx, cli, network))
+	}
+	errs = append(errs, removeImages(ctx, cli, loaded))
+	errs = append(errs, cli.Close())
+	return errors.Join(errs...)
+}
+
+// removeRun removes the containers of run id that are still there.
+func removeRun(ctx context.Context, cli *client.Client, id string) error {
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", LabelRun+"="+id)})
+	if err != nil {
+		return fmt.Errorf("listing the run's containers: %w", err)
+	}
+	var errs []error
+	for _, c := range list.Items {
+		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("removing container %s of the run: %w", c.ID, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
