@@ -374,7 +374,7 @@ faults:
 				t.Errorf("restarts %d, healthy %v, recoveries %v; want %d, %v", n.Restarts, n.Healthy, n.RecoveryS, tc.restarts, tc.healthy)
 			}
 			// Started again 1 s after the crash, it is healthy a little later.
-			if tc.restarts > 0 && (n.RecoveryS[0] < 0.9 || n.RecoveryS[0] > 3) {
+			if tc.restarts > 0 && len(n.RecoveryS) > 0 && (n.RecoveryS[0] < 0.9 || n.RecoveryS[0] > 3) {
 				t.Errorf("recovery %g s, want about 1 s", n.RecoveryS[0])
 			}
 			if left := leftovers(t, env, id); left != "" {
