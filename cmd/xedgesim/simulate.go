@@ -20,6 +20,7 @@ import (
 	"github.com/xedgesim/simulate/pkg/report"
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim"
+	"github.com/xedgesim/simulate/pkg/sim/container"
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
@@ -270,13 +271,18 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 	if o.csv || sc.Report.CSV {
 		opts = append(opts, sim.WithCSVDir(dir))
 	}
-	// Docker nodes: the image under test, and container logs beside the
-	// summary.
+	// Docker nodes run as containers: the image under test, and container
+	// logs beside the summary.
+	copts := []container.Option{container.WithLogDir(filepath.Join(dir, "logs"))}
 	for _, img := range o.images {
 		name, ref, _ := strings.Cut(img, "=")
-		opts = append(opts, sim.WithImage(name, absImage(ref)))
+		copts = append(copts, container.WithImage(name, absImage(ref)))
 	}
-	opts = append(opts, sim.WithLogDir(filepath.Join(dir, "logs")))
+	rt, err := container.New(copts...)
+	if err != nil {
+		return report.Run{}, err
+	}
+	opts = append(opts, sim.WithRuntime(rt))
 	start := time.Now()
 	res, err := sim.Run(ctx, sc, opts...)
 	wall := time.Since(start)
@@ -289,7 +295,7 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 			return rep, fmt.Errorf("simulating %s: %w", r.file, err)
 		}
 		rep = report.Run{Summary: report.ErrorSummary(sc.Name, r.file, seed, err), Assertions: []report.Outcome{}, Faults: []report.Fault{}, Timeline: []report.Bucket{}}
-		var broken *node.UnhealthyError
+		var broken *container.UnhealthyError
 		if errors.As(err, &broken) {
 			// The image under test is broken: the gate fails on the node's
 			// line, with the container's last log lines as the reason.
@@ -440,8 +446,12 @@ func absImage(ref string) string {
 
 func dryRun(w io.Writer, sc *scenario.Scenario) error {
 	// Building the nodes checks every node's config without starting any.
+	rt, err := container.New()
+	if err != nil {
+		return err
+	}
 	for _, n := range sc.Nodes {
-		if _, _, err := node.New(n, node.SumPlain); err != nil {
+		if _, _, err := node.New(n, node.SumPlain, rt); err != nil {
 			if exitcode.Of(err) == exitcode.Invalid {
 				return err
 			}

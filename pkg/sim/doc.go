@@ -10,4 +10,9 @@
 // wall-clock latency through the broker are part of the Result. A black-box
 // container paces virtual time to the wall clock, and the run is then
 // statistical.
+//
+// Containers are not the kernel's: docker nodes come from a node.Runtime
+// given with WithRuntime (pkg/sim/container, which the CLI injects), and
+// the run closes it after its nodes. This package links no container
+// engine; deps_test.go keeps it so.
 package sim

@@ -10,28 +10,25 @@ import (
 type Option func(*options) error
 
 type options struct {
-	seed   *int64
-	csvDir string
-	sum    node.SumMode
-	nodes  map[string]node.Node
-	noSkip bool
-	images map[string]string
-	runID  string
-	logDir string
+	seed    *int64
+	csvDir  string
+	sum     node.SumMode
+	nodes   map[string]node.Node
+	noSkip  bool
+	runID   string
+	runtime node.Runtime
 }
 
-// WithImage replaces the image of the docker nodes named by name (a node id,
-// or an image name with or without its tag or digest) by ref: the image
-// under test.
-func WithImage(name, ref string) Option {
+// WithRuntime runs the scenario's docker nodes with rt (a
+// container.Runtime). The run closes rt when it ends, on every path, after
+// its nodes. Without a runtime a docker node fails the run with
+// node.ErrNoRuntime.
+func WithRuntime(rt node.Runtime) Option {
 	return func(o *options) error {
-		if name == "" || ref == "" {
-			return errors.New("image override needs a name and a reference")
+		if rt == nil {
+			return errors.New("runtime must not be nil")
 		}
-		if o.images == nil {
-			o.images = map[string]string{}
-		}
-		o.images[name] = ref
+		o.runtime = rt
 		return nil
 	}
 }
@@ -39,11 +36,6 @@ func WithImage(name, ref string) Option {
 // WithRunID sets the id containers are labelled with (default: random).
 func WithRunID(id string) Option {
 	return func(o *options) error { o.runID = id; return nil }
-}
-
-// WithLogDir keeps each container's log as <dir>/<node id>.log.
-func WithLogDir(dir string) Option {
-	return func(o *options) error { o.logDir = dir; return nil }
 }
 
 // WithSeed overrides the scenario's seed (upstream's --seed).

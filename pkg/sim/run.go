@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
@@ -21,9 +19,27 @@ import (
 
 // Run simulates sc. It returns the measured Result, or an error when the
 // scenario could not be run (a node failed, the context ended). Every node
-// it starts is closed before it returns, on every path.
+// it starts is closed before it returns, on every path, and then the
+// runtime (WithRuntime), which removes what it created beside them.
 func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Result, err error) {
 	o, err := makeOptions(opts)
+	// The runtime is closed after the nodes, before the CSV files are kept,
+	// so that a failure to clean up fails the run; this defer closes it
+	// when the run ends before any node started.
+	closeRuntime := func() error {
+		rt := o.runtime
+		if rt == nil {
+			return nil
+		}
+		o.runtime = nil
+		// Its errors name what could not be removed.
+		return rt.Close()
+	}
+	defer func() {
+		if cerr := closeRuntime(); cerr != nil && err == nil {
+			res, err = nil, cerr
+		}
+	}()
 	if err != nil {
 		return nil, fmt.Errorf("configuring the run: %w", err)
 	}
@@ -52,25 +68,14 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	started := 0
 	defer func() {
 		var errs []error
-		var loaded, networks []string
 		for _, n := range nodes[:started] {
 			if cerr := n.Close(); cerr != nil {
 				errs = append(errs, fmt.Errorf("closing node %q: %w", n.ID(), cerr))
 			}
-			if l, ok := n.(interface{ LoadedImage() string }); ok && l.LoadedImage() != "" && !slices.Contains(loaded, l.LoadedImage()) {
-				loaded = append(loaded, l.LoadedImage())
-			}
-			if l, ok := n.(interface{ RunNetwork() string }); ok && l.RunNetwork() != "" {
-				networks = append(networks, l.RunNetwork())
-			}
 		}
-		// The run's network and the images it loaded from oci: or tar: go
-		// with their containers; images that were in the engine before
-		// stay.
-		if rerr := node.RemoveNetworks(networks); rerr != nil {
-			errs = append(errs, rerr)
-		}
-		if rerr := node.RemoveImages(loaded); rerr != nil {
+		// The run's network and the images it loaded go with their
+		// containers.
+		if rerr := closeRuntime(); rerr != nil {
 			errs = append(errs, rerr)
 		}
 		if err == nil {
@@ -89,7 +94,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		runID = newRunID()
 	}
 	for i, n := range nodes {
-		env := node.Env{Seed: seed, Index: int32(i), Dir: sc.Dir, CSV: csv.writer(i), RunID: runID, LogDir: o.logDir}
+		env := node.Env{Seed: seed, Index: int32(i), Dir: sc.Dir, CSV: csv.writer(i), RunID: runID}
 		started = i + 1
 		if err := n.Start(ctx, env); err != nil {
 			return nil, fmt.Errorf("starting node %q: %w", n.ID(), err)
@@ -162,7 +167,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 				nr.RecoveryS = append(nr.RecoveryS, d.Seconds())
 			}
 		}
-		if im, ok := n.(interface{ Image() (string, string) }); ok {
+		if im, ok := n.(node.Imaged); ok {
 			nr.Image, nr.ImageDigest = im.Image()
 		}
 		res.Nodes = append(res.Nodes, nr)
@@ -180,15 +185,17 @@ func build(sc *scenario.Scenario, o *options) ([]node.Node, []scenario.Diagnosti
 		errs  []error
 	)
 	for _, sn := range sc.Nodes {
-		sn = overrideImage(sn, o.images)
 		if n, ok := o.nodes[sn.ID]; ok {
 			nodes = append(nodes, n)
 			continue
 		}
-		n, w, err := node.New(sn, o.sum)
+		n, w, err := node.New(sn, o.sum, o.runtime)
 		warns = append(warns, w...)
 		if err != nil {
-			errs = append(errs, err)
+			// A missing runtime is said once, at the first docker node.
+			if !errors.Is(err, node.ErrNoRuntime) || !slices.ContainsFunc(errs, func(e error) bool { return errors.Is(e, node.ErrNoRuntime) }) {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		nodes = append(nodes, n)
@@ -234,44 +241,6 @@ func destinationWarnings(sc *scenario.Scenario) []scenario.Diagnostic {
 			Hint:    fmt.Sprintf("set config.%s to one of the node ids", key)})
 	}
 	return warns
-}
-
-// overrideImage returns n running the image that replaces its own, if
-// any; the scenario's docker map is left as it is.
-func overrideImage(n scenario.Node, images map[string]string) scenario.Node {
-	ref, ok := imageFor(n, images)
-	if !ok {
-		return n
-	}
-	d := maps.Clone(n.Docker)
-	d["image"] = ref
-	// The image under test replaces what the scenario would build.
-	delete(d, "build_context")
-	delete(d, "dockerfile")
-	n.Docker = d
-	return n
-}
-
-// imageFor returns the image that replaces n's: the override named by its
-// id, else the one named by its image (with or without tag or digest).
-func imageFor(n scenario.Node, images map[string]string) (string, bool) {
-	if n.Implementation != scenario.ImplDocker || len(images) == 0 {
-		return "", false
-	}
-	if ref, ok := images[n.ID]; ok {
-		return ref, true
-	}
-	image, _ := n.Docker["image"].(string)
-	repo, _, _ := strings.Cut(image, "@")
-	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
-		repo = repo[:i]
-	}
-	for _, key := range []string{image, repo} {
-		if ref, ok := images[key]; ok && key != "" {
-			return ref, true
-		}
-	}
-	return "", false
 }
 
 func newRunID() string {

@@ -20,8 +20,8 @@ import (
 // ModelMQTTBroker runs a real MQTT broker in the simulator's process.
 const ModelMQTTBroker = "mqtt_broker"
 
-// isBrokerType reports whether a node type names an MQTT broker.
-func isBrokerType(t string) bool {
+// IsBrokerType reports whether a node type names an MQTT broker.
+func IsBrokerType(t string) bool {
 	t = strings.ToLower(t)
 	return t == "broker" || t == "mqtt_broker" || t == "mqtt-broker"
 }

@@ -95,3 +95,18 @@ func (c *config) err() error {
 	})
 	return errors.Join(c.errs...)
 }
+
+// toNumber reads a YAML number of any of the types the decoder gives.
+func toNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}

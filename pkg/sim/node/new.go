@@ -45,7 +45,7 @@ func ModelOf(n scenario.Node) string {
 	if _, ok := n.Config["address"]; ok {
 		return ModelProcess
 	}
-	if (n.Implementation == scenario.ImplPythonModel || n.Implementation == "") && isBrokerType(n.Type) {
+	if (n.Implementation == scenario.ImplPythonModel || n.Implementation == "") && IsBrokerType(n.Type) {
 		return ModelMQTTBroker
 	}
 	t := strings.ToLower(n.Type)
@@ -59,11 +59,15 @@ func ModelOf(n scenario.Node) string {
 }
 
 // New builds the node for a scenario entry. Warnings say where the result
-// differs from what the file may lead a reader to expect.
-func New(n scenario.Node, sum SumMode) (Node, []scenario.Diagnostic, error) {
+// differs from what the file may lead a reader to expect. Docker nodes are
+// rt's to make; with rt nil they fail with ErrNoRuntime.
+func New(n scenario.Node, sum SumMode, rt Runtime) (Node, []scenario.Diagnostic, error) {
 	switch n.Implementation {
 	case scenario.ImplDocker:
-		d, err := NewDocker(n)
+		if rt == nil {
+			return nil, nil, fmt.Errorf("%s:%d:%d: node %q: %w", n.Pos.File, n.Pos.Line, n.Pos.Col, n.ID, ErrNoRuntime)
+		}
+		d, err := rt.Node(n)
 		return d, nil, err
 	case scenario.ImplRenode:
 		return nil, nil, &UnsupportedError{Pos: n.Pos, NodeID: n.ID, Reason: "renode_inprocess nodes need Renode and firmware, which xedgesim does not run; replace the node with a process node (config.command) that speaks the node protocol"}

@@ -25,8 +25,6 @@ type Env struct {
 	Dir string
 	// RunID labels what the run starts outside the process (containers).
 	RunID string
-	// LogDir receives container logs as <id>.log; empty means not kept.
-	LogDir string
 }
 
 // Node is one simulated node, driven in lockstep by the kernel.
@@ -86,4 +84,18 @@ type Recoverer interface {
 	// how long each recovery took (wall clock, crash to healthy), and
 	// whether the node is up.
 	Recovery() (restarts int64, took []time.Duration, up bool)
+}
+
+// Paced is implemented by nodes that live in wall-clock time. When one
+// says so, the kernel paces virtual time to the wall clock and the run is
+// statistical rather than bit-reproducible.
+type Paced interface {
+	WallClock() bool
+}
+
+// Imaged is implemented by nodes that run an image (containers): the
+// result names the image by the digest that ran, for promotion.
+type Imaged interface {
+	// Image returns the reference the node ran and the image's digest.
+	Image() (ref, digest string)
 }

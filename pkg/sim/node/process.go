@@ -131,6 +131,51 @@ func NewProcess(n scenario.Node) (*Process, error) {
 	return p, nil
 }
 
+// ProcessOption configures a protocol node that a runtime made with
+// Connect or Attach.
+type ProcessOption func(*Process)
+
+// WithModel names what runs the node in its Stats (default "process").
+func WithModel(model string) ProcessOption {
+	return func(p *Process) { p.stats.Model = model }
+}
+
+// WithConnectTimeout bounds how long Start retries connecting (default 10 s).
+func WithConnectTimeout(d time.Duration) ProcessOption {
+	return func(p *Process) { p.connect = d }
+}
+
+// WithLogs replaces the node's own output, quoted in errors, by what logs
+// returns (a container's last log lines).
+func WithLogs(logs func() string) ProcessOption {
+	return func(p *Process) { p.logs = logs }
+}
+
+// Connect returns a protocol node for a node someone else runs and that
+// speaks upstream's TCP protocol at address (a container's published
+// port). Start connects, INITs and waits for READY; Close sends SHUTDOWN.
+func Connect(id, address string, opts ...ProcessOption) *Process {
+	p := &Process{id: id, address: address, config: map[string]any{}, timeout: 30 * time.Second,
+		connect: 10 * time.Second, output: &tail{max: 16 << 10}, stats: Stats{Model: "process"}}
+	for _, opt := range opts {
+		opt(p)
+	}
+	return p
+}
+
+// Attach returns a protocol node that speaks the dialect of upstream's
+// stdin/stdout protocol over conn (the streams of docker exec -i). Close
+// sends SHUTDOWN and closes conn.
+func Attach(id string, conn net.Conn, opts ...ProcessOption) *Process {
+	p := &Process{id: id, config: map[string]any{}, timeout: 30 * time.Second, stdio: true,
+		conn: conn, r: bufio.NewReaderSize(conn, 64<<10), w: bufio.NewWriterSize(conn, 64<<10),
+		output: &tail{max: 16 << 10}, stats: Stats{Model: "process"}}
+	for _, opt := range opts {
+		opt(p)
+	}
+	return p
+}
+
 // ID implements Node.
 func (p *Process) ID() string { return p.id }
 

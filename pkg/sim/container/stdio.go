@@ -1,23 +1,23 @@
-package node
+package container
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/client"
+
+	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
 // startStdio runs docker.stdio_command in the container with its standard
 // streams attached (docker exec -i) and speaks upstream's stdin/stdout
 // protocol over them, in lockstep. Its stderr goes to the node's output,
 // quoted in errors, beside the container's logs.
-func (d *Docker) startStdio(ctx context.Context, env Env) error {
+func (d *Node) startStdio(ctx context.Context, env node.Env) error {
 	ex, err := d.cli.ExecCreate(ctx, d.cid, client.ExecCreateOptions{Cmd: d.spec.stdioCommand,
 		AttachStdin: true, AttachStdout: true, AttachStderr: true})
 	if err != nil {
@@ -40,16 +40,13 @@ func (d *Docker) startStdio(ctx context.Context, env Env) error {
 		_, _ = io.Copy(hij.Conn, theirs)
 		hij.Close()
 	}()
-	d.wire = &Process{id: d.id, config: map[string]any{}, timeout: 30 * time.Second, stdio: true,
-		conn: ours, r: bufio.NewReaderSize(ours, 64<<10), w: bufio.NewWriterSize(ours, 64<<10),
-		output: stderr, stats: Stats{Model: "docker"},
-		logs: func() string {
-			out := strings.TrimSpace(stderr.String())
-			if logs := strings.TrimSpace(d.tailLogs(20)); logs != "" {
-				out = strings.TrimSpace(out + "\n" + logs)
-			}
-			return out
-		}}
+	d.wire = node.Attach(d.id, ours, node.WithModel("docker"), node.WithLogs(func() string {
+		out := strings.TrimSpace(stderr.String())
+		if logs := strings.TrimSpace(d.tailLogs(20)); logs != "" {
+			out = strings.TrimSpace(out + "\n" + logs)
+		}
+		return out
+	}))
 	if err := d.wire.Start(ctx, env); err != nil {
 		return fmt.Errorf("%w (protocol stdio through docker exec -i %s)", err, strings.Join(d.spec.stdioCommand, " "))
 	}

@@ -1,11 +1,9 @@
-package node
+package container
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/moby/moby/client"
 )
@@ -16,44 +14,32 @@ import (
 
 func runNetworkName(runID string) string { return "xedgesim-" + runID }
 
-// joinRunNetwork creates the run's network if no container of the run did,
-// and returns its name.
-func (d *Docker) joinRunNetwork(ctx context.Context) (string, error) {
-	name := runNetworkName(d.runID)
-	if _, err := d.cli.NetworkInspect(ctx, name, client.NetworkInspectOptions{}); err == nil {
+// joinNetwork creates the run's network name if no container of the run
+// did, labelled with labels, and returns its name. The runtime removes it
+// on Close when this run created it.
+func (r *Runtime) joinNetwork(ctx context.Context, cli *client.Client, name string, labels map[string]string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.network == name {
 		return name, nil
 	}
-	_, err := d.cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: d.labels()})
-	if err != nil && !strings.Contains(strings.ToLower(err.Error()), "already exists") {
-		return "", fmt.Errorf("node %q: creating the run's network %s: %w", d.id, name, err)
+	if _, err := cli.NetworkInspect(ctx, name, client.NetworkInspectOptions{}); err == nil {
+		return name, nil
 	}
-	d.network = name
+	_, err := cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: labels})
+	if err != nil && !strings.Contains(strings.ToLower(err.Error()), "already exists") {
+		return "", fmt.Errorf("node %q: creating the run's network %s: %w", labels[LabelNode], name, err)
+	}
+	r.network = name
 	return name, nil
 }
 
-// RunNetwork returns the network the node created for the run, which the
-// run removes after its containers; "" if none.
-func (d *Docker) RunNetwork() string { return d.network }
-
-// RemoveNetworks removes the networks a run created.
-func RemoveNetworks(names []string) error {
-	if len(names) == 0 {
-		return nil
+// removeNetwork removes the network a run created.
+func removeNetwork(ctx context.Context, cli *client.Client, name string) error {
+	if _, err := cli.NetworkRemove(ctx, name, client.NetworkRemoveOptions{}); err != nil && !isNotFoundAny(err) {
+		return fmt.Errorf("removing the run's network %s: %w", name, err)
 	}
-	cli, err := client.New(client.FromEnv)
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var errs []error
-	for _, n := range names {
-		if _, err := cli.NetworkRemove(ctx, n, client.NetworkRemoveOptions{}); err != nil && !isNotFoundAny(err) {
-			errs = append(errs, fmt.Errorf("removing the run's network %s: %w", n, err))
-		}
-	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // removeOrphanNetworks removes the networks of runs whose runner is gone.

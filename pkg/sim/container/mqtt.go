@@ -1,4 +1,4 @@
-package node
+package container
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 
 // IsMQTTBroker implements MQTTBroker: a docker node whose type names a
 // broker, or that sets docker.mqtt_port.
-func (d *Docker) IsMQTTBroker() bool { return d.spec.mqttPort != 0 }
+func (d *Node) IsMQTTBroker() bool { return d.spec.mqttPort != 0 }
 
 // BrokerAddr implements MQTTBroker: where the container's MQTT port is
 // published now.
-func (d *Docker) BrokerAddr(ctx context.Context) (string, error) {
+func (d *Node) BrokerAddr(ctx context.Context) (string, error) {
 	if d.spec.mqttPort == 0 {
 		return "", fmt.Errorf("node %q is no MQTT broker", d.id)
 	}

@@ -1,4 +1,4 @@
-package sim
+package container_test
 
 import (
 	"context"
@@ -22,7 +22,8 @@ import (
 	"github.com/xedgesim/simulate/internal/testbed"
 	imagebuild "github.com/xedgesim/simulate/pkg/image/build"
 	"github.com/xedgesim/simulate/pkg/scenario"
-	"github.com/xedgesim/simulate/pkg/sim/node"
+	"github.com/xedgesim/simulate/pkg/sim"
+	"github.com/xedgesim/simulate/pkg/sim/container"
 )
 
 // The tests in this file run real containers in the test bed's Docker
@@ -43,7 +44,7 @@ func uniqueID(t *testing.T) string {
 // returns its tag; the image is removed when the test ends.
 func buildNode(t *testing.T, env *testbed.Env, dir string) string {
 	t.Helper()
-	b, err := imagebuild.NewGo("./nodes/"+dir, imagebuild.WithDir("../.."), imagebuild.WithBuildVCS("false"),
+	b, err := imagebuild.NewGo("./nodes/"+dir, imagebuild.WithDir("../../.."), imagebuild.WithBuildVCS("false"),
 		imagebuild.WithPlatforms(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}))
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +63,16 @@ func buildNode(t *testing.T, env *testbed.Env, dir string) string {
 	}
 	t.Cleanup(func() { docker(t, env, "image", "rm", "-f", tag.String()) })
 	return tag.String()
+}
+
+// newRuntime returns a container runtime for one run; the run closes it.
+func newRuntime(t *testing.T, opts ...container.Option) *container.Runtime {
+	t.Helper()
+	rt, err := container.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
 }
 
 func docker(t *testing.T, env *testbed.Env, args ...string) string {
@@ -121,7 +132,7 @@ nodes:
       health: {tcp: 5000, timeout_s: 20}
 `)
 	id, logs := "t"+uniqueID(t), t.TempDir()
-	res, err := Run(context.Background(), sc, WithRunID(id), WithLogDir(logs))
+	res, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(newRuntime(t, container.WithLogDir(logs))))
 	if err != nil {
 		t.Fatalf("Run() = %v", err)
 	}
@@ -163,7 +174,7 @@ nodes:
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		_, err := Run(ctx, sc, WithRunID(id))
+		_, err := sim.Run(ctx, sc, sim.WithRunID(id), sim.WithRuntime(newRuntime(t)))
 		done <- err
 	}()
 	deadline := time.Now().Add(30 * time.Second)
@@ -204,12 +215,12 @@ nodes:
     docker: {image: `+img+`, command: [-addr, "256.0.0.1:1"], health: {tcp: 5000, timeout_s: 10}}
 `)
 	id := "t" + uniqueID(t)
-	_, err := Run(context.Background(), sc, WithRunID(id))
+	_, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(newRuntime(t)))
 	if err == nil || !strings.Contains(err.Error(), "container exited with code 1") || !strings.Contains(err.Error(), "last log lines") {
 		t.Errorf("Run() = %v, want the exit and the last log lines", err)
 	}
 	// A broken image under test fails the gate (exit 2), on the node.
-	var broken *node.UnhealthyError
+	var broken *container.UnhealthyError
 	if !errors.As(err, &broken) || broken.NodeID != "svc" || broken.Pos.Line != 4 || exitcode.Of(err) != exitcode.Gate {
 		t.Errorf("Run() = %#v, want an UnhealthyError for svc at line 4 with exit code 2", err)
 	}
@@ -229,7 +240,7 @@ func TestDockerBuildContext(t *testing.T) {
 	dir := t.TempDir()
 	bctx := filepath.Join(dir, "echo")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(bctx, "echo"), "./nodes/echo")
-	cmd.Dir = "../.."
+	cmd.Dir = "../../.."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -257,7 +268,7 @@ nodes:
 		t.Fatal(err)
 	}
 	id := "t" + uniqueID(t)
-	res, err := Run(context.Background(), sc, WithRunID(id))
+	res, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(newRuntime(t)))
 	if err != nil {
 		t.Fatalf("Run() = %v", err)
 	}
@@ -299,7 +310,7 @@ nodes:
       stdio_command: [/usr/local/bin/echo, -stdio]
 `)
 	id := "t" + uniqueID(t)
-	res, err := Run(context.Background(), sc, WithRunID(id))
+	res, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(newRuntime(t)))
 	if err != nil {
 		t.Fatalf("Run() = %v", err)
 	}
@@ -354,7 +365,7 @@ faults:
   - `+tc.fault+`
 `)
 			id := "t" + uniqueID(t)
-			res, err := Run(context.Background(), sc, WithRunID(id))
+			res, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(newRuntime(t)))
 			if err != nil {
 				t.Fatalf("Run() = %v", err)
 			}
@@ -363,7 +374,7 @@ faults:
 				t.Errorf("restarts %d, healthy %v, recoveries %v; want %d, %v", n.Restarts, n.Healthy, n.RecoveryS, tc.restarts, tc.healthy)
 			}
 			// Started again 1 s after the crash, it is healthy a little later.
-			if tc.restarts > 0 && (n.RecoveryS[0] < 0.9 || n.RecoveryS[0] > 3) {
+			if tc.restarts > 0 && len(n.RecoveryS) > 0 && (n.RecoveryS[0] < 0.9 || n.RecoveryS[0] > 3) {
 				t.Errorf("recovery %g s, want about 1 s", n.RecoveryS[0])
 			}
 			if left := leftovers(t, env, id); left != "" {
@@ -396,7 +407,7 @@ nodes:
   - {id: gateway1, type: gateway, port: 5002}
 `)
 	id := "t" + uniqueID(t)
-	res, err := Run(context.Background(), sc, WithRunID(id))
+	res, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(newRuntime(t)))
 	if err != nil {
 		t.Fatalf("Run() = %v", err)
 	}

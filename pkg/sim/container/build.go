@@ -1,4 +1,4 @@
-package node
+package container
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // `xedgesim build --dockerfile` (docker buildx on the current builder, or
 // BUILDX_BUILDER), for this machine's platform, and loads the result into
 // the engine. It returns the loaded reference; the run removes it.
-func (d *Docker) buildImage(ctx context.Context, dir string) (string, error) {
+func (d *Node) buildImage(ctx context.Context, dir string) (string, error) {
 	bctx := d.spec.buildContext
 	if !filepath.IsAbs(bctx) {
 		bctx = filepath.Join(dir, bctx)
@@ -62,7 +62,7 @@ func (d *Docker) buildImage(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("node %q: loading the image built from %s: %w", d.id, d.spec.buildContext, err)
 	}
 	if !existed {
-		d.loaded = ref
+		d.rt.loadedImage(ref)
 	}
 	return ref, nil
 }

@@ -1,14 +1,18 @@
-package node
+package container
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
 // Protocols a docker node takes part with (docker.protocol).
@@ -190,9 +194,9 @@ func parseDocker(n scenario.Node) (dockerSpec, error) {
 	switch v, ok := d.get("mqtt_port"); {
 	case ok:
 		s.mqttPort = d.port("mqtt_port", v)
-	case isBrokerType(n.Type) && s.health.mqtt != 0:
+	case node.IsBrokerType(n.Type) && s.health.mqtt != 0:
 		s.mqttPort = s.health.mqtt
-	case isBrokerType(n.Type):
+	case node.IsBrokerType(n.Type):
 		s.mqttPort = 1883
 	}
 	return s, d.err()
@@ -209,12 +213,15 @@ func (d *dockerReader) get(key string) (any, bool) {
 }
 
 func (d *dockerReader) fail(key, format string, args ...any) {
-	d.errs = append(d.errs, &ConfigError{Pos: d.n.Pos, NodeID: d.n.ID, Section: "docker", Key: key, Message: fmt.Sprintf(format, args...)})
+	d.errs = append(d.errs, &node.ConfigError{Pos: d.n.Pos, NodeID: d.n.ID, Section: "docker", Key: key, Message: fmt.Sprintf(format, args...)})
 }
 
+// err returns the collected mistakes, in key order for stable output.
 func (d *dockerReader) err() error {
-	c := &config{errs: d.errs}
-	return c.err()
+	slices.SortStableFunc(d.errs, func(a, b error) int {
+		return strings.Compare(a.(*node.ConfigError).Key, b.(*node.ConfigError).Key)
+	})
+	return errors.Join(d.errs...)
 }
 
 // strList reads a string (split on spaces when split) or a list.
@@ -473,4 +480,8 @@ func sortedPorts(ps []portSpec) []portSpec {
 	out := append([]portSpec(nil), ps...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].container < out[j].container })
 	return out
+}
+
+func sortedKeys(m map[string]any) []string {
+	return slices.Sorted(maps.Keys(m))
 }

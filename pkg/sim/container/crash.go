@@ -1,9 +1,7 @@
-package node
+package container
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -34,7 +32,7 @@ type crashState struct {
 // container speaking the TCP protocol is not killed: its lockstep
 // connection cannot survive a restart, so it only stops sending, as a
 // built-in node does.
-func (d *Docker) Crash(int64) {
+func (d *Node) Crash(int64) {
 	if d.cli == nil || d.cid == "" || d.wire != nil || d.crash.down {
 		return
 	}
@@ -70,7 +68,7 @@ func (d *Docker) Crash(int64) {
 // Restart implements Crasher: the fault's restart_after_s starts a
 // container that is still down (no restart policy, or the engine could not
 // apply it).
-func (d *Docker) Restart(int64) {
+func (d *Node) Restart(int64) {
 	if !d.crash.down || d.wire != nil {
 		return
 	}
@@ -78,7 +76,7 @@ func (d *Docker) Restart(int64) {
 }
 
 // start starts the killed container again, as the engine's policy would.
-func (d *Docker) start() {
+func (d *Node) start() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := d.running(ctx); err == nil {
@@ -93,7 +91,7 @@ func (d *Docker) start() {
 // watchRecovery checks a crashed container, ten times a second of wall
 // time: once it runs again (a new start) and its health checks pass, it has
 // recovered.
-func (d *Docker) watchRecovery(ctx context.Context) error {
+func (d *Node) watchRecovery(ctx context.Context) error {
 	c := &d.crash
 	if c.err != nil {
 		return c.err
@@ -126,7 +124,7 @@ func (d *Docker) watchRecovery(ctx context.Context) error {
 }
 
 // Recovery implements Recoverer.
-func (d *Docker) Recovery() (int64, []time.Duration, bool) {
+func (d *Node) Recovery() (int64, []time.Duration, bool) {
 	return d.crash.restarts, append([]time.Duration(nil), d.crash.took...), !d.crash.down
 }
 
@@ -139,35 +137,4 @@ func ownsProcess(pid int, cid string) bool {
 	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	return err == nil && strings.Contains(string(b), cid)
-}
-
-// LoadedImage returns the image the node loaded into the engine from an
-// oci: or tar: file, which the run removes when it ends; "" if none.
-func (d *Docker) LoadedImage() string { return d.loaded }
-
-// RemoveImages removes images a run loaded into the engine. An image still
-// in use (by another run's container) stays.
-func RemoveImages(refs []string) error {
-	if len(refs) == 0 {
-		return nil
-	}
-	cli, err := client.New(client.FromEnv)
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var errs []error
-	for _, ref := range refs {
-		if _, err := cli.ImageRemove(ctx, ref, client.ImageRemoveOptions{PruneChildren: true}); err != nil && !inUse(err) {
-			errs = append(errs, fmt.Errorf("removing image %s that the run loaded: %w", ref, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func inUse(err error) bool {
-	s := strings.ToLower(err.Error())
-	return strings.Contains(s, "conflict") || strings.Contains(s, "being used") || strings.Contains(s, "no such image")
 }

@@ -1,4 +1,4 @@
-package node
+package container
 
 import (
 	"strings"
@@ -112,7 +112,7 @@ func TestDockerBrokerPort(t *testing.T) {
 		{"service", map[string]any{"image": "i"}, 0},
 	}
 	for _, tc := range cases {
-		d, err := NewDocker(scenario.Node{ID: "n", Type: tc.typ, Docker: tc.docker})
+		d, err := newNode(scenario.Node{ID: "n", Type: tc.typ, Docker: tc.docker})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,4 +120,13 @@ func TestDockerBrokerPort(t *testing.T) {
 			t.Errorf("type %s, %v: MQTT port %d, broker %v; want %d", tc.typ, tc.docker, d.spec.mqttPort, d.IsMQTTBroker(), tc.want)
 		}
 	}
+}
+
+// newNode makes n's node as the runtime does.
+func newNode(n scenario.Node) (*Node, error) {
+	d, err := new(Runtime).Node(n)
+	if err != nil {
+		return nil, err
+	}
+	return d.(*Node), nil
 }

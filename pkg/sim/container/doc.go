@@ -1,0 +1,18 @@
+// Package container runs a scenario's implementation: docker nodes as real
+// containers through the Docker Engine API: a node.Runtime the CLI injects
+// into the run,
+//
+//	rt, err := container.New(container.WithLogDir(dir))
+//	res, err := sim.Run(ctx, sc, sim.WithRuntime(rt))
+//
+// A container takes part over upstream's TCP protocol or its stdin/stdout
+// protocol (docker exec -i) in lockstep, or as a black-box service in
+// wall-clock time, with health checks, node_crash faults and restart
+// policies. The containers of a run share a network of the run; images
+// given as oci:<dir>, tar:<file> or a build context are loaded for the run.
+// Everything is labelled with the run, and the run removes it when it ends,
+// on every path; a run whose runner was killed is cleaned up by the next.
+//
+// Keeping this apart from the kernel keeps the Docker client, the registry
+// library and their dependencies out of pkg/sim, pkg/gate and the reports.
+package container
