@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -63,7 +64,7 @@ type goPackage struct {
 }
 
 func (b *goBuilder) list(ctx context.Context) (goPackage, error) {
-	out, err := b.o.goCommand(ctx, b.o.dir, os.Environ(), "list", "-f", "{{.Name}} {{.ImportPath}}", "--", b.pkg)
+	out, err := goCommand(ctx, b.o.dir, os.Environ(), "list", "-f", "{{.Name}} {{.ImportPath}}", "--", b.pkg)
 	if err != nil {
 		if ctx.Err() != nil {
 			return goPackage{}, ctx.Err()
@@ -179,7 +180,7 @@ func (b *goBuilder) buildPlatform(ctx context.Context, pkg goPackage, base *base
 	ps := PlatformString(p)
 	o.progress.Report(Event{Step: "compile", Platform: ps, Detail: pkg.importPath})
 	args := []string{"build", "-trimpath", "-buildvcs=" + o.buildVCS, "-ldflags=" + o.ldflags, "-o", out, "--", b.pkg}
-	if msg, err := o.goCommand(ctx, o.dir, goEnv(p), args...); err != nil {
+	if msg, err := goCommand(ctx, o.dir, goEnv(p), args...); err != nil {
 		if ctx.Err() != nil {
 			return PlatformImage{}, nil, ctx.Err()
 		}
@@ -379,4 +380,12 @@ func firstLines(out []byte, err error, n int) string {
 		lines = append(lines[:n], "...")
 	}
 	return strings.Join(lines, "; ")
+}
+
+// goCommand runs the go command in dir with env and returns its combined
+// output.
+func goCommand(ctx context.Context, dir string, env []string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir, cmd.Env = dir, env
+	return cmd.CombinedOutput()
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"time"
@@ -46,7 +45,6 @@ type options struct {
 	jobs        int
 	reporter    Reporter
 	retry       []RetryOption
-	base        http.RoundTripper
 	opBackoff   remote.Backoff
 	userAgent   string
 	verifyAfter bool
@@ -172,14 +170,6 @@ func WithRetry(opts ...RetryOption) Option {
 	}
 }
 
-// withBaseTransport replaces the HTTP transport under the retries. Test seam.
-func withBaseTransport(rt http.RoundTripper) Option {
-	return func(o *options) error {
-		o.base = rt
-		return nil
-	}
-}
-
 // withUploadBackoff replaces the backoff between restarts of a whole blob
 // upload. Test seam.
 func withUploadBackoff(b remote.Backoff) Option {
@@ -203,13 +193,9 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuring registry client: %w", err)
 	}
-	base := o.base
-	if base == nil {
-		t, err := baseTransport(o.caFiles, o.insecure)
-		if err != nil {
-			return nil, fmt.Errorf("configuring registry client: %w", err)
-		}
-		base = t
+	base, err := baseTransport(o.caFiles, o.insecure)
+	if err != nil {
+		return nil, fmt.Errorf("configuring registry client: %w", err)
 	}
 	rt, err := NewRetryTransport(base, append([]RetryOption{WithRetryReporter(o.reporter)}, o.retry...)...)
 	if err != nil {
@@ -387,16 +373,4 @@ func hashOf(s string) (v1.Hash, error) {
 		return v1.Hash{}, &InputError{Err: fmt.Errorf("parsing digest %q: %w", s, err)}
 	}
 	return h, nil
-}
-
-// readAllLimited reads at most limit bytes of r.
-func readAllLimited(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("more than %d bytes", limit)
-	}
-	return b, nil
 }
