@@ -107,6 +107,23 @@ func WithCredentials(registry, username, password string) Option {
 	}
 }
 
+// WithCredentialsFor logs in with a username and password or token to the
+// registry of ref, a reference or repository such as the destination of a
+// push. With no username it does nothing, so a caller can pass what its
+// user gave, given or not.
+func WithCredentialsFor(ref, username, password string) Option {
+	return func(o *options) error {
+		if username == "" {
+			return nil
+		}
+		r, err := name.ParseReference(ref)
+		if err != nil {
+			return &InputError{Err: fmt.Errorf("parsing reference %q: %w", ref, err)}
+		}
+		return WithCredentials(r.Context().RegistryStr(), username, password)(o)
+	}
+}
+
 // WithGetenv sets how environment variables are read (default [os.Getenv]);
 // GITHUB_TOKEN, GITHUB_ACTOR and GITHUB_ACTIONS are read through it.
 func WithGetenv(getenv func(string) string) Option {
@@ -126,6 +143,19 @@ func WithCAFile(path string) Option {
 			return errors.New("CA file: empty path")
 		}
 		o.caFiles = append(o.caFiles, path)
+		return nil
+	}
+}
+
+// WithCAFiles trusts the PEM certificates in every path as well as the
+// system's; no path, no change.
+func WithCAFiles(paths ...string) Option {
+	return func(o *options) error {
+		for _, p := range paths {
+			if err := WithCAFile(p)(o); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 }
