@@ -69,20 +69,24 @@ func (b *goBuilder) list(ctx context.Context) (goPackage, error) {
 		if ctx.Err() != nil {
 			return goPackage{}, ctx.Err()
 		}
+		//lint:ignore ST1005 the message names the user's Go package; "Go" is a proper noun
 		return goPackage{}, inputErr(fmt.Errorf("Go package %s: %s", b.pkg, firstLine(out, err)))
 	}
 	fields := strings.Fields(string(bytes.TrimSpace(out)))
 	if len(fields) != 2 {
 		if len(fields) > 2 {
+			//lint:ignore ST1005 the message names the user's Go package; "Go" is a proper noun
 			return goPackage{}, inputErr(fmt.Errorf("Go package %s names several packages; build one main package", b.pkg))
 		}
 		return goPackage{}, fmt.Errorf("listing Go package %s: unexpected output %q", b.pkg, out)
 	}
 	p := goPackage{name: fields[0], importPath: fields[1], binName: path.Base(fields[1])}
 	if p.name != "main" {
+		//lint:ignore ST1005 the message names the user's Go package; "Go" is a proper noun
 		return p, inputErr(fmt.Errorf("Go package %s is package %s, not a main package: give the directory of a program (package main)", b.pkg, p.name))
 	}
 	if p.importPath == "command-line-arguments" {
+		//lint:ignore ST1005 the message names the user's Go package; "Go" is a proper noun
 		return p, inputErr(fmt.Errorf("Go package %s: give a package directory or import path, not .go files", b.pkg))
 	}
 	return p, nil

@@ -331,7 +331,7 @@ func resolveTags(refs, computed []string, nameOpts []name.Option) ([]name.Tag, e
 	var errs []error
 	for _, ref := range refs {
 		if strings.Contains(ref, "@") {
-			errs = append(errs, fmt.Errorf("tag %q: a build is tagged, not addressed by digest; drop the @sha256:...", ref))
+			errs = append(errs, fmt.Errorf("tag %q: a build is tagged, not addressed by digest; drop the @sha256:... part", ref))
 			continue
 		}
 		if hasTag(ref) {

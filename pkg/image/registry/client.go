@@ -37,17 +37,16 @@ func (nopReporter) Blob(BlobEvent) {}
 type Option func(*options) error
 
 type options struct {
-	keychain    authn.Keychain
-	creds       map[string]authn.Authenticator
-	getenv      func(string) string
-	caFiles     []string
-	insecure    bool
-	jobs        int
-	reporter    Reporter
-	retry       []RetryOption
-	opBackoff   remote.Backoff
-	userAgent   string
-	verifyAfter bool
+	keychain  authn.Keychain
+	creds     map[string]authn.Authenticator
+	getenv    func(string) string
+	caFiles   []string
+	insecure  bool
+	jobs      int
+	reporter  Reporter
+	retry     []RetryOption
+	opBackoff remote.Backoff
+	userAgent string
 }
 
 // DefaultJobs is how many blobs go up at once.
