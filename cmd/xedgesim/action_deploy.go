@@ -188,7 +188,7 @@ func ghaDeploy(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := newRegistryClient(cmd.ErrOrStderr(), "", "", "", f.caFiles, f.insecure, registry.DefaultJobs)
+	c, err := newRegistryClient(cmd.ErrOrStderr(), registry.WithCAFiles(f.caFiles...), registry.WithInsecure(f.insecure))
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func ghaVerify(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := newRegistryClient(cmd.ErrOrStderr(), "", "", "", f.caFiles, f.insecure, registry.DefaultJobs)
+	c, err := newRegistryClient(cmd.ErrOrStderr(), registry.WithCAFiles(f.caFiles...), registry.WithInsecure(f.insecure))
 	if err != nil {
 		return err
 	}

@@ -5,19 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/xedgesim/simulate/internal/exitcode"
@@ -108,15 +102,11 @@ Exit codes: 0 built, 1 runtime error, 3 invalid input.`,
 			o.getenv = getenvOf(cmd.Context())
 			o.cmdSet = cmd.Flags().Changed("cmd")
 			o.stderr = cmd.ErrOrStderr()
-			u, err := newUI(cmd)
+			res, err := runBuild(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			res, err := runBuild(cmd.Context(), u, o)
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), res.ref)
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), res.Ref)
 			return err
 		},
 	}
@@ -153,14 +143,6 @@ Exit codes: 0 built, 1 runtime error, 3 invalid input.`,
 	return cmd
 }
 
-// buildOutcome is what runBuild did.
-type buildOutcome struct {
-	res      *build.Result
-	ref      string
-	meta     build.Metadata
-	metaJSON []byte
-}
-
 // progress renders build events as lines on stderr.
 type progress struct {
 	mu sync.Mutex
@@ -192,106 +174,33 @@ func keyValues(what string, kvs []string) (map[string]string, error) {
 	return m, nil
 }
 
-// gitCommitTime is the time of the commit checked out in dir.
-func gitCommitTime(ctx context.Context, dir string) func() (time.Time, error) {
-	return func() (time.Time, error) {
-		out, err := exec.CommandContext(ctx, "git", "-C", dir, "log", "-1", "--format=%ct").Output()
-		if err != nil {
-			return time.Time{}, err
-		}
-		n, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-		if err != nil {
-			return time.Time{}, err
-		}
-		return time.Unix(n, 0).UTC(), nil
+// buildRequest parses the options into the library's request, reporting
+// every value that does not parse at once.
+func buildRequest(o buildOptions) (build.Request, error) {
+	r := build.Request{
+		GoPackage:     o.goPkg,
+		Dockerfile:    o.dockerfile,
+		Context:       o.context,
+		Push:          o.push,
+		Tags:          o.tags,
+		TagsFromRef:   o.fromRef,
+		ImageRefsFile: o.imageRefs,
+		MetadataFile:  o.metadata,
+		Progress:      &progress{w: o.stderr},
+		Getenv:        o.getenv,
 	}
-}
-
-// hasTag reports whether a reference names a tag or digest, not only a
-// repository: the last path element has a ':' or there is an '@'.
-func hasTag(ref string) bool {
-	if strings.Contains(ref, "@") {
-		return true
-	}
-	last := ref[strings.LastIndex(ref, "/")+1:]
-	return strings.Contains(last, ":") && strings.Contains(ref, "/")
-}
-
-// resolveTags expands --tag values: full references as they are, bare
-// repositories with every computed tag (or latest when none).
-func resolveTags(refs, computed []string, nameOpts []name.Option) ([]name.Tag, error) {
-	var out []name.Tag
 	var errs []error
-	for _, ref := range refs {
-		if strings.Contains(ref, "@") {
-			errs = append(errs, fmt.Errorf("tag %q: a build is tagged, not addressed by digest; drop the @sha256:...", ref))
-			continue
-		}
-		if hasTag(ref) {
-			t, err := name.NewTag(ref, nameOpts...)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("tag %q: %w", ref, err))
-				continue
-			}
-			out = append(out, t)
-			continue
-		}
-		repo, err := name.NewRepository(ref, nameOpts...)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("tag %q: %w", ref, err))
-			continue
-		}
-		tags := computed
-		if len(tags) == 0 {
-			tags = []string{"latest"}
-		}
-		for _, t := range tags {
-			out = append(out, repo.Tag(t))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, exitcode.New(exitcode.Invalid, err)
-	}
-	return out, nil
-}
-
-// runBuild builds, writes every output and the metadata files.
-func runBuild(ctx context.Context, u *ui, o buildOptions) (*buildOutcome, error) {
-	var errs []error
-	switch {
-	case o.goPkg == "" && o.dockerfile == "":
-		errs = append(errs, errors.New("build needs --go PKG or --dockerfile FILE"))
-	case o.goPkg != "" && o.dockerfile != "":
-		errs = append(errs, errors.New("give --go or --dockerfile, not both"))
-	}
-	outputs := make([]build.Output, 0, len(o.outputs)+1)
 	for _, s := range o.outputs {
 		out, err := build.ParseOutput(s)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if out.Kind == build.OutputRegistry {
-			o.push = true
-			continue
-		}
-		outputs = append(outputs, out)
+		r.Outputs = append(r.Outputs, out)
 	}
-	if o.push {
-		outputs = append(outputs, build.Output{Kind: build.OutputRegistry})
-		if len(o.tags) == 0 {
-			errs = append(errs, errors.New("--push needs --tag REF"))
-		}
-	}
-	if len(o.outputs) == 0 && !o.push && o.imageRefs == "" && o.metadata == "" {
-		errs = append(errs, errors.New("build writes nowhere: give --output oci:<dir>, tar:<file> or docker:, or --push with --tag"))
-	}
-	platforms, err := build.ParsePlatforms(o.platforms)
-	if err != nil {
+	var err error
+	if r.Platforms, err = build.ParsePlatforms(o.platforms); err != nil {
 		errs = append(errs, err)
-	}
-	if len(platforms) == 0 && len(outputs) == 1 && outputs[0].Kind == build.OutputDocker {
-		platforms = []v1.Platform{{OS: "linux", Architecture: hostArch()}}
 	}
 	var files []build.File
 	for _, s := range o.files {
@@ -302,80 +211,25 @@ func runBuild(ctx context.Context, u *ui, o buildOptions) (*buildOutcome, error)
 		}
 		files = append(files, f)
 	}
-	labels, err := keyValues("label", o.labels)
+	r.Labels, err = keyValues("label", o.labels)
 	errs = append(errs, err)
-	anns, err := keyValues("annotation", o.anns)
+	r.Annotations, err = keyValues("annotation", o.anns)
 	errs = append(errs, err)
-	rules := build.DefaultTagRules
 	if len(o.tagRules) > 0 {
-		o.fromRef = true
-		if rules, err = build.ParseTagRules(o.tagRules); err != nil {
+		if r.TagRules, err = build.ParseTagRules(o.tagRules); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, exitcode.New(exitcode.Invalid, err)
+		return r, exitcode.New(exitcode.Invalid, err)
 	}
-
-	// The Actions context: tags, annotations, the commit's time.
-	g, err := build.GitHubFromEnv(o.getenv)
-	if err != nil {
-		return nil, exitcode.New(exitcode.Invalid, err)
+	// Checked here too, so that a request the library would refuse never
+	// gets as far as registry clients.
+	if err := r.Validate(); err != nil {
+		return r, err
 	}
-	var computed []string
-	var version string
-	if o.fromRef {
-		computed, version = g.Tags(rules)
-	}
-	dir := "."
-	if o.dockerfile != "" {
-		dir = o.context
-	}
-	created, err := build.SourceDateEpoch(o.getenv, g, gitCommitTime(ctx, dir))
-	if err != nil {
-		return nil, exitcode.New(exitcode.Invalid, err)
-	}
-	if g.Repository != "" {
-		ctxAnns := g.Annotations(version, created)
-		// Flags win over the context.
-		labels = merged(ctxAnns, labels)
-		anns = merged(ctxAnns, anns)
-	}
-
-	regOpts := []registry.Option{registry.WithGetenv(o.getenv), registry.WithInsecure(o.insecure)}
-	for _, f := range o.caFiles {
-		regOpts = append(regOpts, registry.WithCAFile(f))
-	}
-	client, err := registry.New(regOpts...)
-	if err != nil {
-		return nil, err
-	}
-	// A base that does not answer is most often a typo: three quick
-	// attempts, not a push's patience.
-	baseClient, err := registry.New(append(regOpts, registry.WithRetry(registry.WithMaxAttempts(3), registry.WithMaxElapsed(10*time.Second)))...)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := resolveTags(o.tags, computed, client.NameOptions())
-	if err != nil {
-		return nil, err
-	}
-
-	prog := &progress{w: o.stderr}
-	opts := []build.Option{
-		build.WithProgress(prog),
-		build.WithCreated(created),
-		build.WithLabels(labels),
-		build.WithAnnotations(anns),
-		build.WithRemoteOptions(baseClient.RemoteOptions(ctx)...),
-		build.WithNameOptions(client.NameOptions()...),
-	}
-	if len(platforms) > 0 {
-		opts = append(opts, build.WithPlatforms(platforms...))
-	}
-	var b build.Builder
 	if o.goPkg != "" {
-		opts = append(opts,
+		r.Options = []build.Option{
 			build.WithBase(o.base),
 			build.WithFiles(files...),
 			build.WithEnv(o.env...),
@@ -385,106 +239,51 @@ func runBuild(ctx context.Context, u *ui, o buildOptions) (*buildOutcome, error)
 			build.WithLDFlags(o.ldflags),
 			build.WithBuildVCS(o.buildVCS),
 			build.WithSBOM(o.sbom),
-		)
+		}
 		if len(o.entrypoint) > 0 {
-			opts = append(opts, build.WithEntrypoint(o.entrypoint...))
+			r.Options = append(r.Options, build.WithEntrypoint(o.entrypoint...))
 		}
 		if o.cmdSet || len(o.cmd) > 0 {
-			opts = append(opts, build.WithCmd(o.cmd...))
+			r.Options = append(r.Options, build.WithCmd(o.cmd...))
 		}
-		b, err = build.NewGo(o.goPkg, opts...)
-	} else {
-		var unsupported []string
-		for flag, set := range map[string]bool{"--base": o.base != "scratch", "--file": len(o.files) > 0, "--env": len(o.env) > 0,
-			"--user": o.user != "", "--workdir": o.workdir != "", "--port": len(o.ports) > 0, "--entrypoint": len(o.entrypoint) > 0,
-			"--cmd": o.cmdSet, "--sbom": o.sbom} {
-			if set {
-				unsupported = append(unsupported, flag)
-			}
-		}
-		if len(unsupported) > 0 {
-			return nil, usageError("%s applies to --go builds; write it in the Dockerfile", strings.Join(slices.Sorted(slices.Values(unsupported)), ", "))
-		}
-		opts = append(opts,
-			build.WithContextDir(o.context),
-			build.WithBuildArgs(o.buildArgs...),
-			build.WithTarget(o.target),
-			build.WithBuilder(o.builder),
-		)
-		b, err = build.NewDockerfile(o.dockerfile, opts...)
+		return r, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	res, err := b.Build(ctx)
-	if err != nil {
-		return nil, err
-	}
-
-	ref := res.Digest.String()
-	var pushed []string
-	var refOCI string
-	wopts := []build.WriteOption{
-		build.WithTags(tags...),
-		build.WithWriteProgress(prog),
-		build.WithPublisher(&build.RemotePublisher{Options: client.RemoteOptions(ctx)}),
-	}
-	for _, out := range outputs {
-		w, err := build.Write(ctx, res, out, wopts...)
-		if err != nil {
-			return nil, err
-		}
-		switch out.Kind {
-		case build.OutputRegistry:
-			pushed = append(pushed, w.Refs...)
-		case build.OutputOCI:
-			if refOCI == "" {
-				refOCI = "oci:" + out.Path + "@" + res.Digest.String()
-			}
-		case build.OutputDocker:
-			prog.Report(build.Event{Step: "loaded", Detail: "docker image " + strings.Join(w.Refs, " ")})
+	var goOnly []string
+	for flag, set := range map[string]bool{"--base": o.base != "scratch", "--file": len(o.files) > 0, "--env": len(o.env) > 0,
+		"--user": o.user != "", "--workdir": o.workdir != "", "--port": len(o.ports) > 0, "--entrypoint": len(o.entrypoint) > 0,
+		"--cmd": o.cmdSet, "--sbom": o.sbom} {
+		if set {
+			goOnly = append(goOnly, flag)
 		}
 	}
-	switch {
-	case len(pushed) > 0:
-		ref = pushed[0]
-	case refOCI != "":
-		ref = refOCI
-	case len(tags) > 0:
-		ref = tags[0].Context().Digest(res.Digest.String()).String()
+	if len(goOnly) > 0 {
+		return r, usageError("%s applies to --go builds; write it in the Dockerfile", strings.Join(slices.Sorted(slices.Values(goOnly)), ", "))
 	}
-	tagNames := make([]string, len(tags))
-	for i, t := range tags {
-		tagNames[i] = t.String()
+	r.Options = []build.Option{
+		build.WithBuildArgs(o.buildArgs...),
+		build.WithTarget(o.target),
+		build.WithBuilder(o.builder),
 	}
-	meta, err := res.Metadata(ref, tagNames, pushed)
-	if err != nil {
-		return nil, err
-	}
-	metaJSON, err := meta.JSON()
-	if err != nil {
-		return nil, err
-	}
-	if o.imageRefs != "" {
-		if err := build.WriteFileAtomic(o.imageRefs, []byte(ref+"\n")); err != nil {
-			return nil, err
-		}
-	}
-	if o.metadata != "" {
-		if err := build.WriteFileAtomic(o.metadata, metaJSON); err != nil {
-			return nil, err
-		}
-	}
-	return &buildOutcome{res: res, ref: ref, meta: meta, metaJSON: metaJSON}, nil
+	return r, nil
 }
 
-// hostArch is the architecture docker: output builds for by default.
-func hostArch() string { return runtime.GOARCH }
-
-func merged(base, over map[string]string) map[string]string {
-	out := maps.Clone(base)
-	maps.Copy(out, over)
-	return out
+// runBuild builds with the library and the registry clients the flags
+// configure.
+func runBuild(ctx context.Context, o buildOptions) (*build.Outcome, error) {
+	r, err := buildRequest(o)
+	if err != nil {
+		return nil, err
+	}
+	regOpts := []registry.Option{registry.WithGetenv(o.getenv), registry.WithInsecure(o.insecure), registry.WithCAFiles(o.caFiles...)}
+	if r.Registry, err = registry.New(regOpts...); err != nil {
+		return nil, err
+	}
+	// A base that does not answer is most often a typo: three quick
+	// attempts, not a push's patience.
+	if r.BaseRegistry, err = registry.New(append(regOpts, registry.WithRetry(registry.WithMaxAttempts(3), registry.WithMaxElapsed(10*time.Second)))...); err != nil {
+		return nil, err
+	}
+	return build.Run(ctx, r)
 }
 
 // ghaBuild is the xedgesim/simulate/actions/build action: it reads the
@@ -501,20 +300,24 @@ func ghaBuild(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	o.stderr = cmd.ErrOrStderr()
-	out, err := runBuild(cmd.Context(), u, o)
+	out, err := runBuild(cmd.Context(), o)
+	if err != nil {
+		return err
+	}
+	metaJSON, err := out.Metadata.JSON()
 	if err != nil {
 		return err
 	}
 	errs := []error{
-		r.SetOutput("digest", out.res.Digest.String()),
-		r.SetOutput("image-ref", out.ref),
-		r.SetOutput("metadata", string(out.metaJSON)),
-		r.AddStepSummary(buildSummary(out.meta)),
+		r.SetOutput("digest", out.Result.Digest.String()),
+		r.SetOutput("image-ref", out.Ref),
+		r.SetOutput("metadata", string(metaJSON)),
+		r.AddStepSummary(buildSummary(out.Metadata)),
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("writing action outputs: %w", err)
 	}
-	_, err = fmt.Fprintln(cmd.OutOrStdout(), out.ref)
+	_, err = fmt.Fprintln(cmd.OutOrStdout(), out.Ref)
 	return err
 }
 

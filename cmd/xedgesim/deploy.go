@@ -117,7 +117,7 @@ refused, 3 invalid manifest, flags, or an unknown or changed host key.`,
 			if dryRun {
 				return deployPlan(cmd.OutOrStdout(), m, f)
 			}
-			c, err := newRegistryClient(cmd.ErrOrStderr(), "", "", "", f.caFiles, f.insecure, registry.DefaultJobs)
+			c, err := newRegistryClient(cmd.ErrOrStderr(), registry.WithCAFiles(f.caFiles...), registry.WithInsecure(f.insecure))
 			if err != nil {
 				return err
 			}
@@ -181,7 +181,7 @@ unknown or changed host key.`,
 			if err != nil {
 				return err
 			}
-			c, err := newRegistryClient(cmd.ErrOrStderr(), "", "", "", f.caFiles, f.insecure, registry.DefaultJobs)
+			c, err := newRegistryClient(cmd.ErrOrStderr(), registry.WithCAFiles(f.caFiles...), registry.WithInsecure(f.insecure))
 			if err != nil {
 				return err
 			}

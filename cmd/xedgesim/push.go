@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/xedgesim/simulate/internal/exitcode"
@@ -34,6 +33,17 @@ func (f *registryFlags) add(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.caFiles, "ca-file", nil, "also trust the PEM CA certificates in this file (repeatable)")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and skip TLS verification for every registry (test registries only)")
 	fl.IntVar(&f.jobs, "jobs", registry.DefaultJobs, "blobs uploaded at once")
+}
+
+// clientOptions configure a client from the flags; explicit credentials go
+// to the registry of credsFor.
+func (f *registryFlags) clientOptions(credsFor, password string) []registry.Option {
+	return []registry.Option{
+		registry.WithCredentialsFor(credsFor, f.username, password),
+		registry.WithCAFiles(f.caFiles...),
+		registry.WithInsecure(f.insecure),
+		registry.WithJobs(f.jobs),
+	}
 }
 
 // pushOptions is what push needs, from flags or from action inputs.
@@ -155,7 +165,7 @@ stdout is the artifact's reference.`,
 			if err != nil {
 				return err
 			}
-			c, err := newRegistryClient(cmd.ErrOrStderr(), args[0], f.username, password, f.caFiles, f.insecure, f.jobs)
+			c, err := newRegistryClient(cmd.ErrOrStderr(), f.clientOptions(args[0], password)...)
 			if err != nil {
 				return err
 			}
@@ -203,38 +213,10 @@ func readEvidence(file string) (evidence.Evidence, error) {
 	return ev, nil
 }
 
-// registryHost is the registry of a reference or repository.
-func registryHost(ref string, insecure bool) (string, error) {
-	var opts []name.Option
-	if insecure {
-		opts = append(opts, name.Insecure)
-	}
-	r, err := name.ParseReference(ref, opts...)
-	if err != nil {
-		return "", usageError("parsing %q: %v", ref, err)
-	}
-	return r.Context().RegistryStr(), nil
-}
-
-// newRegistryClient builds the client; explicit credentials go to the
-// registry of credsFor.
-func newRegistryClient(stderr io.Writer, credsFor, username, password string, caFiles []string, insecure bool, jobs int) (*registry.Client, error) {
-	opts := []registry.Option{
-		registry.WithReporter(newPushReporter(stderr)),
-		registry.WithInsecure(insecure),
-		registry.WithJobs(jobs),
-	}
-	for _, f := range caFiles {
-		opts = append(opts, registry.WithCAFile(f))
-	}
-	if username != "" {
-		host, err := registryHost(credsFor, insecure)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, registry.WithCredentials(host, username, password))
-	}
-	c, err := registry.New(opts...)
+// newRegistryClient is a registry client that reports retries and blobs on
+// stderr, configured by opts.
+func newRegistryClient(stderr io.Writer, opts ...registry.Option) (*registry.Client, error) {
+	c, err := registry.New(append([]registry.Option{registry.WithReporter(newPushReporter(stderr))}, opts...)...)
 	if err != nil {
 		return nil, exitcode.New(exitcode.Of(err), err)
 	}
@@ -264,7 +246,12 @@ func runPush(ctx context.Context, u *ui, stderr io.Writer, o pushOptions) (*regi
 	if o.requireEvidence {
 		popts = append(popts, registry.RequireEvidence())
 	}
-	c, err := newRegistryClient(stderr, o.dst, o.username, o.password, o.caFiles, o.insecure, o.jobs)
+	c, err := newRegistryClient(stderr,
+		registry.WithCredentialsFor(o.dst, o.username, o.password),
+		registry.WithCAFiles(o.caFiles...),
+		registry.WithInsecure(o.insecure),
+		registry.WithJobs(o.jobs),
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,12 @@
 // current builder. Both return a [Result], which [Write] sends to its
 // outputs.
 //
+// [Run] is the build verb in one call: a [Request] says what to build and
+// where it goes, and Run applies the policy the CLI and the GitHub Action
+// share (a registry output is a push, docker: alone builds this machine's
+// platform, tags and annotations come from the Actions context, the digest
+// reference printed last) and writes the image-refs and metadata files.
+//
 // The package never prints. Progress goes to a [Progress] that the caller
 // renders; errors a user can fix are [*InputError]s (exit code 3).
 package build

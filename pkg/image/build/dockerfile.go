@@ -91,6 +91,7 @@ func (b *dockerfileBuilder) args(meta, dest string) []string {
 func (b *dockerfileBuilder) Build(ctx context.Context) (*Result, error) {
 	o := b.o
 	if info, err := os.Stat(b.abs(b.file)); err != nil || info.IsDir() {
+		//lint:ignore ST1005 the message starts with the file's kind, a proper noun
 		return nil, inputErr(fmt.Errorf("Dockerfile %s: no such file", b.file))
 	}
 	if info, err := os.Stat(b.abs(o.context)); err != nil || !info.IsDir() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -63,25 +64,29 @@ type goPackage struct {
 }
 
 func (b *goBuilder) list(ctx context.Context) (goPackage, error) {
-	out, err := b.o.goCommand(ctx, b.o.dir, os.Environ(), "list", "-f", "{{.Name}} {{.ImportPath}}", "--", b.pkg)
+	out, err := goCommand(ctx, b.o.dir, os.Environ(), "list", "-f", "{{.Name}} {{.ImportPath}}", "--", b.pkg)
 	if err != nil {
 		if ctx.Err() != nil {
 			return goPackage{}, ctx.Err()
 		}
+		//lint:ignore ST1005 the message names the user's Go package; "Go" is a proper noun
 		return goPackage{}, inputErr(fmt.Errorf("Go package %s: %s", b.pkg, firstLine(out, err)))
 	}
 	fields := strings.Fields(string(bytes.TrimSpace(out)))
 	if len(fields) != 2 {
 		if len(fields) > 2 {
+			//lint:ignore ST1005 the message names the user's Go package; "Go" is a proper noun
 			return goPackage{}, inputErr(fmt.Errorf("Go package %s names several packages; build one main package", b.pkg))
 		}
 		return goPackage{}, fmt.Errorf("listing Go package %s: unexpected output %q", b.pkg, out)
 	}
 	p := goPackage{name: fields[0], importPath: fields[1], binName: path.Base(fields[1])}
 	if p.name != "main" {
+		//lint:ignore ST1005 the message names the user's Go package; "Go" is a proper noun
 		return p, inputErr(fmt.Errorf("Go package %s is package %s, not a main package: give the directory of a program (package main)", b.pkg, p.name))
 	}
 	if p.importPath == "command-line-arguments" {
+		//lint:ignore ST1005 the message names the user's Go package; "Go" is a proper noun
 		return p, inputErr(fmt.Errorf("Go package %s: give a package directory or import path, not .go files", b.pkg))
 	}
 	return p, nil
@@ -179,7 +184,7 @@ func (b *goBuilder) buildPlatform(ctx context.Context, pkg goPackage, base *base
 	ps := PlatformString(p)
 	o.progress.Report(Event{Step: "compile", Platform: ps, Detail: pkg.importPath})
 	args := []string{"build", "-trimpath", "-buildvcs=" + o.buildVCS, "-ldflags=" + o.ldflags, "-o", out, "--", b.pkg}
-	if msg, err := o.goCommand(ctx, o.dir, goEnv(p), args...); err != nil {
+	if msg, err := goCommand(ctx, o.dir, goEnv(p), args...); err != nil {
 		if ctx.Err() != nil {
 			return PlatformImage{}, nil, ctx.Err()
 		}
@@ -379,4 +384,12 @@ func firstLines(out []byte, err error, n int) string {
 		lines = append(lines[:n], "...")
 	}
 	return strings.Join(lines, "; ")
+}
+
+// goCommand runs the go command in dir with env and returns its combined
+// output.
+func goCommand(ctx context.Context, dir string, env []string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir, cmd.Env = dir, env
+	return cmd.CombinedOutput()
 }

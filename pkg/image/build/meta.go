@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -181,7 +182,7 @@ func ParseTagRules(items []string) ([]TagRule, error) {
 // ParseTagRule parses one rule.
 func ParseTagRule(s string) (TagRule, error) {
 	if !strings.Contains(s, "=") {
-		if !validTag.MatchString(s) {
+		if !validTag().MatchString(s) {
 			return TagRule{}, inputErr(fmt.Errorf("tag %q: a tag is up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'", s))
 		}
 		return TagRule{Type: "raw", Value: s}, nil
@@ -245,11 +246,18 @@ func ParseTagRule(s string) (TagRule, error) {
 	return r, nil
 }
 
+// The expressions compile on first use: every xedgesim command links this
+// package, and only a build that computes tags needs them.
 var (
-	semverRE  = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$`)
-	validTag  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	tagUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
+	semverRE  = lazyRegexp(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$`)
+	validTag  = lazyRegexp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	tagUnsafe = lazyRegexp(`[^A-Za-z0-9_.-]`)
 )
+
+// lazyRegexp compiles expr once, when first called.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // ShortSHALength is the length of sha-<short> tags, as metadata-action's.
 const ShortSHALength = 7
@@ -298,7 +306,7 @@ func (g GitHub) Tags(rules []TagRule) (tags []string, version string) {
 		wrap := func(s string) string { return r.Prefix + s + r.Suffix }
 		switch r.Type {
 		case "semver":
-			m := semverRE.FindStringSubmatch(g.GitTag())
+			m := semverRE().FindStringSubmatch(g.GitTag())
 			if m == nil {
 				continue
 			}
@@ -352,7 +360,7 @@ func (g GitHub) Tags(rules []TagRule) (tags []string, version string) {
 // characters outside [A-Za-z0-9_.-] become '-', no leading '.' or '-', at
 // most 128 characters.
 func sanitizeTag(s string) string {
-	s = tagUnsafe.ReplaceAllString(s, "-")
+	s = tagUnsafe().ReplaceAllString(s, "-")
 	s = strings.TrimLeft(s, ".-")
 	if len(s) > 128 {
 		s = s[:128]

@@ -1,11 +1,9 @@
 package build
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"maps"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -54,13 +52,12 @@ type options struct {
 	annotations map[string]string
 
 	// Go builder
-	base      string
-	files     []File
-	ldflags   string
-	buildVCS  string
-	remote    []remote.Option
-	nameOpts  []name.Option
-	goCommand func(ctx context.Context, dir string, env []string, args ...string) ([]byte, error)
+	base     string
+	files    []File
+	ldflags  string
+	buildVCS string
+	remote   []remote.Option
+	nameOpts []name.Option
 
 	// Dockerfile builder
 	context   string
@@ -74,19 +71,14 @@ type options struct {
 
 func makeOptions(opts ...Option) (*options, error) {
 	o := &options{
-		dir:      ".",
-		progress: discard{},
-		base:     "scratch",
-		ldflags:  DefaultLDFlags,
-		buildVCS: "auto",
-		context:  ".",
-		docker:   "docker",
-		labels:   map[string]string{},
-		goCommand: func(ctx context.Context, dir string, env []string, args ...string) ([]byte, error) {
-			cmd := exec.CommandContext(ctx, "go", args...)
-			cmd.Dir, cmd.Env = dir, env
-			return cmd.CombinedOutput()
-		},
+		dir:         ".",
+		progress:    discard{},
+		base:        "scratch",
+		ldflags:     DefaultLDFlags,
+		buildVCS:    "auto",
+		context:     ".",
+		docker:      "docker",
+		labels:      map[string]string{},
 		annotations: map[string]string{},
 	}
 	var errs []error
@@ -400,14 +392,6 @@ func WithDocker(path string) Option {
 			return errors.New("docker path is empty")
 		}
 		o.docker = path
-		return nil
-	}
-}
-
-// withGoCommand replaces running the go command, for tests.
-func withGoCommand(fn func(ctx context.Context, dir string, env []string, args ...string) ([]byte, error)) Option {
-	return func(o *options) error {
-		o.goCommand = fn
 		return nil
 	}
 }

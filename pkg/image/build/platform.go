@@ -4,33 +4,37 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // knownArch lists, per operating system, the architectures a Go program and
-// an image can target, and the variants each architecture accepts.
-var knownArch = map[string]map[string][]string{
-	"linux": {
-		"386":      nil,
-		"amd64":    {"v1", "v2", "v3", "v4"},
-		"arm":      {"v5", "v6", "v7"},
-		"arm64":    {"v8", "v9"},
-		"loong64":  nil,
-		"mips":     nil,
-		"mipsle":   nil,
-		"mips64":   nil,
-		"mips64le": nil,
-		"ppc64":    nil,
-		"ppc64le":  nil,
-		"riscv64":  nil,
-		"s390x":    nil,
-	},
-	"windows": {
-		"amd64": nil,
-		"arm64": nil,
-	},
-}
+// an image can target, and the variants each architecture accepts. It is
+// made on first use: a map literal would cost every command at start-up.
+var knownArch = sync.OnceValue(func() map[string]map[string][]string {
+	return map[string]map[string][]string{
+		"linux": {
+			"386":      nil,
+			"amd64":    {"v1", "v2", "v3", "v4"},
+			"arm":      {"v5", "v6", "v7"},
+			"arm64":    {"v8", "v9"},
+			"loong64":  nil,
+			"mips":     nil,
+			"mipsle":   nil,
+			"mips64":   nil,
+			"mips64le": nil,
+			"ppc64":    nil,
+			"ppc64le":  nil,
+			"riscv64":  nil,
+			"s390x":    nil,
+		},
+		"windows": {
+			"amd64": nil,
+			"arm64": nil,
+		},
+	}
+})
 
 // ParsePlatform parses os/arch[/variant], such as linux/arm/v7.
 func ParsePlatform(s string) (v1.Platform, error) {
@@ -42,9 +46,9 @@ func ParsePlatform(s string) (v1.Platform, error) {
 	if len(parts) == 3 {
 		p.Variant = parts[2]
 	}
-	arches, ok := knownArch[p.OS]
+	arches, ok := knownArch()[p.OS]
 	if !ok {
-		return v1.Platform{}, &InputError{Err: fmt.Errorf("platform %q: unknown os %q, want one of %s", s, p.OS, strings.Join(sortedKeys(knownArch), ", "))}
+		return v1.Platform{}, &InputError{Err: fmt.Errorf("platform %q: unknown os %q, want one of %s", s, p.OS, strings.Join(sortedKeys(knownArch()), ", "))}
 	}
 	variants, ok := arches[p.Architecture]
 	if !ok {

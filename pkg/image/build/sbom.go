@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -82,7 +81,7 @@ type SPDXRelationship struct {
 	RelatedSPDXElement string `json:"relatedSpdxElement"`
 }
 
-var spdxIDUnsafe = regexp.MustCompile(`[^A-Za-z0-9.-]+`)
+var spdxIDUnsafe = lazyRegexp(`[^A-Za-z0-9.-]+`)
 
 // goSBOM makes an SPDX document from the build info embedded in a Go
 // binary: the main module, every dependency with its version and checksum,
@@ -100,7 +99,7 @@ func SBOMFromBuildInfo(bi *debug.BuildInfo, docName string, created time.Time) (
 	pkg := func(i int, path, version, sum string) SPDXPackage {
 		p := SPDXPackage{
 			Name:             path,
-			SPDXID:           fmt.Sprintf("SPDXRef-Package-%d-%s", i, strings.Trim(spdxIDUnsafe.ReplaceAllString(path, "-"), "-")),
+			SPDXID:           fmt.Sprintf("SPDXRef-Package-%d-%s", i, strings.Trim(spdxIDUnsafe().ReplaceAllString(path, "-"), "-")),
 			VersionInfo:      version,
 			DownloadLocation: "NOASSERTION",
 			LicenseConcluded: "NOASSERTION",

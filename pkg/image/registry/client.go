@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"time"
@@ -38,18 +37,16 @@ func (nopReporter) Blob(BlobEvent) {}
 type Option func(*options) error
 
 type options struct {
-	keychain    authn.Keychain
-	creds       map[string]authn.Authenticator
-	getenv      func(string) string
-	caFiles     []string
-	insecure    bool
-	jobs        int
-	reporter    Reporter
-	retry       []RetryOption
-	base        http.RoundTripper
-	opBackoff   remote.Backoff
-	userAgent   string
-	verifyAfter bool
+	keychain  authn.Keychain
+	creds     map[string]authn.Authenticator
+	getenv    func(string) string
+	caFiles   []string
+	insecure  bool
+	jobs      int
+	reporter  Reporter
+	retry     []RetryOption
+	opBackoff remote.Backoff
+	userAgent string
 }
 
 // DefaultJobs is how many blobs go up at once.
@@ -109,6 +106,23 @@ func WithCredentials(registry, username, password string) Option {
 	}
 }
 
+// WithCredentialsFor logs in with a username and password or token to the
+// registry of ref, a reference or repository such as the destination of a
+// push. With no username it does nothing, so a caller can pass what its
+// user gave, given or not.
+func WithCredentialsFor(ref, username, password string) Option {
+	return func(o *options) error {
+		if username == "" {
+			return nil
+		}
+		r, err := name.ParseReference(ref)
+		if err != nil {
+			return &InputError{Err: fmt.Errorf("parsing reference %q: %w", ref, err)}
+		}
+		return WithCredentials(r.Context().RegistryStr(), username, password)(o)
+	}
+}
+
 // WithGetenv sets how environment variables are read (default [os.Getenv]);
 // GITHUB_TOKEN, GITHUB_ACTOR and GITHUB_ACTIONS are read through it.
 func WithGetenv(getenv func(string) string) Option {
@@ -128,6 +142,19 @@ func WithCAFile(path string) Option {
 			return errors.New("CA file: empty path")
 		}
 		o.caFiles = append(o.caFiles, path)
+		return nil
+	}
+}
+
+// WithCAFiles trusts the PEM certificates in every path as well as the
+// system's; no path, no change.
+func WithCAFiles(paths ...string) Option {
+	return func(o *options) error {
+		for _, p := range paths {
+			if err := WithCAFile(p)(o); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 }
@@ -172,14 +199,6 @@ func WithRetry(opts ...RetryOption) Option {
 	}
 }
 
-// withBaseTransport replaces the HTTP transport under the retries. Test seam.
-func withBaseTransport(rt http.RoundTripper) Option {
-	return func(o *options) error {
-		o.base = rt
-		return nil
-	}
-}
-
 // withUploadBackoff replaces the backoff between restarts of a whole blob
 // upload. Test seam.
 func withUploadBackoff(b remote.Backoff) Option {
@@ -203,13 +222,9 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuring registry client: %w", err)
 	}
-	base := o.base
-	if base == nil {
-		t, err := baseTransport(o.caFiles, o.insecure)
-		if err != nil {
-			return nil, fmt.Errorf("configuring registry client: %w", err)
-		}
-		base = t
+	base, err := baseTransport(o.caFiles, o.insecure)
+	if err != nil {
+		return nil, fmt.Errorf("configuring registry client: %w", err)
 	}
 	rt, err := NewRetryTransport(base, append([]RetryOption{WithRetryReporter(o.reporter)}, o.retry...)...)
 	if err != nil {
@@ -387,16 +402,4 @@ func hashOf(s string) (v1.Hash, error) {
 		return v1.Hash{}, &InputError{Err: fmt.Errorf("parsing digest %q: %w", s, err)}
 	}
 	return h, nil
-}
-
-// readAllLimited reads at most limit bytes of r.
-func readAllLimited(r io.Reader, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("more than %d bytes", limit)
-	}
-	return b, nil
 }
