@@ -53,7 +53,6 @@ type patternSchema struct {
 
 type compiler struct {
 	defs map[string]*schema
-	raw  map[string]any
 }
 
 func compileSchema(data []byte) (*schema, error) {

@@ -359,7 +359,6 @@ func (c *checker) consistency(services, jobs *value) {
 			}
 			c.errorf(at[d], "service %q depends on undefined service %q", name, d)
 		}
-		var targets []string
 		targetAt := map[string]string{}
 		if tm := s.get("tmpfs"); tm != nil {
 			list := tm.items
@@ -372,7 +371,7 @@ func (c *checker) consistency(services, jobs *value) {
 				if prev, ok := targetAt[p]; ok {
 					c.errorf(t.node, "%s: target %s already mounted as %s", loc, p, prev)
 				}
-				targets, targetAt[p] = append(targets, p), loc
+				targetAt[p] = loc
 			}
 		}
 		if vols := s.get("volumes"); vols != nil {

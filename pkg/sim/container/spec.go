@@ -74,10 +74,6 @@ type healthSpec struct {
 	timeout   time.Duration
 }
 
-func (h healthSpec) any() bool {
-	return h.tcp != 0 || h.httpPort != 0 || len(h.cmd) > 0 || h.mqtt != 0
-}
-
 // dockerKeys are the keys of docker: we read. build_context and dockerfile
 // are upstream's and refused with a hint until the build is wired in.
 var dockerKeys = []string{"image", "command", "environment", "ports", "volumes", "network",
