@@ -102,12 +102,15 @@ Exit codes: 0 built, 1 runtime error, 3 invalid input.`,
 			o.getenv = getenvOf(cmd.Context())
 			o.cmdSet = cmd.Flags().Changed("cmd")
 			o.stderr = cmd.ErrOrStderr()
+			u, err := newUI(cmd)
+			if err != nil {
+				return err
+			}
 			res, err := runBuild(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), res.Ref)
-			return err
+			return finishBuild(cmd, u, res)
 		},
 	}
 	f := cmd.Flags()
@@ -290,7 +293,7 @@ func runBuild(ctx context.Context, o buildOptions) (*build.Outcome, error) {
 // inputs, builds, and writes the outputs digest, image-ref and metadata
 // and a step summary of platforms, digests and sizes.
 func ghaBuild(cmd *cobra.Command, _ []string) error {
-	u, err := newUI(cmd)
+	u, err := newUI(cmd, asAction())
 	if err != nil {
 		return err
 	}
@@ -304,18 +307,27 @@ func ghaBuild(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	return finishBuild(cmd, u, out)
+}
+
+// finishBuild tells the runner the digest, the reference and the metadata
+// (the action always, the CLI when the runner's files are set), then prints
+// the reference.
+func finishBuild(cmd *cobra.Command, u *ui, out *build.Outcome) error {
 	metaJSON, err := out.Metadata.JSON()
 	if err != nil {
 		return err
 	}
-	errs := []error{
-		r.SetOutput("digest", out.Result.Digest.String()),
-		r.SetOutput("image-ref", out.Ref),
-		r.SetOutput("metadata", string(metaJSON)),
-		r.AddStepSummary(buildSummary(out.Metadata)),
+	res := actionResult{
+		outputs: []output{
+			{"digest", out.Result.Digest.String()},
+			{"image-ref", out.Ref},
+			{"metadata", string(metaJSON)},
+		},
+		summary: buildSummary(out.Metadata),
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("writing action outputs: %w", err)
+	if err := u.publish(res, nil); err != nil {
+		return err
 	}
 	_, err = fmt.Fprintln(cmd.OutOrStdout(), out.Ref)
 	return err

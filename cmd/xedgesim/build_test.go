@@ -235,3 +235,30 @@ func TestGHABuildBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildCLIInActionsWritesOutputs is `run: xedgesim build` in a
+// workflow: the digest, the reference and the summary reach the runner as
+// the build action's do.
+func TestBuildCLIInActionsWritesOutputs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	outFile := filepath.Join(dir, "github_output")
+	sumFile := filepath.Join(dir, "step_summary")
+	lay := filepath.Join(dir, "hello")
+	r := cliEnv(t, []string{"SOURCE_DATE_EPOCH=1700000000", "GITHUB_ACTIONS=true", "GITHUB_REPOSITORY=",
+		"GITHUB_OUTPUT=" + outFile, "GITHUB_STEP_SUMMARY=" + sumFile},
+		"build", "--go", "../../nodes/hello", "--buildvcs=false", "--platform", "linux/amd64", "--output", "oci:"+lay)
+	if r.code != 0 {
+		t.Fatalf("build: exit %d: %s", r.code, r.stderr)
+	}
+	ref := lastLine(r.stdout)
+	outputs, _ := os.ReadFile(outFile)
+	for _, want := range []string{"digest<<", "image-ref<<", "\n" + ref + "\n", "metadata<<"} {
+		if !strings.Contains(string(outputs), want) {
+			t.Errorf("GITHUB_OUTPUT lacks %q:\n%s", want, outputs)
+		}
+	}
+	if summary, _ := os.ReadFile(sumFile); !strings.Contains(string(summary), "linux/amd64") {
+		t.Errorf("step summary does not name the platform:\n%s", summary)
+	}
+}

@@ -121,8 +121,7 @@ Exit codes: 0 pushed, 1 runtime error, 2 promotion refused, 3 invalid input.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), res.Ref.String())
-			return nil
+			return finishPush(cmd, u, res)
 		},
 	}
 	f.add(cmd)
@@ -347,7 +346,7 @@ var _ registry.Reporter = (*pushReporter)(nil)
 // inputs, masks the password, pushes, and writes the digest and image-ref
 // outputs and a step summary.
 func ghaPush(cmd *cobra.Command, _ []string) error {
-	u, err := newUI(cmd)
+	u, err := newUI(cmd, asAction())
 	if err != nil {
 		return err
 	}
@@ -368,12 +367,18 @@ func ghaPush(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	return finishPush(cmd, u, res)
+}
+
+// finishPush prints the pushed reference and tells the runner the digest
+// and the reference (the action always, the CLI when the runner's files are
+// set).
+func finishPush(cmd *cobra.Command, u *ui, res *registry.Result) error {
 	fmt.Fprintln(cmd.OutOrStdout(), res.Ref.String())
-	return errors.Join(
-		r.SetOutput("digest", res.Digest.String()),
-		r.SetOutput("image-ref", res.Ref.String()),
-		r.AddStepSummary(pushSummary(res)),
-	)
+	return u.publish(actionResult{
+		outputs: []output{{"digest", res.Digest.String()}, {"image-ref", res.Ref.String()}},
+		summary: pushSummary(res),
+	}, nil)
 }
 
 // pushInputs maps the action's inputs onto push's options.
