@@ -195,3 +195,20 @@ func (d *Decoder) Value(n *yaml.Node, path string) any {
 	}
 	return nil
 }
+
+// Number reads a YAML number of any of the Go types a decoded value holds
+// (int, int64, uint64, float64); free-form sections such as a node's config
+// and docker sections are decoded so.
+func Number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}

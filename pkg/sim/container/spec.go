@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xedgesim/simulate/internal/yamldiag"
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
@@ -154,7 +155,7 @@ func parseDocker(n scenario.Node) (dockerSpec, error) {
 		}
 	}
 	if v, ok := d.get("cpus"); ok {
-		f, isNum := toNumber(v)
+		f, isNum := yamldiag.Number(v)
 		if !isNum || f <= 0 || math.IsInf(f, 0) {
 			d.fail("cpus", "must be a positive number, e.g. 0.5")
 		}
@@ -249,7 +250,7 @@ func (d *dockerReader) strList(key string, v any, split bool) []string {
 }
 
 func (d *dockerReader) port(key string, v any) int {
-	f, ok := toNumber(v)
+	f, ok := yamldiag.Number(v)
 	if s, isStr := v.(string); isStr {
 		p, err := strconv.Atoi(strings.TrimSuffix(s, "/tcp"))
 		f, ok = float64(p), err == nil
@@ -412,7 +413,7 @@ func (d *dockerReader) health(v any) healthSpec {
 			}
 			h.mqtt = d.port("health.mqtt", val)
 		case "timeout_s":
-			f, isNum := toNumber(val)
+			f, isNum := yamldiag.Number(val)
 			if !isNum || f <= 0 {
 				d.fail("health.timeout_s", "must be a positive number of seconds")
 				continue
@@ -425,23 +426,9 @@ func (d *dockerReader) health(v any) healthSpec {
 	return h
 }
 
-func toNumber(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
-}
-
 // parseBytes reads a memory size: a number of bytes or 512k, 256m, 1g.
 func parseBytes(v any) (int64, error) {
-	if f, ok := toNumber(v); ok {
+	if f, ok := yamldiag.Number(v); ok {
 		if f <= 0 {
 			return 0, fmt.Errorf("%v is not a positive size", v)
 		}

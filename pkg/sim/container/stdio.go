@@ -30,7 +30,7 @@ func (d *Node) startStdio(ctx context.Context, env node.Env) error {
 	// A pipe gives the protocol the deadlines of a connection: one end is
 	// the node's, the other copies to and from the exec's streams.
 	ours, theirs := net.Pipe()
-	stderr := &tail{max: 16 << 10}
+	stderr := node.NewTail(16 << 10)
 	go func() {
 		// The exec's stdout and stderr come multiplexed.
 		_, _ = stdcopy.StdCopy(theirs, stderr, hij.Reader)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/xedgesim/simulate/internal/yamldiag"
 	"github.com/xedgesim/simulate/pkg/scenario"
 )
 
@@ -63,7 +64,7 @@ func (c *config) float(key string, def, min float64) float64 {
 	if !ok {
 		return def
 	}
-	f, ok := toNumber(v)
+	f, ok := yamldiag.Number(v)
 	if !ok {
 		c.fail(key, "must be a number, got %T", v)
 		return def
@@ -94,19 +95,4 @@ func (c *config) err() error {
 		return c.errs[i].(*ConfigError).Key < c.errs[j].(*ConfigError).Key
 	})
 	return errors.Join(c.errs...)
-}
-
-// toNumber reads a YAML number of any of the types the decoder gives.
-func toNumber(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
 }

@@ -40,7 +40,7 @@ type Process struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	exitErr error
-	output  *tail
+	output  *Tail
 	conn    net.Conn
 	r       *bufio.Reader
 	w       *bufio.Writer
@@ -77,7 +77,7 @@ func NewProcess(n scenario.Node) (*Process, error) {
 		port:    n.Port,
 		timeout: time.Duration(c.float("timeout_s", 30, 0.001) * float64(time.Second)),
 		connect: time.Duration(c.float("connect_timeout_s", 10, 0.001) * float64(time.Second)),
-		output:  &tail{max: 16 << 10},
+		output:  NewTail(16 << 10),
 		stats:   Stats{Model: "process"},
 	}
 	if v, ok := c.value("command"); ok {
@@ -156,7 +156,7 @@ func WithLogs(logs func() string) ProcessOption {
 // port). Start connects, INITs and waits for READY; Close sends SHUTDOWN.
 func Connect(id, address string, opts ...ProcessOption) *Process {
 	p := &Process{id: id, address: address, config: map[string]any{}, timeout: 30 * time.Second,
-		connect: 10 * time.Second, output: &tail{max: 16 << 10}, stats: Stats{Model: "process"}}
+		connect: 10 * time.Second, output: NewTail(16 << 10), stats: Stats{Model: "process"}}
 	for _, opt := range opts {
 		opt(p)
 	}
@@ -169,7 +169,7 @@ func Connect(id, address string, opts ...ProcessOption) *Process {
 func Attach(id string, conn net.Conn, opts ...ProcessOption) *Process {
 	p := &Process{id: id, config: map[string]any{}, timeout: 30 * time.Second, stdio: true,
 		conn: conn, r: bufio.NewReaderSize(conn, 64<<10), w: bufio.NewWriterSize(conn, 64<<10),
-		output: &tail{max: 16 << 10}, stats: Stats{Model: "process"}}
+		output: NewTail(16 << 10), stats: Stats{Model: "process"}}
 	for _, opt := range opts {
 		opt(p)
 	}

@@ -2,15 +2,15 @@ package node
 
 import "sync"
 
-// tail keeps the last max bytes written to it: a node's output, quoted when
-// it misbehaves.
-type tail struct {
+// Tail keeps the last bytes written to it, up to its limit: a node's
+// output, quoted when it misbehaves. Make one with [NewTail].
+type Tail struct {
 	mu  sync.Mutex
 	max int
 	buf []byte
 }
 
-func (t *tail) Write(p []byte) (int, error) {
+func (t *Tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf = append(t.buf, p...)
@@ -20,8 +20,11 @@ func (t *tail) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (t *tail) String() string {
+func (t *Tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.buf)
 }
+
+// NewTail keeps the last max bytes.
+func NewTail(max int) *Tail { return &Tail{max: max} }
