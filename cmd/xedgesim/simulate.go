@@ -262,7 +262,9 @@ func newEvidence(s report.Suite) (evidence.Evidence, error) {
 
 // runOne simulates one scenario with one seed and writes its files.
 func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir string, o simulateOptions, sum node.SumMode, warned, single bool) (report.Run, error) {
-	opts := []sim.Option{sim.WithSumMode(sum)}
+	// Process nodes run in the run's directory: what they write lands in
+	// --out (seed-N/ in a sweep), never in the scenario's directory.
+	opts := []sim.Option{sim.WithSumMode(sum), sim.WithWorkDir(dir)}
 	seed := sc.Simulation.Seed
 	if r.seed != nil {
 		seed = *r.seed

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -227,22 +228,27 @@ func (p *Process) open(ctx context.Context, env Env) error {
 		addr = net.JoinHostPort("localhost", strconv.Itoa(p.port))
 	}
 	if p.command != nil {
-		if err := p.startProcess(env.Dir); err != nil {
+		if err := p.startProcess(env); err != nil {
 			return err
 		}
 	}
 	return p.dial(ctx, addr)
 }
 
-func (p *Process) startProcess(dir string) error {
-	args := make([]string, len(p.command))
-	for i, a := range p.command {
-		a = strings.ReplaceAll(a, "{port}", strconv.Itoa(p.port))
-		args[i] = strings.ReplaceAll(a, "{id}", p.id)
+func (p *Process) startProcess(env Env) error {
+	dir := env.WorkDir
+	if dir == "" {
+		dir = env.Dir
 	}
-	if p.shell {
-		args = []string{"/bin/sh", "-c", args[0]}
+	if dir != "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("node %q: creating its working directory: %w", p.id, err)
+		}
 	}
+	args := p.argv(env.Dir, dir)
 	// Not CommandContext: Close decides how the process ends, gracefully
 	// first, and it must be reaped even when the context is gone.
 	cmd := exec.Command(args[0], args[1:]...)
@@ -293,6 +299,53 @@ func (p *Process) dial(ctx context.Context, addr string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// argv is the command with its placeholders filled in ({port}, {id}, {out}
+// for the run's directory, {dir} for the scenario's) and its relative paths
+// made absolute: the node runs in the run's directory, but a path in the
+// scenario means the scenario's directory or, when nothing is there, the
+// working directory (as upstream resolves it).
+func (p *Process) argv(scenarioDir, workDir string) []string {
+	if abs, err := filepath.Abs(scenarioDir); err == nil {
+		scenarioDir = abs
+	}
+	r := strings.NewReplacer("{port}", strconv.Itoa(p.port), "{id}", p.id, "{out}", workDir, "{dir}", scenarioDir)
+	args := make([]string, len(p.command))
+	for i, a := range p.command {
+		if p.shell {
+			words := strings.Split(a, " ")
+			for j, w := range words {
+				words[j] = resolveArg(w, scenarioDir)
+			}
+			a = strings.Join(words, " ")
+		} else {
+			a = resolveArg(a, scenarioDir)
+		}
+		args[i] = r.Replace(a)
+	}
+	if p.shell {
+		args = []string{"/bin/sh", "-c", args[0]}
+	}
+	return args
+}
+
+// resolveArg makes a word that names an existing file by a relative path
+// (it has a slash or a dot, like nodes/sensor.py) absolute. Other words,
+// flags and placeholders stay as written.
+func resolveArg(w, scenarioDir string) string {
+	if w == "" || filepath.IsAbs(w) || strings.ContainsAny(w, "{}$'\"=") || strings.HasPrefix(w, "-") ||
+		!strings.ContainsAny(w, "/.") || w == "." || w == ".." {
+		return w
+	}
+	for _, full := range []string{filepath.Join(scenarioDir, w), w} {
+		if _, err := os.Stat(full); err == nil {
+			if abs, err := filepath.Abs(full); err == nil {
+				return abs
+			}
+		}
+	}
+	return w
 }
 
 func (p *Process) hasExited() bool {

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// m0Hash is upstream's published determinism figure for m0_baseline, seed
+// 42 (REFERENCE.md Appendix C).
+const m0Hash = "d376231ff78a8789b1b886b0476be4a2bcc626677cdbcac7b46579c4cf8fd589"
+
+// needPython returns python3 or ends the test: under the test bed a
+// missing python3 is a failure, elsewhere a skip.
+func needPython(t *testing.T) string {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("XEDGESIM_TESTBED") == "1" {
+			t.Fatal("python3 is missing (scripts/testbed up installs it)")
+		}
+		t.Skip("python3 not found; it runs the reference protocol nodes")
+	}
+	return py
+}
+
+// refNode is the repository's Python node, written the way upstream's
+// reference nodes are.
+func refNode(t *testing.T) string {
+	t.Helper()
+	ref, err := filepath.Abs("../../pkg/sim/node/testdata/refnode.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+// writeScenario writes a scenario file into a new directory and returns
+// its path.
+func writeScenario(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// m0Process is m0_baseline with every node a process running the
+// reference node; extra goes into each node's config.
+func m0Process(py, ref, extra string) string {
+	var b strings.Builder
+	b.WriteString("simulation: {duration_s: 10, seed: 42, time_quantum_us: 1000}\nnodes:\n")
+	for _, n := range []struct{ id, kind string }{{"sensor1", "sensor"}, {"sensor2", "sensor"}, {"sensor3", "sensor"}, {"gateway", "gateway"}} {
+		fmt.Fprintf(&b, "  - id: %s\n    type: %s_model\n    implementation: process\n    config:\n      command: [%q, %q, %s, \"{port}\"%s]\n",
+			n.id, n.kind, py, ref, n.kind, extra)
+	}
+	return b.String()
+}
+
+// pythonSumFlag is the --python the built-in gateway needs to match
+// python3's sum().
+func pythonSumFlag(t *testing.T, py string) string {
+	t.Helper()
+	out, err := exec.Command(py, "-c", "import sys; print(sys.version_info >= (3, 12))").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(out)) == "True" {
+		return "3.12"
+	}
+	return "3.11"
+}
+
+func hashCSVs(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	for _, id := range []string{"gateway", "sensor1", "sensor2", "sensor3"} {
+		b, err := os.ReadFile(filepath.Join(dir, id+"_metrics.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) == 0 {
+			t.Errorf("%s/%s_metrics.csv is empty", dir, id)
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// wantM0Hash is the published hash, or with a CPython whose sum() changed
+// (3.12) the built-in models' hash under --python 3.12.
+func wantM0Hash(t *testing.T, py string) string {
+	t.Helper()
+	if pythonSumFlag(t, py) == "3.11" {
+		return m0Hash
+	}
+	dir := t.TempDir()
+	if r := cli(t, "simulate", "--python", "3.12", "--csv", "--out", dir, m0); r.code != 0 {
+		t.Fatalf("built-in m0: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	return hashCSVs(t, dir)
+}
+
+// TestProcessNodesCSVsLandInOut is issue #19's first case: upstream's
+// nodes write <id>_metrics.csv into their working directory, so they must
+// run in the run's directory, one per seed, and nothing else may leave an
+// empty file of that name.
+func TestProcessNodesCSVsLandInOut(t *testing.T) {
+	t.Parallel()
+	py := needPython(t)
+	sc := writeScenario(t, "m0_process.yaml", m0Process(py, refNode(t), ""))
+	out := t.TempDir()
+	r := cli(t, "simulate", "--seeds", "41-43", "--csv", "--out", out, sc)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	hashes := map[string]bool{}
+	for _, seed := range []string{"41", "42", "43"} {
+		dir := filepath.Join(out, "m0_process", "seed-"+seed)
+		h := hashCSVs(t, dir)
+		hashes[h] = true
+		if seed == "42" {
+			if want := wantM0Hash(t, py); h != want {
+				t.Errorf("seed 42's CSVs hash to %s, want %s", h, want)
+			}
+		}
+	}
+	if len(hashes) != 3 {
+		t.Errorf("three seeds gave %d different CSV sets, want 3 (a run overwrote another's files?)", len(hashes))
+	}
+	entries, _ := os.ReadDir(filepath.Dir(sc))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".csv") {
+			t.Errorf("%s landed in the scenario's directory", e.Name())
+		}
+	}
+}
+
+// TestProcessNodeOutPlaceholder checks {out} in a command is the run's
+// directory, and that without --csv nothing leaves empty CSV files.
+func TestProcessNodeOutPlaceholder(t *testing.T) {
+	t.Parallel()
+	sc := writeScenario(t, "out.yaml", `simulation: {duration_s: 1, seed: 1}
+nodes:
+  - id: sink
+    type: sink_model
+    implementation: process
+    config: {command: "echo here > {out}/marker; exit 3"}
+`)
+	out := t.TempDir()
+	r := cli(t, "simulate", "--csv", "--out", out, sc)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (the node exits at once)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(out, "marker")); err != nil || string(b) != "here\n" {
+		t.Errorf("{out}/marker = %q, %v; want the run's directory", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "sink_metrics.csv")); err == nil {
+		t.Error("an empty sink_metrics.csv look-alike was written")
+	}
+}
