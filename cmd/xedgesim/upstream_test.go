@@ -4,11 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // m0Hash is upstream's published determinism figure for m0_baseline, seed
@@ -163,5 +165,157 @@ nodes:
 	}
 	if _, err := os.Stat(filepath.Join(out, "sink_metrics.csv")); err == nil {
 		t.Error("an empty sink_metrics.csv look-alike was written")
+	}
+}
+
+// freePorts returns n ports nothing listens on now.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// TestHandStartedNodeIsNotSilentlyIgnored is issue #19's second case: a
+// researcher starts upstream's nodes by hand, and a built-in model would
+// run in their place without a word.
+func TestHandStartedNodeIsNotSilentlyIgnored(t *testing.T) {
+	t.Parallel()
+	// Not m0's 5001, which parallel tests run built-in models on: a
+	// listener there would put this warning into their reports.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	sc := writeScenario(t, "hand.yaml", fmt.Sprintf(`simulation: {duration_s: 2, seed: 42}
+nodes:
+  - id: sensor1
+    type: sensor_model
+    port: %d
+  - id: gateway
+    type: gateway_model
+    port: %d
+`, port, freePorts(t, 1)[0]))
+	for _, args := range [][]string{{"simulate", "--out", t.TempDir(), sc}, {"simulate", "--dry-run", sc}} {
+		r := cli(t, args...)
+		all := r.stdout + r.stderr
+		if r.code != 0 {
+			t.Errorf("%v: exit %d\n%s", args, r.code, all)
+		}
+		for _, want := range []string{`node "sensor1"`, fmt.Sprintf("port %d", port), "implementation: process", "--connect", "hand.yaml:3:5"} {
+			if !strings.Contains(all, want) {
+				t.Errorf("%v: output does not contain %q:\n%s", args[:2], want, all)
+			}
+		}
+		if strings.Contains(all, `node "gateway" runs the built-in`) {
+			t.Errorf("warned about the gateway, whose port is free:\n%s", all)
+		}
+	}
+}
+
+// TestConnectDrivesHandStartedNodes runs m0 upstream's way: four reference
+// nodes started by hand, and --connect drives them on their ports.
+func TestConnectDrivesHandStartedNodes(t *testing.T) {
+	t.Parallel()
+	py := needPython(t)
+	ref := refNode(t)
+	ports := freePorts(t, 4)
+	nodeDir := t.TempDir()
+	var exited []chan error
+	var b strings.Builder
+	b.WriteString("simulation: {duration_s: 10, seed: 42, time_quantum_us: 1000}\nnodes:\n")
+	for i, n := range []struct{ id, kind string }{{"sensor1", "sensor"}, {"sensor2", "sensor"}, {"sensor3", "sensor"}, {"gateway", "gateway"}} {
+		fmt.Fprintf(&b, "  - {id: %s, type: %s_model, port: %d}\n", n.id, n.kind, ports[i])
+		cmd := exec.Command(py, ref, n.kind, fmt.Sprint(ports[i]))
+		cmd.Dir = nodeDir
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		exited = append(exited, done)
+		t.Cleanup(func() { cmd.Process.Kill() })
+	}
+	sc := writeScenario(t, "m0_hand.yaml", b.String())
+	out := t.TempDir()
+	r := cli(t, "simulate", "--connect", "--out", out, sc)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stderr, "already listens") {
+		t.Errorf("--connect still warns about the nodes it connects to:\n%s", r.stderr)
+	}
+	// The nodes close their files after SHUTDOWN, on their own time.
+	for _, done := range exited {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("a hand-started node failed: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a hand-started node did not exit after SHUTDOWN")
+		}
+	}
+	if got, want := hashCSVs(t, nodeDir), wantM0Hash(t, py); got != want {
+		t.Errorf("hand-started nodes' CSVs hash to %s, want %s", got, want)
+	}
+}
+
+// TestDryRunRefusesWhatTheRunRefuses is issue #19's third case: a dry run
+// makes every check the run makes before starting anything, with the same
+// exit code.
+func TestDryRunRefusesWhatTheRunRefuses(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, body string
+		want       []string
+	}{
+		{"missing firmware", `simulation: {duration_s: 1, seed: 1}
+nodes:
+  - id: dev
+    type: renode
+    implementation: renode_inprocess
+    platform: board.repl
+    firmware: build/zephyr.elf
+`, []string{"fw.yaml:7:15:", `node "dev": firmware: firmware not found`, "zephyr.elf"}},
+		{"command not on PATH", `simulation: {duration_s: 1, seed: 1}
+nodes:
+  - id: n1
+    type: sensor
+    config: {command: [no-such-program-xedgesim, "{port}"]}
+`, []string{"fw.yaml:5:14:", `node "n1": config.command: program "no-such-program-xedgesim" not found`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sc := writeScenario(t, "fw.yaml", tc.body)
+			// The platform exists; only the firmware is missing.
+			os.WriteFile(filepath.Join(filepath.Dir(sc), "board.repl"), nil, 0o644)
+			for _, args := range [][]string{{"simulate", "--dry-run", sc}, {"simulate", "--out", t.TempDir(), sc}} {
+				r := cli(t, args...)
+				all := r.stdout + r.stderr
+				if r.code != 3 {
+					t.Errorf("%v: exit %d, want 3\n%s", args[:2], r.code, all)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(all, w) {
+						t.Errorf("%v: output does not contain %q:\n%s", args[:2], w, all)
+					}
+				}
+			}
+		})
 	}
 }

@@ -20,6 +20,14 @@ type options struct {
 	runID   string
 	runtime node.Runtime
 	workDir string
+	connect bool
+}
+
+// WithConnect makes every node with a port and no command a protocol node
+// that connects to localhost:<port>, as upstream's coordinator does with
+// nodes started by hand (upstream's --connect-style run).
+func WithConnect() Option {
+	return func(o *options) error { o.connect = true; return nil }
 }
 
 // WithWorkDir runs process nodes in dir (created when missing), the run's

@@ -54,12 +54,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		StepsTotal: ceilDiv(sc.Simulation.DurationUS, sc.Simulation.TimeQuantumUS),
 	}
 
-	nodes, warns, err := build(sc, o)
+	nodes, warns, err := preflight(sc, o)
 	res.Warnings = append(res.Warnings, warns...)
 	if err != nil {
 		return nil, err
 	}
-	res.Warnings = append(res.Warnings, destinationWarnings(sc)...)
 
 	csv, err := openCSV(o.csvDir, nodes)
 	if err != nil {
@@ -195,6 +194,9 @@ func build(sc *scenario.Scenario, o *options) ([]node.Node, []scenario.Diagnosti
 		if n, ok := o.nodes[sn.ID]; ok {
 			nodes = append(nodes, n)
 			continue
+		}
+		if o.connect && connectable(sn) {
+			sn = asConnected(sn)
 		}
 		n, w, err := node.New(sn, o.sum, o.runtime)
 		warns = append(warns, w...)

@@ -37,6 +37,8 @@ type Process struct {
 	timeout time.Duration
 	connect time.Duration
 	netMeta bool
+	// cmdPos is where config.command is written, for CheckCommand.
+	cmdPos scenario.Pos
 
 	cmd     *exec.Cmd
 	exited  chan struct{}
@@ -80,6 +82,10 @@ func NewProcess(n scenario.Node) (*Process, error) {
 		connect: time.Duration(c.float("connect_timeout_s", 10, 0.001) * float64(time.Second)),
 		output:  &tail{max: 16 << 10},
 		stats:   Stats{Model: "process"},
+	}
+	p.cmdPos = n.Pos
+	if pos, ok := n.ConfigPos["command"]; ok {
+		p.cmdPos = pos
 	}
 	if v, ok := c.value("command"); ok {
 		switch x := v.(type) {
@@ -301,15 +307,61 @@ func (p *Process) dial(ctx context.Context, addr string) error {
 	}
 }
 
+// shellWords are what a /bin/sh -c command may start with that is no
+// program on PATH.
+var shellWords = map[string]bool{
+	"cd": true, "echo": true, "exec": true, "exit": true, "export": true, "set": true, "true": true,
+	"false": true, ":": true, ".": true, "test": true, "[": true, "if": true, "for": true, "while": true,
+	"case": true, "eval": true, "read": true, "printf": true, "trap": true, "umask": true, "wait": true,
+	"ulimit": true, "unset": true, "until": true, "{": true, "(": true, "!": true, "env": true,
+}
+
+// CheckCommand reports, as a config mistake (exit 3), a command whose
+// program does not exist: on PATH, or as a path relative to the scenario's
+// directory or the working directory. The run checks it before starting
+// any node, and so does a dry run. A node without a command passes.
+func (p *Process) CheckCommand(scenarioDir string) error {
+	if p.command == nil {
+		return nil
+	}
+	prog := p.argv(scenarioDir, "")[0]
+	if p.shell {
+		fields := strings.Fields(p.command[0])
+		if len(fields) == 0 {
+			return nil
+		}
+		prog = resolveArg(fields[0], absDir(scenarioDir))
+		if shellWords[prog] || strings.ContainsAny(prog, "=$`{}()'\"\\;|&<>*?") {
+			return nil // the shell's business
+		}
+	}
+	var err error
+	if strings.Contains(prog, "/") {
+		_, err = os.Stat(prog)
+	} else {
+		_, err = exec.LookPath(prog)
+	}
+	if err != nil {
+		return &ConfigError{Pos: p.cmdPos, NodeID: p.id, Key: "command",
+			Message: fmt.Sprintf("program %q not found (on PATH, or relative to the scenario's directory or the working directory)", prog)}
+	}
+	return nil
+}
+
+func absDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
+}
+
 // argv is the command with its placeholders filled in ({port}, {id}, {out}
 // for the run's directory, {dir} for the scenario's) and its relative paths
 // made absolute: the node runs in the run's directory, but a path in the
 // scenario means the scenario's directory or, when nothing is there, the
 // working directory (as upstream resolves it).
 func (p *Process) argv(scenarioDir, workDir string) []string {
-	if abs, err := filepath.Abs(scenarioDir); err == nil {
-		scenarioDir = abs
-	}
+	scenarioDir = absDir(scenarioDir)
 	r := strings.NewReplacer("{port}", strconv.Itoa(p.port), "{id}", p.id, "{out}", workDir, "{dir}", scenarioDir)
 	args := make([]string, len(p.command))
 	for i, a := range p.command {
