@@ -54,13 +54,14 @@ func writeScenario(t *testing.T, name, body string) string {
 }
 
 // m0Process is m0_baseline with every node a process running the
-// reference node; extra goes into each node's config.
-func m0Process(py, ref, extra string) string {
+// reference node with arg ("{port}" or "--stdio"); extra goes into each
+// node's config.
+func m0Process(py, ref, arg, extra string) string {
 	var b strings.Builder
 	b.WriteString("simulation: {duration_s: 10, seed: 42, time_quantum_us: 1000}\nnodes:\n")
 	for _, n := range []struct{ id, kind string }{{"sensor1", "sensor"}, {"sensor2", "sensor"}, {"sensor3", "sensor"}, {"gateway", "gateway"}} {
-		fmt.Fprintf(&b, "  - id: %s\n    type: %s_model\n    implementation: process\n    config:\n      command: [%q, %q, %s, \"{port}\"%s]\n",
-			n.id, n.kind, py, ref, n.kind, extra)
+		fmt.Fprintf(&b, "  - id: %s\n    type: %s_model\n    implementation: process\n    config:\n      command: [%q, %q, %s, %q]\n%s",
+			n.id, n.kind, py, ref, n.kind, arg, extra)
 	}
 	return b.String()
 }
@@ -116,7 +117,7 @@ func wantM0Hash(t *testing.T, py string) string {
 func TestProcessNodesCSVsLandInOut(t *testing.T) {
 	t.Parallel()
 	py := needPython(t)
-	sc := writeScenario(t, "m0_process.yaml", m0Process(py, refNode(t), ""))
+	sc := writeScenario(t, "m0_process.yaml", m0Process(py, refNode(t), "{port}", ""))
 	out := t.TempDir()
 	r := cli(t, "simulate", "--seeds", "41-43", "--csv", "--out", out, sc)
 	if r.code != 0 {
@@ -317,5 +318,25 @@ nodes:
 				}
 			}
 		})
+	}
+}
+
+// TestStdioProcessNodesRunM0 is issue #19's fourth case: a process node
+// with protocol: stdio speaks upstream's stdin/stdout dialect over its own
+// streams, and m0 gives the same CSVs as over TCP.
+func TestStdioProcessNodesRunM0(t *testing.T) {
+	t.Parallel()
+	py := needPython(t)
+	sc := writeScenario(t, "m0_stdio.yaml", m0Process(py, refNode(t), "--stdio", "      protocol: stdio\n"))
+	out := t.TempDir()
+	r := cli(t, "simulate", "--out", out, sc)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got, want := hashCSVs(t, out), wantM0Hash(t, py); got != want {
+		t.Errorf("stdio nodes' CSVs hash to %s, want %s", got, want)
+	}
+	if !strings.Contains(r.stdout, "27 delivered") {
+		t.Errorf("want 27 messages delivered:\n%s", r.stdout)
 	}
 }

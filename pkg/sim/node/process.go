@@ -64,7 +64,7 @@ var _ External = (*Process)(nil)
 // sent to the node in INIT.
 var processKeys = map[string]bool{
 	"command": true, "address": true, "timeout_s": true, "connect_timeout_s": true,
-	"env": true, "network_metadata": true, "model": true,
+	"env": true, "network_metadata": true, "model": true, "protocol": true,
 }
 
 // NewProcess builds a protocol node. Config keys: command (string for
@@ -121,6 +121,17 @@ func NewProcess(n scenario.Node) (*Process, error) {
 		for _, k := range sortedKeys(m) {
 			p.env = append(p.env, k+"="+fmt.Sprint(m[k]))
 		}
+	}
+	switch proto := c.str("protocol", "tcp"); proto {
+	case "tcp":
+	case "stdio":
+		// Upstream's stdin/stdout dialect, over the process's own streams.
+		p.stdio = true
+		if p.command == nil {
+			c.fail("protocol", "stdio needs a command: xedgesim talks to the program over its stdin and stdout")
+		}
+	default:
+		c.fail("protocol", "must be tcp (upstream's TCP line protocol) or stdio (its stdin/stdout dialect), got %q", proto)
 	}
 	p.address = c.str("address", "")
 	if p.command == nil && p.address == "" && !n.HasPort {
@@ -222,6 +233,9 @@ func (p *Process) Start(ctx context.Context, env Env) error {
 
 // open starts the process, if there is a command, and connects to it.
 func (p *Process) open(ctx context.Context, env Env) error {
+	if p.stdio {
+		return p.startProcess(env)
+	}
 	if p.port == 0 && p.address == "" {
 		port, err := freePort()
 		if err != nil {
@@ -262,9 +276,31 @@ func (p *Process) startProcess(env Env) error {
 	cmd.Env = append(os.Environ(), "XEDGESIM_NODE_ID="+p.id, "XEDGESIM_PORT="+strconv.Itoa(p.port))
 	cmd.Env = append(cmd.Env, p.env...)
 	cmd.Stdout, cmd.Stderr = p.output, p.output
+	var childIn, childOut *os.File
+	if p.stdio {
+		// The protocol runs over the process's stdin and stdout; its
+		// stderr is the output quoted in errors.
+		conn, in, out, err := newPipeConn()
+		if err != nil {
+			return fmt.Errorf("node %q: %w", p.id, err)
+		}
+		childIn, childOut = in, out
+		cmd.Stdin, cmd.Stdout = in, out
+		p.conn, p.r, p.w = conn, bufio.NewReaderSize(conn, 64<<10), bufio.NewWriterSize(conn, 64<<10)
+	}
 	// Its own process group, so a shell's children are ended with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	err := cmd.Start()
+	if childIn != nil {
+		// The child holds its ends now; ours would keep its stdin open.
+		childIn.Close()
+		childOut.Close()
+	}
+	if err != nil {
+		if p.conn != nil {
+			p.conn.Close()
+			p.conn = nil
+		}
 		return fmt.Errorf("node %q: starting %q: %w", p.id, args[0], err)
 	}
 	p.cmd = cmd
