@@ -100,7 +100,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		runID = newRunID()
 	}
 	for i, n := range nodes {
-		env := node.Env{Seed: seed, Index: int32(i), Dir: sc.Dir, WorkDir: workDir, CSV: csv.writer(i), RunID: runID}
+		env := node.Env{Seed: seed, Index: int32(i), Dir: sc.Dir, WorkDir: workDir, CSV: csv.writer(i), RunID: runID, Network: sc.Network}
 		started = i + 1
 		if err := n.Start(ctx, env); err != nil {
 			return nil, fmt.Errorf("starting node %q: %w", n.ID(), err)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/event"
 )
 
@@ -29,6 +30,9 @@ type Env struct {
 	WorkDir string
 	// RunID labels what the run starts outside the process (containers).
 	RunID string
+	// Network is the scenario's network, for the metadata upstream's
+	// coordinator sends with delivered events (the link's loss_rate).
+	Network scenario.Network
 }
 
 // Node is one simulated node, driven in lockstep by the kernel.

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/xedgesim/simulate/internal/pyfmt"
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/event"
 )
@@ -37,6 +38,7 @@ type Process struct {
 	timeout time.Duration
 	connect time.Duration
 	netMeta bool
+	lossOf  func(src, dst string) (float64, bool)
 	// cmdPos is where config.command is written, for CheckCommand.
 	cmdPos scenario.Pos
 
@@ -204,16 +206,22 @@ func (p *Process) Start(ctx context.Context, env Env) error {
 			return err
 		}
 	}
-	cfg := map[string]any{"seed": env.Seed}
-	for k, v := range p.config {
-		if k != "seed" {
-			cfg[k] = v
+	p.lossOf = lossRates(env.Network)
+	// {"seed": N} first, as upstream sends it, then the node's own config.
+	js := append([]byte(`{"seed": `), strconv.AppendInt(nil, env.Seed, 10)...)
+	for _, k := range sortedKeys(p.config) {
+		if k == "seed" {
+			continue
+		}
+		js = append(js, ", "...)
+		js = appendPyString(js, k)
+		js = append(js, ": "...)
+		var err error
+		if js, err = appendPyValue(js, p.config[k]); err != nil {
+			return fmt.Errorf("node %q: encoding INIT config key %s: %w", p.id, k, err)
 		}
 	}
-	js, err := json.Marshal(cfg)
-	if err != nil {
-		return fmt.Errorf("node %q: encoding INIT config: %w", p.id, err)
-	}
+	js = append(js, '}')
 	init := "INIT " + p.id + " " + string(js) + "\n"
 	if p.stdio {
 		init = "INIT " + string(js) + "\n"
@@ -456,48 +464,99 @@ type wireEvent struct {
 	Dst       *string         `json:"dst"`
 	Payload   json.RawMessage `json:"payload"`
 	SizeBytes int             `json:"size_bytes"`
-	Meta      *wireMeta       `json:"network_metadata,omitempty"`
 }
 
-type wireMeta struct {
-	LatencyUS      int64 `json:"latency_us"`
-	SentTimeUS     int64 `json:"sent_time_us"`
-	DeliveryTimeUS int64 `json:"delivery_time_us"`
-}
-
-// Send implements External.
+// Send implements External. The events line is what upstream's
+// coordinator writes (json.dumps of dataclasses.asdict): keys in the
+// dataclass's order, Python's spacing, network_metadata when asked for.
 func (p *Process) Send(_ context.Context, target int64, in []event.Event) error {
 	p.stats.MessagesReceived += int64(len(in))
-	wire := make([]wireEvent, len(in))
-	for i := range in {
-		e := &in[i]
-		t := e.TimeUS
-		w := wireEvent{TimeUS: &t, Type: e.Type, Src: e.Src, Payload: payloadJSON(e), SizeBytes: e.SizeBytes}
-		if e.Dst != "" {
-			d := e.Dst
-			w.Dst = &d
-		}
-		if p.netMeta {
-			w.Meta = &wireMeta{LatencyUS: e.LatencyUS, SentTimeUS: e.SentUS, DeliveryTimeUS: e.TimeUS}
-		}
-		wire[i] = w
-	}
-	var js []byte
+	b := append(p.buf[:0], "ADVANCE "...)
+	b = strconv.AppendInt(b, target, 10)
+	b = append(b, '\n', '[')
 	var err error
+	for i := range in {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		if b, err = p.appendEvent(b, &in[i]); err != nil {
+			return p.errorf("encoding events: %w", err)
+		}
+	}
+	b = append(b, ']', '\n')
+	p.buf = b
+	return p.send(string(b))
+}
+
+func (p *Process) appendEvent(b []byte, e *event.Event) ([]byte, error) {
+	keys := [...]string{`{"time_us": `, `, "type": `, `, "src": `, `, "dst": `, `, "payload": `}
 	if p.stdio {
-		js, err = json.Marshal(toStdio(wire))
+		// The stdin/stdout adapter renames the keys and drops size_bytes
+		// and network_metadata.
+		keys = [...]string{`{"timestamp_us": `, `, "event_type": `, `, "source": `, `, "destination": `, `, "payload": `}
+	}
+	b = append(b, keys[0]...)
+	b = strconv.AppendInt(b, e.TimeUS, 10)
+	b = append(b, keys[1]...)
+	b = appendPyString(b, e.Type)
+	b = append(b, keys[2]...)
+	b = appendPyString(b, e.Src)
+	b = append(b, keys[3]...)
+	if e.Dst == "" {
+		b = append(b, "null"...)
 	} else {
-		js, err = json.Marshal(wire)
+		b = appendPyString(b, e.Dst)
 	}
-	if err != nil {
-		return fmt.Errorf("node %q: encoding events: %w", p.id, err)
+	b = append(b, keys[4]...)
+	var err error
+	if b, err = appendPyRaw(b, payloadJSON(e)); err != nil {
+		return b, err
 	}
-	p.buf = append(p.buf[:0], "ADVANCE "...)
-	p.buf = strconv.AppendInt(p.buf, target, 10)
-	p.buf = append(p.buf, '\n')
-	p.buf = append(p.buf, js...)
-	p.buf = append(p.buf, '\n')
-	return p.send(string(p.buf))
+	if p.stdio {
+		return append(b, '}'), nil
+	}
+	b = append(b, `, "size_bytes": `...)
+	b = strconv.AppendInt(b, int64(e.SizeBytes), 10)
+	if p.netMeta {
+		b = append(b, `, "network_metadata": `...)
+		if loss, ok := p.lossOf(e.Src, e.Dst); ok {
+			// The latency model's metadata; the direct model's is {}.
+			b = append(b, `{"latency_us": `...)
+			b = strconv.AppendInt(b, e.LatencyUS, 10)
+			b = append(b, `, "sent_time_us": `...)
+			b = strconv.AppendInt(b, e.SentUS, 10)
+			b = append(b, `, "delivery_time_us": `...)
+			b = strconv.AppendInt(b, e.TimeUS, 10)
+			b = append(b, `, "loss_rate": `...)
+			b = pyfmt.AppendRepr(b, loss)
+			b = append(b, '}')
+		} else {
+			b = append(b, "{}"...)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// lossRates returns the loss rate of the link (src, dst) as upstream's
+// latency model reports it in network_metadata, and false on the direct
+// model, which reports no metadata.
+func lossRates(n scenario.Network) func(src, dst string) (float64, bool) {
+	if n.Model != scenario.ModelLatency {
+		return func(string, string) (float64, bool) { return 0, false }
+	}
+	links := map[[2]string]float64{}
+	for _, l := range n.Links {
+		links[[2]string{l.Src, l.Dst}] = l.LossRate
+		if l.Bidirectional {
+			links[[2]string{l.Dst, l.Src}] = l.LossRate
+		}
+	}
+	return func(src, dst string) (float64, bool) {
+		if r, ok := links[[2]string{src, dst}]; ok {
+			return r, true
+		}
+		return n.DefaultLossRate, true
+	}
 }
 
 // Advance implements Node: wait for DONE and the emitted events. Send must
