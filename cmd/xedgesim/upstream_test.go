@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -338,5 +339,37 @@ func TestStdioProcessNodesRunM0(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "27 delivered") {
 		t.Errorf("want 27 messages delivered:\n%s", r.stdout)
+	}
+}
+
+// TestSchemaDescribesProcessKeys: an editor shows what each process-node
+// key of config does.
+func TestSchemaDescribesProcessKeys(t *testing.T) {
+	t.Parallel()
+	r := cli(t, "schema")
+	var s struct {
+		Defs struct {
+			Node struct {
+				Properties struct {
+					Config struct {
+						Properties map[string]struct {
+							Description string `json:"description"`
+						} `json:"properties"`
+					} `json:"config"`
+				} `json:"properties"`
+			} `json:"node"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("schema: exit %d: %v", r.code, err)
+	}
+	props := s.Defs.Node.Properties.Config.Properties
+	for _, k := range []string{"command", "address", "protocol", "network_metadata", "timeout_s", "connect_timeout_s", "env"} {
+		if props[k].Description == "" {
+			t.Errorf("config.%s has no description in the schema", k)
+		}
+	}
+	if !strings.Contains(props["command"].Description, "{out}") {
+		t.Errorf("config.command's description does not mention {out}: %q", props["command"].Description)
 	}
 }
