@@ -40,6 +40,7 @@ type simulateOptions struct {
 	strict        bool
 	failOnWarning bool
 	python        string
+	connect       bool
 }
 
 func newSimulate() *cobra.Command {
@@ -98,6 +99,7 @@ Exit codes: 0 pass, 1 runtime error, 2 gate failed, 3 invalid scenario.`,
 	fl.BoolVar(&o.dryRun, "dry-run", false, "validate the scenarios and their nodes, run nothing")
 	fl.BoolVar(&o.strict, "strict", false, "treat unknown keys as errors")
 	fl.BoolVar(&o.failOnWarning, "fail-on-warning", false, "fail the gate when a scenario or run has warnings")
+	fl.BoolVar(&o.connect, "connect", false, "connect to every node with a port and no command on localhost:<port>, as upstream does with nodes started by hand")
 	fl.StringVar(&o.python, "python", "3.11", "CPython whose float sum() the gateway model reproduces: 3.11 (and earlier; upstream's published results) or 3.12 (and later)")
 	return cmd
 }
@@ -173,7 +175,7 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 	}
 	if o.dryRun {
 		for _, f := range files {
-			if err := dryRun(u.out, scenarios[f]); err != nil {
+			if err := dryRun(u, scenarios[f], o); err != nil {
 				return nil, err
 			}
 		}
@@ -262,7 +264,12 @@ func newEvidence(s report.Suite) (evidence.Evidence, error) {
 
 // runOne simulates one scenario with one seed and writes its files.
 func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir string, o simulateOptions, sum node.SumMode, warned, single bool) (report.Run, error) {
-	opts := []sim.Option{sim.WithSumMode(sum)}
+	// Process nodes run in the run's directory: what they write lands in
+	// --out (seed-N/ in a sweep), never in the scenario's directory.
+	opts := []sim.Option{sim.WithSumMode(sum), sim.WithWorkDir(dir)}
+	if o.connect {
+		opts = append(opts, sim.WithConnect())
+	}
 	seed := sc.Simulation.Seed
 	if r.seed != nil {
 		seed = *r.seed
@@ -444,21 +451,28 @@ func absImage(ref string) string {
 	return ref
 }
 
-func dryRun(w io.Writer, sc *scenario.Scenario) error {
-	// Building the nodes checks every node's config without starting any.
+// dryRun runs every check a run makes before it starts anything (node
+// configs, files, commands on PATH, destinations, ports) and starts nothing.
+// It refuses, with exit 3, what the run would refuse with exit 3; what only
+// this machine lacks (a Docker Engine) is a note.
+func dryRun(u *ui, sc *scenario.Scenario, o simulateOptions) error {
 	rt, err := container.New()
 	if err != nil {
 		return err
 	}
-	for _, n := range sc.Nodes {
-		if _, _, err := node.New(n, node.SumPlain, rt); err != nil {
-			if exitcode.Of(err) == exitcode.Invalid {
-				return err
-			}
-			fmt.Fprintln(w, "note:", err)
-		}
+	opts := []sim.Option{sim.WithRuntime(rt)}
+	if o.connect {
+		opts = append(opts, sim.WithConnect())
 	}
-	fmt.Fprintf(w, "%s: valid (%d nodes, %s network, %g s, quantum %d us, seed %d, %d assertions, %d faults)\n",
+	warns, err := sim.Check(sc, opts...)
+	u.diagnostics(warns)
+	if err != nil {
+		if exitcode.Of(err) == exitcode.Invalid {
+			return err
+		}
+		fmt.Fprintln(u.out, "note:", err)
+	}
+	fmt.Fprintf(u.out, "%s: valid (%d nodes, %s network, %g s, quantum %d us, seed %d, %d assertions, %d faults)\n",
 		sc.Path, len(sc.Nodes), sc.Network.Model, sc.Simulation.DurationS, sc.Simulation.TimeQuantumUS, sc.Simulation.Seed,
 		len(sc.Assertions), len(sc.Faults))
 	return nil

@@ -75,12 +75,12 @@ func run(name, file string, seed int64, buckets int) Run {
 	half := delivered / 2
 	r.Network = Network{
 		Model: "latency", PacketsSent: delivered + dropped, PacketsDelivered: delivered, PacketsDropped: dropped,
-		PacketsLost: dropped, Latency: Latency{Min: 8000, Avg: 20500, Max: 38000},
+		PacketsLost: dropped, Latency: Latency{Min: us(8000), Avg: 20500, Max: us(38000)},
 		Links: []Link{
 			{Src: "sensor1", Dst: "gateway1", PacketsSent: half + dropped, PacketsDelivered: half, PacketsDropped: dropped,
-				Latency: Latency{Min: 8000, Avg: 20000, Max: 36000}},
+				Latency: Latency{Min: us(8000), Avg: 20000, Max: us(36000)}},
 			{Src: "sensor2", Dst: "gateway1", PacketsSent: delivered - half, PacketsDelivered: delivered - half,
-				Latency: Latency{Min: 9000, Avg: 21000, Max: 38000}},
+				Latency: Latency{Min: us(9000), Avg: 21000, Max: us(38000)}},
 		},
 	}
 	return r
@@ -178,3 +178,6 @@ func sweepSuite() Suite {
 }
 
 func nan() float64 { return math.NaN() }
+
+// us is a latency in microseconds for a fixture.
+func us(v int64) *int64 { return &v }

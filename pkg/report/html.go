@@ -200,7 +200,7 @@ func newRun(r Run, n int, alone bool) htmlRun {
 			{"delivered", fmt.Sprint(nw.PacketsDelivered)},
 			{"dropped", fmt.Sprint(nw.PacketsDropped)},
 			{"latency avg", formatNumber(nw.Latency.Avg/1000) + " ms"},
-			{"latency max", formatNumber(float64(nw.Latency.Max)/1000) + " ms"},
+			{"latency max", formatNumber(float64(nw.Latency.MaxUS())/1000) + " ms"},
 			{"events", fmt.Sprint(r.Events)},
 		}
 	}

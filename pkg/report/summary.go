@@ -56,11 +56,31 @@ type Network struct {
 	Links             []Link  `json:"links"`
 }
 
-// Latency summarises delivered messages' latencies in microseconds.
+// Latency summarises delivered messages' latencies in microseconds. Min
+// and Max are null when nothing was delivered, as upstream's
+// NetworkMetrics leaves min_latency_us and max_latency_us None: 0 would
+// read as an instant delivery.
 type Latency struct {
-	Min int64   `json:"min"`
+	Min *int64  `json:"min"`
 	Avg float64 `json:"avg"`
-	Max int64   `json:"max"`
+	Max *int64  `json:"max"`
+}
+
+func newLatency(h *histogram) Latency {
+	l := Latency{Avg: h.Mean()}
+	if h.Count > 0 {
+		lo, hi := h.Min, h.Max
+		l.Min, l.Max = &lo, &hi
+	}
+	return l
+}
+
+// MaxUS is Max, or 0 when nothing was delivered.
+func (l Latency) MaxUS() int64 {
+	if l.Max == nil {
+		return 0
+	}
+	return *l.Max
 }
 
 // Link is one (src, dst) pair that carried traffic.
@@ -127,11 +147,11 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 			PacketsDropped:    r.Dropped(),
 			PacketsUnroutable: r.Unroutable,
 			PacketsFaulted:    r.Faulted,
-			Latency:           Latency{Min: r.Latency.Min, Avg: r.Latency.Mean(), Max: r.Latency.Max},
+			Latency:           newLatency(&r.Latency),
 		})
 		all.Merge(&r.Latency)
 	}
-	s.Network.Latency = Latency{Min: all.Min, Avg: all.Mean(), Max: all.Max}
+	s.Network.Latency = newLatency(&all)
 	for _, n := range res.Nodes {
 		s.Nodes = append(s.Nodes, Node{
 			ID: n.ID, Model: n.Model, Events: n.Events,

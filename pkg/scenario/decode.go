@@ -360,6 +360,10 @@ func (d *decoder) renode(n *Node, m *yamldiag.Mapping, path, who string) {
 		}
 		if s, ok := d.str(e.Val, path+"."+k.key, k.example); ok {
 			*k.dst = s
+			if n.KeyPos == nil {
+				n.KeyPos = map[string]Pos{}
+			}
+			n.KeyPos[k.key] = d.Pos(e.Val)
 		}
 	}
 	if e, ok := m.Get("monitor_port"); ok {

@@ -70,6 +70,9 @@ type Node struct {
 	WorkingDir  string
 	Seed        *int64
 	Pos         Pos
+	// KeyPos maps the node's own keys whose values are checked later
+	// (platform, firmware) to where their values are written.
+	KeyPos map[string]Pos
 	// ConfigPos maps each config key to where it is written, for messages.
 	ConfigPos map[string]Pos
 }

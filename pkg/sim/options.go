@@ -2,6 +2,8 @@ package sim
 
 import (
 	"errors"
+	"fmt"
+	"path/filepath"
 
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
@@ -17,6 +19,32 @@ type options struct {
 	noSkip  bool
 	runID   string
 	runtime node.Runtime
+	workDir string
+	connect bool
+}
+
+// WithConnect makes every node with a port and no command a protocol node
+// that connects to localhost:<port>, as upstream's coordinator does with
+// nodes started by hand (upstream's --connect-style run).
+func WithConnect() Option {
+	return func(o *options) error { o.connect = true; return nil }
+}
+
+// WithWorkDir runs process nodes in dir (created when missing), the run's
+// results directory, and makes it {out} in their commands. Without it they
+// run in the CSV directory (WithCSVDir), else in the scenario's directory.
+func WithWorkDir(dir string) Option {
+	return func(o *options) error {
+		if dir == "" {
+			return errors.New("work directory must not be empty")
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return fmt.Errorf("work directory: %w", err)
+		}
+		o.workDir = abs
+		return nil
+	}
 }
 
 // WithRuntime runs the scenario's docker nodes with rt (a

@@ -54,12 +54,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		StepsTotal: ceilDiv(sc.Simulation.DurationUS, sc.Simulation.TimeQuantumUS),
 	}
 
-	nodes, warns, err := build(sc, o)
+	nodes, warns, err := preflight(sc, o)
 	res.Warnings = append(res.Warnings, warns...)
 	if err != nil {
 		return nil, err
 	}
-	res.Warnings = append(res.Warnings, destinationWarnings(sc)...)
 
 	csv, err := openCSV(o.csvDir, nodes)
 	if err != nil {
@@ -89,12 +88,19 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		}
 	}()
 
+	// Process nodes run in the run's own directory, so the files they write
+	// (upstream's nodes write <id>_metrics.csv into their working directory)
+	// are the run's, per seed, and not the scenario directory's.
+	workDir := o.workDir
+	if workDir == "" {
+		workDir = o.csvDir
+	}
 	runID := o.runID
 	if runID == "" {
 		runID = newRunID()
 	}
 	for i, n := range nodes {
-		env := node.Env{Seed: seed, Index: int32(i), Dir: sc.Dir, CSV: csv.writer(i), RunID: runID}
+		env := node.Env{Seed: seed, Index: int32(i), Dir: sc.Dir, WorkDir: workDir, CSV: csv.writer(i), RunID: runID, Network: sc.Network}
 		started = i + 1
 		if err := n.Start(ctx, env); err != nil {
 			return nil, fmt.Errorf("starting node %q: %w", n.ID(), err)
@@ -189,6 +195,9 @@ func build(sc *scenario.Scenario, o *options) ([]node.Node, []scenario.Diagnosti
 			nodes = append(nodes, n)
 			continue
 		}
+		if o.connect && connectable(sn) {
+			sn = asConnected(sn)
+		}
 		n, w, err := node.New(sn, o.sum, o.runtime)
 		warns = append(warns, w...)
 		if err != nil {
@@ -251,12 +260,15 @@ func newRunID() string {
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
-// csvFiles writes each node's CSV into a temporary file in the target
-// directory and renames them into place only when the run succeeded, so a
-// failed run leaves no half-written CSV behind.
+// csvFiles writes each built-in model's CSV into a temporary file in the
+// target directory and renames them into place only when the run
+// succeeded, so a failed run leaves no half-written CSV behind. Nodes that
+// write no CSV rows (processes write their own in their working directory,
+// containers and sinks none) get no file: an empty look-alike would hide
+// where the real one is.
 type csvFiles struct {
 	dir   string
-	files []*os.File
+	files []*os.File // by node index; nil for nodes without a CSV
 	names []string
 }
 
@@ -270,20 +282,24 @@ func openCSV(dir string, nodes []node.Node) (*csvFiles, error) {
 	}
 	for _, n := range nodes {
 		name := n.ID() + "_metrics.csv"
+		c.names = append(c.names, name)
+		if w, ok := n.(node.CSVWriter); !ok || !w.WritesCSV() {
+			c.files = append(c.files, nil)
+			continue
+		}
 		f, err := os.CreateTemp(dir, "."+name+".*")
 		if err != nil {
 			c.finish(false)
 			return nil, fmt.Errorf("creating %s: %w", name, err)
 		}
 		c.files = append(c.files, f)
-		c.names = append(c.names, name)
 	}
 	return c, nil
 }
 
-// writer returns node i's CSV file, or a nil interface when CSV is off.
+// writer returns node i's CSV file, or a nil interface when it has none.
 func (c *csvFiles) writer(i int) io.Writer {
-	if c.dir == "" {
+	if c.dir == "" || c.files[i] == nil {
 		return nil
 	}
 	return c.files[i]
@@ -292,12 +308,18 @@ func (c *csvFiles) writer(i int) io.Writer {
 func (c *csvFiles) finish(keep bool) error {
 	var errs []error
 	for i, f := range c.files {
+		if f == nil {
+			continue
+		}
 		if err := f.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("writing %s: %w", c.names[i], err))
 		}
 	}
 	keep = keep && len(errs) == 0
 	for i, f := range c.files {
+		if f == nil {
+			continue
+		}
 		if keep {
 			if err := os.Rename(f.Name(), filepath.Join(c.dir, c.names[i])); err != nil {
 				errs = append(errs, fmt.Errorf("saving %s: %w", c.names[i], err))

@@ -17,7 +17,8 @@ type ConfigError struct {
 	NodeID  string
 	Key     string
 	Message string
-	// Section is the node's section the key is in; "config" when empty.
+	// Section is the node's section the key is in; "config" when empty,
+	// "node" for the node's own keys.
 	Section string
 }
 
@@ -25,6 +26,10 @@ func (e *ConfigError) Error() string {
 	section := e.Section
 	if section == "" {
 		section = "config"
+	}
+	if section == "node" {
+		// A key of the node itself, such as firmware.
+		return fmt.Sprintf("%s:%d:%d: node %q: %s: %s", e.Pos.File, e.Pos.Line, e.Pos.Col, e.NodeID, e.Key, e.Message)
 	}
 	return fmt.Sprintf("%s:%d:%d: node %q: %s.%s: %s", e.Pos.File, e.Pos.Line, e.Pos.Col, e.NodeID, section, e.Key, e.Message)
 }

@@ -56,6 +56,9 @@ func NewGateway(n scenario.Node, sum SumMode) (*Gateway, error) {
 	return g, nil
 }
 
+// WritesCSV implements CSVWriter.
+func (g *Gateway) WritesCSV() bool { return true }
+
 // ID implements Node.
 func (g *Gateway) ID() string { return g.id }
 

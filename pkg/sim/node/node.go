@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/event"
 )
 
@@ -23,8 +24,15 @@ type Env struct {
 	CSV io.Writer
 	// Dir is the directory relative paths resolve against (the scenario's).
 	Dir string
+	// WorkDir is where nodes that write their own files run: the run's
+	// results directory, so what upstream's nodes write into their working
+	// directory lands beside summary.json. Empty means Dir.
+	WorkDir string
 	// RunID labels what the run starts outside the process (containers).
 	RunID string
+	// Network is the scenario's network, for the metadata upstream's
+	// coordinator sends with delivered events (the link's loss_rate).
+	Network scenario.Network
 }
 
 // Node is one simulated node, driven in lockstep by the kernel.
@@ -54,6 +62,13 @@ type External interface {
 	Node
 	// Send starts the step towards target with the delivered events.
 	Send(ctx context.Context, target int64, in []event.Event) error
+}
+
+// CSVWriter is implemented by the built-in models that write upstream's
+// <id>_metrics.csv through Env.CSV. Only they get a file: a process writes
+// its own, and an empty look-alike would hide that it is elsewhere.
+type CSVWriter interface {
+	WritesCSV() bool
 }
 
 // Crasher is implemented by nodes that model a crash (the node_crash

@@ -10,12 +10,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/xedgesim/simulate/internal/pyfmt"
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/event"
 )
@@ -36,6 +38,9 @@ type Process struct {
 	timeout time.Duration
 	connect time.Duration
 	netMeta bool
+	lossOf  func(src, dst string) (float64, bool)
+	// cmdPos is where config.command is written, for CheckCommand.
+	cmdPos scenario.Pos
 
 	cmd     *exec.Cmd
 	exited  chan struct{}
@@ -61,7 +66,7 @@ var _ External = (*Process)(nil)
 // sent to the node in INIT.
 var processKeys = map[string]bool{
 	"command": true, "address": true, "timeout_s": true, "connect_timeout_s": true,
-	"env": true, "network_metadata": true, "model": true,
+	"env": true, "network_metadata": true, "model": true, "protocol": true,
 }
 
 // NewProcess builds a protocol node. Config keys: command (string for
@@ -79,6 +84,10 @@ func NewProcess(n scenario.Node) (*Process, error) {
 		connect: time.Duration(c.float("connect_timeout_s", 10, 0.001) * float64(time.Second)),
 		output:  NewTail(16 << 10),
 		stats:   Stats{Model: "process"},
+	}
+	p.cmdPos = n.Pos
+	if pos, ok := n.ConfigPos["command"]; ok {
+		p.cmdPos = pos
 	}
 	if v, ok := c.value("command"); ok {
 		switch x := v.(type) {
@@ -114,6 +123,17 @@ func NewProcess(n scenario.Node) (*Process, error) {
 		for _, k := range sortedKeys(m) {
 			p.env = append(p.env, k+"="+fmt.Sprint(m[k]))
 		}
+	}
+	switch proto := c.str("protocol", "tcp"); proto {
+	case "tcp":
+	case "stdio":
+		// Upstream's stdin/stdout dialect, over the process's own streams.
+		p.stdio = true
+		if p.command == nil {
+			c.fail("protocol", "stdio needs a command: xedgesim talks to the program over its stdin and stdout")
+		}
+	default:
+		c.fail("protocol", "must be tcp (upstream's TCP line protocol) or stdio (its stdin/stdout dialect), got %q", proto)
 	}
 	p.address = c.str("address", "")
 	if p.command == nil && p.address == "" && !n.HasPort {
@@ -186,16 +206,22 @@ func (p *Process) Start(ctx context.Context, env Env) error {
 			return err
 		}
 	}
-	cfg := map[string]any{"seed": env.Seed}
-	for k, v := range p.config {
-		if k != "seed" {
-			cfg[k] = v
+	p.lossOf = lossRates(env.Network)
+	// {"seed": N} first, as upstream sends it, then the node's own config.
+	js := append([]byte(`{"seed": `), strconv.AppendInt(nil, env.Seed, 10)...)
+	for _, k := range sortedKeys(p.config) {
+		if k == "seed" {
+			continue
+		}
+		js = append(js, ", "...)
+		js = appendPyString(js, k)
+		js = append(js, ": "...)
+		var err error
+		if js, err = appendPyValue(js, p.config[k]); err != nil {
+			return fmt.Errorf("node %q: encoding INIT config key %s: %w", p.id, k, err)
 		}
 	}
-	js, err := json.Marshal(cfg)
-	if err != nil {
-		return fmt.Errorf("node %q: encoding INIT config: %w", p.id, err)
-	}
+	js = append(js, '}')
 	init := "INIT " + p.id + " " + string(js) + "\n"
 	if p.stdio {
 		init = "INIT " + string(js) + "\n"
@@ -215,6 +241,9 @@ func (p *Process) Start(ctx context.Context, env Env) error {
 
 // open starts the process, if there is a command, and connects to it.
 func (p *Process) open(ctx context.Context, env Env) error {
+	if p.stdio {
+		return p.startProcess(env)
+	}
 	if p.port == 0 && p.address == "" {
 		port, err := freePort()
 		if err != nil {
@@ -227,22 +256,27 @@ func (p *Process) open(ctx context.Context, env Env) error {
 		addr = net.JoinHostPort("localhost", strconv.Itoa(p.port))
 	}
 	if p.command != nil {
-		if err := p.startProcess(env.Dir); err != nil {
+		if err := p.startProcess(env); err != nil {
 			return err
 		}
 	}
 	return p.dial(ctx, addr)
 }
 
-func (p *Process) startProcess(dir string) error {
-	args := make([]string, len(p.command))
-	for i, a := range p.command {
-		a = strings.ReplaceAll(a, "{port}", strconv.Itoa(p.port))
-		args[i] = strings.ReplaceAll(a, "{id}", p.id)
+func (p *Process) startProcess(env Env) error {
+	dir := env.WorkDir
+	if dir == "" {
+		dir = env.Dir
 	}
-	if p.shell {
-		args = []string{"/bin/sh", "-c", args[0]}
+	if dir != "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("node %q: creating its working directory: %w", p.id, err)
+		}
 	}
+	args := p.argv(env.Dir, dir)
 	// Not CommandContext: Close decides how the process ends, gracefully
 	// first, and it must be reaped even when the context is gone.
 	cmd := exec.Command(args[0], args[1:]...)
@@ -250,9 +284,31 @@ func (p *Process) startProcess(dir string) error {
 	cmd.Env = append(os.Environ(), "XEDGESIM_NODE_ID="+p.id, "XEDGESIM_PORT="+strconv.Itoa(p.port))
 	cmd.Env = append(cmd.Env, p.env...)
 	cmd.Stdout, cmd.Stderr = p.output, p.output
+	var childIn, childOut *os.File
+	if p.stdio {
+		// The protocol runs over the process's stdin and stdout; its
+		// stderr is the output quoted in errors.
+		conn, in, out, err := newPipeConn()
+		if err != nil {
+			return fmt.Errorf("node %q: %w", p.id, err)
+		}
+		childIn, childOut = in, out
+		cmd.Stdin, cmd.Stdout = in, out
+		p.conn, p.r, p.w = conn, bufio.NewReaderSize(conn, 64<<10), bufio.NewWriterSize(conn, 64<<10)
+	}
 	// Its own process group, so a shell's children are ended with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	err := cmd.Start()
+	if childIn != nil {
+		// The child holds its ends now; ours would keep its stdin open.
+		childIn.Close()
+		childOut.Close()
+	}
+	if err != nil {
+		if p.conn != nil {
+			p.conn.Close()
+			p.conn = nil
+		}
 		return fmt.Errorf("node %q: starting %q: %w", p.id, args[0], err)
 	}
 	p.cmd = cmd
@@ -295,6 +351,99 @@ func (p *Process) dial(ctx context.Context, addr string) error {
 	}
 }
 
+// shellWords are what a /bin/sh -c command may start with that is no
+// program on PATH.
+var shellWords = map[string]bool{
+	"cd": true, "echo": true, "exec": true, "exit": true, "export": true, "set": true, "true": true,
+	"false": true, ":": true, ".": true, "test": true, "[": true, "if": true, "for": true, "while": true,
+	"case": true, "eval": true, "read": true, "printf": true, "trap": true, "umask": true, "wait": true,
+	"ulimit": true, "unset": true, "until": true, "{": true, "(": true, "!": true, "env": true,
+}
+
+// CheckCommand reports, as a config mistake (exit 3), a command whose
+// program does not exist: on PATH, or as a path relative to the scenario's
+// directory or the working directory. The run checks it before starting
+// any node, and so does a dry run. A node without a command passes.
+func (p *Process) CheckCommand(scenarioDir string) error {
+	if p.command == nil {
+		return nil
+	}
+	prog := p.argv(scenarioDir, "")[0]
+	if p.shell {
+		fields := strings.Fields(p.command[0])
+		if len(fields) == 0 {
+			return nil
+		}
+		prog = resolveArg(fields[0], absDir(scenarioDir))
+		if shellWords[prog] || strings.ContainsAny(prog, "=$`{}()'\"\\;|&<>*?") {
+			return nil // the shell's business
+		}
+	}
+	var err error
+	if strings.Contains(prog, "/") {
+		_, err = os.Stat(prog)
+	} else {
+		_, err = exec.LookPath(prog)
+	}
+	if err != nil {
+		return &ConfigError{Pos: p.cmdPos, NodeID: p.id, Key: "command",
+			Message: fmt.Sprintf("program %q not found (on PATH, or relative to the scenario's directory or the working directory)", prog)}
+	}
+	return nil
+}
+
+func absDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
+}
+
+// argv is the command with its placeholders filled in ({port}, {id}, {out}
+// for the run's directory, {dir} for the scenario's) and its relative paths
+// made absolute: the node runs in the run's directory, but a path in the
+// scenario means the scenario's directory or, when nothing is there, the
+// working directory (as upstream resolves it).
+func (p *Process) argv(scenarioDir, workDir string) []string {
+	scenarioDir = absDir(scenarioDir)
+	r := strings.NewReplacer("{port}", strconv.Itoa(p.port), "{id}", p.id, "{out}", workDir, "{dir}", scenarioDir)
+	args := make([]string, len(p.command))
+	for i, a := range p.command {
+		if p.shell {
+			words := strings.Split(a, " ")
+			for j, w := range words {
+				words[j] = resolveArg(w, scenarioDir)
+			}
+			a = strings.Join(words, " ")
+		} else {
+			a = resolveArg(a, scenarioDir)
+		}
+		args[i] = r.Replace(a)
+	}
+	if p.shell {
+		args = []string{"/bin/sh", "-c", args[0]}
+	}
+	return args
+}
+
+// resolveArg makes a word that names an existing file by a relative path
+// (it has a slash or a dot, like nodes/sensor.py) absolute. Other words,
+// flags and placeholders stay as written.
+func resolveArg(w, scenarioDir string) string {
+	if w == "" || filepath.IsAbs(w) || strings.ContainsAny(w, "{}$'\"=") || strings.HasPrefix(w, "-") ||
+		!strings.ContainsAny(w, "/.") || w == "." || w == ".." {
+		return w
+	}
+	for _, full := range []string{filepath.Join(scenarioDir, w), w} {
+		if _, err := os.Stat(full); err == nil {
+			if abs, err := filepath.Abs(full); err == nil {
+				return abs
+			}
+		}
+	}
+	return w
+}
+
 func (p *Process) hasExited() bool {
 	if p.exited == nil {
 		return false
@@ -315,48 +464,99 @@ type wireEvent struct {
 	Dst       *string         `json:"dst"`
 	Payload   json.RawMessage `json:"payload"`
 	SizeBytes int             `json:"size_bytes"`
-	Meta      *wireMeta       `json:"network_metadata,omitempty"`
 }
 
-type wireMeta struct {
-	LatencyUS      int64 `json:"latency_us"`
-	SentTimeUS     int64 `json:"sent_time_us"`
-	DeliveryTimeUS int64 `json:"delivery_time_us"`
-}
-
-// Send implements External.
+// Send implements External. The events line is what upstream's
+// coordinator writes (json.dumps of dataclasses.asdict): keys in the
+// dataclass's order, Python's spacing, network_metadata when asked for.
 func (p *Process) Send(_ context.Context, target int64, in []event.Event) error {
 	p.stats.MessagesReceived += int64(len(in))
-	wire := make([]wireEvent, len(in))
-	for i := range in {
-		e := &in[i]
-		t := e.TimeUS
-		w := wireEvent{TimeUS: &t, Type: e.Type, Src: e.Src, Payload: payloadJSON(e), SizeBytes: e.SizeBytes}
-		if e.Dst != "" {
-			d := e.Dst
-			w.Dst = &d
-		}
-		if p.netMeta {
-			w.Meta = &wireMeta{LatencyUS: e.LatencyUS, SentTimeUS: e.SentUS, DeliveryTimeUS: e.TimeUS}
-		}
-		wire[i] = w
-	}
-	var js []byte
+	b := append(p.buf[:0], "ADVANCE "...)
+	b = strconv.AppendInt(b, target, 10)
+	b = append(b, '\n', '[')
 	var err error
+	for i := range in {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		if b, err = p.appendEvent(b, &in[i]); err != nil {
+			return p.errorf("encoding events: %w", err)
+		}
+	}
+	b = append(b, ']', '\n')
+	p.buf = b
+	return p.send(string(b))
+}
+
+func (p *Process) appendEvent(b []byte, e *event.Event) ([]byte, error) {
+	keys := [...]string{`{"time_us": `, `, "type": `, `, "src": `, `, "dst": `, `, "payload": `}
 	if p.stdio {
-		js, err = json.Marshal(toStdio(wire))
+		// The stdin/stdout adapter renames the keys and drops size_bytes
+		// and network_metadata.
+		keys = [...]string{`{"timestamp_us": `, `, "event_type": `, `, "source": `, `, "destination": `, `, "payload": `}
+	}
+	b = append(b, keys[0]...)
+	b = strconv.AppendInt(b, e.TimeUS, 10)
+	b = append(b, keys[1]...)
+	b = appendPyString(b, e.Type)
+	b = append(b, keys[2]...)
+	b = appendPyString(b, e.Src)
+	b = append(b, keys[3]...)
+	if e.Dst == "" {
+		b = append(b, "null"...)
 	} else {
-		js, err = json.Marshal(wire)
+		b = appendPyString(b, e.Dst)
 	}
-	if err != nil {
-		return fmt.Errorf("node %q: encoding events: %w", p.id, err)
+	b = append(b, keys[4]...)
+	var err error
+	if b, err = appendPyRaw(b, payloadJSON(e)); err != nil {
+		return b, err
 	}
-	p.buf = append(p.buf[:0], "ADVANCE "...)
-	p.buf = strconv.AppendInt(p.buf, target, 10)
-	p.buf = append(p.buf, '\n')
-	p.buf = append(p.buf, js...)
-	p.buf = append(p.buf, '\n')
-	return p.send(string(p.buf))
+	if p.stdio {
+		return append(b, '}'), nil
+	}
+	b = append(b, `, "size_bytes": `...)
+	b = strconv.AppendInt(b, int64(e.SizeBytes), 10)
+	if p.netMeta {
+		b = append(b, `, "network_metadata": `...)
+		if loss, ok := p.lossOf(e.Src, e.Dst); ok {
+			// The latency model's metadata; the direct model's is {}.
+			b = append(b, `{"latency_us": `...)
+			b = strconv.AppendInt(b, e.LatencyUS, 10)
+			b = append(b, `, "sent_time_us": `...)
+			b = strconv.AppendInt(b, e.SentUS, 10)
+			b = append(b, `, "delivery_time_us": `...)
+			b = strconv.AppendInt(b, e.TimeUS, 10)
+			b = append(b, `, "loss_rate": `...)
+			b = pyfmt.AppendRepr(b, loss)
+			b = append(b, '}')
+		} else {
+			b = append(b, "{}"...)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// lossRates returns the loss rate of the link (src, dst) as upstream's
+// latency model reports it in network_metadata, and false on the direct
+// model, which reports no metadata.
+func lossRates(n scenario.Network) func(src, dst string) (float64, bool) {
+	if n.Model != scenario.ModelLatency {
+		return func(string, string) (float64, bool) { return 0, false }
+	}
+	links := map[[2]string]float64{}
+	for _, l := range n.Links {
+		links[[2]string{l.Src, l.Dst}] = l.LossRate
+		if l.Bidirectional {
+			links[[2]string{l.Dst, l.Src}] = l.LossRate
+		}
+	}
+	return func(src, dst string) (float64, bool) {
+		if r, ok := links[[2]string{src, dst}]; ok {
+			return r, true
+		}
+		return n.DefaultLossRate, true
+	}
 }
 
 // Advance implements Node: wait for DONE and the emitted events. Send must

@@ -2,7 +2,9 @@ package node
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -58,8 +60,12 @@ func helperNode(mode string) {
 			if mode == "badjson" {
 				w.WriteString("DONE\n[{\"time_us\": \n")
 			} else {
-				// Echo every event back to its sender, stamped with target.
-				out := strings.ReplaceAll(strings.TrimSpace(events), `"dst":"echo"`, `"dst":"back"`)
+				// Echo every event back to its sender, stamped with target,
+				// compacted as a Go node writes JSON (the coordinator
+				// writes Python's spacing).
+				var compact bytes.Buffer
+				_ = json.Compact(&compact, []byte(strings.TrimSpace(events)))
+				out := strings.ReplaceAll(compact.String(), `"dst":"echo"`, `"dst":"back"`)
 				w.WriteString("DONE\n" + out + "\n")
 			}
 		case f[0] == "SHUTDOWN":

@@ -64,6 +64,9 @@ func NewSensor(n scenario.Node) (*Sensor, error) {
 	return s, nil
 }
 
+// WritesCSV implements CSVWriter.
+func (s *Sensor) WritesCSV() bool { return true }
+
 // ID implements Node.
 func (s *Sensor) ID() string { return s.id }
 

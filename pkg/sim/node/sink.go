@@ -18,6 +18,10 @@ var _ Node = (*Sink)(nil)
 // NewSink returns a sink node.
 func NewSink(id string) *Sink { return &Sink{id: id, stats: Stats{Model: "sink"}} }
 
+// WritesCSV implements CSVWriter: a sink's file is its own, and empty
+// because it writes no rows, as it always was.
+func (s *Sink) WritesCSV() bool { return true }
+
 // ID implements Node.
 func (s *Sink) ID() string { return s.id }
 

@@ -2,9 +2,13 @@
 """A node server written the way upstream xEdgeSim's reference nodes are.
 
 usage: refnode.py sensor|gateway PORT
+       refnode.py sensor|gateway --stdio
 
 It listens on localhost:PORT, accepts the coordinator, and speaks the TCP line
 protocol (INIT/READY, ADVANCE + events line / DONE + events line, SHUTDOWN).
+With --stdio it speaks upstream's stdin/stdout dialect instead (M3h's
+container protocol): INIT without the node id (taken from XEDGESIM_NODE_ID),
+events keyed timestamp_us, event_type, source, destination.
 The sensor draws gauss(20, 2) every second from random.Random seeded with
 sha256("<id>_<seed>"); the gateway processes each TRANSMIT 100 us after it
 was sent and aggregates every 5 s. Both write <id>_metrics.csv in the working
@@ -46,6 +50,34 @@ def serve(port, node):
             break
         f.flush()
     conn.close()
+
+
+# The stdin/stdout dialect renames the event keys (upstream's
+# DockerProtocolAdapter): coordinator name -> stdio name.
+STDIO_KEYS = {"time_us": "timestamp_us", "type": "event_type", "src": "source", "dst": "destination", "payload": "payload"}
+
+
+def serve_stdio(node):
+    import os
+    fin, fout = sys.stdin, sys.stdout
+    while True:
+        line = fin.readline().strip()
+        if not line:
+            break
+        parts = line.split(" ", 2)
+        if parts[0] == "INIT":
+            node.init(os.environ["XEDGESIM_NODE_ID"], json.loads(line.split(" ", 1)[1]))
+            fout.write("READY\n")
+        elif parts[0] == "ADVANCE":
+            raw = parts[2] if len(parts) > 2 else fin.readline()
+            incoming = [{k: e.get(v) for k, v in STDIO_KEYS.items()} for e in json.loads(raw)]
+            out = node.advance(int(parts[1]), incoming)
+            out = [{v: e.get(k) for k, v in STDIO_KEYS.items()} for e in out]
+            fout.write("DONE\n" + json.dumps(out) + "\n")
+        elif parts[0] == "SHUTDOWN":
+            node.close()
+            break
+        fout.flush()
 
 
 class Sensor:
@@ -110,4 +142,8 @@ class Gateway:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[2]), {"sensor": Sensor, "gateway": Gateway}[sys.argv[1]]())
+    model = {"sensor": Sensor, "gateway": Gateway}[sys.argv[1]]()
+    if sys.argv[2] == "--stdio":
+        serve_stdio(model)
+    else:
+        serve(int(sys.argv[2]), model)
