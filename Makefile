@@ -28,7 +28,7 @@ ACTIONLINT := $(TOOL_CACHE)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 WORKFLOWS := $(wildcard .github/workflows/*.yml workflows/*.yml)
 # The shell scripts shellcheck checks; actionlint runs it on every run:
 # script of the workflows too.
-SHELL_SCRIPTS := actions/lib/build.sh actions/lib/prepare.sh scripts/testbed
+SHELL_SCRIPTS := actions/lib/build.sh actions/lib/prepare.sh scripts/testbed scripts/release
 
 .PHONY: all build demo test unit testbed-up testbed-down lint bench clean
 
