@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xedgesim/simulate/internal/actionmeta"
 )
 
 // The token the release scripts are given; it must show in no command's
@@ -206,5 +208,55 @@ func TestReleaseScript(t *testing.T) {
 	}
 	if !strings.Contains(log, "gh: release\ngh: create\ngh: v1.2.3\n") || !strings.Contains(log, "gh: --verify-tag\n") {
 		t.Errorf("gh release create v1.2.3 --verify-tag was not run:\n%s", log)
+	}
+}
+
+// TestReleaseScriptPin moves the example workflows' pins of this
+// repository to a release: every reference gets the commit and the version
+// comment, and the workflows still pass internal/actionmeta.
+func TestReleaseScriptPin(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	files := map[string]string{"scripts/release": readFile(t, filepath.Join(root, "scripts/release"))}
+	names, err := filepath.Glob(filepath.Join(root, "workflows", "*.yml"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no example workflows: %v", err)
+	}
+	for _, n := range names {
+		files["workflows/"+filepath.Base(n)] = readFile(t, n)
+	}
+	writeFiles(t, dir, files)
+	commit := strings.Repeat("c", 40)
+	cmd := exec.Command("bash", "scripts/release", "pin", "v1.4.0", commit)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pin: %v\n%s", err, out)
+	}
+	refs := 0
+	for _, n := range names {
+		path := filepath.Join(dir, "workflows", filepath.Base(n))
+		w, err := actionmeta.LoadWorkflow(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range actionmeta.CheckWorkflow(w) {
+			t.Error(p)
+		}
+		for _, j := range w.Jobs {
+			for _, s := range j.Steps {
+				repo, ref, _ := strings.Cut(s.Uses, "@")
+				if !strings.HasPrefix(repo, actionmeta.Repository) {
+					continue
+				}
+				refs++
+				if ref != commit || s.UsesComment != "v1.4.0" {
+					t.Errorf("%s: uses: %s # %s, want @%s # v1.4.0", filepath.Base(n), s.Uses, s.UsesComment, commit)
+				}
+			}
+		}
+	}
+	if refs < 5 {
+		t.Errorf("%d references to %s moved, want every one of the examples'", refs, actionmeta.Repository)
 	}
 }
