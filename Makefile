@@ -20,6 +20,15 @@ TOOL_CACHE ?= $(or $(XEDGESIM_TOOL_CACHE),$(if $(filter 0,$(shell id -u)),/var/c
 tool_version = $(shell awk -v m='$(2)' '$$1 == m { print $$2; exit }' tools/$(1))
 STATICCHECK_VERSION := $(call tool_version,staticcheck/go.mod,honnef.co/go/tools)
 STATICCHECK := $(TOOL_CACHE)/staticcheck-$(STATICCHECK_VERSION)-$(shell $(GO) env GOVERSION)/staticcheck
+ACTIONLINT_VERSION := $(call tool_version,actionlint/go.mod,github.com/rhysd/actionlint)
+ACTIONLINT := $(TOOL_CACHE)/actionlint-$(ACTIONLINT_VERSION)/actionlint
+# The workflows actionlint checks: the project's own and the examples users
+# copy. Its configuration (the example's self-hosted runner labels) is
+# .github/actionlint.yaml.
+WORKFLOWS := $(wildcard .github/workflows/*.yml workflows/*.yml)
+# The shell scripts shellcheck checks; actionlint runs it on every run:
+# script of the workflows too.
+SHELL_SCRIPTS := actions/lib/build.sh actions/lib/prepare.sh scripts/testbed scripts/release
 
 .PHONY: all build demo test unit testbed-up testbed-down lint bench clean
 
@@ -51,12 +60,29 @@ testbed-down:
 	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed down
 
 # lint fails on any gofmt difference, go vet finding or staticcheck finding
-# (its default checks) in the main module.
-lint: $(STATICCHECK)
+# (its default checks) in the main module, on any actionlint finding in the
+# workflows (with shellcheck on their run: scripts) and on any shellcheck
+# finding in the shell scripts.
+lint: $(STATICCHECK) $(ACTIONLINT) shellcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	$(ACTIONLINT) -shellcheck=$$(command -v shellcheck) $(WORKFLOWS)
+	shellcheck $(SHELL_SCRIPTS)
+
+# actionlint checks run: scripts only when shellcheck is installed, and
+# skips them silently when it is not: lint requires it, so a finding cannot
+# pass on a machine that lacks it. As root on Debian or Ubuntu (the test
+# bed, CI) it is installed from the distribution; anyone else is told to.
+.PHONY: shellcheck
+shellcheck:
+	@command -v shellcheck >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing shellcheck (apt-get), which make lint runs"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null; }; \
+	else echo "make lint needs shellcheck: install it (apt-get install shellcheck, brew install shellcheck)"; exit 1; fi
 
 # The binary goes into place by a directory rename, as in scripts/testbed, so
 # a reader never sees half a file. Its own temp prefix: testbed's up clears
@@ -67,6 +93,16 @@ $(STATICCHECK):
 	tmp=$$(mktemp -d $(TOOL_CACHE)/.staticcheck-XXXXXX) && \
 	if (cd tools/staticcheck && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly \
 		$(GO) build -trimpath -buildvcs=false -ldflags '-s -w' -o $$tmp/ honnef.co/go/tools/cmd/staticcheck); then \
+		chmod 755 $$tmp && rm -rf $(@D) && mv $$tmp $(@D); \
+	else rm -rf $$tmp; exit 1; fi
+
+# actionlint is built like staticcheck: once per pinned version.
+$(ACTIONLINT):
+	@echo "building actionlint $(ACTIONLINT_VERSION) from tools/actionlint into $@ (once)"
+	@mkdir -p $(TOOL_CACHE) && rm -rf $(TOOL_CACHE)/.actionlint-* && \
+	tmp=$$(mktemp -d $(TOOL_CACHE)/.actionlint-XXXXXX) && \
+	if (cd tools/actionlint && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly \
+		$(GO) build -trimpath -buildvcs=false -ldflags '-s -w' -o $$tmp/ github.com/rhysd/actionlint/cmd/actionlint); then \
 		chmod 755 $$tmp && rm -rf $(@D) && mv $$tmp $(@D); \
 	else rm -rf $$tmp; exit 1; fi
 

@@ -87,7 +87,8 @@ func gitInit(t *testing.T, dir string) {
 
 // stubs makes a local no-op action for every third-party action that the
 // workflow and this repository's actions use, and returns act's
-// --local-repository flags for them. The stubs stand in for the pinned
+// --local-repository flags for them, and for the commits the workflow pins
+// this repository's actions to (the working tree at root runs for them). The stubs stand in for the pinned
 // commits only: a reference that is not pinned would not match, and act
 // would try (and fail) to fetch it.
 func stubs(t *testing.T, root, workflow string) []string {
@@ -116,7 +117,18 @@ func stubs(t *testing.T, root, workflow string) []string {
 	seen := map[string]bool{}
 	for _, u := range uses {
 		repo, ref, ok := strings.Cut(u, "@")
-		if !ok || strings.HasPrefix(u, "./") || strings.HasPrefix(strings.ToLower(repo), actionmeta.Repository) || seen[u] {
+		if !ok || strings.HasPrefix(u, "./") || seen[u] {
+			continue
+		}
+		if strings.HasPrefix(strings.ToLower(repo), actionmeta.Repository) {
+			// This repository, pinned by commit as the examples pin it:
+			// the working tree stands in for that commit, as it does for
+			// @v1 (runAct). The flag names the repository, so one covers
+			// the root action and every sub-action at that commit.
+			if self := actionmeta.Repository + "@" + ref; !seen[self] {
+				seen[self] = true
+				flags = append(flags, "--local-repository", self+"="+root)
+			}
 			continue
 		}
 		seen[u] = true

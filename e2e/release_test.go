@@ -133,6 +133,13 @@ func TestActRelease(t *testing.T) {
 		}
 	}
 
+	// The binary the build step prepared is reused by the later steps of
+	// the release job, checked against the SHA-256 recorded in the job's
+	// environment, and never replaced as unrecorded.
+	if !strings.Contains(r.log, "as recorded).") || strings.Contains(r.log, "Not reusing") {
+		t.Errorf("the release job's later steps did not reuse the recorded binary (or found one unrecorded)")
+	}
+
 	// Canary first: edge1 is done before the batch of edge2 and edge3
 	// starts.
 	canaryDone := strings.Index(r.log, "edge1: done: deployed")

@@ -17,7 +17,8 @@
 #
 # Outputs ($GITHUB_OUTPUT): key (hash of the binary's sources), build
 # (true: the next step builds from source), setup-go (true: no suitable Go
-# is installed, actions/setup-go must install one).
+# is installed, actions/setup-go must install one). A verified download is
+# recorded in $GITHUB_ENV (XEDGESIM_PREPARED, see Reuse below).
 #
 # XEDGESIM_RELEASE_URL overrides where releases are downloaded from
 # (default https://github.com/xedgesim/simulate/releases/download), for
@@ -68,13 +69,41 @@ key=$(
 )
 echo "key=$key" >>"$GITHUB_OUTPUT"
 
+# Reuse. The binary lives at a fixed path in RUNNER_TEMP, which every step
+# of the job can write, so the file alone proves nothing: an earlier step
+# could plant a binary there, a later one swap it. Whoever prepared it in
+# this job (the download below, or build.sh) recorded its SHA-256, with the
+# source key, in the job's environment (XEDGESIM_PREPARED="<key> <sha256>",
+# through $GITHUB_ENV), and the binary is reused only if it still has that
+# SHA-256. A step that can rewrite the job's environment can also set
+# BASH_ENV or LD_PRELOAD for every later step, so the record is as safe as
+# the job itself; a file beside the binary would not be. A binary without
+# a record for this source is not ours: it is replaced. One whose SHA-256
+# differs from the record was changed after it was verified: refused.
 bin="$RUNNER_TEMP/xedgesim-bin"
-if [ -x "$bin/xedgesim" ] && [ "$(cat "$bin/source.sha256" 2>/dev/null || true)" = "$key" ]; then
-	echo "Reusing $bin/xedgesim, prepared in this job from the same source."
-	echo "build=false" >>"$GITHUB_OUTPUT"
-	echo "setup-go=false" >>"$GITHUB_OUTPUT"
-	exit 0
+prepared=${XEDGESIM_PREPARED:-}
+if [ -e "$bin/xedgesim" ] || [ -L "$bin/xedgesim" ]; then
+	if [ -n "$prepared" ] && [ "${prepared%% *}" = "$key" ]; then
+		recorded=${prepared#* }
+		got=$("${sum[@]}" <"$bin/xedgesim" | cut -d' ' -f1)
+		if [ "$got" != "$recorded" ] || [ -L "$bin/xedgesim" ] || [ ! -x "$bin/xedgesim" ]; then
+			rm -f "$bin/xedgesim"
+			fail 1 "$bin/xedgesim has SHA-256 $got, but the binary prepared in this job had $recorded: something in the job changed it after it was verified; refusing to run it (removed)"
+		fi
+		echo "Reusing $bin/xedgesim, prepared in this job from the same source (SHA-256 $got, as recorded)."
+		echo "build=false" >>"$GITHUB_OUTPUT"
+		echo "setup-go=false" >>"$GITHUB_OUTPUT"
+		exit 0
+	fi
+	echo "Not reusing $bin/xedgesim: this job recorded no binary prepared from this source; replacing it."
+	rm -f "$bin/xedgesim" "$bin/source.sha256"
 fi
+
+# record notes the binary now in place as prepared from this source, for
+# the next prepare of this job (see Reuse above).
+record() {
+	printf 'XEDGESIM_PREPARED=%s %s\n' "$key" "$1" >>"$GITHUB_ENV"
+}
 
 # platform is the release asset's suffix for this machine: linux-amd64,
 # linux-arm64, linux-armv7, darwin-arm64, ...
@@ -140,7 +169,7 @@ download() {
 	fi
 	chmod 755 "$tmp"
 	mv -f "$tmp" "$bin/xedgesim"
-	printf '%s\n' "$key" >"$bin/source.sha256"
+	record "$got"
 	echo "Verified $asset of $release (SHA-256 $got)."
 	"$bin/xedgesim" version
 }

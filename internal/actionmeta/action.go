@@ -81,7 +81,10 @@ type Step struct {
 	Name string
 	If   string
 	Uses string
-	Run  string
+	// UsesComment is the comment after uses: on its line, without the #:
+	// the version a commit pin stands for (# v6.0.2).
+	UsesComment string
+	Run         string
 	// RunLine is the line of the first line of the run: script.
 	RunLine          int
 	Shell            string
@@ -317,6 +320,7 @@ func parseSteps(n *yaml.Node, what string) ([]Step, error) {
 				s.If, err = scalar(f.value, sw+".if")
 			case "uses":
 				s.Uses, err = scalar(f.value, sw+".uses")
+				s.UsesComment = lineComment(f.value)
 			case "run":
 				s.Run, err = scalar(f.value, sw+".run")
 				s.RunLine = yamldiag.TextLine(f.value)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -140,5 +141,55 @@ func TestLoadRepo(t *testing.T) {
 	}
 	if want := []string{filepath.Join(root, "workflows", "pr-gate.yml")}; !slices.Equal(workflows, want) {
 		t.Errorf("FindWorkflows() = %q, want %q", workflows, want)
+	}
+}
+
+// TestDeployActionsPassTheToken checks that the deploy and verify actions
+// hand the binary a token for ghcr.io: a github-token input that defaults
+// to the job's token, mapped to GITHUB_TOKEN (which the binary logs in to
+// ghcr.io with) in the env: of the step that runs it, never pasted into
+// its script. Without it a private GHCR image cannot be pulled.
+func TestDeployActionsPassTheToken(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	for _, verb := range []string{"deploy", "verify"} {
+		t.Run(verb, func(t *testing.T) {
+			t.Parallel()
+			a, err := Load(filepath.Join(root, "actions", verb, "action.yml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var in *Input
+			for i := range a.Inputs {
+				if a.Inputs[i].ID == "github-token" {
+					in = &a.Inputs[i]
+				}
+			}
+			if in == nil || in.Default != "${{ github.token }}" || in.Required {
+				t.Fatalf("input github-token = %+v, want an optional input with default ${{ github.token }}", in)
+			}
+			found := false
+			for _, s := range a.Runs.Steps {
+				if !strings.Contains(s.Run, "xedgesim\" gha "+verb) {
+					continue
+				}
+				found = true
+				var token string
+				for _, v := range s.Env {
+					if v.Name == "GITHUB_TOKEN" {
+						token = v.Value
+					}
+				}
+				if token != "${{ inputs.github-token }}" {
+					t.Errorf("step %q: GITHUB_TOKEN = %q, want ${{ inputs.github-token }}", s.label(), token)
+				}
+				if strings.Contains(s.Run, "token") {
+					t.Errorf("step %q mentions the token in its script: %q", s.label(), s.Run)
+				}
+			}
+			if !found {
+				t.Fatalf("no step runs xedgesim gha %s", verb)
+			}
+		})
 	}
 }

@@ -8,9 +8,10 @@ import (
 )
 
 // Repository is this repository as workflows reference it
-// (uses: xedgesim/simulate@v1, xedgesim/simulate/actions/build@v1).
-// [CheckWorkflow] lets such references use a tag: they are the lines users
-// copy, and act's --local-repository replaces them with the working tree.
+// (uses: xedgesim/simulate@<commit> # v1.2.3,
+// xedgesim/simulate/actions/deploy@<commit> # v1.2.3). Its references are
+// pinned like any other: the example jobs that use them hold SSH keys and
+// write tokens, and a moved tag would run other code with them.
 const Repository = "xedgesim/simulate"
 
 // Rule names a kind of [Problem].
@@ -60,6 +61,20 @@ const (
 	// RuleUnpinned: a uses: that is not pinned to a full commit (or a
 	// docker:// image not pinned by digest).
 	RuleUnpinned Rule = "unpinned"
+	// RulePinComment: a uses: pinned to a commit without the version it
+	// stands for in a comment on its line (# v6.0.2).
+	RulePinComment Rule = "pin-comment"
+	// RuleCredentialURL: a run: script puts a variable or expression in
+	// the user-info of a URL (https://user:$TOKEN@host), that is, a
+	// credential in a command's arguments.
+	RuleCredentialURL Rule = "credential-url"
+	// RuleEnvironment: a job that can write the repository's contents
+	// (push tags, branches, releases) runs without an environment:.
+	RuleEnvironment Rule = "environment"
+	// RulePackages: a job deploys or verifies with this repository's
+	// actions without packages: read, so a private ghcr.io image cannot
+	// be pulled with the job's token.
+	RulePackages Rule = "packages"
 	// RulePermissions: a workflow with neither top-level permissions: nor
 	// permissions: on a job, or with write-all.
 	RulePermissions Rule = "permissions"
@@ -130,6 +145,10 @@ var (
 	fullSHA  = regexp.MustCompile(`^[0-9a-f]{40}$`)
 	shortSHA = regexp.MustCompile(`^[0-9a-f]{7,39}$`)
 )
+
+// credentialURL is a URL whose user-info holds a variable or an
+// expression: https://x-access-token:${TOKEN}@github.com/...
+var credentialURL = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s/@]*(?:\$\{\{[^}]*\}\}|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)[^\s/@]*@`)
 
 // imageDigest is a docker:// image pinned by digest.
 var imageDigest = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
@@ -210,10 +229,14 @@ func (c *checker) steps(steps []Step, workflow bool) {
 			c.add(s.Line, RuleStep, s.label(), "%s has both run: and uses:; split it in two", s.describe())
 		}
 		if s.Uses != "" {
-			c.pinned(s.Line, s.Uses, workflow)
+			c.pinned(s.Line, s.Uses, s.UsesComment)
 		}
 		if s.Run == "" {
 			continue
+		}
+		if m := credentialURL.FindStringIndex(s.Run); m != nil {
+			line := s.RunLine + strings.Count(s.Run[:m[0]], "\n")
+			c.add(line, RuleCredentialURL, s.label(), "%s puts a credential in a URL (%s), which is in the command's arguments, where every process on the machine can read it (and git prints it in errors); hand it over in the environment: a credential helper that reads it from env, or GIT_CONFIG_* with an http.extraheader", s.describe(), s.Run[m[0]:m[1]])
 		}
 		if !workflow && strings.TrimSpace(s.Shell) == "" {
 			c.add(s.Line, RuleShell, s.label(), "%s runs a script without shell:; composite steps have no default, write shell: bash", s.describe())
@@ -236,9 +259,10 @@ func (c *checker) steps(steps []Step, workflow bool) {
 }
 
 // pinned checks that a uses: reference cannot change under the user:
-// a full commit id, a docker:// image by digest, or a local ./ action.
-// In workflows (self true) references to [Repository] may use a tag.
-func (c *checker) pinned(line int, uses string, self bool) {
+// a full commit id with the version it stands for in a comment, a docker://
+// image by digest, or a local ./ action. References to [Repository] are no
+// exception.
+func (c *checker) pinned(line int, uses, comment string) {
 	switch {
 	case strings.HasPrefix(uses, "./"):
 		return
@@ -253,15 +277,16 @@ func (c *checker) pinned(line int, uses string, self bool) {
 		c.add(line, RuleUnpinned, uses, "%s names no version; pin it to a full commit: %s@<40-hex commit> # vX.Y.Z", uses, uses)
 		return
 	}
-	if self && isSelf(repo) {
-		return
-	}
 	if shortSHA.MatchString(ref) && !fullSHA.MatchString(ref) {
 		c.add(line, RuleUnpinned, uses, "%s names a short commit, which a later commit can collide with; write all 40 hex digits", uses)
 		return
 	}
 	if !fullSHA.MatchString(ref) {
 		c.add(line, RuleUnpinned, uses, "%s is not pinned; a tag or branch can be moved to other code, pin the full commit of that release: %s@<40-hex commit> # %s", uses, repo, ref)
+		return
+	}
+	if comment == "" {
+		c.add(line, RulePinComment, uses, "%s is pinned to a commit without the version it stands for; add it as a comment on the line (uses: %s # vX.Y.Z), which Dependabot and Renovate update with the pin", uses, uses)
 	}
 }
 
@@ -406,10 +431,19 @@ func CheckWorkflow(w *Workflow) []Problem {
 		}
 		c.permissions(j.Permissions, "job "+j.ID)
 		if j.Uses != "" {
-			c.pinned(j.Line, j.Uses, true)
+			c.pinned(j.Line, j.Uses, j.UsesComment)
 		}
 		c.steps(j.Steps, true)
 		c.checkoutCredentials(j.Steps)
+		perms := j.Permissions
+		if perms == nil {
+			perms = w.Permissions
+		}
+		// write-all is RulePermissions' finding already.
+		if perms != nil && perms.All == "" && perms.grants("contents", "write") && j.Environment == "" {
+			c.add(j.Line, RuleEnvironment, j.ID, "job %s can write the repository's contents (tags, branches, releases) but runs without an environment:; give it one with required reviewers and a deployment branch rule (environment: release), so no run writes without a review and from an unprotected branch", j.ID)
+		}
+		c.packages(j, perms)
 	}
 	if pullRequest {
 		for _, e := range w.Expressions {
@@ -428,6 +462,42 @@ func CheckWorkflow(w *Workflow) []Problem {
 		}
 	}
 	return c.sorted()
+}
+
+// grants reports whether p gives scope at least level (read < write).
+// A nil p grants nothing this check can see.
+func (p *Permissions) grants(scope, level string) bool {
+	if p == nil {
+		return false
+	}
+	switch p.All {
+	case "write-all":
+		return true
+	case "read-all":
+		return level == "read"
+	}
+	for _, v := range p.Scopes {
+		if v.Name == scope {
+			return v.Value == "write" || (level == "read" && v.Value == "read")
+		}
+	}
+	return false
+}
+
+// packages checks that a job deploying or verifying with this repository's
+// actions can pull a private ghcr.io image with the job's token.
+func (c *checker) packages(j *Job, perms *Permissions) {
+	if perms == nil || perms.grants("packages", "read") {
+		return // no permissions at all is RulePermissions' finding
+	}
+	for _, s := range j.Steps {
+		repo, _, _ := strings.Cut(s.Uses, "@")
+		parts := strings.Split(strings.ToLower(repo), "/")
+		if len(parts) == 4 && isSelf(repo) && parts[2] == "actions" && (parts[3] == "deploy" || parts[3] == "verify") {
+			c.add(s.Line, RulePackages, j.ID, "job %s deploys with %s but its token cannot read packages, so a private ghcr.io image fails to pull; add packages: read to the job's permissions:", j.ID, repo)
+			return
+		}
+	}
 }
 
 func (c *checker) permissions(p *Permissions, where string) {

@@ -112,20 +112,24 @@ func TestCheck(t *testing.T) {
 		yaml: header + `
     - uses: ./local
       with: {x: "${{ inputs.x }}"}
-    - uses: actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830
-    - uses: actions/cache/restore@0057852bfaa89a56745cba8c7296529d2fc39830
+    - uses: actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830 # v4.2.3
+    - uses: actions/cache/restore@0057852bfaa89a56745cba8c7296529d2fc39830 # v4.2.3
     - uses: actions/cache@0057852
     - uses: actions/cache
     - uses: xedgesim/simulate/actions/build@v1
     - uses: docker://alpine@sha256:0000000000000000000000000000000000000000000000000000000000000000
     - uses: docker://alpine:3
+    - uses: actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830
+    - uses: actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830 #
 `,
 		want: []Problem{
 			{Line: 14, Rule: RuleUnpinned, Subject: "actions/cache@0057852"},
 			{Line: 15, Rule: RuleUnpinned, Subject: "actions/cache"},
-			// Only workflows may reference this repository by tag.
 			{Line: 16, Rule: RuleUnpinned, Subject: "xedgesim/simulate/actions/build@v1"},
 			{Line: 18, Rule: RuleUnpinned, Subject: "docker://alpine:3"},
+			// A pin without the version it stands for.
+			{Line: 19, Rule: RulePinComment, Subject: "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830"},
+			{Line: 20, Rule: RulePinComment, Subject: "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830"},
 		},
 	}, {
 		name: "steps without run or uses, with both, and a reused id",
@@ -225,7 +229,8 @@ func TestCheckWorkflow(t *testing.T) {
 jobs:
   a:
     permissions: {contents: read}
-    steps: [{uses: xedgesim/simulate@v1}]
+    steps:
+      - uses: xedgesim/simulate@0057852bfaa89a56745cba8c7296529d2fc39830 # v1.2.3
   b:
     permissions: read-all
     steps: [{run: echo}]
@@ -259,8 +264,73 @@ jobs:
   a: {uses: octo/wf/.github/workflows/x.yml@main}
   b: {uses: xedgesim/simulate/.github/workflows/x.yml@v1}
   c: {uses: ./.github/workflows/x.yml}
+  d:
+    uses: octo/wf/.github/workflows/x.yml@0057852bfaa89a56745cba8c7296529d2fc39830 # v2.0.0
 `,
-		want: []Problem{{Line: 4, Rule: RuleUnpinned, Subject: "octo/wf/.github/workflows/x.yml@main"}},
+		want: []Problem{
+			{Line: 4, Rule: RuleUnpinned, Subject: "octo/wf/.github/workflows/x.yml@main"},
+			// This repository's own references are no exception.
+			{Line: 5, Rule: RuleUnpinned, Subject: "xedgesim/simulate/.github/workflows/x.yml@v1"},
+		},
+	}, {
+		name: "a job that writes contents runs behind an environment",
+		yaml: `on: workflow_dispatch
+permissions: {contents: read}
+jobs:
+  tag:
+    permissions: {contents: write}
+    steps: [{run: git push}]
+  release:
+    permissions: {contents: write}
+    environment: release
+    steps: [{run: git push}]
+  named:
+    permissions: {contents: write}
+    environment: {name: release, url: "https://example.com"}
+    steps: [{run: git push}]
+  packages:
+    permissions: {packages: write}
+    steps: [{run: echo}]
+`,
+		want: []Problem{{Line: 4, Rule: RuleEnvironment, Subject: "tag"}},
+	}, {
+		name: "a token in a URL",
+		yaml: `on: push
+permissions: {contents: read}
+jobs:
+  a:
+    steps:
+      - name: push
+        run: |
+          git push "https://x-access-token:${GH_TOKEN}@github.com/o/r.git" v1
+      - run: git clone https://$TOKEN@example.com/r.git
+      - run: curl -u "u:${{ secrets.T }}" https://example.com/a@b
+      - run: git push https://${{ secrets.T }}@github.com/o/r
+      - run: git clone https://github.com/o/r.git
+`,
+		want: []Problem{
+			{Line: 8, Rule: RuleCredentialURL, Subject: "push"},
+			{Line: 9, Rule: RuleCredentialURL, Subject: "line 9"},
+			{Line: 11, Rule: RuleCredentialURL, Subject: "line 11"},
+		},
+	}, {
+		name: "deploying needs packages: read",
+		yaml: `on: workflow_dispatch
+permissions: {contents: read}
+jobs:
+  a:
+    steps:
+      - uses: xedgesim/simulate/actions/deploy@0057852bfaa89a56745cba8c7296529d2fc39830 # v1.2.3
+      - uses: xedgesim/simulate/actions/verify@0057852bfaa89a56745cba8c7296529d2fc39830 # v1.2.3
+  b:
+    permissions: {contents: read, packages: read}
+    steps:
+      - uses: xedgesim/simulate/actions/verify@0057852bfaa89a56745cba8c7296529d2fc39830 # v1.2.3
+  c:
+    steps:
+      - uses: xedgesim/simulate@0057852bfaa89a56745cba8c7296529d2fc39830 # v1.2.3
+`,
+		want: []Problem{{Line: 6, Rule: RulePackages, Subject: "a"}},
 	}, {
 		name: "secrets only where pull requests do not trigger",
 		yaml: `on: {push: {tags: ['v*']}}

@@ -32,12 +32,23 @@
 //   - for a composite action, a value: on every output that reads
 //     steps.<id>.outputs.<name> of a step that exists;
 //   - every uses: pinned to a full 40-hex commit (a tag can be moved to other
-//     code, a commit cannot); a local ./ action, and a docker:// image pinned
-//     by @sha256: digest, are fine.
+//     code, a commit cannot) with the version it stands for in a comment on
+//     its line (# v6.0.2), which Dependabot and Renovate update with the
+//     pin; a local ./ action, and a docker:// image pinned by @sha256:
+//     digest, are fine;
+//   - no run: script with a credential in a URL's user-info
+//     (https://x-access-token:$TOKEN@...): it would be in the command's
+//     arguments.
 //
-// For a workflow, [CheckWorkflow] requires pinned uses: (local ./ actions and
-// references to this repository, [Repository]@v1, excepted: they are what
-// users copy), permissions: at the top or on every job and never write-all,
+// For a workflow, [CheckWorkflow] requires pinned and commented uses:, this
+// repository's own ([Repository]@<commit> # v1.2.3) included: the example
+// jobs that use them hold SSH keys and write tokens, and whoever moves a tag
+// chooses the code that runs with them. It also requires permissions: at
+// the top or on every job and never write-all, an environment: on every
+// job that can write contents (its required reviewers and branch rule gate
+// what is pushed), packages: read on a job that deploys or verifies with
+// this repository's actions (a private ghcr.io image is pulled with the
+// job's token), no credential in a URL in a run: script,
 // no pull_request_target trigger (it runs with the base repository's token
 // and secrets next to the pull request's code), no secrets other than
 // GITHUB_TOKEN in a workflow that pull requests trigger, no secret in

@@ -323,6 +323,23 @@ func TestCheckWorkflowCatchesBrokenWorkflow(t *testing.T) {
 		},
 		want: []Problem{{Rule: RuleUnpinned, Subject: "mikepenz/action-junit-report@main"}},
 	}, {
+		name: "the gate by its major tag",
+		mutate: func(t *testing.T, root *yaml.Node) {
+			set(step(t, jobSteps(t, root, "simulate"), "xedgesim/simulate@"), "uses", "xedgesim/simulate@v1")
+		},
+		want: []Problem{{Rule: RuleUnpinned, Subject: "xedgesim/simulate@v1"}},
+	}, {
+		name: "the gate's pin without its version comment",
+		mutate: func(t *testing.T, root *yaml.Node) {
+			s := step(t, jobSteps(t, root, "simulate"), "xedgesim/simulate@")
+			uses := get(t, s, "uses")
+			if uses.LineComment == "" {
+				t.Fatal("the gate's uses: has no comment to remove")
+			}
+			uses.LineComment = ""
+		},
+		want: []Problem{{Rule: RulePinComment, Subject: "xedgesim/simulate@" + gatePin(t, src)}},
+	}, {
 		name: "the gate without a version",
 		mutate: func(t *testing.T, root *yaml.Node) {
 			set(step(t, jobSteps(t, root, "simulate"), "xedgesim/simulate@"), "uses", "xedgesim/simulate")
@@ -419,6 +436,24 @@ func TestCheckReleaseWorkflowCatchesBrokenWorkflow(t *testing.T) {
 		},
 		want: []Problem{{Rule: RulePermissions, Subject: "job release"}},
 	}, {
+		name: "the deploy action by its major tag, in the job with the SSH key",
+		mutate: func(t *testing.T, root *yaml.Node) {
+			set(step(t, jobSteps(t, root, "deploy"), "xedgesim/simulate/actions/deploy@"), "uses", "xedgesim/simulate/actions/deploy@v1")
+		},
+		want: []Problem{{Rule: RuleUnpinned, Subject: "xedgesim/simulate/actions/deploy@v1"}},
+	}, {
+		name: "packages: read removed from the deploy job",
+		mutate: func(t *testing.T, root *yaml.Node) {
+			remove(t, get(t, get(t, get(t, root, "jobs"), "deploy"), "permissions"), "packages")
+		},
+		want: []Problem{{Rule: RulePackages, Subject: "deploy"}},
+	}, {
+		name: "contents: write on the release job",
+		mutate: func(t *testing.T, root *yaml.Node) {
+			set(get(t, get(t, get(t, root, "jobs"), "release"), "permissions"), "contents", "write")
+		},
+		want: []Problem{{Rule: RuleEnvironment, Subject: "release"}},
+	}, {
 		name: "triggered by pull requests",
 		mutate: func(t *testing.T, root *yaml.Node) {
 			set(get(t, root, "on"), "pull_request", "")
@@ -488,4 +523,22 @@ func TestCheckCatchesUnmappedInputInEveryAction(t *testing.T) {
 	if subs < 4 {
 		t.Errorf("found %d sub-actions, want build, push, deploy and verify", subs)
 	}
+}
+
+// gatePin returns the commit the gate step of pr-gate.yml is pinned to.
+func gatePin(t *testing.T, src []byte) string {
+	t.Helper()
+	w, err := ParseWorkflow(src, "pr-gate.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range w.Jobs {
+		for _, s := range j.Steps {
+			if repo, ref, ok := strings.Cut(s.Uses, "@"); ok && repo == Repository {
+				return ref
+			}
+		}
+	}
+	t.Fatal("pr-gate.yml has no step that uses " + Repository)
+	return ""
 }

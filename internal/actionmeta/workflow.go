@@ -50,8 +50,16 @@ type Job struct {
 	Name string
 	// Permissions is nil when the job sets none (it then has the workflow's).
 	Permissions *Permissions
-	// Uses is the reusable workflow a job calls, "" for a job with steps.
-	Uses  string
+	// Uses is the reusable workflow a job calls, "" for a job with steps;
+	// UsesComment the comment on its line.
+	Uses        string
+	UsesComment string
+	// If is the job's if: condition, "" for none.
+	If string
+	// Environment is the name of the job's environment:, "" for none.
+	Environment string
+	// Needs are the jobs this one waits for, in file order.
+	Needs []string
 	Steps []Step
 }
 
@@ -182,6 +190,13 @@ func parseJobs(n *yaml.Node) ([]Job, error) {
 				j.Permissions, err = parsePermissions(f, what+".permissions")
 			case "uses":
 				j.Uses, err = scalar(f.value, what+".uses")
+				j.UsesComment = lineComment(f.value)
+			case "if":
+				j.If, err = scalar(f.value, what+".if")
+			case "environment":
+				j.Environment, err = parseEnvironment(f.value, what+".environment")
+			case "needs":
+				j.Needs, err = parseNeeds(f.value, what+".needs")
 			case "steps":
 				j.Steps, err = parseSteps(f.value, what+".steps")
 			}
@@ -212,4 +227,43 @@ func collectExpressions(n *yaml.Node, out []Expression) []Expression {
 		}
 	}
 	return out
+}
+
+// parseEnvironment reads the two forms of a job's environment: (a name, or
+// a mapping with name: and url:).
+func parseEnvironment(n *yaml.Node, what string) (string, error) {
+	if n.Kind == yaml.ScalarNode {
+		return scalar(n, what)
+	}
+	ps, err := pairs(n, what)
+	if err != nil {
+		return "", err
+	}
+	for _, p := range ps {
+		if p.key.Value == "name" {
+			return scalar(p.value, what+".name")
+		}
+	}
+	return "", nil
+}
+
+// parseNeeds reads a job's needs: (a job id, or a list of them).
+func parseNeeds(n *yaml.Node, what string) ([]string, error) {
+	if n.Kind == yaml.ScalarNode {
+		v, err := scalar(n, what)
+		return []string{v}, err
+	}
+	list, err := items(n, what)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(list))
+	for _, item := range list {
+		v, err := scalar(item, what)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

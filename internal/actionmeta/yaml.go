@@ -3,6 +3,7 @@ package actionmeta
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -98,4 +99,10 @@ func vars(n *yaml.Node, what string) ([]Var, error) {
 		out = append(out, Var{Name: p.key.Value, Value: v, Line: p.key.Line})
 	}
 	return out, nil
+}
+
+// lineComment is the comment on n's line (after the value, or after the
+// key), without its # and spaces.
+func lineComment(n *yaml.Node) string {
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(n.LineComment), "#"))
 }
