@@ -34,8 +34,24 @@ type Simulation struct {
 	DurationUS    int64
 	Seed          int64
 	TimeQuantumUS int64
-	Pos           Pos
+	// Compat is CompatUpstream to run the scenario as upstream would, or
+	// empty for xedgesim's own behaviour (the default).
+	Compat string
+	Pos    Pos
 }
+
+// Values of simulation.compat.
+const (
+	// CompatXedgesim passes each node's config section to the node: the
+	// default, and what the key's absence means.
+	CompatXedgesim = "xedgesim"
+	// CompatUpstream drops per-node config, as upstream's parser does, so
+	// results match upstream's for any upstream file.
+	CompatUpstream = "upstream"
+)
+
+// Upstream tells whether the scenario asks to be run as upstream runs it.
+func (s Simulation) Upstream() bool { return s.Compat == CompatUpstream }
 
 // Implementations upstream accepts, plus ours.
 const (
