@@ -43,6 +43,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	if err != nil {
 		return nil, fmt.Errorf("configuring the run: %w", err)
 	}
+	sc = compat(sc, o)
 	seed := sc.Simulation.Seed
 	if o.seed != nil {
 		seed = *o.seed
