@@ -34,7 +34,7 @@ nodes:
 		samples      int64
 		note         string // "" for none
 	}{
-		{"ours", "", nil, 40, "c.yaml:6:14: warning: per-node config changes what nodes do (sensor1: sensor_type, sample_rate_hz), so results differ from upstream's, which ignores config (run with --upstream, or set simulation.compat: upstream, to ignore it as upstream does)"},
+		{"ours", "", nil, 40, "c.yaml:6:38: warning: per-node config changes what nodes do (sensor1: sample_rate_hz), so results differ from upstream's, which ignores config (run with --upstream, or set simulation.compat: upstream, to ignore it as upstream does)"},
 		{"WithUpstream", "", []Option{WithUpstream()}, 4, ""},
 		{"compat: upstream", ", compat: upstream", nil, 4, ""},
 	} {

@@ -15,6 +15,11 @@ var launchKeys = map[string]bool{
 	"env": true, "network_metadata": true, "protocol": true,
 }
 
+// namingKeys are read, but only name what upstream has no counterpart of:
+// sensor_type names a sensor's MQTT topic, and upstream's coordinator
+// carries no MQTT.
+var namingKeys = map[string]bool{"sensor_type": true}
+
 // AsUpstream returns n as upstream runs it: its config section dropped, as
 // upstream's parser drops it, except for the keys that only start and reach
 // a node (command, address, env, protocol, timeouts, network_metadata, and
@@ -44,7 +49,8 @@ func AsUpstream(n scenario.Node) scenario.Node {
 // behave otherwise than under upstream, which drops config: the keys its
 // built-in model reads, every key a process node receives in INIT, and a
 // model that is not the one the node's type picks. Keys that AsUpstream
-// keeps, and keys nothing reads, are not among them. In file order.
+// keeps, keys nothing reads and sensor_type (an MQTT topic name) are not
+// among them. In file order.
 func UpstreamDifferences(n scenario.Node) []string {
 	if len(n.Config) == 0 || !configured(n) {
 		return nil
@@ -67,7 +73,7 @@ func UpstreamDifferences(n scenario.Node) []string {
 			readGateway(c, SumPlain)
 		}
 		for k := range c.used {
-			if _, set := n.Config[k]; set {
+			if _, set := n.Config[k]; set && !namingKeys[k] {
 				keys = append(keys, k)
 			}
 		}

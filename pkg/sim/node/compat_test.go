@@ -22,9 +22,11 @@ func TestUpstreamDifferences(t *testing.T) {
 		diff, kept []string
 	}{
 		{"no config", `{id: s, type: sensor, port: 1}`, nil, nil},
-		{"sensor keys, in file order; unread keys are no difference",
+		{"sensor keys; unread keys and the topic's name are no difference",
 			`{id: s, type: sensor, port: 1, config: {sensor_type: vibration, sample_rate_hz: 10, noise_level: 0.1}}`,
-			[]string{"sensor_type", "sample_rate_hz"}, []string{}},
+			[]string{"sample_rate_hz"}, []string{}},
+		{"in file order", `{id: s, type: sensor, port: 1, config: {stddev: 1, dst: gateway1, mean: 3}}`,
+			[]string{"stddev", "dst", "mean"}, []string{}},
 		{"gateway keys", `{id: g, type: gateway, port: 1, config: {forward_to_cloud: true, forward_to: cloud, processing_us: 5}}`,
 			[]string{"forward_to", "processing_us"}, []string{}},
 		{"a model other than the type's", `{id: s, type: sensor, port: 1, config: {model: sink}}`, []string{"model"}, []string{}},
