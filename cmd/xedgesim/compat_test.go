@@ -201,3 +201,29 @@ func TestPrintUpstream(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestUpstreamNodesScenario runs the README's worked example: upstream-style
+// Python nodes started by command, over TCP and stdio. Their CSV files land
+// in --out, nowhere else, and hash to upstream's published figure.
+func TestUpstreamNodesScenario(t *testing.T) {
+	t.Parallel()
+	py := needPython(t)
+	const sc = "../../scenarios/upstream_nodes.yaml"
+	out := t.TempDir()
+	r := cli(t, "simulate", "--out", out, sc)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got, want := hashCSVs(t, out), wantM0Hash(t, py); got != want {
+		t.Errorf("the Python nodes' CSVs hash to %s, want %s", got, want)
+	}
+	if !strings.Contains(r.stdout, "27 delivered") {
+		t.Errorf("want 27 messages delivered:\n%s", r.stdout)
+	}
+	for _, dir := range []string{"../../scenarios", "../../nodes/python", "."} {
+		matches, _ := filepath.Glob(filepath.Join(dir, "*_metrics.csv"))
+		if len(matches) > 0 {
+			t.Errorf("CSV files outside --out: %v", matches)
+		}
+	}
+}
