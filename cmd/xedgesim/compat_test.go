@@ -82,6 +82,7 @@ func TestUpstreamIgnoresConfig(t *testing.T) {
 		{"ours", "", nil, 40, "", 1},
 		{"--upstream", "", []string{"--upstream"}, 4, "upstream", 0},
 		{"compat: upstream", ", compat: upstream", nil, 4, "upstream", 0},
+		{"compat: xedgesim, ours on purpose", ", compat: xedgesim", nil, 40, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -19,7 +19,7 @@ func TestCompat(t *testing.T) {
 	}{
 		{"absent", "simulation: {duration_s: 1, seed: 1}\n", "", false},
 		{"upstream", "simulation: {duration_s: 1, seed: 1, compat: upstream}\n", CompatUpstream, true},
-		{"xedgesim written out", "simulation: {duration_s: 1, seed: 1, compat: xedgesim}\n", "", false},
+		{"xedgesim written out", "simulation: {duration_s: 1, seed: 1, compat: xedgesim}\n", CompatXedgesim, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

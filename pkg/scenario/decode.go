@@ -149,10 +149,8 @@ func (d *decoder) simulation(e yamldiag.Entry) Simulation {
 	if v, ok := m.Get("compat"); ok {
 		if c, ok := d.str(v.Val, "simulation.compat", CompatUpstream); ok {
 			switch c {
-			case CompatUpstream:
+			case CompatUpstream, CompatXedgesim:
 				sim.Compat = c
-			case CompatXedgesim:
-				// The default, written out.
 			default:
 				hint := "write compat: upstream to drop per-node config as upstream does, or compat: xedgesim (the default)"
 				if s := yamldiag.Suggest(c, []string{CompatUpstream, CompatXedgesim}); s != "" {

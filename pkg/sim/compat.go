@@ -26,12 +26,13 @@ func compat(sc *scenario.Scenario, o *options) *scenario.Scenario {
 // UpstreamNote says, when sc's per-node config makes results differ from
 // upstream's (which drops config), which keys do: one warning-level
 // diagnostic at the first such key, listing them all. There is none under
-// upstream compatibility, which drops them. It is not one of Run's
+// upstream compatibility, which drops them, nor when the file says
+// simulation.compat: xedgesim, meaning ours on purpose. It is not one of Run's
 // warnings: it describes a choice the file made on purpose, so
 // --fail-on-warning must not fail a gate for it, and a sweep says it once.
 func UpstreamNote(sc *scenario.Scenario, opts ...Option) (scenario.Diagnostic, bool) {
 	o, err := makeOptions(opts)
-	if err != nil || o.upstream || sc.Simulation.Upstream() {
+	if err != nil || o.upstream || sc.Simulation.Compat != "" {
 		return scenario.Diagnostic{}, false
 	}
 	var (
@@ -64,5 +65,5 @@ func UpstreamNote(sc *scenario.Scenario, opts ...Option) (scenario.Diagnostic, b
 	}
 	return scenario.Diagnostic{Pos: first, Severity: scenario.SeverityWarning, Key: key,
 		Message: "per-node config changes what nodes do (" + strings.Join(list, "; ") + "), so results differ from upstream's, which ignores config",
-		Hint:    "run with --upstream, or set simulation.compat: upstream, to ignore it as upstream does"}, true
+		Hint:    "run with --upstream, or set simulation.compat: upstream, to ignore it as upstream does; compat: xedgesim says the file means it"}, true
 }

@@ -34,9 +34,11 @@ nodes:
 		samples      int64
 		note         string // "" for none
 	}{
-		{"ours", "", nil, 40, "c.yaml:6:38: warning: per-node config changes what nodes do (sensor1: sample_rate_hz), so results differ from upstream's, which ignores config (run with --upstream, or set simulation.compat: upstream, to ignore it as upstream does)"},
+		{"ours", "", nil, 40, "c.yaml:6:38: warning: per-node config changes what nodes do (sensor1: sample_rate_hz), so results differ from upstream's, which ignores config (run with --upstream, or set simulation.compat: upstream, to ignore it as upstream does; compat: xedgesim says the file means it)"},
 		{"WithUpstream", "", []Option{WithUpstream()}, 4, ""},
 		{"compat: upstream", ", compat: upstream", nil, 4, ""},
+		// Ours, and the file says it means it: no note.
+		{"compat: xedgesim", ", compat: xedgesim", nil, 40, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
