@@ -56,7 +56,7 @@ func baseline(env *Env, s *Section, body *strings.Builder) error {
 	fmt.Fprintf(body, "| 50 sensors + gateway, 60 s | 101 s | %s [%s–%s] | %.0f× |\n\n", fmtDur(f50.Median), fmtDur(f50.Min), fmtDur(f50.Max), r50)
 
 	body.WriteString("**Live upstream-style harness.** The same scenarios with every node a Python process " +
-		"(`pkg/sim/node/testdata/refnode.py`, written the way upstream's reference nodes are, speaking upstream's TCP line protocol) " +
+		"(`nodes/python/refnode.py`, written the way upstream's reference nodes are, speaking upstream's TCP line protocol) " +
 		"under *our* coordinator. It is not upstream's coordinator; it shows what per-quantum TCP round trips to Python nodes cost " +
 		"on this machine today, next to the built-in models in the same run.\n\n")
 	body.WriteString("| scenario | Python protocol nodes | built-in models | ratio |\n|---|---:|---:|---:|\n")
@@ -72,7 +72,7 @@ func baseline(env *Env, s *Section, body *strings.Builder) error {
 // harness runs the Python protocol node scenarios, alternated with the
 // built-in 50-sensor minute.
 func harness(env *Env, pySec int) (map[string][]Sample, error) {
-	ref := filepath.Join(env.Root, "pkg", "sim", "node", "testdata", "refnode.py")
+	ref := filepath.Join(env.Root, "nodes", "python", "refnode.py")
 	cmd := []string{"python3", ref, "{role}", "{port}"}
 	specs := []struct {
 		name string

@@ -9,4 +9,9 @@
 //     JSON payload, reconnecting when the broker goes away.
 //   - gateway: subscribes to sensor/#, aggregates per sensor, publishes the
 //     aggregates and serves them over HTTP with a health check.
+//
+// python/refnode.py is no image: a sensor and gateway node server written
+// the way upstream xEdgeSim's Python reference nodes are, which
+// scenarios/upstream_nodes.yaml starts as process nodes (config.command).
+// Tests and the bench compare its CSV files with the built-in models'.
 package nodes

@@ -41,6 +41,10 @@ type simulateOptions struct {
 	failOnWarning bool
 	python        string
 	connect       bool
+	// upstream drops per-node config as upstream does; console is
+	// "upstream" to print upstream's console summary beside ours.
+	upstream bool
+	console  string
 }
 
 func newSimulate() *cobra.Command {
@@ -67,7 +71,8 @@ Exit codes: 0 pass, 1 runtime error, 2 gate failed, 3 invalid scenario.`,
   xedgesim simulate --seeds 1-20 'scenarios/*.yaml'
   xedgesim simulate --seeds 1-100 --plan --shards 4 scenarios/gate.yaml   # a workflow matrix
   xedgesim simulate --seeds 1-100 --shard 2/4 scenarios/gate.yaml
-  xedgesim simulate --dry-run --strict scenarios/m0_baseline.yaml`,
+  xedgesim simulate --dry-run --strict scenarios/m0_baseline.yaml
+  xedgesim simulate --upstream --console upstream scenarios/upstream_nodes.yaml`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError("simulate needs a scenario file (or a glob of them)")
@@ -100,6 +105,8 @@ Exit codes: 0 pass, 1 runtime error, 2 gate failed, 3 invalid scenario.`,
 	fl.BoolVar(&o.strict, "strict", false, "treat unknown keys as errors")
 	fl.BoolVar(&o.failOnWarning, "fail-on-warning", false, "fail the gate when a scenario or run has warnings")
 	fl.BoolVar(&o.connect, "connect", false, "connect to every node with a port and no command on localhost:<port>, as upstream does with nodes started by hand")
+	fl.BoolVar(&o.upstream, "upstream", false, "run as upstream xEdgeSim does: ignore every node's config: section, which upstream drops (the same as simulation.compat: upstream)")
+	fl.StringVar(&o.console, "console", consoleOurs, "console output: xedgesim, or upstream to print upstream's coordinator summary (Virtual time, Wall time, Steps, Speedup) before ours")
 	fl.StringVar(&o.python, "python", "3.11", "CPython whose float sum() the gateway model reproduces: 3.11 (and earlier; upstream's published results) or 3.12 (and later)")
 	return cmd
 }
@@ -118,6 +125,11 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 	}
 	if o.seed != nil && o.seeds != "" {
 		return nil, usageError("--seed and --seeds exclude each other")
+	}
+	switch o.console {
+	case "", consoleOurs, consoleUpstream:
+	default:
+		return nil, usageError("--console %q: use xedgesim or upstream", o.console)
 	}
 	var seeds []int64
 	if o.seed != nil {
@@ -169,6 +181,14 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 	}
 	if err := errors.Join(loadErrs...); err != nil {
 		return nil, exitcode.New(exitcode.Invalid, err)
+	}
+	// Said once per file, whatever the seeds: which config keys make the
+	// results differ from upstream's. Not a warning --fail-on-warning
+	// counts: using config is a choice, not a mistake.
+	for _, f := range files {
+		if d, ok := sim.UpstreamNote(scenarios[f], compatOptions(o)...); ok {
+			u.diagnostics([]scenario.Diagnostic{d})
+		}
 	}
 	if err := checkImages(o.images, scenarios); err != nil {
 		return nil, err
@@ -266,10 +286,7 @@ func newEvidence(s report.Suite) (evidence.Evidence, error) {
 func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir string, o simulateOptions, sum node.SumMode, warned, single bool) (report.Run, error) {
 	// Process nodes run in the run's directory: what they write lands in
 	// --out (seed-N/ in a sweep), never in the scenario's directory.
-	opts := []sim.Option{sim.WithSumMode(sum), sim.WithWorkDir(dir)}
-	if o.connect {
-		opts = append(opts, sim.WithConnect())
-	}
+	opts := append([]sim.Option{sim.WithSumMode(sum), sim.WithWorkDir(dir)}, compatOptions(o)...)
 	seed := sc.Simulation.Seed
 	if r.seed != nil {
 		seed = *r.seed
@@ -322,6 +339,9 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 		rep = report.NewRun(r.file, sc, res, outcomes, verdict)
 		if err := writeTiming(dir, res, wall); err != nil {
 			return rep, err
+		}
+		if o.console == consoleUpstream {
+			printUpstream(u.out, res, wall)
 		}
 		printRun(u.out, rep, wall, o.failOnWarning && verdict == report.Fail && passed, single)
 	}
@@ -460,11 +480,7 @@ func dryRun(u *ui, sc *scenario.Scenario, o simulateOptions) error {
 	if err != nil {
 		return err
 	}
-	opts := []sim.Option{sim.WithRuntime(rt)}
-	if o.connect {
-		opts = append(opts, sim.WithConnect())
-	}
-	warns, err := sim.Check(sc, opts...)
+	warns, err := sim.Check(sc, append(compatOptions(o), sim.WithRuntime(rt))...)
 	u.diagnostics(warns)
 	if err != nil {
 		if exitcode.Of(err) == exitcode.Invalid {

@@ -36,7 +36,7 @@ func needPython(t *testing.T) string {
 // reference nodes are.
 func refNode(t *testing.T) string {
 	t.Helper()
-	ref, err := filepath.Abs("../../pkg/sim/node/testdata/refnode.py")
+	ref, err := filepath.Abs("../../nodes/python/refnode.py")
 	if err != nil {
 		t.Fatal(err)
 	}

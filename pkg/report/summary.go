@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 
+	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim"
 )
 
@@ -15,10 +16,13 @@ const (
 
 // Summary is summary.json.
 type Summary struct {
-	Scenario      string   `json:"scenario"`
-	ScenarioFile  string   `json:"scenario_file"`
-	Seed          int64    `json:"seed"`
-	Verdict       string   `json:"verdict"`
+	Scenario     string `json:"scenario"`
+	ScenarioFile string `json:"scenario_file"`
+	Seed         int64  `json:"seed"`
+	Verdict      string `json:"verdict"`
+	// Compat is "upstream" when per-node config was dropped as upstream
+	// drops it; absent for xedgesim's own behaviour.
+	Compat        string   `json:"compat,omitempty"`
 	Error         string   `json:"error,omitempty"`
 	VirtualTimeS  float64  `json:"virtual_time_s"`
 	TimeQuantumUS int64    `json:"time_quantum_us"`
@@ -122,6 +126,9 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		Warnings:      []string{},
 		Nodes:         []Node{},
 		MQTT:          res.MQTT,
+	}
+	if res.Upstream {
+		s.Compat = scenario.CompatUpstream
 	}
 	for _, w := range res.Warnings {
 		s.Warnings = append(s.Warnings, w.String())

@@ -146,6 +146,20 @@ func (d *decoder) simulation(e yamldiag.Entry) Simulation {
 			}
 		}
 	}
+	if v, ok := m.Get("compat"); ok {
+		if c, ok := d.str(v.Val, "simulation.compat", CompatUpstream); ok {
+			switch c {
+			case CompatUpstream, CompatXedgesim:
+				sim.Compat = c
+			default:
+				hint := "write compat: upstream to drop per-node config as upstream does, or compat: xedgesim (the default)"
+				if s := yamldiag.Suggest(c, []string{CompatUpstream, CompatXedgesim}); s != "" {
+					hint = "did you mean " + s + "?"
+				}
+				d.Errorf(v.Val, "simulation.compat", hint, "simulation.compat must be 'upstream' or 'xedgesim', got '%s'", yamldiag.Short(c))
+			}
+		}
+	}
 	return sim
 }
 

@@ -32,7 +32,7 @@ var knownKeys = map[string][]string{
 		// Ours.
 		"report", "validation", "faults",
 	},
-	secSimulation: {"duration_s", "seed", "time_quantum_us"},
+	secSimulation: {"duration_s", "seed", "time_quantum_us", "compat"},
 	secNode: {
 		"id", "type", "implementation", "port", "docker", "config",
 		// renode_inprocess only.

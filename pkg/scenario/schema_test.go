@@ -86,7 +86,8 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 	t.Parallel()
 	schema := loadSchema(t)
 	valid := map[string]string{"minimal": minimal,
-		"docker without port": "simulation: {duration_s: 1, seed: 1}\nnodes: [{id: a, type: t, implementation: docker, docker: {image: i}}]\n"}
+		"docker without port": "simulation: {duration_s: 1, seed: 1}\nnodes: [{id: a, type: t, implementation: docker, docker: {image: i}}]\n",
+		"compat upstream":     "simulation: {duration_s: 1, seed: 1, compat: upstream}\nnodes: [{id: a, type: t, port: 1, config: {sample_rate_hz: 10}}]\n"}
 	err := filepath.WalkDir(corpus, func(path string, e os.DirEntry, err error) error {
 		if err != nil || e.IsDir() || filepath.Ext(path) != ".yaml" {
 			return err
@@ -111,6 +112,7 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 		"loss above one":           minimal + "network: {default_loss_rate: 1.5}\n",
 		"string port":              "simulation: {duration_s: 1, seed: 1}\nnodes: [{id: a, type: t, port: http}]\n",
 		"no nodes":                 "simulation: {duration_s: 1, seed: 1}\nnodes: []\n",
+		"unknown compat":           "simulation: {duration_s: 1, seed: 1, compat: python}\nnodes: [{id: a, type: t, port: 1}]\n",
 	}
 	delete(valid, placeholder)
 	for name, src := range map[string]string{

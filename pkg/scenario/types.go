@@ -34,8 +34,27 @@ type Simulation struct {
 	DurationUS    int64
 	Seed          int64
 	TimeQuantumUS int64
-	Pos           Pos
+	// Compat is CompatUpstream to run the scenario as upstream would,
+	// CompatXedgesim when the file says it means xedgesim's behaviour, and
+	// empty when it says nothing (xedgesim's behaviour, with a note where
+	// it differs from upstream's).
+	Compat string
+	Pos    Pos
 }
+
+// Values of simulation.compat.
+const (
+	// CompatXedgesim passes each node's config section to the node, as
+	// the key's absence does, and says the file means it: no note that
+	// results differ from upstream's.
+	CompatXedgesim = "xedgesim"
+	// CompatUpstream drops per-node config, as upstream's parser does, so
+	// results match upstream's for any upstream file.
+	CompatUpstream = "upstream"
+)
+
+// Upstream tells whether the scenario asks to be run as upstream runs it.
+func (s Simulation) Upstream() bool { return s.Compat == CompatUpstream }
 
 // Implementations upstream accepts, plus ours.
 const (

@@ -29,7 +29,7 @@ func Check(sc *scenario.Scenario, opts ...Option) ([]scenario.Diagnostic, error)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the run: %w", err)
 	}
-	_, warns, err := preflight(sc, o)
+	_, warns, err := preflight(compat(sc, o), o)
 	return warns, err
 }
 

@@ -11,6 +11,12 @@
 // container paces virtual time to the wall clock, and the run is then
 // statistical.
 //
+// Per-node config reaches the nodes, which upstream's parser drops. Under
+// upstream compatibility (WithUpstream, or simulation.compat: upstream) it
+// is dropped as upstream drops it, except for the keys that start and
+// reach a process node; UpstreamNote names the keys that otherwise make
+// results differ from upstream's.
+//
 // Containers are not the kernel's: docker nodes come from a node.Runtime
 // given with WithRuntime (pkg/sim/container, which the CLI injects), and
 // the run closes it after its nodes. This package links no container

@@ -12,15 +12,23 @@ import (
 type Option func(*options) error
 
 type options struct {
-	seed    *int64
-	csvDir  string
-	sum     node.SumMode
-	nodes   map[string]node.Node
-	noSkip  bool
-	runID   string
-	runtime node.Runtime
-	workDir string
-	connect bool
+	seed     *int64
+	csvDir   string
+	sum      node.SumMode
+	nodes    map[string]node.Node
+	noSkip   bool
+	runID    string
+	runtime  node.Runtime
+	workDir  string
+	connect  bool
+	upstream bool
+}
+
+// WithUpstream runs every scenario as upstream does, whatever its
+// simulation.compat: per-node config is dropped (node.AsUpstream), so an
+// upstream file gives upstream's results (simulate --upstream).
+func WithUpstream() Option {
+	return func(o *options) error { o.upstream = true; return nil }
 }
 
 // WithConnect makes every node with a port and no command a protocol node

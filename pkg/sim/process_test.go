@@ -34,7 +34,7 @@ func needPython(t *testing.T) string {
 func TestPythonProtocolNodesMatchBuiltInModels(t *testing.T) {
 	t.Parallel()
 	py := needPython(t)
-	ref, err := filepath.Abs("node/testdata/refnode.py")
+	ref, err := filepath.Abs("../../nodes/python/refnode.py")
 	if err != nil {
 		t.Fatal(err)
 	}

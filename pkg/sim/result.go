@@ -36,6 +36,9 @@ type Result struct {
 	// Statistical is set when a black-box container took part: virtual
 	// time was paced to the wall clock and the run is not bit-reproducible.
 	Statistical bool
+	// Upstream is set when the run dropped per-node config, as upstream
+	// does (WithUpstream or simulation.compat: upstream).
+	Upstream bool
 	// MQTT is the real MQTT traffic through the scenario's embedded broker;
 	// nil when the scenario has none. Its latencies are wall-clock.
 	MQTT *MQTTResult

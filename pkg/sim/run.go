@@ -43,6 +43,8 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	if err != nil {
 		return nil, fmt.Errorf("configuring the run: %w", err)
 	}
+	sc = compat(sc, o)
+	upstream := o.upstream || sc.Simulation.Upstream()
 	seed := sc.Simulation.Seed
 	if o.seed != nil {
 		seed = *o.seed
@@ -52,6 +54,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		Seed:       seed,
 		QuantumUS:  sc.Simulation.TimeQuantumUS,
 		StepsTotal: ceilDiv(sc.Simulation.DurationUS, sc.Simulation.TimeQuantumUS),
+		Upstream:   upstream,
 	}
 
 	nodes, warns, err := preflight(sc, o)

@@ -40,6 +40,16 @@ const (
 // optional): processing_us, aggregate_interval_s, forward_to.
 func NewGateway(n scenario.Node, sum SumMode) (*Gateway, error) {
 	c := newConfig(n)
+	g := readGateway(c, sum)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// readGateway reads the gateway's config keys, marking each used.
+func readGateway(c *config, sum SumMode) *Gateway {
+	n := c.n
 	g := &Gateway{
 		id:         n.ID,
 		processing: int64(c.float("processing_us", 100, 0)),
@@ -50,10 +60,7 @@ func NewGateway(n scenario.Node, sum SumMode) (*Gateway, error) {
 	if _, ok := n.Config["forward_to"]; ok {
 		g.forwardTo = c.str("forward_to", "")
 	}
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	return g, nil
+	return g
 }
 
 // WritesCSV implements CSVWriter.

@@ -39,6 +39,17 @@ var _ Node = (*Sensor)(nil)
 // stddev, unit.
 func NewSensor(n scenario.Node) (*Sensor, error) {
 	c := newConfig(n)
+	s := readSensor(c)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readSensor reads the sensor's config keys, marking each used: the keys a
+// sensor reads are those UpstreamDifferences names.
+func readSensor(c *config) *Sensor {
+	n := c.n
 	s := &Sensor{
 		id:           n.ID,
 		dst:          c.str("dst", "gateway"),
@@ -58,10 +69,7 @@ func NewSensor(n scenario.Node) (*Sensor, error) {
 			c.fail("sample_rate_hz", "%g Hz is faster than one sample per microsecond", rate)
 		}
 	}
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s
 }
 
 // WritesCSV implements CSVWriter.

@@ -12,8 +12,12 @@ events keyed timestamp_us, event_type, source, destination.
 The sensor draws gauss(20, 2) every second from random.Random seeded with
 sha256("<id>_<seed>"); the gateway processes each TRANSMIT 100 us after it
 was sent and aggregates every 5 s. Both write <id>_metrics.csv in the working
-directory. Tests run it under xedgesim's coordinator and compare its CSV files
-with the built-in models'.
+directory, which xedgesim makes the run's results directory (--out).
+
+scenarios/upstream_nodes.yaml runs it; start from it to bring your own Python
+node under xedgesim (README, "Coming from upstream xEdgeSim"). Tests and the
+bench run it under xedgesim's coordinator and compare its CSV files with the
+built-in models'.
 """
 import csv, hashlib, heapq, json, random, socket, sys
 
