@@ -13,14 +13,6 @@ type stdioEvent struct {
 	Payload     json.RawMessage `json:"payload"`
 }
 
-func toStdio(in []wireEvent) []stdioEvent {
-	out := make([]stdioEvent, len(in))
-	for i, w := range in {
-		out[i] = stdioEvent{TimestampUS: w.TimeUS, EventType: w.Type, Source: w.Src, Destination: w.Dst, Payload: w.Payload}
-	}
-	return out
-}
-
 func fromStdio(in []stdioEvent) []wireEvent {
 	out := make([]wireEvent, len(in))
 	for i, e := range in {
