@@ -20,11 +20,8 @@ type image struct {
 	single    v1.Image // when the reference is one image, not an index
 }
 
-func resolveImage(ctx context.Context, ref string, o options) (*image, error) {
-	d, err := name.NewDigest(ref, o.names...)
-	if err != nil {
-		return nil, &InputError{fmt.Errorf("parsing image %q: %w (want REPO@sha256:...)", ref, err)}
-	}
+// resolveImage reads what d names: an index or one image.
+func resolveImage(ctx context.Context, d name.Digest, o options) (*image, error) {
 	ropts := append([]remote.Option{remote.WithContext(ctx)}, o.remote...)
 	desc, err := remote.Get(d, ropts...)
 	if err != nil {

@@ -34,13 +34,9 @@ func (d *hostDeploy) transfer(ctx context.Context, platform string, desc v1.Desc
 		}
 		return ref, nil
 	}
-	img := d.im.single
-	if img == nil {
-		var err error
-		img, err = remote.Image(d.im.ref.Context().Digest(desc.Digest.String()), append([]remote.Option{remote.WithContext(ctx)}, d.o.remote...)...)
-		if err != nil {
-			return "", fmt.Errorf("reading the %s image: %w", platform, err)
-		}
+	img, err := d.platformImage(ctx, platform, desc)
+	if err != nil {
+		return "", err
 	}
 	tag, err := name.NewTag("xedgesim.local/"+d.m.Service.Name+":"+strings.TrimPrefix(desc.Digest.String(), "sha256:")[:20], name.StrictValidation)
 	if err != nil {
@@ -50,6 +46,42 @@ func (d *hostDeploy) transfer(ctx context.Context, platform string, desc v1.Desc
 		return "", err
 	}
 	return tag.String(), nil
+}
+
+// transferImage transfers the platform image and returns the reference to
+// run and the engine's image ID for it.
+func (d *hostDeploy) transferImage(ctx context.Context, platform string, desc v1.Descriptor) (ref, id string, err error) {
+	ref, err = d.transfer(ctx, platform, desc)
+	if err != nil {
+		return "", "", err
+	}
+	// The transfer may have reconnected: d.c is the connection from here.
+	id, err = d.c.Run(ctx, "docker image inspect --format '{{.Id}}' "+transport.Quote(ref), nil)
+	if err != nil {
+		return "", "", fmt.Errorf("inspecting the image: %w", err)
+	}
+	return ref, strings.TrimSpace(id), nil
+}
+
+// platformImage is the image of the host's platform, read from the
+// registry unless the reference is that one image.
+func (d *hostDeploy) platformImage(ctx context.Context, platform string, desc v1.Descriptor) (v1.Image, error) {
+	if d.im.single != nil {
+		return d.im.single, nil
+	}
+	img, err := remote.Image(d.im.ref.Context().Digest(desc.Digest.String()), append([]remote.Option{remote.WithContext(ctx)}, d.o.remote...)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s image: %w", platform, err)
+	}
+	return img, nil
+}
+
+// labels are what deploy puts on the service's containers.
+func (d *hostDeploy) labels(platformDigest, imageID string) map[string]string {
+	return map[string]string{
+		LabelService: d.m.Service.Name, LabelDigest: d.im.digest, LabelPlatform: platformDigest,
+		LabelImageID: imageID, LabelDeployID: d.o.deployID,
+	}
 }
 
 // sendImage puts img into the host's engine as tag, sending only the
