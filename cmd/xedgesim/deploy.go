@@ -17,34 +17,47 @@ import (
 
 	"github.com/xedgesim/simulate/pkg/deploy"
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
+	"github.com/xedgesim/simulate/pkg/deploy/transport"
+	"github.com/xedgesim/simulate/pkg/image/evidence"
 	"github.com/xedgesim/simulate/pkg/image/registry"
 )
 
-// deployFlags are the flags deploy and verify share.
-type deployFlags struct {
+// deployRequest is what deploy or verify was asked, by flags or by the
+// actions' inputs: the verbs and the actions map their words onto it, and
+// runDeploy and runVerify map it onto the library.
+type deployRequest struct {
 	file     string
 	image    string
 	hosts    []string
 	caFiles  []string
 	insecure bool
+	// dryRun and requireEvidence are deploy's alone; report is where the
+	// JSON report goes ("" for none).
+	dryRun, requireEvidence bool
+	report                  string
+	// ssh, when set, gives the SSH options of the actions' secret inputs.
+	// It is called only once hosts are to be contacted.
+	ssh func(*manifest.Manifest) ([]transport.Option, error)
 }
 
-func (f *deployFlags) add(cmd *cobra.Command) {
+// addFlags adds the flags deploy and verify share; image is what --image
+// means to the verb.
+func (r *deployRequest) addFlags(cmd *cobra.Command, image string) {
 	fl := cmd.Flags()
-	fl.StringVarP(&f.file, "file", "f", "", "the deploy manifest (deploy.yaml)")
-	fl.StringVar(&f.image, "image", "", "deploy this REPO@sha256:... instead of the manifest's image")
-	fl.StringArrayVar(&f.hosts, "host", nil, "only this host of the manifest (repeatable)")
-	fl.StringArrayVar(&f.caFiles, "ca-file", nil, "also trust the PEM CA certificates in this file for the image's registry (repeatable)")
-	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and skip TLS verification for the image's registry (test registries only)")
+	fl.StringVarP(&r.file, "file", "f", "", "the deploy manifest (deploy.yaml)")
+	fl.StringVar(&r.image, "image", "", image)
+	fl.StringArrayVar(&r.hosts, "host", nil, "only this host of the manifest (repeatable)")
+	fl.StringArrayVar(&r.caFiles, "ca-file", nil, "also trust the PEM CA certificates in this file for the image's registry (repeatable)")
+	fl.BoolVar(&r.insecure, "insecure", false, "allow plain HTTP and skip TLS verification for the image's registry (test registries only)")
 }
 
-// load reads the manifest; under Actions its mistakes also become
+// loadManifest reads the manifest; under Actions its mistakes also become
 // annotations on its lines.
-func (f *deployFlags) load(u *ui, verb string) (*manifest.Manifest, error) {
-	if f.file == "" {
+func loadManifest(u *ui, file, verb string) (*manifest.Manifest, error) {
+	if file == "" {
 		return nil, usageError("%s needs -f deploy.yaml (the deploy manifest)", verb)
 	}
-	m, err := manifest.Load(f.file)
+	m, err := manifest.Load(file)
 	if err != nil {
 		var me *manifest.Error
 		if u.gha.InActions() && errors.As(err, &me) {
@@ -55,29 +68,109 @@ func (f *deployFlags) load(u *ui, verb string) (*manifest.Manifest, error) {
 	return m, nil
 }
 
-// options maps the flags onto the library's options.
-func (f *deployFlags) options(ctx context.Context, c *registry.Client, p deploy.Progress) []deploy.Option {
-	opts := []deploy.Option{
-		deploy.WithProgress(p),
-		deploy.WithRemoteOptions(c.RemoteOptions(ctx)...),
-		deploy.WithNameOptions(c.NameOptions()...),
-	}
-	if f.image != "" {
-		opts = append(opts, deploy.WithImage(f.image))
-	}
-	if len(f.hosts) > 0 {
-		opts = append(opts, deploy.WithHosts(f.hosts...))
+// planOptions are the library options that decide the plan; they need no
+// registry.
+func (r deployRequest) planOptions() []deploy.Option {
+	opts := []deploy.Option{deploy.WithImage(r.image), deploy.WithHosts(r.hosts...)}
+	if r.insecure {
+		opts = append(opts, deploy.WithNameOptions(name.Insecure))
 	}
 	return opts
 }
 
+// connect prepares what contacting the hosts and the registry takes: the
+// plan, the registry client and every library option.
+func (r deployRequest) connect(cmd *cobra.Command, m *manifest.Manifest) (*deploy.Plan, *registry.Client, []deploy.Option, error) {
+	p, err := deploy.NewPlan(m, r.planOptions()...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var sshOpts []transport.Option
+	if r.ssh != nil {
+		if sshOpts, err = r.ssh(m); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	c, err := newRegistryClient(cmd.ErrOrStderr(), "", "", "", r.caFiles, r.insecure, registry.DefaultJobs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx := cmd.Context()
+	opts := append(r.planOptions(),
+		deploy.WithProgress(newDeployProgress(cmd.ErrOrStderr())),
+		deploy.WithRemoteOptions(c.RemoteOptions(ctx)...),
+		deploy.WithNameOptions(c.NameOptions()...),
+		deploy.WithSSH(sshOpts...))
+	return p, c, opts, nil
+}
+
+// runDeploy is deploy, for the verb and the action alike: the plan alone
+// with dryRun, else the evidence check and the deploy, with its report
+// printed, written and summarised. The plan is nil when nothing was
+// planned, the report nil when nothing was deployed.
+func runDeploy(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequest) (*deploy.Plan, *deploy.Report, error) {
+	if r.dryRun {
+		p, err := deploy.NewPlan(m, r.planOptions()...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p, nil, printPlan(cmd.OutOrStdout(), m.Path, p)
+	}
+	p, c, opts, err := r.connect(cmd, m)
+	if err != nil {
+		return p, nil, err
+	}
+	ctx := cmd.Context()
+	if r.requireEvidence {
+		if err := requireDeployEvidence(ctx, c, p.Image); err != nil {
+			return p, nil, err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "evidence: %s passed simulation\n", p.Image)
+	}
+	var rep *deploy.Report
+	if gerr := u.gha.Group("Deploying "+p.Image, func() error {
+		rep, err = deploy.Deploy(ctx, m, opts...)
+		return nil
+	}); gerr != nil {
+		return p, nil, gerr
+	}
+	if rep == nil {
+		return p, nil, err
+	}
+	printDeployReport(cmd.OutOrStdout(), rep)
+	return p, rep, r.finish(err, u.gha.AddStepSummary(deploySummary(rep)), "deploy", rep)
+}
+
+// runVerify is verify, for the verb and the action alike: the checks,
+// printed, summarised and, with report, written.
+func runVerify(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequest) ([]deploy.HostCheck, error) {
+	p, _, opts, err := r.connect(cmd, m)
+	if err != nil {
+		return nil, err
+	}
+	checks, err := deploy.Verify(cmd.Context(), m, opts...)
+	if len(checks) == 0 {
+		return nil, err
+	}
+	printChecks(cmd.OutOrStdout(), checks)
+	return checks, r.finish(err, u.gha.AddStepSummary(verifySummary(p.Image, checks)), "verify", newVerifyReport(p.Image, checks))
+}
+
+// finish writes the report, when one was asked for, and adds the errors of
+// writing it and the summary to err, the verb's own.
+func (r deployRequest) finish(err, summaryErr error, verb string, report any) error {
+	werr := summaryErr
+	if r.report != "" {
+		werr = errors.Join(werr, writeJSON(r.report, verb, report))
+	}
+	if werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
+}
+
 func newDeploy() *cobra.Command {
-	var (
-		f               deployFlags
-		dryRun          bool
-		reportFile      string
-		requireEvidence bool
-	)
+	var r deployRequest
 	cmd := &cobra.Command{
 		Use:   "deploy -f deploy.yaml",
 		Short: "Deploy an image to edge devices",
@@ -88,19 +181,24 @@ parallel. A host without platform: is asked for it. On each host the image
 of the host's platform is sent as a docker-load tarball holding only the
 layers its engine lacks (transfer: scp; checksummed on the host, sent again
 when the connection breaks, never loaded half) or pulled by digest
-(transfer: pull); the new container is created beside the old one and
-health-checked; when the check fails the new container is removed and the
-old one serves again (the host is reported rolled back). With
-rollout.rollback: true (the default), a rollout that stops (more than
+(transfer: pull). With strategy: container (the default) the new container
+is created beside the old one and health-checked; when the check fails the
+new container is removed and the old one serves again (the host is
+reported rolled back). strategy: compose applies the manifest's compose
+file with the image pinned, strategy: native installs the image's program
+under a supervisor; both go back to what ran before when the check fails.
+With rollout.rollback: true (the default), a rollout that stops (more than
 max_failures hosts failed) also rolls back the hosts it already updated.
 
---dry-run loads and checks the manifest and prints the plan without
-connecting to any host or registry. --require-evidence refuses a digest
-without passing simulation evidence attached (see xedgesim attest).
+--dry-run loads and checks the manifest and prints the plan (the image,
+and each host's wave, address and platform) without connecting to any
+host or registry. --require-evidence refuses to deploy a digest without
+passing simulation evidence attached (see xedgesim attest).
 
 Exit codes: 0 deployed, 1 runtime error (a host could not be reached, a
 remote command failed), 2 a health check failed (rolled back) or evidence
-refused, 3 invalid manifest, flags, or an unknown or changed host key.`,
+refused, 3 invalid manifest or flags, an image without a host's platform,
+or an unknown or changed host key.`,
 		Example: `  xedgesim deploy -f deploy.yaml --dry-run
   xedgesim deploy -f deploy.yaml --image registry.example.com/app@sha256:0123... --report deploy-report.json
   xedgesim deploy -f deploy.yaml --host edge1 --require-evidence`,
@@ -110,66 +208,38 @@ refused, 3 invalid manifest, flags, or an unknown or changed host key.`,
 			if err != nil {
 				return err
 			}
-			m, err := f.load(u, "deploy")
+			m, err := loadManifest(u, r.file, "deploy")
 			if err != nil {
 				return err
 			}
-			if dryRun {
-				return deployPlan(cmd.OutOrStdout(), m, f)
-			}
-			c, err := newRegistryClient(cmd.ErrOrStderr(), "", "", "", f.caFiles, f.insecure, registry.DefaultJobs)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			if requireEvidence {
-				if err := requireDeployEvidence(ctx, c, deployImage(m, f)); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "evidence: %s passed simulation\n", deployImage(m, f))
-			}
-			var rep *deploy.Report
-			gerr := u.gha.Group("Deploying "+deployImage(m, f), func() error {
-				rep, err = deploy.Deploy(ctx, m, f.options(ctx, c, newDeployProgress(cmd.ErrOrStderr()))...)
-				return nil
-			})
-			if gerr != nil {
-				return gerr
-			}
-			if rep != nil {
-				printDeployReport(cmd.OutOrStdout(), rep)
-				var errs []error
-				if reportFile != "" {
-					errs = append(errs, writeDeployReport(reportFile, rep))
-				}
-				errs = append(errs, u.gha.AddStepSummary(deploySummary(rep)))
-				if werr := errors.Join(errs...); werr != nil && err == nil {
-					return werr
-				}
-			}
+			_, _, err = runDeploy(cmd, u, m, r)
 			return err
 		},
 	}
-	f.add(cmd)
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check the manifest and print the plan; connect to nothing, change nothing")
-	cmd.Flags().StringVar(&reportFile, "report", "", "write the deploy report (JSON) to this file")
-	cmd.Flags().BoolVar(&requireEvidence, "require-evidence", false, "deploy only a digest with passing simulation evidence attached (exit 2 otherwise)")
+	r.addFlags(cmd, "deploy this REPO@sha256:... instead of the manifest's image")
+	cmd.Flags().BoolVar(&r.dryRun, "dry-run", false, "check the manifest and print the plan; connect to nothing, change nothing")
+	cmd.Flags().StringVar(&r.report, "report", "", "write the deploy report (JSON) to this file")
+	cmd.Flags().BoolVar(&r.requireEvidence, "require-evidence", false, "deploy only a digest with passing simulation evidence attached (exit 2 otherwise)")
 	return cmd
 }
 
 func newVerify() *cobra.Command {
-	var f deployFlags
+	var r deployRequest
 	cmd := &cobra.Command{
 		Use:   "verify -f deploy.yaml",
 		Short: "Verify a deployment with health checks",
-		Long: `Verify checks every host of the manifest: the service's container is
-running, its restart count does not change over the health window, the
-health probe passes, and it runs the manifest's digest (or --image's).
+		Long: `Verify checks every host of the manifest (or each --host), all at once,
+over SSH or on this machine's engine for hosts with local: true: the
+service is running (strategy container: its container; compose: the
+compose service's containers; native: the supervised program), it does not
+restart over the health window, the health probe passes, and it runs the
+manifest's digest (or --image's). Verify changes nothing on the hosts.
 
 Exit codes: 0 every host passed, 1 runtime error (a host could not be
 reached), 2 a check failed on some host, 3 invalid manifest or flags, or an
 unknown or changed host key.`,
 		Example: `  xedgesim verify -f deploy.yaml
+  xedgesim verify -f deploy.yaml --image registry.example.com/app@sha256:0123...
   xedgesim verify -f deploy.yaml --host edge1 --host edge2`,
 		Args: noArgs("verify"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -177,26 +247,15 @@ unknown or changed host key.`,
 			if err != nil {
 				return err
 			}
-			m, err := f.load(u, "verify")
+			m, err := loadManifest(u, r.file, "verify")
 			if err != nil {
 				return err
 			}
-			c, err := newRegistryClient(cmd.ErrOrStderr(), "", "", "", f.caFiles, f.insecure, registry.DefaultJobs)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			checks, err := deploy.Verify(ctx, m, f.options(ctx, c, newDeployProgress(cmd.ErrOrStderr()))...)
-			if len(checks) > 0 {
-				printChecks(cmd.OutOrStdout(), checks)
-				if serr := u.gha.AddStepSummary(verifySummary(deployImage(m, f), checks)); serr != nil && err == nil {
-					return serr
-				}
-			}
+			_, err = runVerify(cmd, u, m, r)
 			return err
 		},
 	}
-	f.add(cmd)
+	r.addFlags(cmd, "check that the hosts run this REPO@sha256:... instead of the manifest's image")
 	return cmd
 }
 
@@ -210,89 +269,64 @@ func noArgs(verb string) cobra.PositionalArgs {
 	}
 }
 
-func deployImage(m *manifest.Manifest, f deployFlags) string {
-	if f.image != "" {
-		return f.image
-	}
-	return m.Image
-}
-
-// deployPlan prints what deploy would do. It reads nothing but the
-// manifest: no host and no registry is contacted.
-func deployPlan(w io.Writer, m *manifest.Manifest, f deployFlags) error {
-	ref := deployImage(m, f)
-	if ref == "" {
-		return usageError("%s: no image; set image: in the manifest or give --image REPO@sha256:...", m.Path)
-	}
-	var nopts []name.Option
-	if f.insecure {
-		nopts = append(nopts, name.Insecure)
-	}
-	if _, err := name.NewDigest(ref, nopts...); err != nil {
-		return usageError("--image %q: %v (want REPO@sha256:...)", ref, err)
-	}
-	hosts := m.Hosts
-	if len(f.hosts) > 0 {
-		hosts = nil
-		for _, n := range f.hosts {
-			found := false
-			for _, h := range m.Hosts {
-				if h.Name == n {
-					hosts = append(hosts, h)
-					found = true
-				}
-			}
-			if !found {
-				return usageError("--host %s: not a host of %s", n, m.Path)
-			}
-		}
-	}
-	fmt.Fprintf(w, "%s: valid; dry run, nothing was contacted or changed\n", m.Path)
-	fmt.Fprintf(w, "image:    %s\n", ref)
-	fmt.Fprintf(w, "service:  %s (restart %s, health %s within %s)\n", m.Service.Name, m.Service.Restart, m.Service.Health.Kind(), m.Service.Health.Timeout)
-	fmt.Fprintf(w, "strategy: %s\n", m.Strategy)
-	fmt.Fprintf(w, "transfer: %s\n", m.Transfer)
+// printPlan prints what deploy would do.
+func printPlan(w io.Writer, file string, p *deploy.Plan) error {
+	fmt.Fprintf(w, "%s: valid; dry run, nothing was contacted or changed\n", file)
+	fmt.Fprintf(w, "image:    %s\n", p.Image)
+	fmt.Fprintf(w, "service:  %s (restart %s, health %s within %s)\n", p.Service.Name, p.Service.Restart, p.Service.Health.Kind(), p.Service.Health.Timeout)
+	fmt.Fprintf(w, "strategy: %s\n", p.Strategy)
+	fmt.Fprintf(w, "transfer: %s\n", p.Transfer)
 	rollback := "a failed host is rolled back, and a stopped rollout also rolls back the hosts it updated"
-	if !m.Rollout.Rollback {
+	if !p.Rollout.Rollback {
 		rollback = "rollback: false: a failed host is rolled back, hosts already updated stay updated"
 	}
-	fmt.Fprintf(w, "rollout:  canary %d, batches of %d, stop after %d failure(s); %s\n", m.Rollout.Canary, max(m.Rollout.Batch, 1), m.Rollout.MaxFailures, rollback)
+	fmt.Fprintf(w, "rollout:  canary %d, batches of %d, stop after %d failure(s); %s\n", p.Rollout.Canary, max(p.Rollout.Batch, 1), p.Rollout.MaxFailures, rollback)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WAVE\tHOST\tADDRESS\tUSER\tPLATFORM")
-	for i, h := range hosts {
-		platform := h.Platform
-		if platform == "" {
-			platform = "(detected)"
+	for _, h := range p.Hosts {
+		wave := fmt.Sprint(h.Wave)
+		if h.Canary {
+			wave += " (canary)"
 		}
 		addr, user := fmt.Sprintf("%s:%d", h.Address, h.Port), h.User
 		if h.Local {
 			addr, user = "(local engine)", "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", waveName(i, m.Rollout), h.Name, addr, user, platform)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", wave, h.Name, addr, user, orDetected(h.Platform))
 	}
 	return tw.Flush()
 }
 
-// waveName is the wave host i (in manifest order) is deployed in: the
-// canaries alone first, then batches.
-func waveName(i int, r manifest.Rollout) string {
-	if i < r.Canary {
-		return fmt.Sprintf("%d (canary)", i+1)
+func orDetected(platform string) string {
+	if platform == "" {
+		return "(detected)"
 	}
-	return fmt.Sprintf("%d", r.Canary+(i-r.Canary)/max(r.Batch, 1)+1)
+	return platform
 }
 
 // requireDeployEvidence refuses ref unless passing simulation evidence for
 // it (or one of its platform manifests) is attached in its registry.
 func requireDeployEvidence(ctx context.Context, c *registry.Client, ref string) error {
-	if _, err := name.NewDigest(ref, c.NameOptions()...); err != nil {
-		return usageError("--require-evidence takes a digest, REPO@sha256:...: %q: %v", ref, err)
+	err := c.CheckEvidence(ctx, ref)
+	var r *evidence.Refusal
+	if errors.As(err, &r) {
+		err = deployRefusal{r}
 	}
-	if err := c.CheckEvidence(ctx, ref); err != nil {
+	if err != nil {
 		return fmt.Errorf("deploy --require-evidence: %w", err)
 	}
 	return nil
 }
+
+// deployRefusal words an evidence refusal for deploy: what is refused is
+// the deploy (the exit code stays the refusal's).
+type deployRefusal struct{ *evidence.Refusal }
+
+func (e deployRefusal) Error() string {
+	return fmt.Sprintf("refusing to deploy %s: %s", e.Subject, e.Reason)
+}
+
+func (e deployRefusal) Unwrap() error { return e.Refusal }
 
 // deployProgress prints the library's events as lines on stderr; a
 // transfer is reported at every quarter.
@@ -353,15 +387,31 @@ func printDeployReport(w io.Writer, rep *deploy.Report) {
 	tw.Flush()
 }
 
-func writeDeployReport(file string, rep *deploy.Report) error {
-	b, err := json.MarshalIndent(rep, "", "  ")
+// writeJSON writes verb's report as JSON.
+func writeJSON(file, verb string, report any) error {
+	b, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
-		return fmt.Errorf("writing the deploy report: %w", err)
+		return fmt.Errorf("writing the %s report: %w", verb, err)
 	}
 	if err := os.WriteFile(file, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing the deploy report: %w", err)
+		return fmt.Errorf("writing the %s report: %w", verb, err)
 	}
 	return nil
+}
+
+// verifyReport is verify's JSON report.
+type verifyReport struct {
+	Image  string             `json:"image"`
+	Passed bool               `json:"passed"`
+	Hosts  []deploy.HostCheck `json:"hosts"`
+}
+
+func newVerifyReport(image string, checks []deploy.HostCheck) verifyReport {
+	rep := verifyReport{Image: image, Passed: true, Hosts: checks}
+	for _, c := range checks {
+		rep.Passed = rep.Passed && c.OK()
+	}
+	return rep
 }
 
 func deploySummary(rep *deploy.Report) string {
