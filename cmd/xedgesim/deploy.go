@@ -40,15 +40,24 @@ type deployRequest struct {
 	ssh func(*manifest.Manifest) ([]transport.Option, error)
 }
 
-// addFlags adds the flags deploy and verify share; image is what --image
-// means to the verb.
-func (r *deployRequest) addFlags(cmd *cobra.Command, image string) {
+// addFlags adds the flags deploy and verify share, worded for verb.
+func (r *deployRequest) addFlags(cmd *cobra.Command, verb string) {
+	image := "deploy this REPO@sha256:... instead of the manifest's image"
+	caFile := "also trust the PEM CA certificates in this file for the image's registry (repeatable)"
+	insecure := "allow plain HTTP and skip TLS verification for the image's registry (test registries only)"
+	if verb == "verify" {
+		// verify reads nothing from the registry; it takes these flags so
+		// that deploy's command line verifies what it deployed.
+		image = "check that the hosts run this REPO@sha256:... instead of the manifest's image"
+		caFile = "accepted as deploy takes it (the file must be readable; repeatable); verify contacts no registry"
+		insecure = "accepted as deploy takes it; verify contacts no registry"
+	}
 	fl := cmd.Flags()
 	fl.StringVarP(&r.file, "file", "f", "", "the deploy manifest (deploy.yaml)")
 	fl.StringVar(&r.image, "image", "", image)
 	fl.StringArrayVar(&r.hosts, "host", nil, "only this host of the manifest (repeatable)")
-	fl.StringArrayVar(&r.caFiles, "ca-file", nil, "also trust the PEM CA certificates in this file for the image's registry (repeatable)")
-	fl.BoolVar(&r.insecure, "insecure", false, "allow plain HTTP and skip TLS verification for the image's registry (test registries only)")
+	fl.StringArrayVar(&r.caFiles, "ca-file", nil, caFile)
+	fl.BoolVar(&r.insecure, "insecure", false, insecure)
 }
 
 // loadManifest reads the manifest; under Actions its mistakes also become
@@ -177,18 +186,19 @@ func newDeploy() *cobra.Command {
 		Long: `Deploy puts the manifest's image digest on its hosts over SSH (host keys
 checked against known_hosts lines or SHA256 fingerprints), or on this
 machine's engine for hosts with local: true: canary first, then batches in
-parallel. A host without platform: is asked for it. On each host the image
-of the host's platform is sent as a docker-load tarball holding only the
-layers its engine lacks (transfer: scp; checksummed on the host, sent again
-when the connection breaks, never loaded half) or pulled by digest
-(transfer: pull). With strategy: container (the default) the new container
-is created beside the old one and health-checked; when the check fails the
-new container is removed and the old one serves again (the host is
-reported rolled back). strategy: compose applies the manifest's compose
-file with the image pinned, strategy: native installs the image's program
-under a supervisor; both go back to what ran before when the check fails.
-With rollout.rollback: true (the default), a rollout that stops (more than
-max_failures hosts failed) also rolls back the hosts it already updated.
+parallel. A host without platform: is asked for it. The image of the
+host's platform is sent to its engine as a docker-load tarball holding
+only the layers the engine lacks (transfer: scp; checksummed on the host,
+sent again when the connection breaks, never loaded half) or pulled there
+by digest (transfer: pull). With strategy: container (the default) the new
+container is created beside the old one and health-checked; when the check
+fails the new container is removed and the old one serves again (the host
+is reported rolled back). strategy: compose applies the manifest's compose
+file with the image pinned; strategy: native sends only the program, taken
+out of the image, and runs it under supervisord or systemd; both go back to
+what ran before when the check fails. With rollout.rollback: true (the
+default), a rollout that stops (more than max_failures hosts failed) also
+rolls back the hosts it already updated.
 
 --dry-run loads and checks the manifest and prints the plan (the image,
 and each host's wave, address and platform) without connecting to any
@@ -216,7 +226,7 @@ or an unknown or changed host key.`,
 			return err
 		},
 	}
-	r.addFlags(cmd, "deploy this REPO@sha256:... instead of the manifest's image")
+	r.addFlags(cmd, "deploy")
 	cmd.Flags().BoolVar(&r.dryRun, "dry-run", false, "check the manifest and print the plan; connect to nothing, change nothing")
 	cmd.Flags().StringVar(&r.report, "report", "", "write the deploy report (JSON) to this file")
 	cmd.Flags().BoolVar(&r.requireEvidence, "require-evidence", false, "deploy only a digest with passing simulation evidence attached (exit 2 otherwise)")
@@ -255,7 +265,7 @@ unknown or changed host key.`,
 			return err
 		},
 	}
-	r.addFlags(cmd, "check that the hosts run this REPO@sha256:... instead of the manifest's image")
+	r.addFlags(cmd, "verify")
 	return cmd
 }
 
