@@ -2,15 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
-	"sync"
-	"text/tabwriter"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
@@ -178,12 +171,7 @@ func (r deployRequest) finish(err, summaryErr error, verb string, report any) er
 	return err
 }
 
-func newDeploy() *cobra.Command {
-	var r deployRequest
-	cmd := &cobra.Command{
-		Use:   "deploy -f deploy.yaml",
-		Short: "Deploy an image to edge devices",
-		Long: `Deploy puts the manifest's image digest on its hosts over SSH (host keys
+const deployLong = `Deploy puts the manifest's image digest on its hosts over SSH (host keys
 checked against known_hosts lines or SHA256 fingerprints), or on this
 machine's engine for hosts with local: true: canary first, then batches in
 parallel. A host without platform: is asked for it. The image of the
@@ -208,37 +196,9 @@ passing simulation evidence attached (see xedgesim attest).
 Exit codes: 0 deployed, 1 runtime error (a host could not be reached, a
 remote command failed), 2 a health check failed (rolled back) or evidence
 refused, 3 invalid manifest or flags, an image without a host's platform,
-or an unknown or changed host key.`,
-		Example: `  xedgesim deploy -f deploy.yaml --dry-run
-  xedgesim deploy -f deploy.yaml --image registry.example.com/app@sha256:0123... --report deploy-report.json
-  xedgesim deploy -f deploy.yaml --host edge1 --require-evidence`,
-		Args: noArgs("deploy"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			u, err := newUI(cmd)
-			if err != nil {
-				return err
-			}
-			m, err := loadManifest(u, r.file, "deploy")
-			if err != nil {
-				return err
-			}
-			_, _, err = runDeploy(cmd, u, m, r)
-			return err
-		},
-	}
-	r.addFlags(cmd, "deploy")
-	cmd.Flags().BoolVar(&r.dryRun, "dry-run", false, "check the manifest and print the plan; connect to nothing, change nothing")
-	cmd.Flags().StringVar(&r.report, "report", "", "write the deploy report (JSON) to this file")
-	cmd.Flags().BoolVar(&r.requireEvidence, "require-evidence", false, "deploy only a digest with passing simulation evidence attached (exit 2 otherwise)")
-	return cmd
-}
+or an unknown or changed host key.`
 
-func newVerify() *cobra.Command {
-	var r deployRequest
-	cmd := &cobra.Command{
-		Use:   "verify -f deploy.yaml",
-		Short: "Verify a deployment with health checks",
-		Long: `Verify checks every host of the manifest (or each --host), all at once,
+const verifyLong = `Verify checks every host of the manifest (or each --host), all at once,
 over SSH or on this machine's engine for hosts with local: true: the
 service is running (strategy container: its container; compose: the
 compose service's containers; native: the supervised program), it does not
@@ -247,25 +207,57 @@ manifest's digest (or --image's). Verify changes nothing on the hosts.
 
 Exit codes: 0 every host passed, 1 runtime error (a host could not be
 reached), 2 a check failed on some host, 3 invalid manifest or flags, or an
-unknown or changed host key.`,
-		Example: `  xedgesim verify -f deploy.yaml
+unknown or changed host key.`
+
+func newDeploy() *cobra.Command {
+	var r deployRequest
+	cmd := r.command("deploy", "Deploy an image to edge devices", deployLong, `  xedgesim deploy -f deploy.yaml --dry-run
+  xedgesim deploy -f deploy.yaml --image registry.example.com/app@sha256:0123... --report deploy-report.json
+  xedgesim deploy -f deploy.yaml --host edge1 --require-evidence`,
+		func(cmd *cobra.Command, u *ui, m *manifest.Manifest) error {
+			_, _, err := runDeploy(cmd, u, m, r)
+			return err
+		})
+	cmd.Flags().BoolVar(&r.dryRun, "dry-run", false, "check the manifest and print the plan; connect to nothing, change nothing")
+	cmd.Flags().StringVar(&r.report, "report", "", "write the deploy report (JSON) to this file")
+	cmd.Flags().BoolVar(&r.requireEvidence, "require-evidence", false, "deploy only a digest with passing simulation evidence attached (exit 2 otherwise)")
+	return cmd
+}
+
+func newVerify() *cobra.Command {
+	var r deployRequest
+	return r.command("verify", "Verify a deployment with health checks", verifyLong, `  xedgesim verify -f deploy.yaml
   xedgesim verify -f deploy.yaml --image registry.example.com/app@sha256:0123...
   xedgesim verify -f deploy.yaml --host edge1 --host edge2`,
-		Args: noArgs("verify"),
+		func(cmd *cobra.Command, u *ui, m *manifest.Manifest) error {
+			_, err := runVerify(cmd, u, m, r)
+			return err
+		})
+}
+
+// command is the cobra command of verb (deploy or verify), with the flags
+// both take filling r: it loads the manifest of -f and then runs f. r is
+// read when the command runs, once cobra has set the flags.
+func (r *deployRequest) command(verb, short, long, example string, f func(*cobra.Command, *ui, *manifest.Manifest) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     verb + " -f deploy.yaml",
+		Short:   short,
+		Long:    long,
+		Example: example,
+		Args:    noArgs(verb),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			u, err := newUI(cmd)
 			if err != nil {
 				return err
 			}
-			m, err := loadManifest(u, r.file, "verify")
+			m, err := loadManifest(u, r.file, verb)
 			if err != nil {
 				return err
 			}
-			_, err = runVerify(cmd, u, m, r)
-			return err
+			return f(cmd, u, m)
 		},
 	}
-	r.addFlags(cmd, "verify")
+	r.addFlags(cmd, verb)
 	return cmd
 }
 
@@ -277,41 +269,6 @@ func noArgs(verb string) cobra.PositionalArgs {
 		}
 		return nil
 	}
-}
-
-// printPlan prints what deploy would do.
-func printPlan(w io.Writer, file string, p *deploy.Plan) error {
-	fmt.Fprintf(w, "%s: valid; dry run, nothing was contacted or changed\n", file)
-	fmt.Fprintf(w, "image:    %s\n", p.Image)
-	fmt.Fprintf(w, "service:  %s (restart %s, health %s within %s)\n", p.Service.Name, p.Service.Restart, p.Service.Health.Kind(), p.Service.Health.Timeout)
-	fmt.Fprintf(w, "strategy: %s\n", p.Strategy)
-	fmt.Fprintf(w, "transfer: %s\n", p.Transfer)
-	rollback := "a failed host is rolled back, and a stopped rollout also rolls back the hosts it updated"
-	if !p.Rollout.Rollback {
-		rollback = "rollback: false: a failed host is rolled back, hosts already updated stay updated"
-	}
-	fmt.Fprintf(w, "rollout:  canary %d, batches of %d, stop after %d failure(s); %s\n", p.Rollout.Canary, max(p.Rollout.Batch, 1), p.Rollout.MaxFailures, rollback)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WAVE\tHOST\tADDRESS\tUSER\tPLATFORM")
-	for _, h := range p.Hosts {
-		wave := fmt.Sprint(h.Wave)
-		if h.Canary {
-			wave += " (canary)"
-		}
-		addr, user := fmt.Sprintf("%s:%d", h.Address, h.Port), h.User
-		if h.Local {
-			addr, user = "(local engine)", "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", wave, h.Name, addr, user, orDetected(h.Platform))
-	}
-	return tw.Flush()
-}
-
-func orDetected(platform string) string {
-	if platform == "" {
-		return "(detected)"
-	}
-	return platform
 }
 
 // requireDeployEvidence refuses ref unless passing simulation evidence for
@@ -337,146 +294,3 @@ func (e deployRefusal) Error() string {
 }
 
 func (e deployRefusal) Unwrap() error { return e.Refusal }
-
-// deployProgress prints the library's events as lines on stderr; a
-// transfer is reported at every quarter.
-type deployProgress struct {
-	w    io.Writer
-	mu   sync.Mutex
-	last map[string]int64
-}
-
-func newDeployProgress(w io.Writer) *deployProgress {
-	return &deployProgress{w: w, last: map[string]int64{}}
-}
-
-func (p *deployProgress) Report(e deploy.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if e.Total > 0 && e.Message == "" {
-		q := e.Bytes * 4 / e.Total
-		if q == p.last[e.Host] && e.Bytes != e.Total {
-			return
-		}
-		if e.Bytes == e.Total && p.last[e.Host] == 5 {
-			return
-		}
-		p.last[e.Host] = q
-		if e.Bytes == e.Total {
-			p.last[e.Host] = 5
-		}
-		fmt.Fprintf(p.w, "%s: transfer: %s of %s (%d%%)\n", e.Host, pushBytes(e.Bytes), pushBytes(e.Total), e.Bytes*100/e.Total)
-		return
-	}
-	if e.Step == "transfer" {
-		p.last[e.Host] = -1
-	}
-	fmt.Fprintf(p.w, "%s: %s: %s\n", e.Host, e.Step, e.Message)
-}
-
-var _ deploy.Progress = (*deployProgress)(nil)
-
-func shortDigest(d string) string {
-	if d == "" {
-		return "-"
-	}
-	if i := strings.Index(d, "sha256:"); i >= 0 && len(d) >= i+19 {
-		return d[i : i+19]
-	}
-	return d
-}
-
-func printDeployReport(w io.Writer, rep *deploy.Report) {
-	fmt.Fprintf(w, "deploy %s of %s\n", rep.DeployID, rep.Image)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tPLATFORM\tOLD DIGEST\tNEW DIGEST\tSENT\tTIME\tRESULT\tROLLED BACK")
-	for _, h := range rep.Hosts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Host, orDash(h.Platform), shortDigest(h.OldDigest), shortDigest(h.NewDigest),
-			pushBytes(h.BytesSent), h.Duration.Round(100*time.Millisecond), h.Result, yesNo(h.RolledBack))
-	}
-	tw.Flush()
-}
-
-// writeJSON writes verb's report as JSON.
-func writeJSON(file, verb string, report any) error {
-	b, err := json.MarshalIndent(report, "", "  ")
-	if err != nil {
-		return fmt.Errorf("writing the %s report: %w", verb, err)
-	}
-	if err := os.WriteFile(file, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing the %s report: %w", verb, err)
-	}
-	return nil
-}
-
-// verifyReport is verify's JSON report.
-type verifyReport struct {
-	Image  string             `json:"image"`
-	Passed bool               `json:"passed"`
-	Hosts  []deploy.HostCheck `json:"hosts"`
-}
-
-func newVerifyReport(image string, checks []deploy.HostCheck) verifyReport {
-	rep := verifyReport{Image: image, Passed: true, Hosts: checks}
-	for _, c := range checks {
-		rep.Passed = rep.Passed && c.OK()
-	}
-	return rep
-}
-
-func deploySummary(rep *deploy.Report) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "### xedgesim deploy\n\n`%s` (deploy `%s`)\n\n", rep.Image, rep.DeployID)
-	b.WriteString("| host | platform | old digest | new digest | sent | time | result | rolled back |\n|---|---|---|---|---:|---:|---|---|\n")
-	for _, h := range rep.Hosts {
-		fmt.Fprintf(&b, "| %s | %s | `%s` | `%s` | %s | %s | %s | %s |\n", h.Host, orDash(h.Platform), shortDigest(h.OldDigest), shortDigest(h.NewDigest),
-			pushBytes(h.BytesSent), h.Duration.Round(100*time.Millisecond), h.Result, yesNo(h.RolledBack))
-	}
-	for _, h := range rep.Hosts {
-		if h.Error != "" {
-			fmt.Fprintf(&b, "\n**%s**: %s\n", h.Host, strings.ReplaceAll(h.Error, "\n", " "))
-		}
-	}
-	return b.String()
-}
-
-func printChecks(w io.Writer, checks []deploy.HostCheck) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tRUNNING\tRESTARTS STABLE\tHEALTHY\tDIGEST\tRESULT")
-	for _, c := range checks {
-		result := "ok"
-		if !c.OK() {
-			result = "FAILED: " + strings.ReplaceAll(c.Problem, "\n", " ")
-		}
-		digest := shortDigest(c.Digest)
-		if c.Digest != "" && !c.DigestMatches {
-			digest += " (wrong)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Host, yesNo(c.Running), yesNo(c.RestartsStable), yesNo(c.Healthy), digest, result)
-	}
-	tw.Flush()
-}
-
-func verifySummary(image string, checks []deploy.HostCheck) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "### xedgesim verify\n\n`%s`\n\n| host | running | restarts stable | healthy | digest matches | problem |\n|---|---|---|---|---|---|\n", image)
-	for _, c := range checks {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", c.Host, yesNo(c.Running), yesNo(c.RestartsStable), yesNo(c.Healthy), yesNo(c.DigestMatches),
-			strings.ReplaceAll(orDash(c.Problem), "\n", " "))
-	}
-	return b.String()
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -149,7 +151,7 @@ func pinCompose(data []byte, service, ref string, labels map[string]string) (str
 	} else {
 		setYAML(svc, "image", &yaml.Node{Kind: yaml.ScalarNode, Value: ref})
 	}
-	keys := sortedKeys(labels)
+	keys := slices.Sorted(maps.Keys(labels))
 	l := yamlValue(svc, "labels")
 	switch {
 	case l == nil || l.Kind == yaml.ScalarNode:
@@ -300,16 +302,12 @@ func waitComposeServing(ctx context.Context, c hostConn, project, service string
 
 // verify checks the service's containers: they run this digest's image,
 // none restarts over the window, and the probe passes.
-func (cs *composeStrategy) verify(ctx context.Context, c hostConn, hc HostCheck, want string) HostCheck {
+func (cs *composeStrategy) verify(ctx context.Context, c hostConn, want string) (HostCheck, error) {
+	var hc HostCheck
 	project, service, h := cs.m.Service.Name, cs.m.Compose.Service, cs.m.Service.Health
 	first, err := composeContainers(ctx, c, project, service)
-	if err != nil {
-		hc.err = err
-		return hc
-	}
-	if len(first) == 0 {
-		hc.err = &checkError{fmt.Sprintf("no container of service %s in compose project %s", service, project)}
-		return hc
+	if err != nil || len(first) == 0 {
+		return hc, orCheckError(err, "no container of service %s in compose project %s", service, project)
 	}
 	hc.Digest = first[0].Config.Labels[LabelDigest]
 	hc.DigestMatches = true
@@ -319,13 +317,11 @@ func (cs *composeStrategy) verify(ctx context.Context, c hostConn, hc HostCheck,
 		}
 	}
 	if err := sleep(ctx, h.Window); err != nil {
-		hc.err = err
-		return hc
+		return hc, err
 	}
 	second, err := composeContainers(ctx, c, project, service)
 	if err != nil {
-		hc.err = err
-		return hc
+		return hc, err
 	}
 	hc.Running = len(second) == len(first)
 	hc.RestartsStable = len(second) == len(first)

@@ -3,6 +3,8 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,7 +49,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	c, s, old := d.c, cs.m.Service, cs.old
 	newName := cs.newName(d)
 	args := []string{"docker", "create", "--name", newName, "--platform", platform, "--restart", s.Restart}
-	for _, k := range sortedKeys(labels) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		args = append(args, "--label", k+"="+labels[k])
 	}
 	for _, p := range s.Ports {
@@ -56,7 +58,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	for _, v := range s.Volumes {
 		args = append(args, "-v", v)
 	}
-	for _, k := range sortedKeys(s.Env) {
+	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		args = append(args, "-e", k+"="+s.Env[k])
 	}
 	if s.Memory != "" {
@@ -128,13 +130,17 @@ func (cs *containerStrategy) putBack(ctx context.Context, d *hostDeploy) error {
 	if old == nil {
 		return nil
 	}
-	if _, err := c.Run(ctx, "docker start "+transport.Quote(old.ID), nil); err != nil {
+	return cs.restartOld(ctx, c)
+}
+
+// restartOld starts the old container again and waits until it serves:
+// until its published ports answer (its own health check is not known
+// here: the manifest's may be the one that failed).
+func (cs *containerStrategy) restartOld(ctx context.Context, c hostConn) error {
+	if _, err := c.Run(ctx, "docker start "+transport.Quote(cs.old.ID), nil); err != nil {
 		return fmt.Errorf("restarting the old container: %w", err)
 	}
-	// The old container serves again once its published ports answer (its
-	// own health check is not known here: the manifest's may be the one
-	// that failed).
-	if err := waitServing(ctx, c, old, cs.m.Service.Health); err != nil {
+	if err := waitServing(ctx, c, cs.old, cs.m.Service.Health); err != nil {
 		return fmt.Errorf("health-checking the old container after the rollback: %w", err)
 	}
 	return nil
@@ -183,39 +189,27 @@ func (cs *containerStrategy) rollback(ctx context.Context, d *hostDeploy) error 
 	if !old.State.Running {
 		return nil
 	}
-	if _, err := c.Run(ctx, "docker start "+transport.Quote(old.ID), nil); err != nil {
-		return fmt.Errorf("restarting the old container: %w", err)
-	}
-	if err := waitServing(ctx, c, old, cs.m.Service.Health); err != nil {
-		return fmt.Errorf("health-checking the old container after the rollback: %w", err)
-	}
-	return nil
+	return cs.restartOld(ctx, c)
 }
 
 // verify checks the service's container: running, the same container with
 // the same restart count over the window, healthy, and created by deploy
 // from the image of want.
-func (cs *containerStrategy) verify(ctx context.Context, c hostConn, hc HostCheck, want string) HostCheck {
+func (cs *containerStrategy) verify(ctx context.Context, c hostConn, want string) (HostCheck, error) {
+	var hc HostCheck
 	s := cs.m.Service
 	first, err := inspect(ctx, c, s.Name)
-	if err != nil {
-		hc.err = err
-		return hc
-	}
-	if first == nil {
-		hc.err = &checkError{fmt.Sprintf("no container %s", s.Name)}
-		return hc
+	if err != nil || first == nil {
+		return hc, orCheckError(err, "no container %s", s.Name)
 	}
 	hc.Digest = first.Config.Labels[LabelDigest]
 	hc.DigestMatches = hc.Digest == want && first.Image == first.Config.Labels[LabelImageID]
 	if err := sleep(ctx, s.Health.Window); err != nil {
-		hc.err = err
-		return hc
+		return hc, err
 	}
 	second, err := inspect(ctx, c, s.Name)
 	if err != nil {
-		hc.err = err
-		return hc
+		return hc, err
 	}
 	hc.Running = second != nil && second.State.Running && first.State.Running
 	hc.RestartsStable = second != nil && second.ID == first.ID && second.RestartCount == first.RestartCount

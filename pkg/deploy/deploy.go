@@ -18,17 +18,6 @@ const (
 	LabelDeployID = "xedgesim.deploy-id"
 )
 
-// Result is how one host ended.
-type Result string
-
-// The results.
-const (
-	ResultDeployed   Result = "deployed"
-	ResultRolledBack Result = "rolled back"
-	ResultFailed     Result = "failed"
-	ResultSkipped    Result = "skipped"
-)
-
 // HostReport is what happened on one host.
 type HostReport struct {
 	Host       string        `json:"host"`
@@ -70,6 +59,17 @@ func Deploy(ctx context.Context, m *manifest.Manifest, opts ...Option) (*Report,
 	rollout(ctx, m, p, im, o, rep)
 	return rep, rep.failure()
 }
+
+// Result is how one host ended.
+type Result string
+
+// The results.
+const (
+	ResultDeployed   Result = "deployed"
+	ResultRolledBack Result = "rolled back"
+	ResultFailed     Result = "failed"
+	ResultSkipped    Result = "skipped"
+)
 
 // connect dials a host with the manifest's SSH settings; a local host is
 // the engine of this machine.

@@ -225,39 +225,31 @@ func readRelease(ctx context.Context, c hostConn, current string) (*release, err
 // verify checks the program: the supervisor runs it with the same pid over
 // the window, the installed binary is the release of the wanted digest
 // (its checksum checked on the host), and the probe passes.
-func (ns *nativeStrategy) verify(ctx context.Context, c hostConn, hc HostCheck, want string) HostCheck {
+func (ns *nativeStrategy) verify(ctx context.Context, c hostConn, want string) (HostCheck, error) {
+	var hc HostCheck
 	nat, h := ns.m.Native, ns.m.Service.Health
 	sup := newSupervisor(nat, ns.m.Service.Name)
 	current := nat.Dir + "/current"
 	r, err := readRelease(ctx, c, current)
-	if err != nil {
-		hc.err = err
-		return hc
-	}
-	if r == nil {
-		hc.err = &checkError{fmt.Sprintf("nothing is installed at %s", current)}
-		return hc
+	if err != nil || r == nil {
+		return hc, orCheckError(err, "nothing is installed at %s", current)
 	}
 	hc.Digest = r.Digest
 	sum, err := c.Run(ctx, "sha256sum "+transport.Quote(current+"/"+path.Base(r.Binary))+" | cut -d' ' -f1", nil)
 	if err != nil {
-		hc.err = fmt.Errorf("checking the binary: %w", err)
-		return hc
+		return hc, fmt.Errorf("checking the binary: %w", err)
 	}
 	hc.DigestMatches = r.Digest == want && strings.TrimSpace(sum) == r.SHA256
 	first, err := sup.status(ctx, c)
 	if err != nil {
-		hc.err = err
-		return hc
+		return hc, err
 	}
 	if err := sleep(ctx, h.Window); err != nil {
-		hc.err = err
-		return hc
+		return hc, err
 	}
 	second, err := sup.status(ctx, c)
 	if err != nil {
-		hc.err = err
-		return hc
+		return hc, err
 	}
 	hc.Running = first.running && second.running
 	hc.RestartsStable = first.pid != 0 && first.pid == second.pid

@@ -28,9 +28,9 @@ type strategy interface {
 	rollback(ctx context.Context, d *hostDeploy) error
 	// commit drops what rollback would need, once the rollout succeeded.
 	commit(ctx context.Context, d *hostDeploy) error
-	// verify fills in hc's checks of what runs on the host against want,
-	// the digest deployed.
-	verify(ctx context.Context, c hostConn, hc HostCheck, want string) HostCheck
+	// verify checks what runs on the host against want, the digest
+	// deployed; the error is a *checkError when a check failed.
+	verify(ctx context.Context, c hostConn, want string) (HostCheck, error)
 }
 
 // strategyFor returns a new strategy for one host of m.

@@ -125,21 +125,13 @@ func (d *hostDeploy) sendImage(ctx context.Context, img v1.Image, tag string) er
 // bytes and never keeps a partial file, so docker load only ever reads a
 // whole tarball, and the running service is untouched until then.
 func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip int) error {
-	f, err := os.CreateTemp("", "xedgesim-image-*.tar")
+	f, size, sum, err := spool("xedgesim-image-*.tar", func(w io.Writer) error { return writeLoadTarball(w, img, tag, skip) })
 	if err != nil {
 		return fmt.Errorf("writing the image tarball: %w", err)
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	sum := sha256.New()
-	if err := writeLoadTarball(io.MultiWriter(f, sum), img, tag, skip); err != nil {
-		return fmt.Errorf("writing the image tarball: %w", err)
-	}
-	size, err := f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return fmt.Errorf("writing the image tarball: %w", err)
-	}
-	p := transport.Payload{Size: size, SHA256: hex.EncodeToString(sum.Sum(nil))}
+	p := transport.Payload{Size: size, SHA256: sum}
 	layers, _ := img.Layers()
 	// broken is why the connection is gone (first the break itself, then
 	// also the last failed reconnect), nil while it works.
@@ -207,4 +199,29 @@ func safeFileTag(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// spool writes what write gives to a new temporary file and returns the
+// file rewound, with its size and SHA-256: a transfer that breaks can
+// start again from it, and the host checks what it received against it.
+// On error the file is already removed.
+func spool(pattern string, write func(io.Writer) error) (f *os.File, size int64, sum string, err error) {
+	f, err = os.CreateTemp("", pattern)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	h := sha256.New()
+	err = write(io.MultiWriter(f, h))
+	if err == nil {
+		size, err = f.Seek(0, io.SeekCurrent)
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, "", err
+	}
+	return f, size, hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -80,20 +80,33 @@ type checkError struct{ msg string }
 func (e *checkError) Error() string { return e.msg }
 
 func verifyHost(ctx context.Context, m *manifest.Manifest, h manifest.Host, want string, o options) HostCheck {
-	hc := HostCheck{Host: h.Name}
+	hc, err := checkHost(ctx, m, h, want, o)
+	hc.Host, hc.err = h.Name, err
+	return hc
+}
+
+// checkHost connects to the host and has its strategy check it.
+func checkHost(ctx context.Context, m *manifest.Manifest, h manifest.Host, want string, o options) (HostCheck, error) {
 	s, err := strategyFor(m)
 	if err != nil {
-		hc.err = err
-		return hc
+		return HostCheck{}, err
 	}
 	c, err := connect(ctx, m, h, o)
 	if err != nil {
-		hc.err = err
-		return hc
+		return HostCheck{}, err
 	}
 	defer c.Close()
 	o.progress.Report(Event{Host: h.Name, Step: "verify", Message: "inspecting " + m.Service.Name})
-	return s.verify(ctx, c, hc, want)
+	return s.verify(ctx, c, want)
+}
+
+// orCheckError is err, or when that is nil the failed check the format
+// says: what the check looked for is not there.
+func orCheckError(err error, format string, args ...any) error {
+	if err != nil {
+		return err
+	}
+	return &checkError{fmt.Sprintf(format, args...)}
 }
 
 // checked names what a strategy's verify looked at, for its problems: what
@@ -102,7 +115,7 @@ type checked struct{ what, is, image string }
 
 // finishCheck probes the service and turns the four checks into the host's
 // problem, if any.
-func finishCheck(ctx context.Context, c hostConn, hc HostCheck, h manifest.Health, want string, w checked) HostCheck {
+func finishCheck(ctx context.Context, c hostConn, hc HostCheck, h manifest.Health, want string, w checked) (HostCheck, error) {
 	perr := probe(ctx, c, h)
 	hc.Healthy = perr == nil
 	var problems []string
@@ -119,9 +132,9 @@ func finishCheck(ctx context.Context, c hostConn, hc HostCheck, h manifest.Healt
 		problems = append(problems, fmt.Sprintf("it runs %s%s, want %s", orNone(hc.Digest), w.image, want))
 	}
 	if len(problems) > 0 {
-		hc.err = &checkError{strings.Join(problems, "; ")}
+		return hc, &checkError{strings.Join(problems, "; ")}
 	}
-	return hc
+	return hc, nil
 }
 
 func orNone(s string) string {
