@@ -2,13 +2,13 @@
 //
 // [NewPlan] works out, from a [manifest.Manifest] and the options alone,
 // which image goes to which hosts in which waves; [Deploy] and [Verify]
-// follow that plan, and a dry run prints it. [Deploy], host by host (canary first,
-// then batches in parallel), connects over SSH with a verified host key (or,
-// for a host marked local, runs the same steps against this machine's
-// engine), learns the host's platform (from the manifest, or from its
-// engine), picks that platform's image from the index (a host whose
-// platform the image lacks fails before anything changes on it), and moves
-// the image there:
+// follow that plan, and a dry run prints it. [Deploy], host by host
+// (canary first, then batches in parallel), connects over SSH with a
+// verified host key (or, for a host marked local, runs the same steps
+// against this machine's engine), learns the host's platform (from the
+// manifest, or from its engine), picks that platform's image from the
+// index (a host whose platform the image lacks fails before anything
+// changes on it), and moves the image there:
 //
 //   - transfer scp asks the engine which images and layer chains it has and
 //     sends a docker-load tarball holding only the layers it lacks (none when
