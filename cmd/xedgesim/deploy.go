@@ -80,9 +80,9 @@ func (r deployRequest) planOptions() []deploy.Option {
 	return opts
 }
 
-// connect prepares what contacting the hosts and the registry takes: the
+// prepare makes what contacting the hosts and the registry takes: the
 // plan, the registry client and every library option.
-func (r deployRequest) connect(cmd *cobra.Command, m *manifest.Manifest) (*deploy.Plan, *registry.Client, []deploy.Option, error) {
+func (r deployRequest) prepare(cmd *cobra.Command, m *manifest.Manifest) (*deploy.Plan, *registry.Client, []deploy.Option, error) {
 	p, err := deploy.NewPlan(m, r.planOptions()...)
 	if err != nil {
 		return nil, nil, nil, err
@@ -118,7 +118,7 @@ func runDeploy(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequest)
 		}
 		return p, nil, printPlan(cmd.OutOrStdout(), m.Path, p)
 	}
-	p, c, opts, err := r.connect(cmd, m)
+	p, c, opts, err := r.prepare(cmd, m)
 	if err != nil {
 		return p, nil, err
 	}
@@ -146,7 +146,7 @@ func runDeploy(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequest)
 // runVerify is verify, for the verb and the action alike: the checks,
 // printed, summarised and, with report, written.
 func runVerify(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequest) ([]deploy.HostCheck, error) {
-	p, _, opts, err := r.connect(cmd, m)
+	p, _, opts, err := r.prepare(cmd, m)
 	if err != nil {
 		return nil, err
 	}
