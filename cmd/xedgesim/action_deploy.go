@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
 
@@ -18,7 +16,6 @@ import (
 	"github.com/xedgesim/simulate/pkg/deploy"
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
-	"github.com/xedgesim/simulate/pkg/image/registry"
 )
 
 // The deploy and verify actions. They run `xedgesim deploy` and `verify`
@@ -120,16 +117,15 @@ const missingHostKey = "no known_hosts and no fingerprint"
 // of their own keep them: a pin in the manifest is never widened. Every
 // other mistake is reported at its line in the file as written.
 func loadActionManifest(u *ui, file, knownHosts string) (*manifest.Manifest, error) {
-	f := deployFlags{file: file}
 	if knownHosts == "" {
-		return f.load(u, "deploy")
+		return loadManifest(u, file, "deploy")
 	}
 	if _, err := manifest.ParseKnownHosts(knownHosts); err != nil {
 		return nil, exitcode.New(exitcode.Invalid, &gha.InputError{Name: "known-hosts", Problem: fmt.Sprintf("%v; paste lines of ssh-keyscan HOST", err)})
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return f.load(u, "deploy") // its error names the file
+		return loadManifest(u, file, "deploy") // its error names the file
 	}
 	m, err := manifest.Parse(data, file)
 	var me *manifest.Error
@@ -151,129 +147,107 @@ func loadActionManifest(u *ui, file, knownHosts string) (*manifest.Manifest, err
 	return manifest.Parse(patched, file)
 }
 
-// ghaDeploy is the deploy action.
-func ghaDeploy(cmd *cobra.Command, _ []string) error {
+// actionRequest reads what the deploy and verify actions are asked (the
+// secret inputs first, masked before anything is printed) and loads the
+// manifest.
+func actionRequest(cmd *cobra.Command, verb string) (*ui, *manifest.Manifest, deployRequest, error) {
 	u, err := newUI(cmd)
 	if err != nil {
-		return err
+		return nil, nil, deployRequest{}, err
 	}
-	r := u.gha
-	sec, err := readSSHSecrets(r)
+	sec, err := readSSHSecrets(u.gha)
 	if err != nil {
-		return err
+		return nil, nil, deployRequest{}, err
 	}
-	f, err := deployActionInputs(r)
+	r, err := actionInputs(u.gha, verb)
 	if err != nil {
-		return err
+		return nil, nil, deployRequest{}, err
 	}
-	dryRun, derr := r.BoolInput("dry-run", false)
-	requireEvidence, rerr := r.BoolInput("require-evidence", false)
-	if err := errors.Join(derr, rerr); err != nil {
-		return exitcode.New(exitcode.Invalid, err)
-	}
-	reportFile := r.Input("report")
-
-	m, err := loadActionManifest(u, f.file, sec.knownHosts)
-	if err != nil {
-		return err
-	}
-	ref := deployImage(m, f)
-	if dryRun {
-		if err := deployPlan(cmd.OutOrStdout(), m, f); err != nil {
-			return err
-		}
-		return errors.Join(r.SetOutput("image-ref", ref), r.SetOutput("digest", refDigest(ref)))
-	}
-	sshOpts, err := sec.sshOptions(m)
-	if err != nil {
-		return err
-	}
-	c, err := newRegistryClient(cmd.ErrOrStderr(), registry.WithCAFiles(f.caFiles...), registry.WithInsecure(f.insecure))
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
-	if requireEvidence {
-		if err := requireDeployEvidence(ctx, c, ref); err != nil {
-			return err
-		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "evidence: %s passed simulation\n", ref)
-	}
-	opts := append(f.options(ctx, c, newDeployProgress(cmd.ErrOrStderr())), deploy.WithSSH(sshOpts...))
-	var rep *deploy.Report
-	var runErr error
-	if gerr := r.Group("Deploying "+ref, func() error {
-		rep, runErr = deploy.Deploy(ctx, m, opts...)
-		return nil
-	}); gerr != nil {
-		return gerr
-	}
-	if rep == nil {
-		return runErr
-	}
-	printDeployReport(cmd.OutOrStdout(), rep)
-	var deployed, failed []string
-	for _, h := range rep.Hosts {
-		switch h.Result {
-		case deploy.ResultDeployed:
-			deployed = append(deployed, h.Host)
-		case deploy.ResultFailed, deploy.ResultRolledBack:
-			failed = append(failed, h.Host)
-		}
-	}
-	errs := []error{
-		r.SetOutput("deploy-id", rep.DeployID),
-		r.SetOutput("image-ref", rep.Image),
-		r.SetOutput("digest", refDigest(rep.Image)),
-		r.SetOutput("hosts-deployed", strings.Join(deployed, ",")),
-		r.SetOutput("hosts-failed", strings.Join(failed, ",")),
-		r.AddStepSummary(deploySummary(rep)),
-	}
-	if reportFile != "" {
-		errs = append(errs, writeDeployReport(reportFile, rep), r.SetOutput("report", reportFile))
-	}
-	if werr := errors.Join(errs...); werr != nil {
-		return errors.Join(runErr, werr)
-	}
-	return runErr
+	r.ssh = sec.sshOptions
+	m, err := loadActionManifest(u, r.file, sec.knownHosts)
+	return u, m, r, err
 }
 
-// ghaVerify is the verify action.
+// actionInputs maps the inputs of the deploy or verify action onto a
+// request, as the verb's flags would.
+func actionInputs(gr *gha.Runner, verb string) (deployRequest, error) {
+	r := deployRequest{file: gr.Input("manifest"), image: gr.Input("image"), hosts: gr.ListInput("hosts"), report: gr.Input("report")}
+	if r.file == "" {
+		r.file = "deploy.yaml"
+	}
+	if ca := gr.Input("ca-file"); ca != "" {
+		r.caFiles = []string{ca}
+	}
+	var errs [3]error
+	r.insecure, errs[0] = gr.BoolInput("insecure", false)
+	if verb == "deploy" {
+		r.dryRun, errs[1] = gr.BoolInput("dry-run", false)
+		r.requireEvidence, errs[2] = gr.BoolInput("require-evidence", false)
+	}
+	if err := errors.Join(errs[:]...); err != nil {
+		return r, exitcode.New(exitcode.Invalid, err)
+	}
+	return r, nil
+}
+
+// ghaDeploy is the deploy action: the deploy verb, with its results also
+// as outputs.
+func ghaDeploy(cmd *cobra.Command, _ []string) error {
+	u, m, r, err := actionRequest(cmd, "deploy")
+	if err != nil {
+		return err
+	}
+	u.action = true
+	p, rep, err := runDeploy(cmd, u, m, r)
+	return u.publish(deployOutputs(p, rep, r, err), err)
+}
+
+// deployOutputs are what deploy tells the runner (the action always, the
+// CLI when the runner's files are set): the deploy's id, image and hosts,
+// or the image alone after a dry run. runDeploy writes the summary.
+func deployOutputs(p *deploy.Plan, rep *deploy.Report, r deployRequest, err error) actionResult {
+	switch {
+	case rep != nil:
+		var deployed, failed []string
+		for _, h := range rep.Hosts {
+			switch h.Result {
+			case deploy.ResultDeployed:
+				deployed = append(deployed, h.Host)
+			case deploy.ResultFailed, deploy.ResultRolledBack:
+				failed = append(failed, h.Host)
+			}
+		}
+		return actionResult{outputs: append([]output{
+			{"deploy-id", rep.DeployID},
+			{"image-ref", rep.Image},
+			{"digest", p.Digest},
+			{"hosts-deployed", strings.Join(deployed, ",")},
+			{"hosts-failed", strings.Join(failed, ",")},
+		}, reportOutput(r.report)...)}
+	case r.dryRun && err == nil:
+		return actionResult{outputs: []output{{"image-ref", p.Image}, {"digest", p.Digest}}}
+	}
+	return actionResult{}
+}
+
+// ghaVerify is the verify action: the verify verb, with its results also
+// as outputs.
 func ghaVerify(cmd *cobra.Command, _ []string) error {
-	u, err := newUI(cmd)
+	u, m, r, err := actionRequest(cmd, "verify")
 	if err != nil {
 		return err
 	}
-	r := u.gha
-	sec, err := readSSHSecrets(r)
-	if err != nil {
-		return err
-	}
-	f, err := deployActionInputs(r)
-	if err != nil {
-		return err
-	}
-	reportFile := r.Input("report")
-	m, err := loadActionManifest(u, f.file, sec.knownHosts)
-	if err != nil {
-		return err
-	}
-	sshOpts, err := sec.sshOptions(m)
-	if err != nil {
-		return err
-	}
-	c, err := newRegistryClient(cmd.ErrOrStderr(), registry.WithCAFiles(f.caFiles...), registry.WithInsecure(f.insecure))
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
-	opts := append(f.options(ctx, c, newDeployProgress(cmd.ErrOrStderr())), deploy.WithSSH(sshOpts...))
-	checks, runErr := deploy.Verify(ctx, m, opts...)
+	u.action = true
+	checks, err := runVerify(cmd, u, m, r)
+	return u.publish(verifyOutputs(checks, r, err), err)
+}
+
+// verifyOutputs are what verify tells the runner: whether every host
+// passed, and which did.
+func verifyOutputs(checks []deploy.HostCheck, r deployRequest, err error) actionResult {
 	if len(checks) == 0 {
-		_ = r.SetOutput("passed", "false")
-		return runErr
+		return actionResult{outputs: []output{{"passed", "false"}}}
 	}
-	printChecks(cmd.OutOrStdout(), checks)
 	var passed, failed []string
 	for _, c := range checks {
 		if c.OK() {
@@ -282,70 +256,18 @@ func ghaVerify(cmd *cobra.Command, _ []string) error {
 			failed = append(failed, c.Host)
 		}
 	}
-	errs := []error{
-		r.SetOutput("passed", strconv.FormatBool(runErr == nil && len(failed) == 0)),
-		r.SetOutput("hosts-passed", strings.Join(passed, ",")),
-		r.SetOutput("hosts-failed", strings.Join(failed, ",")),
-		r.AddStepSummary(verifySummary(deployImage(m, f), checks)),
-	}
-	if reportFile != "" {
-		errs = append(errs, writeVerifyReport(reportFile, deployImage(m, f), checks), r.SetOutput("report", reportFile))
-	}
-	if werr := errors.Join(errs...); werr != nil {
-		return errors.Join(runErr, werr)
-	}
-	return runErr
+	return actionResult{outputs: append([]output{
+		{"passed", strconv.FormatBool(err == nil && len(failed) == 0)},
+		{"hosts-passed", strings.Join(passed, ",")},
+		{"hosts-failed", strings.Join(failed, ",")},
+	}, reportOutput(r.report)...)}
 }
 
-// deployActionInputs maps the inputs deploy and verify share onto the
-// flags of the CLI verbs.
-func deployActionInputs(r *gha.Runner) (deployFlags, error) {
-	var f deployFlags
-	var errs []error
-	f.file = r.Input("manifest")
-	if f.file == "" {
-		f.file = "deploy.yaml"
+// reportOutput names the report file in the report output, when there is
+// one.
+func reportOutput(file string) []output {
+	if file == "" {
+		return nil
 	}
-	f.image = r.Input("image")
-	f.hosts = r.ListInput("hosts")
-	if ca := r.Input("ca-file"); ca != "" {
-		f.caFiles = []string{ca}
-	}
-	var err error
-	if f.insecure, err = r.BoolInput("insecure", false); err != nil {
-		errs = append(errs, err)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return f, exitcode.New(exitcode.Invalid, err)
-	}
-	return f, nil
-}
-
-// refDigest is the sha256:... of a REPO@sha256:... reference.
-func refDigest(ref string) string {
-	if d, err := name.NewDigest(ref, name.Insecure); err == nil {
-		return d.DigestStr()
-	}
-	return ""
-}
-
-// writeVerifyReport writes verify's checks as JSON.
-func writeVerifyReport(file, image string, checks []deploy.HostCheck) error {
-	type report struct {
-		Image  string             `json:"image"`
-		Passed bool               `json:"passed"`
-		Hosts  []deploy.HostCheck `json:"hosts"`
-	}
-	rep := report{Image: image, Passed: true, Hosts: checks}
-	for _, c := range checks {
-		rep.Passed = rep.Passed && c.OK()
-	}
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return fmt.Errorf("writing the verify report: %w", err)
-	}
-	if err := os.WriteFile(file, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing the verify report: %w", err)
-	}
-	return nil
+	return []output{{"report", file}}
 }

@@ -217,7 +217,10 @@ func TestDeployRequireEvidenceRefused(t *testing.T) {
 	image := pushRandom(t)
 	file, _ := writeManifest(t, image)
 	r := cli(t, "deploy", "-f", file, "--insecure", "--require-evidence")
-	checkRun(t, r, 2, "no simulation evidence is attached")
+	checkRun(t, r, 2, "no simulation evidence is attached", "refusing to deploy "+image)
+	if strings.Contains(r.stderr, "refusing to promote") {
+		t.Errorf("deploy words its refusal as promote's:\n%s", r.stderr)
+	}
 	if strings.Contains(r.stderr, "connecting") {
 		t.Errorf("refused deploy connected to a host:\n%s", r.stderr)
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -33,49 +35,51 @@ func composeCmd(project, dir string, args ...string) string {
 	return "cd " + transport.Quote(dir) + " && if docker compose version >/dev/null 2>&1; then docker compose " + q + "; else docker-compose " + q + "; fi"
 }
 
-// compose deploys with the compose strategy: the image goes to the host as
-// for a container, the compose file with the service's image pinned to it
+// composeStrategy is strategy compose: the image goes to the host as for
+// a container, the compose file with the service's image pinned to it
 // goes to DIR/compose.yaml, and the host's compose tool applies it. On a
 // failed health check the previous compose file is applied again.
-func (d *hostDeploy) compose(ctx context.Context, platform string, desc v1.Descriptor) error {
-	c, cm, s := d.c, d.m.Compose, d.m.Service
+type composeStrategy struct {
+	m *manifest.Manifest
+	// hadFile tells whether a compose file ran before this deploy: it is
+	// then kept as compose.prev.yaml for rollback.
+	hadFile bool
+}
+
+func (cs *composeStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
+	cm, s := cs.m.Compose, cs.m.Service
 	project := s.Name
-	if _, err := c.Run(ctx, "docker compose version >/dev/null 2>&1 || docker-compose version >/dev/null", nil); err != nil {
+	if _, err := d.c.Run(ctx, "docker compose version >/dev/null 2>&1 || docker-compose version >/dev/null", nil); err != nil {
 		return fmt.Errorf("the host has no compose tool (docker compose or docker-compose): %w", err)
 	}
-	old, err := composeContainers(ctx, c, project, cm.Service)
+	old, err := composeContainers(ctx, d.c, project, cm.Service)
 	if err != nil {
 		return err
 	}
 	if len(old) > 0 {
 		d.rep.OldDigest = old[0].Config.Labels[LabelDigest]
 	}
-	imageRef, err := d.transfer(ctx, platform, desc)
+	imageRef, imageID, err := d.transferImage(ctx, platform, desc)
 	if err != nil {
 		return err
 	}
-	imageID, err := c.Run(ctx, "docker image inspect --format '{{.Id}}' "+transport.Quote(imageRef), nil)
-	if err != nil {
-		return fmt.Errorf("inspecting the image: %w", err)
-	}
-	data, err := pinCompose(cm.Data, cm.Service, imageRef, map[string]string{
-		LabelService: s.Name, LabelDigest: d.im.digest, LabelPlatform: desc.Digest.String(),
-		LabelImageID: strings.TrimSpace(imageID), LabelDeployID: d.o.deployID,
-	})
+	// The transfer may have reconnected: d.c is the connection from here.
+	c := d.c
+	data, err := pinCompose(cm.Data, cm.Service, imageRef, d.labels(desc.Digest.String(), imageID))
 	if err != nil {
 		return &InputError{fmt.Errorf("pinning the image in %s: %w", cm.File, err)}
 	}
 	if err := d.files(ctx); err != nil {
 		return err
 	}
-	file, prev := cm.Dir+"/"+composeFileName, cm.Dir+"/"+composePrevName
+	file, prev := cs.files()
 	// Keep the file in use (if any) for the rollback, then put the new one
 	// in its place.
 	out, err := c.Run(ctx, "mkdir -p "+transport.Quote(cm.Dir)+" && if [ -f "+transport.Quote(file)+" ]; then cp -p "+transport.Quote(file)+" "+transport.Quote(prev)+" && echo had; else rm -f "+transport.Quote(prev)+"; fi", nil)
 	if err != nil {
 		return fmt.Errorf("keeping the previous compose file: %w", err)
 	}
-	hadFile := strings.TrimSpace(out) == "had"
+	cs.hadFile = strings.TrimSpace(out) == "had"
 	d.event("files", "writing %s", file)
 	// 0600: a compose file may carry secrets in environment:.
 	if err := writeFile(ctx, c, file, data, "0600"); err != nil {
@@ -83,53 +87,48 @@ func (d *hostDeploy) compose(ctx context.Context, platform string, desc v1.Descr
 	}
 	d.rep.BytesSent += int64(len(data))
 
-	// undo puts back what ran before: the previous compose file, or no
-	// project at all. It runs on d.c, which a fleet rollback may have
-	// reconnected.
-	undo := func(ctx context.Context) error {
-		if !hadFile {
-			_, err := d.c.Run(ctx, composeCmd(project, cm.Dir, "down", "--remove-orphans")+" && rm -f "+transport.Quote(file)+" && { rmdir "+transport.Quote(cm.Dir)+" 2>/dev/null || true; }", nil)
-			if err != nil {
-				return fmt.Errorf("removing the project: %w", err)
-			}
-			return nil
-		}
-		if _, err := d.c.Run(ctx, "mv -f "+transport.Quote(prev)+" "+transport.Quote(file)+" && "+composeCmd(project, cm.Dir, "up", "-d", "--remove-orphans"), nil); err != nil {
-			return fmt.Errorf("applying the previous compose file: %w", err)
-		}
-		if err := waitComposeServing(ctx, d.c, project, cm.Service, s.Health); err != nil {
-			return fmt.Errorf("after applying the previous compose file: %w", err)
-		}
-		return nil
-	}
-	// The clean-up must run even when ctx is cancelled.
-	bg := context.WithoutCancel(ctx)
-	rollback := func(cause error) error {
-		d.event("rollback", "%v", cause)
-		if err := undo(bg); err != nil {
-			return errors.Join(cause, err)
-		}
-		if hadFile {
-			d.rep.RolledBack = true
-			d.rep.Result = ResultRolledBack
-		}
-		return cause
-	}
+	undo := func(cause error) error { return d.undoFailed(ctx, cause, cs.hadFile, cs.rollback) }
 	d.event("create", "applying %s (project %s)", file, project)
 	if _, err := c.Run(ctx, composeCmd(project, cm.Dir, "up", "-d", "--remove-orphans"), nil); err != nil {
-		return rollback(fmt.Errorf("applying the compose file: %w", err))
+		return undo(fmt.Errorf("applying the compose file: %w", err))
 	}
 	d.event("health", "waiting up to %s for %s", s.Health.Timeout, s.Health.Kind())
 	if err := waitComposeHealthy(ctx, c, project, cm.Service, d.o.deployID, s.Health); err != nil {
-		return rollback(&HealthError{Host: d.h.Name, Err: err})
-	}
-	if d.m.Rollout.Rollback {
-		// compose.prev.yaml stays until the next deploy: nothing to commit.
-		d.undo = undo
+		return undo(&HealthError{Host: d.h.Name, Err: err})
 	}
 	d.rep.Result = ResultDeployed
 	return nil
 }
+
+// files are the compose file on the host and the previous one beside it.
+func (cs *composeStrategy) files() (file, prev string) {
+	return cs.m.Compose.Dir + "/" + composeFileName, cs.m.Compose.Dir + "/" + composePrevName
+}
+
+// rollback puts back what ran before: the previous compose file, or no
+// project at all.
+func (cs *composeStrategy) rollback(ctx context.Context, d *hostDeploy) error {
+	cm, s := cs.m.Compose, cs.m.Service
+	file, prev := cs.files()
+	if !cs.hadFile {
+		_, err := d.c.Run(ctx, composeCmd(s.Name, cm.Dir, "down", "--remove-orphans")+" && rm -f "+transport.Quote(file)+" && { rmdir "+transport.Quote(cm.Dir)+" 2>/dev/null || true; }", nil)
+		if err != nil {
+			return fmt.Errorf("removing the project: %w", err)
+		}
+		return nil
+	}
+	if _, err := d.c.Run(ctx, "mv -f "+transport.Quote(prev)+" "+transport.Quote(file)+" && "+composeCmd(s.Name, cm.Dir, "up", "-d", "--remove-orphans"), nil); err != nil {
+		return fmt.Errorf("applying the previous compose file: %w", err)
+	}
+	if err := waitComposeServing(ctx, d.c, s.Name, cm.Service, s.Health); err != nil {
+		return fmt.Errorf("after applying the previous compose file: %w", err)
+	}
+	return nil
+}
+
+// commit has nothing to drop: compose.prev.yaml stays until the next
+// deploy.
+func (cs *composeStrategy) commit(context.Context, *hostDeploy) error { return nil }
 
 // pinCompose returns the compose file with service's image set to ref and
 // labels added to it; the rest of the file (comments included) is kept as
@@ -152,11 +151,7 @@ func pinCompose(data []byte, service, ref string, labels map[string]string) (str
 	} else {
 		setYAML(svc, "image", &yaml.Node{Kind: yaml.ScalarNode, Value: ref})
 	}
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(labels))
 	l := yamlValue(svc, "labels")
 	switch {
 	case l == nil || l.Kind == yaml.ScalarNode:
@@ -195,26 +190,35 @@ func pinCompose(data []byte, service, ref string, labels map[string]string) (str
 	return b.String(), nil
 }
 
+// yamlValue is the value of key in the mapping n, nil when it has none.
 func yamlValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
+	if i := yamlKey(n, key); i >= 0 {
+		return n.Content[i+1]
 	}
 	return nil
 }
 
+// setYAML sets key in the mapping n to v, adding it when n lacks it.
 func setYAML(n *yaml.Node, key string, v *yaml.Node) {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			n.Content[i+1] = v
-			return
-		}
+	if i := yamlKey(n, key); i >= 0 {
+		n.Content[i+1] = v
+		return
 	}
 	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+}
+
+// yamlKey is the index of key in the mapping n's content, -1 when n is not
+// a mapping or has no such key.
+func yamlKey(n *yaml.Node, key string) int {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return -1
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // composeContainers are the containers of service in project, by the
@@ -296,19 +300,14 @@ func waitComposeServing(ctx context.Context, c hostConn, project, service string
 	return nil
 }
 
-// verifyCompose is Verify for the compose strategy: the service's
-// containers run this digest's image, none restarts over the window, and
-// the probe passes.
-func verifyCompose(ctx context.Context, c hostConn, m *manifest.Manifest, hc HostCheck, want string) HostCheck {
-	project, service, h := m.Service.Name, m.Compose.Service, m.Service.Health
+// verify checks the service's containers: they run this digest's image,
+// none restarts over the window, and the probe passes.
+func (cs *composeStrategy) verify(ctx context.Context, c hostConn, want string) (HostCheck, error) {
+	var hc HostCheck
+	project, service, h := cs.m.Service.Name, cs.m.Compose.Service, cs.m.Service.Health
 	first, err := composeContainers(ctx, c, project, service)
-	if err != nil {
-		hc.err = err
-		return hc
-	}
-	if len(first) == 0 {
-		hc.err = &checkError{fmt.Sprintf("no container of service %s in compose project %s", service, project)}
-		return hc
+	if err != nil || len(first) == 0 {
+		return hc, orCheckError(err, "no container of service %s in compose project %s", service, project)
 	}
 	hc.Digest = first[0].Config.Labels[LabelDigest]
 	hc.DigestMatches = true
@@ -317,16 +316,12 @@ func verifyCompose(ctx context.Context, c hostConn, m *manifest.Manifest, hc Hos
 			hc.DigestMatches = false
 		}
 	}
-	select {
-	case <-ctx.Done():
-		hc.err = ctx.Err()
-		return hc
-	case <-time.After(h.Window):
+	if err := sleep(ctx, h.Window); err != nil {
+		return hc, err
 	}
 	second, err := composeContainers(ctx, c, project, service)
 	if err != nil {
-		hc.err = err
-		return hc
+		return hc, err
 	}
 	hc.Running = len(second) == len(first)
 	hc.RestartsStable = len(second) == len(first)
@@ -338,28 +333,5 @@ func verifyCompose(ctx context.Context, c hostConn, m *manifest.Manifest, hc Hos
 		hc.Running = hc.Running && a.State.Running && b.State.Running
 		hc.RestartsStable = hc.RestartsStable && a.ID == b.ID && a.RestartCount == b.RestartCount
 	}
-	perr := probe(ctx, c, h)
-	hc.Healthy = perr == nil
-	return finishCheck(hc, perr, h, want, "the service's containers")
-}
-
-// finishCheck turns the four results into the host's problem, if any.
-func finishCheck(hc HostCheck, perr error, h manifest.Health, want, what string) HostCheck {
-	var problems []string
-	if !hc.Running {
-		problems = append(problems, what+" are not running")
-	}
-	if !hc.RestartsStable {
-		problems = append(problems, fmt.Sprintf("%s restarted during %s", what, h.Window))
-	}
-	if perr != nil {
-		problems = append(problems, fmt.Sprintf("the %s check fails: %v", h.Kind(), perr))
-	}
-	if !hc.DigestMatches {
-		problems = append(problems, fmt.Sprintf("it runs %s, want %s", orNone(hc.Digest), want))
-	}
-	if len(problems) > 0 {
-		hc.err = &checkError{joinProblems(problems)}
-	}
-	return hc
+	return finishCheck(ctx, c, hc, h, want, checked{what: "the service's containers", is: "are"})
 }

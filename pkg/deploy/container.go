@@ -2,59 +2,63 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
 
-// deployContainer is strategy container: the image goes to the host's
+// containerStrategy is strategy container: the image goes to the host's
 // engine and the service's container is replaced by one of the new image.
-func (d *hostDeploy) deployContainer(ctx context.Context, platform string, desc v1.Descriptor) error {
-	old, err := inspect(ctx, d.c, d.m.Service.Name)
+type containerStrategy struct {
+	m *manifest.Manifest
+	// old is the container the deploy replaced (nil on a first deploy),
+	// newID the one it created: what rollback and commit work on.
+	old   *container
+	newID string
+}
+
+func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
+	old, err := inspect(ctx, d.c, cs.m.Service.Name)
 	if err != nil {
 		return err
 	}
 	if old != nil {
 		d.rep.OldDigest = old.Config.Labels[LabelDigest]
 	}
-
-	imageRef, err := d.transfer(ctx, platform, desc)
+	imageRef, imageID, err := d.transferImage(ctx, platform, desc)
 	if err != nil {
 		return err
 	}
-	// The transfer may have reconnected: d.c is the connection from here.
-	imageID, err := d.c.Run(ctx, "docker image inspect --format '{{.Id}}' "+transport.Quote(imageRef), nil)
-	if err != nil {
-		return fmt.Errorf("inspecting the image: %w", err)
-	}
-	imageID = strings.TrimSpace(imageID)
 	if err := d.files(ctx); err != nil {
 		return err
 	}
-	return d.replace(ctx, old, platform, imageRef, imageID, desc.Digest.String())
+	cs.old = old
+	return cs.replace(ctx, d, platform, imageRef, d.labels(desc.Digest.String(), imageID))
 }
 
 // replace creates the new container beside the old one, switches over, and
 // health-checks; on failure it puts the old one back.
-func (d *hostDeploy) replace(ctx context.Context, old *container, platform, imageRef, imageID, platformDigest string) error {
-	c, s := d.c, d.m.Service
-	newName := s.Name + "-xedgesim-" + d.o.deployID
-	args := []string{"docker", "create", "--name", newName, "--platform", platform, "--restart", s.Restart,
-		"--label", LabelService + "=" + s.Name, "--label", LabelDigest + "=" + d.im.digest,
-		"--label", LabelPlatform + "=" + platformDigest, "--label", LabelImageID + "=" + imageID,
-		"--label", LabelDeployID + "=" + d.o.deployID}
+func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platform, imageRef string, labels map[string]string) error {
+	c, s, old := d.c, cs.m.Service, cs.old
+	newName := cs.newName(d)
+	args := []string{"docker", "create", "--name", newName, "--platform", platform, "--restart", s.Restart}
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		args = append(args, "--label", k+"="+labels[k])
+	}
 	for _, p := range s.Ports {
 		args = append(args, "-p", p)
 	}
 	for _, v := range s.Volumes {
 		args = append(args, "-v", v)
 	}
-	for _, k := range sortedKeys(s.Env) {
+	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		args = append(args, "-e", k+"="+s.Env[k])
 	}
 	if s.Memory != "" {
@@ -70,46 +74,25 @@ func (d *hostDeploy) replace(ctx context.Context, old *container, platform, imag
 	if err != nil {
 		return fmt.Errorf("creating the container: %w", err)
 	}
-	newID := strings.TrimSpace(out)
-	// From here on, any failure puts the old container back. The clean-up
-	// must run even when ctx is cancelled.
-	bg := context.WithoutCancel(ctx)
-	rollback := func(cause error) error {
-		d.event("rollback", "%v", cause)
-		c.Run(bg, "docker rm -f "+transport.Quote(newName), nil)
-		if old != nil {
-			if _, err := c.Run(bg, "docker start "+transport.Quote(old.ID), nil); err != nil {
-				return errors.Join(cause, fmt.Errorf("restarting the old container: %w", err))
-			}
-			// The old container serves again once its published ports
-			// answer (its own health check is not known here: the
-			// manifest's may be the one that failed).
-			if err := waitServing(bg, c, old, s.Health); err != nil {
-				return errors.Join(cause, fmt.Errorf("health-checking the old container after the rollback: %w", err))
-			}
-			d.rep.RolledBack = true
-			d.rep.Result = ResultRolledBack
-		}
-		return cause
-	}
+	cs.newID = strings.TrimSpace(out)
+	// From here on, any failure puts the old container back.
+	undo := func(cause error) error { return d.undoFailed(ctx, cause, old != nil, cs.putBack) }
 	if old != nil && old.State.Running {
 		d.event("switch", "stopping the old container %s", old.Name)
 		if _, err := c.Run(ctx, "docker stop -t 10 "+transport.Quote(old.ID), nil); err != nil {
-			return rollback(fmt.Errorf("stopping the old container: %w", err))
+			return undo(fmt.Errorf("stopping the old container: %w", err))
 		}
 	}
 	if _, err := c.Run(ctx, "docker start "+transport.Quote(newName), nil); err != nil {
-		return rollback(fmt.Errorf("starting the container: %w", err))
+		return undo(fmt.Errorf("starting the container: %w", err))
 	}
 	d.event("health", "waiting up to %s for %s", s.Health.Timeout, s.Health.Kind())
 	if err := waitHealthy(ctx, c, newName, s.Health); err != nil {
-		return rollback(&HealthError{Host: d.h.Name, Err: err})
+		return undo(&HealthError{Host: d.h.Name, Err: err})
 	}
-	if !d.m.Rollout.Rollback {
-		if old != nil {
-			if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(old.ID), nil); err != nil {
-				return fmt.Errorf("removing the old container: %w", err)
-			}
+	if !cs.m.Rollout.Rollback {
+		if err := cs.removeOld(ctx, c); err != nil {
+			return err
 		}
 		if _, err := c.Run(ctx, "docker rename "+transport.Quote(newName)+" "+transport.Quote(s.Name), nil); err != nil {
 			return fmt.Errorf("renaming the container: %w", err)
@@ -125,48 +108,110 @@ func (d *hostDeploy) replace(ctx context.Context, old *container, platform, imag
 	if old != nil {
 		aside := "docker rename " + transport.Quote(old.ID) + " " + transport.Quote(prevName) + " && docker update --restart=no " + transport.Quote(old.ID) + " >/dev/null"
 		if _, err := c.Run(ctx, aside, nil); err != nil {
-			c.Run(bg, "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(s.Name), nil)
-			return rollback(fmt.Errorf("setting the old container aside: %w", err))
+			c.Run(context.WithoutCancel(ctx), "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(s.Name), nil)
+			return undo(fmt.Errorf("setting the old container aside: %w", err))
 		}
 	}
 	if _, err := c.Run(ctx, "docker rename "+transport.Quote(newName)+" "+transport.Quote(s.Name), nil); err != nil {
 		if old != nil {
-			c.Run(bg, "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(s.Name), nil)
+			c.Run(context.WithoutCancel(ctx), "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(s.Name), nil)
 		}
-		return rollback(fmt.Errorf("renaming the container: %w", err))
+		return undo(fmt.Errorf("renaming the container: %w", err))
 	}
 	d.rep.Result = ResultDeployed
-	d.commit = func(ctx context.Context) error {
-		if old == nil {
-			return nil
-		}
-		if _, err := d.c.Run(ctx, "docker rm -f "+transport.Quote(old.ID), nil); err != nil {
-			return fmt.Errorf("removing the old container: %w", err)
-		}
+	return nil
+}
+
+// putBack removes the new container before it took the service's name
+// and starts the old one again.
+func (cs *containerStrategy) putBack(ctx context.Context, d *hostDeploy) error {
+	c, old := d.c, cs.old
+	c.Run(ctx, "docker rm -f "+transport.Quote(cs.newName(d)), nil)
+	if old == nil {
 		return nil
 	}
-	d.undo = func(ctx context.Context) error {
-		c := d.c
-		if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(newID), nil); err != nil {
-			return fmt.Errorf("removing the new container: %w", err)
-		}
-		if old == nil {
-			return nil
-		}
-		restore := "docker rename " + transport.Quote(old.ID) + " " + transport.Quote(s.Name) + " && docker update --restart=" + transport.Quote(old.restartPolicy()) + " " + transport.Quote(old.ID) + " >/dev/null"
-		if _, err := c.Run(ctx, restore, nil); err != nil {
-			return fmt.Errorf("restoring the old container's name and restart policy: %w", err)
-		}
-		if !old.State.Running {
-			return nil
-		}
-		if _, err := c.Run(ctx, "docker start "+transport.Quote(old.ID), nil); err != nil {
-			return fmt.Errorf("restarting the old container: %w", err)
-		}
-		if err := waitServing(ctx, c, old, s.Health); err != nil {
-			return fmt.Errorf("health-checking the old container after the rollback: %w", err)
-		}
-		return nil
+	return cs.restartOld(ctx, c)
+}
+
+// restartOld starts the old container again and waits until it serves:
+// until its published ports answer (its own health check is not known
+// here: the manifest's may be the one that failed).
+func (cs *containerStrategy) restartOld(ctx context.Context, c hostConn) error {
+	if _, err := c.Run(ctx, "docker start "+transport.Quote(cs.old.ID), nil); err != nil {
+		return fmt.Errorf("restarting the old container: %w", err)
+	}
+	if err := waitServing(ctx, c, cs.old, cs.m.Service.Health); err != nil {
+		return fmt.Errorf("health-checking the old container after the rollback: %w", err)
 	}
 	return nil
+}
+
+// newName is the new container's name until it takes the service's.
+func (cs *containerStrategy) newName(d *hostDeploy) string {
+	return cs.m.Service.Name + "-xedgesim-" + d.o.deployID
+}
+
+// commit removes the old container, kept stopped for rollback.
+func (cs *containerStrategy) commit(ctx context.Context, d *hostDeploy) error {
+	if cs.old == nil {
+		return nil
+	}
+	if err := d.live(ctx); err != nil {
+		return err
+	}
+	return cs.removeOld(ctx, d.c)
+}
+
+func (cs *containerStrategy) removeOld(ctx context.Context, c hostConn) error {
+	if cs.old == nil {
+		return nil
+	}
+	if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(cs.old.ID), nil); err != nil {
+		return fmt.Errorf("removing the old container: %w", err)
+	}
+	return nil
+}
+
+// rollback removes the new container and gives the old one back its name
+// and restart policy, and starts it when it ran.
+func (cs *containerStrategy) rollback(ctx context.Context, d *hostDeploy) error {
+	c, old := d.c, cs.old
+	if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(cs.newID), nil); err != nil {
+		return fmt.Errorf("removing the new container: %w", err)
+	}
+	if old == nil {
+		return nil
+	}
+	restore := "docker rename " + transport.Quote(old.ID) + " " + transport.Quote(cs.m.Service.Name) + " && docker update --restart=" + transport.Quote(old.restartPolicy()) + " " + transport.Quote(old.ID) + " >/dev/null"
+	if _, err := c.Run(ctx, restore, nil); err != nil {
+		return fmt.Errorf("restoring the old container's name and restart policy: %w", err)
+	}
+	if !old.State.Running {
+		return nil
+	}
+	return cs.restartOld(ctx, c)
+}
+
+// verify checks the service's container: running, the same container with
+// the same restart count over the window, healthy, and created by deploy
+// from the image of want.
+func (cs *containerStrategy) verify(ctx context.Context, c hostConn, want string) (HostCheck, error) {
+	var hc HostCheck
+	s := cs.m.Service
+	first, err := inspect(ctx, c, s.Name)
+	if err != nil || first == nil {
+		return hc, orCheckError(err, "no container %s", s.Name)
+	}
+	hc.Digest = first.Config.Labels[LabelDigest]
+	hc.DigestMatches = hc.Digest == want && first.Image == first.Config.Labels[LabelImageID]
+	if err := sleep(ctx, s.Health.Window); err != nil {
+		return hc, err
+	}
+	second, err := inspect(ctx, c, s.Name)
+	if err != nil {
+		return hc, err
+	}
+	hc.Running = second != nil && second.State.Running && first.State.Running
+	hc.RestartsStable = second != nil && second.ID == first.ID && second.RestartCount == first.RestartCount
+	return finishCheck(ctx, c, hc, s.Health, want, checked{what: "the container", is: "is", image: " (image " + first.Image + ")"})
 }

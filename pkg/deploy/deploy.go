@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"time"
 
@@ -17,17 +16,6 @@ const (
 	LabelPlatform = "xedgesim.platform-digest" // the host's platform manifest
 	LabelImageID  = "xedgesim.image-id"        // the engine's image ID
 	LabelDeployID = "xedgesim.deploy-id"
-)
-
-// Result is how one host ended.
-type Result string
-
-// The results.
-const (
-	ResultDeployed   Result = "deployed"
-	ResultRolledBack Result = "rolled back"
-	ResultFailed     Result = "failed"
-	ResultSkipped    Result = "skipped"
 )
 
 // HostReport is what happened on one host.
@@ -51,32 +39,37 @@ type Report struct {
 	Hosts    []HostReport `json:"hosts"`
 }
 
-// Deploy deploys m's image to its hosts. The report lists every host even
-// when err is not nil; err is a *FailedError when hosts failed.
+// Deploy deploys m's image to its hosts as [NewPlan] plans it. The report
+// lists every host even when err is not nil; err is a *FailedError when
+// hosts failed.
 func Deploy(ctx context.Context, m *manifest.Manifest, opts ...Option) (*Report, error) {
 	o := makeOptions(opts)
-	ref := m.Image
-	if o.image != "" {
-		ref = o.image
-	}
-	if ref == "" {
-		return nil, &InputError{errors.New("deploying: no image; set image: in the manifest or give --image REPO@sha256:...")}
-	}
-	hosts, err := selectHosts(m, o)
+	p, err := newPlan(m, o)
 	if err != nil {
 		return nil, err
 	}
-	im, err := resolveImage(ctx, ref, o)
+	im, err := resolveImage(ctx, p.ref, o)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{DeployID: o.deployID, Image: im.ref.String(), Hosts: make([]HostReport, len(hosts))}
-	for i, h := range hosts {
+	rep := &Report{DeployID: o.deployID, Image: im.ref.String(), Hosts: make([]HostReport, len(p.Hosts))}
+	for i, h := range p.Hosts {
 		rep.Hosts[i] = HostReport{Host: h.Name, NewDigest: im.digest, Result: ResultSkipped}
 	}
-	rollout(ctx, m, hosts, im, o, rep)
+	rollout(ctx, m, p, im, o, rep)
 	return rep, rep.failure()
 }
+
+// Result is how one host ended.
+type Result string
+
+// The results.
+const (
+	ResultDeployed   Result = "deployed"
+	ResultRolledBack Result = "rolled back"
+	ResultFailed     Result = "failed"
+	ResultSkipped    Result = "skipped"
+)
 
 // connect dials a host with the manifest's SSH settings; a local host is
 // the engine of this machine.

@@ -1,12 +1,14 @@
 // Package deploy puts one image digest on edge hosts and verifies it.
 //
-// [Deploy] reads a [manifest.Manifest] and, host by host (canary first,
-// then batches in parallel), connects over SSH with a verified host key (or,
-// for a host marked local, runs the same steps against this machine's
-// engine), learns the host's platform (from the manifest, or from its
-// engine), picks that platform's image from the index (a host whose
-// platform the image lacks fails before anything changes on it), and moves
-// the image there:
+// [NewPlan] works out, from a [manifest.Manifest] and the options alone,
+// which image goes to which hosts in which waves; [Deploy] and [Verify]
+// follow that plan, and a dry run prints it. [Deploy], host by host
+// (canary first, then batches in parallel), connects over SSH with a
+// verified host key (or, for a host marked local, runs the same steps
+// against this machine's engine), learns the host's platform (from the
+// manifest, or from its engine), picks that platform's image from the
+// index (a host whose platform the image lacks fails before anything
+// changes on it), and moves the image there:
 //
 //   - transfer scp asks the engine which images and layer chains it has and
 //     sends a docker-load tarball holding only the layers it lacks (none when
@@ -29,8 +31,9 @@
 // over a window, the probe passing and the running digest equal to the
 // manifest's.
 //
-// Two other strategies run the service without the container strategy's
-// container. Strategy compose copies the manifest's compose file to
+// Each host gets one strategy (container, compose or native) behind one
+// small interface: deploy, verify, rollback and commit. Two strategies run
+// the service without the container strategy's container. Strategy compose copies the manifest's compose file to
 // DIR/compose.yaml with the service's image pinned to what was
 // transferred (the loaded image, or REPO@sha256:... with transfer pull) and
 // the service labelled with the digest and deploy id, applies it with the

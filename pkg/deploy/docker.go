@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
@@ -60,15 +59,6 @@ func shell(args ...string) string {
 		q[i] = transport.Quote(a)
 	}
 	return strings.Join(q, " ")
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // restartPolicy is the container's --restart value.

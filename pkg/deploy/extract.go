@@ -2,8 +2,6 @@ package deploy
 
 import (
 	"archive/tar"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -81,20 +79,13 @@ func extractOnce(img v1.Image, want string) (f *os.File, sum string, size int64,
 		default:
 			return nil, "", 0, "", &InputError{fmt.Errorf("taking %s out of the image: it is not a file", want)}
 		}
-		tmp, err := os.CreateTemp("", "xedgesim-native-*")
+		f, size, sum, err := spool("xedgesim-native-*", func(w io.Writer) error {
+			_, err := io.Copy(w, tr)
+			return err
+		})
 		if err != nil {
-			return nil, "", 0, "", err
-		}
-		hash := sha256.New()
-		n, err := io.Copy(io.MultiWriter(tmp, hash), tr)
-		if err == nil {
-			_, err = tmp.Seek(0, io.SeekStart)
-		}
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
 			return nil, "", 0, "", fmt.Errorf("taking %s out of the image: %w", want, err)
 		}
-		return tmp, hex.EncodeToString(hash.Sum(nil)), n, "", nil
+		return f, sum, size, "", nil
 	}
 }

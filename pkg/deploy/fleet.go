@@ -9,40 +9,22 @@ import (
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 )
 
-// waves orders n hosts: the canaries alone first, then batches.
-func waves(r manifest.Rollout, n int) [][]int {
-	var ws [][]int
-	canary := min(r.Canary, n)
-	for i := 0; i < canary; i++ {
-		ws = append(ws, []int{i})
-	}
-	batch := max(r.Batch, 1)
-	for i := canary; i < n; i += batch {
-		var w []int
-		for j := i; j < min(i+batch, n); j++ {
-			w = append(w, j)
-		}
-		ws = append(ws, w)
-	}
-	return ws
-}
-
 // rollout deploys wave after wave, the hosts of a wave in parallel, and
 // stops once more than max_failures hosts failed (or ctx is done). With
 // rollback: true, a stopped rollout also puts back the hosts it already
 // updated; a finished one drops what they kept for that.
-func rollout(ctx context.Context, m *manifest.Manifest, hosts []manifest.Host, im *image, o options, rep *Report) {
+func rollout(ctx context.Context, m *manifest.Manifest, p *Plan, im *image, o options, rep *Report) {
 	var updated []*hostDeploy
 	failures := 0
 	stopped := func() bool { return failures > m.Rollout.MaxFailures || ctx.Err() != nil }
-	for _, w := range waves(m.Rollout, len(hosts)) {
+	for _, w := range p.Waves {
 		if stopped() {
 			break
 		}
 		ds := make([]*hostDeploy, len(w))
 		var wg sync.WaitGroup
 		for k, i := range w {
-			d := &hostDeploy{m: m, h: hosts[i], im: im, o: o, rep: &rep.Hosts[i]}
+			d := &hostDeploy{m: m, h: p.Hosts[i].Host, im: im, o: o, rep: &rep.Hosts[i]}
 			ds[k] = d
 			wg.Add(1)
 			go func() {
@@ -56,7 +38,7 @@ func rollout(ctx context.Context, m *manifest.Manifest, hosts []manifest.Host, i
 						d.rep.Result = ResultFailed
 					}
 				}
-				if d.rep.err != nil || d.undo == nil {
+				if !d.updated() {
 					d.close()
 				}
 				o.progress.Report(Event{Host: d.h.Name, Step: "done", Message: string(d.rep.Result)})
@@ -66,7 +48,7 @@ func rollout(ctx context.Context, m *manifest.Manifest, hosts []manifest.Host, i
 		for _, d := range ds {
 			if d.rep.err != nil {
 				failures++
-			} else if d.undo != nil {
+			} else if d.updated() {
 				updated = append(updated, d)
 			}
 		}
@@ -92,7 +74,7 @@ func rollout(ctx context.Context, m *manifest.Manifest, hosts []manifest.Host, i
 			defer d.close()
 			if undo {
 				d.event("rollback", "%s; putting back what the host ran before", why)
-				if err := d.again(bg, d.undo); err != nil {
+				if err := d.rollback(bg); err != nil {
 					d.rep.err = fmt.Errorf("rolling back (%s): %w", why, err)
 					d.rep.Error = d.rep.err.Error()
 					d.rep.Result = ResultFailed
@@ -103,7 +85,7 @@ func rollout(ctx context.Context, m *manifest.Manifest, hosts []manifest.Host, i
 				o.progress.Report(Event{Host: d.h.Name, Step: "done", Message: string(d.rep.Result)})
 				return
 			}
-			if err := d.again(bg, d.commit); err != nil {
+			if err := d.s.commit(bg, d); err != nil {
 				// The host runs the new image; only the old container
 				// is left behind.
 				d.event("done", "%v", err)
@@ -113,16 +95,20 @@ func rollout(ctx context.Context, m *manifest.Manifest, hosts []manifest.Host, i
 	wg.Wait()
 }
 
-// again runs f on the host, reconnecting first when the connection kept
-// since the host's deploy has broken.
-func (d *hostDeploy) again(ctx context.Context, f func(context.Context) error) error {
-	if f == nil {
-		return nil
+// rollback puts back what the host ran before its deploy, over a new
+// connection when the one kept since then has broken.
+func (d *hostDeploy) rollback(ctx context.Context) error {
+	if err := d.live(ctx); err != nil {
+		return err
 	}
+	return d.s.rollback(ctx, d)
+}
+
+// live makes sure d.c still answers, reconnecting when the connection
+// kept since the host's deploy has broken.
+func (d *hostDeploy) live(ctx context.Context) error {
 	if _, err := d.c.Run(ctx, "true", nil); err != nil {
-		if err := d.reconnect(ctx, 0); err != nil {
-			return err
-		}
+		return d.reconnect(ctx, 0)
 	}
-	return f(ctx)
+	return nil
 }

@@ -20,12 +20,14 @@ type hostDeploy struct {
 	o   options
 	rep *HostReport
 	c   hostConn
+	s   strategy
+}
 
-	// A strategy that can be undone after it succeeded sets commit and
-	// undo (with rollout.rollback: true): once the whole rollout succeeded
-	// commit drops what undo would need; when the rollout stopped, undo
-	// puts back what the host ran before. Both run on d.c.
-	commit, undo func(context.Context) error
+// updated tells whether the host runs the new release and can still go
+// back (rollout.rollback: true): the rollout then either commits it or,
+// when it stops, rolls it back.
+func (d *hostDeploy) updated() bool {
+	return d.s != nil && d.rep.err == nil && d.m.Rollout.Rollback
 }
 
 // close closes the host's connection.
@@ -40,6 +42,10 @@ func (d *hostDeploy) event(step, format string, args ...any) {
 }
 
 func (d *hostDeploy) run(ctx context.Context) error {
+	s, err := strategyFor(d.m)
+	if err != nil {
+		return err
+	}
 	if d.h.Local {
 		d.event("connect", "using this machine's engine")
 	} else {
@@ -60,10 +66,8 @@ func (d *hostDeploy) run(ctx context.Context) error {
 		return &PlatformError{Host: d.h.Name, Platform: platform, Have: d.im.order}
 	}
 	d.event("platform", "%s: %s", platform, desc.Digest)
-	if done, err := d.strategy(ctx, platform, desc); done {
-		return err
-	}
-	return d.deployContainer(ctx, platform, desc)
+	d.s = s
+	return s.deploy(ctx, d, platform, desc)
 }
 
 // platform is the host's platform: the manifest's, or its engine's (the

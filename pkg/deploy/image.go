@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -20,11 +21,8 @@ type image struct {
 	single    v1.Image // when the reference is one image, not an index
 }
 
-func resolveImage(ctx context.Context, ref string, o options) (*image, error) {
-	d, err := name.NewDigest(ref, o.names...)
-	if err != nil {
-		return nil, &InputError{fmt.Errorf("parsing image %q: %w (want REPO@sha256:...)", ref, err)}
-	}
+// resolveImage reads what d names: an index or one image.
+func resolveImage(ctx context.Context, d name.Digest, o options) (*image, error) {
 	ropts := append([]remote.Option{remote.WithContext(ctx)}, o.remote...)
 	desc, err := remote.Get(d, ropts...)
 	if err != nil {
@@ -32,11 +30,7 @@ func resolveImage(ctx context.Context, ref string, o options) (*image, error) {
 	}
 	im := &image{ref: d, digest: d.DigestStr(), platforms: map[string]v1.Descriptor{}}
 	if desc.MediaType.IsIndex() {
-		idx, err := desc.ImageIndex()
-		if err != nil {
-			return nil, fmt.Errorf("reading index %s: %w", d, err)
-		}
-		mf, err := idx.IndexManifest()
+		mf, err := v1.ParseIndexManifest(bytes.NewReader(desc.Manifest))
 		if err != nil {
 			return nil, fmt.Errorf("reading index %s: %w", d, err)
 		}
@@ -67,12 +61,9 @@ func resolveImage(ctx context.Context, ref string, o options) (*image, error) {
 	return im, nil
 }
 
+// platformString is os/arch[/variant], the form manifests and engines use.
 func platformString(p v1.Platform) string {
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
+	return v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}.String()
 }
 
 // pick returns the platform manifest for platform; linux/arm64 also

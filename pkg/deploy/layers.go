@@ -1,11 +1,8 @@
 package deploy
 
 import (
-	"archive/tar"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -78,85 +75,4 @@ func (el *engineLayers) present(diffs []v1.Hash) int {
 		n = i + 1
 	}
 	return n
-}
-
-// loadManifest is docker save's manifest.json entry.
-type loadManifest struct {
-	Config   string
-	RepoTags []string
-	Layers   []string
-}
-
-// writeLoadTarball writes img as a tarball docker load reads, tagged tag,
-// with the files of its first skip layers left out. manifest.json still
-// names every layer: docker load (graph driver store) opens a layer's file
-// only when the engine lacks that layer's chain, so the engine fills in the
-// leading layers it has (behaviour the engine keeps on purpose, see
-// moby/moby#18723, though the format does not promise it: a load that fails
-// is sent again whole). Layers go compressed, as in the registry; docker
-// load decompresses them. manifest.json is written last, so a truncated
-// tarball never loads.
-func writeLoadTarball(w io.Writer, img v1.Image, tag string, skip int) error {
-	cfgName, err := img.ConfigName()
-	if err != nil {
-		return err
-	}
-	cfg, err := img.RawConfigFile()
-	if err != nil {
-		return err
-	}
-	layers, err := img.Layers()
-	if err != nil {
-		return err
-	}
-	tw := tar.NewWriter(w)
-	m := loadManifest{Config: cfgName.Hex + ".json", RepoTags: []string{tag}}
-	if err := writeTarFile(tw, m.Config, int64(len(cfg)), strings.NewReader(string(cfg))); err != nil {
-		return err
-	}
-	for i, l := range layers {
-		diff, err := l.DiffID()
-		if err != nil {
-			return err
-		}
-		file := diff.Hex + ".tar.gz"
-		m.Layers = append(m.Layers, file)
-		if i < skip {
-			continue
-		}
-		size, err := l.Size()
-		if err != nil {
-			return err
-		}
-		rc, err := l.Compressed()
-		if err != nil {
-			return err
-		}
-		err = writeTarFile(tw, file, size, rc)
-		if cerr := rc.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("layer %s: %w", diff, err)
-		}
-	}
-	mb, err := json.Marshal([]loadManifest{m})
-	if err != nil {
-		return err
-	}
-	if err := writeTarFile(tw, "manifest.json", int64(len(mb)), strings.NewReader(string(mb))); err != nil {
-		return err
-	}
-	return tw.Close()
-}
-
-func writeTarFile(tw *tar.Writer, name string, size int64, r io.Reader) error {
-	if err := tw.WriteHeader(&tar.Header{Name: name, Size: size, Mode: 0o644, Typeflag: tar.TypeReg}); err != nil {
-		return err
-	}
-	n, err := io.Copy(tw, r)
-	if err == nil && n != size {
-		err = fmt.Errorf("%s: got %d of %d bytes", name, n, size)
-	}
-	return err
 }

@@ -3,15 +3,11 @@ package deploy
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"syscall"
 
@@ -55,43 +51,6 @@ func (l localConn) RunWithPayload(ctx context.Context, tag string, p transport.P
 	cr := &transport.CountingReader{R: io.LimitReader(p.R, p.Size), Progress: p.Progress}
 	out, err := l.run(ctx, transport.ReceiveScript(tag, p.Size, p.SHA256, script), fmt.Sprintf("receive %d bytes; %s", p.Size, script), cr)
 	return out, cr.N, err
-}
-
-// Upload writes dst through a temporary file beside it and a rename, as
-// over SSH.
-func (localConn) Upload(_ context.Context, r io.Reader, size int64, dst, mode string, progress func(int64)) error {
-	perm, err := strconv.ParseUint(mode, 8, 32)
-	if err != nil {
-		return fmt.Errorf("copying to %s: mode %q: %w", dst, mode, err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".xedgesim-"+hex.EncodeToString(b)+".part")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, os.FileMode(perm))
-	if err != nil {
-		return fmt.Errorf("copying to %s: %w", dst, err)
-	}
-	if progress == nil {
-		progress = func(int64) {}
-	}
-	n, err := io.Copy(f, &transport.CountingReader{R: io.LimitReader(r, size), Progress: progress})
-	if err == nil && n != size {
-		err = fmt.Errorf("copied %d of %d bytes", n, size)
-	}
-	if err == nil {
-		err = f.Chmod(os.FileMode(perm))
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, dst)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("copying to %s: %w", dst, err)
-	}
-	return nil
 }
 
 func (localConn) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {

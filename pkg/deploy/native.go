@@ -8,10 +8,8 @@ import (
 	"os"
 	"path"
 	"strings"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
@@ -31,16 +29,23 @@ type release struct {
 	SHA256         string `json:"sha256"` // of the binary
 }
 
-// native deploys with the native strategy.
-func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descriptor) error {
-	c, nat, s := d.c, d.m.Native, d.m.Service
-	img := d.im.single
-	if img == nil {
-		var err error
-		img, err = remote.Image(d.im.ref.Context().Digest(desc.Digest.String()), append([]remote.Option{remote.WithContext(ctx)}, d.o.remote...)...)
-		if err != nil {
-			return fmt.Errorf("reading the %s image: %w", platform, err)
-		}
+// nativeStrategy is strategy native: the program, taken out of the
+// platform image, installed as a release and run by the host's supervisor.
+type nativeStrategy struct {
+	m *manifest.Manifest
+	// What rollback needs: the release the deploy installed (version), the
+	// link's previous target ("" on a first deploy), the program section
+	// before and after, and whether there was one before.
+	version, oldTarget string
+	oldConf, conf      string
+	hadConf            bool
+}
+
+func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
+	c, nat, s := d.c, ns.m.Native, ns.m.Service
+	img, err := d.platformImage(ctx, platform, desc)
+	if err != nil {
+		return err
 	}
 	sup := newSupervisor(nat, s.Name)
 	if err := sup.check(ctx, c); err != nil {
@@ -58,8 +63,8 @@ func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descri
 	defer os.Remove(f.Name())
 	defer f.Close()
 
-	version := strings.TrimPrefix(desc.Digest.String(), "sha256:")[:16]
-	relDir := nat.Dir + "/releases/" + version
+	ns.version = strings.TrimPrefix(desc.Digest.String(), "sha256:")[:16]
+	relDir := ns.relDir()
 	exe := relDir + "/" + path.Base(binary)
 	current := nat.Dir + "/current"
 
@@ -68,9 +73,8 @@ func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descri
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", current, err)
 	}
-	oldTarget = strings.TrimSpace(oldTarget)
-	oldConf, hadConf, err := readFile(ctx, c, sup.confPath())
-	if err != nil {
+	ns.oldTarget = strings.TrimSpace(oldTarget)
+	if ns.oldConf, ns.hadConf, err = readFile(ctx, c, sup.confPath()); err != nil {
 		return err
 	}
 	if r, err := readRelease(ctx, c, current); err == nil && r != nil {
@@ -102,64 +106,25 @@ func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descri
 
 	p := program{name: s.Name, command: append([]string{current + "/" + path.Base(binary)}, args...), dir: current,
 		env: s.Env, restart: s.Restart, logDir: nat.Dir + "/log", memory: s.Memory, cpus: s.CPUs}
-	conf := sup.conf(p, d.o.deployID, d.im.digest)
+	ns.conf = sup.conf(p, d.o.deployID, d.im.digest)
 
-	// undo puts back what ran before: the previous release and program
-	// section, or no program at all (its log stays: it says why the
-	// program failed). It runs on d.c, which a fleet rollback may have
-	// reconnected.
-	undo := func(ctx context.Context) error {
-		c := d.c
-		if oldTarget == "" {
-			err := errors.Join(sup.remove(ctx, c), runErr(c.Run(ctx, "rm -rf "+transport.Quote(current)+" "+transport.Quote(relDir)+" && { rmdir "+transport.Quote(nat.Dir+"/releases")+" 2>/dev/null || true; }", nil)))
-			if err != nil {
-				return fmt.Errorf("removing the program: %w", err)
-			}
-			return nil
+	undo := func(cause error) error {
+		if ns.oldTarget == "" {
+			// Nothing ran before: the program's own log says why it failed.
+			cause = fmt.Errorf("%w (its output is in %s)", cause, p.logDir)
 		}
-		err := swapLink(ctx, c, current, oldTarget)
-		if err == nil && hadConf {
-			err = writeFile(ctx, c, sup.confPath(), oldConf, sup.confMode())
-		}
-		if err == nil {
-			err = sup.apply(ctx, c, hadConf && oldConf == conf)
-		}
-		if err == nil {
-			err = waitRunning(ctx, c, sup, s.Health)
-		}
-		if err != nil {
-			return fmt.Errorf("going back to %s: %w", oldTarget, err)
-		}
-		if "releases/"+version != oldTarget {
-			c.Run(ctx, "rm -rf "+transport.Quote(relDir), nil)
-		}
-		return nil
+		return d.undoFailed(ctx, cause, ns.oldTarget != "", ns.rollback)
 	}
-	// The clean-up must run even when ctx is cancelled.
-	bg := context.WithoutCancel(ctx)
-	rollback := func(cause error) error {
-		d.event("rollback", "%v", cause)
-		if err := undo(bg); err != nil {
-			return errors.Join(cause, err)
-		}
-		if oldTarget == "" {
-			return fmt.Errorf("%w (its output is in %s)", cause, p.logDir)
-		}
-		d.rep.RolledBack = true
-		d.rep.Result = ResultRolledBack
-		return cause
+	d.event("switch", "%s -> releases/%s", current, ns.version)
+	if err := swapLink(ctx, c, current, "releases/"+ns.version); err != nil {
+		return undo(err)
 	}
-
-	d.event("switch", "%s -> releases/%s", current, version)
-	if err := swapLink(ctx, c, current, "releases/"+version); err != nil {
-		return rollback(err)
-	}
-	if err := writeFile(ctx, c, sup.confPath(), conf, sup.confMode()); err != nil {
-		return rollback(err)
+	if err := writeFile(ctx, c, sup.confPath(), ns.conf, sup.confMode()); err != nil {
+		return undo(err)
 	}
 	d.event("create", "starting %s with %s", s.Name, nat.Supervisor)
-	if err := sup.apply(ctx, c, hadConf && oldConf == conf); err != nil {
-		return rollback(err)
+	if err := sup.apply(ctx, c, ns.hadConf && ns.oldConf == ns.conf); err != nil {
+		return undo(err)
 	}
 	d.event("health", "waiting up to %s for %s", s.Health.Timeout, s.Health.Kind())
 	err = poll(ctx, s.Health.Timeout, s.Health.Interval, s.Health.Kind()+" check", func(ctx context.Context) (bool, error) {
@@ -174,16 +139,50 @@ func (d *hostDeploy) native(ctx context.Context, platform string, desc v1.Descri
 		return err == nil, err
 	})
 	if err != nil {
-		return rollback(&HealthError{Host: d.h.Name, Err: err})
+		return undo(&HealthError{Host: d.h.Name, Err: err})
 	}
-	d.pruneReleases(ctx, nat, version, oldTarget)
-	if d.m.Rollout.Rollback {
-		// The previous release stays (keep >= 2): nothing to commit.
-		d.undo = undo
-	}
+	d.pruneReleases(ctx, nat, ns.version, ns.oldTarget)
 	d.rep.Result = ResultDeployed
 	return nil
 }
+
+func (ns *nativeStrategy) relDir() string { return ns.m.Native.Dir + "/releases/" + ns.version }
+
+// rollback puts back what ran before: the previous release and program
+// section, or no program at all (its log stays: it says why the program
+// failed).
+func (ns *nativeStrategy) rollback(ctx context.Context, d *hostDeploy) error {
+	c, nat := d.c, ns.m.Native
+	sup := newSupervisor(nat, ns.m.Service.Name)
+	current, relDir := nat.Dir+"/current", ns.relDir()
+	if ns.oldTarget == "" {
+		err := errors.Join(sup.remove(ctx, c), runErr(c.Run(ctx, "rm -rf "+transport.Quote(current)+" "+transport.Quote(relDir)+" && { rmdir "+transport.Quote(nat.Dir+"/releases")+" 2>/dev/null || true; }", nil)))
+		if err != nil {
+			return fmt.Errorf("removing the program: %w", err)
+		}
+		return nil
+	}
+	err := swapLink(ctx, c, current, ns.oldTarget)
+	if err == nil && ns.hadConf {
+		err = writeFile(ctx, c, sup.confPath(), ns.oldConf, sup.confMode())
+	}
+	if err == nil {
+		err = sup.apply(ctx, c, ns.hadConf && ns.oldConf == ns.conf)
+	}
+	if err == nil {
+		err = waitRunning(ctx, c, sup, ns.m.Service.Health)
+	}
+	if err != nil {
+		return fmt.Errorf("going back to %s: %w", ns.oldTarget, err)
+	}
+	if "releases/"+ns.version != ns.oldTarget {
+		c.Run(ctx, "rm -rf "+transport.Quote(relDir), nil)
+	}
+	return nil
+}
+
+// commit has nothing to drop: the previous release stays (keep >= 2).
+func (ns *nativeStrategy) commit(context.Context, *hostDeploy) error { return nil }
 
 // pruneReleases keeps the current release, the previous one, and the
 // newest others up to nat.Keep in all: the hosts this strategy is for are
@@ -223,49 +222,36 @@ func readRelease(ctx context.Context, c hostConn, current string) (*release, err
 	return &r, nil
 }
 
-// verifyNative is Verify for the native strategy: the supervisor runs the
-// program with the same pid over the window, the installed binary is the
-// release of the wanted digest (its checksum checked on the host), and the
-// probe passes.
-func verifyNative(ctx context.Context, c hostConn, m *manifest.Manifest, hc HostCheck, want string) HostCheck {
-	nat, h := m.Native, m.Service.Health
-	sup := newSupervisor(nat, m.Service.Name)
+// verify checks the program: the supervisor runs it with the same pid over
+// the window, the installed binary is the release of the wanted digest
+// (its checksum checked on the host), and the probe passes.
+func (ns *nativeStrategy) verify(ctx context.Context, c hostConn, want string) (HostCheck, error) {
+	var hc HostCheck
+	nat, h := ns.m.Native, ns.m.Service.Health
+	sup := newSupervisor(nat, ns.m.Service.Name)
 	current := nat.Dir + "/current"
 	r, err := readRelease(ctx, c, current)
-	if err != nil {
-		hc.err = err
-		return hc
-	}
-	if r == nil {
-		hc.err = &checkError{fmt.Sprintf("nothing is installed at %s", current)}
-		return hc
+	if err != nil || r == nil {
+		return hc, orCheckError(err, "nothing is installed at %s", current)
 	}
 	hc.Digest = r.Digest
 	sum, err := c.Run(ctx, "sha256sum "+transport.Quote(current+"/"+path.Base(r.Binary))+" | cut -d' ' -f1", nil)
 	if err != nil {
-		hc.err = fmt.Errorf("checking the binary: %w", err)
-		return hc
+		return hc, fmt.Errorf("checking the binary: %w", err)
 	}
 	hc.DigestMatches = r.Digest == want && strings.TrimSpace(sum) == r.SHA256
 	first, err := sup.status(ctx, c)
 	if err != nil {
-		hc.err = err
-		return hc
+		return hc, err
 	}
-	select {
-	case <-ctx.Done():
-		hc.err = ctx.Err()
-		return hc
-	case <-time.After(h.Window):
+	if err := sleep(ctx, h.Window); err != nil {
+		return hc, err
 	}
 	second, err := sup.status(ctx, c)
 	if err != nil {
-		hc.err = err
-		return hc
+		return hc, err
 	}
 	hc.Running = first.running && second.running
 	hc.RestartsStable = first.pid != 0 && first.pid == second.pid
-	perr := probe(ctx, c, h)
-	hc.Healthy = perr == nil
-	return finishCheck(hc, perr, h, want, "the program")
+	return finishCheck(ctx, c, hc, h, want, checked{what: "the program", is: "is"})
 }

@@ -3,13 +3,11 @@ package deploy
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
 
@@ -31,18 +29,17 @@ type ProgressFunc func(Event)
 // Report calls f.
 func (f ProgressFunc) Report(e Event) { f(e) }
 
-// Option configures Deploy and Verify.
+// Option configures NewPlan, Deploy and Verify.
 type Option func(*options)
 
 type options struct {
-	progress   Progress
-	remote     []remote.Option
-	names      []name.Option
-	ssh        []transport.Option
-	deployID   string
-	hosts      []string
-	image      string
-	sshTimeout time.Duration
+	progress Progress
+	remote   []remote.Option
+	names    []name.Option
+	ssh      []transport.Option
+	deployID string
+	hosts    []string
+	image    string
 }
 
 // WithProgress reports progress to p.
@@ -89,25 +86,4 @@ func makeOptions(opts []Option) options {
 		o.deployID = newDeployID()
 	}
 	return o
-}
-
-// selectHosts applies WithHosts.
-func selectHosts(m *manifest.Manifest, o options) ([]manifest.Host, error) {
-	if len(o.hosts) == 0 {
-		return m.Hosts, nil
-	}
-	var out []manifest.Host
-	for _, n := range o.hosts {
-		found := false
-		for _, h := range m.Hosts {
-			if h.Name == n {
-				out = append(out, h)
-				found = true
-			}
-		}
-		if !found {
-			return nil, &InputError{fmt.Errorf("selecting hosts: %q is not in the manifest", n)}
-		}
-	}
-	return out, nil
 }

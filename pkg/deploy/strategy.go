@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,35 +13,63 @@ import (
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
 
-// strategy deploys with the compose or native strategy; done is false for
-// the container strategy, which the caller runs itself. It is called once
-// the host's platform manifest is known and before anything is changed on
-// the host.
-func (d *hostDeploy) strategy(ctx context.Context, platform string, desc v1.Descriptor) (done bool, err error) {
-	switch {
-	case d.m.Strategy == manifest.StrategyCompose && d.m.Compose != nil:
-		return true, d.compose(ctx, platform, desc)
-	case d.m.Strategy == manifest.StrategyNative && d.m.Native != nil:
-		return true, d.native(ctx, platform, desc)
-	case d.m.Strategy != manifest.StrategyContainer && d.m.Strategy != "":
-		return true, &InputError{fmt.Errorf("strategy %s has no settings; load the manifest with manifest.Load", d.m.Strategy)}
-	}
-	return false, nil
+// strategy is one way of running the service on a host: a container
+// (container), a compose project (compose) or a supervised program
+// (native). strategyFor picks it once per host; the value then serves that
+// host alone and keeps what its rollback needs.
+type strategy interface {
+	// deploy runs the platform image's service on d's host and
+	// health-checks it. When a step after the first change fails, deploy
+	// has put back what ran before (d.rep says rolled back) or, on a first
+	// deploy, left nothing of itself behind.
+	deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error
+	// rollback, after deploy succeeded, puts back what the host ran before
+	// it: a stopped rollout (rollout.rollback: true) undoes its hosts.
+	rollback(ctx context.Context, d *hostDeploy) error
+	// commit drops what rollback would need, once the rollout succeeded.
+	commit(ctx context.Context, d *hostDeploy) error
+	// verify checks what runs on the host against want, the digest
+	// deployed; the error is a *checkError when a check failed.
+	verify(ctx context.Context, c hostConn, want string) (HostCheck, error)
 }
 
-// verifyStrategy verifies a host deployed with the compose or native
-// strategy; ok is false for the container strategy.
-func verifyStrategy(ctx context.Context, c hostConn, m *manifest.Manifest, hc HostCheck, want string) (HostCheck, bool) {
+// strategyFor returns a new strategy for one host of m.
+func strategyFor(m *manifest.Manifest) (strategy, error) {
 	switch {
+	case m.Strategy == manifest.StrategyContainer || m.Strategy == "":
+		return &containerStrategy{m: m}, nil
 	case m.Strategy == manifest.StrategyCompose && m.Compose != nil:
-		return verifyCompose(ctx, c, m, hc, want), true
+		return &composeStrategy{m: m}, nil
 	case m.Strategy == manifest.StrategyNative && m.Native != nil:
-		return verifyNative(ctx, c, m, hc, want), true
-	case m.Strategy != manifest.StrategyContainer && m.Strategy != "":
-		hc.err = &InputError{fmt.Errorf("strategy %s has no settings; load the manifest with manifest.Load", m.Strategy)}
-		return hc, true
+		return &nativeStrategy{m: m}, nil
 	}
-	return hc, false
+	return nil, &InputError{fmt.Errorf("strategy %s has no settings; load the manifest with manifest.Load", m.Strategy)}
+}
+
+// undoFailed runs undo after cause (a step of d's deploy that failed) and
+// returns cause, joined with undo's error when that failed too. ran tells
+// whether a previous release ran and so serves again: the host is then
+// reported rolled back. The undo runs even when ctx is cancelled.
+func (d *hostDeploy) undoFailed(ctx context.Context, cause error, ran bool, undo func(context.Context, *hostDeploy) error) error {
+	d.event("rollback", "%v", cause)
+	if err := undo(context.WithoutCancel(ctx), d); err != nil {
+		return errors.Join(cause, err)
+	}
+	if ran {
+		d.rep.RolledBack = true
+		d.rep.Result = ResultRolledBack
+	}
+	return cause
+}
+
+// sleep waits for d, or less when ctx ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }
 
 // writeFile writes data to path on the host with mode, through a

@@ -92,8 +92,12 @@ func logEvents(t *testing.T) Option {
 func deployThenUndo(t *testing.T, m *manifest.Manifest, ref, id string, between func()) {
 	t.Helper()
 	ctx := context.Background()
-	o := makeOptions([]Option{WithNameOptions(name.Insecure), WithDeployID(id), logEvents(t)})
-	im, err := resolveImage(ctx, ref, o)
+	o := makeOptions([]Option{WithImage(ref), WithNameOptions(name.Insecure), WithDeployID(id), logEvents(t)})
+	p, err := newPlan(m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := resolveImage(ctx, p.ref, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +105,7 @@ func deployThenUndo(t *testing.T, m *manifest.Manifest, ref, id string, between 
 	if err := d.run(ctx); err != nil || d.rep.Result != ResultDeployed {
 		t.Fatalf("deploy %s: %v, %+v", id, err, d.rep)
 	}
-	if d.undo == nil {
+	if !d.updated() {
 		t.Fatalf("deploy %s set no undo", id)
 	}
 	between()
@@ -111,7 +115,7 @@ func deployThenUndo(t *testing.T, m *manifest.Manifest, ref, id string, between 
 	}
 	defer c.Close()
 	d.c = c
-	if err := d.undo(ctx); err != nil {
+	if err := d.s.rollback(ctx, d); err != nil {
 		t.Fatalf("undo %s: %v", id, err)
 	}
 }

@@ -34,13 +34,9 @@ func (d *hostDeploy) transfer(ctx context.Context, platform string, desc v1.Desc
 		}
 		return ref, nil
 	}
-	img := d.im.single
-	if img == nil {
-		var err error
-		img, err = remote.Image(d.im.ref.Context().Digest(desc.Digest.String()), append([]remote.Option{remote.WithContext(ctx)}, d.o.remote...)...)
-		if err != nil {
-			return "", fmt.Errorf("reading the %s image: %w", platform, err)
-		}
+	img, err := d.platformImage(ctx, platform, desc)
+	if err != nil {
+		return "", err
 	}
 	tag, err := name.NewTag("xedgesim.local/"+d.m.Service.Name+":"+strings.TrimPrefix(desc.Digest.String(), "sha256:")[:20], name.StrictValidation)
 	if err != nil {
@@ -50,6 +46,42 @@ func (d *hostDeploy) transfer(ctx context.Context, platform string, desc v1.Desc
 		return "", err
 	}
 	return tag.String(), nil
+}
+
+// transferImage transfers the platform image and returns the reference to
+// run and the engine's image ID for it.
+func (d *hostDeploy) transferImage(ctx context.Context, platform string, desc v1.Descriptor) (ref, id string, err error) {
+	ref, err = d.transfer(ctx, platform, desc)
+	if err != nil {
+		return "", "", err
+	}
+	// The transfer may have reconnected: d.c is the connection from here.
+	id, err = d.c.Run(ctx, "docker image inspect --format '{{.Id}}' "+transport.Quote(ref), nil)
+	if err != nil {
+		return "", "", fmt.Errorf("inspecting the image: %w", err)
+	}
+	return ref, strings.TrimSpace(id), nil
+}
+
+// platformImage is the image of the host's platform, read from the
+// registry unless the reference is that one image.
+func (d *hostDeploy) platformImage(ctx context.Context, platform string, desc v1.Descriptor) (v1.Image, error) {
+	if d.im.single != nil {
+		return d.im.single, nil
+	}
+	img, err := remote.Image(d.im.ref.Context().Digest(desc.Digest.String()), append([]remote.Option{remote.WithContext(ctx)}, d.o.remote...)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s image: %w", platform, err)
+	}
+	return img, nil
+}
+
+// labels are what deploy puts on the service's containers.
+func (d *hostDeploy) labels(platformDigest, imageID string) map[string]string {
+	return map[string]string{
+		LabelService: d.m.Service.Name, LabelDigest: d.im.digest, LabelPlatform: platformDigest,
+		LabelImageID: imageID, LabelDeployID: d.o.deployID,
+	}
 }
 
 // sendImage puts img into the host's engine as tag, sending only the
@@ -93,21 +125,13 @@ func (d *hostDeploy) sendImage(ctx context.Context, img v1.Image, tag string) er
 // bytes and never keeps a partial file, so docker load only ever reads a
 // whole tarball, and the running service is untouched until then.
 func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip int) error {
-	f, err := os.CreateTemp("", "xedgesim-image-*.tar")
+	f, size, sum, err := spool("xedgesim-image-*.tar", func(w io.Writer) error { return writeLoadTarball(w, img, tag, skip) })
 	if err != nil {
 		return fmt.Errorf("writing the image tarball: %w", err)
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	sum := sha256.New()
-	if err := writeLoadTarball(io.MultiWriter(f, sum), img, tag, skip); err != nil {
-		return fmt.Errorf("writing the image tarball: %w", err)
-	}
-	size, err := f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return fmt.Errorf("writing the image tarball: %w", err)
-	}
-	p := transport.Payload{Size: size, SHA256: hex.EncodeToString(sum.Sum(nil))}
+	p := transport.Payload{Size: size, SHA256: sum}
 	layers, _ := img.Layers()
 	// broken is why the connection is gone (first the break itself, then
 	// also the last failed reconnect), nil while it works.
@@ -175,4 +199,29 @@ func safeFileTag(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// spool writes what write gives to a new temporary file and returns the
+// file rewound, with its size and SHA-256: a transfer that breaks can
+// start again from it, and the host checks what it received against it.
+// On error the file is already removed.
+func spool(pattern string, write func(io.Writer) error) (f *os.File, size int64, sum string, err error) {
+	f, err = os.CreateTemp("", pattern)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	h := sha256.New()
+	err = write(io.MultiWriter(f, h))
+	if err == nil {
+		size, err = f.Seek(0, io.SeekCurrent)
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, "", err
+	}
+	return f, size, hex.EncodeToString(h.Sum(nil)), nil
 }

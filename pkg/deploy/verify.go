@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
-	"time"
-
-	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
@@ -29,31 +27,24 @@ type HostCheck struct {
 // OK tells whether every check passed.
 func (h HostCheck) OK() bool { return h.err == nil }
 
-// Verify checks every host of m: the service's container is running, its
-// restart count does not change over the health window, the probe passes,
-// and it runs the manifest's digest. err is a *FailedError (exit 2) when a
-// check fails, a *transport.HostKeyError (exit 3) for an untrusted host.
+// Verify checks every host [NewPlan] plans for m, all at once: the
+// service's container (compose: containers; native: program) is running,
+// it does not restart over the health window, the probe passes, and it
+// runs the plan's digest. err is a *FailedError (exit 2) when a check
+// fails, a *transport.HostKeyError (exit 3) for an untrusted host.
 func Verify(ctx context.Context, m *manifest.Manifest, opts ...Option) ([]HostCheck, error) {
 	o := makeOptions(opts)
-	ref := m.Image
-	if o.image != "" {
-		ref = o.image
-	}
-	d, err := name.NewDigest(ref, o.names...)
-	if err != nil {
-		return nil, &InputError{fmt.Errorf("parsing image %q: %w (want REPO@sha256:...)", ref, err)}
-	}
-	hosts, err := selectHosts(m, o)
+	p, err := newPlan(m, o)
 	if err != nil {
 		return nil, err
 	}
-	checks := make([]HostCheck, len(hosts))
+	checks := make([]HostCheck, len(p.Hosts))
 	var wg sync.WaitGroup
-	for i, h := range hosts {
+	for i, h := range p.Hosts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			checks[i] = verifyHost(ctx, m, h, d.DigestStr(), o)
+			checks[i] = verifyHost(ctx, m, h.Host, p.Digest, o)
 			if checks[i].err != nil {
 				checks[i].Problem = checks[i].err.Error()
 			}
@@ -89,73 +80,66 @@ type checkError struct{ msg string }
 func (e *checkError) Error() string { return e.msg }
 
 func verifyHost(ctx context.Context, m *manifest.Manifest, h manifest.Host, want string, o options) HostCheck {
-	hc := HostCheck{Host: h.Name}
+	hc, err := checkHost(ctx, m, h, want, o)
+	hc.Host, hc.err = h.Name, err
+	return hc
+}
+
+// checkHost connects to the host and has its strategy check it.
+func checkHost(ctx context.Context, m *manifest.Manifest, h manifest.Host, want string, o options) (HostCheck, error) {
+	s, err := strategyFor(m)
+	if err != nil {
+		return HostCheck{}, err
+	}
 	c, err := connect(ctx, m, h, o)
 	if err != nil {
-		hc.err = err
-		return hc
+		return HostCheck{}, err
 	}
 	defer c.Close()
-	if hc, ok := verifyStrategy(ctx, c, m, hc, want); ok {
-		return hc
-	}
 	o.progress.Report(Event{Host: h.Name, Step: "verify", Message: "inspecting " + m.Service.Name})
-	first, err := inspect(ctx, c, m.Service.Name)
+	return s.verify(ctx, c, want)
+}
+
+// orCheckError is err, or when that is nil the failed check the format
+// says: what the check looked for is not there.
+func orCheckError(err error, format string, args ...any) error {
 	if err != nil {
-		hc.err = err
-		return hc
+		return err
 	}
-	if first == nil {
-		hc.err = &checkError{fmt.Sprintf("no container %s", m.Service.Name)}
-		return hc
-	}
-	hc.Digest = first.Config.Labels[LabelDigest]
-	hc.DigestMatches = hc.Digest == want && first.Image == first.Config.Labels[LabelImageID]
-	select {
-	case <-ctx.Done():
-		hc.err = ctx.Err()
-		return hc
-	case <-time.After(m.Service.Health.Window):
-	}
-	second, err := inspect(ctx, c, m.Service.Name)
-	if err != nil {
-		hc.err = err
-		return hc
-	}
-	hc.Running = second != nil && second.State.Running && first.State.Running
-	hc.RestartsStable = second != nil && second.ID == first.ID && second.RestartCount == first.RestartCount
-	perr := probe(ctx, c, m.Service.Health)
+	return &checkError{fmt.Sprintf(format, args...)}
+}
+
+// checked names what a strategy's verify looked at, for its problems: what
+// is (not running), what restarted; image adds to the running digest.
+type checked struct{ what, is, image string }
+
+// finishCheck probes the service and turns the four checks into the host's
+// problem, if any.
+func finishCheck(ctx context.Context, c hostConn, hc HostCheck, h manifest.Health, want string, w checked) (HostCheck, error) {
+	perr := probe(ctx, c, h)
 	hc.Healthy = perr == nil
 	var problems []string
 	if !hc.Running {
-		problems = append(problems, "the container is not running")
+		problems = append(problems, w.what+" "+w.is+" not running")
 	}
 	if !hc.RestartsStable {
-		problems = append(problems, fmt.Sprintf("the container restarted during %s", m.Service.Health.Window))
+		problems = append(problems, fmt.Sprintf("%s restarted during %s", w.what, h.Window))
 	}
 	if perr != nil {
-		problems = append(problems, fmt.Sprintf("the %s check fails: %v", m.Service.Health.Kind(), perr))
+		problems = append(problems, fmt.Sprintf("the %s check fails: %v", h.Kind(), perr))
 	}
 	if !hc.DigestMatches {
-		problems = append(problems, fmt.Sprintf("it runs %s (image %s), want %s", orNone(hc.Digest), first.Image, want))
+		problems = append(problems, fmt.Sprintf("it runs %s%s, want %s", orNone(hc.Digest), w.image, want))
 	}
 	if len(problems) > 0 {
-		hc.err = &checkError{joinProblems(problems)}
+		return hc, &checkError{strings.Join(problems, "; ")}
 	}
-	return hc
+	return hc, nil
 }
 
 func orNone(s string) string {
 	if s == "" {
 		return "an image deploy did not label"
-	}
-	return s
-}
-
-func joinProblems(p []string) string {
-	s := p[0]
-	for _, x := range p[1:] {
-		s += "; " + x
 	}
 	return s
 }
