@@ -14,11 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/moby/api/pkg/stdcopy"
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/network"
-	"github.com/moby/moby/client"
-
+	"github.com/xedgesim/simulate/internal/engine"
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/event"
 	"github.com/xedgesim/simulate/pkg/sim/node"
@@ -36,7 +32,7 @@ type Node struct {
 	spec dockerSpec
 	rt   *Runtime
 
-	cli   *client.Client // the runtime's, once started
+	cli   *engine.Client // the runtime's, once started
 	runID string
 	name  string
 	cid   string
@@ -95,7 +91,7 @@ func (d *Node) Start(ctx context.Context, env node.Env) error {
 	if err := d.create(ctx); err != nil {
 		return err
 	}
-	if _, err := cli.ContainerStart(ctx, d.cid, client.ContainerStartOptions{}); err != nil {
+	if err := cli.ContainerStart(ctx, d.cid); err != nil {
 		return d.errorf("starting container: %w", err)
 	}
 	if err := d.waitHealthy(ctx); err != nil {
@@ -163,31 +159,29 @@ func (d *Node) resolveImage(ctx context.Context, dir string) error {
 
 func (d *Node) create(ctx context.Context) error {
 	s := d.spec
-	cfg := &container.Config{
+	cfg := engine.ContainerConfig{
 		Image:        d.imageRef,
 		Env:          append([]string{"XEDGESIM_NODE_ID=" + d.id}, s.env...),
 		Cmd:          s.command,
 		Labels:       d.labels(),
-		ExposedPorts: network.PortSet{},
+		ExposedPorts: map[string]struct{}{},
 	}
-	hc := &container.HostConfig{
-		Binds:        s.binds,
-		PortBindings: network.PortMap{},
-		Resources:    container.Resources{Memory: s.memory, NanoCPUs: s.nanoCPUs},
-	}
+	hc := &cfg.HostConfig
+	hc.Binds = s.binds
+	hc.PortBindings = map[string][]engine.PortBinding{}
+	hc.Memory, hc.NanoCPUs = s.memory, s.nanoCPUs
 	if s.restart != "" {
-		hc.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyMode(s.restart), MaximumRetryCount: s.maxRetries}
+		hc.RestartPolicy = &engine.RestartPolicy{Name: s.restart, MaximumRetryCount: s.maxRetries}
 	}
-	var netCfg *network.NetworkingConfig
 	if s.network != "" {
-		hc.NetworkMode = container.NetworkMode(s.network)
+		hc.NetworkMode = s.network
 	} else {
 		name, err := d.rt.joinNetwork(ctx, d.cli, runNetworkName(d.runID), d.labels())
 		if err != nil {
 			return err
 		}
-		hc.NetworkMode = container.NetworkMode(name)
-		netCfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{name: {Aliases: []string{d.id}}}}
+		hc.NetworkMode = name
+		cfg.NetworkingConfig = &engine.NetworkingConfig{EndpointsConfig: map[string]engine.EndpointSettings{name: {Aliases: []string{d.id}}}}
 	}
 	// The ports we reach (protocol, health, MQTT) are published on
 	// loopback. A container on the host's network publishes nothing.
@@ -204,12 +198,12 @@ func (d *Node) create(ctx context.Context) error {
 		}
 	}
 	for _, p := range sortedPorts(ports) {
-		cp, err := network.ParsePort(strconv.Itoa(p.container) + "/tcp")
-		if err != nil {
-			return fmt.Errorf("node %q: port %d: %w", d.id, p.container, err)
+		if p.container < 1 || p.container > 65535 {
+			return fmt.Errorf("node %q: port %d: out of range", d.id, p.container)
 		}
+		cp := strconv.Itoa(p.container) + "/tcp"
 		cfg.ExposedPorts[cp] = struct{}{}
-		b := network.PortBinding{}
+		b := engine.PortBinding{}
 		if p.host != 0 {
 			b.HostPort = strconv.Itoa(p.host)
 		}
@@ -218,15 +212,15 @@ func (d *Node) create(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("node %q: port %d: host address %q: %w", d.id, p.container, p.hostIP, err)
 			}
-			b.HostIP = ip
+			b.HostIP = ip.String()
 		}
 		hc.PortBindings[cp] = append(hc.PortBindings[cp], b)
 	}
-	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: d.name, Config: cfg, HostConfig: hc, NetworkingConfig: netCfg})
+	cid, err := d.cli.ContainerCreate(ctx, d.name, cfg)
 	if err != nil {
 		return fmt.Errorf("node %q: creating container from %s: %w", d.id, d.imageRef, err)
 	}
-	d.cid = res.ID
+	d.cid = cid
 	return nil
 }
 
@@ -241,20 +235,20 @@ func (d *Node) hostAddr(ctx context.Context, port int) (string, error) {
 		// The container shares the host's network: nothing is published.
 		return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
 	}
-	in, err := d.cli.ContainerInspect(ctx, d.cid, client.ContainerInspectOptions{})
+	in, err := d.cli.ContainerInspect(ctx, d.cid)
 	if err != nil {
 		return "", d.errorf("inspecting container: %w", err)
 	}
-	if in.Container.NetworkSettings != nil {
-		for p, bs := range in.Container.NetworkSettings.Ports {
-			if int(p.Num()) != port {
+	if in.NetworkSettings != nil {
+		for p, bs := range in.NetworkSettings.Ports {
+			if num, _, _ := strings.Cut(p, "/"); num != strconv.Itoa(port) {
 				continue
 			}
 			for _, b := range bs {
 				if b.HostPort != "" {
 					host := "127.0.0.1"
-					if b.HostIP.IsValid() && !b.HostIP.IsUnspecified() {
-						host = b.HostIP.String()
+					if ip, err := netip.ParseAddr(b.HostIP); err == nil && !ip.IsUnspecified() {
+						host = ip.String()
 					}
 					return net.JoinHostPort(host, b.HostPort), nil
 				}
@@ -315,11 +309,11 @@ type exitedError struct{ code int }
 func (e *exitedError) Error() string { return fmt.Sprintf("container exited with code %d", e.code) }
 
 func (d *Node) running(ctx context.Context) error {
-	in, err := d.cli.ContainerInspect(ctx, d.cid, client.ContainerInspectOptions{})
+	in, err := d.cli.ContainerInspect(ctx, d.cid)
 	if err != nil {
 		return fmt.Errorf("inspecting container: %w", err)
 	}
-	if st := in.Container.State; st == nil || !st.Running {
+	if st := in.State; st == nil || !st.Running {
 		code := 0
 		if st != nil {
 			code = st.ExitCode
@@ -382,15 +376,15 @@ func (d *Node) checkHealth(ctx context.Context) error {
 		}
 	}
 	if len(h.cmd) > 0 {
-		ex, err := d.cli.ExecCreate(ctx, d.cid, client.ExecCreateOptions{Cmd: h.cmd})
+		exID, err := d.cli.ExecCreate(ctx, d.cid, engine.ExecConfig{Cmd: h.cmd})
 		if err != nil {
 			return fmt.Errorf("cmd: %w", err)
 		}
-		if _, err := d.cli.ExecStart(ctx, ex.ID, client.ExecStartOptions{Detach: true}); err != nil {
+		if err := d.cli.ExecStart(ctx, exID); err != nil {
 			return fmt.Errorf("cmd: %w", err)
 		}
 		for {
-			in, err := d.cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+			in, err := d.cli.ExecInspect(ctx, exID)
 			if err != nil {
 				return fmt.Errorf("cmd: %w", err)
 			}
@@ -482,7 +476,7 @@ func (d *Node) Close() error {
 	if d.name == "" {
 		return errors.Join(errs...)
 	}
-	_, err := d.cli.ContainerRemove(ctx, target, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	err := d.cli.ContainerRemove(ctx, target, true, true)
 	if err != nil && !(d.cid == "" && isNotFound(err)) {
 		errs = append(errs, fmt.Errorf("removing container %s: %w", target, err))
 	}
@@ -490,7 +484,7 @@ func (d *Node) Close() error {
 }
 
 func isNotFound(err error) bool {
-	return strings.Contains(strings.ToLower(err.Error()), "no such container")
+	return errors.Is(err, engine.ErrNotFound)
 }
 
 // saveLogs writes the container's stdout and stderr to <logDir>/<id>.log.
@@ -509,13 +503,13 @@ func (d *Node) saveLogs(ctx context.Context) error {
 }
 
 func (d *Node) logs(ctx context.Context, tail string) ([]byte, error) {
-	rc, err := d.cli.ContainerLogs(ctx, d.cid, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: tail})
+	rc, err := d.cli.ContainerLogs(ctx, d.cid, engine.LogsOptions{Stdout: true, Stderr: true, Tail: tail})
 	if err != nil {
 		return nil, fmt.Errorf("reading logs of node %q: %w", d.id, err)
 	}
 	defer rc.Close()
 	var buf bytes.Buffer
-	if _, err := stdcopy.StdCopy(&buf, &buf, rc); err != nil {
+	if _, err := engine.Demux(&buf, &buf, rc); err != nil {
 		return nil, fmt.Errorf("reading logs of node %q: %w", d.id, err)
 	}
 	return buf.Bytes(), nil

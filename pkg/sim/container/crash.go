@@ -7,8 +7,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/moby/moby/client"
 )
 
 // crashState follows a container through a node_crash fault.
@@ -40,12 +38,12 @@ func (d *Node) Crash(int64) {
 	defer cancel()
 	c := &d.crash
 	c.down, c.at, c.selfStart = true, time.Now(), true
-	in, err := d.cli.ContainerInspect(ctx, d.cid, client.ContainerInspectOptions{})
+	in, err := d.cli.ContainerInspect(ctx, d.cid)
 	if err != nil {
 		c.err = d.errorf("node_crash: inspecting container: %w", err)
 		return
 	}
-	st := in.Container.State
+	st := in.State
 	if st == nil || !st.Running {
 		return
 	}
@@ -60,7 +58,7 @@ func (d *Node) Crash(int64) {
 			return
 		}
 	}
-	if _, err := d.cli.ContainerKill(ctx, d.cid, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+	if err := d.cli.ContainerKill(ctx, d.cid, "KILL"); err != nil {
 		c.err = d.errorf("node_crash: killing container: %w", err)
 	}
 }
@@ -82,7 +80,7 @@ func (d *Node) start() {
 	if err := d.running(ctx); err == nil {
 		return
 	}
-	if _, err := d.cli.ContainerStart(ctx, d.cid, client.ContainerStartOptions{}); err != nil && d.crash.err == nil {
+	if err := d.cli.ContainerStart(ctx, d.cid); err != nil && d.crash.err == nil {
 		d.crash.err = d.errorf("restarting container after node_crash: %w", err)
 	}
 	d.crash.selfStart = false
@@ -100,11 +98,11 @@ func (d *Node) watchRecovery(ctx context.Context) error {
 		return nil
 	}
 	c.lastPoll = time.Now()
-	in, err := d.cli.ContainerInspect(ctx, d.cid, client.ContainerInspectOptions{})
+	in, err := d.cli.ContainerInspect(ctx, d.cid)
 	if err != nil {
 		return d.errorf("inspecting container: %w", err)
 	}
-	st := in.Container.State
+	st := in.State
 	if st == nil || !st.Running || st.StartedAt == c.startedAt {
 		// A policy the engine would not apply to a container killed
 		// through its API is applied here.

@@ -13,6 +13,7 @@
 // Everything is labelled with the run, and the run removes it when it ends,
 // on every path; a run whose runner was killed is cleaned up by the next.
 //
-// Keeping this apart from the kernel keeps the Docker client, the registry
-// library and their dependencies out of pkg/sim, pkg/gate and the reports.
+// Keeping this apart from the kernel keeps the Engine API client
+// (internal/engine), the registry library and their dependencies out of
+// pkg/sim, pkg/gate and the reports.
 package container

@@ -16,8 +16,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"github.com/moby/moby/client"
 
+	"github.com/xedgesim/simulate/internal/engine"
 	"github.com/xedgesim/simulate/pkg/scenario"
 )
 
@@ -61,10 +61,10 @@ func imageFor(n scenario.Node, images map[string]string) (string, bool) {
 
 // removeImages removes images a run loaded into the engine. An image still
 // in use (by another run's container) stays.
-func removeImages(ctx context.Context, cli *client.Client, refs []string) error {
+func removeImages(ctx context.Context, cli *engine.Client, refs []string) error {
 	var errs []error
 	for _, ref := range refs {
-		if _, err := cli.ImageRemove(ctx, ref, client.ImageRemoveOptions{PruneChildren: true}); err != nil && !inUse(err) {
+		if err := cli.ImageRemove(ctx, ref); err != nil && !inUse(err) {
 			errs = append(errs, fmt.Errorf("removing image %s that the run loaded: %w", ref, err))
 		}
 	}
@@ -72,6 +72,9 @@ func removeImages(ctx context.Context, cli *client.Client, refs []string) error 
 }
 
 func inUse(err error) bool {
+	if errors.Is(err, engine.ErrConflict) || errors.Is(err, engine.ErrNotFound) {
+		return true
+	}
 	s := strings.ToLower(err.Error())
 	return strings.Contains(s, "conflict") || strings.Contains(s, "being used") || strings.Contains(s, "no such image")
 }
@@ -81,7 +84,7 @@ func inUse(err error) bool {
 // engine had that reference already (then it is not this run's to remove).
 // For a layout, digest is what pushing the layout would publish: the
 // build's index, or the image when the layout holds a single image.
-func loadImage(ctx context.Context, cli *client.Client, kind, path string) (ref string, existed bool, digest string, err error) {
+func loadImage(ctx context.Context, cli *engine.Client, kind, path string) (ref string, existed bool, digest string, err error) {
 	var r io.Reader
 	switch kind {
 	case "tar":
@@ -133,8 +136,8 @@ func tarTags(path string) ([]string, error) {
 	return tags, nil
 }
 
-func imageLoad(ctx context.Context, cli *client.Client, r io.Reader) (string, error) {
-	res, err := cli.ImageLoad(ctx, r, client.ImageLoadWithQuiet(true))
+func imageLoad(ctx context.Context, cli *engine.Client, r io.Reader) (string, error) {
+	res, err := cli.ImageLoad(ctx, r)
 	if err != nil {
 		return "", err
 	}

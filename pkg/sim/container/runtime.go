@@ -11,8 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/moby/moby/client"
-
+	"github.com/xedgesim/simulate/internal/engine"
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
@@ -41,7 +40,7 @@ type Runtime struct {
 	logDir string
 
 	mu      sync.Mutex
-	cli     *client.Client
+	cli     *engine.Client
 	runID   string   // the run the nodes were started in
 	network string   // the run's network, when a node of this run created it
 	loaded  []string // images this run loaded into the engine
@@ -113,18 +112,18 @@ func (r *Runtime) join(runID string) string {
 
 // client returns the engine client, connecting on first use: it checks
 // that the engine answers and removes the orphans of crashed runs.
-func (r *Runtime) client(ctx context.Context) (*client.Client, error) {
+func (r *Runtime) client(ctx context.Context) (*engine.Client, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.cli != nil {
 		return r.cli, nil
 	}
-	cli, err := client.New(client.FromEnv)
+	cli, err := engine.FromEnv()
 	if err != nil {
 		return nil, fmt.Errorf("%w (%v)", ErrNoDocker, err)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	_, err = cli.Ping(pctx, client.PingOptions{NegotiateAPIVersion: true})
+	_, err = cli.Ping(pctx)
 	cancel()
 	if err != nil {
 		cli.Close()
@@ -179,14 +178,14 @@ func (r *Runtime) Close() error {
 }
 
 // removeRun removes the containers of run id that are still there.
-func removeRun(ctx context.Context, cli *client.Client, id string) error {
-	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", LabelRun+"="+id)})
+func removeRun(ctx context.Context, cli *engine.Client, id string) error {
+	list, err := cli.ContainerList(ctx, true, LabelRun+"="+id)
 	if err != nil {
 		return fmt.Errorf("listing the run's containers: %w", err)
 	}
 	var errs []error
-	for _, c := range list.Items {
-		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
+	for _, c := range list {
+		if err := cli.ContainerRemove(ctx, c.ID, true, true); err != nil && !isNotFound(err) {
 			errs = append(errs, fmt.Errorf("removing container %s of the run: %w", c.ID, err))
 		}
 	}
@@ -196,16 +195,16 @@ func removeRun(ctx context.Context, cli *client.Client, id string) error {
 // removeOrphans removes the containers and networks of runs whose runner
 // is gone: same host, and no process with the labelled pid. Live runs are
 // left alone.
-func removeOrphans(ctx context.Context, cli *client.Client) error {
-	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", LabelRun)})
+func removeOrphans(ctx context.Context, cli *engine.Client) error {
+	list, err := cli.ContainerList(ctx, true, LabelRun)
 	if err != nil {
 		return fmt.Errorf("listing leftover containers: %w", err)
 	}
-	for _, c := range list.Items {
+	for _, c := range list {
 		if !orphan(c.Labels) {
 			continue
 		}
-		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
+		if err := cli.ContainerRemove(ctx, c.ID, true, true); err != nil && !isNotFound(err) {
 			return fmt.Errorf("removing leftover container %s of run %s: %w", c.ID, c.Labels[LabelRun], err)
 		}
 	}

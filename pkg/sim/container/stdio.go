@@ -7,9 +7,7 @@ import (
 	"net"
 	"strings"
 
-	"github.com/moby/moby/api/pkg/stdcopy"
-	"github.com/moby/moby/client"
-
+	"github.com/xedgesim/simulate/internal/engine"
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
@@ -18,12 +16,12 @@ import (
 // protocol over them, in lockstep. Its stderr goes to the node's output,
 // quoted in errors, beside the container's logs.
 func (d *Node) startStdio(ctx context.Context, env node.Env) error {
-	ex, err := d.cli.ExecCreate(ctx, d.cid, client.ExecCreateOptions{Cmd: d.spec.stdioCommand,
+	exID, err := d.cli.ExecCreate(ctx, d.cid, engine.ExecConfig{Cmd: d.spec.stdioCommand,
 		AttachStdin: true, AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		return d.errorf("docker exec %s: %w", strings.Join(d.spec.stdioCommand, " "), err)
 	}
-	hij, err := d.cli.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
+	hij, err := d.cli.ExecAttach(ctx, exID)
 	if err != nil {
 		return d.errorf("docker exec %s: attaching: %w", strings.Join(d.spec.stdioCommand, " "), err)
 	}
@@ -33,7 +31,7 @@ func (d *Node) startStdio(ctx context.Context, env node.Env) error {
 	stderr := node.NewTail(16 << 10)
 	go func() {
 		// The exec's stdout and stderr come multiplexed.
-		_, _ = stdcopy.StdCopy(theirs, stderr, hij.Reader)
+		_, _ = engine.Demux(theirs, stderr, hij.Reader)
 		theirs.Close()
 	}()
 	go func() {
