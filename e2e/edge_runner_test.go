@@ -133,7 +133,7 @@ hosts:
 		t.Fatalf("act with %s (no evidence): exit %d, want 1 (the job failed)\n%s", bare, r2.code(), r2.log)
 	}
 	for _, s := range []string{
-		"[deploy/deploy/deploy] xedgesim: deploy --require-evidence: refusing to promote " + bare + ": no simulation evidence is attached to it",
+		"[deploy/deploy/deploy] xedgesim: deploy --require-evidence: refusing to deploy " + bare + ": no simulation evidence is attached to it",
 		"[deploy/deploy] exit status 2",
 		"Error: Job 'deploy on the device' failed",
 	} {
