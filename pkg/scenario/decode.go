@@ -163,11 +163,34 @@ func (d *decoder) simulation(e yamldiag.Entry) Simulation {
 	return sim
 }
 
-func (d *decoder) nodes(e yamldiag.Entry, r *refs) []Node {
-	seq := yamldiag.Deref(e.Val)
+// list is the sequence at v, or nil after reporting at key, with hint,
+// that what must be a list.
+func (d *decoder) list(v *yaml.Node, key, what, hint string) *yaml.Node {
+	seq := yamldiag.Deref(v)
 	if seq == nil || seq.Kind != yaml.SequenceNode {
-		d.Errorf(e.Val, "nodes", "write each node as a list item: - id: sensor1",
-			"'nodes' section must be a list, got %s", yamldiag.Describe(e.Val))
+		d.Errorf(v, key, hint, "%s must be a list, got %s", what, yamldiag.Describe(v))
+		return nil
+	}
+	return seq
+}
+
+// decodeItems appends to out each item of seq that decode accepts, until
+// the decoder's budget is spent.
+func decodeItems[T any](d *decoder, seq *yaml.Node, out []T, decode func(i int, item *yaml.Node) (T, bool)) []T {
+	for i, item := range seq.Content {
+		if !d.Spend(item) {
+			break
+		}
+		if v, ok := decode(i, item); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (d *decoder) nodes(e yamldiag.Entry, r *refs) []Node {
+	seq := d.list(e.Val, "nodes", "'nodes' section", "write each node as a list item: - id: sensor1")
+	if seq == nil {
 		return nil
 	}
 	if len(seq.Content) == 0 {
@@ -175,16 +198,9 @@ func (d *decoder) nodes(e yamldiag.Entry, r *refs) []Node {
 			"no nodes defined in scenario")
 		return nil
 	}
-	nodes := make([]Node, 0, len(seq.Content))
-	for i, item := range seq.Content {
-		if !d.Spend(item) {
-			break
-		}
-		if n, ok := d.node(i, item, r); ok {
-			nodes = append(nodes, n)
-		}
-	}
-	return nodes
+	return decodeItems(d, seq, make([]Node, 0, len(seq.Content)), func(i int, item *yaml.Node) (Node, bool) {
+		return d.node(i, item, r)
+	})
 }
 
 // implementations in the order messages list them.
@@ -440,19 +456,11 @@ func (d *decoder) network(e yamldiag.Entry, r *refs) Network {
 		}
 	}
 	if v, ok := m.Get("links"); ok {
-		seq := yamldiag.Deref(v.Val)
-		if seq == nil || seq.Kind != yaml.SequenceNode {
-			d.Errorf(v.Val, "network.links", "write each link as a list item: - {src: sensor1, dst: gateway, latency_us: 5000}",
-				"network.links must be a list, got %s", yamldiag.Describe(v.Val))
-		} else {
-			for i, item := range seq.Content {
-				if !d.Spend(item) {
-					break
-				}
-				if l, ok := d.link(i, item, net, r); ok {
-					net.Links = append(net.Links, l)
-				}
-			}
+		if seq := d.list(v.Val, "network.links", "network.links",
+			"write each link as a list item: - {src: sensor1, dst: gateway, latency_us: 5000}"); seq != nil {
+			net.Links = decodeItems(d, seq, net.Links, func(i int, item *yaml.Node) (Link, bool) {
+				return d.link(i, item, net, r)
+			})
 			if net.Model == ModelDirect && len(net.Links) > 0 {
 				d.Warnf(v.Key, "network.links", "set model: latency under network: to use them",
 					"network.links have no effect with the direct model")

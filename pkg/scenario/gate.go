@@ -29,22 +29,14 @@ func (d *decoder) validation(e yamldiag.Entry, r *refs) []Assertion {
 	if !ok {
 		return nil
 	}
-	seq := yamldiag.Deref(v.Val)
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		d.Errorf(v.Val, "validation.assertions", "write each assertion as a list item: - {metric: packet_delivery_rate, operator: gte, value: 0.99}",
-			"validation.assertions must be a list, got %s", yamldiag.Describe(v.Val))
+	seq := d.list(v.Val, "validation.assertions", "validation.assertions",
+		"write each assertion as a list item: - {metric: packet_delivery_rate, operator: gte, value: 0.99}")
+	if seq == nil {
 		return nil
 	}
-	var out []Assertion
-	for i, item := range seq.Content {
-		if !d.Spend(item) {
-			break
-		}
-		if a, ok := d.assertion(i, item, r); ok {
-			out = append(out, a)
-		}
-	}
-	return out
+	return decodeItems(d, seq, nil, func(i int, item *yaml.Node) (Assertion, bool) {
+		return d.assertion(i, item, r)
+	})
 }
 
 func (d *decoder) assertion(i int, item *yaml.Node, r *refs) (Assertion, bool) {
@@ -191,22 +183,14 @@ func (d *decoder) scope(e yamldiag.Entry, p, section string, r *refs) Scope {
 var faultKinds = []string{FaultLinkDown, FaultLinkDegrade, FaultPartition, FaultNodeCrash}
 
 func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
-	seq := yamldiag.Deref(e.Val)
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		d.Errorf(e.Val, "faults", "write each fault as a list item: - {at_s: 10, kind: link_down, link: {src: a, dst: b}, duration_s: 5}",
-			"faults must be a list, got %s", yamldiag.Describe(e.Val))
+	seq := d.list(e.Val, "faults", "faults",
+		"write each fault as a list item: - {at_s: 10, kind: link_down, link: {src: a, dst: b}, duration_s: 5}")
+	if seq == nil {
 		return nil
 	}
-	var out []Fault
-	for i, item := range seq.Content {
-		if !d.Spend(item) {
-			break
-		}
-		if f, ok := d.fault(i, item, r); ok {
-			out = append(out, f)
-		}
-	}
-	return out
+	return decodeItems(d, seq, nil, func(i int, item *yaml.Node) (Fault, bool) {
+		return d.fault(i, item, r)
+	})
 }
 
 // seconds reads a non-negative number of seconds as microseconds.
