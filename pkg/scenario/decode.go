@@ -174,14 +174,21 @@ func (d *decoder) list(v *yaml.Node, key, what, hint string) *yaml.Node {
 	return seq
 }
 
-// decodeItems appends to out each item of seq that decode accepts, until
-// the decoder's budget is spent.
-func decodeItems[T any](d *decoder, seq *yaml.Node, out []T, decode func(i int, item *yaml.Node) (T, bool)) []T {
+// decodeItems decodes the items of seq, the list at key, until the
+// decoder's budget is spent: each must be a mapping (else it is reported
+// with hint) with the keys of section, and out gets what decode accepts.
+func decodeItems[T any](d *decoder, seq *yaml.Node, key, section, hint string, out []T, decode func(path string, m *yamldiag.Mapping) (T, bool)) []T {
 	for i, item := range seq.Content {
 		if !d.Spend(item) {
 			break
 		}
-		if v, ok := decode(i, item); ok {
+		path := fmt.Sprintf("%s[%d]", key, i)
+		m := d.Map(item, path, path, hint)
+		if m == nil {
+			continue
+		}
+		d.checkKeys(m, section)
+		if v, ok := decode(path, m); ok {
 			out = append(out, v)
 		}
 	}
@@ -198,9 +205,10 @@ func (d *decoder) nodes(e yamldiag.Entry, r *refs) []Node {
 			"no nodes defined in scenario")
 		return nil
 	}
-	return decodeItems(d, seq, make([]Node, 0, len(seq.Content)), func(i int, item *yaml.Node) (Node, bool) {
-		return d.node(i, item, r)
-	})
+	return decodeItems(d, seq, "nodes", secNode, "write a node as keys indented under '- ': id:, type: and port:",
+		make([]Node, 0, len(seq.Content)), func(path string, m *yamldiag.Mapping) (Node, bool) {
+			return d.node(path, m, r)
+		})
 }
 
 // implementations in the order messages list them.
@@ -209,13 +217,7 @@ var implementations = []string{ImplPythonModel, ImplDocker, ImplRenode, ImplProc
 // renodeKeys are read for renode_inprocess nodes only, as upstream does.
 var renodeKeys = []string{"platform", "firmware", "monitor_port", "working_dir", "seed"}
 
-func (d *decoder) node(i int, item *yaml.Node, r *refs) (Node, bool) {
-	path := fmt.Sprintf("nodes[%d]", i)
-	m := d.Map(item, path, path, "write a node as keys indented under '- ': id:, type: and port:")
-	if m == nil {
-		return Node{}, false
-	}
-	d.checkKeys(m, secNode)
+func (d *decoder) node(path string, m *yamldiag.Mapping, r *refs) (Node, bool) {
 	n := Node{Implementation: ImplPythonModel, Pos: d.Pos(m.Node)}
 	who := path
 	ref := nodeRef{path: path}
@@ -458,9 +460,10 @@ func (d *decoder) network(e yamldiag.Entry, r *refs) Network {
 	if v, ok := m.Get("links"); ok {
 		if seq := d.list(v.Val, "network.links", "network.links",
 			"write each link as a list item: - {src: sensor1, dst: gateway, latency_us: 5000}"); seq != nil {
-			net.Links = decodeItems(d, seq, net.Links, func(i int, item *yaml.Node) (Link, bool) {
-				return d.link(i, item, net, r)
-			})
+			net.Links = decodeItems(d, seq, "network.links", secLink, "write a link as src:, dst: and latency_us: indented under '- '",
+				net.Links, func(path string, m *yamldiag.Mapping) (Link, bool) {
+					return d.link(path, m, net, r)
+				})
 			if net.Model == ModelDirect && len(net.Links) > 0 {
 				d.Warnf(v.Key, "network.links", "set model: latency under network: to use them",
 					"network.links have no effect with the direct model")
@@ -484,13 +487,7 @@ func (d *decoder) lossRate(raw *yaml.Node, path, who string) (float64, bool) {
 	return f, true
 }
 
-func (d *decoder) link(i int, item *yaml.Node, net Network, r *refs) (Link, bool) {
-	path := fmt.Sprintf("network.links[%d]", i)
-	m := d.Map(item, path, path, "write a link as src:, dst: and latency_us: indented under '- '")
-	if m == nil {
-		return Link{}, false
-	}
-	d.checkKeys(m, secLink)
+func (d *decoder) link(path string, m *yamldiag.Mapping, net Network, r *refs) (Link, bool) {
 	l := Link{LatencyUS: net.DefaultLatencyUS, LossRate: net.DefaultLossRate, Pos: d.Pos(m.Node)}
 	ref := linkRef{path: path}
 	for _, k := range []struct {

@@ -34,18 +34,13 @@ func (d *decoder) validation(e yamldiag.Entry, r *refs) []Assertion {
 	if seq == nil {
 		return nil
 	}
-	return decodeItems(d, seq, nil, func(i int, item *yaml.Node) (Assertion, bool) {
-		return d.assertion(i, item, r)
-	})
+	return decodeItems(d, seq, "validation.assertions", secAssertion, "write an assertion as metric:, operator: and value: indented under '- '",
+		nil, func(p string, m *yamldiag.Mapping) (Assertion, bool) {
+			return d.assertion(p, m, r)
+		})
 }
 
-func (d *decoder) assertion(i int, item *yaml.Node, r *refs) (Assertion, bool) {
-	p := fmt.Sprintf("validation.assertions[%d]", i)
-	m := d.Map(item, p, p, "write an assertion as metric:, operator: and value: indented under '- '")
-	if m == nil {
-		return Assertion{}, false
-	}
-	d.checkKeys(m, secAssertion)
+func (d *decoder) assertion(p string, m *yamldiag.Mapping, r *refs) (Assertion, bool) {
 	a := Assertion{Pos: d.Pos(m.Node)}
 	ok := true
 
@@ -188,9 +183,10 @@ func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
 	if seq == nil {
 		return nil
 	}
-	return decodeItems(d, seq, nil, func(i int, item *yaml.Node) (Fault, bool) {
-		return d.fault(i, item, r)
-	})
+	return decodeItems(d, seq, "faults", secFault, "write a fault as at_s:, kind: and its target indented under '- '",
+		nil, func(p string, m *yamldiag.Mapping) (Fault, bool) {
+			return d.fault(p, m, r)
+		})
 }
 
 // seconds reads a non-negative number of seconds as microseconds.
@@ -210,13 +206,7 @@ func (d *decoder) seconds(v yamldiag.Entry, p, example string, positive bool) (i
 	return int64(math.Round(f * 1e6)), true
 }
 
-func (d *decoder) fault(i int, item *yaml.Node, r *refs) (Fault, bool) {
-	p := fmt.Sprintf("faults[%d]", i)
-	m := d.Map(item, p, p, "write a fault as at_s:, kind: and its target indented under '- '")
-	if m == nil {
-		return Fault{}, false
-	}
-	d.checkKeys(m, secFault)
+func (d *decoder) fault(p string, m *yamldiag.Mapping, r *refs) (Fault, bool) {
 	f := Fault{Pos: d.Pos(m.Node)}
 	ok := true
 	if v, has := m.Get("at_s"); !has {
