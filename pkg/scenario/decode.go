@@ -174,6 +174,16 @@ func (d *decoder) list(v *yaml.Node, key, what, hint string) *yaml.Node {
 	return seq
 }
 
+// decodeList decodes the list at v (key), reporting with listHint a value
+// that is not a list; its items are read as decodeItems reads them.
+func decodeList[T any](d *decoder, v *yaml.Node, key, listHint, section, itemHint string, decode func(path string, m *yamldiag.Mapping) (T, bool)) []T {
+	seq := d.list(v, key, key, listHint)
+	if seq == nil {
+		return nil
+	}
+	return decodeItems(d, seq, key, section, itemHint, nil, decode)
+}
+
 // decodeItems decodes the items of seq, the list at key, until the
 // decoder's budget is spent: each must be a mapping (else it is reported
 // with hint) with the keys of section, and out gets what decode accepts.

@@ -29,15 +29,10 @@ func (d *decoder) validation(e yamldiag.Entry, r *refs) []Assertion {
 	if !ok {
 		return nil
 	}
-	seq := d.list(v.Val, "validation.assertions", "validation.assertions",
-		"write each assertion as a list item: - {metric: packet_delivery_rate, operator: gte, value: 0.99}")
-	if seq == nil {
-		return nil
-	}
-	return decodeItems(d, seq, "validation.assertions", secAssertion, "write an assertion as metric:, operator: and value: indented under '- '",
-		nil, func(p string, m *yamldiag.Mapping) (Assertion, bool) {
-			return d.assertion(p, m, r)
-		})
+	return decodeList(d, v.Val, "validation.assertions",
+		"write each assertion as a list item: - {metric: packet_delivery_rate, operator: gte, value: 0.99}",
+		secAssertion, "write an assertion as metric:, operator: and value: indented under '- '",
+		func(p string, m *yamldiag.Mapping) (Assertion, bool) { return d.assertion(p, m, r) })
 }
 
 func (d *decoder) assertion(p string, m *yamldiag.Mapping, r *refs) (Assertion, bool) {
@@ -178,15 +173,10 @@ func (d *decoder) scope(e yamldiag.Entry, p, section string, r *refs) Scope {
 var faultKinds = []string{FaultLinkDown, FaultLinkDegrade, FaultPartition, FaultNodeCrash}
 
 func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
-	seq := d.list(e.Val, "faults", "faults",
-		"write each fault as a list item: - {at_s: 10, kind: link_down, link: {src: a, dst: b}, duration_s: 5}")
-	if seq == nil {
-		return nil
-	}
-	return decodeItems(d, seq, "faults", secFault, "write a fault as at_s:, kind: and its target indented under '- '",
-		nil, func(p string, m *yamldiag.Mapping) (Fault, bool) {
-			return d.fault(p, m, r)
-		})
+	return decodeList(d, e.Val, "faults",
+		"write each fault as a list item: - {at_s: 10, kind: link_down, link: {src: a, dst: b}, duration_s: 5}",
+		secFault, "write a fault as at_s:, kind: and its target indented under '- '",
+		func(p string, m *yamldiag.Mapping) (Fault, bool) { return d.fault(p, m, r) })
 }
 
 // seconds reads a non-negative number of seconds as microseconds.
