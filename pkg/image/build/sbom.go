@@ -198,13 +198,9 @@ func sbomReferrer(doc []byte, pi PlatformImage, created time.Time) (Referrer, er
 	if err != nil {
 		return Referrer{}, err
 	}
-	d, err := img.Digest()
+	d, size, err := digestSize(img, "SBOM")
 	if err != nil {
-		return Referrer{}, fmt.Errorf("computing SBOM digest: %w", err)
-	}
-	size, err := img.Size()
-	if err != nil {
-		return Referrer{}, fmt.Errorf("computing SBOM size: %w", err)
+		return Referrer{}, err
 	}
 	return Referrer{ArtifactType: string(SPDXMediaType), Subject: subject, Image: img, Digest: d, Size: size}, nil
 }
