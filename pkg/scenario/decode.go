@@ -174,6 +174,16 @@ func (d *decoder) list(v *yaml.Node, key, what, hint string) *yaml.Node {
 	return seq
 }
 
+// required is the entry key of m, the mapping at path; a missing one is
+// reported with hint.
+func (d *decoder) required(m *yamldiag.Mapping, path, key, hint string) (yamldiag.Entry, bool) {
+	e, ok := m.Get(key)
+	if !ok {
+		d.Errorf(m.Node, path+"."+key, hint, "%s: missing required field '%s'", path, key)
+	}
+	return e, ok
+}
+
 // decodeList decodes the list at v (key), reporting with listHint a value
 // that is not a list; its items are read as decodeItems reads them.
 func decodeList[T any](d *decoder, v *yaml.Node, key, listHint, section, itemHint string, decode func(path string, m *yamldiag.Mapping) (T, bool)) []T {
@@ -508,9 +518,8 @@ func (d *decoder) link(path string, m *yamldiag.Mapping, net Network, r *refs) (
 		{"src", &l.Src, &ref.src},
 		{"dst", &l.Dst, &ref.dst},
 	} {
-		e, ok := m.Get(k.key)
+		e, ok := d.required(m, path, k.key, "add "+k.key+": <node id>")
 		if !ok {
-			d.Errorf(m.Node, path+"."+k.key, "add "+k.key+": <node id>", "%s: missing required field '%s'", path, k.key)
 			continue
 		}
 		if s, ok := d.str(e.Val, path+"."+k.key, "sensor1"); ok {

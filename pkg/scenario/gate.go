@@ -39,8 +39,7 @@ func (d *decoder) assertion(p string, m *yamldiag.Mapping, r *refs) (Assertion, 
 	a := Assertion{Pos: d.Pos(m.Node)}
 	ok := true
 
-	if e, has := m.Get("metric"); !has {
-		d.Errorf(m.Node, p+".metric", "add metric: packet_delivery_rate", "%s: missing required field 'metric'", p)
+	if e, has := d.required(m, p, "metric", "add metric: packet_delivery_rate"); !has {
 		ok = false
 	} else if name, isStr := d.str(e.Val, p+".metric", "packet_delivery_rate"); !isStr {
 		ok = false
@@ -199,16 +198,14 @@ func (d *decoder) seconds(v yamldiag.Entry, p, example string, positive bool) (i
 func (d *decoder) fault(p string, m *yamldiag.Mapping, r *refs) (Fault, bool) {
 	f := Fault{Pos: d.Pos(m.Node)}
 	ok := true
-	if v, has := m.Get("at_s"); !has {
-		d.Errorf(m.Node, p+".at_s", "add at_s: <seconds>", "%s: missing required field 'at_s'", p)
+	if v, has := d.required(m, p, "at_s", "add at_s: <seconds>"); !has {
 		ok = false
 	} else if us, good := d.seconds(v, p+".at_s", "10", false); good {
 		f.AtUS = us
 	} else {
 		ok = false
 	}
-	if v, has := m.Get("kind"); !has {
-		d.Errorf(m.Node, p+".kind", "add kind: one of "+strings.Join(faultKinds, ", "), "%s: missing required field 'kind'", p)
+	if v, has := d.required(m, p, "kind", "add kind: one of "+strings.Join(faultKinds, ", ")); !has {
 		return f, false
 	} else if k, isStr := d.str(v.Val, p+".kind", FaultLinkDown); !isStr {
 		return f, false
