@@ -224,6 +224,19 @@ func countRuns(s Suite, idx []int) counts {
 	return c
 }
 
+// verdict is the verdict of the runs counted: fail if any failed, else
+// error if any errored, else pass.
+func (c counts) verdict() string {
+	switch {
+	case c.Fail > 0:
+		return Fail
+	case c.Error > 0:
+		return Error
+	default:
+		return Pass
+	}
+}
+
 // suiteVerdict is the suite's verdict, derived from the runs when the
 // caller left it empty.
 func suiteVerdict(s Suite) string {
@@ -234,15 +247,7 @@ func suiteVerdict(s Suite) string {
 	for i := range all {
 		all[i] = i
 	}
-	c := countRuns(s, all)
-	switch {
-	case c.Fail > 0:
-		return Fail
-	case c.Error > 0:
-		return Error
-	default:
-		return Pass
-	}
+	return countRuns(s, all).verdict()
 }
 
 // warning is one distinct warning text of a scenario, with the seeds that

@@ -22,10 +22,7 @@ func JUnit(s Suite) ([]byte, error) {
 	root := junitSuites{Name: "xedgesim simulate", Time: "0"}
 	for _, r := range s.Runs {
 		ts := junitRun(r)
-		root.Tests += ts.Tests
-		root.Failures += ts.Failures
-		root.Errors += ts.Errors
-		root.Skipped += ts.Skipped
+		root.addCounts(ts.junitCounts)
 		root.Suites = append(root.Suites, ts)
 	}
 	b, err := xml.MarshalIndent(root, "", "  ")
@@ -38,22 +35,32 @@ func JUnit(s Suite) ([]byte, error) {
 
 // The JUnit schema as Ant, Surefire and the GitHub reporters read it.
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	XMLName xml.Name `xml:"testsuites"`
+	Name    string   `xml:"name,attr"`
+	junitCounts
+	Time   string       `xml:"time,attr"`
+	Suites []junitSuite `xml:"testsuite"`
+}
+
+// junitCounts are the test case totals that <testsuites> and each
+// <testsuite> carry as attributes.
+type junitCounts struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+	Errors   int `xml:"errors,attr"`
+	Skipped  int `xml:"skipped,attr"`
+}
+
+func (c *junitCounts) addCounts(o junitCounts) {
+	c.Tests += o.Tests
+	c.Failures += o.Failures
+	c.Errors += o.Errors
+	c.Skipped += o.Skipped
 }
 
 type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
+	Name string `xml:"name,attr"`
+	junitCounts
 	Time       string          `xml:"time,attr"`
 	File       string          `xml:"file,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property"`

@@ -344,13 +344,7 @@ func (m *markdown) overview(w *bytes.Buffer, b budget) {
 		rows++
 		g := m.groups[gi]
 		c := countRuns(m.s, g.Runs)
-		v := Pass
-		switch {
-		case c.Fail > 0:
-			v = Fail
-		case c.Error > 0:
-			v = Error
-		}
+		v := c.verdict()
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %d | %d |\n",
 			verdictMark(v), mdEscape(g.Name), mdCode(g.File), seedList(g.seeds(m.s)), c.Pass, c.Fail, c.Error)
 	}
@@ -421,13 +415,7 @@ func (m *markdown) facts(w *bytes.Buffer, r Run) {
 // per seed, one column per assertion, then the spread over seeds.
 func (m *markdown) sweep(w *bytes.Buffer, b budget, g scenarioGroup) {
 	c := countRuns(m.s, g.Runs)
-	v := Pass
-	switch {
-	case c.Fail > 0:
-		v = Fail
-	case c.Error > 0:
-		v = Error
-	}
+	v := c.verdict()
 	fmt.Fprintf(w, "### %s %s (seeds %s): %d of %d passed\n\n", verdictMark(v), mdEscape(g.Name),
 		seedList(g.seeds(m.s)), c.Pass, len(g.Runs))
 	fmt.Fprintf(w, "%s\n\n", mdCode(g.File))

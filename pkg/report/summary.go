@@ -22,15 +22,18 @@ type Summary struct {
 	Verdict      string `json:"verdict"`
 	// Compat is "upstream" when per-node config was dropped as upstream
 	// drops it; absent for xedgesim's own behaviour.
-	Compat        string   `json:"compat,omitempty"`
-	Error         string   `json:"error,omitempty"`
-	VirtualTimeS  float64  `json:"virtual_time_s"`
-	TimeQuantumUS int64    `json:"time_quantum_us"`
-	Steps         Steps    `json:"steps"`
-	Events        int64    `json:"events"`
-	Network       Network  `json:"network"`
-	Nodes         []Node   `json:"nodes"`
-	Warnings      []string `json:"warnings"`
+	Compat string `json:"compat,omitempty"`
+	// Error is why the run could not finish; set only when Verdict is
+	// error.
+	Error         string  `json:"error,omitempty"`
+	VirtualTimeS  float64 `json:"virtual_time_s"`
+	TimeQuantumUS int64   `json:"time_quantum_us"`
+	Steps         Steps   `json:"steps"`
+	// Events is internal node events plus delivered messages.
+	Events   int64    `json:"events"`
+	Network  Network  `json:"network"`
+	Nodes    []Node   `json:"nodes"`
+	Warnings []string `json:"warnings"`
 	// MQTT is what went through a real broker in wall-clock time; it is
 	// present only when the scenario has a broker node, and, being
 	// wall-clock, it is the one part that differs between runs.

@@ -163,11 +163,61 @@ func (d *decoder) simulation(e yamldiag.Entry) Simulation {
 	return sim
 }
 
-func (d *decoder) nodes(e yamldiag.Entry, r *refs) []Node {
-	seq := yamldiag.Deref(e.Val)
+// list is the sequence at v, or nil after reporting at key, with hint,
+// that what must be a list.
+func (d *decoder) list(v *yaml.Node, key, what, hint string) *yaml.Node {
+	seq := yamldiag.Deref(v)
 	if seq == nil || seq.Kind != yaml.SequenceNode {
-		d.Errorf(e.Val, "nodes", "write each node as a list item: - id: sensor1",
-			"'nodes' section must be a list, got %s", yamldiag.Describe(e.Val))
+		d.Errorf(v, key, hint, "%s must be a list, got %s", what, yamldiag.Describe(v))
+		return nil
+	}
+	return seq
+}
+
+// required is the entry key of m, the mapping at path; a missing one is
+// reported with hint.
+func (d *decoder) required(m *yamldiag.Mapping, path, key, hint string) (yamldiag.Entry, bool) {
+	e, ok := m.Get(key)
+	if !ok {
+		d.Errorf(m.Node, path+"."+key, hint, "%s: missing required field '%s'", path, key)
+	}
+	return e, ok
+}
+
+// decodeList decodes the list at v (key), reporting with listHint a value
+// that is not a list; its items are read as decodeItems reads them.
+func decodeList[T any](d *decoder, v *yaml.Node, key, listHint, section, itemHint string, decode func(path string, m *yamldiag.Mapping) (T, bool)) []T {
+	seq := d.list(v, key, key, listHint)
+	if seq == nil {
+		return nil
+	}
+	return decodeItems(d, seq, key, section, itemHint, nil, decode)
+}
+
+// decodeItems decodes the items of seq, the list at key, until the
+// decoder's budget is spent: each must be a mapping (else it is reported
+// with hint) with the keys of section, and out gets what decode accepts.
+func decodeItems[T any](d *decoder, seq *yaml.Node, key, section, hint string, out []T, decode func(path string, m *yamldiag.Mapping) (T, bool)) []T {
+	for i, item := range seq.Content {
+		if !d.Spend(item) {
+			break
+		}
+		path := fmt.Sprintf("%s[%d]", key, i)
+		m := d.Map(item, path, path, hint)
+		if m == nil {
+			continue
+		}
+		d.checkKeys(m, section)
+		if v, ok := decode(path, m); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (d *decoder) nodes(e yamldiag.Entry, r *refs) []Node {
+	seq := d.list(e.Val, "nodes", "'nodes' section", "write each node as a list item: - id: sensor1")
+	if seq == nil {
 		return nil
 	}
 	if len(seq.Content) == 0 {
@@ -175,16 +225,10 @@ func (d *decoder) nodes(e yamldiag.Entry, r *refs) []Node {
 			"no nodes defined in scenario")
 		return nil
 	}
-	nodes := make([]Node, 0, len(seq.Content))
-	for i, item := range seq.Content {
-		if !d.Spend(item) {
-			break
-		}
-		if n, ok := d.node(i, item, r); ok {
-			nodes = append(nodes, n)
-		}
-	}
-	return nodes
+	return decodeItems(d, seq, "nodes", secNode, "write a node as keys indented under '- ': id:, type: and port:",
+		make([]Node, 0, len(seq.Content)), func(path string, m *yamldiag.Mapping) (Node, bool) {
+			return d.node(path, m, r)
+		})
 }
 
 // implementations in the order messages list them.
@@ -193,13 +237,7 @@ var implementations = []string{ImplPythonModel, ImplDocker, ImplRenode, ImplProc
 // renodeKeys are read for renode_inprocess nodes only, as upstream does.
 var renodeKeys = []string{"platform", "firmware", "monitor_port", "working_dir", "seed"}
 
-func (d *decoder) node(i int, item *yaml.Node, r *refs) (Node, bool) {
-	path := fmt.Sprintf("nodes[%d]", i)
-	m := d.Map(item, path, path, "write a node as keys indented under '- ': id:, type: and port:")
-	if m == nil {
-		return Node{}, false
-	}
-	d.checkKeys(m, secNode)
+func (d *decoder) node(path string, m *yamldiag.Mapping, r *refs) (Node, bool) {
 	n := Node{Implementation: ImplPythonModel, Pos: d.Pos(m.Node)}
 	who := path
 	ref := nodeRef{path: path}
@@ -440,19 +478,12 @@ func (d *decoder) network(e yamldiag.Entry, r *refs) Network {
 		}
 	}
 	if v, ok := m.Get("links"); ok {
-		seq := yamldiag.Deref(v.Val)
-		if seq == nil || seq.Kind != yaml.SequenceNode {
-			d.Errorf(v.Val, "network.links", "write each link as a list item: - {src: sensor1, dst: gateway, latency_us: 5000}",
-				"network.links must be a list, got %s", yamldiag.Describe(v.Val))
-		} else {
-			for i, item := range seq.Content {
-				if !d.Spend(item) {
-					break
-				}
-				if l, ok := d.link(i, item, net, r); ok {
-					net.Links = append(net.Links, l)
-				}
-			}
+		if seq := d.list(v.Val, "network.links", "network.links",
+			"write each link as a list item: - {src: sensor1, dst: gateway, latency_us: 5000}"); seq != nil {
+			net.Links = decodeItems(d, seq, "network.links", secLink, "write a link as src:, dst: and latency_us: indented under '- '",
+				net.Links, func(path string, m *yamldiag.Mapping) (Link, bool) {
+					return d.link(path, m, net, r)
+				})
 			if net.Model == ModelDirect && len(net.Links) > 0 {
 				d.Warnf(v.Key, "network.links", "set model: latency under network: to use them",
 					"network.links have no effect with the direct model")
@@ -476,13 +507,7 @@ func (d *decoder) lossRate(raw *yaml.Node, path, who string) (float64, bool) {
 	return f, true
 }
 
-func (d *decoder) link(i int, item *yaml.Node, net Network, r *refs) (Link, bool) {
-	path := fmt.Sprintf("network.links[%d]", i)
-	m := d.Map(item, path, path, "write a link as src:, dst: and latency_us: indented under '- '")
-	if m == nil {
-		return Link{}, false
-	}
-	d.checkKeys(m, secLink)
+func (d *decoder) link(path string, m *yamldiag.Mapping, net Network, r *refs) (Link, bool) {
 	l := Link{LatencyUS: net.DefaultLatencyUS, LossRate: net.DefaultLossRate, Pos: d.Pos(m.Node)}
 	ref := linkRef{path: path}
 	for _, k := range []struct {
@@ -493,9 +518,8 @@ func (d *decoder) link(i int, item *yaml.Node, net Network, r *refs) (Link, bool
 		{"src", &l.Src, &ref.src},
 		{"dst", &l.Dst, &ref.dst},
 	} {
-		e, ok := m.Get(k.key)
+		e, ok := d.required(m, path, k.key, "add "+k.key+": <node id>")
 		if !ok {
-			d.Errorf(m.Node, path+"."+k.key, "add "+k.key+": <node id>", "%s: missing required field '%s'", path, k.key)
 			continue
 		}
 		if s, ok := d.str(e.Val, path+"."+k.key, "sensor1"); ok {

@@ -29,36 +29,17 @@ func (d *decoder) validation(e yamldiag.Entry, r *refs) []Assertion {
 	if !ok {
 		return nil
 	}
-	seq := yamldiag.Deref(v.Val)
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		d.Errorf(v.Val, "validation.assertions", "write each assertion as a list item: - {metric: packet_delivery_rate, operator: gte, value: 0.99}",
-			"validation.assertions must be a list, got %s", yamldiag.Describe(v.Val))
-		return nil
-	}
-	var out []Assertion
-	for i, item := range seq.Content {
-		if !d.Spend(item) {
-			break
-		}
-		if a, ok := d.assertion(i, item, r); ok {
-			out = append(out, a)
-		}
-	}
-	return out
+	return decodeList(d, v.Val, "validation.assertions",
+		"write each assertion as a list item: - {metric: packet_delivery_rate, operator: gte, value: 0.99}",
+		secAssertion, "write an assertion as metric:, operator: and value: indented under '- '",
+		func(p string, m *yamldiag.Mapping) (Assertion, bool) { return d.assertion(p, m, r) })
 }
 
-func (d *decoder) assertion(i int, item *yaml.Node, r *refs) (Assertion, bool) {
-	p := fmt.Sprintf("validation.assertions[%d]", i)
-	m := d.Map(item, p, p, "write an assertion as metric:, operator: and value: indented under '- '")
-	if m == nil {
-		return Assertion{}, false
-	}
-	d.checkKeys(m, secAssertion)
+func (d *decoder) assertion(p string, m *yamldiag.Mapping, r *refs) (Assertion, bool) {
 	a := Assertion{Pos: d.Pos(m.Node)}
 	ok := true
 
-	if e, has := m.Get("metric"); !has {
-		d.Errorf(m.Node, p+".metric", "add metric: packet_delivery_rate", "%s: missing required field 'metric'", p)
+	if e, has := d.required(m, p, "metric", "add metric: packet_delivery_rate"); !has {
 		ok = false
 	} else if name, isStr := d.str(e.Val, p+".metric", "packet_delivery_rate"); !isStr {
 		ok = false
@@ -191,22 +172,10 @@ func (d *decoder) scope(e yamldiag.Entry, p, section string, r *refs) Scope {
 var faultKinds = []string{FaultLinkDown, FaultLinkDegrade, FaultPartition, FaultNodeCrash}
 
 func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
-	seq := yamldiag.Deref(e.Val)
-	if seq == nil || seq.Kind != yaml.SequenceNode {
-		d.Errorf(e.Val, "faults", "write each fault as a list item: - {at_s: 10, kind: link_down, link: {src: a, dst: b}, duration_s: 5}",
-			"faults must be a list, got %s", yamldiag.Describe(e.Val))
-		return nil
-	}
-	var out []Fault
-	for i, item := range seq.Content {
-		if !d.Spend(item) {
-			break
-		}
-		if f, ok := d.fault(i, item, r); ok {
-			out = append(out, f)
-		}
-	}
-	return out
+	return decodeList(d, e.Val, "faults",
+		"write each fault as a list item: - {at_s: 10, kind: link_down, link: {src: a, dst: b}, duration_s: 5}",
+		secFault, "write a fault as at_s:, kind: and its target indented under '- '",
+		func(p string, m *yamldiag.Mapping) (Fault, bool) { return d.fault(p, m, r) })
 }
 
 // seconds reads a non-negative number of seconds as microseconds.
@@ -226,25 +195,17 @@ func (d *decoder) seconds(v yamldiag.Entry, p, example string, positive bool) (i
 	return int64(math.Round(f * 1e6)), true
 }
 
-func (d *decoder) fault(i int, item *yaml.Node, r *refs) (Fault, bool) {
-	p := fmt.Sprintf("faults[%d]", i)
-	m := d.Map(item, p, p, "write a fault as at_s:, kind: and its target indented under '- '")
-	if m == nil {
-		return Fault{}, false
-	}
-	d.checkKeys(m, secFault)
+func (d *decoder) fault(p string, m *yamldiag.Mapping, r *refs) (Fault, bool) {
 	f := Fault{Pos: d.Pos(m.Node)}
 	ok := true
-	if v, has := m.Get("at_s"); !has {
-		d.Errorf(m.Node, p+".at_s", "add at_s: <seconds>", "%s: missing required field 'at_s'", p)
+	if v, has := d.required(m, p, "at_s", "add at_s: <seconds>"); !has {
 		ok = false
 	} else if us, good := d.seconds(v, p+".at_s", "10", false); good {
 		f.AtUS = us
 	} else {
 		ok = false
 	}
-	if v, has := m.Get("kind"); !has {
-		d.Errorf(m.Node, p+".kind", "add kind: one of "+strings.Join(faultKinds, ", "), "%s: missing required field 'kind'", p)
+	if v, has := d.required(m, p, "kind", "add kind: one of "+strings.Join(faultKinds, ", ")); !has {
 		return f, false
 	} else if k, isStr := d.str(v.Val, p+".kind", FaultLinkDown); !isStr {
 		return f, false

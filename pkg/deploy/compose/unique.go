@@ -101,14 +101,20 @@ func keyValueKey(v *value, path string) (string, error) {
 	return k, nil
 }
 
+// mountTarget is the target: of a long-syntax service volume or device
+// (what) at path.
+func mountTarget(v *value, what, path string) (string, error) {
+	t := v.get("target")
+	if t == nil || t.kind != kString {
+		return "", fmt.Errorf("service %s %s is missing a mount target", what, path)
+	}
+	return t.str, nil
+}
+
 func volumeKey(v *value, path string) (string, error) {
 	switch v.kind {
 	case kMap:
-		t := v.get("target")
-		if t == nil || t.kind != kString {
-			return "", fmt.Errorf("service volume %s is missing a mount target", path)
-		}
-		return t.str, nil
+		return mountTarget(v, "volume", path)
 	case kString:
 		m, err := parseVolume(v.str)
 		return m.target, err
@@ -119,11 +125,7 @@ func volumeKey(v *value, path string) (string, error) {
 func deviceKey(v *value, path string) (string, error) {
 	switch v.kind {
 	case kMap:
-		t := v.get("target")
-		if t == nil || t.kind != kString {
-			return "", fmt.Errorf("service device %s is missing a mount target", path)
-		}
-		return t.str, nil
+		return mountTarget(v, "device", path)
 	case kString:
 		parts := strings.Split(v.str, ":")
 		if len(parts) == 1 {

@@ -1,12 +1,9 @@
 package build
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +13,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/xedgesim/simulate/pkg/image/internal/untar"
 )
 
 // dockerfileBuilder drives docker buildx build.
@@ -118,7 +117,7 @@ func (b *dockerfileBuilder) Build(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("docker buildx build: %s", buildxError(out, err))
 	}
 	lay := filepath.Join(tmp, "layout")
-	if err := untar(archive, lay); err != nil {
+	if err := untar.Extract(archive, lay); err != nil {
 		return nil, fmt.Errorf("reading buildx output: %w", err)
 	}
 	idx, err := layout.ImageIndexFromPath(lay)
@@ -213,49 +212,4 @@ func buildxError(out []byte, err error) string {
 		return firstLines(out, err, 3)
 	}
 	return strings.Join(keep, "; ")
-}
-
-// untar extracts a tar of regular files and directories into dir.
-func untar(file, dir string) error {
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		name := filepath.Clean(h.Name)
-		if !filepath.IsLocal(name) {
-			return fmt.Errorf("unsafe path %q in archive", h.Name)
-		}
-		p := filepath.Join(dir, name)
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return err
-			}
-			w, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, fs.FileMode(0o644))
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(w, tr)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
 }

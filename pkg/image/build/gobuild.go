@@ -320,15 +320,28 @@ func hasEnv(env []string, key string) bool {
 	return false
 }
 
+// digestSize is the digest and size of an image, index or artifact (what,
+// in errors): what a descriptor of it needs.
+func digestSize(x interface {
+	Digest() (v1.Hash, error)
+	Size() (int64, error)
+}, what string) (v1.Hash, int64, error) {
+	d, err := x.Digest()
+	if err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("computing %s digest: %w", what, err)
+	}
+	size, err := x.Size()
+	if err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("computing %s size: %w", what, err)
+	}
+	return d, size, nil
+}
+
 // describe fills a PlatformImage from an image.
 func describe(img v1.Image, p v1.Platform) (PlatformImage, error) {
-	d, err := img.Digest()
+	d, size, err := digestSize(img, "image")
 	if err != nil {
-		return PlatformImage{}, fmt.Errorf("computing image digest: %w", err)
-	}
-	size, err := img.Size()
-	if err != nil {
-		return PlatformImage{}, fmt.Errorf("computing image size: %w", err)
+		return PlatformImage{}, err
 	}
 	m, err := img.Manifest()
 	if err != nil {
@@ -357,13 +370,9 @@ func assemble(name string, images []PlatformImage, annotations map[string]string
 	if len(anns) > 0 {
 		idx = mutate.Annotations(idx, anns).(v1.ImageIndex)
 	}
-	d, err := idx.Digest()
+	d, size, err := digestSize(idx, "index")
 	if err != nil {
-		return nil, fmt.Errorf("computing index digest: %w", err)
-	}
-	size, err := idx.Size()
-	if err != nil {
-		return nil, fmt.Errorf("computing index size: %w", err)
+		return nil, err
 	}
 	return &Result{Name: name, Index: idx, Digest: d, Size: size, Platforms: images, Annotations: anns, Created: created}, nil
 }

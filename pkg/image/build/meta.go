@@ -188,31 +188,18 @@ func ParseTagRule(s string) (TagRule, error) {
 		return TagRule{Type: "raw", Value: s}, nil
 	}
 	var r TagRule
+	fields := map[string]*string{"type": &r.Type, "pattern": &r.Pattern, "event": &r.Event, "value": &r.Value,
+		"prefix": &r.Prefix, "suffix": &r.Suffix, "format": &r.Format, "enable": &r.Enable}
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		if !ok {
 			return TagRule{}, inputErr(fmt.Errorf("tag rule %q: %q is not key=value", s, kv))
 		}
-		switch k {
-		case "type":
-			r.Type = v
-		case "pattern":
-			r.Pattern = v
-		case "event":
-			r.Event = v
-		case "value":
-			r.Value = v
-		case "prefix":
-			r.Prefix = v
-		case "suffix":
-			r.Suffix = v
-		case "format":
-			r.Format = v
-		case "enable":
-			r.Enable = v
-		default:
+		f, known := fields[k]
+		if !known {
 			return TagRule{}, inputErr(fmt.Errorf("tag rule %q: unknown key %q (want type, pattern, event, value, prefix, suffix, format, enable)", s, k))
 		}
+		*f = v
 	}
 	var bad string
 	switch r.Type {

@@ -30,14 +30,24 @@ const (
 
 // SPDX is the part of an SPDX 2.3 JSON document this package writes.
 type SPDX struct {
-	SPDXVersion       string             `json:"spdxVersion"`
-	DataLicense       string             `json:"dataLicense"`
-	SPDXID            string             `json:"SPDXID"`
-	Name              string             `json:"name"`
-	DocumentNamespace string             `json:"documentNamespace"`
-	CreationInfo      SPDXCreationInfo   `json:"creationInfo"`
-	Packages          []SPDXPackage      `json:"packages"`
-	Relationships     []SPDXRelationship `json:"relationships"`
+	// SPDXVersion is "SPDX-2.3"; DataLicense is "CC0-1.0", the license
+	// the specification requires of every document.
+	SPDXVersion string `json:"spdxVersion"`
+	DataLicense string `json:"dataLicense"`
+	// SPDXID is "SPDXRef-DOCUMENT"; Name is the caller's document name
+	// (the build gives the binary's name and platform).
+	SPDXID string `json:"SPDXID"`
+	Name   string `json:"name"`
+	// DocumentNamespace is unique per document and stable per content: it
+	// ends in a hash of the packages and the name.
+	DocumentNamespace string           `json:"documentNamespace"`
+	CreationInfo      SPDXCreationInfo `json:"creationInfo"`
+	// Packages are the main module, the standard library and every
+	// dependency (a replaced one as its replacement); Relationships say
+	// the document describes the main module and that it depends on each
+	// of the others.
+	Packages      []SPDXPackage      `json:"packages"`
+	Relationships []SPDXRelationship `json:"relationships"`
 }
 
 // SPDXCreationInfo says who made the document and when.
@@ -48,17 +58,22 @@ type SPDXCreationInfo struct {
 
 // SPDXPackage is one Go module (or the standard library).
 type SPDXPackage struct {
-	Name             string            `json:"name"`
-	SPDXID           string            `json:"SPDXID"`
-	VersionInfo      string            `json:"versionInfo,omitempty"`
-	DownloadLocation string            `json:"downloadLocation"`
-	FilesAnalyzed    bool              `json:"filesAnalyzed"`
-	LicenseConcluded string            `json:"licenseConcluded"`
-	LicenseDeclared  string            `json:"licenseDeclared"`
-	CopyrightText    string            `json:"copyrightText"`
-	SourceInfo       string            `json:"sourceInfo,omitempty"`
-	Checksums        []SPDXChecksum    `json:"checksums,omitempty"`
-	ExternalRefs     []SPDXExternalRef `json:"externalRefs,omitempty"`
+	Name        string `json:"name"`
+	SPDXID      string `json:"SPDXID"`
+	VersionInfo string `json:"versionInfo,omitempty"`
+	// DownloadLocation, LicenseConcluded, LicenseDeclared and
+	// CopyrightText are "NOASSERTION": build info does not say them.
+	// FilesAnalyzed is false: only modules are listed, not their files.
+	DownloadLocation string `json:"downloadLocation"`
+	FilesAnalyzed    bool   `json:"filesAnalyzed"`
+	LicenseConcluded string `json:"licenseConcluded"`
+	LicenseDeclared  string `json:"licenseDeclared"`
+	CopyrightText    string `json:"copyrightText"`
+	// SourceInfo, on the main module only, names the Go version, the main
+	// package and the build settings.
+	SourceInfo   string            `json:"sourceInfo,omitempty"`
+	Checksums    []SPDXChecksum    `json:"checksums,omitempty"`
+	ExternalRefs []SPDXExternalRef `json:"externalRefs,omitempty"`
 }
 
 // SPDXChecksum is a package checksum; Go's h1: sums are SHA-256.
@@ -183,13 +198,9 @@ func sbomReferrer(doc []byte, pi PlatformImage, created time.Time) (Referrer, er
 	if err != nil {
 		return Referrer{}, err
 	}
-	d, err := img.Digest()
+	d, size, err := digestSize(img, "SBOM")
 	if err != nil {
-		return Referrer{}, fmt.Errorf("computing SBOM digest: %w", err)
-	}
-	size, err := img.Size()
-	if err != nil {
-		return Referrer{}, fmt.Errorf("computing SBOM size: %w", err)
+		return Referrer{}, err
 	}
 	return Referrer{ArtifactType: string(SPDXMediaType), Subject: subject, Image: img, Digest: d, Size: size}, nil
 }

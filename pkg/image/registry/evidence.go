@@ -56,11 +56,7 @@ func (c *Client) CheckEvidence(ctx context.Context, ref string) error {
 	}
 	var children []string
 	if desc.MediaType.IsIndex() {
-		idx, err := desc.ImageIndex()
-		if err != nil {
-			return fmt.Errorf("reading index %s: %w", d, err)
-		}
-		im, err := idx.IndexManifest()
+		im, err := indexManifest(desc)
 		if err != nil {
 			return fmt.Errorf("reading index %s: %w", d, err)
 		}

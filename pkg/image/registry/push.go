@@ -400,11 +400,7 @@ func (c *Client) verify(ctx context.Context, ref name.Digest, tags []string, wan
 		return &VerifyError{Ref: ref.String(), Want: want.Digest, Got: got.String()}
 	}
 	if d.MediaType.IsIndex() {
-		idx, err := d.ImageIndex()
-		if err != nil {
-			return fmt.Errorf("verifying %s: %w", ref, err)
-		}
-		im, err := idx.IndexManifest()
+		im, err := indexManifest(d)
 		if err != nil {
 			return fmt.Errorf("verifying %s: %w", ref, err)
 		}
@@ -522,4 +518,13 @@ func (o *observer) uploaded() (n int, size int64) {
 		}
 	}
 	return n, size
+}
+
+// indexManifest reads the index manifest of a descriptor that is an index.
+func indexManifest(d *remote.Descriptor) (*v1.IndexManifest, error) {
+	idx, err := d.ImageIndex()
+	if err != nil {
+		return nil, err
+	}
+	return idx.IndexManifest()
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/xedgesim/simulate/pkg/image/internal/untar"
 )
 
 // SourceKind is where an image comes from.
@@ -252,7 +254,7 @@ func openTar(path string) (*artifact, error) {
 		return nil, fmt.Errorf("extracting tarball: %w", err)
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	if err := extract(path, dir); err != nil {
+	if err := untar.Extract(path, dir); err != nil {
 		cleanup()
 		return nil, fmt.Errorf("extracting tarball %s: %w", path, err)
 	}
@@ -263,48 +265,6 @@ func openTar(path string) (*artifact, error) {
 	}
 	a.cleanup = cleanup
 	return a, nil
-}
-
-// extract unpacks the regular files of a tarball into dir, refusing paths
-// that leave it.
-func extract(path, dir string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		name := filepath.Clean(h.Name)
-		if filepath.IsAbs(name) || name == ".." || strings.HasPrefix(name, "../") {
-			return fmt.Errorf("entry %q leaves the archive", h.Name)
-		}
-		target := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, tr); err != nil {
-			out.Close()
-			return err
-		}
-		if err := out.Close(); err != nil {
-			return err
-		}
-	}
 }
 
 // isAttestation tells a BuildKit attestation manifest in an index.

@@ -83,34 +83,25 @@ const (
 	ClassOther        = "other"
 )
 
+// classes tell registry requests apart by a part of the path, the first
+// that matches deciding, and then by the method.
+var classes = []struct {
+	part     string
+	byMethod map[string]string
+}{
+	{"/blobs/uploads/", map[string]string{http.MethodPost: ClassUploadStart, http.MethodPatch: ClassUploadPatch, http.MethodPut: ClassUploadPut}},
+	{"/blobs/", map[string]string{http.MethodHead: ClassBlobHead, http.MethodGet: ClassBlobGet}},
+	{"/manifests/", map[string]string{http.MethodHead: ClassManifestHead, http.MethodGet: ClassManifestGet, http.MethodPut: ClassManifestPut}},
+}
+
 // Class is the kind of a registry request.
 func Class(r *http.Request) string {
-	p := r.URL.Path
-	switch {
-	case strings.Contains(p, "/blobs/uploads/"):
-		switch r.Method {
-		case http.MethodPost:
-			return ClassUploadStart
-		case http.MethodPatch:
-			return ClassUploadPatch
-		case http.MethodPut:
-			return ClassUploadPut
-		}
-	case strings.Contains(p, "/blobs/"):
-		switch r.Method {
-		case http.MethodHead:
-			return ClassBlobHead
-		case http.MethodGet:
-			return ClassBlobGet
-		}
-	case strings.Contains(p, "/manifests/"):
-		switch r.Method {
-		case http.MethodHead:
-			return ClassManifestHead
-		case http.MethodGet:
-			return ClassManifestGet
-		case http.MethodPut:
-			return ClassManifestPut
+	for _, c := range classes {
+		if strings.Contains(r.URL.Path, c.part) {
+			if class, ok := c.byMethod[r.Method]; ok {
+				return class
+			}
+			break
 		}
 	}
 	return ClassOther
