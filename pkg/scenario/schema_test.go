@@ -306,19 +306,8 @@ func validate(root, s map[string]any, v any, at string) []string {
 
 func asList(x any) []any { l, _ := x.([]any); return l }
 
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
-}
+// number reads a decoded YAML number as the loader does.
+func number(v any) (float64, bool) { return yamldiag.Number(v) }
 
 func isType(v any, ty string) bool {
 	switch ty {
