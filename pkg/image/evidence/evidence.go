@@ -94,6 +94,9 @@ type Run struct {
 	Seed     int64
 	Verdict  string   // pass, fail or error
 	Failures []string // what failed, when it did
+	// Passed are the assertions that held; they go into the statement's
+	// passedTests, not into evidence.json.
+	Passed []string
 }
 
 // New builds the evidence of a simulation: its overall verdict, its runs
@@ -304,6 +307,8 @@ type Refusal struct {
 	Scenario string
 	Seed     int64
 	Reason   string
+	// Kind is set by [Policy.Check]: one of the Refused* kinds.
+	Kind string
 }
 
 func (r *Refusal) Error() string {
