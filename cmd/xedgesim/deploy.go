@@ -28,6 +28,8 @@ type deployRequest struct {
 	// JSON report goes ("" for none).
 	dryRun, requireEvidence bool
 	report                  string
+	// sign is the signed-evidence policy of --require-evidence.
+	sign signFlags
 	// ssh, when set, gives the SSH options of the actions' secret inputs.
 	// It is called only once hosts are to be contacted.
 	ssh func(*manifest.Manifest) ([]transport.Option, error)
@@ -111,6 +113,10 @@ func (r deployRequest) prepare(cmd *cobra.Command, m *manifest.Manifest) (*deplo
 // printed, written and summarised. The plan is nil when nothing was
 // planned, the report nil when nothing was deployed.
 func runDeploy(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequest) (*deploy.Plan, *deploy.Report, error) {
+	policy, err := r.sign.policy(r.requireEvidence)
+	if err != nil {
+		return nil, nil, err
+	}
 	if r.dryRun {
 		p, err := deploy.NewPlan(m, r.planOptions()...)
 		if err != nil {
@@ -124,7 +130,7 @@ func runDeploy(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequest)
 	}
 	ctx := cmd.Context()
 	if r.requireEvidence {
-		if err := requireDeployEvidence(ctx, c, p.Image); err != nil {
+		if err := requireDeployEvidence(ctx, c, p.Image, policy); err != nil {
 			return p, nil, err
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "evidence: %s passed simulation\n", p.Image)
@@ -221,6 +227,7 @@ func newDeploy() *cobra.Command {
 	cmd.Flags().BoolVar(&r.dryRun, "dry-run", false, "check the manifest and print the plan; connect to nothing, change nothing")
 	cmd.Flags().StringVar(&r.report, "report", "", "write the deploy report (JSON) to this file")
 	cmd.Flags().BoolVar(&r.requireEvidence, "require-evidence", false, "deploy only a digest with passing simulation evidence attached (exit 2 otherwise)")
+	r.sign.addVerify(cmd)
 	return cmd
 }
 
@@ -273,8 +280,14 @@ func noArgs(verb string) cobra.PositionalArgs {
 
 // requireDeployEvidence refuses ref unless passing simulation evidence for
 // it (or one of its platform manifests) is attached in its registry.
-func requireDeployEvidence(ctx context.Context, c *registry.Client, ref string) error {
-	err := c.CheckEvidence(ctx, ref)
+// With a policy, only a signed attestation it accepts counts.
+func requireDeployEvidence(ctx context.Context, c *registry.Client, ref string, policy *evidence.Policy) error {
+	var err error
+	if policy != nil {
+		_, err = c.CheckSignedEvidence(ctx, ref, *policy)
+	} else {
+		err = c.CheckEvidence(ctx, ref)
+	}
 	var r *evidence.Refusal
 	if errors.As(err, &r) {
 		err = deployRefusal{r}

@@ -57,6 +57,7 @@ type pushOptions struct {
 	caFiles         []string
 	insecure        bool
 	jobs            int
+	sign            signFlags
 }
 
 func newPush() *cobra.Command {
@@ -65,6 +66,7 @@ func newPush() *cobra.Command {
 		tags            []string
 		evidenceFile    string
 		requireEvidence bool
+		sf              signFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "push SRC DST",
@@ -112,7 +114,7 @@ Exit codes: 0 pushed, 1 runtime error, 2 promotion refused, 3 invalid input.`,
 			}
 			o := pushOptions{
 				src: args[0], dst: args[1], tags: tags, evidence: evidenceFile, requireEvidence: requireEvidence,
-				username: f.username, caFiles: f.caFiles, insecure: f.insecure, jobs: f.jobs,
+				username: f.username, caFiles: f.caFiles, insecure: f.insecure, jobs: f.jobs, sign: sf,
 			}
 			if o.password, err = readPassword(cmd, f); err != nil {
 				return err
@@ -128,6 +130,8 @@ Exit codes: 0 pushed, 1 runtime error, 2 promotion refused, 3 invalid input.`,
 	cmd.Flags().StringArrayVarP(&tags, "tag", "t", nil, "also point this tag at the pushed digest (repeatable)")
 	cmd.Flags().StringVar(&evidenceFile, "evidence", "", "attach this evidence.json (from xedgesim simulate) to the pushed digest")
 	cmd.Flags().BoolVar(&requireEvidence, "require-evidence", false, "promote only a digest with passing simulation evidence (exit 2 otherwise)")
+	sf.addSign(cmd)
+	sf.addVerify(cmd)
 	return cmd
 }
 
@@ -135,6 +139,7 @@ func newAttest() *cobra.Command {
 	var (
 		f            registryFlags
 		evidenceFile string
+		sf           signFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "attest REF@sha256:... --evidence FILE",
@@ -153,12 +158,18 @@ stdout is the artifact's reference.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if evidenceFile == "" {
+			if evidenceFile == "" && sf.statement == "" {
 				return usageError("attest needs --evidence FILE (the evidence.json xedgesim simulate wrote)")
 			}
-			ev, err := readEvidence(evidenceFile)
+			bundle, err := sf.bundle(evidenceFile, getenvOf(cmd.Context()))
 			if err != nil {
 				return err
+			}
+			var ev evidence.Evidence
+			if bundle == nil {
+				if ev, err = readEvidence(evidenceFile); err != nil {
+					return err
+				}
 			}
 			password, err := readPassword(cmd, f)
 			if err != nil {
@@ -167,6 +178,15 @@ stdout is the artifact's reference.`,
 			c, err := newRegistryClient(cmd.ErrOrStderr(), f.clientOptions(args[0], password)...)
 			if err != nil {
 				return err
+			}
+			if bundle != nil {
+				ref, err := c.AttachSigned(cmd.Context(), args[0], bundle)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "attached a signed simulation attestation to %s\n", args[0])
+				fmt.Fprintln(cmd.OutOrStdout(), ref.String())
+				return nil
 			}
 			ref, err := c.Attach(cmd.Context(), args[0], ev)
 			if err != nil {
@@ -179,6 +199,7 @@ stdout is the artifact's reference.`,
 	}
 	f.add(cmd)
 	cmd.Flags().StringVar(&evidenceFile, "evidence", "", "the evidence.json to attach")
+	sf.addSign(cmd)
 	return cmd
 }
 
@@ -242,7 +263,21 @@ func runPush(ctx context.Context, u *ui, stderr io.Writer, o pushOptions) (*regi
 		}
 		popts = append(popts, registry.WithEvidence(ev))
 	}
-	if o.requireEvidence {
+	bundle, err := o.sign.bundle(o.evidence, getenvOf(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if bundle != nil {
+		popts = append(popts, registry.WithSignedEvidence(bundle))
+	}
+	policy, err := o.sign.policy(o.requireEvidence)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case policy != nil:
+		popts = append(popts, registry.RequireSignedEvidence(*policy))
+	case o.requireEvidence:
 		popts = append(popts, registry.RequireEvidence())
 	}
 	c, err := newRegistryClient(stderr,

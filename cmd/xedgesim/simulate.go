@@ -235,16 +235,20 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 		}
 	}
 	suite := report.NewSuite(reports)
-	ev, err := newEvidence(suite)
+	ev, st, err := newEvidence(suite)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Write(out); err != nil {
 		return nil, err
 	}
 	return finish(u, suite, ev, out, single)
 }
 
 // newEvidence records what ran for promotion: every scenario file by its
-// SHA-256, every seed's verdict, and the images by the digest that ran.
-func newEvidence(s report.Suite) (evidence.Evidence, error) {
+// SHA-256, every seed's verdict, and the images by the digest that ran;
+// and the in-toto statement that carries it, to be signed.
+func newEvidence(s report.Suite) (evidence.Evidence, evidence.Statement, error) {
 	var runs []evidence.Run
 	sums := map[string]string{}
 	for _, r := range s.Runs {
@@ -252,15 +256,17 @@ func newEvidence(s report.Suite) (evidence.Evidence, error) {
 		if !ok {
 			var err error
 			if sha, err = evidence.FileSHA256(r.ScenarioFile); err != nil {
-				return evidence.Evidence{}, fmt.Errorf("hashing %s: %w", r.ScenarioFile, err)
+				return evidence.Evidence{}, evidence.Statement{}, fmt.Errorf("hashing %s: %w", r.ScenarioFile, err)
 			}
 			sums[r.ScenarioFile] = sha
 		}
 		run := evidence.Run{Scenario: r.Scenario, File: r.ScenarioFile, SHA256: sha, Seed: r.Seed, Verdict: r.Verdict}
 		for _, a := range r.Assertions {
+			check := fmt.Sprintf("%s %s %g", a.Metric, a.Operator, a.Value)
 			if !a.Passed {
-				run.Failures = append(run.Failures, fmt.Sprintf("%s %s %g: actual %s", a.Metric, a.Operator, a.Value,
-					strconv.FormatFloat(a.Actual, 'g', 6, 64)))
+				run.Failures = append(run.Failures, fmt.Sprintf("%s: actual %s", check, strconv.FormatFloat(a.Actual, 'g', 6, 64)))
+			} else {
+				run.Passed = append(run.Passed, check)
 			}
 		}
 		if r.Error != "" {
@@ -279,7 +285,9 @@ func newEvidence(s report.Suite) (evidence.Evidence, error) {
 			}
 		}
 	}
-	return evidence.New(s.Verdict, runs, imgs), nil
+	ev := evidence.New(s.Verdict, runs, imgs)
+	st, err := evidence.NewStatement(ev, runs)
+	return ev, st, err
 }
 
 // runOne simulates one scenario with one seed and writes its files.

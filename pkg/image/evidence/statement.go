@@ -170,6 +170,9 @@ func (s Statement) Write(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("writing statement: %w", err)
+	}
 	path := filepath.Join(dir, StatementFileName)
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return "", fmt.Errorf("writing statement: %w", err)

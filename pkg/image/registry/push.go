@@ -25,6 +25,7 @@ type pushOptions struct {
 	tags            []string
 	evidence        *evidence.Evidence
 	requireEvidence bool
+	signed          signedPushOptions
 }
 
 func makePushOptions(opts ...PushOption) (*pushOptions, error) {
@@ -167,15 +168,24 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	}
 	res := &Result{Ref: repo.Digest(a.desc.Digest.String()), Digest: a.desc.Digest, MediaType: a.desc.MediaType}
 
-	// Evidence that travels with a registry source.
+	// Evidence and signed attestations that travel with a registry source.
 	var attached []evidence.Attached
+	var signed []evidence.SignedAttestation
 	if src.Kind == SourceRegistry {
 		subject := a.ref.Context().Digest(a.desc.Digest.String())
 		attached, err = evidence.Find(ctx, subject, c.RemoteOptions(ctx)...)
 		if err != nil {
 			return nil, fmt.Errorf("reading evidence: %w", err)
 		}
-		if o.requireEvidence {
+		if signed, err = evidence.FindSigned(ctx, subject, c.RemoteOptions(ctx)...); err != nil {
+			return nil, fmt.Errorf("reading attestations: %w", err)
+		}
+		if o.signed.policy != nil {
+			if err := checkSigned(*o.signed.policy, subject.String(), signed, attached, platforms); err != nil {
+				return nil, err
+			}
+			res.EvidenceChecked = 1
+		} else if o.requireEvidence {
 			if err := checkEvidence(subject.String(), attached, platforms); err != nil {
 				return nil, err
 			}
@@ -221,6 +231,11 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 		}
 		res.Evidence = append(res.Evidence, ref)
 	}
+	refs, err := c.pushSigned(ctx, pusher, a, res.Ref, signed, o.signed.bundles, ropts)
+	if err != nil {
+		return nil, err
+	}
+	res.Evidence = append(res.Evidence, refs...)
 	if err := c.verify(ctx, res.Ref, res.Tags, a.desc, platforms); err != nil {
 		return nil, err
 	}

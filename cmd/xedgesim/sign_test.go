@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/xedgesim/simulate/pkg/image/evidence"
+)
+
+const testKeyPassword = "correct horse"
+
+// signKit is what the signed-evidence tests share: a two-platform image in
+// an OCI layout, our key pair and another key, in cosign's file formats.
+type signKit struct {
+	dir      string
+	layout   string
+	index    v1.Hash
+	children []string
+	key, pub string // ours: cosign.key, cosign.pub
+	otherKey string
+	signer   crypto.Signer
+}
+
+func newSignKit(t *testing.T) *signKit {
+	t.Helper()
+	k := &signKit{dir: t.TempDir()}
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, arch := range []string{"amd64", "arm64"} {
+		img, err := random.Image(512, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _ := img.Digest()
+		k.children = append(k.children, h.String())
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+	}
+	var err error
+	if k.index, err = idx.Digest(); err != nil {
+		t.Fatal(err)
+	}
+	k.layout = filepath.Join(k.dir, "oci")
+	p, err := layout.Write(k.layout, empty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendIndex(idx); err != nil {
+		t.Fatal(err)
+	}
+	write := func(file string, b []byte) string {
+		path := filepath.Join(k.dir, file)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for i, file := range []string{"cosign.key", "other.key"} {
+		s, err := evidence.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := evidence.MarshalPrivateKey(s, []byte(testKeyPassword))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := write(file, b)
+		if i == 0 {
+			k.key, k.signer = path, s
+			pub, err := evidence.MarshalPublicKey(s.Public())
+			if err != nil {
+				t.Fatal(err)
+			}
+			k.pub = write("cosign.pub", pub)
+		} else {
+			k.otherKey = path
+		}
+	}
+	return k
+}
+
+// statement writes the statement of a simulation of scenario m0 with the
+// verdict given, that ran the image digests given, and returns its path.
+func (k *signKit) statement(t *testing.T, name, verdict string, digests ...string) string {
+	t.Helper()
+	run := evidence.Run{Scenario: "m0", File: "scenarios/m0_baseline.yaml", SHA256: strings.Repeat("ab", 32), Seed: 42, Verdict: verdict, Passed: []string{"delivery_ratio >= 0.99"}}
+	if verdict != evidence.Pass {
+		run.Passed, run.Failures = nil, []string{"delivery_ratio >= 0.99: actual 0.91"}
+	}
+	var images []evidence.Image
+	for _, d := range digests {
+		images = append(images, evidence.Image{Node: "app", Ref: "app", Digest: d})
+	}
+	ev := evidence.New(verdict, []evidence.Run{run}, images)
+	st, err := evidence.NewStatement(ev, []evidence.Run{run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(k.dir, name)
+	if _, err := ev.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	path, err := st.Write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// checkSignedPromotion runs promotion and deploy against the registry reg
+// (host:port) for each kind of attestation: each refused one exits 2 with
+// a message that names its case and changes nothing; the correct one is
+// promoted and then deploys past the evidence check. extra are registry
+// flags (--insecure, --ca-file).
+func checkSignedPromotion(t *testing.T, reg string, ropts []remote.Option, extra ...string) {
+	k := newSignKit(t)
+	env := []string{"COSIGN_PASSWORD=" + testKeyPassword}
+	other := "sha256:" + strings.Repeat("9", 64)
+	pass := k.statement(t, "pass", evidence.Pass, k.children[0])
+	run := hexID(t)
+	cases := []struct {
+		name   string
+		attach func(t *testing.T, staged string)
+		want   string // in the refusal; empty for accepted
+	}{
+		{"nothing attached", func(*testing.T, string) {}, "no signed simulation attestation"},
+		{"unsigned evidence", func(t *testing.T, staged string) {
+			checkRun(t, cliEnv(t, env, append([]string{"attest", staged, "--evidence", filepath.Join(filepath.Dir(pass), evidence.FileName)}, extra...)...), 0)
+		}, "is unsigned"},
+		{"another key", func(t *testing.T, staged string) {
+			checkRun(t, cliEnv(t, env, append([]string{"attest", staged, "--key", k.otherKey, "--statement", pass}, extra...)...), 0)
+		}, "signed by another key"},
+		{"a flipped byte", func(t *testing.T, staged string) {
+			st, err := evidence.ReadStatement(k.statement(t, "flip", evidence.Fail, k.children[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := evidence.Sign(st, k.signer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bu, _ := evidence.ParseBundle(b)
+			bu.DSSEEnvelope.Payload = bytes.Replace(bu.DSSEEnvelope.Payload, []byte("FAILED"), []byte("PASSED"), 1)
+			b, _ = json.Marshal(bu)
+			d, err := name.NewDigest(staged)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := evidence.AttachSigned(context.Background(), d, b, ropts...); err != nil {
+				t.Fatal(err)
+			}
+		}, "altered after signing"},
+		{"another digest", func(t *testing.T, staged string) {
+			checkRun(t, cliEnv(t, env, append([]string{"attest", staged, "--key", k.key, "--statement", k.statement(t, "other", evidence.Pass, other)}, extra...)...), 0)
+		}, "is about " + other + ", not this digest"},
+		{"result FAILED", func(t *testing.T, staged string) {
+			checkRun(t, cliEnv(t, env, append([]string{"attest", staged, "--key", k.key, "--statement", k.statement(t, "fail", evidence.Fail, k.children[0])}, extra...)...), 0)
+		}, "says the simulation FAILED: m0 seed 42: delivery_ratio >= 0.99: actual 0.91"},
+		{"passing and signed by our key", func(t *testing.T, staged string) {
+			checkRun(t, cliEnv(t, env, append([]string{"attest", staged, "--key", k.key, "--evidence", filepath.Join(filepath.Dir(pass), evidence.FileName)}, extra...)...), 0, "attached a signed simulation attestation")
+		}, ""},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := reg + "/xedgesim-sign-" + run + "/c" + string(rune('a'+i))
+			r := cliEnv(t, env, append([]string{"push", "oci:" + k.layout, repo + "/staging:pr-1"}, extra...)...)
+			checkRun(t, r, 0)
+			staged := repo + "/staging@" + k.index.String()
+			tc.attach(t, staged)
+			prod := repo + "/prod"
+			r = cliEnv(t, env, append([]string{"push", "--require-evidence", "--evidence-key", k.pub, staged, prod + ":v1"}, extra...)...)
+			manifest, _ := writeManifest(t, staged)
+			d := cliEnv(t, env, append([]string{"deploy", "-f", manifest, "--require-evidence", "--evidence-key", k.pub}, extra...)...)
+			if tc.want != "" {
+				checkRun(t, r, 2, "refusing to promote "+staged, tc.want)
+				checkRun(t, d, 2, "refusing to deploy "+staged, tc.want)
+				if strings.Contains(d.stderr, "connecting") {
+					t.Errorf("a refused deploy connected to a host:\n%s", d.stderr)
+				}
+				ref, _ := name.NewDigest(prod + "@" + k.index.String())
+				if _, err := remote.Head(ref, ropts...); err == nil {
+					t.Errorf("a refused promotion left %s in the registry", ref)
+				}
+				return
+			}
+			checkRun(t, r, 0, "promoted with 1 passing")
+			checkRun(t, d, 1, "evidence: "+staged+" passed simulation")
+			// The attestation went along: the promoted digest promotes again,
+			// also under the scenario it names, and not under another.
+			promoted := prod + "@" + k.index.String()
+			r = cliEnv(t, env, append([]string{"push", "--require-evidence", "--evidence-key", k.pub, "--require-scenario", "m0", promoted, repo + "/release:v1"}, extra...)...)
+			checkRun(t, r, 0)
+			r = cliEnv(t, env, append([]string{"push", "--require-evidence", "--evidence-key", k.pub, "--require-scenario", "fleet", promoted, repo + "/release:v2"}, extra...)...)
+			checkRun(t, r, 2, "does not name scenario fleet")
+		})
+	}
+}
+
+// TestSignedEvidenceCLI runs the signed-evidence policy against an
+// in-process registry with the referrers API and one with only the
+// referrers tag.
+func TestSignedEvidenceCLI(t *testing.T) {
+	t.Parallel()
+	for _, referrers := range []bool{true, false} {
+		t.Run(map[bool]string{true: "referrers API", false: "referrers tag"}[referrers], func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)), ggcrregistry.WithReferrersSupport(referrers)))
+			t.Cleanup(srv.Close)
+			checkSignedPromotion(t, strings.TrimPrefix(srv.URL, "http://"), nil, "--insecure")
+		})
+	}
+}
+
+// TestSignFlags checks the flags' mistakes: each exits 3 before anything
+// is contacted, and a wrong password says where the password comes from.
+func TestSignFlags(t *testing.T) {
+	t.Parallel()
+	k := newSignKit(t)
+	pass := k.statement(t, "pass", evidence.Pass, k.children[0])
+	ref := "127.0.0.1:1/app@" + k.index.String()
+	cases := []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{[]string{"COSIGN_PASSWORD=wrong"}, []string{"attest", ref, "--key", k.key, "--statement", pass}, "COSIGN_PASSWORD"},
+		{nil, []string{"attest", ref, "--key", filepath.Join(k.dir, "missing.key"), "--statement", pass}, "--key"},
+		{nil, []string{"attest", ref, "--key", k.pub, "--statement", pass}, "not a cosign key"},
+		{nil, []string{"attest", ref, "--statement", pass}, "--statement needs --key"},
+		{[]string{"COSIGN_PASSWORD=" + testKeyPassword}, []string{"attest", ref, "--key", k.key, "--statement", k.key}, "decoding statement"},
+		{nil, []string{"push", "--evidence-key", k.pub, ref, "127.0.0.1:1/prod"}, "--evidence-key goes with --require-evidence"},
+		{nil, []string{"push", "--require-evidence", "--evidence-key", k.key, ref, "127.0.0.1:1/prod"}, "PUBLIC KEY"},
+		{nil, []string{"push", "--require-evidence", "--require-scenario", "m0", ref, "127.0.0.1:1/prod"}, "--require-scenario needs --evidence-key"},
+	}
+	for _, tc := range cases {
+		checkRun(t, cliEnv(t, tc.env, tc.args...), 3, tc.want)
+	}
+}
