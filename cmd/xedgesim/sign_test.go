@@ -7,11 +7,14 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
@@ -23,6 +26,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/xedgesim/simulate/internal/testbed"
 	"github.com/xedgesim/simulate/pkg/image/evidence"
 )
 
@@ -252,4 +256,72 @@ func TestSignFlags(t *testing.T) {
 	for _, tc := range cases {
 		checkRun(t, cliEnv(t, tc.env, tc.args...), 3, tc.want)
 	}
+}
+
+// TestSignedEvidenceOnTheBed runs the same cases against the bed's two
+// registries: distribution 2.8, where attestations go through the
+// referrers tag, and the OCI 1.1 registry, where the referrers API lists
+// them and no tag is written.
+func TestSignedEvidenceOnTheBed(t *testing.T) {
+	env := testbed.Need(t, testbed.PartRegistry, testbed.PartOCIRegistry)
+	for _, tc := range []struct {
+		name, host string
+		api        bool
+	}{
+		{"distribution 2.8", env.Registry.Host, false},
+		{"OCI 1.1 registry", env.Var("OCI_REGISTRY"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkSignedPromotion(t, tc.host, nil, "--insecure")
+			checkReferrersPath(t, tc.host, tc.api)
+		})
+	}
+}
+
+// checkReferrersPath attaches a signed attestation to a fresh image on
+// host and checks where it went: the referrers API answers with it on a
+// registry that has the API, and the sha256-<hex> tag holds it on one that
+// has not.
+func checkReferrersPath(t *testing.T, host string, api bool) {
+	t.Helper()
+	k := newSignKit(t)
+	repo := host + "/xedgesim-sign-" + hexID(t) + "/path"
+	checkRun(t, cli(t, "push", "--insecure", "oci:"+k.layout, repo+":v1"), 0)
+	staged := repo + "@" + k.index.String()
+	r := cliEnv(t, []string{"COSIGN_PASSWORD=" + testKeyPassword}, "attest", "--insecure", staged, "--key", k.key,
+		"--statement", k.statement(t, "pass", evidence.Pass, k.index.String()))
+	checkRun(t, r, 0)
+	artifact := strings.TrimSpace(r.stdout)
+	resp, err := httpGetStatus("http://" + host + "/v2/" + strings.SplitN(repo, "/", 2)[1] + "/referrers/" + k.index.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.code == 200 && strings.Contains(resp.body, artifact[strings.LastIndex(artifact, "@")+1:]); got != api {
+		t.Errorf("referrers API lists the attestation = %v, want %v (HTTP %d: %.300s)", got, api, resp.code, resp.body)
+	}
+	rr, _ := name.NewRepository(repo, name.Insecure)
+	tags, err := remote.List(rr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fallback := strings.Replace(k.index.String(), ":", "-", 1)
+	if got := slices.Contains(tags, fallback); got == api {
+		t.Errorf("referrers tag %s present = %v, want %v (tags %v)", fallback, got, !api, tags)
+	}
+}
+
+type httpResult struct {
+	code int
+	body string
+}
+
+func httpGetStatus(url string) (httpResult, error) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return httpResult{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return httpResult{resp.StatusCode, string(b)}, err
 }

@@ -22,6 +22,7 @@
 //	TLS_REGISTRY, TLS_REGISTRY_EDGE       TLS registry, likewise
 //	TLS_REGISTRY_CA                       PEM file of the bed's CA
 //	TLS_REGISTRY_USER, _PASSWORD          its basic-auth credentials
+//	OCI_REGISTRY, OCI_REGISTRY_EDGE       plain registry with the OCI 1.1 referrers API (Var)
 //	DOCKER, DOCKER_HOST                   docker CLI path, the host engine (unix://)
 //	SSH_KEY, SSH_KNOWN_HOSTS              client private key, known_hosts of all edges
 //	EDGES                                 edge names, space-separated

@@ -17,6 +17,7 @@ type Part string
 const (
 	PartRegistry    Part = "registry"     // the plain http registry
 	PartTLSRegistry Part = "tls-registry" // the registry with TLS and basic auth
+	PartOCIRegistry Part = "oci-registry" // the plain registry with the OCI 1.1 referrers API
 	PartDocker      Part = "docker"       // the host's Docker engine and CLI
 	PartEdges       Part = "edges"        // every edge's sshd and dockerd
 	PartArm64       Part = "arm64"        // an edge declared linux/arm64, and qemu binfmt for it
@@ -61,6 +62,11 @@ func (e *Env) check(p Part) error {
 	switch p {
 	case PartRegistry:
 		return dial("tcp", e.Registry.Host)
+	case PartOCIRegistry:
+		if e.Var("OCI_REGISTRY") == "" {
+			return errors.New("no OCI_REGISTRY in the env file")
+		}
+		return dial("tcp", e.Var("OCI_REGISTRY"))
 	case PartTLSRegistry:
 		r := e.TLSRegistry
 		if r.Username == "" || r.Password == "" {
