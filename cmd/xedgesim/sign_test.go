@@ -187,6 +187,11 @@ func checkSignedPromotion(t *testing.T, reg string, ropts []remote.Option, extra
 			r := cliEnv(t, env, append([]string{"push", "oci:" + k.layout, repo + "/staging:pr-1"}, extra...)...)
 			checkRun(t, r, 0)
 			staged := repo + "/staging@" + k.index.String()
+			t.Cleanup(func() {
+				for _, r := range []string{"/staging", "/prod", "/release"} {
+					deleteWithReferrers(repo+r+"@"+k.index.String(), ropts)
+				}
+			})
 			tc.attach(t, staged)
 			prod := repo + "/prod"
 			r = cliEnv(t, env, append([]string{"push", "--require-evidence", "--evidence-key", k.pub, staged, prod + ":v1"}, extra...)...)
@@ -288,6 +293,7 @@ func checkReferrersPath(t *testing.T, host string, api bool) {
 	repo := host + "/xedgesim-sign-" + hexID(t) + "/path"
 	checkRun(t, cli(t, "push", "--insecure", "oci:"+k.layout, repo+":v1"), 0)
 	staged := repo + "@" + k.index.String()
+	t.Cleanup(func() { deleteWithReferrers(staged, nil) })
 	r := cliEnv(t, []string{"COSIGN_PASSWORD=" + testKeyPassword}, "attest", "--insecure", staged, "--key", k.key,
 		"--statement", k.statement(t, "pass", evidence.Pass, k.index.String()))
 	checkRun(t, r, 0)
@@ -324,4 +330,27 @@ func httpGetStatus(url string) (httpResult, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return httpResult{resp.StatusCode, string(b)}, err
+}
+
+// deleteWithReferrers removes what a test pushed: the artifacts referring
+// to ref (and the referrers tag), then ref itself. Best effort: a registry
+// that refuses deletes keeps them under the test's own repository.
+func deleteWithReferrers(ref string, ropts []remote.Option) {
+	d, err := name.NewDigest(ref, name.Insecure)
+	if err != nil {
+		return
+	}
+	if idx, err := remote.Referrers(d, ropts...); err == nil {
+		if im, err := idx.IndexManifest(); err == nil {
+			for _, m := range im.Manifests {
+				_ = remote.Delete(d.Context().Digest(m.Digest.String()), ropts...)
+			}
+		}
+	}
+	if tag, err := name.NewTag(d.Context().String()+":"+strings.Replace(d.DigestStr(), ":", "-", 1), name.Insecure); err == nil {
+		if desc, err := remote.Head(tag, ropts...); err == nil {
+			_ = remote.Delete(d.Context().Digest(desc.Digest.String()), ropts...)
+		}
+	}
+	_ = remote.Delete(d, ropts...)
 }
