@@ -32,7 +32,7 @@
 //	<EDGE>_PLATFORM                       declared platform (edge3: linux/arm64)
 //	<EDGE>_DOCKER_HOST, _NETNS            its engine (unix://), its network namespace
 //	BUILDX_BUILDER, BUILDKIT_HOST         buildx builder name, buildkitd address
-//	BUILDKITD, BUILDX, ACT                tool binaries
+//	BUILDKITD, BUILDX, ACT, COSIGN        tool binaries (COSIGN through Var)
 //	STATE_DIR                             where the bed keeps its state
 //
 // <EDGE> is the upper-cased edge name, e.g. XEDGESIM_TESTBED_EDGE3_PLATFORM.

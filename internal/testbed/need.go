@@ -23,6 +23,7 @@ const (
 	PartArm64       Part = "arm64"        // an edge declared linux/arm64, and qemu binfmt for it
 	PartBuildx      Part = "buildx"       // docker buildx with the bed's BuildKit builder
 	PartAct         Part = "act"          // the act binary
+	PartCosign      Part = "cosign"       // the cosign binary of tools/cosign
 )
 
 // Required reports whether XEDGESIM_TESTBED=1, under which a missing part
@@ -62,6 +63,8 @@ func (e *Env) check(p Part) error {
 	switch p {
 	case PartRegistry:
 		return dial("tcp", e.Registry.Host)
+	case PartCosign:
+		return exists(e.Var("COSIGN"))
 	case PartOCIRegistry:
 		if e.Var("OCI_REGISTRY") == "" {
 			return errors.New("no OCI_REGISTRY in the env file")
