@@ -197,7 +197,9 @@ rolls back the hosts it already updated.
 --dry-run loads and checks the manifest and prints the plan (the image,
 and each host's wave, address and platform) without connecting to any
 host or registry. --require-evidence refuses to deploy a digest without
-passing simulation evidence attached (see xedgesim attest).
+passing simulation evidence attached (see xedgesim attest); with
+--evidence-key cosign.pub only an attestation signed with that key, about
+this digest, that passed counts.
 
 Exit codes: 0 deployed, 1 runtime error (a host could not be reached, a
 remote command failed), 2 a health check failed (rolled back) or evidence

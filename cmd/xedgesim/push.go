@@ -84,7 +84,11 @@ reference (a tag, or the source's digest).
 
 With --require-evidence the push is a promotion: SRC must be REPO@sha256:...
 with simulation evidence attached that passes (see xedgesim attest), or it is
-refused with exit code 2. Evidence attached to the source goes along.
+refused with exit code 2. Evidence attached to the source goes along. With
+--evidence-key cosign.pub only a signed attestation counts: signed with that
+key, about this digest (or one of its platforms), with result PASSED (and
+naming --require-scenario). --key cosign.key with --evidence signs the
+statement beside it and attaches the signed bundle.
 
 Credentials come from --username/--password-stdin (for DST's registry), the
 Docker config (DOCKER_CONFIG, credential helpers), and in GitHub Actions
@@ -149,8 +153,20 @@ digest as an OCI artifact that refers to it (artifact type
 application/vnd.xedgesim.simulation.v1+json), through the registry's
 referrers API or, for registries without it, the sha256-<hex> referrers tag.
 Promotion (xedgesim push --require-evidence) reads it back. The last line on
-stdout is the artifact's reference.`,
-		Example: `  xedgesim attest --evidence results/evidence.json registry.example.com/staging/app@sha256:0123...`,
+stdout is the artifact's reference.
+
+With --key cosign.key, attest signs the in-toto statement simulate wrote
+beside evidence.json (statement.intoto.json, or --statement FILE) into a
+DSSE envelope in a Sigstore bundle, and attaches that instead (artifact type
+application/vnd.dev.sigstore.bundle.v0.3+json), as cosign attest
+--new-bundle-format does. The key's password comes from COSIGN_PASSWORD.
+push and deploy --require-evidence --evidence-key cosign.pub accept only
+such signed attestations.`,
+		Example: `  xedgesim attest --evidence results/evidence.json registry.example.com/staging/app@sha256:0123...
+
+  # Signed: what promotion and deploy with --evidence-key accept
+  COSIGN_PASSWORD=... xedgesim attest --key cosign.key --evidence results/evidence.json \
+    registry.example.com/staging/app@sha256:0123...`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError("attest takes one REF@sha256:..., got %d arguments", len(args))

@@ -354,3 +354,41 @@ func deleteWithReferrers(ref string, ropts []remote.Option) {
 	}
 	_ = remote.Delete(d, ropts...)
 }
+
+// TestSimulateWritesStatement runs simulate and reads the statement it
+// wrote beside evidence.json: the test-result predicate, the scenario file
+// by its SHA-256 with its seed, and the evidence itself. A simulation in
+// which no image ran has no subject, so signing it is refused (exit 3).
+func TestSimulateWritesStatement(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	checkRun(t, cli(t, "simulate", "--out", out, "../../scenarios/m0_baseline.yaml"), 0)
+	b, err := os.ReadFile(filepath.Join(out, evidence.StatementFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st evidence.Statement
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatalf("%s: %v", evidence.StatementFileName, err)
+	}
+	sum, err := evidence.FileSHA256("../../scenarios/m0_baseline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Type != evidence.StatementType || st.PredicateType != evidence.PredicateTestResult || st.Predicate.Result != evidence.Passed {
+		t.Errorf("statement is %s / %s / %s, want %s / %s / PASSED", st.Type, st.PredicateType, st.Predicate.Result, evidence.StatementType, evidence.PredicateTestResult)
+	}
+	if c := st.Predicate.Configuration; len(c) != 3 || c[0].Digest["sha256"] != sum || !strings.HasSuffix(c[0].Name, "m0_baseline.yaml") {
+		t.Errorf("configuration = %+v, want the scenario file with sha256 %s, the toolkit and the evidence", c, sum)
+	}
+	ev, err := os.ReadFile(filepath.Join(out, evidence.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := st.Predicate.Configuration; len(c) == 3 && !bytes.Equal(c[2].Content, ev) {
+		t.Errorf("the statement carries other evidence than %s", evidence.FileName)
+	}
+	k := newSignKit(t)
+	r := cliEnv(t, []string{"COSIGN_PASSWORD=" + testKeyPassword}, "attest", "127.0.0.1:1/app@"+k.index.String(), "--key", k.key, "--evidence", filepath.Join(out, evidence.FileName))
+	checkRun(t, r, 3, "no subject")
+}
