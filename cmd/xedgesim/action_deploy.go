@@ -183,6 +183,7 @@ func actionInputs(gr *gha.Runner, verb string) (deployRequest, error) {
 	if verb == "deploy" {
 		r.dryRun, errs[1] = gr.BoolInput("dry-run", false)
 		r.requireEvidence, errs[2] = gr.BoolInput("require-evidence", false)
+		r.sign.evidenceKey, r.sign.requireScenario = gr.Input("evidence-key"), gr.Input("require-scenario")
 	}
 	if err := errors.Join(errs[:]...); err != nil {
 		return r, exitcode.New(exitcode.Invalid, err)

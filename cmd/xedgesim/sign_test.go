@@ -197,9 +197,15 @@ func checkSignedPromotion(t *testing.T, reg string, ropts []remote.Option, extra
 			r = cliEnv(t, env, append([]string{"push", "--require-evidence", "--evidence-key", k.pub, staged, prod + ":v1"}, extra...)...)
 			manifest, _ := writeManifest(t, staged)
 			d := cliEnv(t, env, append([]string{"deploy", "-f", manifest, "--require-evidence", "--evidence-key", k.pub}, extra...)...)
+			// The deploy action, as the edge-runner workflow runs it.
+			ws := filepath.Dir(manifest)
+			ga := runEnvDir(t, ws, []string{"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + filepath.Join(ws, "out"), "GITHUB_STEP_SUMMARY=" + filepath.Join(ws, "sum"),
+				"INPUT_MANIFEST=" + manifest, "INPUT_REQUIRE-EVIDENCE=true", "INPUT_EVIDENCE-KEY=" + k.pub, "INPUT_INSECURE=true", "INPUT_REPORT=",
+				"INPUT_SSH-KEY=", "INPUT_PASSPHRASE=", "INPUT_KNOWN-HOSTS="}, "gha", "deploy")
 			if tc.want != "" {
 				checkRun(t, r, 2, "refusing to promote "+staged, tc.want)
 				checkRun(t, d, 2, "refusing to deploy "+staged, tc.want)
+				checkRun(t, ga, 2, "refusing to deploy "+staged, tc.want)
 				if strings.Contains(d.stderr, "connecting") {
 					t.Errorf("a refused deploy connected to a host:\n%s", d.stderr)
 				}
@@ -211,6 +217,7 @@ func checkSignedPromotion(t *testing.T, reg string, ropts []remote.Option, extra
 			}
 			checkRun(t, r, 0, "promoted with 1 passing")
 			checkRun(t, d, 1, "evidence: "+staged+" passed simulation")
+			checkRun(t, ga, 1, "evidence: "+staged+" passed simulation")
 			// The attestation went along: the promoted digest promotes again,
 			// also under the scenario it names, and not under another.
 			promoted := prod + "@" + k.index.String()
