@@ -16,14 +16,16 @@ import (
 
 	"github.com/xedgesim/simulate/internal/testbed"
 	"github.com/xedgesim/simulate/pkg/deploy"
+	"github.com/xedgesim/simulate/pkg/image/evidence"
 )
 
 // TestActEdgeRunner runs workflows/edge-runner.yml under act as the
 // self-hosted runner of an edge device: the job deploys to its own Docker
 // engine (the bed's host dockerd) through a manifest whose one host is
-// local: true, with require-evidence on. A digest our build verb made,
-// simulated and pushed with its passing evidence is deployed, runs and
-// answers; a digest pushed without evidence is refused and changes
+// local: true, with require-evidence and the release's public key. A
+// digest our build verb made, simulated and pushed with its passing
+// evidence signed by the release key is deployed, runs and answers; a
+// digest pushed with forged, unsigned evidence is refused and changes
 // nothing.
 func TestActEdgeRunner(t *testing.T) {
 	t.Parallel()
@@ -46,10 +48,34 @@ func TestActEdgeRunner(t *testing.T) {
 		t.Fatalf("both builds have the digest %s", simulated)
 	}
 	xedgesim(t, env, bin, "simulate", "--image", "app=oci:"+filepath.Join(dir, "simulated"), "--out", filepath.Join(dir, "results"), filepath.Join(dir, "scenario.yaml"))
-	ref := xedgesim(t, env, bin, "push", "--evidence", filepath.Join(dir, "results/evidence.json"), "oci:"+filepath.Join(dir, "simulated"), repo)
+	// The release key: cosign's format, with an empty password, so the
+	// pushes need no COSIGN_PASSWORD.
+	key, err := evidence.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := evidence.MarshalPrivateKey(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM, err := evidence.MarshalPublicKey(key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, map[string]string{"cosign.key": string(keyPEM)})
+	ref := xedgesim(t, env, bin, "push", "--evidence", filepath.Join(dir, "results/evidence.json"), "--key", filepath.Join(dir, "cosign.key"), "oci:"+filepath.Join(dir, "simulated"), repo)
 	t.Cleanup(func() { deleteDigests(t, env, ref) })
 	bare := xedgesim(t, env, bin, "push", "oci:"+filepath.Join(dir, "unsimulated"), repo)
 	t.Cleanup(func() { deleteDigests(t, env, bare) })
+	// What anyone with write access to the registry could attach: passing
+	// evidence naming the digest, unsigned.
+	forged := evidence.New(evidence.Pass, []evidence.Run{{Scenario: "app", File: "scenario.yaml", Seed: 1, Verdict: evidence.Pass}},
+		[]evidence.Image{{Digest: bare[strings.Index(bare, "@")+1:]}})
+	forgedFile, err := forged.Write(filepath.Join(dir, "forged"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xedgesim(t, env, bin, "attest", "--evidence", forgedFile, bare)
 	t.Cleanup(func() { cleanupRegistry(t, env, repo) })
 	if !strings.HasPrefix(ref, repo+"@") || !digestRef.MatchString(ref) || !strings.HasPrefix(bare, repo+"@") {
 		t.Fatalf("pushed %q and %q, want %s@sha256:...", ref, bare, repo)
@@ -69,6 +95,7 @@ hosts:
   - {name: local, local: true}
 `, service, port, port),
 		".github/workflows/edge-runner.yml": readFile(t, filepath.Join(repoRoot(t), "workflows/edge-runner.yml")),
+		"deploy/cosign.pub":                 string(pubPEM),
 	})
 	gitInit(t, ws)
 	workflow := filepath.Join(ws, ".github/workflows/edge-runner.yml")
@@ -125,15 +152,15 @@ hosts:
 		t.Errorf("the service answers %q, want hello from linux/amd64", got)
 	}
 
-	// The digest without evidence: refused before the engine is touched,
+	// The digest with forged evidence: refused before the engine is touched,
 	// verify never runs, and the service is the same container as before.
 	images := localImages(t, env, service)
 	r2 := run(bare)
 	if r2.code() != 1 {
-		t.Fatalf("act with %s (no evidence): exit %d, want 1 (the job failed)\n%s", bare, r2.code(), r2.log)
+		t.Fatalf("act with %s (forged evidence): exit %d, want 1 (the job failed)\n%s", bare, r2.code(), r2.log)
 	}
 	for _, s := range []string{
-		"[deploy/deploy/deploy] xedgesim: deploy --require-evidence: refusing to deploy " + bare + ": no simulation evidence is attached to it",
+		"[deploy/deploy/deploy] xedgesim: deploy --require-evidence: refusing to deploy " + bare + ": the simulation evidence attached to it is unsigned",
 		"[deploy/deploy] exit status 2",
 		"Error: Job 'deploy on the device' failed",
 	} {
