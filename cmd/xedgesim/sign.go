@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,7 @@ type signFlags struct {
 	statement       string // the statement to sign; default beside --evidence
 	evidenceKey     string // cosign.pub
 	requireScenario string
+	maxAge          time.Duration
 }
 
 func (f *signFlags) addSign(cmd *cobra.Command) {
@@ -32,6 +34,7 @@ func (f *signFlags) addVerify(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.evidenceKey, "evidence-key", "", "with --require-evidence: accept only an attestation signed with this cosign public key")
 	fl.StringVar(&f.requireScenario, "require-scenario", "", "with --evidence-key: the attestation must name this scenario (name or file)")
+	fl.DurationVar(&f.maxAge, "max-age", 0, "with --evidence-key: the attestation must have been signed at most this long ago (e.g. 168h)")
 }
 
 // bundle signs the statement beside evidenceFile (or --statement) with
@@ -58,7 +61,7 @@ func (f *signFlags) bundle(evidenceFile string, getenv func(string) string) ([]b
 	if err != nil {
 		return nil, err
 	}
-	b, err := evidence.Sign(st, key)
+	b, err := evidence.Sign(st.WithSignedAt(time.Now()), key)
 	if err != nil {
 		return nil, exitcode.New(exitcode.Invalid, fmt.Errorf("%s: %w", file, err))
 	}
@@ -83,8 +86,8 @@ func loadSigner(file string, getenv func(string) string) (crypto.Signer, error) 
 // --evidence-key.
 func (f *signFlags) policy(requireEvidence bool) (*evidence.Policy, error) {
 	if f.evidenceKey == "" {
-		if f.requireScenario != "" {
-			return nil, usageError("--require-scenario needs --evidence-key (the cosign public key the attestation is signed with)")
+		if f.requireScenario != "" || f.maxAge != 0 {
+			return nil, usageError("--require-scenario and --max-age need --evidence-key (the cosign public key the attestation is signed with)")
 		}
 		return nil, nil
 	}
@@ -99,5 +102,8 @@ func (f *signFlags) policy(requireEvidence bool) (*evidence.Policy, error) {
 	if err != nil {
 		return nil, usageError("--evidence-key %s: %v", f.evidenceKey, err)
 	}
-	return &evidence.Policy{Key: k, RequireScenario: f.requireScenario}, nil
+	if f.maxAge < 0 {
+		return nil, usageError("--max-age %s: want a positive duration such as 168h", f.maxAge)
+	}
+	return &evidence.Policy{Key: k, RequireScenario: f.requireScenario, MaxAge: f.maxAge}, nil
 }

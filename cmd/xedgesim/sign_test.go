@@ -221,7 +221,7 @@ func checkSignedPromotion(t *testing.T, reg string, ropts []remote.Option, extra
 			// The attestation went along: the promoted digest promotes again,
 			// also under the scenario it names, and not under another.
 			promoted := prod + "@" + k.index.String()
-			r = cliEnv(t, env, append([]string{"push", "--require-evidence", "--evidence-key", k.pub, "--require-scenario", "m0", promoted, repo + "/release:v1"}, extra...)...)
+			r = cliEnv(t, env, append([]string{"push", "--require-evidence", "--evidence-key", k.pub, "--require-scenario", "m0", "--max-age", "1h", promoted, repo + "/release:v1"}, extra...)...)
 			checkRun(t, r, 0)
 			r = cliEnv(t, env, append([]string{"push", "--require-evidence", "--evidence-key", k.pub, "--require-scenario", "fleet", promoted, repo + "/release:v2"}, extra...)...)
 			checkRun(t, r, 2, "does not name scenario fleet")
@@ -263,7 +263,8 @@ func TestSignFlags(t *testing.T) {
 		{[]string{"COSIGN_PASSWORD=" + testKeyPassword}, []string{"attest", ref, "--key", k.key, "--statement", k.key}, "decoding statement"},
 		{nil, []string{"push", "--evidence-key", k.pub, ref, "127.0.0.1:1/prod"}, "--evidence-key goes with --require-evidence"},
 		{nil, []string{"push", "--require-evidence", "--evidence-key", k.key, ref, "127.0.0.1:1/prod"}, "PUBLIC KEY"},
-		{nil, []string{"push", "--require-evidence", "--require-scenario", "m0", ref, "127.0.0.1:1/prod"}, "--require-scenario needs --evidence-key"},
+		{nil, []string{"push", "--require-evidence", "--require-scenario", "m0", ref, "127.0.0.1:1/prod"}, "--require-scenario and --max-age need --evidence-key"},
+		{nil, []string{"push", "--require-evidence", "--evidence-key", k.pub, "--max-age", "-1h", ref, "127.0.0.1:1/prod"}, "--max-age -1h0m0s: want a positive duration"},
 	}
 	for _, tc := range cases {
 		checkRun(t, cliEnv(t, tc.env, tc.args...), 3, tc.want)

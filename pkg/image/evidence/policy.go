@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The kinds of refusal of signed evidence, from the least to the most
@@ -17,20 +18,29 @@ const (
 	RefusedTampered     = "tampered"
 	RefusedOtherSubject = "other-subject"
 	RefusedScenario     = "scenario"
+	RefusedAge          = "age"
 	RefusedFailed       = "failed"
 )
 
-var refusalRank = map[string]int{RefusedUnsigned: 0, RefusedOtherKey: 1, RefusedTampered: 2, RefusedOtherSubject: 3, RefusedScenario: 4, RefusedFailed: 5}
+var refusalRank = map[string]int{RefusedUnsigned: 0, RefusedOtherKey: 1, RefusedTampered: 2, RefusedOtherSubject: 3, RefusedScenario: 4, RefusedAge: 5, RefusedFailed: 6}
 
 // Policy is the one verification policy of signed evidence, for
 // promotion, deploy, verify and the device's own check: a test-result
 // attestation signed by Key, whose subject is the exact digest (or, for
 // an index, one of its platform manifests), whose result is PASSED and,
-// with RequireScenario, which ran that scenario (by name or file).
+// with RequireScenario, which ran that scenario (by name or file), and
+// with MaxAge, signed at most that long before Now (the signing time the
+// statement records, see [Statement.WithSignedAt]).
 type Policy struct {
 	Key             crypto.PublicKey
 	RequireScenario string
+	MaxAge          time.Duration
+	// Now is the clock of MaxAge; nil is time.Now.
+	Now func() time.Time
 }
+
+// clockSkew is how far in the future a signing time may lie.
+const clockSkew = 5 * time.Minute
 
 // Verified is the attestation a policy accepted.
 type Verified struct {
@@ -112,6 +122,24 @@ func (p Policy) Check(subject string, found []SignedAttestation, unsigned int, c
 		if p.RequireScenario != "" && !slices.Contains(st.Scenarios(), p.RequireScenario) {
 			refuse(a, RefusedScenario, fmt.Sprintf("the signed attestation does not name scenario %s (it ran %s)", p.RequireScenario, strings.Join(scenarioNames(st), ", ")))
 			continue
+		}
+		if p.MaxAge > 0 {
+			now := time.Now()
+			if p.Now != nil {
+				now = p.Now()
+			}
+			at, ok := st.SignedAt()
+			switch {
+			case !ok:
+				refuse(a, RefusedAge, "the signed attestation records no signing time, so its age cannot be checked (sign it with xedgesim attest --key)")
+				continue
+			case at.After(now.Add(clockSkew)):
+				refuse(a, RefusedAge, fmt.Sprintf("the signed attestation says it was signed at %s, in the future", at.Format(time.RFC3339)))
+				continue
+			case now.Sub(at) > p.MaxAge:
+				refuse(a, RefusedAge, fmt.Sprintf("the signed attestation was signed at %s, longer ago than the maximum age %s", at.Format(time.RFC3339), p.MaxAge))
+				continue
+			}
 		}
 		if st.Predicate.Result != Passed {
 			why := ""

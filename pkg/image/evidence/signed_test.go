@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -159,6 +160,7 @@ func TestPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := passingStatement(t, child)
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	failing := func() Statement {
 		runs := []Run{{Scenario: "m0", File: "m0.yaml", SHA256: sum, Seed: 42, Verdict: Fail, Failures: []string{"latency_p99 < 50: actual 80"}}}
 		st, _ := NewStatement(New(Fail, runs, []Image{{Digest: digest}}), runs)
@@ -187,26 +189,31 @@ func TestPolicy(t *testing.T) {
 		unsigned int
 		scenario string
 		want     string // a refusal kind, or empty for accepted
+		maxAge   time.Duration
 	}{
-		{"nothing attached", ours, nil, 0, "", RefusedUnsigned},
-		{"only unsigned evidence", ours, nil, 1, "", RefusedUnsigned},
-		{"signed by another key", ours, []SignedAttestation{{Bundle: sign(good, other)}}, 0, "", RefusedOtherKey},
-		{"a flipped byte", ours, []SignedAttestation{{Bundle: tamper(sign(failing, ours))}}, 0, "", RefusedTampered},
-		{"not a bundle", ours, []SignedAttestation{{Bundle: []byte("{")}}, 0, "", RefusedTampered},
-		{"another digest", ours, []SignedAttestation{{Bundle: sign(passingStatement(t, "sha256:"+strings.Repeat("9", 64)), ours)}}, 0, "", RefusedOtherSubject},
-		{"result FAILED", ours, []SignedAttestation{{Bundle: sign(failing, ours)}}, 0, "", RefusedFailed},
-		{"another scenario", ours, []SignedAttestation{{Bundle: sign(good, ours)}}, 0, "fleet", RefusedScenario},
-		{"the failure is named over a forgery", ours, []SignedAttestation{{Bundle: sign(good, other)}, {Bundle: sign(failing, ours)}}, 0, "", RefusedFailed},
-		{"passing, platform of the index", ours, []SignedAttestation{{Bundle: sign(good, ours)}}, 0, "", ""},
-		{"passing, required scenario by name", ours, []SignedAttestation{{Bundle: sign(good, ours)}}, 0, "m0", ""},
-		{"passing, required scenario by file", ours, []SignedAttestation{{Bundle: sign(good, ours)}}, 0, "m0.yaml", ""},
-		{"passing beside a forgery", ours, []SignedAttestation{{Bundle: sign(good, other)}, {Bundle: sign(good, ours)}}, 0, "", ""},
-		{"ed25519", edKey, []SignedAttestation{{Bundle: sign(good, edKey)}}, 0, "", ""},
+		{"nothing attached", ours, nil, 0, "", RefusedUnsigned, 0},
+		{"only unsigned evidence", ours, nil, 1, "", RefusedUnsigned, 0},
+		{"signed by another key", ours, []SignedAttestation{{Bundle: sign(good, other)}}, 0, "", RefusedOtherKey, 0},
+		{"a flipped byte", ours, []SignedAttestation{{Bundle: tamper(sign(failing, ours))}}, 0, "", RefusedTampered, 0},
+		{"not a bundle", ours, []SignedAttestation{{Bundle: []byte("{")}}, 0, "", RefusedTampered, 0},
+		{"another digest", ours, []SignedAttestation{{Bundle: sign(passingStatement(t, "sha256:"+strings.Repeat("9", 64)), ours)}}, 0, "", RefusedOtherSubject, 0},
+		{"result FAILED", ours, []SignedAttestation{{Bundle: sign(failing, ours)}}, 0, "", RefusedFailed, 0},
+		{"another scenario", ours, []SignedAttestation{{Bundle: sign(good, ours)}}, 0, "fleet", RefusedScenario, 0},
+		{"the failure is named over a forgery", ours, []SignedAttestation{{Bundle: sign(good, other)}, {Bundle: sign(failing, ours)}}, 0, "", RefusedFailed, 0},
+		{"passing, platform of the index", ours, []SignedAttestation{{Bundle: sign(good, ours)}}, 0, "", "", 0},
+		{"passing, required scenario by name", ours, []SignedAttestation{{Bundle: sign(good, ours)}}, 0, "m0", "", 0},
+		{"passing, required scenario by file", ours, []SignedAttestation{{Bundle: sign(good, ours)}}, 0, "m0.yaml", "", 0},
+		{"passing beside a forgery", ours, []SignedAttestation{{Bundle: sign(good, other)}, {Bundle: sign(good, ours)}}, 0, "", "", 0},
+		{"ed25519", edKey, []SignedAttestation{{Bundle: sign(good, edKey)}}, 0, "", "", 0},
+		{"max age, no signing time", ours, []SignedAttestation{{Bundle: sign(good, ours)}}, 0, "", RefusedAge, time.Hour},
+		{"max age, too old", ours, []SignedAttestation{{Bundle: sign(good.WithSignedAt(now.Add(-2*time.Hour)), ours)}}, 0, "", RefusedAge, time.Hour},
+		{"max age, in the future", ours, []SignedAttestation{{Bundle: sign(good.WithSignedAt(now.Add(time.Hour)), ours)}}, 0, "", RefusedAge, time.Hour},
+		{"max age, fresh", ours, []SignedAttestation{{Bundle: sign(good.WithSignedAt(now.Add(-time.Minute)), ours)}}, 0, "", "", time.Hour},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p := Policy{Key: tc.key.Public(), RequireScenario: tc.scenario}
+			p := Policy{Key: tc.key.Public(), RequireScenario: tc.scenario, MaxAge: tc.maxAge, Now: func() time.Time { return now }}
 			v, err := p.Check("registry.example/app@"+digest, tc.found, tc.unsigned, child)
 			if tc.want == "" {
 				if err != nil || v == nil {

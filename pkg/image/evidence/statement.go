@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The identifiers of the in-toto statement simulate writes.
@@ -266,4 +267,37 @@ func (s Statement) Scenarios() []string {
 		}
 	}
 	return names
+}
+
+// signingResource names the configuration resource that records when the
+// statement was signed: the test-result predicate has no time of its own,
+// and simulate's statement has none so that it is reproducible.
+const signingResource = "xedgesim-signing"
+
+// WithSignedAt is the statement with its signing time recorded in its
+// configuration (replacing any earlier one), for [Policy.MaxAge].
+func (s Statement) WithSignedAt(t time.Time) Statement {
+	s.raw = nil
+	var cfg []ResourceDescriptor
+	for _, rd := range s.Predicate.Configuration {
+		if rd.Name != signingResource {
+			cfg = append(cfg, rd)
+		}
+	}
+	s.Predicate.Configuration = append(cfg, ResourceDescriptor{Name: signingResource,
+		Annotations: map[string]any{"signedAt": t.UTC().Format(time.RFC3339)}})
+	return s
+}
+
+// SignedAt is the signing time the statement records, if any.
+func (s Statement) SignedAt() (time.Time, bool) {
+	for _, rd := range s.Predicate.Configuration {
+		if rd.Name != signingResource {
+			continue
+		}
+		v, _ := rd.Annotations["signedAt"].(string)
+		t, err := time.Parse(time.RFC3339, v)
+		return t, err == nil
+	}
+	return time.Time{}, false
 }
