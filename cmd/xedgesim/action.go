@@ -71,7 +71,7 @@ func simulateResult(res *outcome, runErr error) actionResult {
 
 // simulateInputs maps the action's inputs onto the verb's options.
 func simulateInputs(r *gha.Runner) (simulateOptions, error) {
-	var o simulateOptions
+	o := simulateOptions{limits: defaultLimits()}
 	scenarios := r.MultilineInput("scenario")
 	if len(scenarios) == 0 {
 		return o, exitcode.New(exitcode.Invalid, errors.New("input scenario is required: a path, a glob or a list of them"))

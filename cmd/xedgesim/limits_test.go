@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,5 +69,118 @@ func TestSeedsAreBounded(t *testing.T) {
 				t.Errorf("plan seeds (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestScenarioLimits: what a scenario may ask for is bounded at load, with
+// exit 3 and the line at fault, before anything runs; each bound has a
+// flag to raise it.
+func TestScenarioLimits(t *testing.T) {
+	t.Parallel()
+	const sim = "simulation: {duration_s: 1, seed: 1}\n"
+	fifo := filepath.Join(t.TempDir(), "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var many strings.Builder
+	many.WriteString(sim + "nodes:\n")
+	for i := range 5 {
+		fmt.Fprintf(&many, "  - {id: s%d, type: sensor, port: %d}\n", i, 5001+i)
+	}
+	big := sim + "nodes:\n  - {id: s, type: sensor, port: 1}\n#" + strings.Repeat("x", 2<<20) + "\n"
+	for _, tc := range []struct {
+		name  string
+		path  string
+		flags []string
+		code  int
+		msg   string
+	}{
+		// Was exit 1 at run time: a CreateTemp error for the CSV file.
+		{"a node id with a slash", writeScenario(t, "s.yaml", sim+"nodes:\n  - {id: a/b, type: sensor, port: 1}\n"), []string{"--csv"}, 3,
+			`s.yaml:3:10: error: nodes[0].id "a/b" has characters outside the name charset`},
+		{"a node id of dots", writeScenario(t, "s.yaml", sim+"nodes:\n  - {id: '..', type: sensor, port: 1}\n"), nil, 3,
+			`s.yaml:3:10: error: nodes[0].id ".." has characters outside the name charset`},
+		// Was accepted and ran without end.
+		{"a duration past the limit", writeScenario(t, "s.yaml", "simulation: {duration_s: 9223372036854, seed: 1}\nnodes:\n  - {id: s, type: sensor, port: 1}\n"), nil, 3,
+			"s.yaml:1:26: error: simulation.duration_s is 9223372036854 s; the limit is 31622400 s (366 days)"},
+		{"a duration under a raised limit", writeScenario(t, "s.yaml", "simulation: {duration_s: 40000000, seed: 1}\nnodes:\n  - {id: s, type: sensor, port: 1}\n"), []string{"--max-duration-s", "5e7"}, 0, ""},
+		{"more nodes than the limit", writeScenario(t, "s.yaml", many.String()), []string{"--max-nodes", "4"}, 3,
+			"s.yaml:3:3: error: the scenario has 5 nodes; the limit is 4"},
+		{"as many nodes as the limit", writeScenario(t, "s.yaml", many.String()), []string{"--max-nodes", "5"}, 0, ""},
+		{"a file over the limit", writeScenario(t, "s.yaml", big), []string{"--max-file-mib", "1"}, 3,
+			"s.yaml:1:1: error: the scenario file is larger than the limit of 1 MiB"},
+		{"a file under a raised limit", writeScenario(t, "s.yaml", big), []string{"--max-file-mib", "3"}, 0, ""},
+		// Was read until memory ran out.
+		{"/dev/zero", "/dev/zero", nil, 3, "/dev/zero:1:1: error: reading scenario: open /dev/zero: not a regular file (a character device)"},
+		// Was a hang: the open waited for a writer.
+		{"a FIFO", fifo, nil, 3, "fifo.yaml:1:1: error: reading scenario: open " + fifo + ": not a regular file (a FIFO)"},
+		{"a bad limit", writeScenario(t, "s.yaml", many.String()), []string{"--max-nodes", "0"}, 3, "--max-nodes 0: write a positive number"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			args := append(append([]string{"simulate", "--dry-run"}, tc.flags...), tc.path)
+			cmd := exec.CommandContext(ctx, xedgesim, args...)
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			cmd.Run()
+			if ctx.Err() != nil {
+				t.Fatalf("simulate %v did not end within two minutes", args)
+			}
+			if code := cmd.ProcessState.ExitCode(); code != tc.code {
+				t.Fatalf("simulate %v: exit %d, want %d\n%s%s", args, code, tc.code, out.String(), errb.String())
+			}
+			if tc.code != 0 && !strings.Contains(errb.String(), tc.msg) {
+				t.Errorf("stderr does not say %q:\n%s", tc.msg, errb.String())
+			}
+		})
+	}
+}
+
+// TestTimeoutEndsTheRunWithAReport: --timeout ends a run that would take
+// far longer (three sensors for a virtual year: about a hundred million
+// events) with exit 1, and the reports say which run it ended.
+func TestTimeoutEndsTheRunWithAReport(t *testing.T) {
+	t.Parallel()
+	sc := writeScenario(t, "year.yaml", `simulation: {duration_s: 31536000, seed: 1}
+nodes:
+  - {id: sensor1, type: sensor_model, port: 5001}
+  - {id: sensor2, type: sensor_model, port: 5002}
+  - {id: sensor3, type: sensor_model, port: 5003}
+  - {id: gateway, type: gateway_model, port: 5004}
+`)
+	out := t.TempDir()
+	r := cli(t, "simulate", "--timeout", "2s", "--seeds", "1-3", "--out", out, sc)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatalf("no summary of the invocation: %v", err)
+	}
+	var s struct {
+		Verdict string
+		Runs    []struct {
+			Seed    int64
+			Verdict string
+			Error   string
+		}
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	// The first run is the one ended; the others never started.
+	if s.Verdict != "error" || len(s.Runs) != 1 || s.Runs[0].Seed != 1 || s.Runs[0].Verdict != "error" ||
+		!strings.Contains(s.Runs[0].Error, "the --timeout ended the invocation after 2s") {
+		t.Errorf("summary %+v", s)
+	}
+	for _, f := range []string{"junit.xml", "summary.md", "report.html", "year/seed-1/summary.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("no %s: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "year/seed-2")); err == nil {
+		t.Error("seed 2 ran after the timeout")
 	}
 }
