@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -37,9 +36,9 @@ const (
 
 // Load reads and validates the manifest at path.
 func Load(path string) (*Manifest, error) {
-	data, err := os.ReadFile(path)
+	data, err := readManifestFile(path)
 	if err != nil {
-		msg, hint := fmt.Sprintf("reading manifest: %v", err), ""
+		msg, hint := fmt.Sprintf("reading manifest: %v", err), fileHint(err, "manifest")
 		if errors.Is(err, fs.ErrNotExist) {
 			msg, hint = "manifest file not found", "check the path; it is relative to the working directory"
 		}
@@ -60,6 +59,7 @@ func Parse(data []byte, path string) (*Manifest, error) {
 	}
 	if root != nil {
 		d.manifest(root, m)
+		d.checkCopySources(m)
 	}
 	// Unknown and duplicated keys are errors (the decoder is strict), so
 	// there are no warnings to return.
