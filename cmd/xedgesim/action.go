@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -99,6 +100,11 @@ func simulateInputs(r *gha.Runner) (simulateOptions, error) {
 	}
 	if o.failOnWarning, err = r.BoolInput("fail-on-warning", false); err != nil {
 		return o, err
+	}
+	if s := r.Input("timeout"); s != "" {
+		if o.limits.timeout, err = time.ParseDuration(s); err != nil || o.limits.timeout < 0 {
+			return o, exitcode.New(exitcode.Invalid, fmt.Errorf("input timeout %q is not a duration such as 30m or 2h (0: no limit)", s))
+		}
 	}
 	return o, nil
 }

@@ -184,3 +184,36 @@ nodes:
 		t.Error("seed 2 ran after the timeout")
 	}
 }
+
+// TestActionTimeoutInput: the action's timeout input reaches the verb, and
+// a value that is not a duration is bad input.
+func TestActionTimeoutInput(t *testing.T) {
+	t.Parallel()
+	sc := writeScenario(t, "year.yaml", "simulation: {duration_s: 31536000, seed: 1}\nnodes:\n  - {id: sensor1, type: sensor_model, port: 5001}\n  - {id: gateway, type: gateway_model, port: 5004}\n")
+	for _, tc := range []struct {
+		timeout string
+		code    int
+		msg     string
+	}{
+		{"soon", 3, `input timeout "soon" is not a duration`},
+		{"-1s", 3, `input timeout "-1s" is not a duration`},
+		{"1s", 1, "the --timeout ended the invocation after 1s"},
+	} {
+		dir := t.TempDir()
+		outFile := filepath.Join(dir, "github_output")
+		if err := os.WriteFile(outFile, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, xedgesim, "gha", "simulate")
+		cmd.Env = append(os.Environ(), "GITHUB_ACTIONS=true", "GITHUB_OUTPUT="+outFile, "GITHUB_STEP_SUMMARY="+filepath.Join(dir, "summary"),
+			"INPUT_SCENARIO="+sc, "INPUT_OUT="+filepath.Join(dir, "results"), "INPUT_TIMEOUT="+tc.timeout)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		cmd.Run()
+		cancel()
+		if code := cmd.ProcessState.ExitCode(); code != tc.code || !strings.Contains(out.String(), tc.msg) {
+			t.Errorf("timeout %q: exit %d, want %d saying %q:\n%s", tc.timeout, code, tc.code, tc.msg, out.String())
+		}
+	}
+}
