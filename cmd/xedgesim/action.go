@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -71,7 +72,7 @@ func simulateResult(res *outcome, runErr error) actionResult {
 
 // simulateInputs maps the action's inputs onto the verb's options.
 func simulateInputs(r *gha.Runner) (simulateOptions, error) {
-	var o simulateOptions
+	o := simulateOptions{limits: defaultLimits()}
 	scenarios := r.MultilineInput("scenario")
 	if len(scenarios) == 0 {
 		return o, exitcode.New(exitcode.Invalid, errors.New("input scenario is required: a path, a glob or a list of them"))
@@ -99,6 +100,11 @@ func simulateInputs(r *gha.Runner) (simulateOptions, error) {
 	}
 	if o.failOnWarning, err = r.BoolInput("fail-on-warning", false); err != nil {
 		return o, err
+	}
+	if s := r.Input("timeout"); s != "" {
+		if o.limits.timeout, err = time.ParseDuration(s); err != nil || o.limits.timeout < 0 {
+			return o, exitcode.New(exitcode.Invalid, fmt.Errorf("input timeout %q is not a duration such as 30m or 2h (0: no limit)", s))
+		}
 	}
 	return o, nil
 }

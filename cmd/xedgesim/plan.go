@@ -43,7 +43,12 @@ func expandScenarios(args []string) ([]string, error) {
 	return files, nil
 }
 
-// parseSeeds reads "1-20", "1,5,9" or a mix ("1-3,7").
+// maxSeeds bounds the seeds of one invocation, so a typo cannot make
+// --plan or a sweep list runs until memory runs out.
+const maxSeeds = 100000
+
+// parseSeeds reads "1-20", "1,5,9" or a mix ("1-3,7"): at most maxSeeds
+// seeds, each one an int64.
 func parseSeeds(spec string) ([]int64, error) {
 	var seeds []int64
 	seen := map[int64]bool{}
@@ -65,15 +70,22 @@ func parseSeeds(spec string) ([]int64, error) {
 			if b, err = strconv.ParseInt(strings.TrimSpace(hi), 10, 64); err != nil || b < a {
 				return nil, usageError("--seeds %q: %q is not a range; write 1-20", spec, part)
 			}
-			if b-a >= 100000 {
-				return nil, usageError("--seeds %q: more than 100000 seeds", spec)
+			// a >= 0 here (a negative start is not a range), so b-a
+			// cannot overflow.
+			if b-a >= maxSeeds {
+				return nil, usageError("--seeds %q: more than %d seeds", spec, maxSeeds)
 			}
 		}
-		for s := a; s <= b; s++ {
-			if !seen[s] {
+		// Counted from 0 so that b = MaxInt64 ends the loop instead of
+		// wrapping around.
+		for k := int64(0); k <= b-a; k++ {
+			if s := a + k; !seen[s] {
 				seen[s] = true
 				seeds = append(seeds, s)
 			}
+		}
+		if len(seeds) > maxSeeds {
+			return nil, usageError("--seeds %q: more than %d seeds", spec, maxSeeds)
 		}
 	}
 	if len(seeds) == 0 {

@@ -45,6 +45,7 @@ type simulateOptions struct {
 	// "upstream" to print upstream's console summary beside ours.
 	upstream bool
 	console  string
+	limits   limitOptions
 }
 
 func newSimulate() *cobra.Command {
@@ -107,6 +108,7 @@ Exit codes: 0 pass, 1 runtime error, 2 gate failed, 3 invalid scenario.`,
 	fl.BoolVar(&o.connect, "connect", false, "connect to every node with a port and no command on localhost:<port>, as upstream does with nodes started by hand")
 	fl.BoolVar(&o.upstream, "upstream", false, "run as upstream xEdgeSim does: ignore every node's config: section, which upstream drops (the same as simulation.compat: upstream)")
 	fl.StringVar(&o.console, "console", consoleOurs, "console output: xedgesim, or upstream to print upstream's coordinator summary (Virtual time, Wall time, Steps, Speedup) before ours")
+	o.limits.flags(cmd)
 	fl.StringVar(&o.python, "python", "3.11", "CPython whose float sum() the gateway model reproduces: 3.11 (and earlier; upstream's published results) or 3.12 (and later)")
 	return cmd
 }
@@ -130,6 +132,9 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 	case "", consoleOurs, consoleUpstream:
 	default:
 		return nil, usageError("--console %q: use xedgesim or upstream", o.console)
+	}
+	if err := o.limits.check(); err != nil {
+		return nil, err
 	}
 	var seeds []int64
 	if o.seed != nil {
@@ -169,7 +174,7 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 	var loadErrs []error
 	warned := false
 	for _, f := range files {
-		sc, diags, err := scenario.Load(f, scenario.WithStrict(o.strict))
+		sc, diags, err := scenario.Load(f, append(o.limits.loadOptions(), scenario.WithStrict(o.strict))...)
 		u.diagnostics(diags)
 		warned = warned || len(diags) > 0
 		if err != nil {
@@ -214,6 +219,10 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 			out = filepath.Join("results", scenarios[runs[0].file].Name)
 		}
 	}
+	// The timeout covers the runs, not the loading: a run it ends gets an
+	// error summary and the reports of the whole invocation are written.
+	ctx, cancel := o.limits.withTimeout(ctx)
+	defer cancel()
 	var reports []report.Run
 	for _, r := range runs {
 		sc := scenarios[r.file]
@@ -230,6 +239,9 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 			return nil, err
 		}
 		reports = append(reports, rep)
+		if timedOut(ctx) {
+			break
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -323,7 +335,9 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 	case err != nil && exitcode.Of(err) == exitcode.Invalid:
 		return rep, err
 	case err != nil:
-		if ctx.Err() != nil {
+		if timedOut(ctx) {
+			err = fmt.Errorf("%w after %s: the run did not finish (%v)", errTimeout, o.limits.timeout, err)
+		} else if ctx.Err() != nil {
 			return rep, fmt.Errorf("simulating %s: %w", r.file, err)
 		}
 		rep = report.Run{Summary: report.ErrorSummary(sc.Name, r.file, seed, err), Assertions: []report.Outcome{}, Faults: []report.Fault{}, Timeline: []report.Bucket{}}

@@ -67,7 +67,7 @@ const (
 	// RuleCredentialURL: a run: script puts a variable or expression in
 	// the user-info of a URL (https://user:$TOKEN@host), that is, a
 	// credential in a command's arguments.
-	RuleCredentialURL Rule = "credential-url"
+	RuleCredentialURL Rule = "credential-url" // #nosec G101 -- the name of a rule that finds credentials, not one
 	// RuleEnvironment: a job that can write the repository's contents
 	// (push tags, branches, releases) runs without an environment:.
 	RuleEnvironment Rule = "environment"

@@ -95,7 +95,7 @@ func (l Libm) Log(x float64) float64 {
 	// centre.
 	tmp := ix - off
 	i := (tmp >> (52 - 7)) % 128
-	k := int64(tmp) >> 52
+	k := int64(tmp) >> 52 // #nosec G115 -- reinterpreting the float's bits, as fdlibm does
 	z := math.Float64frombits(ix - tmp&(0xfff<<52))
 	kd := float64(k)
 	invc, logc := logTab[i].a, logTab[i].b
@@ -272,7 +272,7 @@ func (l Libm) reduce(x float64) (a, da float64, n uint32) {
 // rounded-off remainder and the __sincostab offset of the multiple.
 func tabIndex(ax float64) (rem float64, k int) {
 	u := big + ax
-	return ax - (u - big), int(uint32(math.Float64bits(u)) << 2)
+	return ax - (u - big), int(uint32(math.Float64bits(u)) << 2) // #nosec G115 -- the low word of the float's bits, as fdlibm reads it
 }
 
 // doSin returns sin(x+dx), |x| < 0.86, in glibc's baseline build.
@@ -315,7 +315,7 @@ func doCos(x, dx float64) float64 {
 func reduce(x float64) (a, da float64, n uint32) {
 	t := float64(x*hpinv) + toint
 	xn := t - toint
-	n = uint32(math.Float64bits(t)) & 3
+	n = uint32(math.Float64bits(t)) & 3 // #nosec G115 -- the low word of the float's bits, as fdlibm reads it
 	y := (x - float64(xn*mp1)) - float64(xn*mp2)
 	t1 := float64(xn * pp3)
 	t2 := y - t1
@@ -365,7 +365,7 @@ func doCosFMA(x, dx float64) float64 {
 func reduceFMA(x float64) (a, da float64, n uint32) {
 	t := math.FMA(x, hpinv, toint)
 	xn := t - toint
-	n = uint32(math.Float64bits(t)) & 3
+	n = uint32(math.Float64bits(t)) & 3 // #nosec G115 -- the low word of the float's bits, as fdlibm reads it
 	y := math.FMA(-xn, mp2, math.FMA(-xn, mp1, x))
 	t2 := math.FMA(-xn, pp3, y)
 	db := math.FMA(-xn, pp3, y-t2)

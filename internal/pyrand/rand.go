@@ -53,7 +53,7 @@ func NewWithLibm(seed uint64, l Libm) *Rand {
 // least significant first, with at least one word: so seeds below 2^32
 // (0 included) use one word and larger ones two.
 func (r *Rand) Seed(seed uint64) {
-	key := [2]uint32{uint32(seed), uint32(seed >> 32)}
+	key := [2]uint32{uint32(seed), uint32(seed >> 32)} // #nosec G115 -- splitting the 64-bit seed into its two 32-bit words, as CPython does: truncation is the point
 	n := 1
 	if seed>>32 != 0 {
 		n = 2

@@ -11,6 +11,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/xedgesim/simulate/internal/readlimit"
 )
 
 // nativeCommand is the binary to take out of the image and its arguments:
@@ -35,13 +37,17 @@ func nativeCommand(img v1.Image, binary string, command []string) (string, []str
 	return binary, args, nil
 }
 
+// MaxProgramSize bounds the program the native strategy takes out of an
+// image and spools to disk: 1 GiB, ten times the largest static binaries.
+const MaxProgramSize int64 = 1 << 30
+
 // extractFile copies the file at name in img's filesystem (following
 // symbolic and hard links inside the image) to a temporary file, and
 // returns it rewound, with its SHA-256 and size.
 func extractFile(img v1.Image, name string) (*os.File, string, int64, error) {
 	want := path.Clean("/" + name)
 	for hops := 0; hops < 16; hops++ {
-		f, sum, size, link, err := extractOnce(img, want)
+		f, sum, size, link, err := extractOnce(img, want, MaxProgramSize)
 		if err != nil || link == "" {
 			return f, sum, size, err
 		}
@@ -51,8 +57,9 @@ func extractFile(img v1.Image, name string) (*os.File, string, int64, error) {
 }
 
 // extractOnce walks the flattened filesystem once; link is set when want
-// is a link, to the path it points at.
-func extractOnce(img v1.Image, want string) (f *os.File, sum string, size int64, link string, err error) {
+// is a link, to the path it points at. A file over limit bytes is refused
+// before anything is spooled.
+func extractOnce(img v1.Image, want string, limit int64) (f *os.File, sum string, size int64, link string, err error) {
 	rc := mutate.Extract(img)
 	defer rc.Close()
 	tr := tar.NewReader(rc)
@@ -72,15 +79,20 @@ func extractOnce(img v1.Image, want string) (f *os.File, sum string, size int64,
 			if path.IsAbs(h.Linkname) {
 				return nil, "", 0, path.Clean(h.Linkname), nil
 			}
-			return nil, "", 0, path.Join(path.Dir(want), h.Linkname), nil
+			return nil, "", 0, path.Join(path.Dir(want), h.Linkname), nil // #nosec G305 -- a path looked up inside the image, never written to disk
 		case tar.TypeLink:
 			return nil, "", 0, path.Clean("/" + h.Linkname), nil
 		case tar.TypeReg:
 		default:
 			return nil, "", 0, "", &InputError{fmt.Errorf("taking %s out of the image: it is not a file", want)}
 		}
+		if h.Size > limit {
+			return nil, "", 0, "", &InputError{fmt.Errorf("taking %s out of the image: it is %s, over the limit of %s for a program", want, readlimit.Size(h.Size), readlimit.Size(limit))}
+		}
 		f, size, sum, err := spool("xedgesim-native-*", func(w io.Writer) error {
-			_, err := io.Copy(w, tr)
+			// Within the header's size: the spool on disk is bounded by
+			// what was checked above, whatever the layer holds.
+			_, err := io.Copy(w, io.LimitReader(tr, h.Size))
 			return err
 		})
 		if err != nil {

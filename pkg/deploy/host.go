@@ -3,10 +3,11 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
+	"github.com/xedgesim/simulate/internal/readlimit"
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
@@ -116,22 +117,21 @@ func (d *hostDeploy) files(ctx context.Context) error {
 		if !filepath.IsAbs(src) {
 			src = filepath.Join(d.m.Dir, src)
 		}
-		fh, err := os.Open(src)
+		// A regular file within the limit, opened without blocking on a
+		// FIFO; exactly the size it had then is sent.
+		fh, size, err := readlimit.Open(src, manifest.MaxCopySize)
 		if err != nil {
 			return &InputError{fmt.Errorf("reading %s (%s): %w", f.Src, f.Pos, err)}
 		}
-		st, err := fh.Stat()
-		if err == nil {
-			d.event("files", "copying %s to %s", f.Src, f.Dst)
-			if _, err = d.c.Run(ctx, "mkdir -p "+transport.Quote(filepath.Dir(f.Dst)), nil); err == nil {
-				err = d.c.Upload(ctx, fh, st.Size(), f.Dst, f.Mode, nil)
-			}
+		d.event("files", "copying %s to %s", f.Src, f.Dst)
+		if _, err = d.c.Run(ctx, "mkdir -p "+transport.Quote(filepath.Dir(f.Dst)), nil); err == nil {
+			err = d.c.Upload(ctx, io.LimitReader(fh, size), size, f.Dst, f.Mode, nil)
 		}
 		fh.Close()
 		if err != nil {
 			return fmt.Errorf("copying %s: %w", f.Src, err)
 		}
-		d.rep.BytesSent += st.Size()
+		d.rep.BytesSent += size
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/xedgesim/simulate/internal/atomicfile"
 	"github.com/xedgesim/simulate/pkg/sim/netmodel"
 )
 
@@ -16,7 +17,7 @@ func WriteFile(dir, name string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating results directory: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+name+".*")
+	f, err := atomicfile.CreateTemp(dir, "."+name+".*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/xedgesim/simulate/internal/ident"
 	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
@@ -247,6 +248,10 @@ func (d *decoder) node(path string, m *yamldiag.Mapping, r *refs) (Node, bool) {
 	} else if id, ok := d.str(e.Val, path+".id", "sensor1"); ok {
 		if id == "" {
 			d.Errorf(e.Val, path+".id", "write id: sensor1", "%s.id must not be empty", path)
+		} else if err := ident.Check(path+".id", id); err != nil {
+			// Ids name files, containers and network aliases: refused here,
+			// not when a run fails to create them.
+			d.Errorf(e.Val, path+".id", "write id: sensor1", "%v", err)
 		}
 		n.ID = id
 		who = fmt.Sprintf("%s (id=%s)", path, yamldiag.Short(id))

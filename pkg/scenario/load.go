@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -17,7 +16,11 @@ import (
 // the file loads. When it does not, the error is an *Error holding every
 // error found, each with its file, line and column; its ExitCode is 3.
 func Load(path string, opts ...Option) (*Scenario, []Diagnostic, error) {
-	data, err := os.ReadFile(path)
+	data, err := readScenario(path, makeOptions(opts).limits)
+	var serr *Error
+	if errors.As(err, &serr) {
+		return nil, nil, err
+	}
 	if err != nil {
 		msg := fmt.Sprintf("reading scenario: %v", err)
 		hint := ""
@@ -37,6 +40,10 @@ func Parse(data []byte, path string, opts ...Option) (*Scenario, []Diagnostic, e
 	o := makeOptions(opts)
 	s := &Scenario{Path: path, Dir: dirOf(path), Name: nameOf(path)}
 	d := &decoder{Decoder: yamldiag.New(path, yamldiag.WithStrict(o.strict)), dir: s.Dir}
+	if !d.checkSize(data, o.limits) {
+		warnings, err := d.Result()
+		return nil, warnings, err
+	}
 	root, empty := d.Document(data, "a scenario")
 	if empty {
 		d.Add(Diagnostic{
@@ -49,6 +56,7 @@ func Parse(data []byte, path string, opts ...Option) (*Scenario, []Diagnostic, e
 		var r refs
 		d.scenario(yamldiag.Deref(root), s, &r)
 		d.crossCheck(s, &r)
+		d.checkLimits(root, s, o.limits)
 	}
 	warnings, err := d.Result()
 	if err != nil {

@@ -5,6 +5,7 @@ type Option func(*options)
 
 type options struct {
 	strict bool
+	limits limits
 }
 
 // WithStrict makes unknown and duplicated keys errors instead of warnings.
@@ -14,7 +15,7 @@ func WithStrict(strict bool) Option {
 }
 
 func makeOptions(opts []Option) options {
-	var o options
+	o := options{limits: defaultLimits()}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)

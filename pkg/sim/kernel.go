@@ -216,7 +216,7 @@ func (k *kernel) each(fn func(i int32) error) error {
 		for bits != 0 {
 			b := bits & -bits
 			bits ^= b
-			if err := fn(int32(w<<6 + bits64.TrailingZeros64(b))); err != nil {
+			if err := fn(int32(w<<6 + bits64.TrailingZeros64(b))); err != nil { // #nosec G115 -- a node index, below the node count, which the loader bounds far under MaxInt32
 				return err
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/xedgesim/simulate/internal/atomicfile"
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/netmodel"
 	"github.com/xedgesim/simulate/pkg/sim/node"
@@ -290,7 +291,7 @@ func openCSV(dir string, nodes []node.Node) (*csvFiles, error) {
 			c.files = append(c.files, nil)
 			continue
 		}
-		f, err := os.CreateTemp(dir, "."+name+".*")
+		f, err := atomicfile.CreateTemp(dir, "."+name+".*")
 		if err != nil {
 			c.finish(false)
 			return nil, fmt.Errorf("creating %s: %w", name, err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -25,13 +24,9 @@ func (d *decoder) composeFile(n *yaml.Node, m *Manifest) {
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(m.Dir, file)
 	}
-	data, err := os.ReadFile(file)
+	data, err := readManifestFile(file)
 	if err != nil {
-		hint := ""
-		if errors.Is(err, fs.ErrNotExist) {
-			hint = "the path is relative to the manifest's directory"
-		}
-		d.Errorf(n, "", hint, "reading the compose file: %v", err)
+		d.Errorf(n, "", fileHint(err, "compose file"), "reading the compose file: %v", err)
 		return
 	}
 	c.Data = data

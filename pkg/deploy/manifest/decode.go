@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -14,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/xedgesim/simulate/internal/ident"
 	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
@@ -36,9 +36,9 @@ const (
 
 // Load reads and validates the manifest at path.
 func Load(path string) (*Manifest, error) {
-	data, err := os.ReadFile(path)
+	data, err := readManifestFile(path)
 	if err != nil {
-		msg, hint := fmt.Sprintf("reading manifest: %v", err), ""
+		msg, hint := fmt.Sprintf("reading manifest: %v", err), fileHint(err, "manifest")
 		if errors.Is(err, fs.ErrNotExist) {
 			msg, hint = "manifest file not found", "check the path; it is relative to the working directory"
 		}
@@ -59,6 +59,7 @@ func Parse(data []byte, path string) (*Manifest, error) {
 	}
 	if root != nil {
 		d.manifest(root, m)
+		d.checkCopySources(m)
 	}
 	// Unknown and duplicated keys are errors (the decoder is strict), so
 	// there are no warnings to return.
@@ -220,10 +221,9 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 }
 
 var (
-	serviceName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
-	portSpec    = regexp.MustCompile(`^(?:[0-9.:\[\]a-f]+:)?(?:\d{1,5}:)?\d{1,5}(?:/(?:tcp|udp))?$`)
-	memorySpec  = regexp.MustCompile(`^\d+[bkmgBKMG]?$`)
-	modeSpec    = regexp.MustCompile(`^0?[0-7]{3}$`)
+	portSpec   = regexp.MustCompile(`^(?:[0-9.:\[\]a-f]+:)?(?:\d{1,5}:)?\d{1,5}(?:/(?:tcp|udp))?$`)
+	memorySpec = regexp.MustCompile(`^\d+[bkmgBKMG]?$`)
+	modeSpec   = regexp.MustCompile(`^0?[0-7]{3}$`)
 )
 
 func (d *decoder) service(n *yaml.Node, s *Service) {
@@ -234,8 +234,8 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 	s.Name = d.str(f["name"], "service.name")
 	if _, ok := f["name"]; !ok {
 		d.Errorf(n, "", "add name: the container's name on every host", "service has no name")
-	} else if s.Name != "" && !serviceName.MatchString(s.Name) {
-		d.Errorf(f["name"].Val, "", "use letters, digits, _ . -", "service.name %s is not a valid container name", strconv.Quote(s.Name))
+	} else if err := ident.Check("service.name", s.Name); err != nil {
+		d.Errorf(f["name"].Val, "", "use "+ident.Charset, "%v", err)
 	}
 	s.Restart = DefaultRestart
 	if r, ok := f["restart"]; ok {
@@ -427,6 +427,8 @@ func (d *decoder) hosts(n *yaml.Node, m *Manifest) {
 		h := Host{Name: d.str(f["name"], w+".name"), Pos: d.Pos(it), Local: d.boolean(f["local"], w+".local")}
 		if h.Name == "" {
 			d.Errorf(it, "", "add name: edge1", "%s has no name", w)
+		} else if err := ident.Check(w+".name", h.Name); err != nil {
+			d.Errorf(f["name"].Val, "", "write name: edge1", "%v", err)
 		} else if seen[h.Name] {
 			d.Errorf(f["name"].Val, "", "", "host %s is listed twice", strconv.Quote(h.Name))
 		}

@@ -454,7 +454,7 @@ func loadDocker(ctx context.Context, res *Result, o *writeOptions) (string, erro
 		return "", fmt.Errorf("writing image tarball: %w", err)
 	}
 	o.progress.Report(Event{Step: "load", Platform: PlatformString(res.Platforms[0].Platform), Detail: tags[0].String()})
-	cmd := exec.CommandContext(ctx, o.docker, "load", "-q")
+	cmd := exec.CommandContext(ctx, o.docker, "load", "-q") // #nosec G204 -- argv, no shell: the docker CLI
 	cmd.Env = append(os.Environ(), o.dockerEnv...)
 	cmd.Stdin = &buf
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -463,7 +463,7 @@ func loadDocker(ctx context.Context, res *Result, o *writeOptions) (string, erro
 		}
 		return "", fmt.Errorf("loading into docker: %s", firstLines(out, err, 3))
 	}
-	cmd = exec.CommandContext(ctx, o.docker, "image", "inspect", "--format", "{{.Id}}", tags[0].String())
+	cmd = exec.CommandContext(ctx, o.docker, "image", "inspect", "--format", "{{.Id}}", tags[0].String()) // #nosec G204 -- argv, no shell: the docker CLI and a parsed tag
 	cmd.Env = append(os.Environ(), o.dockerEnv...)
 	out, err := cmd.Output()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/xedgesim/simulate/internal/engine"
+	"github.com/xedgesim/simulate/internal/readlimit"
 	"github.com/xedgesim/simulate/pkg/image/internal/untar"
 )
 
@@ -260,7 +262,8 @@ func openLayout(dir, digest string) (*artifact, error) {
 // since Docker 25, buildx --output type=oci too) keeps its digests; an
 // older docker save tarball gives one image.
 func openTar(path string) (*artifact, error) {
-	f, err := os.Open(path)
+	// A regular file: a FIFO would block here, and a device never end.
+	f, _, err := readlimit.Open(path, math.MaxInt64)
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("reading tarball: %w", err)}
 	}

@@ -158,7 +158,7 @@ func appendPyRaw(b []byte, raw []byte) ([]byte, error) {
 		}
 		switch x := tok.(type) {
 		case json.Delim:
-			b = append(b, byte(x))
+			b = append(b, byte(x)) // #nosec G115 -- a JSON delimiter: one of [ ] { }
 			stack = append(stack, frame{object: x == '{'})
 		case string:
 			b = appendPyString(b, x)

@@ -7,22 +7,38 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/xedgesim/simulate/internal/readlimit"
 )
+
+// maxEntries bounds the entries of one archive: an OCI layout holds a few
+// blobs per platform, not millions of files. A variable for the tests.
+var maxEntries = 100_000
 
 // Extract unpacks the directories and regular files of the tarball at file
 // into dir, refusing any entry whose path is not local to dir (absolute,
 // leaving it with "..", or otherwise not filepath.IsLocal). Other entry
 // types (links, devices) are skipped.
+//
+// What it writes is bounded by the archive's own size: a tar stores every
+// byte of its files, so only sparse entries could expand beyond it, and
+// those are what a crafted archive would use to fill the disk. The archive
+// must be a regular file (a FIFO or device is refused, not waited on).
 func Extract(file, dir string) error {
-	f, err := os.Open(file)
+	f, size, err := readlimit.Open(file, math.MaxInt64)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	budget := size
 	tr := tar.NewReader(f)
-	for {
+	for entries := 0; ; entries++ {
+		if entries >= maxEntries {
+			return fmt.Errorf("the archive has more than %d entries", maxEntries)
+		}
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -41,7 +57,11 @@ func Extract(file, dir string) error {
 				return err
 			}
 		case tar.TypeReg:
-			if err := writeFile(p, tr); err != nil {
+			if h.Size > budget {
+				return fmt.Errorf("%s: the archive's files add up to more than its own %d bytes", h.Name, size)
+			}
+			budget -= h.Size
+			if err := writeFile(p, io.LimitReader(tr, h.Size)); err != nil {
 				return err
 			}
 		}

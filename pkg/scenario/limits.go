@@ -1,0 +1,144 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/xedgesim/simulate/internal/readlimit"
+	"github.com/xedgesim/simulate/internal/yamldiag"
+)
+
+// The default limits of a scenario. They bound what one file can make the
+// loader and the run allocate, so a mistake (or a hostile file in a pull
+// request) fails at load with exit 3 instead of exhausting the runner.
+// A million devices fit when written as device groups; the file-size limit
+// refuses the same million written out node by node before the YAML parser
+// spends gigabytes on them.
+const (
+	// DefaultMaxFileSize is the largest scenario file read: 16 MiB.
+	DefaultMaxFileSize int64 = 16 << 20
+	// DefaultMaxNodes is the most nodes a scenario may have, counted after
+	// device groups are expanded.
+	DefaultMaxNodes = 1_000_000
+	// DefaultMaxDurationS is the longest virtual duration: 366 days.
+	DefaultMaxDurationS = 366 * 24 * 3600
+)
+
+// limits are the bounds Load and Parse enforce.
+type limits struct {
+	fileSize  int64
+	nodes     int
+	durationS float64
+}
+
+func defaultLimits() limits {
+	return limits{fileSize: DefaultMaxFileSize, nodes: DefaultMaxNodes, durationS: DefaultMaxDurationS}
+}
+
+// WithMaxFileSize sets the largest scenario file, in bytes; n <= 0 keeps
+// the default.
+func WithMaxFileSize(n int64) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.limits.fileSize = n
+		}
+	}
+}
+
+// WithMaxNodes sets the most nodes a scenario may have after device groups
+// are expanded; n <= 0 keeps the default.
+func WithMaxNodes(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.limits.nodes = n
+		}
+	}
+}
+
+// WithMaxDuration sets the longest simulation.duration_s, in seconds;
+// s <= 0 (or NaN) keeps the default.
+func WithMaxDuration(s float64) Option {
+	return func(o *options) {
+		if s > 0 {
+			o.limits.durationS = s
+		}
+	}
+}
+
+// readScenario reads path through the file-size limit: a device, a FIFO or
+// an oversized file is refused before anything is parsed.
+func readScenario(path string, l limits) ([]byte, error) {
+	data, err := readlimit.ReadFile(path, l.fileSize)
+	if err == nil {
+		return data, nil
+	}
+	var tl *readlimit.TooLargeError
+	msg, hint := "", ""
+	switch {
+	case errors.As(err, &tl):
+		msg = fmt.Sprintf("the scenario file is larger than the limit of %s", readlimit.Size(l.fileSize))
+		hint = "write large fleets as device groups, or raise the limit with --max-file-mib"
+	case errors.Is(err, readlimit.ErrNotRegular):
+		msg = fmt.Sprintf("reading scenario: %v", err)
+		hint = "name a regular file"
+	default:
+		return nil, err
+	}
+	return nil, NewError([]Diagnostic{{Pos: Pos{File: path, Line: 1, Col: 1}, Severity: SeverityError, Message: msg, Hint: hint}},
+		fmt.Errorf("reading scenario: %w", err))
+}
+
+// checkSize refuses data over the file-size limit, for Parse's callers
+// that read the file themselves.
+func (d *decoder) checkSize(data []byte, l limits) bool {
+	if int64(len(data)) <= l.fileSize {
+		return true
+	}
+	d.Add(Diagnostic{Pos: Pos{File: d.File(), Line: 1, Col: 1}, Severity: SeverityError,
+		Message: fmt.Sprintf("the scenario file is larger than the limit of %s", readlimit.Size(l.fileSize)),
+		Hint:    "write large fleets as device groups, or raise the limit with --max-file-mib"})
+	return false
+}
+
+// checkLimits refuses a scenario whose node count or duration is over the
+// limits, at the line that sets it. It runs on the decoded scenario, so
+// nodes are counted after any expansion.
+func (d *decoder) checkLimits(root *yaml.Node, s *Scenario, l limits) {
+	if len(s.Nodes) > l.nodes {
+		n := valueOf(root, "nodes")
+		if n == nil {
+			n = root
+		}
+		d.Errorf(n, "nodes", fmt.Sprintf("split the fleet into several scenarios, or raise the limit with --max-nodes %d", len(s.Nodes)),
+			"the scenario has %d nodes; the limit is %d", len(s.Nodes), l.nodes)
+	}
+	if s.Simulation.DurationS > l.durationS {
+		n := valueOf(valueOf(root, "simulation"), "duration_s")
+		if n == nil {
+			n = root
+		}
+		d.Errorf(n, "simulation.duration_s", "shorten the run, or raise the limit with --max-duration-s",
+			"simulation.duration_s is %s s; the limit is %s s (%s days)", yamldiag.Written(n),
+			strconv.FormatFloat(l.durationS, 'f', -1, 64), strconv.FormatFloat(math.Round(l.durationS/86400*10)/10, 'f', -1, 64))
+	}
+}
+
+// valueOf is the value of key in mapping n (the last one, as the loader
+// reads duplicates), aliases followed; nil when there is none.
+func valueOf(n *yaml.Node, key string) *yaml.Node {
+	n = yamldiag.Deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var v *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v = n.Content[i+1]
+		}
+	}
+	return yamldiag.Deref(v)
+}
