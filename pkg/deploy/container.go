@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -58,8 +59,11 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	for _, v := range s.Volumes {
 		args = append(args, "-v", v)
 	}
-	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
-		args = append(args, "-e", k+"="+s.Env[k])
+	var stdin io.Reader
+	if len(s.Env) > 0 {
+		// The values go through stdin into a 0600 file, never into argv
+		// where ps shows them.
+		stdin = strings.NewReader(dockerEnvFile(s.Env))
 	}
 	if s.Memory != "" {
 		args = append(args, "--memory", s.Memory)
@@ -70,7 +74,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	args = append(args, imageRef)
 	args = append(args, s.Command...)
 	d.event("create", "creating %s", newName)
-	out, err := c.Run(ctx, shell(args...), nil)
+	out, err := c.Run(ctx, withEnvFile(args, stdin != nil), stdin)
 	if err != nil {
 		return fmt.Errorf("creating the container: %w", err)
 	}

@@ -263,6 +263,7 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 			d.Errorf(e.Val, "", "", "service.env must be a mapping of NAME: value, got %s", yamldiag.Describe(e.Val))
 		} else {
 			s.Env = map[string]string{}
+			d.checkEnv(e.Val, "service.env")
 			for i := 0; i+1 < len(e.Val.Content); i += 2 {
 				k, v := e.Val.Content[i], e.Val.Content[i+1]
 				if v.Kind != yaml.ScalarNode {
@@ -274,6 +275,9 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 		}
 	}
 	s.Command = d.strings(f["command"], "service.command")
+	for i, a := range s.Command {
+		d.checkValue(f["command"].Val.Content[i], fmt.Sprintf("service.command[%d]", i), a)
+	}
 	if mem, ok := f["memory"]; ok {
 		s.Memory = d.str(mem, "service.memory")
 		if !memorySpec.MatchString(s.Memory) {

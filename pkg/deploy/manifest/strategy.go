@@ -187,6 +187,7 @@ func (d *decoder) native(n, strategy *yaml.Node, m *Manifest) {
 		d.Errorf(t, "", "remove transfer:", "transfer does not apply to strategy native: only the program goes to the host, over SSH")
 	}
 	if nat.Supervisor == SupervisorSupervisord {
+		d.checkSupervisordEnv()
 		if n := d.serviceKey("memory", "cpus"); n != nil {
 			d.Errorf(n, "", "remove it or write supervisor: systemd", "service.%s needs supervisor: systemd; supervisord cannot limit it", n.Value)
 		}
@@ -202,6 +203,7 @@ func (d *decoder) hostDir(f field, what, service string) string {
 		if !strings.HasPrefix(dir, "/") {
 			d.Errorf(f.Val, "", "write "+DefaultDir, "%s must be an absolute path on the host", what)
 		}
+		d.checkValue(f.Val, what, dir)
 	}
 	return path.Join(dir, service)
 }
