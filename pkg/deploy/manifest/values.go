@@ -91,7 +91,9 @@ func inlineComment(s string) bool {
 
 // IsSpace is whitespace as Python's str.isspace sees it, which decides
 // where supervisord's config parser finds an inline comment.
-func IsSpace(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Zs, r) || (r >= 0x1c && r <= 0x1f) }
+func IsSpace(r rune) bool {
+	return unicode.IsSpace(r) || unicode.Is(unicode.Zs, r) || (r >= 0x1c && r <= 0x1f)
+}
 
 // checkSupervisordEnv checks service.env's values against what supervisord
 // can read.
