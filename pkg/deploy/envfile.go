@@ -52,9 +52,11 @@ func supervisordEnv(env map[string]string) string {
 }
 
 // supervisordCommand is the value of command=: supervisord splits it with
-// POSIX shlex, so each word is single-quoted ('\” for a quote). Its config
-// parser cuts a line at whitespace followed by ; or # (an inline comment),
-// so a quote is closed and reopened between them: 'a ”;b' reads as "a ;b".
+// POSIX shlex, so each word is single-quoted. Its config parser cuts a
+// line at whitespace followed by ; or # (an inline comment), so the quote
+// is closed and reopened between them. The word [a ;b it's] becomes
+//
+//	'a '';b' 'it'\''s'
 func supervisordCommand(words []string) string {
 	q := make([]string, len(words))
 	for i, w := range words {
