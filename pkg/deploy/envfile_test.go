@@ -20,7 +20,8 @@ import (
 var hostile = map[string]string{
 	"PASS":    "pa$$word",
 	"COMMA":   "x,y=z",
-	"PERCENT": "100% %(here)s %h",
+	"PERCENT": "100% %(here) %(ENV_HOME)s %h",
+	"HERE":    "%(here)s",
 	"QUOTE":   `say "hi" now`,
 	"APOS":    "it's",
 	"SEMI":    "a;b#c",
@@ -32,7 +33,7 @@ var hostile = map[string]string{
 }
 
 // hostileArgs are command arguments of the same kind.
-var hostileArgs = []string{"-addr", ":8080", "a ;b", "#c", "it's 100%", `"q"`, "$HOME", "${X}", `back\slash`, "", " lead", "semi;", ";", "x # y"}
+var hostileArgs = []string{"-addr", ":8080", "a ;b", "#c", "it's 100%", "%(ENV_HOME)s", `"q"`, "$HOME", "${X}", `back\slash`, "", " lead", "semi;", ";", "x # y"}
 
 // tool is the path of a parser the tests run, or skips (fails on the bed).
 func tool(t *testing.T, path, why string) string {
@@ -64,20 +65,30 @@ func TestSupervisordReadsWhatWeWrite(t *testing.T) {
 	read := func(t *testing.T, p program) (command []string, got map[string]string, err error) {
 		dir := t.TempDir()
 		p.logDir = dir
-		conf := filepath.Join(dir, "app.conf")
+		conf := filepath.Join(dir, "conf.d", "app.conf")
 		sup := supervisor{kind: manifest.SupervisorSupervisord, config: filepath.Join(dir, "supervisord.conf"), name: "app"}
+		if got := sup.confPath(); got != conf {
+			t.Fatalf("confPath() = %s, want %s", got, conf)
+		}
+		os.Mkdir(filepath.Dir(conf), 0o700)
+		main := "[supervisord]\nlogfile=" + dir + "/supervisord.log\n[include]\nfiles = conf.d/*.conf\n"
+		if err := os.WriteFile(sup.config, []byte(main), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(conf, []byte(sup.conf(p, "d1", "sha256:abc")), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		// supervisord's own reading of its config: the include, the
+		// %(here)s replacement, % expansion, then the section.
 		script := `import sys, json, shlex
-from supervisor.options import ServerOptions, UnhosedConfigParser
-p = UnhosedConfigParser()
-p.expansions = {}
-p.read(sys.argv[1])
-pc = ServerOptions().processes_from_section(p, 'program:app', 'app')[0]
+from supervisor.options import ServerOptions
+o = ServerOptions()
+o.configfile = sys.argv[1]
+o.process_config(do_usage=False)
+pc = o.process_group_configs[0].process_configs[0]
 print(json.dumps({"command": shlex.split(pc.command), "env": pc.environment or {}}))
 `
-		out, err := exec.Command(py, "-c", script, conf).CombinedOutput()
+		out, err := exec.Command(py, "-c", script, sup.config).CombinedOutput()
 		if err != nil {
 			return nil, nil, fmt.Errorf("supervisor's parser: %w\n%s", err, out)
 		}
@@ -102,7 +113,7 @@ print(json.dumps({"command": shlex.split(pc.command), "env": pc.environment or {
 		t.Errorf("environment (-wrote +supervisord read):\n%s", diff)
 	}
 	// What the loader refuses for supervisord is what it misreads.
-	for _, v := range []string{`it's "x"`, `a "b"`, "'x", "x ;y", "x #y"} {
+	for _, v := range []string{`it's "x"`, `a "b"`, "'x", "x ;y", "x #y", "%(here)s"} {
 		if manifest.SupervisordValue(v) == "" {
 			t.Errorf("SupervisordValue(%q) accepts it", v)
 		}

@@ -71,11 +71,17 @@ func SupervisordValue(v string) string {
 		return "has both ' and \", which supervisord's environment= cannot quote"
 	case strings.HasPrefix(v, `"`) || strings.HasPrefix(v, `'`) || strings.HasSuffix(v, `"`) || strings.HasSuffix(v, `'`):
 		return "starts or ends with a quote, which supervisord strips from environment= values"
+	case strings.Contains(v, supervisordHere):
+		return "has " + supervisordHere + ", which supervisord replaces with its config's directory even when escaped"
 	case inlineComment(v):
 		return `has a space before ";" or "#", where supervisord's config parser cuts the line (an inline comment)`
 	}
 	return ""
 }
+
+// supervisordHere is the text supervisord replaces in every value of an
+// included file, before and regardless of %% escapes.
+const supervisordHere = "%(here)s"
 
 // inlineComment tells whether s has whitespace followed by ; or #.
 func inlineComment(s string) bool {
@@ -109,6 +115,15 @@ func (d *decoder) checkSupervisordEnv() {
 		}
 		if why := SupervisordValue(v.Value); why != "" {
 			d.Errorf(v, "", "change the value, or write supervisor: systemd (its environment file takes any value)", "service.env.%s %s", k.Value, why)
+		}
+	}
+	cmd := mapValue(mapValue(d.root, "service"), "command")
+	if cmd == nil || cmd.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, a := range cmd.Content {
+		if strings.Contains(a.Value, supervisordHere) {
+			d.Errorf(a, "", "change the argument, or write supervisor: systemd", "service.command[%d] has %s, which supervisord replaces with its config's directory even when escaped", i, supervisordHere)
 		}
 	}
 }

@@ -48,6 +48,11 @@ func TestParseRefusesInjection(t *testing.T) {
 			[]string{"m.yaml:2:50: error: service.env.A has both ' and \", which supervisord's environment= cannot quote"}},
 		{"supervisord: leading quote", img + svc(`env: {A: "'x"}`) + host + native,
 			[]string{"m.yaml:2:50: error: service.env.A starts or ends with a quote"}},
+		{"supervisord: here", img + svc(`env: {A: "%(here)s"}, command: ["%(here)s"]`) + host + native,
+			[]string{
+				"m.yaml:2:50: error: service.env.A has %(here)s",
+				"m.yaml:2:73: error: service.command[0] has %(here)s",
+			}},
 		{"supervisord: inline comment", img + svc(`env: {A: "x ;y", B: "x\u00a0#y"}`) + host + native,
 			[]string{
 				`m.yaml:2:50: error: service.env.A has a space before ";" or "#"`,
