@@ -23,6 +23,9 @@ type containerStrategy struct {
 	// newID the one it created: what rollback and commit work on.
 	old   *container
 	newID string
+	// same says the host already ran what the deploy asked: nothing was
+	// changed, so there is nothing to roll back or commit.
+	same bool
 }
 
 func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
@@ -33,6 +36,12 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 	if old != nil {
 		d.rep.OldDigest = old.Config.Labels[LabelDigest]
 	}
+	spec := serviceSpec(cs.m, cs.m.Service.Env)
+	if runsAlready(old, d.im.digest, desc.Digest.String(), spec) {
+		cs.same = true
+		d.unchanged("the container "+old.Name)
+		return nil
+	}
 	imageRef, imageID, err := d.transferImage(ctx, platform, desc)
 	if err != nil {
 		return err
@@ -41,7 +50,9 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 		return err
 	}
 	cs.old = old
-	return cs.replace(ctx, d, platform, imageRef, d.labels(desc.Digest.String(), imageID))
+	labels := d.labels(desc.Digest.String(), imageID)
+	labels[LabelSpec] = spec
+	return cs.replace(ctx, d, platform, imageRef, labels)
 }
 
 // replace creates the new container beside the old one, switches over, and
@@ -157,7 +168,7 @@ func (cs *containerStrategy) newName(d *hostDeploy) string {
 
 // commit removes the old container, kept stopped for rollback.
 func (cs *containerStrategy) commit(ctx context.Context, d *hostDeploy) error {
-	if cs.old == nil {
+	if cs.old == nil || cs.same {
 		return nil
 	}
 	if err := d.live(ctx); err != nil {
@@ -180,6 +191,9 @@ func (cs *containerStrategy) removeOld(ctx context.Context, c hostConn) error {
 // and restart policy, and starts it when it ran.
 func (cs *containerStrategy) rollback(ctx context.Context, d *hostDeploy) error {
 	c, old := d.c, cs.old
+	if cs.same {
+		return nil
+	}
 	if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(cs.newID), nil); err != nil {
 		return fmt.Errorf("removing the new container: %w", err)
 	}

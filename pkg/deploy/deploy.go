@@ -30,6 +30,10 @@ type HostReport struct {
 	RolledBack bool          `json:"rolled_back"`
 	Error      string        `json:"error,omitempty"`
 	err        error
+
+	// Unchanged says the host already ran the image with the same
+	// settings and files, and was left as it was.
+	Unchanged bool `json:"unchanged,omitempty"`
 }
 
 // Report is the outcome of a deploy.
