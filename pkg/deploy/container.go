@@ -36,10 +36,10 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 	if old != nil {
 		d.rep.OldDigest = old.Config.Labels[LabelDigest]
 	}
-	spec := serviceSpec(cs.m, cs.m.Service.Env)
+	spec := serviceSpec(cs.m, d.h)
 	if runsAlready(old, d.im.digest, desc.Digest.String(), spec) {
 		cs.same = true
-		d.unchanged("the container "+old.Name)
+		d.unchanged("the container " + old.Name)
 		return nil
 	}
 	imageRef, imageID, err := d.transferImage(ctx, platform, desc)
@@ -59,6 +59,7 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 // health-checks; on failure it puts the old one back.
 func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platform, imageRef string, labels map[string]string) error {
 	c, s, old := d.c, cs.m.Service, cs.old
+	env := cs.m.HostEnv(d.h)
 	newName := cs.newName(d)
 	args := []string{"docker", "create", "--name", newName, "--platform", platform, "--restart", s.Restart}
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
@@ -71,10 +72,10 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		args = append(args, "-v", v)
 	}
 	var stdin io.Reader
-	if len(s.Env) > 0 {
+	if len(env) > 0 {
 		// The values go through stdin into a 0600 file, never into argv
 		// where ps shows them.
-		stdin = strings.NewReader(dockerEnvFile(s.Env))
+		stdin = strings.NewReader(dockerEnvFile(env))
 	}
 	if s.Memory != "" {
 		args = append(args, "--memory", s.Memory)

@@ -34,6 +34,10 @@ type HostReport struct {
 	// Unchanged says the host already ran the image with the same
 	// settings and files, and was left as it was.
 	Unchanged bool `json:"unchanged,omitempty"`
+	// Env and Vars are the host's effective values (the service's and
+	// the manifest's, overridden by the host's), secrets masked.
+	Env  map[string]string `json:"env,omitempty"`
+	Vars map[string]string `json:"vars,omitempty"`
 }
 
 // Report is the outcome of a deploy.

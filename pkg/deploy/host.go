@@ -1,9 +1,9 @@
 package deploy
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -66,6 +66,7 @@ func (d *hostDeploy) run(ctx context.Context) error {
 		return &PlatformError{Host: d.h.Name, Platform: platform, Have: d.im.order}
 	}
 	d.event("platform", "%s: %s", platform, desc.Digest)
+	d.rep.Env, d.rep.Vars = Masked(d.m.HostEnv(d.h)), Masked(d.m.HostVars(d.h))
 	d.s = s
 	return s.deploy(ctx, d, platform, desc)
 }
@@ -109,29 +110,22 @@ func parsePlatform(out string) (string, error) {
 	return p, nil
 }
 
-// files copies the service's files, each atomically.
+// files copies the service's files (templates rendered for the host),
+// each atomically.
 func (d *hostDeploy) files(ctx context.Context) error {
 	for _, f := range d.m.Service.Files {
-		src := f.Src
-		if !filepath.IsAbs(src) {
-			src = filepath.Join(d.m.Dir, src)
-		}
-		fh, err := os.Open(src)
+		data, err := d.m.Render(f, d.h)
 		if err != nil {
 			return &InputError{fmt.Errorf("reading %s (%s): %w", f.Src, f.Pos, err)}
 		}
-		st, err := fh.Stat()
-		if err == nil {
-			d.event("files", "copying %s to %s", f.Src, f.Dst)
-			if _, err = d.c.Run(ctx, "mkdir -p "+transport.Quote(filepath.Dir(f.Dst)), nil); err == nil {
-				err = d.c.Upload(ctx, fh, st.Size(), f.Dst, f.Mode, nil)
-			}
+		d.event("files", "copying %s to %s", f.Src, f.Dst)
+		if _, err = d.c.Run(ctx, "mkdir -p "+transport.Quote(filepath.Dir(f.Dst)), nil); err == nil {
+			err = d.c.Upload(ctx, bytes.NewReader(data), int64(len(data)), f.Dst, f.Mode, nil)
 		}
-		fh.Close()
 		if err != nil {
 			return fmt.Errorf("copying %s: %w", f.Src, err)
 		}
-		d.rep.BytesSent += st.Size()
+		d.rep.BytesSent += int64(len(data))
 	}
 	return nil
 }

@@ -114,7 +114,7 @@ func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform st
 	}
 
 	p := program{name: s.Name, command: append([]string{current + "/" + path.Base(binary)}, args...), dir: current,
-		env: s.Env, envFile: envFilePath(nat), restart: s.Restart, logDir: nat.Dir + "/log", memory: s.Memory, cpus: s.CPUs}
+		env: ns.m.HostEnv(d.h), envFile: envFilePath(nat), restart: s.Restart, logDir: nat.Dir + "/log", memory: s.Memory, cpus: s.CPUs}
 	ns.conf = sup.conf(p, d.o.deployID, d.im.digest)
 
 	undo := func(cause error) error {
@@ -128,7 +128,7 @@ func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform st
 	if err := swapLink(ctx, c, current, "releases/"+ns.version); err != nil {
 		return undo(err)
 	}
-	if err := ns.writeEnv(ctx, c, s.Env); err != nil {
+	if err := ns.writeEnv(ctx, c, p.env); err != nil {
 		return undo(err)
 	}
 	if err := writeFile(ctx, c, sup.confPath(), ns.conf, sup.confMode()); err != nil {

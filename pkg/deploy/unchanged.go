@@ -4,9 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"os"
-	"path/filepath"
+	"regexp"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 )
@@ -20,7 +18,7 @@ const LabelSpec = "xedgesim.spec"
 // container: a host that runs the same image with the same spec has
 // nothing to change. "" when a file cannot be read (the deploy then says
 // why).
-func serviceSpec(m *manifest.Manifest, env map[string]string) string {
+func serviceSpec(m *manifest.Manifest, h manifest.Host) string {
 	s := m.Service
 	type file struct{ Dst, Mode, SHA256 string }
 	spec := struct {
@@ -29,27 +27,37 @@ func serviceSpec(m *manifest.Manifest, env map[string]string) string {
 		Env                 map[string]string
 		CPUs                float64
 		Files               []file
-	}{s.Restart, s.Memory, s.Ports, s.Volumes, s.Command, env, s.CPUs, nil}
+	}{s.Restart, s.Memory, s.Ports, s.Volumes, s.Command, m.HostEnv(h), s.CPUs, nil}
 	for _, f := range s.Files {
-		src := f.Src
-		if !filepath.IsAbs(src) {
-			src = filepath.Join(m.Dir, src)
-		}
-		fh, err := os.Open(src)
+		data, err := m.Render(f, h)
 		if err != nil {
 			return ""
 		}
-		h := sha256.New()
-		_, err = io.Copy(h, fh)
-		fh.Close()
-		if err != nil {
-			return ""
-		}
-		spec.Files = append(spec.Files, file{f.Dst, f.Mode, hex.EncodeToString(h.Sum(nil))})
+		sum := sha256.Sum256(data)
+		spec.Files = append(spec.Files, file{f.Dst, f.Mode, hex.EncodeToString(sum[:])})
 	}
 	b, _ := json.Marshal(spec)
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// secretName is a name whose value a report never shows.
+var secretName = regexp.MustCompile(`(?i)pass|secret|token|key|credential|auth|private`)
+
+// Masked is values with those of secret-looking names (PASSWORD,
+// API_TOKEN, ...) replaced by ***, for reports.
+func Masked(values map[string]string) map[string]string {
+	if len(values) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(values))
+	for k, v := range values {
+		if secretName.MatchString(k) && v != "" {
+			v = "***"
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // runsAlready tells whether old, the service's container, is one deploy

@@ -165,11 +165,12 @@ func (d *decoder) strings(f field, what string) []string {
 }
 
 func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
-	f := d.mapping(root, topLevel, "image", "service", "strategy", "transfer", "hosts", "rollout", "ssh")
+	f := d.mapping(root, topLevel, "image", "service", "strategy", "transfer", "hosts", "rollout", "ssh", "vars")
 	if f == nil {
 		return
 	}
 	d.root = root
+	m.Vars = d.stringMap(f["vars"], "vars", false)
 	if img, ok := f["image"]; ok {
 		m.Image = d.str(img, "image")
 		m.ImagePos = d.Pos(img.Val)
@@ -297,11 +298,11 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 		} else {
 			for i, it := range fl.Val.Content {
 				w := fmt.Sprintf("service.files[%d]", i)
-				ff := d.mapping(it, w, "src", "dst", "mode")
+				ff := d.mapping(it, w, "src", "dst", "mode", "template")
 				if ff == nil {
 					continue
 				}
-				file := File{Src: d.str(ff["src"], w+".src"), Dst: d.str(ff["dst"], w+".dst"), Mode: "0644", Pos: d.Pos(it)}
+				file := File{Src: d.str(ff["src"], w+".src"), Dst: d.str(ff["dst"], w+".dst"), Mode: "0644", Pos: d.Pos(it), Template: d.boolean(ff["template"], w+".template")}
 				if m, ok := ff["mode"]; ok {
 					file.Mode = d.str(m, w+".mode")
 					if !modeSpec.MatchString(file.Mode) {
@@ -424,11 +425,12 @@ func (d *decoder) hosts(n *yaml.Node, m *Manifest) {
 	seen := map[string]bool{}
 	for i, it := range n.Content {
 		w := fmt.Sprintf("hosts[%d]", i)
-		f := d.mapping(it, w, "name", "address", "port", "user", "known_hosts", "fingerprint", "fingerprints", "platform", "local")
+		f := d.mapping(it, w, "name", "address", "port", "user", "known_hosts", "fingerprint", "fingerprints", "platform", "local", "env", "vars")
 		if f == nil {
 			continue
 		}
-		h := Host{Name: d.str(f["name"], w+".name"), Pos: d.Pos(it), Local: d.boolean(f["local"], w+".local")}
+		h := Host{Name: d.str(f["name"], w+".name"), Pos: d.Pos(it), Local: d.boolean(f["local"], w+".local"),
+			Env: d.stringMap(f["env"], w+".env", true), Vars: d.stringMap(f["vars"], w+".vars", false)}
 		if h.Name == "" {
 			d.Errorf(it, "", "add name: edge1", "%s has no name", w)
 		} else if seen[h.Name] {

@@ -104,17 +104,24 @@ func IsSpace(r rune) bool {
 // checkSupervisordEnv checks service.env's values against what supervisord
 // can read.
 func (d *decoder) checkSupervisordEnv() {
-	env := mapValue(mapValue(d.root, "service"), "env")
-	if env == nil || env.Kind != yaml.MappingNode {
-		return
+	envs := []*yaml.Node{mapValue(mapValue(d.root, "service"), "env")}
+	if hosts := mapValue(d.root, "hosts"); hosts != nil && hosts.Kind == yaml.SequenceNode {
+		for _, h := range hosts.Content {
+			envs = append(envs, mapValue(h, "env"))
+		}
 	}
-	for i := 0; i+1 < len(env.Content); i += 2 {
-		k, v := env.Content[i], env.Content[i+1]
-		if v.Kind != yaml.ScalarNode || ControlChar(v.Value) != "" {
+	for _, env := range envs {
+		if env == nil || env.Kind != yaml.MappingNode {
 			continue
 		}
-		if why := SupervisordValue(v.Value); why != "" {
-			d.Errorf(v, "", "change the value, or write supervisor: systemd (its environment file takes any value)", "service.env.%s %s", k.Value, why)
+		for i := 0; i+1 < len(env.Content); i += 2 {
+			k, v := env.Content[i], env.Content[i+1]
+			if v.Kind != yaml.ScalarNode || ControlChar(v.Value) != "" {
+				continue
+			}
+			if why := SupervisordValue(v.Value); why != "" {
+				d.Errorf(v, "", "change the value, or write supervisor: systemd (its environment file takes any value)", "env %s %s", k.Value, why)
+			}
 		}
 	}
 	cmd := mapValue(mapValue(d.root, "service"), "command")

@@ -45,18 +45,18 @@ func TestParseRefusesInjection(t *testing.T) {
 		{"newline in dir", img + svc("") + host + "strategy: {native: {dir: \"/opt/x\\ny\"}}\n",
 			[]string{"m.yaml:4:26: error: strategy.native.dir has the control character U+000A"}},
 		{"supervisord: both quotes", img + svc(`env: {A: "it's \"x\""}`) + host + native,
-			[]string{"m.yaml:2:50: error: service.env.A has both ' and \", which supervisord's environment= cannot quote"}},
+			[]string{"m.yaml:2:50: error: env A has both ' and \", which supervisord's environment= cannot quote"}},
 		{"supervisord: leading quote", img + svc(`env: {A: "'x"}`) + host + native,
-			[]string{"m.yaml:2:50: error: service.env.A starts or ends with a quote"}},
+			[]string{"m.yaml:2:50: error: env A starts or ends with a quote"}},
 		{"supervisord: here", img + svc(`env: {A: "%(here)s"}, command: ["%(here)s"]`) + host + native,
 			[]string{
-				"m.yaml:2:50: error: service.env.A has %(here)s",
+				"m.yaml:2:50: error: env A has %(here)s",
 				"m.yaml:2:73: error: service.command[0] has %(here)s",
 			}},
 		{"supervisord: inline comment", img + svc(`env: {A: "x ;y", B: "x\u00a0#y"}`) + host + native,
 			[]string{
-				`m.yaml:2:50: error: service.env.A has a space before ";" or "#"`,
-				`m.yaml:2:61: error: service.env.B has a space before ";" or "#"`,
+				`m.yaml:2:50: error: env A has a space before ";" or "#"`,
+				`m.yaml:2:61: error: env B has a space before ";" or "#"`,
 			}},
 	}
 	for _, tc := range tests {
