@@ -71,6 +71,9 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	for _, v := range s.Volumes {
 		args = append(args, "-v", v)
 	}
+	if s.Network != "" {
+		args = append(args, "--network", s.Network)
+	}
 	var stdin io.Reader
 	if len(env) > 0 {
 		// The values go through stdin into a 0600 file, never into argv

@@ -23,11 +23,12 @@ func serviceSpec(m *manifest.Manifest, h manifest.Host) string {
 	type file struct{ Dst, Mode, SHA256 string }
 	spec := struct {
 		Restart, Memory     string
+		Network             string
 		Ports, Volumes, Cmd []string
 		Env                 map[string]string
 		CPUs                float64
 		Files               []file
-	}{s.Restart, s.Memory, s.Ports, s.Volumes, s.Command, m.HostEnv(h), s.CPUs, nil}
+	}{s.Restart, s.Memory, s.Network, s.Ports, s.Volumes, s.Command, m.HostEnv(h), s.CPUs, nil}
 	for _, f := range s.Files {
 		data, err := m.Render(f, h)
 		if err != nil {

@@ -228,7 +228,7 @@ var (
 )
 
 func (d *decoder) service(n *yaml.Node, s *Service) {
-	f := d.mapping(n, "service", "name", "restart", "ports", "volumes", "env", "command", "memory", "cpus", "files", "health")
+	f := d.mapping(n, "service", "name", "restart", "ports", "volumes", "env", "command", "memory", "cpus", "files", "health", "network")
 	if f == nil {
 		return
 	}
@@ -318,6 +318,7 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 			}
 		}
 	}
+	d.network(f["network"], s)
 	s.Health = Health{Timeout: DefaultHealthTimeout, Interval: DefaultHealthInterval, Window: DefaultHealthWindow}
 	if h, ok := f["health"]; ok {
 		d.health(h.Val, &s.Health)

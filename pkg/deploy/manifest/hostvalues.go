@@ -162,3 +162,18 @@ func (m *Manifest) CheckFiles() error {
 	}
 	return yamldiag.NewError(diags, fmt.Errorf("checking the manifest's files: %s", diags[0].Message))
 }
+
+// network reads service.network: an existing Docker network's name, or
+// host (the host's own network stack, where ports mean nothing).
+func (d *decoder) network(f field, s *Service) {
+	if f.Val == nil {
+		return
+	}
+	s.Network = d.str(f, "service.network")
+	switch {
+	case !serviceName.MatchString(s.Network):
+		d.Errorf(f.Val, "", "write the name of a network that exists on the hosts (docker network ls), or host", "service.network %s is not a network name", strconv.Quote(s.Network))
+	case s.Network == "host" && len(s.Ports) > 0:
+		d.Errorf(f.Key, "", "remove ports: the service binds the host's ports itself", "service.ports do not apply with network: host")
+	}
+}

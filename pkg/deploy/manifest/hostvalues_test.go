@@ -138,3 +138,23 @@ func TestHostValuesErrors(t *testing.T) {
 		t.Errorf("diagnostics (-want +got):\n%s", diff)
 	}
 }
+
+func TestServiceNetwork(t *testing.T) {
+	t.Parallel()
+	host := `hosts: [{name: e1, address: 10.0.0.1, user: pi, known_hosts: "` + knownHost + `"}]` + "\n"
+	img := "image: r/app@" + digest + "\n"
+	m, err := Parse([]byte(img+"service: {name: app, network: plant_net, health: {tcp: 80}}\n"+host), "m.yaml")
+	if err != nil || m.Service.Network != "plant_net" {
+		t.Fatalf("Parse(network) = %v, %+v", err, m)
+	}
+	for src, want := range map[string]string{
+		"service: {name: app, network: \"a b\", health: {tcp: 80}}\n" + host:                  `m.yaml:2:31: error: service.network "a b" is not a network name`,
+		"service: {name: app, network: host, ports: [\"80:80\"], health: {tcp: 80}}\n" + host: "m.yaml:2:22: error: service.ports do not apply with network: host",
+		"service: {name: app, network: n, health: {tcp: 80}}\n" + host + "strategy: native\n": "m.yaml:2:22: error: service.network does not apply to strategy native",
+	} {
+		_, err := Parse([]byte(img+src), "m.yaml")
+		if err == nil || !strings.HasPrefix(err.(*Error).Diagnostics[0].String(), want) {
+			t.Errorf("Parse(%s) = %v, want %s", src, err, want)
+		}
+	}
+}

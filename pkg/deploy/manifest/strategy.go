@@ -139,7 +139,7 @@ func (d *decoder) compose(n *yaml.Node, m *Manifest) {
 		return
 	}
 	// The compose file says how the service runs.
-	if k := d.serviceKey("restart", "ports", "volumes", "env", "command", "memory", "cpus"); k != nil {
+	if k := d.serviceKey("restart", "ports", "volumes", "env", "command", "memory", "cpus", "network"); k != nil {
 		d.Errorf(k, "", "move it into "+c.File, "service.%s does not apply to strategy compose: the compose file says how the service runs", k.Value)
 	}
 	d.composeFile(f["file"].Val, m)
@@ -180,7 +180,7 @@ func (d *decoder) native(n, strategy *yaml.Node, m *Manifest) {
 	}
 	nat.Dir = d.hostDir(f["dir"], "strategy.native.dir", m.Service.Name)
 	// What a container has and a bare process has not.
-	if n := d.serviceKey("ports", "volumes"); n != nil {
+	if n := d.serviceKey("ports", "volumes", "network"); n != nil {
 		d.Errorf(n, "", "remove it; the program binds its ports itself", "service.%s does not apply to strategy native: the program runs on the host", n.Value)
 	}
 	if t := mapKey(d.root, "transfer"); t != nil {

@@ -72,6 +72,9 @@ type Service struct {
 	CPUs   float64 `json:"cpus,omitempty"`
 	Files  []File  `json:"files,omitempty"`
 	Health Health  `json:"health"`
+	// Network is an existing Docker network the container joins, or
+	// host; empty is the engine's default bridge.
+	Network string `json:"network,omitempty"`
 }
 
 // File is a file copied to the host before the service starts.
