@@ -28,6 +28,9 @@ type deployRequest struct {
 	// JSON report goes ("" for none).
 	dryRun, requireEvidence bool
 	report                  string
+	// knownHostsFile gives known_hosts lines to the hosts that name no
+	// host key, as ssh -o UserKnownHostsFile does.
+	knownHostsFile string
 	// ssh, when set, gives the SSH options of the actions' secret inputs.
 	// It is called only once hosts are to be contacted.
 	ssh func(*manifest.Manifest) ([]transport.Option, error)
@@ -51,6 +54,7 @@ func (r *deployRequest) addFlags(cmd *cobra.Command, verb string) {
 	fl.StringArrayVar(&r.hosts, "host", nil, "only this host of the manifest (repeatable)")
 	fl.StringArrayVar(&r.caFiles, "ca-file", nil, caFile)
 	fl.BoolVar(&r.insecure, "insecure", false, insecure)
+	fl.StringVar(&r.knownHostsFile, "known-hosts", "", "known_hosts file (as ssh-keyscan writes it) for the hosts that name no known_hosts or fingerprint")
 }
 
 // loadManifest reads the manifest; under Actions its mistakes also become
@@ -250,7 +254,7 @@ func (r *deployRequest) command(verb, short, long, example string, f func(*cobra
 			if err != nil {
 				return err
 			}
-			m, err := loadManifest(u, r.file, verb)
+			m, err := r.load(u, verb)
 			if err != nil {
 				return err
 			}
