@@ -9,7 +9,6 @@ import (
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 )
 
-
 // writeDeployDir writes deploy.yaml and other files into a new directory.
 func writeDeployDir(t *testing.T, files map[string]string) string {
 	t.Helper()
