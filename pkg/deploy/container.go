@@ -26,6 +26,9 @@ type containerStrategy struct {
 	// same says the host already ran what the deploy asked: nothing was
 	// changed, so there is nothing to roll back or commit.
 	same bool
+	// releases are the image references the new container keeps
+	// (LabelReleases): the images that stay once the deploy is final.
+	releases string
 }
 
 func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
@@ -52,6 +55,8 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 	cs.old = old
 	labels := d.labels(desc.Digest.String(), imageID)
 	labels[LabelSpec] = spec
+	labels[LabelReleases] = releaseList(old, imageRef, cs.m.Rollout.Keep)
+	cs.releases = labels[LabelReleases]
 	return cs.replace(ctx, d, platform, imageRef, labels)
 }
 
@@ -116,6 +121,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		if _, err := c.Run(ctx, "docker rename "+transport.Quote(newName)+" "+transport.Quote(s.Name), nil); err != nil {
 			return fmt.Errorf("renaming the container: %w", err)
 		}
+		d.pruneImages(ctx, cs.releases)
 		d.rep.Result = ResultDeployed
 		return nil
 	}
@@ -172,13 +178,17 @@ func (cs *containerStrategy) newName(d *hostDeploy) string {
 
 // commit removes the old container, kept stopped for rollback.
 func (cs *containerStrategy) commit(ctx context.Context, d *hostDeploy) error {
-	if cs.old == nil || cs.same {
+	if cs.same {
 		return nil
 	}
 	if err := d.live(ctx); err != nil {
 		return err
 	}
-	return cs.removeOld(ctx, d.c)
+	if err := cs.removeOld(ctx, d.c); err != nil {
+		return err
+	}
+	d.pruneImages(ctx, cs.releases)
+	return nil
 }
 
 func (cs *containerStrategy) removeOld(ctx context.Context, c hostConn) error {

@@ -199,9 +199,12 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 	} else {
 		d.Errorf(root, "", "add hosts: [{name: edge1, address: 10.0.0.11, user: pi, known_hosts: ...}]", "the manifest has no hosts")
 	}
-	m.Rollout = Rollout{Canary: 1, Batch: 1, Rollback: true}
+	m.Rollout = Rollout{Canary: 1, Batch: 1, Rollback: true, Keep: 2}
 	if r, ok := f["rollout"]; ok {
-		if rf := d.mapping(r.Val, "rollout", "canary", "batch", "max_failures", "rollback"); rf != nil {
+		if rf := d.mapping(r.Val, "rollout", "canary", "batch", "max_failures", "rollback", "keep"); rf != nil {
+			if v, ok := rf["keep"]; ok {
+				m.Rollout.Keep = d.integer(v, "rollout.keep", 1, 100)
+			}
 			if v, ok := rf["canary"]; ok {
 				m.Rollout.Canary = d.integer(v, "rollout.canary", 0, 1<<20)
 			}

@@ -161,6 +161,9 @@ type Rollout struct {
 	Batch       int  `json:"batch"`
 	MaxFailures int  `json:"max_failures"`
 	Rollback    bool `json:"rollback"`
+	// Keep is how many releases of the service (the running one
+	// included) stay on each host for rollback; older images go.
+	Keep int `json:"keep"`
 }
 
 // SSH is the connection settings every host shares.
