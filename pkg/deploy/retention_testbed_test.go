@@ -33,14 +33,22 @@ func TestBedRetention(t *testing.T) {
 		if err != nil {
 			t.Fatalf("release %d: %v", i, err)
 		}
-		tags = append(tags, fmt.Sprintf("xedgesim.local/%s:%s", service, strings.TrimPrefix(rep.Hosts[0].NewDigest, "sha256:")[:20]))
-		_ = tags
+		// The tag is the host's platform manifest's digest: the one
+		// image of a single-platform index.
+		tags = append(tags, rep.Hosts[0].NewDigest)
 	}
 	got := strings.Fields(run(t, c, "docker images --format '{{.Repository}}:{{.Tag}}' xedgesim.local/"+service))
 	sort.Strings(got)
 	if len(got) != 2 {
 		t.Errorf("images of the service on the host after four releases: %q, want the newest two", got)
 	}
+	// The two left are the last two releases' (by the deploy ids on
+	// their images' containers: the newest runs).
+	ids := run(t, c, "docker ps -a --filter label="+LabelService+"="+service+" --format '{{.Label \""+LabelDeployID+"\"}}'")
+	if ids != "xs-keep-3" {
+		t.Errorf("containers of the service: %q, want the last release's alone", ids)
+	}
+	_ = tags
 	if label := run(t, c, "docker inspect -f '{{index .Config.Labels \""+LabelReleases+"\"}}' "+service); strings.Count(label, ",") != 1 {
 		t.Errorf("%s = %q, want two releases", LabelReleases, label)
 	}
