@@ -30,6 +30,9 @@ type deployRequest struct {
 	report                  string
 	// sign is the signed-evidence policy of --require-evidence.
 	sign signFlags
+	// knownHostsFile gives known_hosts lines to the hosts that name no
+	// host key, as ssh -o UserKnownHostsFile does.
+	knownHostsFile string
 	// ssh, when set, gives the SSH options of the actions' secret inputs.
 	// It is called only once hosts are to be contacted.
 	ssh func(*manifest.Manifest) ([]transport.Option, error)
@@ -53,6 +56,7 @@ func (r *deployRequest) addFlags(cmd *cobra.Command, verb string) {
 	fl.StringArrayVar(&r.hosts, "host", nil, "only this host of the manifest (repeatable)")
 	fl.StringArrayVar(&r.caFiles, "ca-file", nil, caFile)
 	fl.BoolVar(&r.insecure, "insecure", false, insecure)
+	fl.StringVar(&r.knownHostsFile, "known-hosts", "", "known_hosts file (as ssh-keyscan writes it) for the hosts that name no known_hosts or fingerprint")
 }
 
 // loadManifest reads the manifest; under Actions its mistakes also become
@@ -259,7 +263,7 @@ func (r *deployRequest) command(verb, short, long, example string, f func(*cobra
 			if err != nil {
 				return err
 			}
-			m, err := loadManifest(u, r.file, verb)
+			m, err := r.load(u, verb)
 			if err != nil {
 				return err
 			}

@@ -105,7 +105,7 @@ func printDeployReport(w io.Writer, rep *deploy.Report) {
 	fmt.Fprintln(tw, "HOST\tPLATFORM\tOLD DIGEST\tNEW DIGEST\tSENT\tTIME\tRESULT\tROLLED BACK")
 	for _, h := range rep.Hosts {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Host, orDash(h.Platform), shortDigest(h.OldDigest), shortDigest(h.NewDigest),
-			pushBytes(h.BytesSent), h.Duration.Round(100*time.Millisecond), h.Result, yesNo(h.RolledBack))
+			pushBytes(h.BytesSent), h.Duration.Round(100*time.Millisecond), hostResult(h), yesNo(h.RolledBack))
 	}
 	tw.Flush()
 }
@@ -143,7 +143,7 @@ func deploySummary(rep *deploy.Report) string {
 	b.WriteString("| host | platform | old digest | new digest | sent | time | result | rolled back |\n|---|---|---|---|---:|---:|---|---|\n")
 	for _, h := range rep.Hosts {
 		fmt.Fprintf(&b, "| %s | %s | `%s` | `%s` | %s | %s | %s | %s |\n", h.Host, orDash(h.Platform), shortDigest(h.OldDigest), shortDigest(h.NewDigest),
-			pushBytes(h.BytesSent), h.Duration.Round(100*time.Millisecond), h.Result, yesNo(h.RolledBack))
+			pushBytes(h.BytesSent), h.Duration.Round(100*time.Millisecond), hostResult(h), yesNo(h.RolledBack))
 	}
 	for _, h := range rep.Hosts {
 		if h.Error != "" {
@@ -192,4 +192,12 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// hostResult is a host's result, saying when the host was left as it was.
+func hostResult(h deploy.HostReport) string {
+	if h.Unchanged {
+		return string(h.Result) + " (unchanged)"
+	}
+	return string(h.Result)
 }

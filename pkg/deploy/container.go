@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -22,6 +23,12 @@ type containerStrategy struct {
 	// newID the one it created: what rollback and commit work on.
 	old   *container
 	newID string
+	// same says the host already ran what the deploy asked: nothing was
+	// changed, so there is nothing to roll back or commit.
+	same bool
+	// releases are the image references the new container keeps
+	// (LabelReleases): the images that stay once the deploy is final.
+	releases string
 }
 
 func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
@@ -32,6 +39,12 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 	if old != nil {
 		d.rep.OldDigest = old.Config.Labels[LabelDigest]
 	}
+	spec := serviceSpec(cs.m, d.h)
+	if runsAlready(old, d.im.digest, desc.Digest.String(), spec) {
+		cs.same = true
+		d.unchanged("the container " + old.Name)
+		return nil
+	}
 	imageRef, imageID, err := d.transferImage(ctx, platform, desc)
 	if err != nil {
 		return err
@@ -40,13 +53,18 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 		return err
 	}
 	cs.old = old
-	return cs.replace(ctx, d, platform, imageRef, d.labels(desc.Digest.String(), imageID))
+	labels := d.labels(desc.Digest.String(), imageID)
+	labels[LabelSpec] = spec
+	labels[LabelReleases] = releaseList(old, imageRef, cs.m.Rollout.Keep)
+	cs.releases = labels[LabelReleases]
+	return cs.replace(ctx, d, platform, imageRef, labels)
 }
 
 // replace creates the new container beside the old one, switches over, and
 // health-checks; on failure it puts the old one back.
 func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platform, imageRef string, labels map[string]string) error {
 	c, s, old := d.c, cs.m.Service, cs.old
+	env := cs.m.HostEnv(d.h)
 	newName := cs.newName(d)
 	args := []string{"docker", "create", "--name", newName, "--platform", platform, "--restart", s.Restart}
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
@@ -58,8 +76,14 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	for _, v := range s.Volumes {
 		args = append(args, "-v", v)
 	}
-	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
-		args = append(args, "-e", k+"="+s.Env[k])
+	if s.Network != "" {
+		args = append(args, "--network", s.Network)
+	}
+	var stdin io.Reader
+	if len(env) > 0 {
+		// The values go through stdin into a 0600 file, never into argv
+		// where ps shows them.
+		stdin = strings.NewReader(dockerEnvFile(env))
 	}
 	if s.Memory != "" {
 		args = append(args, "--memory", s.Memory)
@@ -70,7 +94,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	args = append(args, imageRef)
 	args = append(args, s.Command...)
 	d.event("create", "creating %s", newName)
-	out, err := c.Run(ctx, shell(args...), nil)
+	out, err := c.Run(ctx, withEnvFile(args, stdin != nil), stdin)
 	if err != nil {
 		return fmt.Errorf("creating the container: %w", err)
 	}
@@ -97,6 +121,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		if _, err := c.Run(ctx, "docker rename "+transport.Quote(newName)+" "+transport.Quote(s.Name), nil); err != nil {
 			return fmt.Errorf("renaming the container: %w", err)
 		}
+		d.pruneImages(ctx, cs.releases)
 		d.rep.Result = ResultDeployed
 		return nil
 	}
@@ -153,13 +178,17 @@ func (cs *containerStrategy) newName(d *hostDeploy) string {
 
 // commit removes the old container, kept stopped for rollback.
 func (cs *containerStrategy) commit(ctx context.Context, d *hostDeploy) error {
-	if cs.old == nil {
+	if cs.same {
 		return nil
 	}
 	if err := d.live(ctx); err != nil {
 		return err
 	}
-	return cs.removeOld(ctx, d.c)
+	if err := cs.removeOld(ctx, d.c); err != nil {
+		return err
+	}
+	d.pruneImages(ctx, cs.releases)
+	return nil
 }
 
 func (cs *containerStrategy) removeOld(ctx context.Context, c hostConn) error {
@@ -176,6 +205,9 @@ func (cs *containerStrategy) removeOld(ctx context.Context, c hostConn) error {
 // and restart policy, and starts it when it ran.
 func (cs *containerStrategy) rollback(ctx context.Context, d *hostDeploy) error {
 	c, old := d.c, cs.old
+	if cs.same {
+		return nil
+	}
 	if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(cs.newID), nil); err != nil {
 		return fmt.Errorf("removing the new container: %w", err)
 	}

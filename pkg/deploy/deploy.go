@@ -30,6 +30,14 @@ type HostReport struct {
 	RolledBack bool          `json:"rolled_back"`
 	Error      string        `json:"error,omitempty"`
 	err        error
+
+	// Unchanged says the host already ran the image with the same
+	// settings and files, and was left as it was.
+	Unchanged bool `json:"unchanged,omitempty"`
+	// Env and Vars are the host's effective values (the service's and
+	// the manifest's, overridden by the host's), secrets masked.
+	Env  map[string]string `json:"env,omitempty"`
+	Vars map[string]string `json:"vars,omitempty"`
 }
 
 // Report is the outcome of a deploy.

@@ -25,12 +25,18 @@ func waitHealthy(ctx context.Context, c hostConn, ctr string, h manifest.Health)
 		if err == nil && st != nil && !st.State.Running && st.State.Status != "created" {
 			return fmt.Errorf("the container is %s (exit code %d)", st.State.Status, st.State.ExitCode)
 		}
-		if last = probe(ctx, c, h); last == nil {
+		err = probe(ctx, c, h)
+		if err == nil {
 			return nil
+		}
+		// A probe cut short by the deadline says less than the answer
+		// before it ("status 500, want 200").
+		if ctx.Err() == nil || last == nil {
+			last = err
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s check did not pass within %s: %w", h.Kind(), h.Timeout, last)
+			return fmt.Errorf("%s check did not pass within %s; the last answer: %w", h.Kind(), h.Timeout, last)
 		case <-time.After(h.Interval):
 		}
 	}

@@ -1,13 +1,12 @@
 package deploy
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
-	"github.com/xedgesim/simulate/internal/readlimit"
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
@@ -67,6 +66,7 @@ func (d *hostDeploy) run(ctx context.Context) error {
 		return &PlatformError{Host: d.h.Name, Platform: platform, Have: d.im.order}
 	}
 	d.event("platform", "%s: %s", platform, desc.Digest)
+	d.rep.Env, d.rep.Vars = Masked(d.m.HostEnv(d.h)), Masked(d.m.HostVars(d.h))
 	d.s = s
 	return s.deploy(ctx, d, platform, desc)
 }
@@ -110,28 +110,22 @@ func parsePlatform(out string) (string, error) {
 	return p, nil
 }
 
-// files copies the service's files, each atomically.
+// files copies the service's files (templates rendered for the host),
+// each atomically.
 func (d *hostDeploy) files(ctx context.Context) error {
 	for _, f := range d.m.Service.Files {
-		src := f.Src
-		if !filepath.IsAbs(src) {
-			src = filepath.Join(d.m.Dir, src)
-		}
-		// A regular file within the limit, opened without blocking on a
-		// FIFO; exactly the size it had then is sent.
-		fh, size, err := readlimit.Open(src, manifest.MaxCopySize)
+		data, err := d.m.Render(f, d.h)
 		if err != nil {
 			return &InputError{fmt.Errorf("reading %s (%s): %w", f.Src, f.Pos, err)}
 		}
 		d.event("files", "copying %s to %s", f.Src, f.Dst)
 		if _, err = d.c.Run(ctx, "mkdir -p "+transport.Quote(filepath.Dir(f.Dst)), nil); err == nil {
-			err = d.c.Upload(ctx, io.LimitReader(fh, size), size, f.Dst, f.Mode, nil)
+			err = d.c.Upload(ctx, bytes.NewReader(data), int64(len(data)), f.Dst, f.Mode, nil)
 		}
-		fh.Close()
 		if err != nil {
 			return fmt.Errorf("copying %s: %w", f.Src, err)
 		}
-		d.rep.BytesSent += size
+		d.rep.BytesSent += int64(len(data))
 	}
 	return nil
 }

@@ -39,6 +39,9 @@ type nativeStrategy struct {
 	version, oldTarget string
 	oldConf, conf      string
 	hadConf            bool
+	// The systemd environment file before the deploy, for rollback.
+	oldEnv string
+	hadEnv bool
 }
 
 func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
@@ -53,6 +56,9 @@ func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform st
 	}
 	binary, args, err := nativeCommand(img, nat.Binary, s.Command)
 	if err != nil {
+		return err
+	}
+	if err := checkImageCommand(ns.m, binary, args); err != nil {
 		return err
 	}
 	d.event("transfer", "taking %s out of the %s image", binary, platform)
@@ -75,6 +81,9 @@ func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform st
 	}
 	ns.oldTarget = strings.TrimSpace(oldTarget)
 	if ns.oldConf, ns.hadConf, err = readFile(ctx, c, sup.confPath()); err != nil {
+		return err
+	}
+	if ns.oldEnv, ns.hadEnv, err = readFile(ctx, c, envFilePath(nat)); err != nil {
 		return err
 	}
 	if r, err := readRelease(ctx, c, current); err == nil && r != nil {
@@ -105,7 +114,7 @@ func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform st
 	}
 
 	p := program{name: s.Name, command: append([]string{current + "/" + path.Base(binary)}, args...), dir: current,
-		env: s.Env, restart: s.Restart, logDir: nat.Dir + "/log", memory: s.Memory, cpus: s.CPUs}
+		env: ns.m.HostEnv(d.h), envFile: envFilePath(nat), restart: s.Restart, logDir: nat.Dir + "/log", memory: s.Memory, cpus: s.CPUs}
 	ns.conf = sup.conf(p, d.o.deployID, d.im.digest)
 
 	undo := func(cause error) error {
@@ -117,6 +126,9 @@ func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform st
 	}
 	d.event("switch", "%s -> releases/%s", current, ns.version)
 	if err := swapLink(ctx, c, current, "releases/"+ns.version); err != nil {
+		return undo(err)
+	}
+	if err := ns.writeEnv(ctx, c, p.env); err != nil {
 		return undo(err)
 	}
 	if err := writeFile(ctx, c, sup.confPath(), ns.conf, sup.confMode()); err != nil {
@@ -156,13 +168,16 @@ func (ns *nativeStrategy) rollback(ctx context.Context, d *hostDeploy) error {
 	sup := newSupervisor(nat, ns.m.Service.Name)
 	current, relDir := nat.Dir+"/current", ns.relDir()
 	if ns.oldTarget == "" {
-		err := errors.Join(sup.remove(ctx, c), runErr(c.Run(ctx, "rm -rf "+transport.Quote(current)+" "+transport.Quote(relDir)+" && { rmdir "+transport.Quote(nat.Dir+"/releases")+" 2>/dev/null || true; }", nil)))
+		err := errors.Join(sup.remove(ctx, c), runErr(c.Run(ctx, "rm -rf "+transport.Quote(current)+" "+transport.Quote(relDir)+" "+transport.Quote(envFilePath(nat))+" && { rmdir "+transport.Quote(nat.Dir+"/releases")+" 2>/dev/null || true; }", nil)))
 		if err != nil {
 			return fmt.Errorf("removing the program: %w", err)
 		}
 		return nil
 	}
 	err := swapLink(ctx, c, current, ns.oldTarget)
+	if err == nil && nat.Supervisor == manifest.SupervisorSystemd {
+		err = ns.restoreEnv(ctx, c)
+	}
 	if err == nil && ns.hadConf {
 		err = writeFile(ctx, c, sup.confPath(), ns.oldConf, sup.confMode())
 	}
@@ -254,4 +269,47 @@ func (ns *nativeStrategy) verify(ctx context.Context, c hostConn, want string) (
 	hc.Running = first.running && second.running
 	hc.RestartsStable = first.pid != 0 && first.pid == second.pid
 	return finishCheck(ctx, c, hc, h, want, checked{what: "the program", is: "is"})
+}
+
+// envFilePath is the systemd unit's EnvironmentFile: DIR/service.env,
+// beside the releases. supervisord keeps env in its own (0600) section.
+func envFilePath(nat *manifest.Native) string { return nat.Dir + "/service.env" }
+
+// writeEnv writes the environment file (0600: it may hold secrets) that
+// the systemd unit names, or removes it when there is no env.
+func (ns *nativeStrategy) writeEnv(ctx context.Context, c hostConn, env map[string]string) error {
+	nat := ns.m.Native
+	if nat.Supervisor != manifest.SupervisorSystemd {
+		return nil
+	}
+	if len(env) == 0 {
+		_, err := c.Run(ctx, "rm -f "+transport.Quote(envFilePath(nat)), nil)
+		return err
+	}
+	return writeFile(ctx, c, envFilePath(nat), "# Written by xedgesim deploy: the environment of "+ns.m.Service.Name+".\n"+systemdEnvFile(env), "0600")
+}
+
+// restoreEnv puts back the environment file the deploy replaced.
+func (ns *nativeStrategy) restoreEnv(ctx context.Context, c hostConn) error {
+	if !ns.hadEnv {
+		_, err := c.Run(ctx, "rm -f "+transport.Quote(envFilePath(ns.m.Native)), nil)
+		return err
+	}
+	return writeFile(ctx, c, envFilePath(ns.m.Native), ns.oldEnv, "0600")
+}
+
+// checkImageCommand refuses a program or arguments taken from the image
+// (its entrypoint and Cmd) that the supervisor's config could not carry
+// on one line; the manifest's own command was checked at load.
+func checkImageCommand(m *manifest.Manifest, binary string, args []string) error {
+	for i, w := range append([]string{binary}, args...) {
+		if c := manifest.ControlChar(w); c != "" {
+			what := "the program path"
+			if i > 0 {
+				what = fmt.Sprintf("argument %d", i)
+			}
+			return &InputError{fmt.Errorf("%s: the image's command: %s has %s; set service.command", m.ImagePos, what, c)}
+		}
+	}
+	return nil
 }

@@ -28,7 +28,7 @@ func TestSupervisorConf(t *testing.T) {
 	t.Parallel()
 	p := program{name: "app", command: []string{"/opt/xedgesim/app/current/hello", "-addr", ":8080", "it's 100%"},
 		dir: "/opt/xedgesim/app/current", env: map[string]string{"MODE": `a "b"`, "A": "1"}, restart: "on-failure:3",
-		logDir: "/opt/xedgesim/app/log", memory: "128m", cpus: 0.5}
+		logDir: "/opt/xedgesim/app/log", memory: "128m", cpus: 0.5, envFile: "/opt/xedgesim/app/service.env"}
 	tests := []struct {
 		name string
 		sup  supervisor
@@ -38,14 +38,14 @@ func TestSupervisorConf(t *testing.T) {
 		{"supervisord", supervisor{kind: manifest.SupervisorSupervisord, config: "/etc/supervisor/supervisord.conf", name: "app"},
 			"/etc/supervisor/conf.d/app.conf", `; Written by xedgesim deploy d1: sha256:abc.
 [program:app]
-command=/opt/xedgesim/app/current/hello -addr :8080 'it'\''s 100%%'
+command='/opt/xedgesim/app/current/hello' '-addr' ':8080' 'it'\''s 100%%'
 directory=/opt/xedgesim/app/current
 autostart=true
 autorestart=unexpected
 startsecs=1
 stopsignal=TERM
 stopwaitsecs=10
-environment=A="1",MODE="a \"b\""
+environment=A="1",MODE='a "b"'
 stdout_logfile=/opt/xedgesim/app/log/app.out.log
 stderr_logfile=/opt/xedgesim/app/log/app.err.log
 `},
@@ -59,8 +59,7 @@ Wants=network-online.target
 [Service]
 ExecStart=/opt/xedgesim/app/current/hello -addr :8080 "it's 100%%"
 WorkingDirectory=/opt/xedgesim/app/current
-Environment=A=1
-Environment="MODE=a \"b\""
+EnvironmentFile=/opt/xedgesim/app/service.env
 Restart=on-failure
 RestartSec=1
 MemoryMax=128M

@@ -66,6 +66,11 @@ func newPlan(m *manifest.Manifest, o options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every file the deploy would send, and every template, before
+	// anything is sent.
+	if err := m.CheckFiles(); err != nil {
+		return nil, err
+	}
 	p := &Plan{
 		Image: ref, Digest: d.DigestStr(), ref: d,
 		Service: m.Service, Strategy: m.Strategy, Transfer: m.Transfer, Rollout: m.Rollout,

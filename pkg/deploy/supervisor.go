@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -20,6 +19,9 @@ type program struct {
 	command []string // absolute path, then the arguments
 	dir     string
 	env     map[string]string
+	// envFile is where systemd reads env from (a 0600 file: the unit
+	// itself is world-readable).
+	envFile string
 	restart string // the manifest's restart policy
 	logDir  string
 	memory  string
@@ -47,7 +49,8 @@ func (s supervisor) confPath() string {
 }
 
 // confMode keeps a program section (its environment= may carry secrets)
-// to root; a unit is world-readable as systemd expects.
+// to root; a unit is world-readable as systemd expects, and its
+// environment is in p.envFile (0600).
 func (s supervisor) confMode() string {
 	if s.kind == manifest.SupervisorSystemd {
 		return "0644"
@@ -175,16 +178,11 @@ func waitRunning(ctx context.Context, c hostConn, s supervisor, h manifest.Healt
 // conf is the program section or unit for p.
 func (s supervisor) conf(p program, deployID, digest string) string {
 	var b strings.Builder
-	keys := make([]string, 0, len(p.env))
-	for k := range p.env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	if s.kind == manifest.SupervisorSystemd {
 		fmt.Fprintf(&b, "# Written by xedgesim deploy %s: %s.\n[Unit]\nDescription=%s (xedgesim)\nAfter=network-online.target\nWants=network-online.target\n\n[Service]\n", deployID, digest, p.name)
-		fmt.Fprintf(&b, "ExecStart=%s\nWorkingDirectory=%s\n", systemdQuote(p.command), p.dir)
-		for _, k := range keys {
-			fmt.Fprintf(&b, "Environment=%s\n", systemdQuote([]string{k + "=" + p.env[k]}))
+		fmt.Fprintf(&b, "ExecStart=%s\nWorkingDirectory=%s\n", systemdQuote(p.command), strings.ReplaceAll(p.dir, "%", "%%"))
+		if len(p.env) > 0 {
+			fmt.Fprintf(&b, "EnvironmentFile=%s\n", strings.ReplaceAll(p.envFile, "%", "%%"))
 		}
 		fmt.Fprintf(&b, "Restart=%s\nRestartSec=1\n", systemdRestart(p.restart))
 		if p.memory != "" {
@@ -197,11 +195,7 @@ func (s supervisor) conf(p program, deployID, digest string) string {
 		return b.String()
 	}
 	fmt.Fprintf(&b, "; Written by xedgesim deploy %s: %s.\n[program:%s]\n", deployID, digest, p.name)
-	q := make([]string, len(p.command))
-	for i, a := range p.command {
-		q[i] = transport.Quote(a)
-	}
-	fmt.Fprintf(&b, "command=%s\ndirectory=%s\n", supervisorEscape(strings.Join(q, " ")), supervisorEscape(p.dir))
+	fmt.Fprintf(&b, "command=%s\ndirectory=%s\n", supervisordCommand(p.command), supervisorEscape(p.dir))
 	autorestart := "true"
 	switch base, _, _ := strings.Cut(p.restart, ":"); base {
 	case "no":
@@ -210,12 +204,8 @@ func (s supervisor) conf(p program, deployID, digest string) string {
 		autorestart = "unexpected"
 	}
 	fmt.Fprintf(&b, "autostart=true\nautorestart=%s\nstartsecs=1\nstopsignal=TERM\nstopwaitsecs=10\n", autorestart)
-	if len(keys) > 0 {
-		env := make([]string, len(keys))
-		for i, k := range keys {
-			env[i] = k + `="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(p.env[k]) + `"`
-		}
-		fmt.Fprintf(&b, "environment=%s\n", supervisorEscape(strings.Join(env, ",")))
+	if len(p.env) > 0 {
+		fmt.Fprintf(&b, "environment=%s\n", supervisordEnv(p.env))
 	}
 	fmt.Fprintf(&b, "stdout_logfile=%s/%s.out.log\nstderr_logfile=%s/%s.err.log\n", p.logDir, p.name, p.logDir, p.name)
 	return b.String()
@@ -234,7 +224,8 @@ func systemdRestart(policy string) string {
 	return "always"
 }
 
-// systemdQuote quotes words for ExecStart= and Environment=.
+// systemdQuote quotes words for ExecStart=, where systemd expands
+// specifiers (%) and variables ($), so both are doubled.
 func systemdQuote(words []string) string {
 	q := make([]string, len(words))
 	for i, w := range words {

@@ -166,11 +166,12 @@ func (d *decoder) strings(f field, what string) []string {
 }
 
 func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
-	f := d.mapping(root, topLevel, "image", "service", "strategy", "transfer", "hosts", "rollout", "ssh")
+	f := d.mapping(root, topLevel, "image", "service", "strategy", "transfer", "hosts", "rollout", "ssh", "vars")
 	if f == nil {
 		return
 	}
 	d.root = root
+	m.Vars = d.stringMap(f["vars"], "vars", false)
 	if img, ok := f["image"]; ok {
 		m.Image = d.str(img, "image")
 		m.ImagePos = d.Pos(img.Val)
@@ -199,9 +200,12 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 	} else {
 		d.Errorf(root, "", "add hosts: [{name: edge1, address: 10.0.0.11, user: pi, known_hosts: ...}]", "the manifest has no hosts")
 	}
-	m.Rollout = Rollout{Canary: 1, Batch: 1, Rollback: true}
+	m.Rollout = Rollout{Canary: 1, Batch: 1, Rollback: true, Keep: 2}
 	if r, ok := f["rollout"]; ok {
-		if rf := d.mapping(r.Val, "rollout", "canary", "batch", "max_failures", "rollback"); rf != nil {
+		if rf := d.mapping(r.Val, "rollout", "canary", "batch", "max_failures", "rollback", "keep"); rf != nil {
+			if v, ok := rf["keep"]; ok {
+				m.Rollout.Keep = d.integer(v, "rollout.keep", 1, 100)
+			}
 			if v, ok := rf["canary"]; ok {
 				m.Rollout.Canary = d.integer(v, "rollout.canary", 0, 1<<20)
 			}
@@ -227,7 +231,7 @@ var (
 )
 
 func (d *decoder) service(n *yaml.Node, s *Service) {
-	f := d.mapping(n, "service", "name", "restart", "ports", "volumes", "env", "command", "memory", "cpus", "files", "health")
+	f := d.mapping(n, "service", "name", "restart", "ports", "volumes", "env", "command", "memory", "cpus", "files", "health", "network")
 	if f == nil {
 		return
 	}
@@ -263,6 +267,7 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 			d.Errorf(e.Val, "", "", "service.env must be a mapping of NAME: value, got %s", yamldiag.Describe(e.Val))
 		} else {
 			s.Env = map[string]string{}
+			d.checkEnv(e.Val, "service.env")
 			for i := 0; i+1 < len(e.Val.Content); i += 2 {
 				k, v := e.Val.Content[i], e.Val.Content[i+1]
 				if v.Kind != yaml.ScalarNode {
@@ -274,6 +279,9 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 		}
 	}
 	s.Command = d.strings(f["command"], "service.command")
+	for i, a := range s.Command {
+		d.checkValue(f["command"].Val.Content[i], fmt.Sprintf("service.command[%d]", i), a)
+	}
 	if mem, ok := f["memory"]; ok {
 		s.Memory = d.str(mem, "service.memory")
 		if !memorySpec.MatchString(s.Memory) {
@@ -293,11 +301,11 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 		} else {
 			for i, it := range fl.Val.Content {
 				w := fmt.Sprintf("service.files[%d]", i)
-				ff := d.mapping(it, w, "src", "dst", "mode")
+				ff := d.mapping(it, w, "src", "dst", "mode", "template")
 				if ff == nil {
 					continue
 				}
-				file := File{Src: d.str(ff["src"], w+".src"), Dst: d.str(ff["dst"], w+".dst"), Mode: "0644", Pos: d.Pos(it)}
+				file := File{Src: d.str(ff["src"], w+".src"), Dst: d.str(ff["dst"], w+".dst"), Mode: "0644", Pos: d.Pos(it), Template: d.boolean(ff["template"], w+".template")}
 				if m, ok := ff["mode"]; ok {
 					file.Mode = d.str(m, w+".mode")
 					if !modeSpec.MatchString(file.Mode) {
@@ -313,6 +321,7 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 			}
 		}
 	}
+	d.network(f["network"], s)
 	s.Health = Health{Timeout: DefaultHealthTimeout, Interval: DefaultHealthInterval, Window: DefaultHealthWindow}
 	if h, ok := f["health"]; ok {
 		d.health(h.Val, &s.Health)
@@ -420,11 +429,12 @@ func (d *decoder) hosts(n *yaml.Node, m *Manifest) {
 	seen := map[string]bool{}
 	for i, it := range n.Content {
 		w := fmt.Sprintf("hosts[%d]", i)
-		f := d.mapping(it, w, "name", "address", "port", "user", "known_hosts", "fingerprint", "fingerprints", "platform", "local")
+		f := d.mapping(it, w, "name", "address", "port", "user", "known_hosts", "fingerprint", "fingerprints", "platform", "local", "env", "vars")
 		if f == nil {
 			continue
 		}
-		h := Host{Name: d.str(f["name"], w+".name"), Pos: d.Pos(it), Local: d.boolean(f["local"], w+".local")}
+		h := Host{Name: d.str(f["name"], w+".name"), Pos: d.Pos(it), Local: d.boolean(f["local"], w+".local"),
+			Env: d.stringMap(f["env"], w+".env", true), Vars: d.stringMap(f["vars"], w+".vars", false)}
 		if h.Name == "" {
 			d.Errorf(it, "", "add name: edge1", "%s has no name", w)
 		} else if err := ident.Check(w+".name", h.Name); err != nil {

@@ -53,7 +53,7 @@ ssh: {key: id_ed25519, passphrase: $PASS, timeout: 5s}
 			{Name: "edge1", Address: "10.0.0.11", Port: 22, User: "pi", KnownHosts: knownHost, Platform: "linux/arm64"},
 			{Name: "edge2", Address: "10.0.0.12", Port: 2222, User: "pi", Fingerprints: []string{"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"}},
 		},
-		Rollout: Rollout{Canary: 1, Batch: 2, Rollback: true},
+		Rollout: Rollout{Canary: 1, Batch: 2, Rollback: true, Keep: 2},
 		SSH:     SSH{Key: "id_ed25519", Passphrase: "$PASS", Timeout: 5 * time.Second},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreTypes(Pos{})); diff != "" {

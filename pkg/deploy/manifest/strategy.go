@@ -139,7 +139,7 @@ func (d *decoder) compose(n *yaml.Node, m *Manifest) {
 		return
 	}
 	// The compose file says how the service runs.
-	if k := d.serviceKey("restart", "ports", "volumes", "env", "command", "memory", "cpus"); k != nil {
+	if k := d.serviceKey("restart", "ports", "volumes", "env", "command", "memory", "cpus", "network"); k != nil {
 		d.Errorf(k, "", "move it into "+c.File, "service.%s does not apply to strategy compose: the compose file says how the service runs", k.Value)
 	}
 	d.composeFile(f["file"].Val, m)
@@ -180,13 +180,14 @@ func (d *decoder) native(n, strategy *yaml.Node, m *Manifest) {
 	}
 	nat.Dir = d.hostDir(f["dir"], "strategy.native.dir", m.Service.Name)
 	// What a container has and a bare process has not.
-	if n := d.serviceKey("ports", "volumes"); n != nil {
+	if n := d.serviceKey("ports", "volumes", "network"); n != nil {
 		d.Errorf(n, "", "remove it; the program binds its ports itself", "service.%s does not apply to strategy native: the program runs on the host", n.Value)
 	}
 	if t := mapKey(d.root, "transfer"); t != nil {
 		d.Errorf(t, "", "remove transfer:", "transfer does not apply to strategy native: only the program goes to the host, over SSH")
 	}
 	if nat.Supervisor == SupervisorSupervisord {
+		d.checkSupervisordEnv()
 		if n := d.serviceKey("memory", "cpus"); n != nil {
 			d.Errorf(n, "", "remove it or write supervisor: systemd", "service.%s needs supervisor: systemd; supervisord cannot limit it", n.Value)
 		}
@@ -202,6 +203,7 @@ func (d *decoder) hostDir(f field, what, service string) string {
 		if !strings.HasPrefix(dir, "/") {
 			d.Errorf(f.Val, "", "write "+DefaultDir, "%s must be an absolute path on the host", what)
 		}
+		d.checkValue(f.Val, what, dir)
 	}
 	return path.Join(dir, service)
 }

@@ -31,6 +31,10 @@ type Manifest struct {
 
 	// ImagePos is where image was written, for errors about the image.
 	ImagePos Pos `json:"-"`
+
+	// Vars feed the templated files of every host (a host's own vars
+	// override them).
+	Vars map[string]string `json:"vars,omitempty"`
 }
 
 // Strategy is how the service runs on a host.
@@ -68,6 +72,9 @@ type Service struct {
 	CPUs   float64 `json:"cpus,omitempty"`
 	Files  []File  `json:"files,omitempty"`
 	Health Health  `json:"health"`
+	// Network is an existing Docker network the container joins, or
+	// host; empty is the engine's default bridge.
+	Network string `json:"network,omitempty"`
 }
 
 // File is a file copied to the host before the service starts.
@@ -76,6 +83,10 @@ type File struct {
 	Dst  string `json:"dst"`
 	Mode string `json:"mode"`
 	Pos  Pos    `json:"-"`
+
+	// Template says src is a Go text/template rendered for each host:
+	// {{.Host.Name}}, {{.Host.Address}}, {{.Vars.NAME}}.
+	Template bool `json:"template,omitempty"`
 }
 
 // Health is the health check a deploy waits for and verify runs.
@@ -137,6 +148,11 @@ type Host struct {
 	// Local means the engine of the machine deploy runs on.
 	Local bool `json:"local,omitempty"`
 	Pos   Pos  `json:"-"`
+
+	// Env overrides the service's env on this host; Vars the manifest's
+	// vars for its templated files.
+	Env  map[string]string `json:"env,omitempty"`
+	Vars map[string]string `json:"vars,omitempty"`
 }
 
 // Rollout is the order hosts are deployed in.
@@ -145,6 +161,9 @@ type Rollout struct {
 	Batch       int  `json:"batch"`
 	MaxFailures int  `json:"max_failures"`
 	Rollback    bool `json:"rollback"`
+	// Keep is how many releases of the service (the running one
+	// included) stay on each host for rollback; older images go.
+	Keep int `json:"keep"`
 }
 
 // SSH is the connection settings every host shares.

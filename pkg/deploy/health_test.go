@@ -1,0 +1,51 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
+)
+
+// dialOnly is a host whose commands all fail and whose dials go to this
+// machine: enough for waitHealthy, which inspects and then probes.
+type dialOnly struct{ localConn }
+
+func (dialOnly) Run(context.Context, string, io.Reader) (string, error) {
+	return "", errors.New("no engine here")
+}
+
+// TestHealthReportsLastAnswer: a check that fails until its deadline says
+// what the service last answered ("status 500, want 200"), not that the
+// deadline passed, even when the last probe was cut short by it.
+func TestHealthReportsLastAnswer(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= 2 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		<-r.Context().Done() // the next probes hang until cut short
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	h := manifest.Health{HTTP: &manifest.HTTPHealth{Port: p, Path: "/healthz", Status: 200}, Timeout: 3 * time.Second, Interval: 10 * time.Millisecond}
+	err := waitHealthy(context.Background(), dialOnly{}, "xs-none", h)
+	if err == nil || !strings.Contains(err.Error(), "status 500, want 200") || strings.Contains(err.Error(), "deadline") {
+		t.Errorf("waitHealthy() = %v, want the last answer (status 500, want 200)", err)
+	}
+	if n.Load() < 3 {
+		t.Errorf("%d probes: the hanging one did not run", n.Load())
+	}
+}
