@@ -366,7 +366,7 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 					break
 				}
 			}
-			if matched {
+			if matched || s.groupMatches(g) {
 				continue
 			}
 			hint := "known nodes: " + list(ids)

@@ -183,6 +183,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	}
 	res.Timeline, res.BucketUS = net.Timeline()
 	res.FaultDrops = net.FaultDrops()
+	foldGroups(res, spans(sc))
 	return res, nil
 }
 
@@ -194,6 +195,18 @@ func build(sc *scenario.Scenario, o *options) ([]node.Node, []scenario.Diagnosti
 		errs  []error
 	)
 	for _, sn := range sc.Nodes {
+		if sn.IsGroup() {
+			var (
+				w   []scenario.Diagnostic
+				err error
+			)
+			nodes, w, err = buildGroup(sn, o, nodes)
+			warns = append(warns, w...)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		if n, ok := o.nodes[sn.ID]; ok {
 			nodes = append(nodes, n)
 			continue
@@ -241,7 +254,7 @@ func destinationWarnings(sc *scenario.Scenario) []scenario.Diagnostic {
 				dst = d
 			}
 		}
-		if dst == "" || ids[dst] {
+		if dst == "" || ids[dst] || sc.HasNode(dst) {
 			continue
 		}
 		pos := n.Pos
