@@ -489,7 +489,7 @@ func dryRun(u *ui, sc *scenario.Scenario, o simulateOptions) error {
 		fmt.Fprintln(u.out, "note:", err)
 	}
 	fmt.Fprintf(u.out, "%s: valid (%d nodes, %s network, %g s, quantum %d us, seed %d, %d assertions, %d faults)\n",
-		sc.Path, len(sc.Nodes), sc.Network.Model, sc.Simulation.DurationS, sc.Simulation.TimeQuantumUS, sc.Simulation.Seed,
+		sc.Path, sc.NodeCount(), sc.Network.Model, sc.Simulation.DurationS, sc.Simulation.TimeQuantumUS, sc.Simulation.Seed,
 		len(sc.Assertions), len(sc.Faults))
 	return nil
 }
