@@ -44,8 +44,8 @@ type kernel struct {
 	// words (a large fleet), sorting them is cheaper than the walk.
 	active     []uint64
 	activeList []int32
-	out       []event.Event
-	deliverFn func(event.Event)
+	out        []event.Event
+	deliverFn  func(event.Event)
 
 	lastDst string
 	lastIdx int32
