@@ -44,6 +44,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		return nil, fmt.Errorf("configuring the run: %w", err)
 	}
 	sc = compat(sc, o)
+	if len(spans(sc)) > 0 {
+		o.sum = node.SumArrival // see node.SumArrival
+	}
 	upstream := o.upstream || sc.Simulation.Upstream()
 	seed := sc.Simulation.Seed
 	if o.seed != nil {
@@ -160,6 +163,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	res.InFlight = net.InFlight()
 	res.Routes = net.Routes()
 	res.Events = res.Network.Delivered
+	res.Nodes = make([]NodeResult, 0, len(nodes))
 	for i, n := range nodes {
 		st := n.Stats()
 		res.Events += st.Events
