@@ -252,7 +252,6 @@ func (d *decoder) node(path string, m *yamldiag.Mapping, r *refs) (Node, bool) {
 		who = fmt.Sprintf("%s (id=%s)", path, yamldiag.Short(id))
 		ref.id = e.Val
 	}
-	d.count(&n, m, path, who)
 	if e, ok := m.Get("type"); !ok {
 		d.Errorf(m.Node, path+".type", "add type: sensor; upstream does not interpret it, so any name will do",
 			"%s: missing required field 'type'", who)
@@ -275,6 +274,8 @@ func (d *decoder) node(path string, m *yamldiag.Mapping, r *refs) (Node, bool) {
 		}
 	}
 
+	d.count(&n, m, path, who)
+
 	// With config.command xedgesim starts the node itself, and with
 	// config.address it connects where it is told: neither needs a port. A
 	// docker node publishes what its docker section says.
@@ -292,7 +293,7 @@ func (d *decoder) node(path string, m *yamldiag.Mapping, r *refs) (Node, bool) {
 				ref.port = e.Val
 			}
 		}
-	} else if n.Implementation == ImplPythonModel && !started && !n.IsGroup() {
+	} else if n.Implementation == ImplPythonModel && !started && !isGroup(m) {
 		d.Errorf(m.Node, path+".port", "add port: <the TCP port the node listens on>, or config.command to have xedgesim start the node",
 			"%s: missing required field 'port' for %s", who, n.Implementation)
 	}

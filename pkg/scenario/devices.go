@@ -219,3 +219,10 @@ func mayOverlap(a, b string) bool {
 	}
 	return fits(ap, bp, true) && fits(as, bs, false)
 }
+
+// isGroup tells whether a node's mapping says count:, valid or not: a
+// group needs no port, and a mistake in count is said once.
+func isGroup(m *yamldiag.Mapping) bool {
+	_, ok := m.Get("count")
+	return ok
+}
