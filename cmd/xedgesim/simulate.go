@@ -144,12 +144,13 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 		return nil, err
 	}
 	runs := plan(files, seeds)
+	planned, shardI, shardN := len(runs), 0, 0
 	if o.shard != "" {
 		i, n, err := parseShard(o.shard)
 		if err != nil {
 			return nil, err
 		}
-		runs = shard(runs, i, n)
+		runs, shardI, shardN = shard(runs, i, n), i, n
 	}
 	if o.shards < 0 || o.shards > 0 && !o.plan {
 		return nil, usageError("--shards goes with --plan and must be positive")
@@ -206,7 +207,8 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 		return nil, nil
 	}
 
-	single := len(runs) == 1
+	// A shard lays its runs out as the whole sweep does, for report merge.
+	single := len(runs) == 1 && o.shard == ""
 	out := o.out
 	if out == "" {
 		out = "results"
@@ -232,6 +234,11 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 		reports = append(reports, rep)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+	}
+	if o.shard != "" {
+		if err := writeShard(out, shardI, shardN, planned); err != nil {
+			return nil, err
 		}
 	}
 	suite := report.NewSuite(reports)
