@@ -132,4 +132,3 @@ func writeShard(out string, i, n, planned int) error {
 	}
 	return report.WriteFile(out, report.ShardFile, data)
 }
-

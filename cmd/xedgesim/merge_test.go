@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const gateFleet = "../../scenarios/gate_fleet.yaml"
+
+// A sweep of gate_fleet run as 20 shards and merged gives the reports of
+// the unsharded run, byte for byte (1,000 seeds are the bench's; the
+// layout and the order are the same with 60).
+func TestReportMergeMatchesUnsharded(t *testing.T) {
+	t.Parallel()
+	const seeds, shards = "1-60", 20
+	tmp := t.TempDir()
+	full := filepath.Join(tmp, "full")
+	want := cli(t, "simulate", "--seeds", seeds, "--out", full, gateFleet)
+	if want.code != 0 && want.code != 2 {
+		t.Fatalf("unsharded run: exit %d\n%s", want.code, want.stderr)
+	}
+	var dirs []string
+	// Given in an order that is not the shards': merge must not care.
+	for i := shards; i >= 1; i-- {
+		dir := filepath.Join(tmp, fmt.Sprintf("shard-%d", i))
+		r := cli(t, "simulate", "--seeds", seeds, "--shard", fmt.Sprintf("%d/%d", i, shards), "--out", dir, gateFleet)
+		if r.code != 0 && r.code != 2 {
+			t.Fatalf("shard %d: exit %d\n%s", i, r.code, r.stderr)
+		}
+		dirs = append(dirs, dir)
+	}
+	merged := filepath.Join(tmp, "merged")
+	got := cli(t, append([]string{"report", "merge", "--out", merged}, dirs...)...)
+	if got.code != want.code {
+		t.Errorf("merge exit %d, the unsharded run's %d\n%s", got.code, want.code, got.stderr)
+	}
+	files := []string{"summary.json", "junit.xml", "summary.md", "report.html", "evidence.json"}
+	for s := 1; s <= 60; s++ {
+		files = append(files, fmt.Sprintf("gate_fleet/seed-%d/summary.json", s))
+	}
+	for _, f := range files {
+		a, err := os.ReadFile(filepath.Join(full, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(merged, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between the unsharded run and the merge", f)
+		}
+	}
+}
+
+func TestReportMergeRefuses(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	shard := func(name, spec, seeds string) string {
+		dir := filepath.Join(tmp, name)
+		if r := cli(t, "simulate", "--seeds", seeds, "--shard", spec, "--out", dir, gateFleet); r.code != 0 && r.code != 2 {
+			t.Fatalf("shard %s: exit %d\n%s", spec, r.code, r.stderr)
+		}
+		return dir
+	}
+	one, two, three := shard("a1", "1/3", "1-6"), shard("a2", "2/3", "1-6"), shard("a3", "3/3", "1-6")
+	other := shard("b2", "2/3", "1-9")
+	plain := filepath.Join(tmp, "plain")
+	if r := cli(t, "simulate", "--seeds", "1-2", "--out", plain, gateFleet); r.code != 0 && r.code != 2 {
+		t.Fatalf("plain sweep: exit %d\n%s", r.code, r.stderr)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a missing shard", []string{one, three}, "shards [2] of 3 are missing"},
+		{"another plan", []string{one, other, three}, "does not belong with"},
+		{"a shard twice", []string{one, two, two, three}, "shard 2/3 is also"},
+		{"not a shard", []string{one, plain}, "not the results of simulate --shard"},
+		{"no such directory", []string{filepath.Join(tmp, "nowhere")}, "not the results of simulate --shard"},
+		{"out is a shard", []string{"--out", one, one, two, three}, "is one of the shards"},
+		{"nothing", nil, "needs the shards' results directories"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(tmp, "out-"+strings.ReplaceAll(tc.name, " ", "-"))
+			args := append([]string{"report", "merge", "--out", out}, tc.args...)
+			r := cli(t, args...)
+			if r.code != 3 || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit 3 saying %q", r.code, r.stderr, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(out, "summary.json")); err == nil {
+				t.Errorf("a refused merge wrote %s", out)
+			}
+		})
+	}
+	if r := cli(t, "report", "merge", "--out", filepath.Join(tmp, "ok"), three, one, two); r.code != 0 && r.code != 2 {
+		t.Errorf("the complete plan: exit %d\n%s", r.code, r.stderr)
+	}
+}
