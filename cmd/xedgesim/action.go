@@ -39,6 +39,14 @@ func ghaSimulate(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if merge := u.gha.MultilineInput("merge"); len(merge) > 0 {
+		o, err := mergeInputs(u.gha, merge)
+		if err != nil {
+			return err
+		}
+		res, runErr := runMerge(cmd.Context(), u, o)
+		return u.publish(simulateResult(res, runErr), runErr)
+	}
 	o, err := simulateInputs(u.gha)
 	if err != nil {
 		return err

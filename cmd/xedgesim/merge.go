@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/xedgesim/simulate/internal/gha"
 	"github.com/xedgesim/simulate/pkg/report"
 )
 
@@ -131,4 +133,27 @@ func writeShard(out string, i, n, planned int) error {
 		return err
 	}
 	return report.WriteFile(out, report.ShardFile, data)
+}
+
+// mergeInputs maps the simulate action's merge and out inputs onto report
+// merge's options: each line holds paths or globs of shard directories.
+func mergeInputs(r *gha.Runner, lines []string) (mergeOptions, error) {
+	o := mergeOptions{out: r.Input("out")}
+	if o.out == "" {
+		o.out = "results"
+	}
+	for _, line := range lines {
+		for _, f := range strings.Fields(line) {
+			if !strings.ContainsAny(f, "*?[") {
+				o.shards = append(o.shards, f)
+				continue
+			}
+			m, err := filepath.Glob(f)
+			if err != nil || len(m) == 0 {
+				return o, usageError("input merge: %q matches no directory", f)
+			}
+			o.shards = append(o.shards, m...)
+		}
+	}
+	return o, nil
 }

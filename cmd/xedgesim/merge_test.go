@@ -103,3 +103,41 @@ func TestReportMergeRefuses(t *testing.T) {
 		t.Errorf("the complete plan: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// The simulate action with merge: the shards' directories by glob, the
+// merged reports in out, and the outputs pointing at them.
+func TestActionMerge(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	for i := 1; i <= 3; i++ {
+		dir := filepath.Join(tmp, fmt.Sprintf("shard-%d", i))
+		if r := cli(t, "simulate", "--seeds", "1-5", "--shard", fmt.Sprintf("%d/3", i), "--out", dir, gateFleet); r.code != 0 && r.code != 2 {
+			t.Fatalf("shard %d: exit %d\n%s", i, r.code, r.stderr)
+		}
+	}
+	full := filepath.Join(tmp, "full")
+	want := cli(t, "simulate", "--seeds", "1-5", "--out", full, gateFleet)
+	outFile, sumFile := filepath.Join(tmp, "github_output"), filepath.Join(tmp, "step_summary")
+	for _, f := range []string{outFile, sumFile} {
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(tmp, "merged")
+	r := runBinary(t, []string{"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + outFile, "GITHUB_STEP_SUMMARY=" + sumFile,
+		"INPUT_MERGE=" + filepath.Join(tmp, "shard-*"), "INPUT_OUT=" + out}, "gha", "simulate")
+	if r.code != want.code {
+		t.Fatalf("exit %d, the unsharded run's %d\n%s%s", r.code, want.code, r.stdout, r.stderr)
+	}
+	outputs, _ := os.ReadFile(outFile)
+	if !strings.Contains(string(outputs), filepath.Join(out, "junit.xml")) || !strings.Contains(string(outputs), filepath.Join(out, "evidence.json")) {
+		t.Errorf("GITHUB_OUTPUT does not name the merged reports:\n%s", outputs)
+	}
+	a, _ := os.ReadFile(filepath.Join(full, "report.html"))
+	b, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	summary, _ := os.ReadFile(sumFile)
+	md, _ := os.ReadFile(filepath.Join(full, "summary.md"))
+	if len(a) == 0 || !bytes.Equal(a, b) || !bytes.Equal(summary, md) {
+		t.Errorf("the merged report.html or the step summary differ from the unsharded run's")
+	}
+}
