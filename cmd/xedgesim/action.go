@@ -51,6 +51,9 @@ func ghaSimulate(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if o.plan {
+		return ghaPlan(cmd.Context(), u, o)
+	}
 	res, runErr := runSimulate(cmd.Context(), u, o)
 	return u.publish(simulateResult(res, runErr), runErr)
 }
@@ -98,6 +101,16 @@ func simulateInputs(r *gha.Runner) (simulateOptions, error) {
 	}
 	o.seeds = r.Input("seeds")
 	o.shard = r.Input("shard")
+	if s := r.Input("shards"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return o, exitcode.New(exitcode.Invalid, fmt.Errorf("input shards %q: write how many shards, e.g. 4", s))
+		}
+		if o.shard != "" {
+			return o, exitcode.New(exitcode.Invalid, errors.New("inputs shards and shard exclude each other: shards plans the matrix, shard runs one of its entries"))
+		}
+		o.shards, o.plan = n, true
+	}
 	o.images = r.MultilineInput("image")
 	o.out = r.Input("out")
 	o.python = "3.11"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -156,4 +157,21 @@ func mergeInputs(r *gha.Runner, lines []string) (mergeOptions, error) {
 		}
 	}
 	return o, nil
+}
+
+// ghaPlan is the simulate action with shards: it prints the matrix and
+// sets it as the matrix output.
+func ghaPlan(ctx context.Context, u *ui, o simulateOptions) error {
+	var buf bytes.Buffer
+	out := u.out
+	u.out = &buf
+	_, err := runSimulate(ctx, u, o)
+	u.out = out
+	if err != nil {
+		return u.publish(actionResult{}, err)
+	}
+	if _, err := out.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	return u.publish(actionResult{outputs: []output{{"matrix", strings.TrimSpace(buf.String())}}}, nil)
 }

@@ -141,3 +141,30 @@ func TestActionMerge(t *testing.T) {
 		t.Errorf("the merged report.html or the step summary differ from the unsharded run's")
 	}
 }
+
+// The simulate action with shards plans the matrix and runs nothing.
+func TestActionPlan(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	outFile := filepath.Join(tmp, "github_output")
+	if err := os.WriteFile(outFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBinary(t, []string{"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + outFile, "INPUT_SCENARIO=" + gateFleet,
+		"INPUT_SEEDS=1-10", "INPUT_SHARDS=3", "INPUT_OUT=" + filepath.Join(tmp, "results")}, "gha", "simulate")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	outputs, _ := os.ReadFile(outFile)
+	want := `{"include":[{"shard":"1/3","runs":4},{"shard":"2/3","runs":3},{"shard":"3/3","runs":3}]}`
+	if !strings.Contains(string(outputs), "matrix<<") || !strings.Contains(string(outputs), want) {
+		t.Errorf("GITHUB_OUTPUT lacks the matrix %s:\n%s", want, outputs)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "results")); err == nil {
+		t.Errorf("planning ran something")
+	}
+	bad := runBinary(t, []string{"GITHUB_ACTIONS=true", "INPUT_SCENARIO=" + gateFleet, "INPUT_SHARDS=3", "INPUT_SHARD=1/3"}, "gha", "simulate")
+	if bad.code != 3 || !strings.Contains(bad.stdout+bad.stderr, "exclude each other") {
+		t.Errorf("shards with shard: exit %d\n%s%s", bad.code, bad.stdout, bad.stderr)
+	}
+}
