@@ -1,6 +1,12 @@
 package report
 
-import "github.com/xedgesim/simulate/pkg/sim"
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/xedgesim/simulate/pkg/sim"
+)
 
 // Group is a device group in summary.json: its size and the devices whose
 // routes dropped the most. Its counters are the group's row in nodes and
@@ -28,4 +34,32 @@ func newGroups(gs []sim.GroupResult) []Group {
 		out = append(out, row)
 	}
 	return out
+}
+
+// groupsMarkdown is a run's device groups: one row per group, with its
+// worst devices, never one per device.
+func groupsMarkdown(w *bytes.Buffer, r Run, h string) {
+	if len(r.Groups) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s Device groups\n\n| Group | Devices | Sent | Delivered | Dropped | Worst devices (dropped of sent) |\n|---|---:|---:|---:|---:|---|\n", h)
+	for _, g := range r.Groups {
+		var sent, delivered, dropped int64
+		for _, l := range r.Network.Links {
+			if l.Src == g.ID {
+				sent += l.PacketsSent
+				delivered += l.PacketsDelivered
+				dropped += l.PacketsDropped
+			}
+		}
+		worst := make([]string, 0, len(g.Offenders))
+		for _, o := range g.Offenders {
+			worst = append(worst, fmt.Sprintf("%s %d of %d", mdCode(o.ID), o.PacketsDropped, o.PacketsSent))
+		}
+		if len(worst) == 0 {
+			worst = append(worst, "none dropped")
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s |\n", mdCode(g.ID), g.Devices, sent, delivered, dropped, strings.Join(worst, ", "))
+	}
+	w.WriteString("\n")
 }
