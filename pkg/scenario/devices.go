@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
@@ -225,4 +227,21 @@ func mayOverlap(a, b string) bool {
 func isGroup(m *yamldiag.Mapping) bool {
 	_, ok := m.Get("count")
 	return ok
+}
+
+// deviceScope refuses an assertion scope that names one device of a group:
+// the run reports a group as one row, so the scope would select nothing
+// and the gate would fail for want of data. Faults may name one device.
+func (d *decoder) deviceScope(s *Scenario, path, key string, n *yaml.Node) {
+	if !strings.HasPrefix(path, "validation") || strings.ContainsAny(n.Value, "*?[") {
+		return
+	}
+	for _, g := range s.Nodes {
+		if _, ok := g.Member(n.Value); ok {
+			pre, suf, _ := strings.Cut(g.ID, groupPlaceholder)
+			d.Errorf(n, path+"."+key, fmt.Sprintf("write %s: %q to assert over the group; its five worst devices are in the report", key, pre+"*"+suf),
+				"%s.%s names %q, one device of the group %q; reports add a group's devices up, so the assertion would select nothing", path, key, yamldiag.Short(n.Value), g.ID)
+			return
+		}
+	}
 }

@@ -20,7 +20,9 @@ network:
 validation:
   assertions:
     - {metric: packet_delivery_rate, operator: gte, value: 0.9, where: {src: "sensor1?"}}
-    - {metric: healthy, operator: eq, value: 1, where: {node: edge-2-b}}
+    - {metric: healthy, operator: eq, value: 1, where: {node: "edge-*-b"}}
+faults:
+  - {at_s: 1, kind: node_crash, node: edge-2-b}
 `
 
 func TestDeviceGroups(t *testing.T) {
@@ -76,6 +78,8 @@ func TestDeviceGroupErrors(t *testing.T) {
 			[]string{"4:^s3 nodes[1].id"}, "device 3 of the group"},
 		{"overlapping groups", "  - {id: \"s{i}\", count: 5, type: sensor}\n  - {id: \"s1{i}\", count: 5, type: sensor}",
 			[]string{"4:^\"s1{i}\" nodes[1].id"}, "can name the same devices"},
+		{"an assertion on one device", "  - {id: \"s{i}\", count: 5, type: sensor}\nvalidation: {assertions: [{metric: packets_sent, operator: gte, value: 1, where: {src: s2}}]}",
+			[]string{"4:^s2 validation.assertions[0].where.src"}, "one device of the group"},
 		{"link beyond the count", "  - {id: \"s{i}\", count: 5, type: sensor}\n  - {id: g, type: gateway, port: 5001}\nnetwork: {model: latency, links: [{src: s6, dst: g, latency_us: 1}]}",
 			[]string{"5:^s6 network.links[0].src"}, "unknown node \"s6\""},
 	}

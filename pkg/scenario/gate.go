@@ -367,6 +367,7 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 				}
 			}
 			if matched || s.groupMatches(g) {
+				d.deviceScope(s, ref.path, k, n)
 				continue
 			}
 			hint := "known nodes: " + list(ids)
