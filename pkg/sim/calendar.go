@@ -26,12 +26,18 @@ type calendar struct {
 	n      int // entries in buckets, stale ones included
 }
 
-// calendarBuckets is the window: 65,536 quanta (65 s at upstream's 1 ms
-// quantum) covers the reporting periods of edge fleets, for 1.5 MiB.
-const calendarBuckets = 1 << 16
+// maxCalendarBuckets bounds the window: 65,536 quanta (65 s at upstream's
+// 1 ms quantum) covers the reporting periods of edge fleets, for 1.5 MiB.
+// Small scenarios get a window of about one bucket per node, so a run of
+// four nodes does not allocate (and scan) a large ring.
+const maxCalendarBuckets = 1 << 16
 
 func newCalendar(quantum int64, wakeAt []int64) *calendar {
-	return &calendar{quantum: quantum, buckets: make([][]int32, calendarBuckets), mask: calendarBuckets - 1, wakeAt: wakeAt}
+	n := 64
+	for n < len(wakeAt) && n < maxCalendarBuckets {
+		n *= 2
+	}
+	return &calendar{quantum: quantum, buckets: make([][]int32, n), mask: int64(n - 1), wakeAt: wakeAt}
 }
 
 // push records that node idx has an event at t.
