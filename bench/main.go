@@ -16,6 +16,7 @@ var sections = []struct {
 	run  sectionFunc
 }{
 	{"simulation", simulation},
+	{"scale", scale},
 	{"build", build},
 	{"push", push},
 	{"deploy", deploy},
@@ -35,7 +36,7 @@ func run() error {
 	flag.BoolVar(&env.Quick, "quick", false, "shrink the workloads to try the bench itself; results are not for publishing")
 	flag.IntVar(&env.PySeconds, "py-seconds", 0, "virtual seconds of the 50-sensor Python node run (default 3, 1 with -quick)")
 	flag.StringVar(&env.Out, "out", "bench", "directory for results.md, results.json and plots")
-	only := flag.String("only", "", "comma-separated sections to run (simulation, build, push, deploy, startup); their results replace those sections in the existing results, the others are kept")
+	only := flag.String("only", "", "comma-separated sections to run (simulation, scale, build, push, deploy, startup); their results replace those sections in the existing results, the others are kept")
 	flag.Parse()
 	run, err := pick(*only)
 	if err != nil {

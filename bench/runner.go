@@ -16,6 +16,9 @@ type Sample struct {
 	// MaxRSS is the peak resident set of the process in bytes (the largest
 	// of it and the children it waited for, as wait4 reports it).
 	MaxRSS int64
+	// CPU is the user and system time the process used: on a machine
+	// other tenants load, wall time says more about them than about us.
+	CPU time.Duration
 	// Values are further per-run figures (events, kernel seconds, ...).
 	Values map[string]float64
 }
@@ -106,6 +109,7 @@ func runProcessEnv(dir string, env []string, name string, args ...string) (Sampl
 	s := Sample{Wall: wall, Values: map[string]float64{}}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		s.MaxRSS = ru.Maxrss * 1024 // kilobytes on Linux
+		s.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	return s, nil
 }

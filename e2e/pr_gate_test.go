@@ -55,6 +55,15 @@ func TestActPRGateFails(t *testing.T) {
 			t.Errorf("the log lacks %q\n%s", want, r.log)
 		}
 	}
+	// The plan job's matrix: the sweep's eight runs in four shards.
+	if got, want := r.outputs["plan/plan/matrix"], `{"include":[{"shard":"1/4","runs":2},{"shard":"2/4","runs":2},{"shard":"3/4","runs":2},{"shard":"4/4","runs":2}]}`; got != want {
+		t.Errorf("output plan/plan/matrix = %q, want %q", got, want)
+	}
+	// The merge job runs after the failed shards (act's artifact stubs
+	// carry no files, so here it has none to merge).
+	if !strings.Contains(r.log, "[merge/merged]") {
+		t.Errorf("the merge step did not run\n%s", r.log)
+	}
 	for k, v := range map[string]string{"simulate/gate/verdict": "fail", "simulate/gate/passed": "false"} {
 		if got := r.outputs[k]; got != v {
 			t.Errorf("output %s = %q, want %q", k, got, v)

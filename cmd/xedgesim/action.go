@@ -40,9 +40,20 @@ func ghaSimulate(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if merge := u.gha.MultilineInput("merge"); len(merge) > 0 {
+		o, err := mergeInputs(u.gha, merge)
+		if err != nil {
+			return err
+		}
+		res, runErr := runMerge(cmd.Context(), u, o)
+		return u.publish(simulateResult(res, runErr), runErr)
+	}
 	o, err := simulateInputs(u.gha)
 	if err != nil {
 		return err
+	}
+	if o.plan {
+		return ghaPlan(cmd.Context(), u, o)
 	}
 	res, runErr := runSimulate(cmd.Context(), u, o)
 	return u.publish(simulateResult(res, runErr), runErr)
@@ -91,6 +102,16 @@ func simulateInputs(r *gha.Runner) (simulateOptions, error) {
 	}
 	o.seeds = r.Input("seeds")
 	o.shard = r.Input("shard")
+	if s := r.Input("shards"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return o, exitcode.New(exitcode.Invalid, fmt.Errorf("input shards %q: write how many shards, e.g. 4", s))
+		}
+		if o.shard != "" {
+			return o, exitcode.New(exitcode.Invalid, errors.New("inputs shards and shard exclude each other: shards plans the matrix, shard runs one of its entries"))
+		}
+		o.shards, o.plan = n, true
+	}
 	o.images = r.MultilineInput("image")
 	o.out = r.Input("out")
 	o.python = "3.11"

@@ -30,6 +30,7 @@ Exit codes: 0 success, 1 runtime error, 2 gate failed, 3 invalid input.`,
 	root.AddCommand(
 		newSimulate(),
 		newSchema(),
+		newReport(),
 		newBuild(),
 		newPush(),
 		newAttest(),

@@ -149,12 +149,13 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 		return nil, err
 	}
 	runs := plan(files, seeds)
+	planned, shardI, shardN := len(runs), 0, 0
 	if o.shard != "" {
 		i, n, err := parseShard(o.shard)
 		if err != nil {
 			return nil, err
 		}
-		runs = shard(runs, i, n)
+		runs, shardI, shardN = shard(runs, i, n), i, n
 	}
 	if o.shards < 0 || o.shards > 0 && !o.plan {
 		return nil, usageError("--shards goes with --plan and must be positive")
@@ -211,7 +212,8 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 		return nil, nil
 	}
 
-	single := len(runs) == 1
+	// A shard lays its runs out as the whole sweep does, for report merge.
+	single := len(runs) == 1 && o.shard == ""
 	out := o.out
 	if out == "" {
 		out = "results"
@@ -244,6 +246,11 @@ func runSimulate(ctx context.Context, u *ui, o simulateOptions) (*outcome, error
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+	}
+	if o.shard != "" {
+		if err := writeShard(out, shardI, shardN, planned); err != nil {
+			return nil, err
 		}
 	}
 	suite := report.NewSuite(reports)
@@ -511,7 +518,7 @@ func dryRun(u *ui, sc *scenario.Scenario, o simulateOptions) error {
 		fmt.Fprintln(u.out, "note:", err)
 	}
 	fmt.Fprintf(u.out, "%s: valid (%d nodes, %s network, %g s, quantum %d us, seed %d, %d assertions, %d faults)\n",
-		sc.Path, len(sc.Nodes), sc.Network.Model, sc.Simulation.DurationS, sc.Simulation.TimeQuantumUS, sc.Simulation.Seed,
+		sc.Path, sc.NodeCount(), sc.Network.Model, sc.Simulation.DurationS, sc.Simulation.TimeQuantumUS, sc.Simulation.Seed,
 		len(sc.Assertions), len(sc.Faults))
 	return nil
 }

@@ -301,9 +301,9 @@ func TestCheckWorkflowCatchesBrokenWorkflow(t *testing.T) {
 		mutate: func(t *testing.T, root *yaml.Node) {
 			remove(t, root, "permissions")
 		},
-		// The report job sets its own; the simulate job is left with the
-		// repository's default.
-		want: []Problem{{Rule: RulePermissions, Subject: "simulate"}},
+		// The report job sets its own; the plan, simulate and merge jobs
+		// are left with the repository's default.
+		want: []Problem{{Rule: RulePermissions, Subject: "plan"}, {Rule: RulePermissions, Subject: "simulate"}, {Rule: RulePermissions, Subject: "merge"}},
 	}, {
 		name: "write-all",
 		mutate: func(t *testing.T, root *yaml.Node) {

@@ -561,6 +561,7 @@ func (m *markdown) details(w *bytes.Buffer, b budget, r Run, h string) {
 		moreRows(w, len(r.Faults)-n, "faults")
 		w.WriteString("\n")
 	}
+	groupsMarkdown(w, r, h)
 }
 
 func (m *markdown) warnings(w *bytes.Buffer, b budget) {

@@ -38,6 +38,8 @@ type Summary struct {
 	// present only when the scenario has a broker node, and, being
 	// wall-clock, it is the one part that differs between runs.
 	MQTT *sim.MQTTResult `json:"mqtt,omitempty"`
+	// Groups are the device groups with their worst devices (groups.go).
+	Groups []Group `json:"groups,omitempty"`
 }
 
 // Steps counts quanta: executed, and upstream's total (the rest were empty
@@ -113,6 +115,8 @@ type Node struct {
 	// Image and ImageDigest are what a docker node ran.
 	Image       string `json:"image,omitempty"`
 	ImageDigest string `json:"image_digest,omitempty"`
+	// Devices is set on a device group's row: how many devices it adds up.
+	Devices int `json:"devices,omitempty"`
 }
 
 // NewSummary builds the summary of a finished run.
@@ -166,9 +170,10 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		s.Nodes = append(s.Nodes, Node{
 			ID: n.ID, Model: n.Model, Events: n.Events,
 			MessagesSent: n.MessagesSent, MessagesReceived: n.MessagesReceived, MessagesProcessed: n.MessagesProcessed,
-			Image: n.Image, ImageDigest: n.ImageDigest,
+			Image: n.Image, ImageDigest: n.ImageDigest, Devices: n.Devices,
 		})
 	}
+	s.Groups = newGroups(res.Groups)
 	return s
 }
 

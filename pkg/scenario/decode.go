@@ -279,6 +279,8 @@ func (d *decoder) node(path string, m *yamldiag.Mapping, r *refs) (Node, bool) {
 		}
 	}
 
+	d.count(&n, m, path, who)
+
 	// With config.command xedgesim starts the node itself, and with
 	// config.address it connects where it is told: neither needs a port. A
 	// docker node publishes what its docker section says.
@@ -296,7 +298,7 @@ func (d *decoder) node(path string, m *yamldiag.Mapping, r *refs) (Node, bool) {
 				ref.port = e.Val
 			}
 		}
-	} else if n.Implementation == ImplPythonModel && !started {
+	} else if n.Implementation == ImplPythonModel && !started && !isGroup(m) {
 		d.Errorf(m.Node, path+".port", "add port: <the TCP port the node listens on>, or config.command to have xedgesim start the node",
 			"%s: missing required field 'port' for %s", who, n.Implementation)
 	}

@@ -366,7 +366,8 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 					break
 				}
 			}
-			if matched {
+			if matched || s.groupMatches(g) {
+				d.deviceScope(s, ref.path, k, n)
 				continue
 			}
 			hint := "known nodes: " + list(ids)

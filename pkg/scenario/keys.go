@@ -37,6 +37,8 @@ var knownKeys = map[string][]string{
 		"id", "type", "implementation", "port", "docker", "config",
 		// renode_inprocess only.
 		"platform", "firmware", "monitor_port", "working_dir", "seed",
+		// Ours: a device group (devices.go).
+		"count",
 	},
 	secNetwork: {"model", "default_latency_us", "default_loss_rate", "links"},
 	secLink: {

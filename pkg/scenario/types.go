@@ -66,7 +66,11 @@ const (
 
 // Node is one entry of the nodes list.
 type Node struct {
-	ID             string
+	ID string
+	// Count is set when the entry is a device group: Count devices whose
+	// ids are ID with {i} replaced by 1..Count (devices.go). Zero for one
+	// node.
+	Count          int
 	Type           string
 	Implementation string
 	// Port is the node's TCP port; HasPort tells whether the file set it.

@@ -31,6 +31,7 @@ func (s *Scenario) Resolve(path string) string {
 func (d *decoder) crossCheck(s *Scenario, r *refs) {
 	d.checkScopes(s, r)
 	d.checkFaultTimes(s, r.faults)
+	d.checkGroups(s, r)
 	type first struct {
 		path string
 		line int
@@ -66,7 +67,7 @@ func (d *decoder) crossCheck(s *Scenario, r *refs) {
 			key, id string
 			node    *yaml.Node
 		}{{"src", l.Src, ref.src}, {"dst", l.Dst, ref.dst}} {
-			if _, ok := ids[end.id]; ok || end.node == nil || len(r.nodes) == 0 {
+			if _, ok := ids[end.id]; ok || end.node == nil || len(r.nodes) == 0 || s.HasNode(end.id) {
 				continue
 			}
 			hint := "known nodes: " + list(known)

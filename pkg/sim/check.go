@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/node"
@@ -136,6 +137,18 @@ func handStartedWarnings(sc *scenario.Scenario, o *options) []scenario.Diagnosti
 // to listen there itself rather than connect: upstream's nodes accept one
 // connection, and a probe would use it up.
 func listening(port int) bool {
+	// Another run's probe holds the port for a moment (parallel runs of one
+	// scenario): only a port still taken after a few tries is a node's.
+	for range 3 {
+		if !listeningOnce(port) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+func listeningOnce(port int) bool {
 	for _, host := range []string{"127.0.0.1", "::1"} {
 		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 		if err == nil {

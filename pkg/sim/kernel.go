@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	bits64 "math/bits"
+	"slices"
 	"time"
 
 	"github.com/xedgesim/simulate/pkg/sim/event"
@@ -34,13 +35,17 @@ type kernel struct {
 
 	pending     [][]event.Event
 	pendingList []int32
-	wake        wakeHeap
+	wake        *calendar
+	wakeFn      func(int32)
 	wakeAt      []int64
 	// active marks the nodes of the current step, one bit per node: walking
-	// the words visits them in node order without sorting.
-	active    []uint64
-	out       []event.Event
-	deliverFn func(event.Event)
+	// the words visits them in node order without sorting. activeList
+	// holds the same nodes in marking order: when they are few beside the
+	// words (a large fleet), sorting them is cheaper than the walk.
+	active     []uint64
+	activeList []int32
+	out        []event.Event
+	deliverFn  func(event.Event)
 
 	lastDst string
 	lastIdx int32
@@ -86,6 +91,11 @@ func newKernel(nodes []node.Node, net *netmodel.Network, quantum, duration int64
 		}
 	}
 	k.deliverFn = k.deliver
+	k.wake = newCalendar(quantum, k.wakeAt)
+	k.wakeFn = func(i int32) {
+		k.wakeAt[i] = node.Never
+		k.mark(i)
+	}
 	return k
 }
 
@@ -99,7 +109,7 @@ func (k *kernel) schedule(i int32) {
 		return
 	}
 	k.wakeAt[i] = t
-	k.wake.Push(wake{t: t, idx: i})
+	k.wake.push(t, i)
 }
 
 func (k *kernel) resolve(dst string) int32 {
@@ -136,15 +146,9 @@ func (k *kernel) nextTarget() int64 {
 			best = t
 		}
 	}
-	for k.wake.Len() > 0 {
-		w := *k.wake.Peek()
-		if w.t != k.wakeAt[w.idx] {
-			k.wake.Pop() // stale
-			continue
-		}
+	if j, ok := k.wake.first(k.now / k.quantum); ok {
 		// An internal event at t runs in the first quantum ending after t.
-		consider(w.t/k.quantum + 1)
-		break
+		consider(j + 1)
 	}
 	if d, ok := k.net.Next(); ok {
 		// A message due at d is handed over at the first target >= d.
@@ -208,10 +212,24 @@ func (k *kernel) waitUntil(ctx context.Context, t int64) error {
 }
 
 // mark adds node i to the current step.
-func (k *kernel) mark(i int32) { k.active[i>>6] |= 1 << (i & 63) }
+func (k *kernel) mark(i int32) {
+	if w, b := &k.active[i>>6], uint64(1)<<(i&63); *w&b == 0 {
+		*w |= b
+		k.activeList = append(k.activeList, i)
+	}
+}
 
 // each calls fn for every marked node in node order.
 func (k *kernel) each(fn func(i int32) error) error {
+	if len(k.activeList)*16 < len(k.active) {
+		slices.Sort(k.activeList)
+		for _, i := range k.activeList {
+			if err := fn(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for w, bits := range k.active {
 		for bits != 0 {
 			b := bits & -bits
@@ -230,13 +248,9 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 		k.mark(i)
 	}
 	k.pendingList = k.pendingList[:0]
-	for k.wake.Len() > 0 && k.wake.Peek().t < target {
-		w := k.wake.Pop()
-		if w.t == k.wakeAt[w.idx] {
-			k.wakeAt[w.idx] = node.Never
-			k.mark(w.idx)
-		}
-	}
+	// Targets are quantum ends but for the run's last, truncated one:
+	// what falls after it, in its quantum, is never run.
+	k.wake.popBefore(ceilDiv(target, k.quantum), k.wakeFn)
 	if k.anyExt {
 		for i, x := range k.external {
 			if x != nil {
@@ -292,7 +306,7 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 		k.schedule(i)
 		return nil
 	})
-	clear(k.active)
+	k.unmark()
 	if err != nil {
 		return err
 	}
@@ -310,4 +324,16 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	k.out = out[:0]
 	k.net.Deliver(target, k.deliverFn)
 	return nil
+}
+
+// unmark empties the current step's set, at the cost of what it held.
+func (k *kernel) unmark() {
+	if len(k.activeList)*16 < len(k.active) {
+		for _, i := range k.activeList {
+			k.active[i>>6] = 0
+		}
+	} else {
+		clear(k.active)
+	}
+	k.activeList = k.activeList[:0]
 }

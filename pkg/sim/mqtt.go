@@ -400,7 +400,7 @@ func connectMQTT(ctx context.Context, sc *scenario.Scenario, nodes []node.Node) 
 		if !ok || !b.IsMQTTBroker() {
 			continue
 		}
-		pos := sc.Nodes[i].Pos
+		pos := entryOf(sc, i).Pos
 		if e, ok := b.(*node.Broker); ok && e.Moved() {
 			warns = append(warns, scenario.Diagnostic{Pos: pos, Severity: scenario.SeverityWarning, Key: "port",
 				Message: fmt.Sprintf("node %q: port %d is taken; the embedded MQTT broker listens on %s instead", e.ID(), e.Port(), e.Addr())})

@@ -42,6 +42,9 @@ type Result struct {
 	// MQTT is the real MQTT traffic through the scenario's embedded broker;
 	// nil when the scenario has none. Its latencies are wall-clock.
 	MQTT *MQTTResult
+	// Groups are the scenario's device groups, whose devices Nodes and
+	// Routes show as one row per group (group.go).
+	Groups []GroupResult
 }
 
 // NodeResult is one node's counters.
@@ -59,4 +62,7 @@ type NodeResult struct {
 	// Image and ImageDigest are what a docker node's container ran.
 	Image       string
 	ImageDigest string
+	// Devices is set on a device group's row (ID is its template): how
+	// many devices the counters add up.
+	Devices int
 }

@@ -45,6 +45,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		return nil, fmt.Errorf("configuring the run: %w", err)
 	}
 	sc = compat(sc, o)
+	if len(spans(sc)) > 0 {
+		o.sum = node.SumArrival // see node.SumArrival
+	}
 	upstream := o.upstream || sc.Simulation.Upstream()
 	seed := sc.Simulation.Seed
 	if o.seed != nil {
@@ -161,6 +164,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	res.InFlight = net.InFlight()
 	res.Routes = net.Routes()
 	res.Events = res.Network.Delivered
+	res.Nodes = make([]NodeResult, 0, len(nodes))
 	for i, n := range nodes {
 		st := n.Stats()
 		res.Events += st.Events
@@ -184,6 +188,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	}
 	res.Timeline, res.BucketUS = net.Timeline()
 	res.FaultDrops = net.FaultDrops()
+	foldGroups(res, spans(sc))
 	return res, nil
 }
 
@@ -195,6 +200,18 @@ func build(sc *scenario.Scenario, o *options) ([]node.Node, []scenario.Diagnosti
 		errs  []error
 	)
 	for _, sn := range sc.Nodes {
+		if sn.IsGroup() {
+			var (
+				w   []scenario.Diagnostic
+				err error
+			)
+			nodes, w, err = buildGroup(sn, o, nodes)
+			warns = append(warns, w...)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		if n, ok := o.nodes[sn.ID]; ok {
 			nodes = append(nodes, n)
 			continue
@@ -242,7 +259,7 @@ func destinationWarnings(sc *scenario.Scenario) []scenario.Diagnostic {
 				dst = d
 			}
 		}
-		if dst == "" || ids[dst] {
+		if dst == "" || ids[dst] || sc.HasNode(dst) {
 			continue
 		}
 		pos := n.Pos
