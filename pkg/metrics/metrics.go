@@ -24,6 +24,12 @@ type Set struct {
 // New returns the metrics of res.
 func New(res *sim.Result) *Set { return &Set{res: res} }
 
+// Field returns an observed_field_* metric: metric over the numbers at
+// the dotted path field of the bodies the observer where.observe saw.
+func (s *Set) Field(metric, field string, where scenario.Scope) (float64, error) {
+	return s.observed(metric, where, field)
+}
+
 // Value returns metric (a canonical name, see scenario.Metrics) over the
 // scope. Network metrics take src/dst globs; node metrics take a node glob
 // and sum over the matched nodes (healthy is 1 only if all are;
@@ -35,6 +41,9 @@ func (s *Set) Value(metric string, where scenario.Scope) (float64, error) {
 	}
 	if kind == scenario.NodeMetric {
 		return s.node(metric, where.Node)
+	}
+	if kind == scenario.ObserverMetric {
+		return s.observed(metric, where, "")
 	}
 	if strings.HasPrefix(metric, "mqtt_") {
 		return s.mqtt(metric, where)

@@ -88,6 +88,7 @@ type htmlRun struct {
 	Open     bool
 	Facts    []htmlFact
 	Checks   []htmlAssertion
+	Observed []observerRow
 	Latency  *lineChart
 	Links    *barChart
 	Faults   []htmlFault
@@ -222,6 +223,7 @@ func newRun(r Run, n int, alone bool) htmlRun {
 		}
 		h.Checks = append(h.Checks, a)
 	}
+	h.Observed = observerRows(r)
 	if r.Verdict != Error {
 		h.Latency = newLineChart(r)
 		h.Links = newBarChart(r)

@@ -17,7 +17,7 @@ func NewRun(file string, sc *scenario.Scenario, res *sim.Result, outcomes []gate
 	for _, o := range outcomes {
 		a := o.Assertion
 		out := Outcome{Metric: a.Metric, Operator: a.Operator, Value: a.Value, Description: a.Description,
-			Where: whereMap(a.Where), Actual: o.Actual, Passed: o.Passed, File: file, Line: a.Pos.Line, Col: a.Pos.Col}
+			Where: whereMap(a.Where, a.Field), Actual: o.Actual, Passed: o.Passed, File: file, Line: a.Pos.Line, Col: a.Pos.Col}
 		if o.Err != nil {
 			out.Error = o.Err.Error()
 		}
@@ -51,12 +51,12 @@ func NewRun(file string, sc *scenario.Scenario, res *sim.Result, outcomes []gate
 	return r
 }
 
-func whereMap(w scenario.Scope) map[string]string {
-	if w.IsZero() {
+func whereMap(w scenario.Scope, field string) map[string]string {
+	if w.IsZero() && field == "" {
 		return nil
 	}
 	m := map[string]string{}
-	for k, v := range map[string]string{"src": w.Src, "dst": w.Dst, "node": w.Node} {
+	for k, v := range map[string]string{"src": w.Src, "dst": w.Dst, "node": w.Node, "observe": w.Observe, "field": field} {
 		if v != "" {
 			m[k] = v
 		}

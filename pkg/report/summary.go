@@ -38,6 +38,9 @@ type Summary struct {
 	// present only when the scenario has a broker node, and, being
 	// wall-clock, it is the one part that differs between runs.
 	MQTT *sim.MQTTResult `json:"mqtt,omitempty"`
+	// Observers is what each observer of the app's outputs saw
+	// (wall-clock); absent when the scenario has none.
+	Observers []sim.ObserverResult `json:"observers,omitempty"`
 }
 
 // Steps counts quanta: executed, and upstream's total (the rest were empty
@@ -129,6 +132,7 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		Warnings:      []string{},
 		Nodes:         []Node{},
 		MQTT:          res.MQTT,
+		Observers:     res.Observers,
 	}
 	if res.Upstream {
 		s.Compat = scenario.CompatUpstream

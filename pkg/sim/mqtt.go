@@ -100,6 +100,9 @@ type mqttBus struct {
 	sent    map[string]time.Time // topic#sample -> send time
 	routes  map[[2]string]*MQTTRoute
 	expired bool
+	// obs, when the scenario has observers, learns when each reading was
+	// sent, to correlate the app's outputs with it.
+	obs *observers
 }
 
 type mqttPub struct {
@@ -260,8 +263,10 @@ func (bus *mqttBus) emitted(ctx context.Context, i int32, evs []event.Event) err
 			return fmt.Errorf("encoding the reading of %q: %w", p.id, err)
 		}
 		key := p.topic + "#" + strconv.FormatInt(e.Seq, 10)
+		now := time.Now()
+		bus.obs.sentReading(p.id, e.Seq, now)
 		bus.mu.Lock()
-		bus.sent[key] = time.Now()
+		bus.sent[key] = now
 		bus.res.Published++
 		p.n.Published++
 		bus.res.Expected += int64(len(bus.subs))

@@ -42,6 +42,9 @@ type Result struct {
 	// MQTT is the real MQTT traffic through the scenario's embedded broker;
 	// nil when the scenario has none. Its latencies are wall-clock.
 	MQTT *MQTTResult
+	// Observers is what each observer (observe:) saw, in file order;
+	// wall-clock.
+	Observers []ObserverResult
 }
 
 // NodeResult is one node's counters.

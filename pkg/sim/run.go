@@ -63,6 +63,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		return nil, err
 	}
 
+	if err := exposeObserved(sc, nodes); err != nil {
+		return nil, err
+	}
 	csv, err := openCSV(o.csvDir, nodes)
 	if err != nil {
 		return nil, err
@@ -118,6 +121,16 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	if bus != nil {
 		defer bus.close()
 	}
+	obs, err := startObservers(ctx, sc, nodes)
+	if err != nil {
+		return nil, err
+	}
+	if obs != nil {
+		defer obs.close()
+		if bus != nil {
+			bus.obs = obs
+		}
+	}
 
 	end := sc.Simulation.DurationUS
 	net := netmodel.New(sc.Network, seed, sc.Faults, end)
@@ -141,6 +154,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	}
 	if err := k.run(ctx); err != nil {
 		return nil, err
+	}
+	if obs != nil {
+		res.Observers = obs.finish(time.Now())
 	}
 	if bus != nil {
 		m, err := bus.drain(ctx, mqttDrainTimeout)
