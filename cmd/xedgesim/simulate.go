@@ -519,7 +519,7 @@ func printRun(w io.Writer, r report.Run, wall time.Duration, failedOnWarning, fu
 			r.Scenario, r.Seed, r.Verdict, passed, len(r.Assertions), n.PacketsDelivered, n.PacketsSent)
 		for _, a := range r.Assertions {
 			if !a.Passed {
-				fmt.Fprintf(w, "  FAIL %s %s %g (actual %s)  %s:%d\n", a.Metric, a.Operator, a.Value,
+				fmt.Fprintf(w, "  FAIL %s %s %g%s (actual %s)  %s:%d\n", a.Metric, a.Operator, a.Value, whereText(a.Where),
 					strconv.FormatFloat(a.Actual, 'g', 6, 64), a.File, a.Line)
 			}
 		}
@@ -539,7 +539,14 @@ func printRun(w io.Writer, r report.Run, wall time.Duration, failedOnWarning, fu
 		if a.Error != "" {
 			detail = a.Error
 		}
-		fmt.Fprintf(w, "  %s %s %s %g (%s)  %s:%d\n", mark, a.Metric, a.Operator, a.Value, detail, a.File, a.Line)
+		fmt.Fprintf(w, "  %s %s %s %g%s (%s)  %s:%d\n", mark, a.Metric, a.Operator, a.Value, whereText(a.Where), detail, a.File, a.Line)
+	}
+	for _, o := range r.Observers {
+		fmt.Fprintf(w, "  observed %s: %d messages, longest gap %g s", o.Name, o.Messages, o.GapMaxS)
+		if o.Correlated > 0 && o.E2E != nil {
+			fmt.Fprintf(w, ", %d readings followed, e2e p50 %g ms", o.Correlated, o.E2E.P50)
+		}
+		fmt.Fprintf(w, " (%s)\n", o.Source)
 	}
 	if failedOnWarning {
 		fmt.Fprintln(w, "  FAIL warnings, with --fail-on-warning")

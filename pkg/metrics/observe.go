@@ -27,6 +27,11 @@ func (s *Set) observed(metric string, where scenario.Scope, field string) (float
 		return o.RatePerS, nil
 	case "observed_gap_max_s":
 		return o.GapMaxS, nil
+	case "e2e_gap_max_s":
+		if o.E2EGapMaxS == nil {
+			return 0, fmt.Errorf("%w: observer %q has no correlate: to follow device readings with", ErrNoData, o.Name)
+		}
+		return *o.E2EGapMaxS, nil
 	case "observed_correlated":
 		return float64(o.Correlated), nil
 	case "e2e_latency_avg_ms", "e2e_latency_p50_ms", "e2e_latency_p95_ms", "e2e_latency_max_ms":

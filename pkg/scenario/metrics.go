@@ -57,6 +57,7 @@ var Metrics = map[string]MetricKind{
 	"e2e_latency_p50_ms":  ObserverMetric,
 	"e2e_latency_p95_ms":  ObserverMetric,
 	"e2e_latency_max_ms":  ObserverMetric,
+	"e2e_gap_max_s":       ObserverMetric,
 	"observed_correlated": ObserverMetric,
 	"observed_field_min":  ObserverMetric,
 	"observed_field_max":  ObserverMetric,

@@ -51,6 +51,9 @@ type ObserverResult struct {
 	// send to the observer's receipt, in milliseconds.
 	Correlated int64         `json:"correlated,omitempty"`
 	E2E        *E2ELatencyMS `json:"e2e_latency_ms,omitempty"`
+	// E2EGapMaxS is the longest time in the window in which no new device
+	// reading reached the output: how long the app took to recover.
+	E2EGapMaxS *float64 `json:"e2e_gap_max_s,omitempty"`
 	// Truncated is set when more messages arrived than are kept for the
 	// field metrics (maxObserved); the counts stay exact.
 	Truncated bool `json:"truncated,omitempty"`
@@ -93,6 +96,7 @@ type observer struct {
 	mu    sync.Mutex
 	res   ObserverResult
 	times []time.Time
+	fresh []time.Time // when a new reading was correlated
 	seen  map[string]bool
 	done  bool
 
@@ -310,6 +314,9 @@ func (o *observer) record(at time.Time, payload []byte) {
 	if len(o.res.Latencies) < maxObserved {
 		o.res.Latencies = append(o.res.Latencies, lat...)
 	}
+	if len(lat) > 0 && len(o.fresh) < maxObserved {
+		o.fresh = append(o.fresh, at)
+	}
 }
 
 // correlate finds the readings the body carries (correlate.field, and
@@ -378,17 +385,11 @@ func (obs *observers) finish(end time.Time) []ObserverResult {
 		if r.WindowS > 0 {
 			r.RatePerS = float64(r.Messages) / r.WindowS
 		}
-		last := obs.start
-		for _, t := range o.times {
-			if t.After(end) {
-				break
-			}
-			if t.After(last) {
-				r.GapMaxS = math.Max(r.GapMaxS, t.Sub(last).Seconds())
-				last = t
-			}
+		r.GapMaxS = gapMax(obs.start, end, o.times)
+		if o.spec.Correlate != nil {
+			g := gapMax(obs.start, end, o.fresh)
+			r.E2EGapMaxS = &g
 		}
-		r.GapMaxS = math.Max(r.GapMaxS, end.Sub(last).Seconds())
 		r.Correlated = int64(len(r.Latencies))
 		if len(r.Latencies) > 0 {
 			r.E2E = e2e(r.Latencies)
@@ -397,6 +398,24 @@ func (obs *observers) finish(end time.Time) []ObserverResult {
 		out = append(out, r)
 	}
 	return out
+}
+
+// gapMax is the longest time between start, the times in ts (ascending)
+// and end, in seconds, rounded to the millisecond.
+func gapMax(start, end time.Time, ts []time.Time) float64 {
+	var gap time.Duration
+	last := start
+	for _, t := range ts {
+		if t.After(end) {
+			break
+		}
+		if t.After(last) {
+			gap = max(gap, t.Sub(last))
+			last = t
+		}
+	}
+	gap = max(gap, end.Sub(last))
+	return gap.Round(time.Millisecond).Seconds()
 }
 
 func e2e(lat []time.Duration) *E2ELatencyMS {
