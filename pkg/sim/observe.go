@@ -372,9 +372,37 @@ func (obs *observers) sentReading(device string, seq int64, at time.Time) {
 	obs.sent[device+"\x00"+s] = at
 }
 
+// observeSettle bounds the wait for the outputs of the last readings of a
+// run that was not paced: its clock ran ahead of the wall clock, so they
+// are still on their way when it stops.
+const (
+	observeSettle = 2 * time.Second
+	observeQuiet  = 200 * time.Millisecond
+)
+
 // finish stops every observer and computes its figures over the window
-// from the start of the clock to end.
-func (obs *observers) finish(end time.Time) []ObserverResult {
+// from the start of the clock to end. With settle it first waits until no
+// observer got a message for observeQuiet (at most observeSettle).
+func (obs *observers) finish(end time.Time, settle bool) []ObserverResult {
+	if settle {
+		count := func() (n int64) {
+			for _, o := range obs.list {
+				o.mu.Lock()
+				n += o.res.Messages
+				o.mu.Unlock()
+			}
+			return n
+		}
+		deadline := time.Now().Add(observeSettle)
+		for last := int64(-1); time.Now().Before(deadline); {
+			n := count()
+			if n == last {
+				break
+			}
+			last = n
+			time.Sleep(observeQuiet)
+		}
+	}
 	obs.close()
 	var out []ObserverResult
 	for _, o := range obs.list {

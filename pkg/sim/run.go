@@ -155,9 +155,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	if err := k.run(ctx); err != nil {
 		return nil, err
 	}
-	if obs != nil {
-		res.Observers = obs.finish(time.Now())
-	}
+	clockEnd := time.Now()
 	if bus != nil {
 		m, err := bus.drain(ctx, mqttDrainTimeout)
 		if err != nil {
@@ -168,6 +166,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 			res.Warnings = append(res.Warnings, scenario.Diagnostic{Pos: sc.Simulation.Pos, Severity: scenario.SeverityWarning, Key: "nodes",
 				Message: fmt.Sprintf("MQTT: %d of %d published messages reached the gateways through the broker; the others were lost or later than %s", m.Received, m.Expected, mqttDrainTimeout)})
 		}
+	}
+	if obs != nil {
+		// After the drain, so outputs of the last readings count; the
+		// window still ends with the clock.
+		res.Observers = obs.finish(clockEnd, !k.pace)
 	}
 
 	res.VirtualTimeUS = k.now
