@@ -8,7 +8,7 @@ import (
 // observerRow is one observer of a run, formatted for the Markdown and
 // HTML reports.
 type observerRow struct {
-	Name, Source, Messages, Rate, GapMax, Correlated, E2EP50, E2EP95, E2EMax string
+	Name, Source, Messages, Rate, GapMax, Correlated, E2EGap, E2EP50, E2EP95, E2EMax string
 }
 
 func observerRows(r Run) []observerRow {
@@ -16,9 +16,15 @@ func observerRows(r Run) []observerRow {
 	for _, o := range r.Observers {
 		row := observerRow{Name: o.Name, Source: o.Source, Messages: fmt.Sprint(o.Messages),
 			Rate: formatNumber(round3(o.RatePerS)), GapMax: formatNumber(round3(o.GapMaxS)) + " s",
-			Correlated: "—", E2EP50: "—", E2EP95: "—", E2EMax: "—"}
-		if o.Failed > 0 {
+			Correlated: "—", E2EGap: "—", E2EP50: "—", E2EP95: "—", E2EMax: "—"}
+		switch {
+		case o.Failed == 1:
+			row.Messages += " (1 poll failed)"
+		case o.Failed > 1:
 			row.Messages += fmt.Sprintf(" (%d polls failed)", o.Failed)
+		}
+		if o.E2EGapMaxS != nil {
+			row.E2EGap = formatNumber(round3(*o.E2EGapMaxS)) + " s"
 		}
 		if o.Correlated > 0 {
 			row.Correlated = fmt.Sprint(o.Correlated)
@@ -39,10 +45,10 @@ func observersMarkdown(w *bytes.Buffer, r Run, h string) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "%s Observed outputs (wall-clock)\n\n| Observer | Source | Messages | Rate (/s) | Longest gap | Correlated | e2e p50 | e2e p95 | e2e max |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n", h)
+	fmt.Fprintf(w, "%s Observed outputs (wall-clock)\n\n| Observer | Source | Messages | Rate (/s) | Longest gap | Readings followed | Longest without a new reading | e2e p50 | e2e p95 | e2e max |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n", h)
 	for _, o := range rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(o.Name), mdCode(o.Source), o.Messages,
-			o.Rate, o.GapMax, o.Correlated, o.E2EP50, o.E2EP95, o.E2EMax)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(o.Name), mdCode(o.Source), o.Messages,
+			o.Rate, o.GapMax, o.Correlated, o.E2EGap, o.E2EP50, o.E2EP95, o.E2EMax)
 	}
 	w.WriteString("\n")
 }
