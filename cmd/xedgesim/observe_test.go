@@ -142,6 +142,12 @@ func TestGatewayGateObservesTheGateway(t *testing.T) {
 	if !strings.HasPrefix(agg.Source, "mqtt mqtt-broker gateway/+/aggregate") {
 		t.Errorf("aggregates source %q", agg.Source)
 	}
+	for _, a := range s.Assertions {
+		// nodes/gateway uses a few MiB: measured, and far from the bound.
+		if a.Metric == "memory_peak_mb" && (a.Actual <= 1 || a.Actual > 40) {
+			t.Errorf("gateway memory_peak_mb %g, want 1 to 40", a.Actual)
+		}
+	}
 	if st := s.observer(t, "stats"); st.Messages < 15 {
 		t.Errorf("stats: %d answers to polls, want at least 15", st.Messages)
 	}
@@ -165,14 +171,16 @@ func TestGatewayGateFailsBrokenGateway(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		brk    string
-		failed map[string]string // metric -> observer
+		failed map[string]string // metric -> its scope, key=value
 	}{
 		// It stops publishing aggregates: nothing is observed.
-		{"silent", map[string]string{"observed_messages": "aggregates", "observed_gap_max_s": "aggregates", "observed_correlated": "aggregates"}},
+		{"silent", map[string]string{"observed_messages": "observe=aggregates", "observed_gap_max_s": "observe=aggregates", "observed_correlated": "observe=aggregates"}},
 		// It does not subscribe again after the broker's restart: it still
 		// publishes, but no new reading reaches its output. Before
 		// observers this passed the gate.
-		{"no-resubscribe", map[string]string{"e2e_gap_max_s": "aggregates", "observed_field_max": "stats"}},
+		{"no-resubscribe", map[string]string{"e2e_gap_max_s": "observe=aggregates", "observed_field_max": "observe=stats"}},
+		// It holds on to memory with every reading: past the bound.
+		{"leak", map[string]string{"memory_peak_mb": "node=gateway1"}},
 	} {
 		t.Run(tc.brk, func(t *testing.T) {
 			broken := strings.Replace(string(src), `GATEWAY_BREAK: ""`, "GATEWAY_BREAK: "+tc.brk, 1)
@@ -198,10 +206,11 @@ func TestGatewayGateFailsBrokenGateway(t *testing.T) {
 						continue
 					}
 					found = true
-					if a.Passed || a.Where["observe"] != obs {
-						t.Errorf("%s: passed %v, where %v; want failed on observer %s", metric, a.Passed, a.Where, obs)
+					k, v, _ := strings.Cut(obs, "=")
+					if a.Passed || a.Where[k] != v {
+						t.Errorf("%s: passed %v, where %v; want failed on %s", metric, a.Passed, a.Where, obs)
 					}
-					if !strings.Contains(log, metric) || !strings.Contains(log, "observe="+obs) {
+					if !strings.Contains(log, metric) || !strings.Contains(log, obs) {
 						t.Errorf("the terminal output does not name %s on %s:\n%s", metric, obs, log)
 					}
 				}

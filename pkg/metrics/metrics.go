@@ -124,7 +124,7 @@ func (s *Set) network(metric string, where scenario.Scope) (float64, error) {
 
 func (s *Set) node(metric, glob string) (float64, error) {
 	var total float64
-	matched := 0
+	matched, measured := 0, 0
 	healthy := 1.0
 	recovery := -1.0
 	for _, n := range s.res.Nodes {
@@ -149,12 +149,26 @@ func (s *Set) node(metric, glob string) (float64, error) {
 			for _, r := range n.RecoveryS {
 				recovery = max(recovery, r)
 			}
+		case "memory_peak_mb", "cpu_avg_pct", "cpu_peak_pct", "oom_kills":
+			v, ok := resource(metric, n)
+			if !ok {
+				continue
+			}
+			measured++
+			if metric == "oom_kills" {
+				total += v
+			} else {
+				total = max(total, v)
+			}
 		default:
 			return 0, fmt.Errorf("metric %q is not measured per node", metric)
 		}
 	}
 	if matched == 0 {
 		return 0, fmt.Errorf("%w: no node matches %q", ErrNoData, glob)
+	}
+	if _, isResource := resourceMetrics[metric]; isResource && measured == 0 {
+		return 0, fmt.Errorf("%w: no container matching %q was measured (resources are measured for implementation: docker nodes)", ErrNoData, glob)
 	}
 	switch metric {
 	case "healthy":

@@ -89,6 +89,7 @@ type htmlRun struct {
 	Facts    []htmlFact
 	Checks   []htmlAssertion
 	Observed []observerRow
+	Used     []resourceRow
 	Latency  *lineChart
 	Links    *barChart
 	Faults   []htmlFault
@@ -223,7 +224,7 @@ func newRun(r Run, n int, alone bool) htmlRun {
 		}
 		h.Checks = append(h.Checks, a)
 	}
-	h.Observed = observerRows(r)
+	h.Observed, h.Used = observerRows(r), resourceRows(r)
 	if r.Verdict != Error {
 		h.Latency = newLineChart(r)
 		h.Links = newBarChart(r)

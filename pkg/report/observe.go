@@ -52,3 +52,38 @@ func observersMarkdown(w *bytes.Buffer, r Run, h string) {
 	}
 	w.WriteString("\n")
 }
+
+// resourceRow is one container's resources, formatted.
+type resourceRow struct {
+	Node, MemoryPeak, CPUAvg, CPUPeak, OOMKills, Restarts string
+}
+
+func resourceRows(r Run) []resourceRow {
+	var rows []resourceRow
+	for _, n := range r.Nodes {
+		x := n.Resources
+		if x == nil {
+			continue
+		}
+		mem := formatNumber(x.MemoryPeakMB) + " MiB"
+		if x.MemoryLimitMB > 0 {
+			mem += " of " + formatNumber(round3(x.MemoryLimitMB))
+		}
+		rows = append(rows, resourceRow{Node: n.ID, MemoryPeak: mem, CPUAvg: formatNumber(x.CPUAvgPct) + " %",
+			CPUPeak: formatNumber(x.CPUPeakPct) + " %", OOMKills: fmt.Sprint(x.OOMKills), Restarts: fmt.Sprint(x.Restarts)})
+	}
+	return rows
+}
+
+// resourcesMarkdown is the table of what the run's containers used.
+func resourcesMarkdown(w *bytes.Buffer, r Run, h string) {
+	rows := resourceRows(r)
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s Container resources (wall-clock)\n\n| Node | Memory peak | CPU avg | CPU peak | OOM kills | Restarts |\n|---|---:|---:|---:|---:|---:|\n", h)
+	for _, x := range rows {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(x.Node), x.MemoryPeak, x.CPUAvg, x.CPUPeak, x.OOMKills, x.Restarts)
+	}
+	w.WriteString("\n")
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim"
+	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
 // Verdicts of a run.
@@ -116,6 +117,8 @@ type Node struct {
 	// Image and ImageDigest are what a docker node ran.
 	Image       string `json:"image,omitempty"`
 	ImageDigest string `json:"image_digest,omitempty"`
+	// Resources is what a container used (wall-clock).
+	Resources *node.Resources `json:"resources,omitempty"`
 }
 
 // NewSummary builds the summary of a finished run.
@@ -170,7 +173,7 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		s.Nodes = append(s.Nodes, Node{
 			ID: n.ID, Model: n.Model, Events: n.Events,
 			MessagesSent: n.MessagesSent, MessagesReceived: n.MessagesReceived, MessagesProcessed: n.MessagesProcessed,
-			Image: n.Image, ImageDigest: n.ImageDigest,
+			Image: n.Image, ImageDigest: n.ImageDigest, Resources: n.Resources,
 		})
 	}
 	return s

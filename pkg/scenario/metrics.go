@@ -41,6 +41,12 @@ var Metrics = map[string]MetricKind{
 	// (wall-clock for containers).
 	"recovery_time_s": NodeMetric,
 	"healthy":         NodeMetric,
+	// A container's resources, from the engine's stats over the run
+	// (wall-clock): the highest of the matched nodes, oom_kills summed.
+	"memory_peak_mb": NodeMetric,
+	"cpu_avg_pct":    NodeMetric,
+	"cpu_peak_pct":   NodeMetric,
+	"oom_kills":      NodeMetric,
 	// Real MQTT through an embedded broker (wall-clock): src scopes the
 	// publishing sensors, dst the subscribing gateways.
 	"mqtt_published":      NetworkMetric,

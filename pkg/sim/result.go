@@ -62,4 +62,6 @@ type NodeResult struct {
 	// Image and ImageDigest are what a docker node's container ran.
 	Image       string
 	ImageDigest string
+	// Resources is what a container used (nil for other nodes).
+	Resources *node.Resources
 }

@@ -198,6 +198,12 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		if im, ok := n.(node.Imaged); ok {
 			nr.Image, nr.ImageDigest = im.Image()
 		}
+		if rs, ok := n.(node.Resourced); ok {
+			if nr.Resources = rs.Resources(); nr.Resources != nil && nr.Resources.Restarts > nr.Restarts {
+				// Restarts its policy made without a node_crash fault.
+				nr.Restarts = nr.Resources.Restarts
+			}
+		}
 		res.Nodes = append(res.Nodes, nr)
 	}
 	res.Timeline, res.BucketUS = net.Timeline()
