@@ -94,3 +94,36 @@ func TestE2ELatencies(t *testing.T) {
 		t.Errorf("e2e (-want +got):\n%s", diff)
 	}
 }
+
+// A sensor that speaks the app's language (config.mqtt) publishes on its
+// topic with its payload; an observer of that topic follows each reading
+// by the sequence number the payload carries.
+func TestSensorPublishesInTheAppsTerms(t *testing.T) {
+	sc := loadMQTTScenario(t)
+	sc.Nodes[1].Config["mqtt"] = map[string]any{
+		"topic":   "devices/{id}/telemetry",
+		"payload": `{"n": {seq}, "v": {value}, "ms": {time_ms}, "kind": "{type}"}`,
+		"qos":     1,
+	}
+	sc.Observers = []scenario.Observer{{Name: "telemetry", MQTT: &scenario.ObserveMQTT{Node: "mqtt-broker", Topic: "devices/+/telemetry", QoS: 1},
+		Correlate: &scenario.Correlate{Field: "n"}}}
+	res, err := Run(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := res.Observers[0]
+	if o.Messages != 59 || o.Correlated != 59 || o.NotJSON != 0 {
+		t.Errorf("telemetry observer: %d messages, %d correlated, %d not JSON; want 59, 59, 0", o.Messages, o.Correlated, o.NotJSON)
+	}
+	first, ok := o.Bodies[0].(map[string]any)
+	if !ok || first["kind"] != "temperature" || first["ms"] == nil || first["v"] == nil {
+		t.Errorf("first body %v", o.Bodies[0])
+	}
+	if p := res.MQTT.Publishers[0]; p.Topic != "devices/sensor1/telemetry" || p.Published != 59 {
+		t.Errorf("publisher %+v", p)
+	}
+	// The built-in gateway listens on sensor/#: nothing is expected there.
+	if res.MQTT.Expected != 0 || res.MQTT.TimedOut {
+		t.Errorf("MQTT expected %d, timed out %v; want 0, false", res.MQTT.Expected, res.MQTT.TimedOut)
+	}
+}
