@@ -124,7 +124,7 @@ func (s *Set) network(metric string, where scenario.Scope) (float64, error) {
 
 func (s *Set) node(metric, glob string) (float64, error) {
 	var total float64
-	matched, measured := 0, 0
+	matched, measured, messages := 0, 0, 0
 	healthy := 1.0
 	recovery := -1.0
 	for _, n := range s.res.Nodes {
@@ -132,6 +132,10 @@ func (s *Set) node(metric, glob string) (float64, error) {
 			continue
 		}
 		matched++
+		if n.BlackBox && strings.HasPrefix(metric, "messages_") {
+			continue // not measured; see below
+		}
+		messages++
 		switch metric {
 		case "messages_processed":
 			total += float64(n.MessagesProcessed)
@@ -166,6 +170,9 @@ func (s *Set) node(metric, glob string) (float64, error) {
 	}
 	if matched == 0 {
 		return 0, fmt.Errorf("%w: no node matches %q", ErrNoData, glob)
+	}
+	if strings.HasPrefix(metric, "messages_") && messages == 0 {
+		return 0, fmt.Errorf("%w: the nodes matching %q are black-box containers (docker.protocol none), which never see the simulated messages; observe what they put out with observe: instead", ErrNoData, glob)
 	}
 	if _, isResource := resourceMetrics[metric]; isResource && measured == 0 {
 		return 0, fmt.Errorf("%w: no container matching %q was measured (resources are measured for implementation: docker nodes)", ErrNoData, glob)

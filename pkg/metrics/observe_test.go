@@ -6,6 +6,7 @@ import (
 
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim"
+	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
 func TestObservedMetrics(t *testing.T) {
@@ -59,5 +60,24 @@ func TestObservedMetrics(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%s on %s = %g, %v; want %g", tc.metric, tc.observe, got, err, tc.want)
 		}
+	}
+}
+
+// A black-box container never sees the simulated messages sent to it: its
+// message counters are not measured, and an assertion on them says so.
+func TestBlackBoxMessagesAreNotMeasured(t *testing.T) {
+	t.Parallel()
+	s := New(&sim.Result{Nodes: []sim.NodeResult{
+		{ID: "app", BlackBox: true},
+		{ID: "gw", Stats: node.Stats{MessagesReceived: 5}},
+	}})
+	if v, err := s.Value("messages_received", scenario.Scope{Node: "app"}); !errors.Is(err, ErrNoData) {
+		t.Errorf("messages_received of a black-box container = %g, %v; want no data", v, err)
+	}
+	if v, err := s.Value("messages_received", scenario.Scope{}); err != nil || v != 5 {
+		t.Errorf("messages_received of every node = %g, %v; want 5, from the node that is measured", v, err)
+	}
+	if v, err := s.Value("healthy", scenario.Scope{Node: "app"}); err != nil || v != 0 {
+		t.Errorf("healthy = %g, %v", v, err)
 	}
 }

@@ -119,6 +119,9 @@ type Node struct {
 	ImageDigest string `json:"image_digest,omitempty"`
 	// Resources is what a container used (wall-clock).
 	Resources *node.Resources `json:"resources,omitempty"`
+	// BlackBox marks a container in wall-clock time: its message counters
+	// are not measured (it never sees the simulated messages).
+	BlackBox bool `json:"black_box,omitempty"`
 }
 
 // NewSummary builds the summary of a finished run.
@@ -173,7 +176,7 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		s.Nodes = append(s.Nodes, Node{
 			ID: n.ID, Model: n.Model, Events: n.Events,
 			MessagesSent: n.MessagesSent, MessagesReceived: n.MessagesReceived, MessagesProcessed: n.MessagesProcessed,
-			Image: n.Image, ImageDigest: n.ImageDigest, Resources: n.Resources,
+			Image: n.Image, ImageDigest: n.ImageDigest, Resources: n.Resources, BlackBox: n.BlackBox,
 		})
 	}
 	return s

@@ -64,4 +64,7 @@ type NodeResult struct {
 	ImageDigest string
 	// Resources is what a container used (nil for other nodes).
 	Resources *node.Resources
+	// BlackBox is set for a container in wall-clock time (protocol none):
+	// its message counters are not measured.
+	BlackBox bool
 }

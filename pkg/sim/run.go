@@ -198,6 +198,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		if im, ok := n.(node.Imaged); ok {
 			nr.Image, nr.ImageDigest = im.Image()
 		}
+		if p, ok := n.(node.Paced); ok && p.WallClock() {
+			nr.BlackBox = true
+		}
 		if rs, ok := n.(node.Resourced); ok {
 			if nr.Resources = rs.Resources(); nr.Resources != nil && nr.Resources.Restarts > nr.Restarts {
 				// Restarts its policy made without a node_crash fault.
