@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"fmt"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -255,6 +256,20 @@ func (d *decoder) checkObservers(s *Scenario, r *refs) {
 		}
 		seen[n.Value] = true
 		names = append(names, n.Value)
+	}
+	impl := map[string]string{}
+	for _, n := range s.Nodes {
+		impl[n.ID] = n.Implementation
+	}
+	for i, o := range s.Observers {
+		if o.HTTP == nil {
+			continue
+		}
+		if im, ok := impl[o.HTTP.Node]; ok && im != ImplDocker {
+			d.Add(Diagnostic{Pos: o.Pos, Severity: SeverityError, Key: fmt.Sprintf("observe[%d].http.node", i),
+				Message: fmt.Sprintf("observe[%d]: node %q is %s; an HTTP observer polls a container's port", i, o.HTTP.Node, im),
+				Hint:    "observe a node with implementation: docker"})
+		}
 	}
 	for _, ref := range r.observes {
 		if seen[ref.name.Value] {

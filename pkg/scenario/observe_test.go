@@ -9,10 +9,10 @@ import (
 
 func TestObserversLoad(t *testing.T) {
 	t.Parallel()
-	s, warnings := parse(t, twoNodes+`observe:
+	s, warnings := parse(t, twoNodes+`  - {id: app, type: app, implementation: docker, docker: {image: i}}
+observe:
   - {name: aggregates, mqtt: {node: gateway1, topic: "gateway/+/aggregate", qos: 1}, correlate: {field: seq, device: sensor}}
-  - {name: stats, http: {node: gateway1, port: 8080, path: /stats, interval_s: 0.5}}
-  - {name: root, http: {node: a, port: 80}}
+  - {name: stats, http: {node: app, port: 8080, path: /stats, interval_s: 0.5}}
 validation:
   assertions:
     - {metric: observed_messages, operator: gte, value: 1, where: {observe: aggregates}}
@@ -22,9 +22,8 @@ validation:
 		t.Errorf("warnings: %v", warnings)
 	}
 	want := []Observer{
-		{Name: "aggregates", MQTT: &ObserveMQTT{Node: "gateway1", Topic: "gateway/+/aggregate", QoS: 1}, Correlate: &Correlate{Field: "seq", Device: "sensor"}, Pos: Pos{File: "fixture.yaml", Line: 10, Col: 5}},
-		{Name: "stats", HTTP: &ObserveHTTP{Node: "gateway1", Port: 8080, Path: "/stats", IntervalUS: 500_000}, Pos: Pos{File: "fixture.yaml", Line: 11, Col: 5}},
-		{Name: "root", HTTP: &ObserveHTTP{Node: "a", Port: 80, Path: "/", IntervalUS: 1_000_000}, Pos: Pos{File: "fixture.yaml", Line: 12, Col: 5}},
+		{Name: "aggregates", MQTT: &ObserveMQTT{Node: "gateway1", Topic: "gateway/+/aggregate", QoS: 1}, Correlate: &Correlate{Field: "seq", Device: "sensor"}, Pos: Pos{File: "fixture.yaml", Line: 11, Col: 5}},
+		{Name: "stats", HTTP: &ObserveHTTP{Node: "app", Port: 8080, Path: "/stats", IntervalUS: 500_000}, Pos: Pos{File: "fixture.yaml", Line: 12, Col: 5}},
 	}
 	if diff := cmp.Diff(want, s.Observers); diff != "" {
 		t.Errorf("observers (-want +got):\n%s", diff)
@@ -66,6 +65,11 @@ func TestObserverErrors(t *testing.T) {
 			"15:^\"a..b\" observe[5].correlate.field",
 		},
 		msg: "+ must be a whole level",
+	}, {
+		name: "an HTTP observer polls a container",
+		src:  twoNodes + "observe:\n  - {name: root, http: {node: a, port: 80}}\n",
+		want: []string{"10:^{name observe[0].http.node"},
+		msg:  `node "a" is python_model; an HTTP observer polls a container's port`,
 	}, {
 		name: "observer metrics need their scope",
 		src: twoNodes + `observe:
