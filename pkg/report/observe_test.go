@@ -1,6 +1,9 @@
 package report
 
 import (
+	"testing"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim"
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
@@ -32,4 +35,22 @@ func observeSuite() Suite {
 		r.Assertions[i].File = r.ScenarioFile
 	}
 	return Suite{Verdict: Fail, Runs: []Run{r}}
+}
+
+// A crashed container's fault row ends when the container came back, not
+// at the end of the run.
+func TestCrashRowEndsAtRecovery(t *testing.T) {
+	t.Parallel()
+	sc := &scenario.Scenario{Faults: []scenario.Fault{{Kind: scenario.FaultNodeCrash, AtUS: 8_000_000, Node: "mqtt-broker"}}}
+	res := &sim.Result{VirtualTimeUS: 30_000_000, Statistical: true, Nodes: []sim.NodeResult{
+		{ID: "mqtt-broker", RecoveryS: []float64{2.5}, Resources: &node.Resources{}},
+	}}
+	r := NewRun("s.yaml", sc, res, nil, Pass)
+	if len(r.Faults) != 1 || r.Faults[0].EndS != 10.5 {
+		t.Errorf("faults %+v, want one ending at 10.5 s", r.Faults)
+	}
+	res.Nodes[0].RecoveryS = nil
+	if r := NewRun("s.yaml", sc, res, nil, Pass); r.Faults[0].EndS != 30 {
+		t.Errorf("a container that never came back: faults %+v, want the row to end with the run", r.Faults)
+	}
 }
