@@ -327,6 +327,10 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 			rep.Assertions = append(rep.Assertions, report.Outcome{Metric: "healthy", Operator: "eq", Value: 1,
 				Description: "container " + broken.NodeID + " stays up and healthy", Where: map[string]string{"node": broken.NodeID},
 				Error: broken.Error(), File: r.file, Line: broken.Pos.Line, Col: broken.Pos.Col})
+			for _, a := range sc.Assertions {
+				rep.Assertions = append(rep.Assertions, report.NotMeasured(r.file, a,
+					"the run stopped when container "+broken.NodeID+" failed"))
+			}
 		}
 		fmt.Fprintf(u.out, "%s (seed %d): %s\n  %v\n", sc.Name, seed, rep.Verdict, err)
 	default:
