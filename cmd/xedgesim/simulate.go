@@ -259,8 +259,11 @@ func newEvidence(s report.Suite) (evidence.Evidence, error) {
 		run := evidence.Run{Scenario: r.Scenario, File: r.ScenarioFile, SHA256: sha, Seed: r.Seed, Verdict: r.Verdict}
 		for _, a := range r.Assertions {
 			if !a.Passed {
-				run.Failures = append(run.Failures, fmt.Sprintf("%s %s %g: actual %s", a.Metric, a.Operator, a.Value,
-					strconv.FormatFloat(a.Actual, 'g', 6, 64)))
+				actual := "actual " + strconv.FormatFloat(a.Actual, 'g', 6, 64)
+				if a.Error != "" {
+					actual = "not measured: " + a.Error
+				}
+				run.Failures = append(run.Failures, fmt.Sprintf("%s %s %g: %s", a.Metric, a.Operator, a.Value, actual))
 			}
 		}
 		if r.Error != "" {
