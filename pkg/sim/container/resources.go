@@ -12,7 +12,7 @@ import (
 
 // statsInterval is how often a container's stats are sampled: often enough
 // to see a memory peak that lasts a second, rarely enough to cost little.
-const statsInterval = 250 * time.Millisecond
+const statsInterval = 500 * time.Millisecond
 
 var _ node.Resourced = (*Node)(nil)
 
@@ -27,6 +27,9 @@ type sampler struct {
 	last      engine.ContainerStats
 	haveFirst bool
 	started   time.Time
+	// cpuNS is the CPU time used between the first and the last sample,
+	// across restarts (which reset the engine's counter).
+	cpuNS uint64
 }
 
 // startSampling samples the container's stats until Resources or Close.
@@ -73,6 +76,11 @@ func (s *sampler) add(st engine.ContainerStats) {
 	if pct, ok := cpuPct(s.last, st); ok {
 		s.res.CPUPeakPct = math.Max(s.res.CPUPeakPct, pct)
 	}
+	if u0, u1 := s.last.CPUStats.CPUUsage.TotalUsage, st.CPUStats.CPUUsage.TotalUsage; u1 >= u0 {
+		s.cpuNS += u1 - u0
+	} else {
+		s.cpuNS += u1 // restarted: the counter began again
+	}
 	s.last = st
 }
 
@@ -97,8 +105,8 @@ func (d *Node) Resources() *node.Resources {
 	d.stopSampling()
 	s.mu.Lock()
 	res := s.res
-	if pct, ok := cpuPct(s.first, s.last); ok && s.res.Samples > 1 {
-		res.CPUAvgPct = pct
+	if dt := s.last.Read.Sub(s.first.Read); dt > 0 {
+		res.CPUAvgPct = math.Round(float64(s.cpuNS)/float64(dt)*100*100) / 100
 	}
 	s.mu.Unlock()
 	res.MemoryPeakMB = math.Round(res.MemoryPeakMB*10) / 10
