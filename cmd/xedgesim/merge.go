@@ -94,8 +94,13 @@ func runMerge(_ context.Context, u *ui, o mergeOptions) (*outcome, error) {
 			}
 		}
 	}
-	ev, err := newEvidence(suite)
+	// One evidence and one in-toto statement for the whole sweep, as the
+	// unsharded run writes them.
+	ev, st, err := newEvidence(suite)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Write(o.out); err != nil {
 		return nil, err
 	}
 	return finish(u, suite, ev, o.out, false)

@@ -101,7 +101,7 @@ func (u *ui) failedAssertions(s report.Suite) {
 			if a.Error != "" {
 				actual = a.Error
 			}
-			msg := fmt.Sprintf("%s %s %g failed with seed %d: actual %s", a.Metric, a.Operator, a.Value, r.Seed, actual)
+			msg := fmt.Sprintf("%s %s %g failed with seed %d: actual %s%s", a.Metric, a.Operator, a.Value, r.Seed, actual, whereText(a.Where))
 			if a.Description != "" {
 				msg = a.Description + ": " + msg
 			}

@@ -283,7 +283,11 @@ func newEvidence(s report.Suite) (evidence.Evidence, evidence.Statement, error) 
 		for _, a := range r.Assertions {
 			check := fmt.Sprintf("%s %s %g", a.Metric, a.Operator, a.Value)
 			if !a.Passed {
-				run.Failures = append(run.Failures, fmt.Sprintf("%s: actual %s", check, strconv.FormatFloat(a.Actual, 'g', 6, 64)))
+				actual := "actual " + strconv.FormatFloat(a.Actual, 'g', 6, 64)
+				if a.Error != "" {
+					actual = "not measured: " + a.Error
+				}
+				run.Failures = append(run.Failures, fmt.Sprintf("%s: %s", check, actual))
 			} else {
 				run.Passed = append(run.Passed, check)
 			}
@@ -356,6 +360,10 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 			rep.Assertions = append(rep.Assertions, report.Outcome{Metric: "healthy", Operator: "eq", Value: 1,
 				Description: "container " + broken.NodeID + " stays up and healthy", Where: map[string]string{"node": broken.NodeID},
 				Error: broken.Error(), File: r.file, Line: broken.Pos.Line, Col: broken.Pos.Col})
+			for _, a := range sc.Assertions {
+				rep.Assertions = append(rep.Assertions, report.NotMeasured(r.file, a,
+					"the run stopped when container "+broken.NodeID+" failed"))
+			}
 		}
 		fmt.Fprintf(u.out, "%s (seed %d): %s\n  %v\n", sc.Name, seed, rep.Verdict, err)
 	default:
@@ -548,7 +556,7 @@ func printRun(w io.Writer, r report.Run, wall time.Duration, failedOnWarning, fu
 			r.Scenario, r.Seed, r.Verdict, passed, len(r.Assertions), n.PacketsDelivered, n.PacketsSent)
 		for _, a := range r.Assertions {
 			if !a.Passed {
-				fmt.Fprintf(w, "  FAIL %s %s %g (actual %s)  %s:%d\n", a.Metric, a.Operator, a.Value,
+				fmt.Fprintf(w, "  FAIL %s %s %g%s (actual %s)  %s:%d\n", a.Metric, a.Operator, a.Value, whereText(a.Where),
 					strconv.FormatFloat(a.Actual, 'g', 6, 64), a.File, a.Line)
 			}
 		}
@@ -568,7 +576,14 @@ func printRun(w io.Writer, r report.Run, wall time.Duration, failedOnWarning, fu
 		if a.Error != "" {
 			detail = a.Error
 		}
-		fmt.Fprintf(w, "  %s %s %s %g (%s)  %s:%d\n", mark, a.Metric, a.Operator, a.Value, detail, a.File, a.Line)
+		fmt.Fprintf(w, "  %s %s %s %g%s (%s)  %s:%d\n", mark, a.Metric, a.Operator, a.Value, whereText(a.Where), detail, a.File, a.Line)
+	}
+	for _, o := range r.Observers {
+		fmt.Fprintf(w, "  observed %s: %d messages, longest gap %g s", o.Name, o.Messages, o.GapMaxS)
+		if o.Correlated > 0 && o.E2E != nil {
+			fmt.Fprintf(w, ", %d readings followed, e2e p50 %g ms", o.Correlated, o.E2E.P50)
+		}
+		fmt.Fprintf(w, " (%s)\n", o.Source)
 	}
 	if failedOnWarning {
 		fmt.Fprintln(w, "  FAIL warnings, with --fail-on-warning")

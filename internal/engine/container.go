@@ -104,6 +104,7 @@ type ContainerInfo struct {
 	Name            string           `json:"Name"`
 	State           *ContainerState  `json:"State"`
 	NetworkSettings *NetworkSettings `json:"NetworkSettings"`
+	RestartCount    int64            `json:"RestartCount"`
 }
 
 // ContainerState is a container's state.
@@ -113,6 +114,7 @@ type ContainerState struct {
 	Pid        int    `json:"Pid"`
 	ExitCode   int    `json:"ExitCode"`
 	StartedAt  string `json:"StartedAt"`
+	OOMKilled  bool   `json:"OOMKilled"`
 }
 
 // NetworkSettings holds where a container's ports are published.

@@ -9,6 +9,14 @@
 //
 // Defaults come from MQTT_BROKER_HOST, MQTT_BROKER_PORT and
 // XEDGESIM_NODE_ID, as for the sensor.
+//
+// Each aggregate carries seq, the sample_id of the sensor's latest reading,
+// so a gate can follow a reading from the device to the gateway's output.
+//
+// GATEWAY_BREAK breaks the gateway on purpose, to show that a gate catches
+// it: "silent" never publishes aggregates, "no-resubscribe" subscribes on
+// the first connection only (readings stop after a broker restart), "leak"
+// holds on to about 1 MiB more memory with every reading.
 package main
 
 import (
@@ -26,6 +34,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -51,6 +60,8 @@ type Stats struct {
 	Mean   float64 `json:"mean"`
 	Min    float64 `json:"min"`
 	Max    float64 `json:"max"`
+	// Seq is the sample_id of the latest reading.
+	Seq int64 `json:"seq"`
 }
 
 // Aggregator keeps the aggregates of every sensor heard from.
@@ -58,6 +69,9 @@ type Aggregator struct {
 	mu      sync.Mutex
 	sensors map[string]*Stats
 	skipped int64 // messages that were no reading
+	// brk is GATEWAY_BREAK; leaked is what "leak" holds on to.
+	brk    string
+	leaked [][]byte
 }
 
 func NewAggregator() *Aggregator { return &Aggregator{sensors: map[string]*Stats{}} }
@@ -83,6 +97,16 @@ func (a *Aggregator) Add(topic string, payload []byte) bool {
 	if s == nil {
 		s = &Stats{Sensor: parts[1], Type: parts[2], Min: v, Max: v}
 		a.sensors[key] = s
+	}
+	if seq, ok := m["sample_id"].(float64); ok {
+		s.Seq = int64(seq)
+	}
+	if a.brk == "leak" {
+		b := make([]byte, 1<<20)
+		for i := range b {
+			b[i] = byte(i) // touched, so it is resident
+		}
+		a.leaked = append(a.leaked, b)
 	}
 	s.Count++
 	s.Mean += (v - s.Mean) / float64(s.Count)
@@ -127,6 +151,7 @@ func run(ctx context.Context, args []string) error {
 		return errors.New("-interval must be positive")
 	}
 	agg := NewAggregator()
+	agg.brk = os.Getenv("GATEWAY_BREAK")
 	up := make(chan struct{})
 	var once sync.Once
 	cm, err := connect(ctx, *broker, "gateway_"+*id, agg, func() { once.Do(func() { close(up) }) })
@@ -163,6 +188,9 @@ func run(ctx context.Context, args []string) error {
 func report(ctx context.Context, cm *autopaho.ConnectionManager, id string, agg *Aggregator) {
 	b, _ := json.Marshal(agg.Snapshot())
 	fmt.Fprintf(os.Stderr, "gateway: %s aggregates %s\n", id, b)
+	if agg.brk == "silent" {
+		return
+	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	_, _ = cm.Publish(pctx, &paho.Publish{Topic: "gateway/" + id + "/aggregate", QoS: 0, Payload: b})
@@ -175,12 +203,17 @@ func connect(ctx context.Context, broker, clientID string, agg *Aggregator, read
 	if err != nil {
 		return nil, err
 	}
+	var subscribed atomic.Bool
 	cm, err := autopaho.NewConnection(ctx, autopaho.ClientConfig{
 		ServerUrls:                    []*url.URL{u},
 		KeepAlive:                     30,
 		CleanStartOnInitialConnection: true,
 		ReconnectBackoff:              autopaho.NewConstantBackoff(250 * time.Millisecond),
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
+			if agg.brk == "no-resubscribe" && subscribed.Load() {
+				return
+			}
+			subscribed.Store(true)
 			go func() {
 				sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 				defer cancel()

@@ -110,7 +110,7 @@ func TestGatewayAggregatesThroughBroker(t *testing.T) {
 		}
 	}
 	_ = c.Disconnect(&paho.Disconnect{})
-	want := []Stats{{Sensor: "s1", Type: "temperature", Count: 3, Mean: 20, Min: 18, Max: 22}}
+	want := []Stats{{Sensor: "s1", Type: "temperature", Count: 3, Mean: 20, Min: 18, Max: 22, Seq: 3}}
 	var got []Stats
 	for ctx.Err() == nil {
 		_, b := get("/aggregates")

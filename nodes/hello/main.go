@@ -5,6 +5,7 @@
 //	hello            print linux/arm64 and serve on :8080
 //	hello -once      print and exit
 //	hello -addr :80  serve on another address
+//	hello -hold-mb 100  also hold 100 MiB of memory (resource gates' tests)
 package main
 
 import (
@@ -36,9 +37,12 @@ func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("hello", flag.ContinueOnError)
 	addr := fs.String("addr", ":8080", "address to serve on")
 	once := fs.Bool("once", false, "print the platform and exit")
+	holdMB := fs.Int("hold-mb", 0, "MiB of memory to hold while serving")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	held := hold(*holdMB)
+	defer runtime.KeepAlive(held)
 	fmt.Println(platform())
 	if *once {
 		return nil
@@ -64,6 +68,15 @@ func run(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
+}
+
+// hold allocates mb MiB and writes every page, so that it is resident.
+func hold(mb int) []byte {
+	b := make([]byte, mb<<20)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	return b
 }
 
 func handler() http.Handler {

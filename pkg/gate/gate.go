@@ -23,7 +23,11 @@ func Evaluate(assertions []scenario.Assertion, m *metrics.Set) ([]Outcome, bool)
 	all := true
 	for _, a := range assertions {
 		o := Outcome{Assertion: a}
-		o.Actual, o.Err = m.Value(a.Metric, a.Where)
+		if a.Field != "" {
+			o.Actual, o.Err = m.Field(a.Metric, a.Field, a.Where)
+		} else {
+			o.Actual, o.Err = m.Value(a.Metric, a.Where)
+		}
 		o.Passed = o.Err == nil && Compare(o.Actual, a.Operator, a.Value)
 		all = all && o.Passed
 		out = append(out, o)

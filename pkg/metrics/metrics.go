@@ -24,6 +24,12 @@ type Set struct {
 // New returns the metrics of res.
 func New(res *sim.Result) *Set { return &Set{res: res} }
 
+// Field returns an observed_field_* metric: metric over the numbers at
+// the dotted path field of the bodies the observer where.observe saw.
+func (s *Set) Field(metric, field string, where scenario.Scope) (float64, error) {
+	return s.observed(metric, where, field)
+}
+
 // Value returns metric (a canonical name, see scenario.Metrics) over the
 // scope. Network metrics take src/dst globs; node metrics take a node glob
 // and sum over the matched nodes (healthy is 1 only if all are;
@@ -35,6 +41,9 @@ func (s *Set) Value(metric string, where scenario.Scope) (float64, error) {
 	}
 	if kind == scenario.NodeMetric {
 		return s.node(metric, where.Node)
+	}
+	if kind == scenario.ObserverMetric {
+		return s.observed(metric, where, "")
 	}
 	if strings.HasPrefix(metric, "mqtt_") {
 		return s.mqtt(metric, where)
@@ -115,7 +124,7 @@ func (s *Set) network(metric string, where scenario.Scope) (float64, error) {
 
 func (s *Set) node(metric, glob string) (float64, error) {
 	var total float64
-	matched := 0
+	matched, measured, messages := 0, 0, 0
 	healthy := 1.0
 	recovery := -1.0
 	for _, n := range s.res.Nodes {
@@ -123,6 +132,10 @@ func (s *Set) node(metric, glob string) (float64, error) {
 			continue
 		}
 		matched++
+		if n.BlackBox && strings.HasPrefix(metric, "messages_") {
+			continue // not measured; see below
+		}
+		messages++
 		switch metric {
 		case "messages_processed":
 			total += float64(n.MessagesProcessed)
@@ -140,12 +153,29 @@ func (s *Set) node(metric, glob string) (float64, error) {
 			for _, r := range n.RecoveryS {
 				recovery = max(recovery, r)
 			}
+		case "memory_peak_mb", "cpu_avg_pct", "cpu_peak_pct", "oom_kills":
+			v, ok := resource(metric, n)
+			if !ok {
+				continue
+			}
+			measured++
+			if metric == "oom_kills" {
+				total += v
+			} else {
+				total = max(total, v)
+			}
 		default:
 			return 0, fmt.Errorf("metric %q is not measured per node", metric)
 		}
 	}
 	if matched == 0 {
 		return 0, fmt.Errorf("%w: no node matches %q", ErrNoData, glob)
+	}
+	if strings.HasPrefix(metric, "messages_") && messages == 0 {
+		return 0, fmt.Errorf("%w: the nodes matching %q are black-box containers (docker.protocol none), which never see the simulated messages; observe what they put out with observe: instead", ErrNoData, glob)
+	}
+	if _, isResource := resourceMetrics[metric]; isResource && measured == 0 {
+		return 0, fmt.Errorf("%w: no container matching %q was measured (resources are measured for implementation: docker nodes)", ErrNoData, glob)
 	}
 	switch metric {
 	case "healthy":

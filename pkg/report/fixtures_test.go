@@ -41,6 +41,7 @@ var fixtures = []struct {
 	{"fail", failingSuite},
 	{"error", erroredSuite},
 	{"sweep", sweepSuite},
+	{"observe", observeSuite},
 }
 
 // run is a finished run of a small sensor-to-gateway scenario whose figures

@@ -88,6 +88,8 @@ type htmlRun struct {
 	Open     bool
 	Facts    []htmlFact
 	Checks   []htmlAssertion
+	Observed []observerRow
+	Used     []resourceRow
 	Latency  *lineChart
 	Links    *barChart
 	Faults   []htmlFault
@@ -222,6 +224,7 @@ func newRun(r Run, n int, alone bool) htmlRun {
 		}
 		h.Checks = append(h.Checks, a)
 	}
+	h.Observed, h.Used = observerRows(r), resourceRows(r)
 	if r.Verdict != Error {
 		h.Latency = newLineChart(r)
 		h.Links = newBarChart(r)

@@ -395,6 +395,8 @@ func (m *markdown) single(w *bytes.Buffer, b budget, r Run, ri int) {
 	} else if r.Verdict != Error {
 		w.WriteString("No assertions: the gate checks that the scenario runs without error.\n\n")
 	}
+	observersMarkdown(w, r, "####")
+	resourcesMarkdown(w, r, "####")
 	if m.chartRank[ri] < b.charts {
 		m.details(w, b, r, "####")
 	}

@@ -17,16 +17,19 @@ func NewRun(file string, sc *scenario.Scenario, res *sim.Result, outcomes []gate
 	for _, o := range outcomes {
 		a := o.Assertion
 		out := Outcome{Metric: a.Metric, Operator: a.Operator, Value: a.Value, Description: a.Description,
-			Where: whereMap(a.Where), Actual: o.Actual, Passed: o.Passed, File: file, Line: a.Pos.Line, Col: a.Pos.Col}
+			Where: whereMap(a.Where, a.Field), Actual: o.Actual, Passed: o.Passed, File: file, Line: a.Pos.Line, Col: a.Pos.Col}
 		if o.Err != nil {
 			out.Error = o.Err.Error()
 		}
 		r.Assertions = append(r.Assertions, out)
 	}
 	end := float64(res.VirtualTimeUS) / 1e6
+	recovered := crashEnds(sc, res)
 	for i, f := range sc.Faults {
 		rf := Fault{Kind: f.Kind, AtS: float64(f.AtUS) / 1e6, EndS: end, Target: faultTarget(f), Line: f.Pos.Line}
 		switch {
+		case recovered[i] > 0:
+			rf.EndS = math.Min(recovered[i], end)
 		case f.Kind == scenario.FaultNodeCrash && f.RestartAfterUS != nil:
 			rf.EndS = math.Min(float64(f.AtUS+*f.RestartAfterUS)/1e6, end)
 		case f.Kind != scenario.FaultNodeCrash && f.DurationUS > 0:
@@ -51,12 +54,34 @@ func NewRun(file string, sc *scenario.Scenario, res *sim.Result, outcomes []gate
 	return r
 }
 
-func whereMap(w scenario.Scope) map[string]string {
-	if w.IsZero() {
+// crashEnds is, by fault index, when a crashed container came back: the
+// crash's time plus the recovery its node measured (the k-th recovery for
+// its k-th crash). A paced run's virtual time follows the wall clock, so
+// the sum places the end on the run's timeline.
+func crashEnds(sc *scenario.Scenario, res *sim.Result) map[int]float64 {
+	out := map[int]float64{}
+	seen := map[string]int{}
+	for i, f := range sc.Faults {
+		if f.Kind != scenario.FaultNodeCrash || !res.Statistical {
+			continue
+		}
+		k := seen[f.Node]
+		seen[f.Node]++
+		for _, n := range res.Nodes {
+			if n.ID == f.Node && k < len(n.RecoveryS) && n.Resources != nil {
+				out[i] = float64(f.AtUS)/1e6 + n.RecoveryS[k]
+			}
+		}
+	}
+	return out
+}
+
+func whereMap(w scenario.Scope, field string) map[string]string {
+	if w.IsZero() && field == "" {
 		return nil
 	}
 	m := map[string]string{}
-	for k, v := range map[string]string{"src": w.Src, "dst": w.Dst, "node": w.Node} {
+	for k, v := range map[string]string{"src": w.Src, "dst": w.Dst, "node": w.Node, "observe": w.Observe, "field": field} {
 		if v != "" {
 			m[k] = v
 		}

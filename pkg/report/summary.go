@@ -5,6 +5,7 @@ import (
 
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim"
+	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
 // Verdicts of a run.
@@ -40,6 +41,9 @@ type Summary struct {
 	MQTT *sim.MQTTResult `json:"mqtt,omitempty"`
 	// Groups are the device groups with their worst devices (groups.go).
 	Groups []Group `json:"groups,omitempty"`
+	// Observers is what each observer of the app's outputs saw
+	// (wall-clock); absent when the scenario has none.
+	Observers []sim.ObserverResult `json:"observers,omitempty"`
 }
 
 // Steps counts quanta: executed, and upstream's total (the rest were empty
@@ -117,6 +121,11 @@ type Node struct {
 	ImageDigest string `json:"image_digest,omitempty"`
 	// Devices is set on a device group's row: how many devices it adds up.
 	Devices int `json:"devices,omitempty"`
+	// Resources is what a container used (wall-clock).
+	Resources *node.Resources `json:"resources,omitempty"`
+	// BlackBox marks a container in wall-clock time: its message counters
+	// are not measured (it never sees the simulated messages).
+	BlackBox bool `json:"black_box,omitempty"`
 }
 
 // NewSummary builds the summary of a finished run.
@@ -133,6 +142,7 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		Warnings:      []string{},
 		Nodes:         []Node{},
 		MQTT:          res.MQTT,
+		Observers:     res.Observers,
 	}
 	if res.Upstream {
 		s.Compat = scenario.CompatUpstream
@@ -170,7 +180,7 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		s.Nodes = append(s.Nodes, Node{
 			ID: n.ID, Model: n.Model, Events: n.Events,
 			MessagesSent: n.MessagesSent, MessagesReceived: n.MessagesReceived, MessagesProcessed: n.MessagesProcessed,
-			Image: n.Image, ImageDigest: n.ImageDigest, Devices: n.Devices,
+			Image: n.Image, ImageDigest: n.ImageDigest, Devices: n.Devices, Resources: n.Resources, BlackBox: n.BlackBox,
 		})
 	}
 	s.Groups = newGroups(res.Groups)

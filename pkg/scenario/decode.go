@@ -29,6 +29,10 @@ type refs struct {
 	links  []linkRef
 	scopes []scopeRef
 	faults []*yaml.Node
+	// observerNames are the observers' name values; observes the
+	// assertions' where.observe values.
+	observerNames []*yaml.Node
+	observes      []observeRef
 }
 
 // scenario reads the document's root mapping into s.
@@ -79,6 +83,10 @@ func (d *decoder) scenario(root *yaml.Node, s *Scenario, r *refs) {
 			r.faults = seq.Content
 		}
 	}
+	if e, ok := top.Get("observe"); ok {
+		s.Observers = d.observers(e, r)
+	}
+	d.checkObservers(s, r)
 }
 
 // placeholderNote explains a file with neither section: usually one of

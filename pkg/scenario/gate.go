@@ -127,6 +127,11 @@ func (d *decoder) assertion(p string, m *yamldiag.Mapping, r *refs) (Assertion, 
 					"%s: %s is measured over messages; it is scoped by src and dst, not node", p, a.Metric)
 				ok = false
 			}
+			if kind != ObserverMetric && a.Where.Observe != "" {
+				d.Errorf(e.Val, p+".where.observe", "remove observe:, or use an observer metric such as observed_messages",
+					"%s: %s is not measured by an observer; observe: scopes the observed_* and e2e_latency_* metrics", p, a.Metric)
+				ok = false
+			}
 			if kind == NodeMetric && (a.Where.Src != "" || a.Where.Dst != "") {
 				d.Errorf(e.Val, p+".where", "use where: {node: ...} for "+a.Metric,
 					"%s: %s is measured per node; it is scoped by node, not src/dst", p, a.Metric)
@@ -134,7 +139,34 @@ func (d *decoder) assertion(p string, m *yamldiag.Mapping, r *refs) (Assertion, 
 			}
 		}
 	}
+	ok = d.observerScope(m, p, &a) && ok
 	return a, ok
+}
+
+// observerScope checks what an observer metric needs: where.observe, and
+// field: for the observed_field_* metrics (and only for them).
+func (d *decoder) observerScope(m *yamldiag.Mapping, p string, a *Assertion) bool {
+	ok := true
+	if f, has := m.Get("field"); has {
+		if path, good := d.fieldPath(f.Val, p+".field", true); good {
+			a.Field = path
+		} else {
+			ok = false
+		}
+		if a.Metric != "" && !FieldMetric(a.Metric) {
+			d.Errorf(f.Key, p+".field", "remove field:, or use observed_field_min, observed_field_max or observed_field_last",
+				"%s: field: goes with the observed_field_* metrics, not %s", p, a.Metric)
+			ok = false
+		}
+	} else if FieldMetric(a.Metric) {
+		d.Errorf(m.Node, p+".field", "add field: count (a dotted path into the observed JSON body)", "%s: %s needs field:", p, a.Metric)
+		ok = false
+	}
+	if a.Metric != "" && Metrics[a.Metric] == ObserverMetric && a.Where.Observe == "" {
+		d.Errorf(m.Node, p+".where", "add where: {observe: <observer name>}", "%s: %s is measured by an observer; name it with where: {observe: ...}", p, a.Metric)
+		ok = false
+	}
+	return ok
 }
 
 // scope reads a mapping of globs.
@@ -164,6 +196,12 @@ func (d *decoder) scope(e yamldiag.Entry, p, section string, r *refs) Scope {
 		}
 		*k.dst = g
 		ref.vals[k.key] = v.Val
+	}
+	if v, has := m.Get("observe"); has {
+		if name, isStr := d.str(v.Val, p+".observe", "aggregates"); isStr {
+			s.Observe = name
+			r.observes = append(r.observes, observeRef{path: p, name: v.Val})
+		}
 	}
 	r.scopes = append(r.scopes, ref)
 	return s

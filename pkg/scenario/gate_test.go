@@ -67,7 +67,7 @@ func TestGateErrors(t *testing.T) {
 		name: "unknown metric lists the known ones",
 		src:  twoNodes + "validation:\n  assertions:\n    - {metric: ml_accuracy, operator: gte, value: 0.85}\n",
 		want: []string{"11:^ml_accuracy validation.assertions[0].metric"},
-		msg:  "unknown metric \"ml_accuracy\" (known metrics: healthy, latency_avg_ms,",
+		msg:  "unknown metric \"ml_accuracy\" (known metrics: cpu_avg_pct, cpu_peak_pct,",
 	}, {
 		name: "misspelt metric gets a suggestion",
 		src:  twoNodes + "validation:\n  assertions:\n    - {metric: packet_delivery_rat, operator: gte, value: 1}\n",

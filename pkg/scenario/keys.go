@@ -30,7 +30,7 @@ var knownKeys = map[string][]string{
 		// Upstream ignores these; they are common in its scenarios.
 		"scenario_name", "description",
 		// Ours.
-		"report", "validation", "faults",
+		"report", "validation", "faults", "observe",
 	},
 	secSimulation: {"duration_s", "seed", "time_quantum_us", "compat"},
 	secNode: {
@@ -53,11 +53,17 @@ var knownKeys = map[string][]string{
 	secReport:     {"csv"},
 	secValidation: {"assertions"},
 	// min: and max: are upstream's planned spelling of gte and lte.
-	secAssertion: {"metric", "operator", "value", "description", "where", "min", "max"},
-	secScope:     {"src", "dst", "node"},
+	secAssertion: {"metric", "operator", "value", "description", "where", "min", "max", "field"},
+	secScope:     {"src", "dst", "node", "observe"},
 	secFault: {"at_s", "kind", "duration_s", "link", "latency_us", "loss_rate", "groups", "node",
 		"restart_after_s", "description"},
 	secFaultLink: {"src", "dst"},
+
+	// Observers (observe.go).
+	secObserve:     {"name", "mqtt", "http", "correlate", "description"},
+	secObserveMQTT: {"node", "topic", "qos"},
+	secObserveHTTP: {"node", "port", "path", "interval_s"},
+	secCorrelate:   {"field", "device"},
 }
 
 // openSections take any key besides the ones they know.

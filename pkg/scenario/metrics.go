@@ -1,6 +1,9 @@
 package scenario
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // MetricKind says what a metric measures, and so which scope it takes.
 type MetricKind int
@@ -10,6 +13,9 @@ const (
 	NetworkMetric MetricKind = iota
 	// NodeMetric is measured over nodes; where: takes node.
 	NodeMetric
+	// ObserverMetric is measured over what an observer saw (observe:);
+	// where: takes observe.
+	ObserverMetric
 )
 
 // Metrics is the vocabulary assertions may use, by canonical name.
@@ -35,6 +41,12 @@ var Metrics = map[string]MetricKind{
 	// (wall-clock for containers).
 	"recovery_time_s": NodeMetric,
 	"healthy":         NodeMetric,
+	// A container's resources, from the engine's stats over the run
+	// (wall-clock): the highest of the matched nodes, oom_kills summed.
+	"memory_peak_mb": NodeMetric,
+	"cpu_avg_pct":    NodeMetric,
+	"cpu_peak_pct":   NodeMetric,
+	"oom_kills":      NodeMetric,
 	// Real MQTT through an embedded broker (wall-clock): src scopes the
 	// publishing sensors, dst the subscribing gateways.
 	"mqtt_published":      NetworkMetric,
@@ -42,7 +54,24 @@ var Metrics = map[string]MetricKind{
 	"mqtt_delivery_rate":  NetworkMetric,
 	"mqtt_latency_avg_ms": NetworkMetric,
 	"mqtt_latency_p95_ms": NetworkMetric,
+
+	// What the app under test put out, as an observer saw it (wall-clock).
+	"observed_messages":   ObserverMetric,
+	"observed_rate_per_s": ObserverMetric,
+	"observed_gap_max_s":  ObserverMetric,
+	"e2e_latency_avg_ms":  ObserverMetric,
+	"e2e_latency_p50_ms":  ObserverMetric,
+	"e2e_latency_p95_ms":  ObserverMetric,
+	"e2e_latency_max_ms":  ObserverMetric,
+	"e2e_gap_max_s":       ObserverMetric,
+	"observed_correlated": ObserverMetric,
+	"observed_field_min":  ObserverMetric,
+	"observed_field_max":  ObserverMetric,
+	"observed_field_last": ObserverMetric,
 }
+
+// FieldMetric tells whether metric reads the assertion's field:.
+func FieldMetric(metric string) bool { return strings.HasPrefix(metric, "observed_field_") }
 
 // metricAliases are other names for metrics: upstream's planned names and
 // the issue tracker's.

@@ -25,6 +25,8 @@ type Scenario struct {
 	Assertions []Assertion
 	// Faults are injected on the virtual timeline.
 	Faults []Fault
+	// Observers watch what the app under test puts out (observe:).
+	Observers []Observer
 }
 
 // Simulation is the simulation section.
@@ -147,7 +149,10 @@ type Assertion struct {
 	Value       float64
 	Description string
 	Where       Scope
-	Pos         Pos
+	// Field is the dotted path into observed JSON bodies that the
+	// observed_field_* metrics read.
+	Field string
+	Pos   Pos
 }
 
 // Scope narrows a metric or a fault to some links or nodes. Each field is a
@@ -156,6 +161,8 @@ type Scope struct {
 	Src  string `json:"src,omitempty"`
 	Dst  string `json:"dst,omitempty"`
 	Node string `json:"node,omitempty"`
+	// Observe names an observer (observe:); observer metrics need it.
+	Observe string `json:"observe,omitempty"`
 }
 
 // IsZero tells whether the scope selects everything.

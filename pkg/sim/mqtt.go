@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,12 +101,17 @@ type mqttBus struct {
 	sent    map[string]time.Time // topic#sample -> send time
 	routes  map[[2]string]*MQTTRoute
 	expired bool
+	// obs, when the scenario has observers, learns when each reading was
+	// sent, to correlate the app's outputs with it.
+	obs *observers
 }
 
 type mqttPub struct {
 	id, sensorType, topic string
-	client                *autopaho.ConnectionManager
-	n                     *MQTTPublisher
+	// mq is the sensor's config.mqtt: its topic and payload templates.
+	mq     node.SensorMQTT
+	client *autopaho.ConnectionManager
+	n      *MQTTPublisher
 }
 
 // mqttReconnect is the pause between attempts to reach a broker that went
@@ -140,8 +146,10 @@ func startMQTT(ctx context.Context, b node.MQTTBroker, nodes []node.Node) (_ *mq
 			if err != nil {
 				return nil, err
 			}
-			bus.res.Publishers = append(bus.res.Publishers, MQTTPublisher{ID: n.ID(), Topic: "sensor/" + n.ID() + "/" + n.SensorType()})
-			bus.pubs[int32(i)] = &mqttPub{id: n.ID(), sensorType: n.SensorType(), topic: "sensor/" + n.ID() + "/" + n.SensorType(), client: c}
+			mq := n.MQTT()
+			topic := strings.NewReplacer("{id}", n.ID(), "{type}", n.SensorType()).Replace(mq.Topic)
+			bus.res.Publishers = append(bus.res.Publishers, MQTTPublisher{ID: n.ID(), Topic: topic})
+			bus.pubs[int32(i)] = &mqttPub{id: n.ID(), sensorType: n.SensorType(), topic: topic, mq: mq, client: c}
 		case *node.Gateway:
 			id := n.ID()
 			done := make(chan error, 1)
@@ -247,26 +255,41 @@ func (bus *mqttBus) emitted(ctx context.Context, i int32, evs []event.Event) err
 		if !e.HasReading || e.Type != "TRANSMIT" {
 			continue
 		}
-		payload, err := json.Marshal(map[string]any{
-			"sensor_id":   p.id,
-			p.sensorType:  e.Value,
-			"unit":        e.Unit,
-			"sample_id":   e.Seq,
-			"time_us":     e.TimeUS,
-			"timestamp":   float64(e.TimeUS) / 1e6,
-			"sensor_type": p.sensorType,
-		})
-		if err != nil {
-			return fmt.Errorf("encoding the reading of %q: %w", p.id, err)
+		var payload []byte
+		if p.mq.Payload != "" {
+			payload = []byte(node.Render(p.mq.Payload, p.id, p.sensorType, e.Seq, e.Value, e.TimeUS))
+		} else {
+			var err error
+			payload, err = json.Marshal(map[string]any{
+				"sensor_id":   p.id,
+				p.sensorType:  e.Value,
+				"unit":        e.Unit,
+				"sample_id":   e.Seq,
+				"time_us":     e.TimeUS,
+				"timestamp":   float64(e.TimeUS) / 1e6,
+				"sensor_type": p.sensorType,
+			})
+			if err != nil {
+				return fmt.Errorf("encoding the reading of %q: %w", p.id, err)
+			}
 		}
-		key := p.topic + "#" + strconv.FormatInt(e.Seq, 10)
+		topic := node.Render(p.topic, p.id, p.sensorType, e.Seq, e.Value, e.TimeUS)
+		key := topic + "#" + strconv.FormatInt(e.Seq, 10)
+		now := time.Now()
+		bus.obs.sentReading(p.id, e.Seq, now)
+		// A reading in the app's own terms (config.mqtt) may not reach the
+		// built-in gateways: it is published, not expected there.
+		expect := int64(len(bus.subs))
+		if p.mq.Custom {
+			expect = 0
+		}
 		bus.mu.Lock()
-		bus.sent[key] = time.Now()
+		bus.sent[key] = now
 		bus.res.Published++
 		p.n.Published++
-		bus.res.Expected += int64(len(bus.subs))
+		bus.res.Expected += expect
 		bus.mu.Unlock()
-		if _, err := p.client.Publish(ctx, &paho.Publish{Topic: p.topic, QoS: 0, Payload: payload}); err != nil {
+		if _, err := p.client.Publish(ctx, &paho.Publish{Topic: topic, QoS: p.mq.QoS, Retain: p.mq.Retain, Payload: payload}); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -276,7 +299,7 @@ func (bus *mqttBus) emitted(ctx context.Context, i int32, evs []event.Event) err
 			delete(bus.sent, key)
 			bus.res.Failed++
 			p.n.Failed++
-			bus.res.Expected -= int64(len(bus.subs))
+			bus.res.Expected -= expect
 			bus.mu.Unlock()
 		}
 	}

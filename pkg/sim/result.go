@@ -45,6 +45,9 @@ type Result struct {
 	// Groups are the scenario's device groups, whose devices Nodes and
 	// Routes show as one row per group (group.go).
 	Groups []GroupResult
+	// Observers is what each observer (observe:) saw, in file order;
+	// wall-clock.
+	Observers []ObserverResult
 }
 
 // NodeResult is one node's counters.
@@ -65,4 +68,9 @@ type NodeResult struct {
 	// Devices is set on a device group's row (ID is its template): how
 	// many devices the counters add up.
 	Devices int
+	// Resources is what a container used (nil for other nodes).
+	Resources *node.Resources
+	// BlackBox is set for a container in wall-clock time (protocol none):
+	// its message counters are not measured.
+	BlackBox bool
 }

@@ -67,6 +67,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		return nil, err
 	}
 
+	if err := exposeObserved(sc, nodes); err != nil {
+		return nil, err
+	}
 	csv, err := openCSV(o.csvDir, nodes)
 	if err != nil {
 		return nil, err
@@ -122,6 +125,16 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	if bus != nil {
 		defer bus.close()
 	}
+	obs, err := startObservers(ctx, sc, nodes)
+	if err != nil {
+		return nil, err
+	}
+	if obs != nil {
+		defer obs.close()
+		if bus != nil {
+			bus.obs = obs
+		}
+	}
 
 	end := sc.Simulation.DurationUS
 	net := netmodel.New(sc.Network, seed, sc.Faults, end)
@@ -146,6 +159,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	if err := k.run(ctx); err != nil {
 		return nil, err
 	}
+	clockEnd := time.Now()
 	if bus != nil {
 		m, err := bus.drain(ctx, mqttDrainTimeout)
 		if err != nil {
@@ -156,6 +170,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 			res.Warnings = append(res.Warnings, scenario.Diagnostic{Pos: sc.Simulation.Pos, Severity: scenario.SeverityWarning, Key: "nodes",
 				Message: fmt.Sprintf("MQTT: %d of %d published messages reached the gateways through the broker; the others were lost or later than %s", m.Received, m.Expected, mqttDrainTimeout)})
 		}
+	}
+	if obs != nil {
+		// After the drain, so outputs of the last readings count; the
+		// window still ends with the clock.
+		res.Observers = obs.finish(clockEnd, !k.pace)
 	}
 
 	res.VirtualTimeUS = k.now
@@ -183,6 +202,15 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		}
 		if im, ok := n.(node.Imaged); ok {
 			nr.Image, nr.ImageDigest = im.Image()
+		}
+		if p, ok := n.(node.Paced); ok && p.WallClock() {
+			nr.BlackBox = true
+		}
+		if rs, ok := n.(node.Resourced); ok {
+			if nr.Resources = rs.Resources(); nr.Resources != nil && nr.Resources.Restarts > nr.Restarts {
+				// Restarts its policy made without a node_crash fault.
+				nr.Restarts = nr.Resources.Restarts
+			}
 		}
 		res.Nodes = append(res.Nodes, nr)
 	}

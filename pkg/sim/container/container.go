@@ -45,6 +45,8 @@ type Node struct {
 	lastCheck   time.Time
 
 	crash crashState
+	// sampler follows the container's resource use (resources.go).
+	sampler *sampler
 }
 
 var (
@@ -94,6 +96,7 @@ func (d *Node) Start(ctx context.Context, env node.Env) error {
 	if err := cli.ContainerStart(ctx, d.cid); err != nil {
 		return d.errorf("starting container: %w", err)
 	}
+	d.startSampling()
 	if err := d.waitHealthy(ctx); err != nil {
 		return err
 	}
@@ -414,7 +417,8 @@ func (d *Node) Send(ctx context.Context, target int64, in []event.Event) error {
 	if d.wire != nil {
 		return d.wire.Send(ctx, target, in)
 	}
-	d.stats.MessagesReceived += int64(len(in))
+	// A black-box container never sees the simulated messages addressed
+	// to it: counting them as received would measure nothing.
 	return nil
 }
 
@@ -463,6 +467,7 @@ func (d *Node) Close() error {
 	if d.wire != nil {
 		errs = append(errs, d.wire.Close())
 	}
+	d.stopSampling()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	target := d.cid

@@ -30,6 +30,8 @@ type Sensor struct {
 	downAt int64 // Never while up
 	stats  Stats
 	csv    *csvOut
+	// mqtt is how the sensor's readings look on an MQTT broker.
+	mqtt SensorMQTT
 }
 
 var _ Node = (*Sensor)(nil)
@@ -62,6 +64,7 @@ func readSensor(c *config) *Sensor {
 		interval:     1_000_000,
 		stats:        Stats{Model: "sensor"},
 	}
+	s.mqtt = readSensorMQTT(c, s.sensorType)
 	if rate := c.float("sample_rate_hz", 1.0, 0); rate != 1.0 {
 		if rate <= 0 {
 			c.fail("sample_rate_hz", "must be > 0")

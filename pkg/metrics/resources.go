@@ -1,0 +1,26 @@
+package metrics
+
+import "github.com/xedgesim/simulate/pkg/sim"
+
+// resourceMetrics are the node metrics read from a container's resources.
+var resourceMetrics = map[string]bool{"memory_peak_mb": true, "cpu_avg_pct": true, "cpu_peak_pct": true, "oom_kills": true}
+
+// resource is a container's resource figure; false for a node that is no
+// container or was not sampled.
+func resource(metric string, n sim.NodeResult) (float64, bool) {
+	r := n.Resources
+	if r == nil || r.Samples == 0 && metric != "oom_kills" {
+		return 0, false
+	}
+	switch metric {
+	case "memory_peak_mb":
+		return r.MemoryPeakMB, true
+	case "cpu_avg_pct":
+		return r.CPUAvgPct, true
+	case "cpu_peak_pct":
+		return r.CPUPeakPct, true
+	case "oom_kills":
+		return float64(r.OOMKills), true
+	}
+	return 0, false
+}
