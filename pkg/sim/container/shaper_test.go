@@ -1,0 +1,310 @@
+package container_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xedgesim/simulate/internal/engine"
+	"github.com/xedgesim/simulate/internal/testbed"
+	"github.com/xedgesim/simulate/pkg/sim/container"
+	"github.com/xedgesim/simulate/pkg/sim/container/shape"
+)
+
+// The tests in this file shape real traffic between two containers of
+// nodes/netprobe with the shaping helper, the xedgesim binary's
+// __netshape verb in the sender's network namespace, and measure it
+// against the same pair on a perfect link in the same test.
+
+// shapeBed is what the shaping tests share: the bed, an engine client, the
+// probe image and the helper image.
+type shapeBed struct {
+	env    *testbed.Env
+	cli    *engine.Client
+	probe  string
+	helper string
+}
+
+func newShapeBed(t *testing.T) *shapeBed {
+	t.Helper()
+	env := testbed.Need(t, testbed.PartDocker)
+	cli, err := engine.New(env.DockerHost, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	bin := filepath.Join(t.TempDir(), "xedgesim")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/xedgesim")
+	cmd.Dir = "../../.."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	helper, err := container.ShaperImage(context.Background(), cli, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { docker(t, env, "image", "rm", "-f", helper) })
+	return &shapeBed{env: env, cli: cli, probe: buildNode(t, env, "netprobe"), helper: helper}
+}
+
+// pair is a sender and a receiver probe on a network of their own.
+type pair struct {
+	b          *shapeBed
+	run        string
+	send, recv string // container ids
+	sendCtl    string // control addresses on loopback
+	recvCtl    string
+	zero       time.Time // the last helper's timeline zero
+}
+
+func (b *shapeBed) pair(t *testing.T) *pair {
+	t.Helper()
+	p := &pair{b: b, run: "t" + uniqueID(t)}
+	netName := "xedgesim-" + p.run
+	docker(t, b.env, "network", "create", "--label", container.LabelRun+"="+p.run, netName)
+	t.Cleanup(func() {
+		docker(t, b.env, "rm", "-f", p.send, p.recv)
+		docker(t, b.env, "network", "rm", netName)
+		if left := leftovers(t, b.env, p.run); left != "" {
+			t.Errorf("containers of the run left: %s", left)
+		}
+	})
+	start := func(alias string) (string, string) {
+		id := docker(t, b.env, "run", "-d", "--label", container.LabelRun+"="+p.run, "--network", netName,
+			"--network-alias", alias, "-p", "127.0.0.1::7000", b.probe)
+		port := docker(t, b.env, "port", id, "7000/tcp")
+		port = strings.Split(port, "\n")[0]
+		return id, port
+	}
+	p.recv, p.recvCtl = start("recv")
+	p.send, p.sendCtl = start("send")
+	return p
+}
+
+// ctl sends one command to a probe and decodes its answer into out.
+func ctl(t *testing.T, addr, cmd string, out any) {
+	t.Helper()
+	var c net.Conn
+	var err error
+	for range 50 { // the probe may still be starting
+		if c, err = net.Dial("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	defer c.Close()
+	fmt.Fprintln(c, cmd)
+	line, err := bufio.NewReader(c).ReadBytes('\n')
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	var e struct{ Error string }
+	if json.Unmarshal(line, &e) == nil && e.Error != "" {
+		t.Fatalf("%s: %s", cmd, e.Error)
+	}
+	if err := json.Unmarshal(line, out); err != nil {
+		t.Fatalf("%s: %v: %s", cmd, err, line)
+	}
+}
+
+type datagram struct {
+	Seq    uint64 `json:"seq"`
+	SentNS int64  `json:"sent_ns"`
+	RecvNS int64  `json:"recv_ns"`
+}
+
+// udp sends n datagrams gap apart from sender to receiver and returns
+// those that arrived.
+func (p *pair) udp(t *testing.T, n int, gap time.Duration) []datagram {
+	t.Helper()
+	listen := time.Duration(n)*gap + 2*time.Second
+	var got struct{ Datagrams []datagram }
+	var wg sync.WaitGroup
+	wg.Go(func() { ctl(t, p.recvCtl, fmt.Sprintf("udprecv 9000 %d", listen.Milliseconds()), &got) })
+	time.Sleep(300 * time.Millisecond) // the receiver binds its port
+	var sent struct{ Sent int }
+	ctl(t, p.sendCtl, fmt.Sprintf("udpsend recv:9000 %d %d", n, gap.Microseconds()), &sent)
+	wg.Wait()
+	if sent.Sent != n {
+		t.Fatalf("sent %d datagrams of %d", sent.Sent, n)
+	}
+	return got.Datagrams
+}
+
+// tcp sends for d and returns the receiver's rate in bit/s.
+func (p *pair) tcp(t *testing.T, d time.Duration) (float64, int64) {
+	t.Helper()
+	var got struct {
+		Bytes   int64
+		FirstNS int64 `json:"first_ns"`
+		LastNS  int64 `json:"last_ns"`
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { ctl(t, p.recvCtl, fmt.Sprintf("tcprecv 9001 %d", (d+time.Second).Milliseconds()), &got) })
+	time.Sleep(300 * time.Millisecond)
+	var sent struct{ Bytes int64 }
+	ctl(t, p.sendCtl, fmt.Sprintf("tcpsend recv:9001 %d", d.Milliseconds()), &sent)
+	wg.Wait()
+	if got.Bytes == 0 || got.LastNS <= got.FirstNS {
+		t.Fatalf("nothing measured: %+v", got)
+	}
+	return float64(got.Bytes*8) / (float64(got.LastNS-got.FirstNS) / 1e9), got.Bytes
+}
+
+// shape starts a helper on the sender shaping its packets to the receiver.
+func (p *pair) shape(t *testing.T, l shape.Params, windows ...shape.Window) *container.Shaper {
+	t.Helper()
+	p.zero = time.Now()
+	c := shape.Config{Node: "send", Queue: 7, Seed: 42, StartUnixNano: p.zero.UnixNano(),
+		Peers: []shape.Peer{{Node: "recv", Link: l, Windows: windows}}}
+	s, err := container.StartShaper(context.Background(), p.b.cli, p.b.helper, p.send, c,
+		map[string]string{container.LabelRun: p.run, container.LabelNode: "send"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func stopShaper(t *testing.T, s *container.Shaper) shape.Counters {
+	t.Helper()
+	if err := s.Stop(context.Background()); err != nil {
+		t.Error(err)
+	}
+	return s.Links["recv"]
+}
+
+func latencies(ds []datagram) []float64 {
+	var ms []float64
+	for _, d := range ds {
+		ms = append(ms, float64(d.RecvNS-d.SentNS)/1e6)
+	}
+	slices.Sort(ms)
+	return ms
+}
+
+func quantile(sorted []float64, q float64) float64 {
+	if len(sorted) == 0 {
+		return math.NaN()
+	}
+	return sorted[int(q*float64(len(sorted)-1))]
+}
+
+func TestShapeRealTraffic(t *testing.T) {
+	b := newShapeBed(t)
+
+	t.Run("latency and jitter", func(t *testing.T) {
+		t.Parallel()
+		p := b.pair(t)
+		base := latencies(p.udp(t, 300, 5*time.Millisecond))
+		s := p.shape(t, shape.Params{LatencyUS: 50000})
+		slow := latencies(p.udp(t, 300, 5*time.Millisecond))
+		c := stopShaper(t, s)
+		s = p.shape(t, shape.Params{LatencyUS: 50000, JitterUS: 20000})
+		jit := latencies(p.udp(t, 300, 5*time.Millisecond))
+		stopShaper(t, s)
+		raise := quantile(slow, 0.5) - quantile(base, 0.5)
+		t.Logf("median one-way latency: perfect %.2f ms, 50 ms link %.2f ms (+%.2f ms); p95-p5: perfect %.2f ms, jitter 20 ms %.2f ms; shaped %d packets",
+			quantile(base, 0.5), quantile(slow, 0.5), raise, quantile(base, 0.95)-quantile(base, 0.05), quantile(jit, 0.95)-quantile(jit, 0.05), c.Packets)
+		if raise < 45 || raise > 60 {
+			t.Errorf("a 50 ms link raised the median one-way latency by %.2f ms; want 45-60", raise)
+		}
+		if w := quantile(jit, 0.95) - quantile(jit, 0.05); w < 30 {
+			t.Errorf("jitter_us 20000 widened p95-p5 to %.2f ms; want at least 30", w)
+		}
+		if len(slow) < 290 || c.Packets < int64(len(slow)) {
+			t.Errorf("50 ms link: %d of 300 datagrams arrived, the helper shaped %d", len(slow), c.Packets)
+		}
+	})
+
+	t.Run("loss", func(t *testing.T) {
+		t.Parallel()
+		p := b.pair(t)
+		const n = 600
+		base := p.udp(t, n, 2*time.Millisecond)
+		s := p.shape(t, shape.Params{LossRate: 0.2})
+		lossy := p.udp(t, n, 2*time.Millisecond)
+		c := stopShaper(t, s)
+		t.Logf("delivered: perfect %d/%d, loss_rate 0.2 %d/%d (helper dropped %d)", len(base), n, len(lossy), n, c.Dropped)
+		if len(base) < n*99/100 {
+			t.Errorf("the perfect link delivered %d of %d", len(base), n)
+		}
+		if r := float64(len(lossy)) / n; r < 0.7 || r > 0.9 {
+			t.Errorf("loss_rate 0.2 delivered %.1f %%; want 70-90 %%", 100*r)
+		}
+		if c.Dropped == 0 || c.Dropped+c.Packets < n {
+			t.Errorf("helper counters %+v; want %d packets seen, some dropped", c, n)
+		}
+	})
+
+	t.Run("bandwidth", func(t *testing.T) {
+		t.Parallel()
+		p := b.pair(t)
+		base, _ := p.tcp(t, time.Second)
+		s := p.shape(t, shape.Params{BandwidthBPS: 64000})
+		rate, bytes := p.tcp(t, 5*time.Second)
+		c := stopShaper(t, s)
+		t.Logf("bulk TCP: perfect %.0f kbit/s, 64000 bps link %.1f kbit/s (%d bytes; helper %+v)", base/1000, rate/1000, bytes, c)
+		if rate < 50000 || rate > 75000 {
+			t.Errorf("bandwidth_bps 64000 gave %.1f kbit/s; want 50-75", rate/1000)
+		}
+		if base < 10*rate {
+			t.Errorf("the perfect link gave %.0f kbit/s, not far above the shaped one", base/1000)
+		}
+	})
+
+	t.Run("link_down", func(t *testing.T) {
+		t.Parallel()
+		p := b.pair(t)
+		// A window from 4 s to 9 s after the helper's zero (it may take a
+		// second or two to start on a loaded machine); datagrams every
+		// 10 ms for 10 s from when it is ready.
+		s := p.shape(t, shape.Params{}, shape.Window{Kind: "link_down", FromUS: 4_000_000, UntilUS: 9_000_000, Down: true})
+		got := p.udp(t, 1000, 10*time.Millisecond)
+		c := stopShaper(t, s)
+		from, until := p.zero.Add(4*time.Second), p.zero.Add(9*time.Second)
+		var before, in, after int
+		for _, d := range got {
+			r := time.Unix(0, d.RecvNS)
+			switch {
+			case r.Before(from.Add(-100 * time.Millisecond)):
+				before++
+			case r.After(until.Add(100*time.Millisecond)) && time.Unix(0, d.SentNS).After(until):
+				after++
+			case r.After(from.Add(100*time.Millisecond)) && r.Before(until.Add(-100*time.Millisecond)):
+				in++
+			}
+		}
+		t.Logf("link_down 5 s: %d datagrams before, %d in the window, %d after; helper %+v; events %+v", before, in, after, c, s.Events)
+		if in != 0 {
+			t.Errorf("%d datagrams crossed a link that was down", in)
+		}
+		if before < 50 || after < 50 {
+			t.Errorf("before %d, after %d: the link did not carry traffic around the window", before, after)
+		}
+		var kinds []string
+		for _, e := range s.Events {
+			if e.Fault != "" {
+				kinds = append(kinds, e.Kind+" "+e.Fault)
+			}
+		}
+		if !slices.Equal(kinds, []string{"applied link_down", "lifted link_down"}) {
+			t.Errorf("fault events %v; want applied and lifted link_down", kinds)
+		}
+	})
+}
