@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -301,6 +302,11 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 	for _, img := range o.images {
 		name, ref, _ := strings.Cut(img, "=")
 		copts = append(copts, container.WithImage(name, absImage(ref)))
+	}
+	// The scenario's links shape the containers' real traffic through
+	// helpers that run this very binary.
+	if exe, err := os.Executable(); err == nil {
+		copts = append(copts, container.WithNetwork(sc, seed, exe))
 	}
 	rt, err := container.New(copts...)
 	if err != nil {

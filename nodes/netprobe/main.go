@@ -13,7 +13,10 @@
 //	tcpsend HOST:PORT MS      write as fast as the connection takes, MS ms
 //
 // Both ends share the kernel's clock, so receive minus send time is the
-// one-way latency.
+// one-way latency. As a scenario's node it streams instead, until stopped:
+//
+//	netprobe udpsend HOST:PORT GAPUS  a datagram every GAPUS µs
+//	netprobe udprecv PORT             prints "seq sent_ns recv_ns" per datagram
 package main
 
 import (
@@ -37,7 +40,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	addr := flag.String("control", ":7000", "control address")
 	flag.Parse()
-	err := serve(ctx, *addr)
+	var err error
+	switch a := flag.Args(); {
+	case len(a) == 3 && a[0] == "udpsend":
+		err = streamSend(ctx, a[1], a[2])
+	case len(a) == 2 && a[0] == "udprecv":
+		err = streamRecv(ctx, a[1])
+	default:
+		err = serve(ctx, *addr)
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "netprobe:", err)
@@ -204,4 +215,56 @@ func tcpSend(addr string, ms int) (any, error) {
 		}
 	}
 	return map[string]int64{"bytes": total}, nil
+}
+
+func streamSend(ctx context.Context, addr, gap string) error {
+	us, err := strconv.Atoi(gap)
+	if err != nil {
+		return err
+	}
+	var c net.Conn
+	for c == nil { // the receiver's name resolves once it runs
+		if c, err = net.Dial("udp4", addr); err != nil {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	defer c.Close()
+	buf := make([]byte, 64)
+	t := time.NewTicker(time.Duration(us) * time.Microsecond)
+	defer t.Stop()
+	for i := uint64(0); ; i++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		binary.BigEndian.PutUint64(buf, i)
+		binary.BigEndian.PutUint64(buf[8:], uint64(time.Now().UnixNano()))
+		_, _ = c.Write(buf) // refused while the receiver starts
+	}
+}
+
+func streamRecv(ctx context.Context, port string) error {
+	pc, err := net.ListenPacket("udp4", ":"+port)
+	if err != nil {
+		return err
+	}
+	go func() { <-ctx.Done(); pc.Close() }()
+	w := bufio.NewWriter(os.Stdout)
+	defer w.Flush()
+	buf := make([]byte, 2048)
+	for {
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			return nil
+		}
+		if n >= 16 {
+			fmt.Fprintf(w, "%d %d %d\n", binary.BigEndian.Uint64(buf), int64(binary.BigEndian.Uint64(buf[8:])), time.Now().UnixNano())
+			w.Flush()
+		}
+	}
 }

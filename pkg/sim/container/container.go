@@ -97,6 +97,9 @@ func (d *Node) Start(ctx context.Context, env node.Env) error {
 	if err := d.waitHealthy(ctx); err != nil {
 		return err
 	}
+	if err := d.rt.net.started(ctx, d); err != nil {
+		return err
+	}
 	switch d.spec.protocol {
 	case ProtocolStdio:
 		return d.startStdio(ctx, env)
@@ -421,6 +424,9 @@ func (d *Node) Send(ctx context.Context, target int64, in []event.Event) error {
 // Advance implements node.Node. A black-box container is checked to be still
 // running, at most twice a second of wall time.
 func (d *Node) Advance(ctx context.Context, target int64, in []event.Event, out []event.Event) ([]event.Event, error) {
+	if err := d.rt.net.begin(ctx, target); err != nil {
+		return out, err
+	}
 	if d.wire != nil {
 		return d.wire.Advance(ctx, target, in, out)
 	}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,11 +99,14 @@ type Shaper struct {
 	Events []shape.Event
 	// Links are its counters per peer, read when it stops.
 	Links map[string]shape.Counters
+	raw   string // its output
 }
 
 // StartShaper starts a helper from image in the network namespace of
 // container target, shaping its egress as c says, labelled with labels,
-// and waits until its rules are in place (every peer resolved).
+// and waits until its rules are in place (peers that do not run yet are
+// added when their names resolve). With c.StartUnixNano 0, faults wait
+// for SetStart.
 func StartShaper(ctx context.Context, cli *engine.Client, image, target string, c shape.Config, labels map[string]string) (*Shaper, error) {
 	b, err := json.Marshal(c)
 	if err != nil {
@@ -135,6 +139,33 @@ func StartShaper(ctx context.Context, cli *engine.Client, image, target string, 
 		return nil, fmt.Errorf("%w of node %s: %w", ErrShaping, c.Node, err)
 	}
 	return s, nil
+}
+
+// SetStart tells a helper started without it the timeline's zero: it
+// runs the binary again in the helper's container to write the start file
+// the helper watches.
+func (s *Shaper) SetStart(ctx context.Context, zero time.Time) error {
+	eid, err := s.cli.ExecCreate(ctx, s.id, engine.ExecConfig{Cmd: []string{"/xedgesim", "__netshape", "--set-start", strconv.FormatInt(zero.UnixNano(), 10)}})
+	if err != nil {
+		return fmt.Errorf("giving the shaping helper the run's start: %w", err)
+	}
+	if err := s.cli.ExecStart(ctx, eid); err != nil {
+		return fmt.Errorf("giving the shaping helper the run's start: %w", err)
+	}
+	for range 200 {
+		info, err := s.cli.ExecInspect(ctx, eid)
+		if err != nil {
+			return fmt.Errorf("giving the shaping helper the run's start: %w", err)
+		}
+		if !info.Running {
+			if info.ExitCode != 0 {
+				return fmt.Errorf("giving the shaping helper the run's start: exit code %d", info.ExitCode)
+			}
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return errors.New("giving the shaping helper the run's start: it did not finish in 2 s")
 }
 
 // ID is the helper container's id.
@@ -194,6 +225,7 @@ func (s *Shaper) Stop(ctx context.Context) error {
 	}
 	out, _, err := s.output(ctx)
 	if err == nil {
+		s.raw = out
 		s.parse(out)
 	}
 	return s.remove()

@@ -49,13 +49,19 @@ type Config struct {
 	Queue uint16 `json:"queue"`
 	// Seed seeds the loss and jitter draws.
 	Seed int64 `json:"seed"`
-	// StartUnixNano is the wall clock of the timeline's zero.
-	StartUnixNano int64  `json:"start_unix_nano"`
+	// StartUnixNano is the wall clock of the timeline's zero; 0 when it is
+	// not known yet (see WithStart): faults wait for it, links do not.
+	StartUnixNano int64  `json:"start_unix_nano,omitempty"`
 	Peers         []Peer `json:"peers"`
 }
 
-// Start returns the timeline's zero.
-func (c Config) Start() time.Time { return time.Unix(0, c.StartUnixNano) }
+// Start returns the timeline's zero, the zero time when not known.
+func (c Config) Start() time.Time {
+	if c.StartUnixNano == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, c.StartUnixNano)
+}
 
 // ParseConfig reads a Config and checks it.
 func ParseConfig(b []byte) (Config, error) {

@@ -13,7 +13,8 @@ import (
 // Event is something a helper reports: ready, a fault window applied or
 // lifted, a peer's address.
 type Event struct {
-	// Kind is "ready", "resolved", "applied" or "lifted".
+	// Kind is "ready", "resolved", "start" (the timeline's zero is
+	// known), "applied" or "lifted".
 	Kind string `json:"kind"`
 	Peer string `json:"peer,omitempty"`
 	// Fault is the window's fault kind for applied and lifted.
@@ -33,6 +34,7 @@ var (
 
 type runOptions struct {
 	events  func(Event)
+	start   <-chan time.Time
 	resolve func(ctx context.Context, host string) ([]net.IP, error)
 }
 
@@ -41,6 +43,10 @@ type RunOption func(*runOptions)
 
 // WithEvents calls f with each event, from one goroutine at a time.
 func WithEvents(f func(Event)) RunOption { return func(o *runOptions) { o.events = f } }
+
+// WithStart gives the timeline's zero when the configuration could not:
+// a helper starts with its node, before the run's timeline begins.
+func WithStart(ch <-chan time.Time) RunOption { return func(o *runOptions) { o.start = ch } }
 
 // Run shapes the egress of the current network namespace as c says until
 // ctx ends, then removes its rules and returns what each peer's link did.
@@ -67,7 +73,12 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 	defer q.close()
 
 	s := newShaper(c)
-	offset := func() int64 { return time.Since(c.Start()).Microseconds() }
+	offset := func() int64 {
+		if s.start.IsZero() {
+			return 0
+		}
+		return time.Since(s.start).Microseconds()
+	}
 	addrs := make([][4]byte, len(c.Peers))
 	resolved := make([]bool, len(c.Peers))
 	resolve := func() (bool, error) {
@@ -109,11 +120,9 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 		r.remove()
 		return nil, err
 	}
-	ready := false
-	if all {
-		ready = true
-		o.events(Event{Kind: "ready", OffsetUS: offset()})
-	}
+	// Ready once the rules are in: a peer that does not run yet is
+	// shaped as soon as its name resolves.
+	o.events(Event{Kind: "ready", OffsetUS: offset()})
 
 	pkts := make(chan []packet, 64)
 	rerr := make(chan error, 1)
@@ -136,14 +145,23 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 	var pending releaseHeap
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	reresolve := time.NewTicker(time.Second)
+	// Looked up often while a peer is missing, then once a second for
+	// peers that restart with another address.
+	every := time.Second
+	if !all {
+		every = 100 * time.Millisecond
+	}
+	reresolve := time.NewTicker(every)
 	defer reresolve.Stop()
-	boundaries := windowBoundaries(c)
+	var boundaries []boundary
+	if !s.start.IsZero() {
+		boundaries = windowBoundaries(c)
+	}
 	nextBoundary := func() <-chan time.Time {
 		if len(boundaries) == 0 {
 			return nil
 		}
-		return time.After(time.Until(c.Start().Add(time.Duration(boundaries[0].at) * time.Microsecond)))
+		return time.After(time.Until(s.start.Add(time.Duration(boundaries[0].at) * time.Microsecond)))
 	}
 	bch := nextBoundary()
 	byAddr := func(dst [4]byte) int {
@@ -197,9 +215,17 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 			if err != nil {
 				return counters(s), err
 			}
-			if all && !ready {
-				ready = true
-				o.events(Event{Kind: "ready", OffsetUS: offset()})
+			if all && every != time.Second {
+				every = time.Second
+				reresolve.Reset(every)
+			}
+		case t := <-o.start:
+			o.start = nil
+			if s.start.IsZero() {
+				s.start = t
+				boundaries = windowBoundaries(c)
+				bch = nextBoundary()
+				o.events(Event{Kind: "start", OffsetUS: offset()})
 			}
 		case <-bch:
 			b := boundaries[0]

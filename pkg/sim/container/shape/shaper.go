@@ -51,6 +51,9 @@ func newShaper(c Config) *shaper {
 func (s *shaper) params(i int, now time.Time) (Params, bool) {
 	l := s.links[i]
 	p := l.peer.Link
+	if s.start.IsZero() {
+		return p, false // the timeline has not begun: no fault yet
+	}
 	off := now.Sub(s.start).Microseconds()
 	down := false
 	for _, w := range l.peer.Windows {
