@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/xedgesim/simulate/internal/engine"
 	"github.com/xedgesim/simulate/internal/testbed"
+	"github.com/xedgesim/simulate/pkg/sim"
 	"github.com/xedgesim/simulate/pkg/sim/container"
 	"github.com/xedgesim/simulate/pkg/sim/container/shape"
 )
@@ -32,6 +34,7 @@ import (
 // probe image and the helper image.
 type shapeBed struct {
 	env    *testbed.Env
+	bin    string // a static xedgesim binary
 	cli    *engine.Client
 	probe  string
 	helper string
@@ -56,8 +59,10 @@ func newShapeBed(t *testing.T) *shapeBed {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The helper image is the runtime's cache, tagged by the binary's
+	// digest; this test's binary is its own.
 	t.Cleanup(func() { docker(t, env, "image", "rm", "-f", helper) })
-	return &shapeBed{env: env, cli: cli, probe: buildNode(t, env, "netprobe"), helper: helper}
+	return &shapeBed{env: env, bin: bin, cli: cli, probe: buildNode(t, env, "netprobe"), helper: helper}
 }
 
 // pair is a sender and a receiver probe on a network of their own.
@@ -307,4 +312,131 @@ func TestShapeRealTraffic(t *testing.T) {
 			t.Errorf("fault events %v; want applied and lifted link_down", kinds)
 		}
 	})
+}
+
+// streamLatencies reads nodes/netprobe's udprecv lines from a node's log:
+// each datagram's one-way latency (ms) and receive time.
+func streamLatencies(t *testing.T, log string) (lat []float64, recv []time.Time) {
+	t.Helper()
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var seq, sent, got int64
+		if n, _ := fmt.Sscanf(line, "%d %d %d", &seq, &sent, &got); n == 3 {
+			lat = append(lat, float64(got-sent)/1e6)
+			recv = append(recv, time.Unix(0, got))
+		}
+	}
+	return lat, recv
+}
+
+// TestShapeScenario runs a scenario of two netprobe containers through
+// sim.Run and the runtime, once on a perfect link and once with
+// latency_us: 50000 and a link_down fault: the receiver's log measures both.
+// Nothing of the run stays behind.
+func TestShapeScenario(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	b := newShapeBed(t)
+	bin := b.bin
+	run := func(link, faults string) (lat []float64, recv []time.Time, logs string) {
+		t.Helper()
+		sc := loadYAML(t, `
+simulation: {duration_s: 6, seed: 7}
+network:
+  model: latency
+  default_latency_us: 0
+  links:
+    - {src: send, dst: recv, `+link+`}
+nodes:
+  - id: recv
+    type: service
+    implementation: docker
+    docker: {image: `+b.probe+`, command: [udprecv, "9000"]}
+  - id: send
+    type: service
+    implementation: docker
+    docker: {image: `+b.probe+`, command: [udpsend, "recv:9000", "10000"]}
+`+faults)
+		id := "t" + uniqueID(t)
+		logs = t.TempDir()
+		rt := newRuntime(t, container.WithLogDir(logs), container.WithNetwork(sc, 7, bin))
+		if _, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(rt)); err != nil {
+			t.Fatalf("Run() = %v", err)
+		}
+		if left := leftovers(t, env, id); left != "" {
+			t.Errorf("containers left after the run: %s", left)
+		}
+		lat, recv = streamLatencies(t, filepath.Join(logs, "recv.log"))
+		slices.Sort(lat)
+		return lat, recv, logs
+	}
+	base, _, _ := run("latency_us: 0", "")
+	slow, recv, logs := run("latency_us: 50000", "faults:\n  - {at_s: 2, kind: link_down, link: {src: send, dst: recv}, duration_s: 2}\n")
+	raise := quantile(slow, 0.5) - quantile(base, 0.5)
+	t.Logf("median one-way latency: perfect %.2f ms (%d datagrams), 50 ms link %.2f ms (%d datagrams): +%.2f ms",
+		quantile(base, 0.5), len(base), quantile(slow, 0.5), len(slow), raise)
+	if len(base) < 100 || len(slow) < 100 {
+		t.Fatalf("too few datagrams: %d, %d", len(base), len(slow))
+	}
+	if raise < 45 || raise > 60 {
+		t.Errorf("latency_us: 50000 raised the median one-way latency by %.2f ms; want 45-60", raise)
+	}
+	// The helper's log says when the fault was applied and lifted; no
+	// datagram arrives between (±100 ms, and the link's 50 ms).
+	ev, err := os.ReadFile(filepath.Join(logs, "send.netshape.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var applied, lifted int64 = -1, -1
+	for _, line := range strings.Split(string(ev), "\n") {
+		var e shape.Event
+		if json.Unmarshal([]byte(line), &e) != nil {
+			continue
+		}
+		switch {
+		case e.Kind == "applied" && e.Fault == "link_down":
+			applied = e.OffsetUS
+		case e.Kind == "lifted" && e.Fault == "link_down":
+			lifted = e.OffsetUS
+		}
+	}
+	t.Logf("helper log:\n%s", ev)
+	if applied < 1_900_000 || applied > 2_100_000 || lifted < 3_900_000 || lifted > 4_100_000 {
+		t.Fatalf("link_down applied at %d us, lifted at %d us; want about 2 s and 4 s", applied, lifted)
+	}
+	// The receive times on the wall clock: the window is where nothing
+	// arrives for two seconds.
+	var gap time.Duration
+	for i := 1; i < len(recv); i++ {
+		gap = max(gap, recv[i].Sub(recv[i-1]))
+	}
+	if gap < 1900*time.Millisecond || gap > 2200*time.Millisecond {
+		t.Errorf("the longest silence at the receiver was %v; want the 2 s link_down", gap)
+	}
+}
+
+// TestShaperNeedsNetAdmin runs the helper image as a user without
+// NET_ADMIN would get it: it fails at once, naming the part, and leaves
+// the node's network alone.
+func TestShaperNeedsNetAdmin(t *testing.T) {
+	b := newShapeBed(t)
+	c, _ := json.Marshal(shape.Config{Node: "send", Queue: 7, Peers: []shape.Peer{{Node: "recv", Addr: "10.0.0.1", Link: shape.Params{LatencyUS: 1000}}}})
+	run := "t" + uniqueID(t)
+	cmd := exec.Command(b.env.Docker, "run", "--rm", "--label", container.LabelRun+"="+run, "--cap-drop", "NET_ADMIN",
+		"-e", "XEDGESIM_SHAPE_CONFIG="+string(c), b.helper)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+b.env.DockerHost)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("helper without NET_ADMIN: %v, want exit code 1\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "nftables") || !strings.Contains(string(out), "NET_ADMIN") {
+		t.Errorf("helper without NET_ADMIN said %q; want it to name nftables and NET_ADMIN", out)
+	}
+	if left := leftovers(t, b.env, run); left != "" {
+		t.Errorf("containers left: %s", left)
+	}
 }
