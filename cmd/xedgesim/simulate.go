@@ -304,8 +304,13 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 		copts = append(copts, container.WithImage(name, absImage(ref)))
 	}
 	// The scenario's links shape the containers' real traffic through
-	// helpers that run this very binary.
-	if exe, err := os.Executable(); err == nil {
+	// helpers that run this very binary, or XEDGESIM_SHAPER_BINARY (a
+	// static build for the engine's platform).
+	exe := getenvOf(ctx)("XEDGESIM_SHAPER_BINARY")
+	if exe == "" {
+		exe, _ = os.Executable()
+	}
+	if exe != "" {
 		copts = append(copts, container.WithNetwork(sc, seed, exe))
 	}
 	rt, err := container.New(copts...)

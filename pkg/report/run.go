@@ -66,7 +66,7 @@ func whereMap(w scenario.Scope) map[string]string {
 
 func faultTarget(f scenario.Fault) string {
 	switch f.Kind {
-	case scenario.FaultNodeCrash:
+	case scenario.FaultNodeCrash, scenario.FaultNodePause:
 		return f.Node
 	case scenario.FaultPartition:
 		var gs []string

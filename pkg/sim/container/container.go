@@ -45,6 +45,10 @@ type Node struct {
 	lastCheck   time.Time
 
 	crash crashState
+	// paused: node_pause froze the container; pauseErr is the first
+	// failure to freeze or thaw it, which Advance reports.
+	paused   bool
+	pauseErr error
 }
 
 var (
@@ -426,6 +430,9 @@ func (d *Node) Send(ctx context.Context, target int64, in []event.Event) error {
 func (d *Node) Advance(ctx context.Context, target int64, in []event.Event, out []event.Event) ([]event.Event, error) {
 	if err := d.rt.net.begin(ctx, target); err != nil {
 		return out, err
+	}
+	if d.pauseErr != nil {
+		return out, d.pauseErr
 	}
 	if d.wire != nil {
 		return d.wire.Advance(ctx, target, in, out)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,9 @@ var ErrShaping = errors.New("cannot shape the real traffic of a container node")
 // bin running its hidden __netshape verb, and returns its reference. The
 // tag is the binary's digest, so a run after the first loads nothing.
 func ShaperImage(ctx context.Context, cli *engine.Client, bin string) (string, error) {
+	if err := static(bin); err != nil {
+		return "", err
+	}
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		return "", fmt.Errorf("reading the xedgesim binary for the shaping helper: %w", err)
@@ -89,6 +93,22 @@ func ShaperImage(ctx context.Context, cli *engine.Client, bin string) (string, e
 		return "", fmt.Errorf("loading the shaping helper image: %w", err)
 	}
 	return ref, nil
+}
+
+// static checks that bin can run alone in a scratch image: a Linux ELF
+// with no interpreter.
+func static(bin string) error {
+	f, err := elf.Open(bin)
+	if err != nil {
+		return fmt.Errorf("the shaping helper runs %s in a scratch image, and it is no Linux binary: %w", bin, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("the shaping helper runs %s in a scratch image, and it is dynamically linked: build xedgesim with CGO_ENABLED=0, or name a static one in XEDGESIM_SHAPER_BINARY", bin)
+		}
+	}
+	return nil
 }
 
 // Shaper is a running helper that shapes one container's egress.

@@ -332,9 +332,18 @@ func streamLatencies(t *testing.T, log string) (lat []float64, recv []time.Time)
 	return lat, recv
 }
 
+func longestSilence(recv []time.Time) time.Duration {
+	var gap time.Duration
+	for i := 1; i < len(recv); i++ {
+		gap = max(gap, recv[i].Sub(recv[i-1]))
+	}
+	return gap
+}
+
 // TestShapeScenario runs a scenario of two netprobe containers through
 // sim.Run and the runtime, once on a perfect link and once with
 // latency_us: 50000 and a link_down fault: the receiver's log measures both.
+// The first run also pauses the sender (node_pause).
 // Nothing of the run stays behind.
 func TestShapeScenario(t *testing.T) {
 	env := testbed.Need(t, testbed.PartDocker)
@@ -373,7 +382,12 @@ nodes:
 		slices.Sort(lat)
 		return lat, recv, logs
 	}
-	base, _, _ := run("latency_us: 0", "")
+	// The perfect run carries a node_pause of the sender: docker pause
+	// freezes it for 2 s, and the receiver hears nothing meanwhile.
+	base, baseRecv, _ := run("latency_us: 0", "faults:\n  - {at_s: 2, kind: node_pause, node: send, duration_s: 2}\n")
+	if g := longestSilence(baseRecv); g < 1800*time.Millisecond || g > 2400*time.Millisecond {
+		t.Errorf("node_pause for 2 s: the longest silence at the receiver was %v", g)
+	}
 	slow, recv, logs := run("latency_us: 50000", "faults:\n  - {at_s: 2, kind: link_down, link: {src: send, dst: recv}, duration_s: 2}\n")
 	raise := quantile(slow, 0.5) - quantile(base, 0.5)
 	t.Logf("median one-way latency: perfect %.2f ms (%d datagrams), 50 ms link %.2f ms (%d datagrams): +%.2f ms",
@@ -409,10 +423,7 @@ nodes:
 	}
 	// The receive times on the wall clock: the window is where nothing
 	// arrives for two seconds.
-	var gap time.Duration
-	for i := 1; i < len(recv); i++ {
-		gap = max(gap, recv[i].Sub(recv[i-1]))
-	}
+	gap := longestSilence(recv)
 	if gap < 1900*time.Millisecond || gap > 2200*time.Millisecond {
 		t.Errorf("the longest silence at the receiver was %v; want the 2 s link_down", gap)
 	}
