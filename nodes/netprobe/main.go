@@ -17,6 +17,8 @@
 //
 //	netprobe udpsend HOST:PORT GAPUS  a datagram every GAPUS µs
 //	netprobe udprecv PORT             prints "seq sent_ns recv_ns" per datagram
+//
+// and through an MQTT broker (mqtt.go).
 package main
 
 import (
@@ -46,6 +48,10 @@ func main() {
 		err = streamSend(ctx, a[1], a[2])
 	case len(a) == 2 && a[0] == "udprecv":
 		err = streamRecv(ctx, a[1])
+	case len(a) == 3 && a[0] == "mqttpub":
+		err = mqttPub(ctx, a[1], a[2])
+	case len(a) == 2 && a[0] == "mqttsub":
+		err = mqttSub(ctx, a[1])
 	default:
 		err = serve(ctx, *addr)
 	}

@@ -451,3 +451,110 @@ func TestShaperNeedsNetAdmin(t *testing.T) {
 		t.Errorf("containers left: %s", left)
 	}
 }
+
+// faultWindow reads when a helper applied and lifted fault kind, from its
+// log beside the run's container logs.
+func faultWindow(t *testing.T, log, kind string) (applied, lifted time.Time) {
+	t.Helper()
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var e shape.Event
+		if json.Unmarshal([]byte(line), &e) != nil || e.Fault != kind {
+			continue
+		}
+		switch e.Kind {
+		case "applied":
+			applied = time.Unix(0, e.UnixNano)
+		case "lifted":
+			lifted = time.Unix(0, e.UnixNano)
+		}
+	}
+	if applied.IsZero() || lifted.IsZero() {
+		t.Fatalf("%s has no applied and lifted %s:\n%s", log, kind, b)
+	}
+	return applied, lifted
+}
+
+// TestShapeMQTT runs MQTT through a broker container built from
+// nodes/broker: a netprobe publisher on a 50 ms link to the broker, a
+// netprobe subscriber, against the same scenario on a perfect link. The
+// shaped run takes the publisher's link down for 5 s: nothing crosses,
+// and the clients carry on after it.
+func TestShapeMQTT(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	b := newShapeBed(t)
+	broker := buildNode(t, env, "broker")
+	run := func(latency, faults string) (lat []float64, recv []time.Time, logs string) {
+		t.Helper()
+		sc := loadYAML(t, `
+simulation: {duration_s: 12, seed: 7}
+network:
+  model: latency
+  default_latency_us: 0
+  links:
+    - {src: pub, dst: mqtt-broker, latency_us: `+latency+`}
+nodes:
+  - id: mqtt-broker
+    type: broker
+    implementation: docker
+    docker: {image: `+broker+`, health: {mqtt: {port: 1883, topic: health/xedgesim}, timeout_s: 30}}
+  - id: sub
+    type: service
+    implementation: docker
+    docker: {image: `+b.probe+`, command: [mqttsub, "mqtt-broker:1883"]}
+  - id: pub
+    type: service
+    implementation: docker
+    docker: {image: `+b.probe+`, command: [mqttpub, "mqtt-broker:1883", "20000"]}
+`+faults)
+		id := "t" + uniqueID(t)
+		logs = t.TempDir()
+		rt := newRuntime(t, container.WithLogDir(logs), container.WithNetwork(sc, 7, b.bin))
+		if _, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(rt)); err != nil {
+			t.Fatalf("Run() = %v", err)
+		}
+		if left := leftovers(t, env, id); left != "" {
+			t.Errorf("containers left after the run: %s", left)
+		}
+		lat, recv = streamLatencies(t, filepath.Join(logs, "sub.log"))
+		slices.Sort(lat)
+		return lat, recv, logs
+	}
+	base, _, _ := run("0", "")
+	slow, recv, logs := run("50000", "faults:\n  - {at_s: 3, kind: link_down, link: {src: pub, dst: mqtt-broker}, duration_s: 5}\n")
+	raise := quantile(slow, 0.5) - quantile(base, 0.5)
+	t.Logf("MQTT median one-way latency: perfect %.2f ms (%d messages), 50 ms link %.2f ms (%d messages): +%.2f ms",
+		quantile(base, 0.5), len(base), quantile(slow, 0.5), len(slow), raise)
+	if len(base) < 100 || len(slow) < 100 {
+		t.Fatalf("too few messages: %d, %d", len(base), len(slow))
+	}
+	if raise < 45 || raise > 60 {
+		t.Errorf("latency_us: 50000 to the broker raised the median MQTT latency by %.2f ms; want 45-60", raise)
+	}
+	from, until := faultWindow(t, filepath.Join(logs, "pub.netshape.jsonl"), "link_down")
+	if d := until.Sub(from); d < 4900*time.Millisecond || d > 5100*time.Millisecond {
+		t.Errorf("link_down lasted %v on the wall clock; want 5 s", d)
+	}
+	var in, after int
+	for _, r := range recv {
+		switch {
+		case r.After(from.Add(100*time.Millisecond)) && r.Before(until.Add(-100*time.Millisecond)):
+			in++
+		case r.After(until):
+			after++
+		}
+	}
+	pubLog, _ := os.ReadFile(filepath.Join(logs, "pub.log"))
+	t.Logf("link_down %v: %d messages in the window, %d after it; longest silence at the subscriber %v; publisher:\n%s",
+		until.Sub(from), in, after, longestSilence(recv), pubLog)
+	if in != 0 {
+		t.Errorf("%d MQTT messages crossed a link that was down", in)
+	}
+	if after < 50 {
+		t.Errorf("only %d messages after the link came back", after)
+	}
+}

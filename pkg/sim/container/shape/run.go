@@ -23,6 +23,8 @@ type Event struct {
 	// OffsetUS is the wall-clock offset from the timeline's zero when it
 	// happened.
 	OffsetUS int64 `json:"offset_us"`
+	// UnixNano is when it happened on the wall clock.
+	UnixNano int64 `json:"unix_nano"`
 }
 
 // ErrNFTables and ErrNFQueue name the part of the kernel or engine that is
@@ -60,6 +62,8 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 	for _, opt := range opts {
 		opt(&o)
 	}
+	emit := o.events
+	o.events = func(e Event) { e.UnixNano = time.Now().UnixNano(); emit(e) }
 	r, err := installRules(c.Queue)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNFTables, err)
