@@ -10,8 +10,9 @@ import (
 )
 
 // netPlan is what the scenario's network asks of the real traffic of the
-// docker nodes on the run's network: per sending node, its peers' links
-// and fault windows, and for messages the scenario line of each.
+// docker nodes on the run's network: per receiving node, the links from
+// its peers and their fault windows, and for messages the scenario line
+// of each.
 type netPlan struct {
 	nodes map[string]shape.Config
 	// why is the scenario position that makes a node shaped, for the
@@ -50,9 +51,9 @@ func planNetwork(sc *scenario.Scenario, shaped []string, seed int64) netPlan {
 			links[pr], pos[pr] = par, l.Pos
 		}
 	}
-	for _, src := range shaped {
-		c := shape.Config{Node: src, Queue: 7, Seed: seed}
-		for _, dst := range shaped {
+	for _, dst := range shaped {
+		c := shape.Config{Node: dst, Queue: 7, Seed: seed}
+		for _, src := range shaped {
 			if src == dst {
 				continue
 			}
@@ -62,7 +63,7 @@ func planNetwork(sc *scenario.Scenario, shaped []string, seed int64) netPlan {
 				par = shape.Params{LatencyUS: sc.Network.DefaultLatencyUS, LossRate: sc.Network.DefaultLossRate}
 				pos[pr] = sc.Network.Pos
 			}
-			peer := shape.Peer{Node: dst, Link: par}
+			peer := shape.Peer{Node: src, Link: par}
 			for _, f := range sc.Faults {
 				w := shape.Window{Kind: f.Kind, FromUS: f.AtUS}
 				if f.DurationUS > 0 {
@@ -94,12 +95,12 @@ func planNetwork(sc *scenario.Scenario, shaped []string, seed int64) netPlan {
 				continue
 			}
 			c.Peers = append(c.Peers, peer)
-			if _, ok := p.why[src]; !ok {
-				p.why[src] = pos[pr]
+			if _, ok := p.why[dst]; !ok {
+				p.why[dst] = pos[pr]
 			}
 		}
 		if len(c.Peers) > 0 {
-			p.nodes[src] = c
+			p.nodes[dst] = c
 		}
 	}
 	return p

@@ -33,17 +33,19 @@ func TestPlanNetwork(t *testing.T) {
 	degrade := shape.Window{Kind: "link_degrade", FromUS: 2e6, UntilUS: 3e6, LatencyUS: &lat, LossRate: &loss}
 	part := shape.Window{Kind: "partition", FromUS: 3e6, Down: true}
 	want := map[string]shape.Config{
+		// Each node shapes what it receives: a's config holds the links
+		// b -> a and c -> a.
 		"a": {Node: "a", Queue: 7, Seed: 9, Peers: []shape.Peer{
-			{Node: "b", Link: ab, Windows: []shape.Window{down}},
-			{Node: "c", Link: def, Windows: []shape.Window{down, degrade, part}},
+			{Node: "b", Link: ab},
+			{Node: "c", Link: def, Windows: []shape.Window{part}},
 		}},
 		"b": {Node: "b", Queue: 7, Seed: 9, Peers: []shape.Peer{
-			{Node: "a", Link: ab},
-			{Node: "c", Link: def, Windows: []shape.Window{degrade, part}},
+			{Node: "a", Link: ab, Windows: []shape.Window{down}},
+			{Node: "c", Link: def, Windows: []shape.Window{part}},
 		}},
 		"c": {Node: "c", Queue: 7, Seed: 9, Peers: []shape.Peer{
-			{Node: "a", Link: def, Windows: []shape.Window{part}},
-			{Node: "b", Link: def, Windows: []shape.Window{part}},
+			{Node: "a", Link: def, Windows: []shape.Window{down, degrade, part}},
+			{Node: "b", Link: def, Windows: []shape.Window{degrade, part}},
 		}},
 	}
 	if d := cmp.Diff(want, got); d != "" {

@@ -172,14 +172,15 @@ func (p *pair) tcp(t *testing.T, d time.Duration) (float64, int64) {
 	return float64(got.Bytes*8) / (float64(got.LastNS-got.FirstNS) / 1e9), got.Bytes
 }
 
-// shape starts a helper on the sender shaping its packets to the receiver.
+// shape starts a helper on the receiver shaping what it gets from the
+// sender.
 func (p *pair) shape(t *testing.T, l shape.Params, windows ...shape.Window) *container.Shaper {
 	t.Helper()
 	p.zero = time.Now()
-	c := shape.Config{Node: "send", Queue: 7, Seed: 42, StartUnixNano: p.zero.UnixNano(),
-		Peers: []shape.Peer{{Node: "recv", Link: l, Windows: windows}}}
-	s, err := container.StartShaper(context.Background(), p.b.cli, p.b.helper, p.send, c,
-		map[string]string{container.LabelRun: p.run, container.LabelNode: "send"})
+	c := shape.Config{Node: "recv", Queue: 7, Seed: 42, StartUnixNano: p.zero.UnixNano(),
+		Peers: []shape.Peer{{Node: "send", Link: l, Windows: windows}}}
+	s, err := container.StartShaper(context.Background(), p.b.cli, p.b.helper, p.recv, c,
+		map[string]string{container.LabelRun: p.run, container.LabelNode: "recv"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func stopShaper(t *testing.T, s *container.Shaper) shape.Counters {
 	if err := s.Stop(context.Background()); err != nil {
 		t.Error(err)
 	}
-	return s.Links["recv"]
+	return s.Links["send"]
 }
 
 func latencies(ds []datagram) []float64 {
@@ -400,7 +401,7 @@ nodes:
 	}
 	// The helper's log says when the fault was applied and lifted; no
 	// datagram arrives between (±100 ms, and the link's 50 ms).
-	ev, err := os.ReadFile(filepath.Join(logs, "send.netshape.jsonl"))
+	ev, err := os.ReadFile(filepath.Join(logs, "recv.netshape.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -535,7 +536,7 @@ nodes:
 	if raise < 45 || raise > 60 {
 		t.Errorf("latency_us: 50000 to the broker raised the median MQTT latency by %.2f ms; want 45-60", raise)
 	}
-	from, until := faultWindow(t, filepath.Join(logs, "pub.netshape.jsonl"), "link_down")
+	from, until := faultWindow(t, filepath.Join(logs, "mqtt-broker.netshape.jsonl"), "link_down")
 	if d := until.Sub(from); d < 4900*time.Millisecond || d > 5100*time.Millisecond {
 		t.Errorf("link_down lasted %v on the wall clock; want 5 s", d)
 	}

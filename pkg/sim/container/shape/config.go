@@ -31,7 +31,8 @@ type Window struct {
 	LossRate  *float64 `json:"loss_rate,omitempty"`
 }
 
-// Peer is a destination the node's packets to which are shaped.
+// Peer is a node whose packets to this one are shaped: the link peer ->
+// node.
 type Peer struct {
 	// Node is the peer's node id, which the run's network resolves to its
 	// address (the helper re-resolves it when the peer restarts).
@@ -42,7 +43,7 @@ type Peer struct {
 	Windows []Window `json:"windows,omitempty"`
 }
 
-// Config is what a helper shapes: the egress of Node to each of Peers.
+// Config is what a helper shapes: what Node receives from each of Peers.
 type Config struct {
 	Node string `json:"node"`
 	// Queue is the NFQUEUE number; any free number in the node's namespace.

@@ -4,8 +4,9 @@
 //
 // It runs inside the node's network namespace, in a helper container that
 // shares it with NET_ADMIN (the runtime in pkg/sim/container starts it from
-// the xedgesim binary's hidden __netshape verb). nftables rules send the
-// node's egress to each peer to an NFQUEUE that this package serves: a
+// the xedgesim binary's hidden __netshape verb). nftables rules send what
+// the node receives from each peer to an NFQUEUE that this package serves
+// (the link src -> dst is shaped where dst receives it): a
 // packet's verdict waits for its latency, jitter and its turn on the link's
 // bandwidth, and a lost packet or one sent while the link is down is
 // dropped. The mechanism needs no sch_netem, so it works on kernels without

@@ -42,10 +42,10 @@ type queue struct {
 	num  uint16
 }
 
-// packet is one queued packet: its id, destination and IP length.
+// packet is one queued packet: its id, source and IP length.
 type packet struct {
 	id   uint32
-	dst  [4]byte
+	src  [4]byte
 	size int
 }
 
@@ -143,7 +143,7 @@ func parsePacket(b []byte) (packet, error) {
 			d := ad.Bytes()
 			if len(d) >= 20 && d[0]>>4 == 4 {
 				p.size = int(binary.BigEndian.Uint16(d[2:4]))
-				copy(p.dst[:], d[16:20])
+				copy(p.src[:], d[12:16])
 				payload = true
 			}
 		}

@@ -22,8 +22,12 @@ type rules struct {
 	gone  bool
 }
 
-// installRules creates the table with an output chain that queues nothing
-// yet; setPeers fills it.
+// installRules creates the table with a prerouting chain that queues
+// nothing yet; setPeers fills it. Packets are held where they arrive, not
+// where they leave: a packet held on its way out still counts against its
+// TCP socket's small-queue budget, so a 50 ms hold there slows a TCP
+// sender far beyond 50 ms; arriving through the veth it belongs to no
+// socket any more (netem orphans what it holds for the same reason).
 func installRules(queue uint16) (*rules, error) {
 	conn, err := nftables.New()
 	if err != nil {
@@ -36,10 +40,10 @@ func installRules(queue uint16) (*rules, error) {
 	r.conn.AddTable(r.table)
 	policy := nftables.ChainPolicyAccept
 	r.chain = r.conn.AddChain(&nftables.Chain{
-		Name:     "egress",
+		Name:     "ingress",
 		Table:    r.table,
 		Type:     nftables.ChainTypeFilter,
-		Hooknum:  nftables.ChainHookOutput,
+		Hooknum:  nftables.ChainHookPrerouting,
 		Priority: nftables.ChainPriorityFilter,
 		Policy:   &policy,
 	})
@@ -49,7 +53,7 @@ func installRules(queue uint16) (*rules, error) {
 	return r, nil
 }
 
-// setPeers replaces the rules: packets to each address go to the queue.
+// setPeers replaces the rules: packets from each address go to the queue.
 // Without the bypass flag, packets queued while no helper listens are
 // dropped: a shaped link never turns perfect behind the run's back.
 func (r *rules) setPeers(addrs [][4]byte) error {
@@ -59,7 +63,7 @@ func (r *rules) setPeers(addrs [][4]byte) error {
 			Table: r.table,
 			Chain: r.chain,
 			Exprs: []expr.Any{
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 16, Len: 4},
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
 				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: a[:]},
 				nfqueueTarget(r.queue),
 			},

@@ -50,8 +50,9 @@ func WithEvents(f func(Event)) RunOption { return func(o *runOptions) { o.events
 // a helper starts with its node, before the run's timeline begins.
 func WithStart(ch <-chan time.Time) RunOption { return func(o *runOptions) { o.start = ch } }
 
-// Run shapes the egress of the current network namespace as c says until
-// ctx ends, then removes its rules and returns what each peer's link did.
+// Run shapes what the current network namespace receives from each peer
+// as c says until ctx ends, then removes its rules and returns what each
+// peer's link did.
 func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -168,9 +169,9 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 		return time.After(time.Until(s.start.Add(time.Duration(boundaries[0].at) * time.Microsecond)))
 	}
 	bch := nextBoundary()
-	byAddr := func(dst [4]byte) int {
+	byAddr := func(src [4]byte) int {
 		for i := range addrs {
-			if resolved[i] && addrs[i] == dst {
+			if resolved[i] && addrs[i] == src {
 				return i
 			}
 		}
@@ -196,7 +197,7 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 			for _, p := range ps {
 				i := -1
 				if p.size >= 0 {
-					i = byAddr(p.dst)
+					i = byAddr(p.src)
 				}
 				if i < 0 {
 					if err := q.verdict(p.id, true); err != nil {
