@@ -18,6 +18,10 @@ type netPlan struct {
 	// why is the scenario position that makes a node shaped, for the
 	// message when it cannot be.
 	why map[string]scenario.Pos
+	// off are the docker nodes on a network of their own (docker.network)
+	// that a shaped link reaches: their traffic cannot be shaped, and the
+	// run says so rather than run them on a perfect network.
+	off map[string]scenario.Pos
 }
 
 // planNetwork maps sc's links and link faults onto the ordered pairs of
@@ -26,8 +30,20 @@ type netPlan struct {
 // bidirectional); under the latency model, pairs without a link get
 // default_latency_us and default_loss_rate; link_down and partition
 // windows drop, link_degrade windows replace latency and loss.
-func planNetwork(sc *scenario.Scenario, shaped []string, seed int64) netPlan {
-	p := netPlan{nodes: map[string]shape.Config{}, why: map[string]scenario.Pos{}}
+func planNetwork(sc *scenario.Scenario, shaped, own []string, seed int64) netPlan {
+	p := netPlan{nodes: map[string]shape.Config{}, why: map[string]scenario.Pos{}, off: map[string]scenario.Pos{}}
+	for _, l := range sc.Network.Links {
+		zero := l.JitterUS == 0 && l.BandwidthBPS == 0 && (sc.Network.Model != scenario.ModelLatency || l.LatencyUS == 0 && l.LossRate == 0)
+		docker := func(id string) bool { return slices.Contains(shaped, id) || slices.Contains(own, id) }
+		if zero || !docker(l.Src) || !docker(l.Dst) {
+			continue
+		}
+		for _, id := range []string{l.Src, l.Dst} {
+			if _, seen := p.off[id]; !seen && slices.Contains(own, id) {
+				p.off[id] = l.Pos
+			}
+		}
+	}
 	type pair struct{ src, dst string }
 	links := map[pair]shape.Params{}
 	pos := map[pair]scenario.Pos{}

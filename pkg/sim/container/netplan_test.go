@@ -26,7 +26,7 @@ func TestPlanNetwork(t *testing.T) {
 			{Kind: scenario.FaultNodeCrash, AtUS: 1, Node: "a"},
 		},
 	}
-	got := planNetwork(sc, []string{"a", "b", "c"}, 9).nodes
+	got := planNetwork(sc, []string{"a", "b", "c"}, nil, 9).nodes
 	ab := shape.Params{LatencyUS: 50000, JitterUS: 20000, BandwidthBPS: 64000, LossRate: 0.1}
 	def := shape.Params{LatencyUS: 1000}
 	down := shape.Window{Kind: "link_down", FromUS: 1e6, UntilUS: 6e6, Down: true}
@@ -55,12 +55,21 @@ func TestPlanNetwork(t *testing.T) {
 	// The direct model shapes only what it has: jitter, bandwidth, faults.
 	sc.Network.Model = scenario.ModelDirect
 	sc.Faults = nil
-	got = planNetwork(sc, []string{"a", "b", "c"}, 9).nodes
+	got = planNetwork(sc, []string{"a", "b", "c"}, nil, 9).nodes
 	want = map[string]shape.Config{
 		"a": {Node: "a", Queue: 7, Seed: 9, Peers: []shape.Peer{{Node: "b", Link: shape.Params{JitterUS: 20000, BandwidthBPS: 64000}}}},
 		"b": {Node: "b", Queue: 7, Seed: 9, Peers: []shape.Peer{{Node: "a", Link: shape.Params{JitterUS: 20000, BandwidthBPS: 64000}}}},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("planNetwork(direct) mismatch (-want +got):\n%s", d)
+	}
+
+	// b on a network of its own cannot be shaped: the run must say so.
+	p := planNetwork(sc, []string{"a", "c"}, []string{"b"}, 9)
+	if d := cmp.Diff(map[string]scenario.Pos{"b": pos}, p.off); d != "" {
+		t.Errorf("planNetwork(own network) off mismatch (-want +got):\n%s", d)
+	}
+	if len(p.nodes) != 0 {
+		t.Errorf("planNetwork(own network) shapes %v; want nothing", p.nodes)
 	}
 }

@@ -39,18 +39,22 @@ func WithNetwork(sc *scenario.Scenario, seed int64, bin string) Option {
 		if sc == nil || bin == "" {
 			return errors.New("network shaping needs a scenario and the xedgesim binary")
 		}
-		var ids []string
+		var ids, own []string
 		for _, n := range sc.Nodes {
 			if n.Implementation != scenario.ImplDocker {
 				continue
 			}
 			spec, err := parseDocker(overrideImage(n, r.images))
-			if err != nil || spec.network != "" {
-				continue // a bad docker section is the node's to report
+			switch {
+			case err != nil:
+				// A bad docker section is the node's to report.
+			case spec.network != "":
+				own = append(own, n.ID)
+			default:
+				ids = append(ids, n.ID)
 			}
-			ids = append(ids, n.ID)
 		}
-		r.net = &netShaping{plan: planNetwork(sc, ids, seed), bin: bin, nodes: map[string]*Node{}, shapers: map[string]*Shaper{}}
+		r.net = &netShaping{plan: planNetwork(sc, ids, own, seed), bin: bin, nodes: map[string]*Node{}, shapers: map[string]*Shaper{}}
 		return nil
 	}
 }
@@ -62,6 +66,9 @@ func (s *netShaping) started(ctx context.Context, d *Node) error {
 	if s == nil {
 		return nil
 	}
+	if pos, off := s.plan.off[d.id]; off {
+		return at(pos, fmt.Errorf("%w %q: it is on docker.network %s, not the run's network; remove docker.network, or the link's parameters", ErrShaping, d.id, d.spec.network))
+	}
 	if _, ok := s.plan.nodes[d.id]; !ok {
 		return nil
 	}
@@ -70,7 +77,7 @@ func (s *netShaping) started(ctx context.Context, d *Node) error {
 		img, err := ShaperImage(ctx, d.cli, s.bin)
 		if err != nil {
 			s.shaperMu.Unlock()
-			return at(s.plan.why[d.id], fmt.Errorf("%w: %w", ErrShaping, err))
+			return at(s.plan.why[d.id], fmt.Errorf("%w %q: %w", ErrShaping, d.id, err))
 		}
 		s.image = img
 	}
@@ -93,7 +100,7 @@ func (s *netShaping) begin(ctx context.Context, target int64) error {
 		var errs []error
 		for id, sh := range s.shapers {
 			if err := sh.SetStart(ctx, s.zero); err != nil {
-				errs = append(errs, at(s.plan.why[id], fmt.Errorf("%w of node %s: %w", ErrShaping, id, err)))
+				errs = append(errs, at(s.plan.why[id], fmt.Errorf("%w %q: %w", ErrShaping, id, err)))
 			}
 		}
 		s.err = errors.Join(errs...)

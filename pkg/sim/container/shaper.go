@@ -35,7 +35,7 @@ const roleShaper = "shaper"
 
 // ErrShaping means the engine or the kernel cannot shape a node's real
 // traffic; the message names the part.
-var ErrShaping = errors.New("cannot shape the real traffic of a container node")
+var ErrShaping = errors.New("cannot shape the real traffic of container node")
 
 // ShaperImage loads an image whose entrypoint is the xedgesim binary at
 // bin running its hidden __netshape verb, and returns its reference. The
@@ -147,16 +147,16 @@ func StartShaper(ctx context.Context, cli *engine.Client, image, target string, 
 	}
 	id, err := cli.ContainerCreate(ctx, "", cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w of node %s: creating its helper container: %w", ErrShaping, c.Node, err)
+		return nil, fmt.Errorf("%w %q: creating its helper container: %w", ErrShaping, c.Node, err)
 	}
 	s := &Shaper{cli: cli, id: id}
 	if err := cli.ContainerStart(ctx, id); err != nil {
 		s.remove()
-		return nil, fmt.Errorf("%w of node %s: starting its helper container (NET_ADMIN in the node's namespace): %w", ErrShaping, c.Node, err)
+		return nil, fmt.Errorf("%w %q: starting its helper container (NET_ADMIN in the node's namespace): %w", ErrShaping, c.Node, err)
 	}
 	if err := s.waitReady(ctx, 30*time.Second); err != nil {
 		s.remove()
-		return nil, fmt.Errorf("%w of node %s: %w", ErrShaping, c.Node, err)
+		return nil, fmt.Errorf("%w %q: %w", ErrShaping, c.Node, err)
 	}
 	return s, nil
 }
