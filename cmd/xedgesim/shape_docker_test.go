@@ -96,6 +96,27 @@ func TestShapedRunLeavesNothing(t *testing.T) {
 			checkGone(t, env, p.cmd.Process.Pid, "")
 		})
 	}
+	t.Run("a container on its own network fails the run", func(t *testing.T) {
+		src, err := os.ReadFile(shapedScenario(t, 5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "own.yaml")
+		own := strings.Replace(string(src), `docker: {image: netprobe, command: [udprecv, "9000"]}`,
+			`docker: {image: netprobe, command: [udprecv, "9000"], network: host}`, 1)
+		if err := os.WriteFile(path, []byte(own), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := startSimulate(t, env, "--out", t.TempDir(), "--image", "netprobe=oci:"+probe, path)
+		if code := p.wait(t, 2*time.Minute); code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+		want := "own.yaml:6:7: cannot shape the real traffic of container node \"recv\": it is on docker.network host"
+		if !strings.Contains(p.out.String()+p.errOut.String(), want) {
+			t.Errorf("output lacks %q:\n%s%s", want, p.out.String(), p.errOut.String())
+		}
+		checkGone(t, env, p.cmd.Process.Pid, "")
+	})
 	t.Run("SIGKILL", func(t *testing.T) {
 		p := started(t)
 		if err := p.cmd.Process.Kill(); err != nil {
