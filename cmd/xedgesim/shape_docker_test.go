@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -126,9 +127,29 @@ func TestShapedRunLeavesNothing(t *testing.T) {
 		if helpersOf(p.cmd.Process.Pid) == "" {
 			t.Fatal("a killed runner left no helper; the orphan removal is not tested")
 		}
-		next := startSimulate(t, env, "--out", t.TempDir(), "--image", "netprobe=oci:"+probe, shapedScenario(t, 2))
+		out := t.TempDir()
+		next := startSimulate(t, env, "--out", out, "--image", "netprobe=oci:"+probe, shapedScenario(t, 2))
 		if code := next.wait(t, 2*time.Minute); code != 0 {
 			t.Fatalf("the next run: exit %d\n%s%s", code, next.out.String(), next.errOut.String())
+		}
+		// summary.json says per link what was configured and measured.
+		b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s struct {
+			RealNetwork []struct {
+				Src, Dst  string
+				LatencyUS int64 `json:"latency_us"`
+				Packets   int64
+			} `json:"real_network"`
+		}
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		if len(s.RealNetwork) != 2 || s.RealNetwork[1].Src != "send" || s.RealNetwork[1].Dst != "recv" ||
+			s.RealNetwork[1].LatencyUS != 50000 || s.RealNetwork[1].Packets < 20 {
+			t.Errorf("summary.json real_network = %+v; want recv->send and send->recv at 50 ms, the latter with the probe's packets", s.RealNetwork)
 		}
 		checkGone(t, env, p.cmd.Process.Pid, "")
 		checkGone(t, env, next.cmd.Process.Pid, "")

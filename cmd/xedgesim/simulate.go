@@ -348,6 +348,11 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 			verdict = report.Fail
 		}
 		rep = report.NewRun(r.file, sc, res, outcomes, verdict)
+		for _, l := range rt.Links() {
+			rep.RealNetwork = append(rep.RealNetwork, report.RealLink{Src: l.Src, Dst: l.Dst, LatencyUS: l.Link.LatencyUS,
+				JitterUS: l.Link.JitterUS, LossRate: l.Link.LossRate, BandwidthBPS: l.Link.BandwidthBPS, Faults: l.Faults,
+				Packets: l.Packets, Bytes: l.Bytes, Dropped: l.Dropped, DroppedBytes: l.DroppedBytes})
+		}
 		if err := writeTiming(dir, res, wall); err != nil {
 			return rep, err
 		}

@@ -1,17 +1,20 @@
 package container
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/xedgesim/simulate/internal/engine"
 	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/container/shape"
 )
 
 // netShaping is the runtime's part in shaping real traffic: the plan, the
@@ -25,6 +28,7 @@ type netShaping struct {
 	zero     time.Time
 	image    string
 	nodes    map[string]*Node // the started nodes of the plan
+	last     []LinkCount      // what the last run's helpers counted
 	shapers  map[string]*Shaper
 	shaperMu sync.Mutex
 }
@@ -155,13 +159,37 @@ func (s *netShaping) stop(ctx context.Context, logDir string) error {
 	s.once, s.err, s.image, s.zero = sync.Once{}, nil, "", time.Time{}
 	s.shaperMu.Unlock()
 	var errs []error
+	s.last = nil
 	for id, sh := range shapers {
 		errs = append(errs, sh.Stop(ctx))
+		for _, p := range s.plan.nodes[id].Peers {
+			s.last = append(s.last, LinkCount{Src: p.Node, Dst: id, Link: p.Link, Faults: len(p.Windows), Counters: sh.Links[p.Node]})
+		}
 		if logDir != "" && sh.raw != "" {
 			if err := os.MkdirAll(logDir, 0o755); err == nil {
 				errs = append(errs, os.WriteFile(filepath.Join(logDir, id+".netshape.jsonl"), []byte(strings.TrimSpace(sh.raw)+"\n"), 0o644))
 			}
 		}
 	}
+	slices.SortFunc(s.last, func(a, b LinkCount) int { return cmp.Or(strings.Compare(a.Src, b.Src), strings.Compare(a.Dst, b.Dst)) })
 	return errors.Join(errs...)
+}
+
+// LinkCount is what one shaped link did in a run.
+type LinkCount struct {
+	Src, Dst string
+	Link     shape.Params
+	Faults   int
+	shape.Counters
+}
+
+// Links returns what each shaped link of the last run did to real
+// packets, by source and destination; nil when it shaped none.
+func (r *Runtime) Links() []LinkCount {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.net == nil {
+		return nil
+	}
+	return slices.Clone(r.net.last)
 }
