@@ -41,3 +41,14 @@ func (c *Client) ImageLoad(ctx context.Context, archive io.Reader) (io.ReadClose
 func (c *Client) ImageRemove(ctx context.Context, ref string) error {
 	return c.call(ctx, request{method: http.MethodDelete, path: "/images/" + ref}, nil)
 }
+
+// ImageSave streams the docker-save archive of ref (docker save ref). The
+// caller reads it to the end and closes it; an engine error that happens
+// after the first bytes shows as a truncated archive.
+func (c *Client) ImageSave(ctx context.Context, ref string) (io.ReadCloser, error) {
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/images/" + ref + "/get"})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/google/go-cmp/cmp"
-	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
+	mqtt "github.com/xedgesim/simulate/internal/third_party/mochi"
+	"github.com/xedgesim/simulate/internal/third_party/mochi/hooks/auth"
+	"github.com/xedgesim/simulate/internal/third_party/mochi/listeners"
 )
 
 func TestAggregator(t *testing.T) {

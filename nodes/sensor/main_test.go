@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.golang/paho"
-	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
+	mqtt "github.com/xedgesim/simulate/internal/third_party/mochi"
+	"github.com/xedgesim/simulate/internal/third_party/mochi/hooks/auth"
+	"github.com/xedgesim/simulate/internal/third_party/mochi/listeners"
 )
 
 // broker starts a real MQTT broker on a free loopback port.

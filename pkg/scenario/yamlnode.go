@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -55,10 +56,13 @@ func (d *decoder) checkKeys(m *yamldiag.Mapping, section string) {
 }
 
 // Python's int() and float() accept these strings (after trimming spaces),
-// which is how upstream coerces numbers it finds quoted.
+// which is how upstream coerces numbers it finds quoted. They
+// are compiled on first use: package init runs on every verb's start.
 var (
-	pyInt   = regexp.MustCompile(`^[+-]?[0-9](_?[0-9])*$`)
-	pyFloat = regexp.MustCompile(`^[+-]?((([0-9](_?[0-9])*)?\.[0-9](_?[0-9])*|[0-9](_?[0-9])*\.?)([eE][+-]?[0-9](_?[0-9])*)?|(?i:inf|infinity|nan))$`)
+	pyInt   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[+-]?[0-9](_?[0-9])*$`) })
+	pyFloat = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[+-]?((([0-9](_?[0-9])*)?\.[0-9](_?[0-9])*|[0-9](_?[0-9])*\.?)([eE][+-]?[0-9](_?[0-9])*)?|(?i:inf|infinity|nan))$`)
+	})
 )
 
 // integer reads an integer the way upstream's int() does: YAML integers,
@@ -78,7 +82,7 @@ func (d *decoder) integer(raw *yaml.Node, path, example string) (int64, bool) {
 			return d.truncate(raw, path, hint, f)
 		case "!!str":
 			s := strings.TrimSpace(n.Value)
-			if pyInt.MatchString(s) {
+			if pyInt().MatchString(s) {
 				v, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
 				if err != nil {
 					d.Errorf(raw, path, hint, "%s is out of range for a 64-bit integer: %s", path, yamldiag.Short(n.Value))
@@ -90,7 +94,7 @@ func (d *decoder) integer(raw *yaml.Node, path, example string) (int64, bool) {
 				}
 				return v, true
 			}
-			if pyFloat.MatchString(s) && !yamldiag.Quoted(n) {
+			if pyFloat().MatchString(s) && !yamldiag.Quoted(n) {
 				// A number YAML cannot hold, like 1e400.
 				f, _ := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
 				return d.truncate(raw, path, hint, f)
@@ -128,7 +132,7 @@ func (d *decoder) truncate(raw *yaml.Node, path, hint string, f float64) (int64,
 func (d *decoder) number(raw *yaml.Node, path, example string) (float64, bool) {
 	n := yamldiag.Deref(raw)
 	if n != nil && n.Kind == yaml.ScalarNode {
-		if s := strings.TrimSpace(n.Value); yamldiag.Tag(n) == "!!str" && pyFloat.MatchString(s) {
+		if s := strings.TrimSpace(n.Value); yamldiag.Tag(n) == "!!str" && pyFloat().MatchString(s) {
 			// ParseFloat reports out-of-range values as ±Inf with an error;
 			// Python's float() gives the same infinity without one.
 			f, _ := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)

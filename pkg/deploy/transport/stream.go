@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sync"
 )
 
 // Payload is a stream of known size and SHA-256 (hex) to send to a host.
@@ -16,9 +17,10 @@ type Payload struct {
 	Progress func(int64)
 }
 
+// Compiled on first use: package init runs on every verb's start.
 var (
-	hexSum  = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	safeTag = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+	hexSum  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
+	safeTag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]+$`) })
 )
 
 // ReceiveScript is the shell script RunWithPayload runs on the host: it
@@ -46,10 +48,10 @@ if [ "$got" != %[3]s ]; then echo "checksum mismatch: got sha256:$got, want sha2
 // stdout and the bytes sent, also when it fails. tag names the temporary
 // file (letters, digits, ".", "_", "-").
 func (c *Client) RunWithPayload(ctx context.Context, tag string, p Payload, script string) (string, int64, error) {
-	if !hexSum.MatchString(p.SHA256) {
+	if !hexSum().MatchString(p.SHA256) {
 		return "", 0, fmt.Errorf("sending to %s: bad sha256 %q", c.name, p.SHA256)
 	}
-	if !safeTag.MatchString(tag) {
+	if !safeTag().MatchString(tag) {
 		return "", 0, fmt.Errorf("sending to %s: bad file tag %q", c.name, tag)
 	}
 	cr := &CountingReader{R: io.LimitReader(p.R, p.Size), Progress: p.Progress}

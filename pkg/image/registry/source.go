@@ -12,12 +12,12 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/daemon"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/xedgesim/simulate/internal/engine"
 	"github.com/xedgesim/simulate/pkg/image/internal/untar"
 )
 
@@ -124,15 +124,10 @@ func (c *Client) open(ctx context.Context, src Source) (*artifact, error) {
 	case SourceTar:
 		return openTar(src.Path)
 	case SourceDocker:
-		ref, err := c.ParseReference(src.Name)
-		if err != nil {
+		if _, err := c.ParseReference(src.Name); err != nil {
 			return nil, err
 		}
-		img, err := daemon.Image(ref, daemon.WithContext(ctx))
-		if err != nil {
-			return nil, fmt.Errorf("reading %s from the Docker engine: %w", src.Name, err)
-		}
-		return imageArtifact(img, nil)
+		return openDocker(ctx, src.Name)
 	case SourceRegistry:
 		ref, err := c.ParseReference(src.Name)
 		if err != nil {
@@ -162,6 +157,49 @@ func imageArtifact(img v1.Image, ref name.Reference) (*artifact, error) {
 		return nil, fmt.Errorf("describing image: %w", err)
 	}
 	return &artifact{desc: *d, image: img, ref: ref}, nil
+}
+
+// openDocker reads an image from the Docker engine as `docker save` gives
+// it, through a temporary file: the layers are read more than once (to
+// digest, then to send), and the engine's archive is a stream. The file is
+// removed with the artifact.
+func openDocker(ctx context.Context, ref string) (*artifact, error) {
+	fail := func(err error) (*artifact, error) {
+		return nil, fmt.Errorf("reading %s from the Docker engine: %w", ref, err)
+	}
+	eng, err := engine.FromEnv()
+	if err != nil {
+		return fail(err)
+	}
+	defer eng.Close()
+	f, err := os.CreateTemp("", "xedgesim-docker-*.tar")
+	if err != nil {
+		return fail(err)
+	}
+	remove := func() { os.Remove(f.Name()) }
+	archive, err := eng.ImageSave(ctx, ref)
+	if err == nil {
+		_, err = io.Copy(f, archive)
+		archive.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		remove()
+		return fail(err)
+	}
+	a, err := openTar(f.Name())
+	if err != nil {
+		remove()
+		return fail(err)
+	}
+	if layoutCleanup := a.cleanup; layoutCleanup != nil {
+		a.cleanup = func() { layoutCleanup(); remove() }
+	} else {
+		a.cleanup = remove
+	}
+	return a, nil
 }
 
 // openLayout reads an OCI layout: its only manifest, or the one selected

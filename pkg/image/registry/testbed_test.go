@@ -1,11 +1,19 @@
 package registry
 
 import (
+	"context"
+	"io"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/xedgesim/simulate/internal/engine"
 
 	"github.com/xedgesim/simulate/internal/testbed"
 	"github.com/xedgesim/simulate/pkg/image/evidence"
@@ -179,4 +187,66 @@ type emptyKeychain struct{}
 
 func (emptyKeychain) Resolve(authn.Resource) (authn.Authenticator, error) {
 	return authn.Anonymous, nil
+}
+
+// TestBedPushFromDocker pushes an image the Docker engine holds (docker:
+// source): the engine's archive is read through a temporary file, which is
+// gone after the push, and the image that lands is the engine's (same
+// config, same layers).
+func TestBedPushFromDocker(t *testing.T) {
+	env := testbed.Need(t, testbed.PartRegistry, testbed.PartDocker)
+	img, err := random.Image(2048, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagName := "xedgesim-test/docker-src:" + mustDigest(t, img).Hex[:12]
+	tag, err := name.NewTag(tagName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(tarball.Write(tag, img, pw)) }()
+	loaded, err := eng.ImageLoad(ctx(t), pr)
+	if err != nil {
+		t.Fatalf("loading the image into the engine: %v", err)
+	}
+	if _, err := io.Copy(io.Discard, loaded); err != nil {
+		t.Fatal(err)
+	}
+	loaded.Close()
+	t.Cleanup(func() { eng.ImageRemove(context.Background(), tagName) })
+
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	c := fastClient(t, nil)
+	res, err := c.Push(ctx(t), Source{Kind: SourceDocker, Name: tagName}, env.Registry.Host+"/xedgesim-test/docker-src")
+	if err != nil {
+		t.Fatalf("Push(docker:) = %v", err)
+	}
+	left, _ := os.ReadDir(tmp)
+	if len(left) != 0 {
+		t.Errorf("the push left %d files in TMPDIR, want none", len(left))
+	}
+	ref, err := name.ParseReference(env.Registry.Host+"/xedgesim-test/docker-src@"+res.Digest.String(), name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed, err := remote.Image(ref)
+	if err != nil {
+		t.Fatalf("reading the pushed image: %v", err)
+	}
+	gotCfg, _ := pushed.ConfigName()
+	wantCfg, _ := img.ConfigName()
+	if gotCfg != wantCfg {
+		t.Errorf("pushed config %s, want the engine's %s", gotCfg, wantCfg)
+	}
+	gotLayers, _ := pushed.Layers()
+	if len(gotLayers) != 2 {
+		t.Errorf("pushed %d layers, want 2", len(gotLayers))
+	}
 }

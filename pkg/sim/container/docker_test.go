@@ -354,8 +354,10 @@ func TestDockerCrash(t *testing.T) {
 		{"restart_after_s starts it", "{at_s: 1, kind: node_crash, node: svc, restart_after_s: 1}", 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// 8 s leaves the restart (at 2 s) and its health check room on
+			// a loaded runner, where starting a container takes seconds.
 			sc := loadYAML(t, `
-simulation: {duration_s: 4, seed: 1}
+simulation: {duration_s: 8, seed: 1}
 nodes:
   - id: svc
     type: service
@@ -373,9 +375,10 @@ faults:
 			if n.Restarts != tc.restarts || n.Healthy != tc.healthy || len(n.RecoveryS) != int(tc.restarts) {
 				t.Errorf("restarts %d, healthy %v, recoveries %v; want %d, %v", n.Restarts, n.Healthy, n.RecoveryS, tc.restarts, tc.healthy)
 			}
-			// Started again 1 s after the crash, it is healthy a little later.
-			if tc.restarts > 0 && len(n.RecoveryS) > 0 && (n.RecoveryS[0] < 0.9 || n.RecoveryS[0] > 3) {
-				t.Errorf("recovery %g s, want about 1 s", n.RecoveryS[0])
+			// Started again 1 s after the crash, it is healthy later,
+			// within the run.
+			if tc.restarts > 0 && len(n.RecoveryS) > 0 && (n.RecoveryS[0] < 0.9 || n.RecoveryS[0] > 7) {
+				t.Errorf("recovery %g s, want between the 1 s restart_after_s and the run's end", n.RecoveryS[0])
 			}
 			if left := leftovers(t, env, id); left != "" {
 				t.Errorf("containers left after the run: %s", left)

@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
+	mqtt "github.com/xedgesim/simulate/internal/third_party/mochi"
+	"github.com/xedgesim/simulate/internal/third_party/mochi/hooks/auth"
+	"github.com/xedgesim/simulate/internal/third_party/mochi/listeners"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
 )
