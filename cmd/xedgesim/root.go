@@ -38,6 +38,7 @@ Exit codes: 0 success, 1 runtime error, 2 gate failed, 3 invalid input.`,
 		newVerify(),
 		newVersion(),
 		newGHA(),
+		newNetShape(),
 	)
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -333,6 +334,16 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 		name, ref, _ := strings.Cut(img, "=")
 		copts = append(copts, container.WithImage(name, absImage(ref)))
 	}
+	// The scenario's links shape the containers' real traffic through
+	// helpers that run this very binary, or XEDGESIM_SHAPER_BINARY (a
+	// static build for the engine's platform).
+	exe := getenvOf(ctx)("XEDGESIM_SHAPER_BINARY")
+	if exe == "" {
+		exe, _ = os.Executable()
+	}
+	if exe != "" {
+		copts = append(copts, container.WithNetwork(sc, seed, exe))
+	}
 	rt, err := container.New(copts...)
 	if err != nil {
 		return report.Run{}, err
@@ -374,6 +385,11 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 			verdict = report.Fail
 		}
 		rep = report.NewRun(r.file, sc, res, outcomes, verdict)
+		for _, l := range rt.Links() {
+			rep.RealNetwork = append(rep.RealNetwork, report.RealLink{Src: l.Src, Dst: l.Dst, LatencyUS: l.Link.LatencyUS,
+				JitterUS: l.Link.JitterUS, LossRate: l.Link.LossRate, BandwidthBPS: l.Link.BandwidthBPS, Faults: l.Faults,
+				Packets: l.Packets, Bytes: l.Bytes, Dropped: l.Dropped, DroppedBytes: l.DroppedBytes})
+		}
 		if err := writeTiming(dir, res, wall); err != nil {
 			return rep, err
 		}

@@ -30,6 +30,7 @@ type HostConfig struct {
 	NanoCPUs      int64                    `json:"NanoCpus,omitempty"`
 	RestartPolicy *RestartPolicy           `json:"RestartPolicy,omitempty"`
 	NetworkMode   string                   `json:"NetworkMode,omitempty"`
+	CapAdd        []string                 `json:"CapAdd,omitempty"`
 }
 
 // PortBinding publishes a container port on the host; empty fields leave
@@ -73,6 +74,16 @@ func (c *Client) ContainerCreate(ctx context.Context, name string, cfg Container
 // ContainerStart starts container id; one that runs already is no error.
 func (c *Client) ContainerStart(ctx context.Context, id string) error {
 	return c.call(ctx, request{method: http.MethodPost, path: "/containers/" + id + "/start"}, nil)
+}
+
+// ContainerPause freezes container id's processes (docker pause).
+func (c *Client) ContainerPause(ctx context.Context, id string) error {
+	return c.call(ctx, request{method: http.MethodPost, path: "/containers/" + id + "/pause"}, nil)
+}
+
+// ContainerUnpause thaws container id (docker unpause).
+func (c *Client) ContainerUnpause(ctx context.Context, id string) error {
+	return c.call(ctx, request{method: http.MethodPost, path: "/containers/" + id + "/unpause"}, nil)
 }
 
 // ContainerKill sends signal ("KILL", "TERM", ...) to container id's main

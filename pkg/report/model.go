@@ -21,6 +21,9 @@ type Run struct {
 	Assertions []Outcome `json:"assertions"`
 	Faults     []Fault   `json:"faults"`
 	Timeline   []Bucket  `json:"timeline"`
+	// RealNetwork is per link what shaping did to containers' real
+	// traffic; absent when the run shaped none.
+	RealNetwork []RealLink `json:"real_network,omitempty"`
 }
 
 // Outcome is one assertion checked against one run.

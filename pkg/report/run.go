@@ -91,7 +91,7 @@ func whereMap(w scenario.Scope, field string) map[string]string {
 
 func faultTarget(f scenario.Fault) string {
 	switch f.Kind {
-	case scenario.FaultNodeCrash:
+	case scenario.FaultNodeCrash, scenario.FaultNodePause:
 		return f.Node
 	case scenario.FaultPartition:
 		var gs []string

@@ -207,7 +207,7 @@ func (d *decoder) scope(e yamldiag.Entry, p, section string, r *refs) Scope {
 	return s
 }
 
-var faultKinds = []string{FaultLinkDown, FaultLinkDegrade, FaultPartition, FaultNodeCrash}
+var faultKinds = []string{FaultLinkDown, FaultLinkDegrade, FaultPartition, FaultNodeCrash, FaultNodePause}
 
 func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
 	return decodeList(d, e.Val, "faults",
@@ -270,6 +270,7 @@ func (d *decoder) fault(p string, m *yamldiag.Mapping, r *refs) (Fault, bool) {
 		FaultLinkDegrade: {"link", "latency_us", "loss_rate"},
 		FaultPartition:   {"groups"},
 		FaultNodeCrash:   {"node", "restart_after_s"},
+		FaultNodePause:   {"node"},
 	}[f.Kind]
 	for _, k := range []string{"link", "latency_us", "loss_rate", "groups", "node", "restart_after_s"} {
 		if v, has := m.Get(k); has && !contains(allowed, k) {
@@ -312,10 +313,10 @@ func (d *decoder) fault(p string, m *yamldiag.Mapping, r *refs) (Fault, bool) {
 		}
 	case FaultPartition:
 		f.Groups, ok = d.groups(m, p, r, ok)
-	case FaultNodeCrash:
+	case FaultNodeCrash, FaultNodePause:
 		v, has := m.Get("node")
 		if !has {
-			d.Errorf(m.Node, p+".node", "add node: <node id>", "%s: node_crash needs node:", p)
+			d.Errorf(m.Node, p+".node", "add node: <node id>", "%s: %s needs node:", p, f.Kind)
 			ok = false
 			break
 		}

@@ -122,6 +122,11 @@ func TestGateErrors(t *testing.T) {
 			"15:^\"[\" faults[5].link.dst",
 		},
 		msg: "faults[0].at_s must be non-negative, got -1",
+	}, {
+		name: "node_pause takes a node, and no restart",
+		src:  twoNodes + "faults:\n  - {at_s: 1, kind: node_pause, node: a, restart_after_s: 1}\n  - {at_s: 1, kind: node_pause}\n",
+		want: []string{"10:^restart_after_s faults[0].restart_after_s", "11:^{at_s faults[1].node"},
+		msg:  "faults[0]: restart_after_s does not apply to node_pause",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

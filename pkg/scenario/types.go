@@ -174,6 +174,9 @@ const (
 	FaultLinkDegrade = "link_degrade"
 	FaultPartition   = "partition"
 	FaultNodeCrash   = "node_crash"
+	// FaultNodePause freezes a node for duration_s (docker pause for a
+	// container): it hangs, as a device does, and keeps its state.
+	FaultNodePause = "node_pause"
 )
 
 // Fault is one entry of faults: something that goes wrong at a virtual time.

@@ -32,13 +32,16 @@ type crashAction struct {
 	t       int64
 	idx     int32
 	restart bool
+	// pause: the action is node_pause's freeze or thaw (restart), which
+	// counts no restart.
+	pause bool
 }
 
 func newCrashes(faults []scenario.Fault, index map[string]int32, nodes int, end int64) *crashes {
 	c := &crashes{windows: map[int32][][2]int64{}, down: make([]bool, nodes), restarts: make([]int64, nodes),
 		downAt: make([]int64, nodes), took: make([][]int64, nodes)}
 	for _, f := range faults {
-		if f.Kind != scenario.FaultNodeCrash {
+		if f.Kind != scenario.FaultNodeCrash && f.Kind != scenario.FaultNodePause {
 			continue
 		}
 		i, ok := index[f.Node]
@@ -46,6 +49,15 @@ func newCrashes(faults []scenario.Fault, index map[string]int32, nodes int, end 
 			continue
 		}
 		to := end
+		if f.Kind == scenario.FaultNodePause {
+			c.actions = append(c.actions, crashAction{t: f.AtUS, idx: i, pause: true})
+			if f.DurationUS > 0 {
+				to = f.AtUS + f.DurationUS
+				c.actions = append(c.actions, crashAction{t: to, idx: i, restart: true, pause: true})
+			}
+			c.windows[i] = append(c.windows[i], [2]int64{f.AtUS, to})
+			continue
+		}
 		c.actions = append(c.actions, crashAction{t: f.AtUS, idx: i})
 		if f.RestartAfterUS != nil {
 			to = f.AtUS + *f.RestartAfterUS
@@ -83,6 +95,10 @@ func (c *crashes) apply(k *kernel, target int64) {
 		c.next++
 		n := k.nodes[a.idx]
 		cr, ok := n.(node.Crasher)
+		if a.pause {
+			c.pause(k, a)
+			continue
+		}
 		switch {
 		case !a.restart && !c.down[a.idx]:
 			c.down[a.idx] = true
@@ -103,6 +119,26 @@ func (c *crashes) apply(k *kernel, target int64) {
 			k.wakeAt[a.idx] = node.Never
 			k.schedule(a.idx)
 		}
+	}
+}
+
+// pause freezes or thaws a node for node_pause: it is down meanwhile, and
+// a node that can be frozen (a container) is.
+func (c *crashes) pause(k *kernel, a crashAction) {
+	p, ok := k.nodes[a.idx].(node.Pauser)
+	switch {
+	case !a.restart && !c.down[a.idx]:
+		c.down[a.idx] = true
+		if ok {
+			p.Pause(a.t)
+		}
+	case a.restart && c.down[a.idx]:
+		c.down[a.idx] = false
+		if ok {
+			p.Unpause(a.t)
+		}
+		k.wakeAt[a.idx] = node.Never
+		k.schedule(a.idx)
 	}
 }
 
@@ -145,7 +181,7 @@ func (c *crashes) isDown(i int32, t int64) bool {
 // crashed tells whether a node_crash fault hit node i during the run.
 func (c *crashes) crashed(i int32) bool {
 	for _, a := range c.actions[:c.next] {
-		if a.idx == i && !a.restart {
+		if a.idx == i && !a.restart && !a.pause {
 			return true
 		}
 	}

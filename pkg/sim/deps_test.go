@@ -17,6 +17,9 @@ var forbidden = []string{
 	"github.com/docker/",
 	"github.com/google/go-containerregistry/",
 	"github.com/compose-spec/",
+	// Shaping real traffic (pkg/sim/container/shape) is the runtime's.
+	"github.com/google/nftables/",
+	"github.com/mdlayher/",
 }
 
 // runtimes are the packages under pkg/sim that may link them: the

@@ -47,6 +47,10 @@ type Node struct {
 	crash crashState
 	// sampler follows the container's resource use (resources.go).
 	sampler *sampler
+	// paused: node_pause froze the container; pauseErr is the first
+	// failure to freeze or thaw it, which Advance reports.
+	paused   bool
+	pauseErr error
 }
 
 var (
@@ -98,6 +102,9 @@ func (d *Node) Start(ctx context.Context, env node.Env) error {
 	}
 	d.startSampling()
 	if err := d.waitHealthy(ctx); err != nil {
+		return err
+	}
+	if err := d.rt.net.started(ctx, d); err != nil {
 		return err
 	}
 	switch d.spec.protocol {
@@ -425,6 +432,12 @@ func (d *Node) Send(ctx context.Context, target int64, in []event.Event) error {
 // Advance implements node.Node. A black-box container is checked to be still
 // running, at most twice a second of wall time.
 func (d *Node) Advance(ctx context.Context, target int64, in []event.Event, out []event.Event) ([]event.Event, error) {
+	if err := d.rt.net.begin(ctx, target); err != nil {
+		return out, err
+	}
+	if d.pauseErr != nil {
+		return out, d.pauseErr
+	}
 	if d.wire != nil {
 		return d.wire.Advance(ctx, target, in, out)
 	}

@@ -114,6 +114,9 @@ func (d *Node) watchRecovery(ctx context.Context) error {
 	if d.checkHealth(ctx) != nil {
 		return nil // not ready yet, or crashed again and the engine retries
 	}
+	if err := d.rt.net.restarted(ctx, d.cli, d); err != nil {
+		return err
+	}
 	c.down = false
 	c.restarts++
 	c.took = append(c.took, time.Since(c.at))

@@ -44,6 +44,8 @@ type Runtime struct {
 	runID   string   // the run the nodes were started in
 	network string   // the run's network, when a node of this run created it
 	loaded  []string // images this run loaded into the engine
+
+	net *netShaping // nil: the containers' network is left perfect
 }
 
 var _ node.Runtime = (*Runtime)(nil)
@@ -164,6 +166,8 @@ func (r *Runtime) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var errs []error
+	// The helpers first, so that their counters are kept.
+	errs = append(errs, r.net.stop(ctx, r.logDir))
 	// A container whose node could not remove it goes now, or the
 	// network could not.
 	if runID != "" {

@@ -88,11 +88,17 @@ func (n *Network) sendFault(src, dst string, t int64, l link) (*window, link) {
 // crashed returns the node_crash window that has dst down at t.
 func (n *Network) crashed(dst string, t int64) *window {
 	for _, w := range n.windows {
-		if w.f.Kind == scenario.FaultNodeCrash && w.f.Node == dst && w.active(t) {
+		if isNodeFault(w.f.Kind) && w.f.Node == dst && w.active(t) {
 			return w
 		}
 	}
 	return nil
+}
+
+// isNodeFault tells whether kind takes a node down: node_crash, or
+// node_pause (a frozen node receives nothing either).
+func isNodeFault(kind string) bool {
+	return kind == scenario.FaultNodeCrash || kind == scenario.FaultNodePause
 }
 
 // NodeUp ends node's crash windows at t: a container brought back by its

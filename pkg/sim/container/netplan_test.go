@@ -1,0 +1,75 @@
+package container
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/container/shape"
+)
+
+func TestPlanNetwork(t *testing.T) {
+	t.Parallel()
+	lat := int64(200000)
+	loss := 0.5
+	pos := scenario.Pos{File: "s.yaml", Line: 7, Col: 7}
+	sc := &scenario.Scenario{
+		Network: scenario.Network{Model: scenario.ModelLatency, DefaultLatencyUS: 1000, Links: []scenario.Link{
+			{Src: "a", Dst: "b", LatencyUS: 50000, JitterUS: 20000, BandwidthBPS: 64000, LossRate: 0.1, Bidirectional: true, Pos: pos},
+			{Src: "a", Dst: "builtin", LatencyUS: 9},
+		}},
+		Faults: []scenario.Fault{
+			{Kind: scenario.FaultLinkDown, AtUS: 1e6, DurationUS: 5e6, Link: scenario.Scope{Src: "a", Dst: "*"}},
+			{Kind: scenario.FaultLinkDegrade, AtUS: 2e6, DurationUS: 1e6, Link: scenario.Scope{Dst: "c"}, LatencyUS: &lat, LossRate: &loss},
+			{Kind: scenario.FaultPartition, AtUS: 3e6, Groups: [][]string{{"a", "b"}, {"c"}}},
+			{Kind: scenario.FaultNodeCrash, AtUS: 1, Node: "a"},
+		},
+	}
+	got := planNetwork(sc, []string{"a", "b", "c"}, nil, 9).nodes
+	ab := shape.Params{LatencyUS: 50000, JitterUS: 20000, BandwidthBPS: 64000, LossRate: 0.1}
+	def := shape.Params{LatencyUS: 1000}
+	down := shape.Window{Kind: "link_down", FromUS: 1e6, UntilUS: 6e6, Down: true}
+	degrade := shape.Window{Kind: "link_degrade", FromUS: 2e6, UntilUS: 3e6, LatencyUS: &lat, LossRate: &loss}
+	part := shape.Window{Kind: "partition", FromUS: 3e6, Down: true}
+	want := map[string]shape.Config{
+		// Each node shapes what it receives: a's config holds the links
+		// b -> a and c -> a.
+		"a": {Node: "a", Queue: 7, Seed: 9, Peers: []shape.Peer{
+			{Node: "b", Link: ab},
+			{Node: "c", Link: def, Windows: []shape.Window{part}},
+		}},
+		"b": {Node: "b", Queue: 7, Seed: 9, Peers: []shape.Peer{
+			{Node: "a", Link: ab, Windows: []shape.Window{down}},
+			{Node: "c", Link: def, Windows: []shape.Window{part}},
+		}},
+		"c": {Node: "c", Queue: 7, Seed: 9, Peers: []shape.Peer{
+			{Node: "a", Link: def, Windows: []shape.Window{down, degrade, part}},
+			{Node: "b", Link: def, Windows: []shape.Window{degrade, part}},
+		}},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("planNetwork() mismatch (-want +got):\n%s", d)
+	}
+
+	// The direct model shapes only what it has: jitter, bandwidth, faults.
+	sc.Network.Model = scenario.ModelDirect
+	sc.Faults = nil
+	got = planNetwork(sc, []string{"a", "b", "c"}, nil, 9).nodes
+	want = map[string]shape.Config{
+		"a": {Node: "a", Queue: 7, Seed: 9, Peers: []shape.Peer{{Node: "b", Link: shape.Params{JitterUS: 20000, BandwidthBPS: 64000}}}},
+		"b": {Node: "b", Queue: 7, Seed: 9, Peers: []shape.Peer{{Node: "a", Link: shape.Params{JitterUS: 20000, BandwidthBPS: 64000}}}},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("planNetwork(direct) mismatch (-want +got):\n%s", d)
+	}
+
+	// b on a network of its own cannot be shaped: the run must say so.
+	p := planNetwork(sc, []string{"a", "c"}, []string{"b"}, 9)
+	if d := cmp.Diff(map[string]scenario.Pos{"b": pos}, p.off); d != "" {
+		t.Errorf("planNetwork(own network) off mismatch (-want +got):\n%s", d)
+	}
+	if len(p.nodes) != 0 {
+		t.Errorf("planNetwork(own network) shapes %v; want nothing", p.nodes)
+	}
+}

@@ -1,0 +1,299 @@
+package shape
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"time"
+)
+
+// Event is something a helper reports: ready, a fault window applied or
+// lifted, a peer's address.
+type Event struct {
+	// Kind is "ready", "resolved", "start" (the timeline's zero is
+	// known), "applied" or "lifted".
+	Kind string `json:"kind"`
+	Peer string `json:"peer,omitempty"`
+	// Fault is the window's fault kind for applied and lifted.
+	Fault string `json:"fault,omitempty"`
+	Addr  string `json:"addr,omitempty"`
+	// OffsetUS is the wall-clock offset from the timeline's zero when it
+	// happened.
+	OffsetUS int64 `json:"offset_us"`
+	// UnixNano is when it happened on the wall clock.
+	UnixNano int64 `json:"unix_nano"`
+}
+
+// ErrNFTables and ErrNFQueue name the part of the kernel or engine that is
+// missing when a helper cannot start.
+var (
+	ErrNFTables = errors.New("nftables in the node's network namespace (the helper needs NET_ADMIN, and the kernel nf_tables)")
+	ErrNFQueue  = errors.New("NFQUEUE in the node's network namespace (the kernel needs nfnetlink_queue)")
+)
+
+type runOptions struct {
+	events  func(Event)
+	start   <-chan time.Time
+	resolve func(ctx context.Context, host string) ([]net.IP, error)
+}
+
+// RunOption configures Run.
+type RunOption func(*runOptions)
+
+// WithEvents calls f with each event, from one goroutine at a time.
+func WithEvents(f func(Event)) RunOption { return func(o *runOptions) { o.events = f } }
+
+// WithStart gives the timeline's zero when the configuration could not:
+// a helper starts with its node, before the run's timeline begins.
+func WithStart(ch <-chan time.Time) RunOption { return func(o *runOptions) { o.start = ch } }
+
+// Run shapes what the current network namespace receives from each peer
+// as c says until ctx ends, then removes its rules and returns what each
+// peer's link did.
+func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	o := runOptions{events: func(Event) {}, resolve: func(ctx context.Context, host string) ([]net.IP, error) {
+		return net.DefaultResolver.LookupIP(ctx, "ip4", host)
+	}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	emit := o.events
+	o.events = func(e Event) { e.UnixNano = time.Now().UnixNano(); emit(e) }
+	r, err := installRules(c.Queue)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNFTables, err)
+	}
+	defer r.remove()
+	q, err := openQueue(c.Queue)
+	if err != nil {
+		r.remove()
+		return nil, fmt.Errorf("%w: %w", ErrNFQueue, err)
+	}
+	defer q.close()
+
+	s := newShaper(c)
+	offset := func() int64 {
+		if s.start.IsZero() {
+			return 0
+		}
+		return time.Since(s.start).Microseconds()
+	}
+	addrs := make([][4]byte, len(c.Peers))
+	resolved := make([]bool, len(c.Peers))
+	resolve := func() (bool, error) {
+		changed, all := false, true
+		for i, p := range c.Peers {
+			host := p.Addr
+			if host == "" {
+				host = p.Node
+			}
+			ip := net.ParseIP(host).To4()
+			if ip == nil {
+				rctx, cancel := context.WithTimeout(ctx, time.Second)
+				ips, err := o.resolve(rctx, host)
+				cancel()
+				if err != nil || len(ips) == 0 || ips[0].To4() == nil {
+					all = false
+					continue
+				}
+				ip = ips[0].To4()
+			}
+			if a := [4]byte(ip); !resolved[i] || a != addrs[i] {
+				addrs[i], resolved[i], changed = a, true, true
+				o.events(Event{Kind: "resolved", Peer: p.Node, Addr: ip.String(), OffsetUS: offset()})
+			}
+		}
+		if !changed {
+			return all, nil
+		}
+		var set [][4]byte
+		for i := range addrs {
+			if resolved[i] && !slices.Contains(set, addrs[i]) {
+				set = append(set, addrs[i])
+			}
+		}
+		return all, r.setPeers(set)
+	}
+	all, err := resolve()
+	if err != nil {
+		r.remove()
+		return nil, err
+	}
+	// Ready once the rules are in: a peer that does not run yet is
+	// shaped as soon as its name resolves.
+	o.events(Event{Kind: "ready", OffsetUS: offset()})
+
+	pkts := make(chan []packet, 64)
+	rerr := make(chan error, 1)
+	go func() {
+		for {
+			ps, err := q.receive()
+			if err != nil {
+				if ctx.Err() == nil {
+					rerr <- fmt.Errorf("reading NFQUEUE %d: %w", c.Queue, err)
+				}
+				close(pkts)
+				return
+			}
+			if len(ps) > 0 {
+				pkts <- ps
+			}
+		}
+	}()
+
+	var pending releaseHeap
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	// Looked up often while a peer is missing, then once a second for
+	// peers that restart with another address.
+	every := time.Second
+	if !all {
+		every = 100 * time.Millisecond
+	}
+	reresolve := time.NewTicker(every)
+	defer reresolve.Stop()
+	var boundaries []boundary
+	if !s.start.IsZero() {
+		boundaries = windowBoundaries(c)
+	}
+	nextBoundary := func() <-chan time.Time {
+		if len(boundaries) == 0 {
+			return nil
+		}
+		return time.After(time.Until(s.start.Add(time.Duration(boundaries[0].at) * time.Microsecond)))
+	}
+	bch := nextBoundary()
+	byAddr := func(src [4]byte) int {
+		for i := range addrs {
+			if resolved[i] && addrs[i] == src {
+				return i
+			}
+		}
+		return -1
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			// Rules go first, then pending packets are let through: the
+			// run is over.
+			rmErr := r.remove()
+			for _, p := range pending {
+				_ = q.verdict(p.id, true)
+			}
+			return counters(s), rmErr
+		case err := <-rerr:
+			return counters(s), errors.Join(err, r.remove())
+		case ps, ok := <-pkts:
+			if !ok {
+				continue
+			}
+			now := time.Now()
+			for _, p := range ps {
+				i := -1
+				if p.size >= 0 {
+					i = byAddr(p.src)
+				}
+				if i < 0 {
+					if err := q.verdict(p.id, true); err != nil {
+						return counters(s), fmt.Errorf("NFQUEUE verdict: %w", err)
+					}
+					continue
+				}
+				at, drop := s.decide(i, now, p.size)
+				if drop {
+					if err := q.verdict(p.id, false); err != nil {
+						return counters(s), fmt.Errorf("NFQUEUE verdict: %w", err)
+					}
+					continue
+				}
+				heap.Push(&pending, release{at: at, id: p.id})
+			}
+		case <-timer.C:
+		case <-reresolve.C:
+			all, err := resolve()
+			if err != nil {
+				return counters(s), err
+			}
+			if all && every != time.Second {
+				every = time.Second
+				reresolve.Reset(every)
+			}
+		case t := <-o.start:
+			o.start = nil
+			if s.start.IsZero() {
+				s.start = t
+				boundaries = windowBoundaries(c)
+				bch = nextBoundary()
+				o.events(Event{Kind: "start", OffsetUS: offset()})
+			}
+		case <-bch:
+			b := boundaries[0]
+			boundaries = boundaries[1:]
+			o.events(Event{Kind: b.kind, Peer: b.peer, Fault: b.fault, OffsetUS: offset()})
+			bch = nextBoundary()
+		}
+		now := time.Now()
+		for len(pending) > 0 && !pending[0].at.After(now) {
+			p := heap.Pop(&pending).(release)
+			if err := q.verdict(p.id, true); err != nil {
+				return counters(s), fmt.Errorf("NFQUEUE verdict: %w", err)
+			}
+		}
+		if len(pending) > 0 {
+			timer.Reset(time.Until(pending[0].at))
+		}
+	}
+}
+
+func counters(s *shaper) map[string]Counters {
+	m := map[string]Counters{}
+	for _, l := range s.links {
+		m[l.peer.Node] = l.count
+	}
+	return m
+}
+
+type boundary struct {
+	at                int64
+	kind, peer, fault string
+}
+
+// windowBoundaries lists when each fault window is applied and lifted.
+func windowBoundaries(c Config) []boundary {
+	var bs []boundary
+	for _, p := range c.Peers {
+		for _, w := range p.Windows {
+			bs = append(bs, boundary{w.FromUS, "applied", p.Node, w.Kind})
+			if w.UntilUS != 0 {
+				bs = append(bs, boundary{w.UntilUS, "lifted", p.Node, w.Kind})
+			}
+		}
+	}
+	slices.SortStableFunc(bs, func(a, b boundary) int { return int(min(max(a.at-b.at, -1), 1)) })
+	return bs
+}
+
+type release struct {
+	at time.Time
+	id uint32
+}
+
+// releaseHeap orders pending verdicts by release time.
+type releaseHeap []release
+
+func (h releaseHeap) Len() int           { return len(h) }
+func (h releaseHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h releaseHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *releaseHeap) Push(x any)        { *h = append(*h, x.(release)) }
+func (h *releaseHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
