@@ -64,8 +64,10 @@ func TestCosignInterop(t *testing.T) {
 			if err != nil {
 				t.Fatalf("cosign verify-attestation of ours: %v\n%s", err, out)
 			}
-			if !strings.Contains(out, evidence.PredicateTestResult) {
-				t.Errorf("cosign printed no test-result statement:\n%s", out)
+			for _, want := range []string{"The signatures were verified against the specified public key", `"payloadType":"` + evidence.PayloadType + `"`} {
+				if !strings.Contains(out, want) {
+					t.Errorf("cosign verify-attestation does not say %q:\n%s", want, out)
+				}
 			}
 			otherPub := filepath.Join(k.dir, "other.pub")
 			if o, err := cosign(t, "public-key", "--key", k.otherKey, "--outfile", otherPub); err != nil {
