@@ -107,6 +107,9 @@ func TestScenarioLimits(t *testing.T) {
 		{"more nodes than the limit", writeScenario(t, "s.yaml", many.String()), []string{"--max-nodes", "4"}, 3,
 			"s.yaml:3:3: error: the scenario has 5 nodes; the limit is 4"},
 		{"as many nodes as the limit", writeScenario(t, "s.yaml", many.String()), []string{"--max-nodes", "5"}, 0, ""},
+		// A device group counts as the devices it declares.
+		{"a device group over the limit", writeScenario(t, "s.yaml", sim+"nodes:\n  - {id: gw, type: gateway, port: 1}\n  - {id: \"s{i}\", count: 5, type: sensor, config: {dst: gw}}\n"), []string{"--max-nodes", "5"}, 3,
+			"s.yaml:3:3: error: the scenario has 6 nodes; the limit is 5"},
 		{"a file over the limit", writeScenario(t, "s.yaml", big), []string{"--max-file-mib", "1"}, 3,
 			"s.yaml:1:1: error: the scenario file is larger than the limit of 1 MiB"},
 		{"a file under a raised limit", writeScenario(t, "s.yaml", big), []string{"--max-file-mib", "3"}, 0, ""},

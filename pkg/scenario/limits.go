@@ -108,13 +108,13 @@ func (d *decoder) checkSize(data []byte, l limits) bool {
 // limits, at the line that sets it. It runs on the decoded scenario, so
 // nodes are counted after any expansion.
 func (d *decoder) checkLimits(root *yaml.Node, s *Scenario, l limits) {
-	if len(s.Nodes) > l.nodes {
+	if count := s.NodeCount(); count > l.nodes {
 		n := valueOf(root, "nodes")
 		if n == nil {
 			n = root
 		}
-		d.Errorf(n, "nodes", fmt.Sprintf("split the fleet into several scenarios, or raise the limit with --max-nodes %d", len(s.Nodes)),
-			"the scenario has %d nodes; the limit is %d", len(s.Nodes), l.nodes)
+		d.Errorf(n, "nodes", fmt.Sprintf("split the fleet into several scenarios, or raise the limit with --max-nodes %d", count),
+			"the scenario has %d nodes; the limit is %d", count, l.nodes)
 	}
 	if s.Simulation.DurationS > l.durationS {
 		n := valueOf(valueOf(root, "simulation"), "duration_s")
