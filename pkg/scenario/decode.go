@@ -246,6 +246,16 @@ var implementations = []string{ImplPythonModel, ImplDocker, ImplRenode, ImplProc
 // renodeKeys are read for renode_inprocess nodes only, as upstream does.
 var renodeKeys = []string{"platform", "firmware", "monitor_port", "working_dir", "seed"}
 
+// groupID is the id whose charset is checked: a device group's id with
+// {i} standing for a device's number (its own rules are the group's), any
+// other id as written.
+func groupID(m *yamldiag.Mapping, id string) string {
+	if _, ok := m.Get("count"); ok {
+		return strings.ReplaceAll(id, "{i}", "1")
+	}
+	return id
+}
+
 func (d *decoder) node(path string, m *yamldiag.Mapping, r *refs) (Node, bool) {
 	n := Node{Implementation: ImplPythonModel, Pos: d.Pos(m.Node)}
 	who := path
@@ -256,7 +266,7 @@ func (d *decoder) node(path string, m *yamldiag.Mapping, r *refs) (Node, bool) {
 	} else if id, ok := d.str(e.Val, path+".id", "sensor1"); ok {
 		if id == "" {
 			d.Errorf(e.Val, path+".id", "write id: sensor1", "%s.id must not be empty", path)
-		} else if err := ident.Check(path+".id", id); err != nil {
+		} else if err := ident.Check(path+".id", groupID(m, id)); err != nil {
 			// Ids name files, containers and network aliases: refused here,
 			// not when a run fails to create them.
 			d.Errorf(e.Val, path+".id", "write id: sensor1", "%v", err)

@@ -22,8 +22,9 @@ const (
 	// DefaultMaxFileSize is the largest scenario file read: 16 MiB.
 	DefaultMaxFileSize int64 = 16 << 20
 	// DefaultMaxNodes is the most nodes a scenario may have, counted after
-	// device groups are expanded.
-	DefaultMaxNodes = 1_000_000
+	// device groups are expanded: a million-device fleet with its gateways
+	// fits twice over.
+	DefaultMaxNodes = 2_000_000
 	// DefaultMaxDurationS is the longest virtual duration: 366 days.
 	DefaultMaxDurationS = 366 * 24 * 3600
 )
