@@ -105,8 +105,9 @@ func TestReportsAreReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 5 suite files + 6 runs x (summary.json + CSVs of 6 or 2 nodes).
-	if files != 5+3*(1+6)+3*(1+2) {
+	// 6 suite files (the in-toto statement among them) + 6 runs x
+	// (summary.json + CSVs of 6 or 2 nodes).
+	if files != 6+3*(1+6)+3*(1+2) {
 		t.Errorf("compared %d files", files)
 	}
 }
