@@ -28,7 +28,9 @@ func serviceSpec(m *manifest.Manifest, h manifest.Host) string {
 		Env                 map[string]string
 		CPUs                float64
 		Files               []file
-	}{s.Restart, s.Memory, s.Network, s.Ports, s.Volumes, s.Command, m.HostEnv(h), s.CPUs, nil}
+		// A changed health check is a new deploy: it is checked again.
+		Health manifest.Health
+	}{s.Restart, s.Memory, s.Network, s.Ports, s.Volumes, s.Command, m.HostEnv(h), s.CPUs, nil, s.Health}
 	for _, f := range s.Files {
 		data, err := m.Render(f, h)
 		if err != nil {
