@@ -6,6 +6,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/xedgesim/simulate/internal/ident"
 	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
@@ -80,6 +81,11 @@ func (d *decoder) observer(p string, m *yamldiag.Mapping, r *refs) (Observer, bo
 		}
 		ok = false
 	} else {
+		// Names label reports and log files, as node ids do.
+		if err := ident.Check(p+".name", s); err != nil {
+			d.Errorf(e.Val, p+".name", "write name: aggregates", "%v", err)
+			ok = false
+		}
 		o.Name = s
 		r.observerNames = append(r.observerNames, e.Val)
 	}

@@ -66,6 +66,12 @@ func TestObserverErrors(t *testing.T) {
 		},
 		msg: "+ must be a whole level",
 	}, {
+		// Names label reports and files: the node ids' charset.
+		name: "an observer name outside the charset",
+		src:  twoNodes + "observe:\n  - {name: a/b, mqtt: {node: a, topic: t}}\n",
+		want: []string{"10:^a/b observe[0].name"},
+		msg:  `observe[0].name "a/b" has characters outside the name charset`,
+	}, {
 		name: "an HTTP observer polls a container",
 		src:  twoNodes + "observe:\n  - {name: root, http: {node: a, port: 80}}\n",
 		want: []string{"10:^{name observe[0].http.node"},
