@@ -199,8 +199,10 @@ func TestDeployVerifyOnTheBed(t *testing.T) {
 	}
 
 	// 4. A health check that fails on edge3 only: edge1 and edge2 were
-	// updated, and are rolled back with it.
-	bad := writeManifest("bad.yaml", `{cmd: '[ "$XEDGESIM_EDGE" != edge3 ]', timeout: 3s, window: 1s}`)
+	// updated, and are rolled back with it. 10 s lets the canary's check
+	// (a container start and a probe over SSH) pass on a loaded runner,
+	// where 3 s did not; edge3 fails it whatever the time.
+	bad := writeManifest("bad.yaml", `{cmd: '[ "$XEDGESIM_EDGE" != edge3 ]', timeout: 10s, window: 1s}`)
 	rep3 := filepath.Join(dir, "report3.json")
 	r = cliEnv(t, envs, "deploy", "-f", bad, "--insecure", "--report", rep3)
 	checkRun(t, r, 2, "edge3", "rolled back")
