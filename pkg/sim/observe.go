@@ -195,7 +195,7 @@ func (o *observer) subscribe(ctx context.Context, b node.MQTTBroker) error {
 			go func() {
 				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
-				_, err := cm.Subscribe(sctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: m.Topic, QoS: byte(m.QoS)}}})
+				_, err := cm.Subscribe(sctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: m.Topic, QoS: byte(m.QoS)}}}) // #nosec G115 -- the loader allows qos 0, 1 or 2 only
 				once.Do(func() { first <- err })
 			}()
 		},

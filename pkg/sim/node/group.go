@@ -156,7 +156,7 @@ func newSplitmix(seed int64, id string) splitmix {
 	for i := 0; i < len(id); i++ {
 		h = (h ^ uint64(id[i])) * 1099511628211
 	}
-	r := splitmix(h ^ uint64(seed)*0x9e3779b97f4a7c15)
+	r := splitmix(h ^ uint64(seed)*0x9e3779b97f4a7c15) // #nosec G115 -- the seed's bits, not its value, feed the hash
 	r.next()
 	return r
 }
