@@ -64,8 +64,9 @@ unit:
 # every test with XEDGESIM_TESTBED=1, under which a missing part fails.
 # -v lists each test, so the bed's tests are counted one by one. lint runs
 # first (about 10 s warm; building staticcheck and its first pass over the
-# dependencies take a few minutes once), so no finding lands through CI.
-test: build lint
+# dependencies take a few minutes once), and gosec after it (about a
+# minute), so no finding lands through CI.
+test: build lint gosec
 	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed up
 	XEDGESIM_TESTBED=1 XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) $(GO) test -count=1 -timeout 30m -v ./...
 
@@ -114,9 +115,9 @@ $(STATICCHECK):
 
 # gosec skips internal/third_party: upstream's code as upstream wrote it
 # (its README lists the few lines we changed). gosec is built like
-# staticcheck: once per pinned version. It takes about
-# a minute on the 2-core test machine, so it is a target of its own rather
-# than part of lint.
+# staticcheck: once per pinned version. It takes about a minute on the
+# 2-core test machine, so it is a target of its own, which make test runs,
+# rather than part of lint.
 .PHONY: gosec
 gosec: $(GOSEC)
 	$(GOSEC) -quiet -exclude=$(GOSEC_EXCLUDE) -exclude-dir=tools -exclude-dir=bench -exclude-dir=internal/third_party ./...
