@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
@@ -113,10 +114,34 @@ func orCheckError(err error, format string, args ...any) error {
 // is (not running), what restarted; image adds to the running digest.
 type checked struct{ what, is, image string }
 
+// verifyProbes is how many probes verify makes before it calls a service
+// unhealthy: one slow answer (a loaded device, an emulated CPU) is not an
+// outage, as a readiness probe's failure threshold says.
+const verifyProbes = 3
+
+// probeAgain probes up to n times, h.Interval apart, and returns nil at the
+// first success, else the last answer.
+func probeAgain(ctx context.Context, c hostConn, h manifest.Health, n int) error {
+	var err error
+	for i := range n {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(h.Interval):
+			}
+		}
+		if err = probe(ctx, c, h); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
 // finishCheck probes the service and turns the four checks into the host's
 // problem, if any.
 func finishCheck(ctx context.Context, c hostConn, hc HostCheck, h manifest.Health, want string, w checked) (HostCheck, error) {
-	perr := probe(ctx, c, h)
+	perr := probeAgain(ctx, c, h, verifyProbes)
 	hc.Healthy = perr == nil
 	var problems []string
 	if !hc.Running {
