@@ -24,20 +24,6 @@ ACTIONLINT_VERSION := $(call tool_version,actionlint/go.mod,github.com/rhysd/act
 ACTIONLINT := $(TOOL_CACHE)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 GOSEC_VERSION := $(call tool_version,gosec/go.mod,github.com/securego/gosec/v2)
 GOSEC := $(TOOL_CACHE)/gosec-$(GOSEC_VERSION)/gosec
-# The gosec rules make gosec leaves out, each for a reason that holds for
-# every finding of the rule (the other findings are fixed, or carry a
-# #nosec comment with their own reason):
-#   G104  an error left unchecked is a best-effort cleanup on a path that
-#         already returns an error (Close, Remove of a temporary file);
-#         vet and staticcheck flag the unchecked errors that matter.
-#   G304  a CLI reads the files its user names: scenarios, manifests,
-#         keys, layouts. What such a file may make us read is bounded by
-#         internal/readlimit (regular files, size limits).
-#   G301, G302, G306  results, reports, logs and layouts are for the user
-#         and their CI to read: they follow the umask (0644, 0755 by
-#         default), as the issue on report modes asks. Files that hold
-#         secrets are written 0600 explicitly.
-GOSEC_EXCLUDE := G104,G301,G302,G304,G306
 # The workflows actionlint checks: the project's own and the examples users
 # copy. Its configuration (the example's self-hosted runner labels) is
 # .github/actionlint.yaml.
@@ -120,7 +106,7 @@ $(STATICCHECK):
 # rather than part of lint.
 .PHONY: gosec
 gosec: $(GOSEC)
-	$(GOSEC) -quiet -exclude=$(GOSEC_EXCLUDE) -exclude-dir=tools -exclude-dir=bench -exclude-dir=internal/third_party ./...
+	$(GOSEC) -quiet -exclude-dir=tools -exclude-dir=bench -exclude-dir=internal/third_party ./...
 
 $(GOSEC):
 	@echo "building gosec $(GOSEC_VERSION) from tools/gosec into $@ (once)"

@@ -50,7 +50,7 @@ func (c *Client) ExecAttach(ctx context.Context, id string) (h *Hijacked, err er
 	if c.tls != nil {
 		tc := tls.Client(conn, c.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
+			_ = conn.Close()
 			return nil, c.connErr(ctx, err)
 		}
 		conn = tc
@@ -62,10 +62,10 @@ func (c *Client) ExecAttach(ctx context.Context, id string) (h *Hijacked, err er
 	}
 	// The context's end interrupts the handshake: closing the connection
 	// fails its reads and writes.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer func() {
 		if !stop() || err != nil {
-			conn.Close()
+			_ = conn.Close()
 			if ctx.Err() != nil {
 				h, err = nil, c.connErr(ctx, ctx.Err())
 			}
@@ -84,7 +84,7 @@ func (c *Client) ExecAttach(ctx context.Context, id string) (h *Hijacked, err er
 		defer resp.Body.Close()
 		return nil, readError(resp)
 	case resp.StatusCode != http.StatusSwitchingProtocols && resp.StatusCode != http.StatusOK:
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return nil, fmt.Errorf("attaching to exec %s: the engine did not upgrade the connection (status %d)", id, resp.StatusCode)
 	case resp.StatusCode == http.StatusOK:
 		// An engine that does not switch protocols streams the body

@@ -132,7 +132,7 @@ func New(host string, tc *tls.Config) (*Client, error) {
 // does; without verify the engine's certificate is not checked.
 func loadTLS(dir string, verify bool) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !verify} // #nosec G402 -- only when DOCKER_TLS_VERIFY is unset, as the docker CLI does
-	if ca, err := os.ReadFile(filepath.Join(dir, "ca.pem")); err == nil {        // #nosec G703 -- DOCKER_CERT_PATH, as the docker CLI reads it
+	if ca, err := os.ReadFile(filepath.Join(dir, "ca.pem")); err == nil {        // #nosec G703 G304 -- DOCKER_CERT_PATH, as the docker CLI reads it
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(ca) {
 			return nil, fmt.Errorf("DOCKER_CERT_PATH: no certificate in %s", filepath.Join(dir, "ca.pem"))

@@ -33,15 +33,15 @@ func Open(path string, limit int64) (*os.File, int64, error) {
 	}
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, 0, err
 	}
 	if !st.Mode().IsRegular() {
-		f.Close()
+		_ = f.Close()
 		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, kind(st.Mode()))}
 	}
 	if st.Size() > limit {
-		f.Close()
+		_ = f.Close()
 		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: &TooLargeError{Size: st.Size(), Limit: limit}}
 	}
 	return f, st.Size(), nil

@@ -96,7 +96,7 @@ func Load() (*Env, error) {
 	if path == "" {
 		path = DefaultFile
 	}
-	f, err := os.Open(path) // #nosec G703 -- the test bed's env file, named by XEDGESIM_TESTBED_ENV in tests
+	f, err := os.Open(path) // #nosec G703 G304 -- the test bed's env file, named by XEDGESIM_TESTBED_ENV in tests
 	if err != nil {
 		return nil, fmt.Errorf("reading env file: %w", err)
 	}

@@ -67,7 +67,7 @@ func serve(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
-	go func() { <-ctx.Done(); ln.Close() }()
+	go func() { <-ctx.Done(); _ = ln.Close() }()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -209,7 +209,7 @@ func tcpSend(addr string, ms int) (any, error) {
 		return nil, err
 	}
 	// Unsent bytes are dropped on close, not drained at the link's rate.
-	defer func() { _ = c.(*net.TCPConn).SetLinger(0); c.Close() }()
+	defer func() { _ = c.(*net.TCPConn).SetLinger(0); _ = c.Close() }()
 	_ = c.SetWriteDeadline(time.Now().Add(time.Duration(ms) * time.Millisecond))
 	buf := make([]byte, 16<<10)
 	var total int64
@@ -259,7 +259,7 @@ func streamRecv(ctx context.Context, port string) error {
 	if err != nil {
 		return err
 	}
-	go func() { <-ctx.Done(); pc.Close() }()
+	go func() { <-ctx.Done(); _ = pc.Close() }()
 	w := bufio.NewWriter(os.Stdout)
 	defer w.Flush()
 	buf := make([]byte, 2048)
@@ -270,7 +270,7 @@ func streamRecv(ctx context.Context, port string) error {
 		}
 		if n >= 16 {
 			fmt.Fprintf(w, "%d %d %d\n", binary.BigEndian.Uint64(buf), int64(binary.BigEndian.Uint64(buf[8:])), time.Now().UnixNano()) // #nosec G115 -- the sender wrote an int64's bits
-			w.Flush()
+			_ = w.Flush()                                                                                                              // a stdout nobody reads any more has no one to tell
 		}
 	}
 }

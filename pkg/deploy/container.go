@@ -151,7 +151,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 // and starts the old one again.
 func (cs *containerStrategy) putBack(ctx context.Context, d *hostDeploy) error {
 	c, old := d.c, cs.old
-	c.Run(ctx, "docker rm -f "+transport.Quote(cs.newName(d)), nil)
+	_, _ = c.Run(ctx, "docker rm -f "+transport.Quote(cs.newName(d)), nil) // a leftover new container has no service name; the old one starts by ID
 	if old == nil {
 		return nil
 	}

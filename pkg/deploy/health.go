@@ -112,8 +112,8 @@ func probe(ctx context.Context, c hostConn, h manifest.Health) error {
 		if err != nil {
 			return fmt.Errorf("getting %s: %w", h.HTTP.Path, err)
 		}
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		resp.Body.Close()
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // drained so the connection is reused; the status decides
+		_ = resp.Body.Close()
 		if resp.StatusCode != h.HTTP.Status {
 			return fmt.Errorf("getting %s: status %d, want %d", h.HTTP.Path, resp.StatusCode, h.HTTP.Status)
 		}

@@ -42,7 +42,7 @@ func (localConn) Upload(_ context.Context, r io.Reader, size int64, dst, mode st
 		err = os.Rename(tmp, dst)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp)
 		return fmt.Errorf("copying to %s: %w", dst, err)
 	}
 	return nil

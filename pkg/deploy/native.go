@@ -191,7 +191,7 @@ func (ns *nativeStrategy) rollback(ctx context.Context, d *hostDeploy) error {
 		return fmt.Errorf("going back to %s: %w", ns.oldTarget, err)
 	}
 	if "releases/"+ns.version != ns.oldTarget {
-		c.Run(ctx, "rm -rf "+transport.Quote(relDir), nil)
+		_, _ = c.Run(ctx, "rm -rf "+transport.Quote(relDir), nil) // the old release is back; a leftover release dir only takes space
 	}
 	return nil
 }

@@ -176,7 +176,7 @@ func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip in
 
 // reconnect replaces the host's connection after it broke.
 func (d *hostDeploy) reconnect(ctx context.Context, attempt int) error {
-	d.c.Close()
+	_ = d.c.Close() // the connection already broke
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -219,8 +219,8 @@ func spool(pattern string, write func(io.Writer) error) (f *os.File, size int64,
 		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
+		_ = f.Close()
+		_ = os.Remove(f.Name())
 		return nil, 0, "", err
 	}
 	return f, size, hex.EncodeToString(h.Sum(nil)), nil

@@ -152,7 +152,7 @@ func listeningOnce(port int) bool {
 	for _, host := range []string{"127.0.0.1", "::1"} {
 		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 		if err == nil {
-			l.Close()
+			_ = l.Close() // only a probe: the port was free
 			continue
 		}
 		if errors.Is(err, syscall.EADDRINUSE) {

@@ -326,7 +326,7 @@ func openCSV(dir string, nodes []node.Node) (*csvFiles, error) {
 	if dir == "" {
 		return c, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil { // #nosec G301 -- the results directory for the CSV files
 		return nil, fmt.Errorf("creating CSV directory: %w", err)
 	}
 	for _, n := range nodes {
@@ -338,7 +338,7 @@ func openCSV(dir string, nodes []node.Node) (*csvFiles, error) {
 		}
 		f, err := atomicfile.CreateTemp(dir, "."+name+".*")
 		if err != nil {
-			c.finish(false)
+			_ = c.finish(false) // discards the files; the create error is the one to report
 			return nil, fmt.Errorf("creating %s: %w", name, err)
 		}
 		c.files = append(c.files, f)
@@ -375,7 +375,7 @@ func (c *csvFiles) finish(keep bool) error {
 			}
 			continue
 		}
-		os.Remove(f.Name())
+		_ = os.Remove(f.Name()) // a temporary file not kept
 	}
 	return errors.Join(errs...)
 }

@@ -107,7 +107,7 @@ func WithSigner(s ssh.Signer) Option {
 // passphrase when it is not empty.
 func WithKeyFile(file, passphrase string) Option {
 	return func(o *options) error {
-		pem, err := os.ReadFile(file)
+		pem, err := os.ReadFile(file) // #nosec G304 -- the ssh key file the user configured
 		if err != nil {
 			return fmt.Errorf("reading ssh key: %w", err)
 		}
@@ -212,12 +212,12 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Client, error) {
 	}
 	cfg, err := clientConfig(t, o)
 	if err != nil {
-		c.Close()
+		_ = c.Close()
 		return nil, err
 	}
 	c.ssh, err = dialSSH(ctx, dial, t, cfg, o.timeout)
 	if err != nil {
-		c.Close()
+		_ = c.Close()
 		return nil, err
 	}
 	return c, nil
@@ -242,20 +242,20 @@ func handshake(ctx context.Context, dial func(context.Context, string) (net.Conn
 		return nil, fmt.Errorf("connecting to %s: %w", t.Name, err)
 	}
 	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
+		_ = conn.SetDeadline(dl) // a channel through the jump host has no deadlines and says so
 	} else {
-		conn.SetDeadline(time.Now().Add(timeout))
+		_ = conn.SetDeadline(time.Now().Add(timeout))
 	}
 	sc, chans, reqs, err := ssh.NewClientConn(conn, t.Addr(), cfg)
 	if err != nil {
-		conn.Close()
+		_ = conn.Close()
 		var hk *HostKeyError
 		if errors.As(err, &hk) {
 			return nil, hk
 		}
 		return nil, fmt.Errorf("logging in to %s as %s: %w", t.Name, t.User, err)
 	}
-	conn.SetDeadline(time.Time{})
+	_ = conn.SetDeadline(time.Time{}) // as above: a jump host channel had none to clear
 	return ssh.NewClient(sc, chans, reqs), nil
 }
 
@@ -370,7 +370,7 @@ func (c *Client) Close() error {
 		err = c.ssh.Close()
 	}
 	if c.jump != nil {
-		c.jump.Close()
+		_ = c.jump.Close() // the target's Close error is the one returned
 	}
 	return err
 }
@@ -399,8 +399,8 @@ func (c *Client) run(ctx context.Context, cmd, shown string, stdin io.Reader) (s
 	go func() {
 		select {
 		case <-ctx.Done():
-			s.Signal(ssh.SIGTERM)
-			s.Close()
+			_ = s.Signal(ssh.SIGTERM) // the context ended: Run returns its error
+			_ = s.Close()
 		case <-done:
 		}
 	}()
@@ -434,14 +434,14 @@ func (c *Client) Upload(ctx context.Context, r io.Reader, size int64, dst, mode 
 		pass = func(r io.Reader, _ int64) io.Reader { return &CountingReader{R: r, Progress: progress} }
 	}
 	if err := sc.CopyPassThru(ctx, io.TeeReader(r, sum), tmp, mode, size, pass); err != nil {
-		c.Run(context.WithoutCancel(ctx), "rm -f "+Quote(tmp), nil)
+		_, _ = c.Run(context.WithoutCancel(ctx), "rm -f "+Quote(tmp), nil) // removing the partial copy is best effort; the copy error is returned
 		return fmt.Errorf("copying to %s:%s: %w", c.name, dst, err)
 	}
 	want := hex.EncodeToString(sum.Sum(nil))
 	script := fmt.Sprintf(`got=$(sha256sum %[1]s | cut -d' ' -f1) && if [ "$got" != %[2]s ]; then echo "checksum mismatch: got $got" >&2; rm -f %[1]s; exit 1; fi && mv -f %[1]s %[3]s`,
 		Quote(tmp), want, Quote(dst))
 	if _, err := c.Run(ctx, script, nil); err != nil {
-		c.Run(context.WithoutCancel(ctx), "rm -f "+Quote(tmp), nil)
+		_, _ = c.Run(context.WithoutCancel(ctx), "rm -f "+Quote(tmp), nil) // the script removes it on a mismatch already
 		return fmt.Errorf("checking the copy of %s on %s: %w", dst, c.name, err)
 	}
 	return nil

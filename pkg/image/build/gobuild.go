@@ -190,7 +190,7 @@ func (b *goBuilder) buildPlatform(ctx context.Context, pkg goPackage, base *base
 		}
 		return PlatformImage{}, nil, fmt.Errorf("compiling %s for %s: %s", pkg.importPath, ps, firstLines(msg, err, 5))
 	}
-	bin, err := os.ReadFile(out)
+	bin, err := os.ReadFile(out) // #nosec G304 -- the binary our go build just wrote to out
 	if err != nil {
 		return PlatformImage{}, nil, fmt.Errorf("reading binary: %w", err)
 	}

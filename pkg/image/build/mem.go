@@ -47,7 +47,7 @@ func memoryImage(img v1.Image) (v1.Image, error) {
 			return nil, fmt.Errorf("reading layer %s: %w", d.Digest, err)
 		}
 		b, err := io.ReadAll(rc)
-		rc.Close()
+		_ = rc.Close() // read to the end; ReadAll's error is the one that counts
 		if err != nil {
 			return nil, fmt.Errorf("reading layer %s: %w", d.Digest, err)
 		}

@@ -201,7 +201,7 @@ func fetch(subject name.Digest, h v1.Hash, opts []remote.Option) (Evidence, erro
 			return Evidence{}, err
 		}
 		b, err := io.ReadAll(io.LimitReader(rc, maxEvidenceSize))
-		rc.Close()
+		_ = rc.Close() // read only; ReadAll's error is checked below
 		if err != nil {
 			return Evidence{}, err
 		}

@@ -545,7 +545,7 @@ func (b *resumingBody) resume(cause error) error {
 	case resp.StatusCode == http.StatusOK:
 		// The server ignored the range: skip what we have.
 		if _, err := io.CopyN(io.Discard, resp.Body, b.read); err != nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			return err
 		}
 		b.body = resp.Body

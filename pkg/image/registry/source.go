@@ -178,11 +178,11 @@ func openDocker(ctx context.Context, ref string) (*artifact, error) {
 	if err != nil {
 		return fail(err)
 	}
-	remove := func() { os.Remove(f.Name()) }
+	remove := func() { _ = os.Remove(f.Name()) } // a temporary file; a leftover only takes space
 	archive, err := eng.ImageSave(ctx, ref)
 	if err == nil {
 		_, err = io.Copy(f, archive)
-		archive.Close()
+		_ = archive.Close() // read to the end; io.Copy's error is checked below
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -294,7 +294,7 @@ func openTar(path string) (*artifact, error) {
 	if err != nil {
 		return nil, fmt.Errorf("extracting tarball: %w", err)
 	}
-	cleanup := func() { os.RemoveAll(dir) }
+	cleanup := func() { _ = os.RemoveAll(dir) } // a temporary directory; a leftover only takes space
 	if err := untar.Extract(path, dir); err != nil {
 		cleanup()
 		return nil, fmt.Errorf("extracting tarball %s: %w", path, err)

@@ -351,7 +351,7 @@ func (d *Node) checkHealth(ctx context.Context) error {
 		// (docker-proxy); a connection closed at once means nothing does.
 		_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 		_, rerr := c.Read(make([]byte, 1))
-		c.Close()
+		_ = c.Close() // only a probe; rerr tells
 		if rerr != nil && !isTimeout(rerr) {
 			return fmt.Errorf("tcp %d: connection closed at once", h.tcp)
 		}
@@ -371,7 +371,7 @@ func (d *Node) checkHealth(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("http %d%s: %w", h.httpPort, h.httpPath, err)
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close() // only the status matters
 		if resp.StatusCode >= 400 {
 			return fmt.Errorf("http %d%s: status %s", h.httpPort, h.httpPath, resp.Status)
 		}
@@ -507,14 +507,14 @@ func isNotFound(err error) bool {
 
 // saveLogs writes the container's stdout and stderr to <logDir>/<id>.log.
 func (d *Node) saveLogs(ctx context.Context) error {
-	if err := os.MkdirAll(d.rt.logDir, 0o755); err != nil {
+	if err := os.MkdirAll(d.rt.logDir, 0o755); err != nil { // #nosec G301 -- the run's log directory, for CI uploaders
 		return fmt.Errorf("creating log directory: %w", err)
 	}
 	logs, err := d.logs(ctx, "all")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(d.rt.logDir, d.id+".log"), logs, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(d.rt.logDir, d.id+".log"), logs, 0o644); err != nil { // #nosec G306 -- the node's log, like the run's other logs
 		return fmt.Errorf("saving logs of node %q: %w", d.id, err)
 	}
 	return nil

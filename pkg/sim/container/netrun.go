@@ -166,8 +166,9 @@ func (s *netShaping) stop(ctx context.Context, logDir string) error {
 			s.last = append(s.last, LinkCount{Src: p.Node, Dst: id, Link: p.Link, Faults: len(p.Windows), Counters: sh.Links[p.Node]})
 		}
 		if logDir != "" && sh.raw != "" {
-			if err := os.MkdirAll(logDir, 0o755); err == nil {
-				errs = append(errs, os.WriteFile(filepath.Join(logDir, id+".netshape.jsonl"), []byte(strings.TrimSpace(sh.raw)+"\n"), 0o644))
+			mkErr := os.MkdirAll(logDir, 0o755) // #nosec G301 -- the run's log directory
+			if mkErr == nil {
+				errs = append(errs, os.WriteFile(filepath.Join(logDir, id+".netshape.jsonl"), []byte(strings.TrimSpace(sh.raw)+"\n"), 0o644)) // #nosec G306 -- shaping counters, a log of the run
 			}
 		}
 	}

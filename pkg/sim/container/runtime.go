@@ -128,14 +128,14 @@ func (r *Runtime) client(ctx context.Context) (*engine.Client, error) {
 	_, err = cli.Ping(pctx)
 	cancel()
 	if err != nil {
-		cli.Close()
+		_ = cli.Close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, fmt.Errorf("%w (%v)", ErrNoDocker, err)
 	}
 	if err := removeOrphans(ctx, cli); err != nil {
-		cli.Close()
+		_ = cli.Close()
 		return nil, err
 	}
 	r.cli = cli

@@ -44,7 +44,7 @@ func ShaperImage(ctx context.Context, cli *engine.Client, bin string) (string, e
 	if err := static(bin); err != nil {
 		return "", err
 	}
-	data, err := os.ReadFile(bin)
+	data, err := os.ReadFile(bin) // #nosec G304 -- the xedgesim binary for the helper image (checked static above)
 	if err != nil {
 		return "", fmt.Errorf("reading the xedgesim binary for the shaping helper: %w", err)
 	}
@@ -151,11 +151,11 @@ func StartShaper(ctx context.Context, cli *engine.Client, image, target string, 
 	}
 	s := &Shaper{cli: cli, id: id}
 	if err := cli.ContainerStart(ctx, id); err != nil {
-		s.remove()
+		_ = s.remove() // the start error is the one to report
 		return nil, fmt.Errorf("%w %q: starting its helper container (NET_ADMIN in the node's namespace): %w", ErrShaping, c.Node, err)
 	}
 	if err := s.waitReady(ctx, 30*time.Second); err != nil {
-		s.remove()
+		_ = s.remove()
 		return nil, fmt.Errorf("%w %q: %w", ErrShaping, c.Node, err)
 	}
 	return s, nil

@@ -32,11 +32,11 @@ func (d *Node) startStdio(ctx context.Context, env node.Env) error {
 	go func() {
 		// The exec's stdout and stderr come multiplexed.
 		_, _ = engine.Demux(theirs, stderr, hij.Reader)
-		theirs.Close()
+		_ = theirs.Close() // ends the node's reads; the stream is over
 	}()
 	go func() {
 		_, _ = io.Copy(hij.Conn, theirs)
-		hij.Close()
+		_ = hij.Close()
 	}()
 	d.wire = node.Attach(d.id, ours, node.WithModel("docker"), node.WithLogs(func() string {
 		out := strings.TrimSpace(stderr.String())

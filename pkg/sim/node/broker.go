@@ -74,15 +74,15 @@ func (b *Broker) Start(_ context.Context, _ Env) error {
 	b.addr = ln.Addr().String()
 	s := mqtt.New(&mqtt.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
-		ln.Close()
+		_ = ln.Close()
 		return fmt.Errorf("embedded MQTT broker: %w", err)
 	}
 	if err := s.AddListener(listeners.NewNet("tcp", ln)); err != nil {
-		ln.Close()
+		_ = ln.Close()
 		return fmt.Errorf("embedded MQTT broker: %w", err)
 	}
 	if err := s.Serve(); err != nil {
-		s.Close()
+		_ = s.Close()
 		return fmt.Errorf("embedded MQTT broker: %w", err)
 	}
 	b.server = s

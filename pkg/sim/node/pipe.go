@@ -24,8 +24,8 @@ func newPipeConn() (conn *pipeConn, childIn, childOut *os.File, err error) {
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
-		inR.Close()
-		inW.Close()
+		_ = inR.Close()
+		_ = inW.Close()
 		return nil, nil, nil, fmt.Errorf("creating stdout pipe: %w", err)
 	}
 	return &pipeConn{r: outR, w: inW}, inR, outW, nil

@@ -272,7 +272,7 @@ func (p *Process) startProcess(env Env) error {
 		if abs, err := filepath.Abs(dir); err == nil {
 			dir = abs
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil { // #nosec G301 -- the node's work directory the scenario names
 			return fmt.Errorf("node %q: creating its working directory: %w", p.id, err)
 		}
 	}
@@ -301,12 +301,12 @@ func (p *Process) startProcess(env Env) error {
 	err := cmd.Start()
 	if childIn != nil {
 		// The child holds its ends now; ours would keep its stdin open.
-		childIn.Close()
-		childOut.Close()
+		_ = childIn.Close()
+		_ = childOut.Close()
 	}
 	if err != nil {
 		if p.conn != nil {
-			p.conn.Close()
+			_ = p.conn.Close()
 			p.conn = nil
 		}
 		return fmt.Errorf("node %q: starting %q: %w", p.id, args[0], err)
@@ -622,7 +622,7 @@ func (p *Process) Stats() Stats { return p.stats }
 func (p *Process) Close() error {
 	if p.conn != nil {
 		_ = p.send("SHUTDOWN\n")
-		p.conn.Close()
+		_ = p.conn.Close() // the process is ended and reaped below either way
 	}
 	if p.cmd == nil {
 		return nil

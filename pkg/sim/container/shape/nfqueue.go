@@ -76,7 +76,7 @@ func openQueue(num uint16) (*queue, error) {
 	ae.ByteOrder = binary.BigEndian
 	ae.Bytes(nfqaCfgCmd, []byte{nfqCmdBind, 0, 0, 0})
 	if err := q.config(ae); err != nil {
-		conn.Close()
+		_ = conn.Close()
 		return nil, fmt.Errorf("binding NFQUEUE %d: %w", num, err)
 	}
 	ae = netlink.NewAttributeEncoder()
@@ -87,7 +87,7 @@ func openQueue(num uint16) (*queue, error) {
 	ae.Bytes(nfqaCfgParams, params)
 	ae.Uint32(nfqaCfgQueueMax, queueMax)
 	if err := q.config(ae); err != nil {
-		conn.Close()
+		_ = conn.Close()
 		return nil, fmt.Errorf("configuring NFQUEUE %d: %w", num, err)
 	}
 	return q, nil

@@ -72,7 +72,7 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 	defer r.remove()
 	q, err := openQueue(c.Queue)
 	if err != nil {
-		r.remove()
+		_ = r.remove() // the deferred remove above runs too
 		return nil, fmt.Errorf("%w: %w", ErrNFQueue, err)
 	}
 	defer q.close()
@@ -122,7 +122,7 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 	}
 	all, err := resolve()
 	if err != nil {
-		r.remove()
+		_ = r.remove()
 		return nil, err
 	}
 	// Ready once the rules are in: a peer that does not run yet is

@@ -297,7 +297,7 @@ func (p *Proxy) modify(resp *http.Response) error {
 	switch faultOf(req) {
 	case DropAfterForward:
 		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return errDrop
 	case TruncateBody:
 		if resp.ContentLength > 1 {
@@ -317,7 +317,7 @@ func hangUp(w http.ResponseWriter) {
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	conn.Close()
+	_ = conn.Close() // the fault is the dropped connection itself
 }
 
 // truncated yields left bytes and then fails, so the reverse proxy aborts
