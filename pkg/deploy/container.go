@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -133,17 +134,29 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	if old != nil {
 		aside := "docker rename " + transport.Quote(old.ID) + " " + transport.Quote(prevName) + " && docker update --restart=no " + transport.Quote(old.ID) + " >/dev/null"
 		if _, err := c.Run(ctx, aside, nil); err != nil {
-			c.Run(context.WithoutCancel(ctx), "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(s.Name), nil)
-			return undo(fmt.Errorf("setting the old container aside: %w", err))
+			err = fmt.Errorf("setting the old container aside: %w", err)
+			return undo(errors.Join(err, cs.nameBack(ctx, c, old.ID, s.Name)))
 		}
 	}
 	if _, err := c.Run(ctx, "docker rename "+transport.Quote(newName)+" "+transport.Quote(s.Name), nil); err != nil {
+		err = fmt.Errorf("renaming the container: %w", err)
 		if old != nil {
-			c.Run(context.WithoutCancel(ctx), "docker rename "+transport.Quote(old.ID)+" "+transport.Quote(s.Name), nil)
+			err = errors.Join(err, cs.nameBack(ctx, c, old.ID, s.Name))
 		}
-		return undo(fmt.Errorf("renaming the container: %w", err))
+		return undo(err)
 	}
 	d.rep.Result = ResultDeployed
+	return nil
+}
+
+// nameBack gives the old container the service's name again after a
+// failed switch. Its failure is reported with the switch's: the old
+// container then runs under its set-aside name, where a later deploy
+// would not find it.
+func (cs *containerStrategy) nameBack(ctx context.Context, c hostConn, id, name string) error {
+	if _, err := c.Run(context.WithoutCancel(ctx), "docker rename "+transport.Quote(id)+" "+transport.Quote(name), nil); err != nil {
+		return fmt.Errorf("giving the old container its name %s back: %w", name, err)
+	}
 	return nil
 }
 
