@@ -127,6 +127,29 @@ func Attach(ctx context.Context, subject name.Digest, e Evidence, opts ...remote
 	return ref, nil
 }
 
+// referrers lists the artifacts attached to subject that may be of
+// artifactType, through the referrers API or the referrers tag. There is
+// no server-side filter: some registries (go-containerregistry's own)
+// report the config's media type instead of artifactType, so candidates
+// with the empty config are returned for the caller to read.
+func referrers(subject name.Digest, artifactType string, opts []remote.Option) ([]v1.Descriptor, error) {
+	idx, err := remote.Referrers(subject, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
+	}
+	var out []v1.Descriptor
+	for _, d := range im.Manifests {
+		if d.ArtifactType == artifactType || d.ArtifactType == string(types.OCIEmptyJSON) || d.ArtifactType == "" {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 // Attached is evidence found attached to a digest.
 type Attached struct {
 	// Digest is the artifact's manifest digest.
@@ -139,22 +162,12 @@ type Attached struct {
 // be read is an error: it must never count as passing.
 func Find(ctx context.Context, subject name.Digest, opts ...remote.Option) ([]Attached, error) {
 	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
-	// No server-side filter: some registries (go-containerregistry's own)
-	// report the config's media type instead of artifactType, so
-	// candidates with the empty config are read to find out.
-	idx, err := remote.Referrers(subject, opts...)
+	cands, err := referrers(subject, ArtifactType, opts)
 	if err != nil {
-		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
+		return nil, err
 	}
 	var found []Attached
-	for _, d := range im.Manifests {
-		if d.ArtifactType != ArtifactType && d.ArtifactType != string(types.OCIEmptyJSON) && d.ArtifactType != "" {
-			continue
-		}
+	for _, d := range cands {
 		e, err := fetch(subject, d.Digest, opts)
 		if errors.Is(err, errNotEvidence) {
 			continue

@@ -121,21 +121,12 @@ type SignedAttestation struct {
 // say what was wrong with it.
 func FindSigned(ctx context.Context, subject name.Digest, opts ...remote.Option) ([]SignedAttestation, error) {
 	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
-	idx, err := remote.Referrers(subject, opts...)
+	cands, err := referrers(subject, BundleMediaType, opts)
 	if err != nil {
-		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
-	}
-	im, err := idx.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("listing referrers of %s: %w", subject, err)
+		return nil, err
 	}
 	var found []SignedAttestation
-	for _, d := range im.Manifests {
-		// Registries that index by config media type report the empty
-		// config, so those candidates are read to find out.
-		if d.ArtifactType != BundleMediaType && d.ArtifactType != string(types.OCIEmptyJSON) && d.ArtifactType != "" {
-			continue
-		}
+	for _, d := range cands {
 		b, ok, err := fetchBundle(subject, d.Digest, opts)
 		if !ok {
 			continue
