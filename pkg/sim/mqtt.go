@@ -187,25 +187,25 @@ func startMQTT(ctx context.Context, b node.MQTTBroker, nodes []node.Node) (_ *mq
 	return bus, nil
 }
 
-// connect starts a client that stays connected: it dials the broker's
-// current address on every attempt (a restarted container may be published
-// on another port) and, for a gateway, subscribes to sensor/# on every
-// connection, reporting the first subscription on subscribed.
-func (bus *mqttBus) connect(ctx context.Context, clientID string, onMsg func(paho.PublishReceived) (bool, error), subscribed chan error) (*autopaho.ConnectionManager, error) {
+// reconnecting is the configuration of a client that stays connected: it
+// asks addr for the broker's address on every attempt (a restarted
+// container may be published on another port) and tries again every
+// mqttReconnect.
+func reconnecting(clientID string, addr func(context.Context) (string, error)) autopaho.ClientConfig {
 	u, _ := url.Parse("mqtt://broker")
-	cfg := autopaho.ClientConfig{
+	return autopaho.ClientConfig{
 		ServerUrls:                    []*url.URL{u},
 		KeepAlive:                     30,
 		CleanStartOnInitialConnection: true,
 		ReconnectBackoff:              autopaho.NewConstantBackoff(mqttReconnect),
 		ConnectTimeout:                5 * time.Second,
 		AttemptConnection: func(ctx context.Context, _ autopaho.ClientConfig, _ *url.URL) (net.Conn, error) {
-			addr, err := bus.addr(ctx)
+			a, err := addr(ctx)
 			if err != nil {
 				return nil, err
 			}
 			var d net.Dialer
-			conn, err := d.DialContext(ctx, "tcp", addr)
+			conn, err := d.DialContext(ctx, "tcp", a)
 			if err != nil {
 				return nil, err
 			}
@@ -213,6 +213,14 @@ func (bus *mqttBus) connect(ctx context.Context, clientID string, onMsg func(pah
 		},
 		ClientConfig: paho.ClientConfig{ClientID: clientID},
 	}
+}
+
+// connect starts a client that stays connected: it dials the broker's
+// current address on every attempt (a restarted container may be published
+// on another port) and, for a gateway, subscribes to sensor/# on every
+// connection, reporting the first subscription on subscribed.
+func (bus *mqttBus) connect(ctx context.Context, clientID string, onMsg func(paho.PublishReceived) (bool, error), subscribed chan error) (*autopaho.ConnectionManager, error) {
+	cfg := reconnecting(clientID, bus.addr)
 	if onMsg != nil {
 		cfg.OnPublishReceived = []func(paho.PublishReceived) (bool, error){onMsg}
 		first := true

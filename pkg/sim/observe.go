@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +14,6 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.golang/autopaho"
-	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
@@ -170,43 +167,21 @@ func startObservers(ctx context.Context, sc *scenario.Scenario, nodes []node.Nod
 // connection: it keeps observing across a broker's restart.
 func (o *observer) subscribe(ctx context.Context, b node.MQTTBroker) error {
 	m := o.spec.MQTT
-	u, _ := url.Parse("mqtt://broker")
 	first := make(chan error, 1)
 	once := sync.Once{}
-	cfg := autopaho.ClientConfig{
-		ServerUrls:                    []*url.URL{u},
-		KeepAlive:                     30,
-		CleanStartOnInitialConnection: true,
-		ReconnectBackoff:              autopaho.NewConstantBackoff(mqttReconnect),
-		ConnectTimeout:                5 * time.Second,
-		AttemptConnection: func(ctx context.Context, _ autopaho.ClientConfig, _ *url.URL) (net.Conn, error) {
-			addr, err := b.BrokerAddr(ctx)
-			if err != nil {
-				return nil, err
-			}
-			var d net.Dialer
-			conn, err := d.DialContext(ctx, "tcp", addr)
-			if err != nil {
-				return nil, err
-			}
-			return packets.NewThreadSafeConn(conn), nil
-		},
-		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
-			go func() {
-				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_, err := cm.Subscribe(sctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: m.Topic, QoS: byte(m.QoS)}}}) // #nosec G115 -- the loader allows qos 0, 1 or 2 only
-				once.Do(func() { first <- err })
-			}()
-		},
-		ClientConfig: paho.ClientConfig{
-			ClientID: "xedgesim_observe_" + o.spec.Name,
-			OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
-				o.record(time.Now(), pr.Packet.Payload)
-				return true, nil
-			}},
-		},
+	cfg := reconnecting("xedgesim_observe_"+o.spec.Name, b.BrokerAddr)
+	cfg.OnConnectionUp = func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
+		go func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err := cm.Subscribe(sctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: m.Topic, QoS: byte(m.QoS)}}}) // #nosec G115 -- the loader allows qos 0, 1 or 2 only
+			once.Do(func() { first <- err })
+		}()
 	}
+	cfg.OnPublishReceived = []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
+		o.record(time.Now(), pr.Packet.Payload)
+		return true, nil
+	}}
 	cm, err := autopaho.NewConnection(context.Background(), cfg)
 	if err != nil {
 		return fmt.Errorf("connecting to the MQTT broker %q: %w", m.Node, err)
