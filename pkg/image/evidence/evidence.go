@@ -211,12 +211,18 @@ func (e Evidence) Write(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil { // #nosec G301 -- evidence is published with the results
-		return "", fmt.Errorf("writing evidence: %w", err)
+	return publish(dir, FileName, "evidence", b)
+}
+
+// publish writes b as dir/name, world-readable: evidence and statements are
+// published with the results. what names it in errors.
+func publish(dir, name, what string, b []byte) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil { // #nosec G301 -- published with the results
+		return "", fmt.Errorf("writing %s: %w", what, err)
 	}
-	path := filepath.Join(dir, FileName)
-	if err := os.WriteFile(path, b, 0o644); err != nil { // #nosec G306 -- evidence is meant to be published
-		return "", fmt.Errorf("writing evidence: %w", err)
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, b, 0o644); err != nil { // #nosec G306 -- meant to be published
+		return "", fmt.Errorf("writing %s: %w", what, err)
 	}
 	return path, nil
 }

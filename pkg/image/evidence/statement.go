@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -171,14 +170,7 @@ func (s Statement) Write(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil { // #nosec G301 -- the statement is published with the results
-		return "", fmt.Errorf("writing statement: %w", err)
-	}
-	path := filepath.Join(dir, StatementFileName)
-	if err := os.WriteFile(path, b, 0o644); err != nil { // #nosec G306 -- the statement is meant to be published
-		return "", fmt.Errorf("writing statement: %w", err)
-	}
-	return path, nil
+	return publish(dir, StatementFileName, "statement", b)
 }
 
 // ReadStatement reads and checks a statement file.
