@@ -54,8 +54,7 @@ type GroupSensor struct {
 	rng      splitmix
 	gauss    float64
 	hasGauss bool
-	next     int64
-	downAt   int64
+	schedule
 	sent     int64
 	received int64
 }
@@ -118,24 +117,8 @@ func (s *GroupSensor) normal(mu, sigma float64) float64 {
 	return mu + z*sigma
 }
 
-// Next implements Node.
-func (s *GroupSensor) Next() int64 {
-	if s.downAt != Never {
-		return Never
-	}
-	return s.next
-}
-
-// Crash implements Crasher.
-func (s *GroupSensor) Crash(at int64) { s.downAt = at }
-
-// Restart implements Crasher, as Sensor.Restart.
-func (s *GroupSensor) Restart(at int64) {
-	s.downAt = Never
-	if iv := s.g.tmpl.interval; s.next < at {
-		s.next += (at - s.next + iv - 1) / iv * iv
-	}
-}
+// Restart implements Crasher.
+func (s *GroupSensor) Restart(at int64) { s.restart(at, s.g.tmpl.interval) }
 
 // Stats implements Node.
 func (s *GroupSensor) Stats() Stats {

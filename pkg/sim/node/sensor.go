@@ -25,11 +25,10 @@ type Sensor struct {
 	payloadBytes int
 	sensorType   string
 
-	rng    *pyrand.Rand
-	next   int64
-	downAt int64 // Never while up
-	stats  Stats
-	csv    *csvOut
+	rng *pyrand.Rand
+	schedule
+	stats Stats
+	csv   *csvOut
 	// mqtt is how the sensor's readings look on an MQTT broker.
 	mqtt SensorMQTT
 }
@@ -131,25 +130,8 @@ func (s *Sensor) Advance(_ context.Context, target int64, in []event.Event, out 
 	return out, nil
 }
 
-// Next implements Node.
-func (s *Sensor) Next() int64 {
-	if s.downAt != Never {
-		return Never
-	}
-	return s.next
-}
-
-// Crash implements Crasher: no sample at or after at.
-func (s *Sensor) Crash(at int64) { s.downAt = at }
-
-// Restart implements Crasher: sampling resumes on the original schedule;
-// the samples that fell while down are skipped.
-func (s *Sensor) Restart(at int64) {
-	s.downAt = Never
-	if s.next < at {
-		s.next += (at - s.next + s.interval - 1) / s.interval * s.interval
-	}
-}
+// Restart implements Crasher.
+func (s *Sensor) Restart(at int64) { s.restart(at, s.interval) }
 
 // Stats implements Node.
 func (s *Sensor) Stats() Stats { return s.stats }
