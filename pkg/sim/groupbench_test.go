@@ -1,0 +1,38 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+)
+
+// BenchmarkGroup reports the kernel's events per second for one device
+// group of n 1 Hz sensors, with as many virtual seconds as give 1 M samples.
+func BenchmarkGroup(b *testing.B) {
+	for _, n := range []int{100, 10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			src := fmt.Sprintf(`simulation: {duration_s: %d, seed: 1, time_quantum_us: 1000}
+nodes:
+  - {id: "sensor{i}", count: %d, type: sensor, config: {dst: gateway, sample_rate_hz: 1, start_jitter_s: 1}}
+  - {id: gateway, type: gateway, port: 19999}
+network: {model: direct}
+`, 1_000_000/n, n)
+			sc, _, err := scenario.Parse([]byte(src), "group.yaml")
+			if err != nil {
+				b.Fatal(err)
+			}
+			var events int64
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := Run(context.Background(), sc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				events += res.Events
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(events), "ns/event")
+		})
+	}
+}
