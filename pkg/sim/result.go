@@ -65,6 +65,10 @@ type NodeResult struct {
 	// Image and ImageDigest are what a docker node's container ran.
 	Image       string
 	ImageDigest string
+	// Platform is the platform of the image that ran, and PlatformDigest
+	// that platform image's manifest digest, when known (node.Platformed).
+	Platform       string
+	PlatformDigest string
 	// Devices is set on a device group's row (ID is its template): how
 	// many devices the counters add up.
 	Devices int

@@ -203,6 +203,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		if im, ok := n.(node.Imaged); ok {
 			nr.Image, nr.ImageDigest = im.Image()
 		}
+		if pl, ok := n.(node.Platformed); ok {
+			nr.Platform, nr.PlatformDigest = pl.Platform()
+		}
 		if p, ok := n.(node.Paced); ok && p.WallClock() {
 			nr.BlackBox = true
 		}

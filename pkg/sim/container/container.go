@@ -41,6 +41,7 @@ type Node struct {
 
 	imageRef    string // what the container was created from
 	imageDigest string // the image's repo digest, or its ID
+	ran         ranImage
 	stats       node.Stats
 	lastCheck   time.Time
 
@@ -137,7 +138,7 @@ func (d *Node) resolveImage(ctx context.Context, dir string) error {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, path)
 		}
-		loaded, existed, digest, err := loadImage(ctx, d.cli, kind, path)
+		loaded, existed, digest, ran, err := loadImage(ctx, d.cli, kind, path, d.spec.wantPlatform())
 		if err != nil {
 			return fmt.Errorf("node %q: loading image %s: %w", d.id, ref, err)
 		}
@@ -145,12 +146,16 @@ func (d *Node) resolveImage(ctx context.Context, dir string) error {
 		if !existed {
 			d.rt.loadedImage(loaded)
 		}
-		d.imageDigest = digest
+		d.imageDigest, d.ran = digest, ran
 	}
 	d.imageRef = ref
 	img, err := d.cli.ImageInspect(ctx, ref)
 	if err != nil {
 		return d.at(fmt.Errorf("image %s is not in the Docker Engine (simulate never pulls; build it with `xedgesim build --output docker:` or `docker load` it): %w", ref, err))
+	}
+	d.ran.platform = platformOf(img)
+	if err := d.checkPlatform(img); err != nil {
+		return err
 	}
 	if d.imageDigest != "" {
 		// An OCI layout's digest is the one push sends and evidence names.
@@ -175,6 +180,7 @@ func (d *Node) create(ctx context.Context) error {
 		Cmd:          s.command,
 		Labels:       d.labels(),
 		ExposedPorts: map[string]struct{}{},
+		Platform:     s.platform,
 	}
 	hc := &cfg.HostConfig
 	hc.Binds = s.binds
