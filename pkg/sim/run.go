@@ -206,6 +206,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		if pl, ok := n.(node.Platformed); ok {
 			nr.Platform, nr.PlatformDigest = pl.Platform()
 		}
+		if nt, ok := n.(node.Noted); ok {
+			res.Warnings = append(res.Warnings, nt.Notes()...)
+		}
 		if p, ok := n.(node.Paced); ok && p.WallClock() {
 			nr.BlackBox = true
 		}

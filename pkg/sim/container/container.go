@@ -52,6 +52,8 @@ type Node struct {
 	// failure to freeze or thaw it, which Advance reports.
 	paused   bool
 	pauseErr error
+	// notes say how the node's paths and image were resolved (node.Noted).
+	notes []scenario.Diagnostic
 }
 
 var (
@@ -124,20 +126,25 @@ func (d *Node) Start(ctx context.Context, env node.Env) error {
 	return d.wire.Start(ctx, env)
 }
 
-// resolveImage loads oci:<dir> and tar:<file> images into the engine and
-// records the digest of the image that runs.
+// resolveImage loads oci:<dir> and tar:<file> images into the engine,
+// builds build_context when the engine lacks the image, and records the
+// digest of the image that runs.
 func (d *Node) resolveImage(ctx context.Context, dir string) error {
+	d.resolvePaths(dir)
 	ref := d.spec.image
+	if d.spec.buildContext != "" && ref != "" {
+		if _, err := d.cli.ImageInspect(ctx, ref); err == nil {
+			d.note("docker.image", "image %s is in the engine: it runs as it is, and build_context %s is not built (remove the image to build it again)", ref, d.spec.buildContext)
+			d.spec.buildContext = ""
+		}
+	}
 	if d.spec.buildContext != "" {
-		built, err := d.buildImage(ctx, dir)
+		built, err := d.buildImage(ctx)
 		if err != nil {
 			return err
 		}
 		ref = built
 	} else if kind, path, ok := strings.Cut(ref, ":"); ok && (kind == "oci" || kind == "tar") {
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
 		loaded, existed, digest, ran, err := loadImage(ctx, d.cli, kind, path, d.spec.wantPlatform())
 		if err != nil {
 			return fmt.Errorf("node %q: loading image %s: %w", d.id, ref, err)
