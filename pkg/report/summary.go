@@ -39,6 +39,9 @@ type Summary struct {
 	// present only when the scenario has a broker node, and, being
 	// wall-clock, it is the one part that differs between runs.
 	MQTT *sim.MQTTResult `json:"mqtt,omitempty"`
+	// HTTP is what the sensors with config.http sent to the app
+	// (wall-clock); absent when none has it.
+	HTTP []sim.HTTPSender `json:"http,omitempty"`
 	// Groups are the device groups with their worst devices (groups.go).
 	Groups []Group `json:"groups,omitempty"`
 	// Observers is what each observer of the app's outputs saw
@@ -147,6 +150,7 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		Warnings:      []string{},
 		Nodes:         []Node{},
 		MQTT:          res.MQTT,
+		HTTP:          res.HTTP,
 		Observers:     res.Observers,
 	}
 	if res.Upstream {

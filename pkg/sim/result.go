@@ -42,6 +42,9 @@ type Result struct {
 	// MQTT is the real MQTT traffic through the scenario's embedded broker;
 	// nil when the scenario has none. Its latencies are wall-clock.
 	MQTT *MQTTResult
+	// HTTP is what the sensors with config.http sent (wall-clock); nil
+	// when none has it.
+	HTTP []HTTPSender
 	// Groups are the scenario's device groups, whose devices Nodes and
 	// Routes show as one row per group (group.go).
 	Groups []GroupResult
