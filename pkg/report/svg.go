@@ -67,7 +67,7 @@ type lineChart struct {
 	// Avg and Max are polylines, one per stretch of buckets with data: a
 	// bucket in which nothing was delivered has no latency and is a gap.
 	Avg, Max []string
-	Faults                 []svgRect
+	Faults   []svgRect
 	// Points tells how many buckets are drawn, for the caption.
 	Points int
 }
