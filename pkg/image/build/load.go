@@ -91,14 +91,5 @@ func (b *dockerfileBuilder) loadArgs(tag, iidFile string) []string {
 		"--iidfile", iidFile,
 		"--progress", "plain",
 	)
-	for _, a := range o.buildArgs {
-		args = append(args, "--build-arg", a)
-	}
-	if o.target != "" {
-		args = append(args, "--target", o.target)
-	}
-	for _, k := range sortedKeys(o.labels) {
-		args = append(args, "--label", k+"="+o.labels[k])
-	}
-	return append(args, b.abs(o.context))
+	return append(b.buildxInputs(args), b.abs(o.context))
 }
