@@ -2,6 +2,7 @@ package container
 
 import (
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -9,6 +10,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+
+	"github.com/xedgesim/simulate/internal/engine"
 )
 
 // The image docker.platform asks for is the one picked from a build's
@@ -103,3 +106,22 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 }
 
 func bytesOf(n int, b byte) io.Reader { return &repeatReader{left: n, b: b} }
+
+// An image in the engine that is for another platform than
+// docker.platform is refused at the node's line: the engine would run it,
+// and the gate would pass on what the device does not run.
+func TestCheckPlatform(t *testing.T) {
+	t.Parallel()
+	d := &Node{id: "pi", imageRef: "app:1", spec: dockerSpec{platform: "linux/arm64"}}
+	amd := engine.ImageInfo{Os: "linux", Architecture: "amd64"}
+	if err := d.checkPlatform(amd); err == nil || !strings.Contains(err.Error(), "image app:1 is for linux/amd64, not linux/arm64") {
+		t.Errorf("checkPlatform(amd64) = %v, want it refused", err)
+	}
+	if err := d.checkPlatform(engine.ImageInfo{Os: "linux", Architecture: "arm64", Variant: "v8"}); err != nil {
+		t.Errorf("checkPlatform(arm64/v8) = %v, want it taken", err)
+	}
+	d.spec.platform = ""
+	if err := d.checkPlatform(amd); err != nil {
+		t.Errorf("without docker.platform: %v", err)
+	}
+}
