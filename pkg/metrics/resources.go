@@ -11,7 +11,10 @@ func resource(metric string, n sim.NodeResult) (float64, bool) {
 	r := n.Resources
 	if metric == "image_size_mb" {
 		// Measured from the image, not from the stats.
-		return r.ImageSizeMB, r != nil && r.ImageSizeMB > 0
+		if r == nil || r.ImageSizeMB <= 0 {
+			return 0, false
+		}
+		return r.ImageSizeMB, true
 	}
 	if r == nil || r.Samples == 0 && metric != "oom_kills" {
 		return 0, false
