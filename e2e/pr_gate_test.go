@@ -13,6 +13,9 @@ import (
 // TestActPRGateFails runs workflows/pr-gate.yml under act on a pull request
 // whose scenario fails its assertions: the gate step exits 2, the job and
 // act fail, and the failed assertion is annotated on its scenario line.
+// Each shard first builds the pull request's app (cmd/gateway, as the
+// workflow says) into an OCI layout, without pushing, and the gate runs it
+// as the docker node gateway1 of the other scenario.
 func TestActPRGateFails(t *testing.T) {
 	t.Parallel()
 	env := testbed.Need(t, testbed.PartAct)
@@ -33,6 +36,9 @@ func TestActPRGateFails(t *testing.T) {
 		"scenarios/gate_fails_on_purpose.yaml": readFile(t, filepath.Join(root, "scenarios/gate_fails_on_purpose.yaml")),
 		".github/workflows/pr-gate.yml":        readFile(t, filepath.Join(root, "workflows/pr-gate.yml")),
 		"event.json":                           string(event),
+		"go.mod":                               "module example.com/app\n\ngo 1.26\n",
+		"cmd/gateway/main.go":                  prApp,
+		"scenarios/app.yaml":                   prAppScenario,
 	})
 	gitInit(t, ws)
 	workflow := filepath.Join(ws, ".github/workflows/pr-gate.yml")
@@ -48,6 +54,9 @@ func TestActPRGateFails(t *testing.T) {
 		"Error: Job 'simulate' failed",
 		// The annotation on the failed assertion's line.
 		"::error col=7,file=scenarios/gate_fails_on_purpose.yaml,line=23,title=Assertion failed::readings reach the gateway",
+		// Each shard built the pull request's image into the workspace,
+		// and pushed nothing.
+		"[simulate/build]   ✅  Success - Main Build the pull request's image",
 		// The report job still runs after the failed gate.
 		"[report/] 🏁  Job succeeded",
 	} {
@@ -55,8 +64,9 @@ func TestActPRGateFails(t *testing.T) {
 			t.Errorf("the log lacks %q\n%s", want, r.log)
 		}
 	}
-	// The plan job's matrix: the sweep's eight runs in four shards.
-	if got, want := r.outputs["plan/plan/matrix"], `{"include":[{"shard":"1/4","runs":2},{"shard":"2/4","runs":2},{"shard":"3/4","runs":2},{"shard":"4/4","runs":2}]}`; got != want {
+	// The plan job's matrix: the sweep's sixteen runs (two scenarios,
+	// eight seeds) in four shards.
+	if got, want := r.outputs["plan/plan/matrix"], `{"include":[{"shard":"1/4","runs":4},{"shard":"2/4","runs":4},{"shard":"3/4","runs":4},{"shard":"4/4","runs":4}]}`; got != want {
 		t.Errorf("output plan/plan/matrix = %q, want %q", got, want)
 	}
 	// The merge job runs after the failed shards (act's artifact stubs
@@ -70,3 +80,30 @@ func TestActPRGateFails(t *testing.T) {
 		}
 	}
 }
+
+// prApp is the pull request's app: it runs until it is stopped.
+const prApp = `package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+}
+`
+
+// prAppScenario runs the app as gateway1; the workflow's image: input puts
+// the pull request's build in its place.
+const prAppScenario = `simulation: {duration_s: 2, seed: 1}
+nodes:
+  - {id: gateway1, type: service, implementation: docker, docker: {image: "oci:../image"}}
+validation:
+  assertions:
+    - {metric: healthy, operator: eq, value: 1, where: {node: gateway1}}
+`

@@ -82,6 +82,9 @@ validation:
 		t.Fatalf("exit %d, want 0\n%s%s", code, p.out.String(), p.errOut.String())
 	}
 	s := readGateSummary(t, out)
+	if len(s.Assertions) != 6 || s.Verdict != "pass" {
+		t.Errorf("verdict %q with %d assertions, want pass with the scenario's 6", s.Verdict, len(s.Assertions))
+	}
 	for _, a := range s.Assertions {
 		if !a.Passed {
 			t.Errorf("%s %v failed: actual %g", a.Metric, a.Where, a.Actual)

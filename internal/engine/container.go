@@ -20,6 +20,9 @@ type ContainerConfig struct {
 	// NetworkingConfig, when not nil, attaches the container to networks
 	// with settings.
 	NetworkingConfig *NetworkingConfig `json:"NetworkingConfig,omitempty"`
+	// Platform (os/arch[/variant]), when set, is the platform the image
+	// must be for (docker run --platform); it goes in the query.
+	Platform string `json:"-"`
 }
 
 // HostConfig is the part of ContainerConfig about the host.
@@ -63,6 +66,9 @@ func (c *Client) ContainerCreate(ctx context.Context, name string, cfg Container
 	q := url.Values{}
 	if name != "" {
 		q.Set("name", name)
+	}
+	if cfg.Platform != "" {
+		q.Set("platform", cfg.Platform)
 	}
 	var out struct {
 		ID string `json:"Id"`

@@ -12,6 +12,10 @@ type ImageInfo struct {
 	ID          string   `json:"Id"`
 	RepoTags    []string `json:"RepoTags"`
 	RepoDigests []string `json:"RepoDigests"`
+	// Os, Architecture and Variant are the platform the image is for.
+	Os           string `json:"Os"`
+	Architecture string `json:"Architecture"`
+	Variant      string `json:"Variant,omitempty"`
 }
 
 // ImageInspect returns the image ref (a name, name:tag, name@digest or

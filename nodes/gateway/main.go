@@ -2,7 +2,8 @@
 // sensor/# on an MQTT broker, aggregates the readings per sensor (count,
 // mean, min, max), and every interval publishes the aggregates as JSON to
 // gateway/<id>/aggregate and logs them. It serves them over HTTP too, with
-// a health check, so a scenario can wait for it and a test can read them.
+// a health check, so a scenario can wait for it and a test can read them,
+// and takes readings over HTTP as well (POST /readings/<sensor>/<type>).
 //
 //	gateway -broker mqtt-broker:1883 -id gateway1
 //	gateway -interval 5s -http :8080
@@ -25,6 +26,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -259,6 +261,16 @@ func serve(addr string, agg *Aggregator, up <-chan struct{}) (*http.Server, erro
 	mux.HandleFunc("/aggregates", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(agg.Snapshot())
+	})
+	// A reading over HTTP, for devices that do not speak MQTT: the body is
+	// what they would publish on sensor/<sensor>/<type>.
+	mux.HandleFunc("POST /readings/{sensor}/{type}", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		if err != nil || !agg.Add("sensor/"+r.PathValue("sensor")+"/"+r.PathValue("type"), body) {
+			http.Error(w, "not a reading: want JSON with a number under the type's key", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,11 +111,24 @@ func TestGatewayAggregatesThroughBroker(t *testing.T) {
 		}
 	}
 	_ = c.Disconnect(&paho.Disconnect{})
-	want := []Stats{{Sensor: "s1", Type: "temperature", Count: 3, Mean: 20, Min: 18, Max: 22, Seq: 3}}
+	// A device without MQTT posts its readings; one that is no reading is
+	// refused.
+	for body, code := range map[string]int{`{"sensor_id":"s2","humidity":40,"sample_id":7}`: http.StatusAccepted, `{"humidity":"wet"}`: http.StatusBadRequest} {
+		resp, err := http.Post("http://"+httpAddr+"/readings/s2/humidity", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != code {
+			t.Errorf("POST %s: %s, want %d", body, resp.Status, code)
+		}
+	}
+	want := []Stats{{Sensor: "s1", Type: "temperature", Count: 3, Mean: 20, Min: 18, Max: 22, Seq: 3},
+		{Sensor: "s2", Type: "humidity", Count: 1, Mean: 40, Min: 40, Max: 40, Seq: 7}}
 	var got []Stats
 	for ctx.Err() == nil {
 		_, b := get("/aggregates")
-		if json.Unmarshal(b, &got) == nil && len(got) == 1 && got[0].Count == 3 {
+		if json.Unmarshal(b, &got) == nil && len(got) == 2 && got[0].Count == 3 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -153,7 +153,7 @@ func (s *Set) node(metric, glob string) (float64, error) {
 			for _, r := range n.RecoveryS {
 				recovery = max(recovery, r)
 			}
-		case "memory_peak_mb", "cpu_avg_pct", "cpu_peak_pct", "oom_kills":
+		case "memory_peak_mb", "cpu_avg_pct", "cpu_peak_pct", "oom_kills", "image_size_mb":
 			v, ok := resource(metric, n)
 			if !ok {
 				continue

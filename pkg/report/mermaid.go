@@ -21,6 +21,10 @@ const (
 	faultOpacity   = 0.35
 )
 
+// mermaidLatency draws latency over virtual time as bars, the maximum
+// behind the average: xychart's lines cannot break, and a slice in which
+// nothing was delivered has no latency, so it shows as a gap (no bar), not
+// as 0 ms.
 func mermaidLatency(w *bytes.Buffer, r Run) {
 	b := downsample(r.Timeline, mdChartPoints)
 	top := 0.0
@@ -31,22 +35,26 @@ func mermaidLatency(w *bytes.Buffer, r Run) {
 	if last <= first {
 		last = first + 1
 	}
-	fmt.Fprintf(w, "```mermaid\n%%%%{init: {\"themeVariables\": {\"xyChart\": {\"plotColorPalette\": \"%s, %s\"}}}}%%%%\nxychart-beta\n", colorAvg, colorMax)
-	fmt.Fprintf(w, "  title \"%s seed %d: latency (ms), avg blue, max orange\"\n", mermaidText(r.Scenario), r.Seed)
+	fmt.Fprintf(w, "```mermaid\n%%%%{init: {\"themeVariables\": {\"xyChart\": {\"plotColorPalette\": \"%s, %s\"}}}}%%%%\nxychart-beta\n", colorMax, colorAvg)
+	fmt.Fprintf(w, "  title \"%s seed %d: latency (ms), avg blue, max orange; gaps: nothing delivered\"\n", mermaidText(r.Scenario), r.Seed)
 	fmt.Fprintf(w, "  x-axis \"virtual time (s)\" %s --> %s\n", mermaidNumber(first), mermaidNumber(last))
 	fmt.Fprintf(w, "  y-axis \"latency (ms)\" 0 --> %s\n", mermaidNumber(niceCeil(top)))
-	line := func(get func(Bucket) float64) {
-		w.WriteString("  line [")
+	bars := func(get func(Bucket) float64) {
+		w.WriteString("  bar [")
 		for i, x := range b {
 			if i > 0 {
 				w.WriteString(", ")
 			}
-			w.WriteString(mermaidNumber(get(x)))
+			v := 0.0
+			if x.Delivered > 0 {
+				v = get(x)
+			}
+			w.WriteString(mermaidNumber(v))
 		}
 		w.WriteString("]\n")
 	}
-	line(func(x Bucket) float64 { return x.LatencyAvgMS })
-	line(func(x Bucket) float64 { return x.LatencyMaxMS })
+	bars(func(x Bucket) float64 { return x.LatencyMaxMS })
+	bars(func(x Bucket) float64 { return x.LatencyAvgMS })
 	w.WriteString("```\n\n")
 }
 

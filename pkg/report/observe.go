@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"strings"
 )
 
 // observerRow is one observer of a run, formatted for the Markdown and
@@ -56,6 +57,8 @@ func observersMarkdown(w *bytes.Buffer, r Run, h string) {
 // resourceRow is one container's resources, formatted.
 type resourceRow struct {
 	Node, MemoryPeak, CPUAvg, CPUPeak, OOMKills, Restarts string
+	// Image is the platform and compressed size of the image that ran.
+	Image string
 }
 
 func resourceRows(r Run) []resourceRow {
@@ -70,7 +73,8 @@ func resourceRows(r Run) []resourceRow {
 			mem += " of " + formatNumber(round3(x.MemoryLimitMB))
 		}
 		rows = append(rows, resourceRow{Node: n.ID, MemoryPeak: mem, CPUAvg: formatNumber(x.CPUAvgPct) + " %",
-			CPUPeak: formatNumber(x.CPUPeakPct) + " %", OOMKills: fmt.Sprint(x.OOMKills), Restarts: fmt.Sprint(x.Restarts)})
+			CPUPeak: formatNumber(x.CPUPeakPct) + " %", OOMKills: fmt.Sprint(x.OOMKills), Restarts: fmt.Sprint(x.Restarts),
+			Image: imageCell(n.Platform, x.ImageSizeMB)})
 	}
 	return rows
 }
@@ -81,9 +85,24 @@ func resourcesMarkdown(w *bytes.Buffer, r Run, h string) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "%s Container resources (wall-clock)\n\n| Node | Memory peak | CPU avg | CPU peak | OOM kills | Restarts |\n|---|---:|---:|---:|---:|---:|\n", h)
+	fmt.Fprintf(w, "%s Container resources (wall-clock)\n\n| Node | Memory peak | CPU avg | CPU peak | OOM kills | Restarts | Image |\n|---|---:|---:|---:|---:|---:|---:|\n", h)
 	for _, x := range rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(x.Node), x.MemoryPeak, x.CPUAvg, x.CPUPeak, x.OOMKills, x.Restarts)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(x.Node), x.MemoryPeak, x.CPUAvg, x.CPUPeak, x.OOMKills, x.Restarts, mdEscape(x.Image))
 	}
 	w.WriteString("\n")
+}
+
+// imageCell says which platform's image ran and its compressed size.
+func imageCell(platform string, sizeMB float64) string {
+	var parts []string
+	if platform != "" {
+		parts = append(parts, platform)
+	}
+	if sizeMB > 0 {
+		parts = append(parts, formatNumber(sizeMB)+" MiB")
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -19,8 +19,8 @@ func observeSuite() Suite {
 			GapMaxS: 6.002, Correlated: 16, E2EGapMaxS: &gap, E2E: &sim.E2ELatencyMS{Avg: 512.3, P50: 498.75, P95: 990.1, Max: 1003.2}},
 		{Name: "stats", Source: "http gateway1:8080/aggregates every 1s", Messages: 29, WindowS: 30.01, RatePerS: 0.9663, GapMaxS: 1.5, Failed: 1},
 	}
-	r.Nodes = append(r.Nodes, Node{ID: "gateway1", Model: "docker", Image: "xedgesim.local/gateway:test", ImageDigest: "sha256:0123",
-		Resources: &node.Resources{MemoryPeakMB: 12.4, MemoryLimitMB: 64, CPUAvgPct: 1.25, CPUPeakPct: 9.5, Restarts: 0, Samples: 120}})
+	r.Nodes = append(r.Nodes, Node{ID: "gateway1", Model: "docker", Image: "xedgesim.local/gateway:test", ImageDigest: "sha256:0123", Platform: "linux/arm64", PlatformDigest: "sha256:4567",
+		Resources: &node.Resources{MemoryPeakMB: 12.4, MemoryLimitMB: 64, CPUAvgPct: 1.25, CPUPeakPct: 9.5, Restarts: 0, ImageSizeMB: 4.21, Samples: 120}})
 	r.Assertions = []Outcome{
 		outcome("observed_messages", "gte", 10, 27, 62),
 		outcome("e2e_gap_max_s", "lte", 10, 21.5, 65),

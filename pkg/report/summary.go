@@ -39,6 +39,9 @@ type Summary struct {
 	// present only when the scenario has a broker node, and, being
 	// wall-clock, it is the one part that differs between runs.
 	MQTT *sim.MQTTResult `json:"mqtt,omitempty"`
+	// HTTP is what the sensors with config.http sent to the app
+	// (wall-clock); absent when none has it.
+	HTTP []sim.HTTPSender `json:"http,omitempty"`
 	// Groups are the device groups with their worst devices (groups.go).
 	Groups []Group `json:"groups,omitempty"`
 	// Observers is what each observer of the app's outputs saw
@@ -119,6 +122,11 @@ type Node struct {
 	// Image and ImageDigest are what a docker node ran.
 	Image       string `json:"image,omitempty"`
 	ImageDigest string `json:"image_digest,omitempty"`
+	// Platform is the platform of the image that ran, and PlatformDigest
+	// that platform image's own digest: the one a device of that platform
+	// pulls from the index ImageDigest names.
+	Platform       string `json:"platform,omitempty"`
+	PlatformDigest string `json:"platform_digest,omitempty"`
 	// Devices is set on a device group's row: how many devices it adds up.
 	Devices int `json:"devices,omitempty"`
 	// Resources is what a container used (wall-clock).
@@ -142,6 +150,7 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		Warnings:      []string{},
 		Nodes:         []Node{},
 		MQTT:          res.MQTT,
+		HTTP:          res.HTTP,
 		Observers:     res.Observers,
 	}
 	if res.Upstream {
@@ -180,7 +189,7 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		s.Nodes = append(s.Nodes, Node{
 			ID: n.ID, Model: n.Model, Events: n.Events,
 			MessagesSent: n.MessagesSent, MessagesReceived: n.MessagesReceived, MessagesProcessed: n.MessagesProcessed,
-			Image: n.Image, ImageDigest: n.ImageDigest, Devices: n.Devices, Resources: n.Resources, BlackBox: n.BlackBox,
+			Image: n.Image, ImageDigest: n.ImageDigest, Platform: n.Platform, PlatformDigest: n.PlatformDigest, Devices: n.Devices, Resources: n.Resources, BlackBox: n.BlackBox,
 		})
 	}
 	s.Groups = newGroups(res.Groups)

@@ -64,8 +64,10 @@ type lineChart struct {
 	Width, Height          int
 	Left, Top, Right, Base string // plot area edges
 	XTicks, YTicks         []svgTick
-	Avg, Max               string // polyline points
-	Faults                 []svgRect
+	// Avg and Max are polylines, one per stretch of buckets with data: a
+	// bucket in which nothing was delivered has no latency and is a gap.
+	Avg, Max []string
+	Faults   []svgRect
 	// Points tells how many buckets are drawn, for the caption.
 	Points int
 }
@@ -129,17 +131,31 @@ func newLineChart(r Run) *lineChart {
 	// Merged buckets are wider: place each at the middle of what it covers.
 	per := (len(r.Timeline) + len(b) - 1) / len(b)
 	var avg, mx []string
+	var avgX, mxX []float64
+	flush := func() {
+		c.Avg = append(c.Avg, segment(avg, avgX))
+		c.Max = append(c.Max, segment(mx, mxX))
+		avg, mx, avgX, mxX = nil, nil, nil, nil
+	}
 	for i, bk := range b {
+		if bk.Delivered == 0 {
+			if len(avg) > 0 {
+				flush()
+			}
+			continue
+		}
 		mid := bk.StartS + width*float64(per)/2
 		if i == len(b)-1 {
 			covered := len(r.Timeline) - i*per
 			mid = bk.StartS + width*float64(covered)/2
 		}
-		px := svgNum(x(mid))
-		avg = append(avg, px+","+svgNum(y(bk.LatencyAvgMS)))
-		mx = append(mx, px+","+svgNum(y(bk.LatencyMaxMS)))
+		px := x(mid)
+		avg, avgX = append(avg, svgNum(y(bk.LatencyAvgMS))), append(avgX, px)
+		mx, mxX = append(mx, svgNum(y(bk.LatencyMaxMS))), append(mxX, px)
 	}
-	c.Avg, c.Max = strings.Join(avg, " "), strings.Join(mx, " ")
+	if len(avg) > 0 {
+		flush()
+	}
 
 	for _, f := range r.Faults {
 		a, e := x(max(f.AtS, t0)), x(min(max(f.EndS, f.AtS), t1))
@@ -152,6 +168,19 @@ func newLineChart(r Run) *lineChart {
 		})
 	}
 	return c
+}
+
+// segment is a polyline's points; a lone point becomes a short dash, which
+// a polyline of one point would not draw.
+func segment(ys []string, xs []float64) string {
+	if len(xs) == 1 {
+		return svgNum(xs[0]-2) + "," + ys[0] + " " + svgNum(xs[0]+2) + "," + ys[0]
+	}
+	pts := make([]string, len(xs))
+	for i := range xs {
+		pts[i] = svgNum(xs[i]) + "," + ys[i]
+	}
+	return strings.Join(pts, " ")
 }
 
 // roundTo removes the float noise that repeated addition of a step leaves.

@@ -786,22 +786,33 @@ func TestRelativePaths(t *testing.T) {
 	}
 
 	// A path that only exists relative to the working directory (the
-	// package directory under go test) fails, with a hint saying so.
+	// package directory under go test) resolves there, as upstream finds
+	// it, with a note saying so and how to write it from the scenario.
 	model := "testdata/corpus/scenarios/m3c/models/anomaly_detector.pt"
 	other := filepath.Join(dir, "other.yaml")
 	mustWrite(t, other, minimal+"ml_inference: {placement: cloud, cloud_config: {model_path: "+model+"}}\n")
-	_, _, err = Load(other)
-	var serr *Error
-	if !errors.As(err, &serr) || len(serr.Diagnostics) != 1 {
-		t.Fatalf("Load = %v, want one error", err)
+	o, warns, err := Load(other)
+	if err != nil || len(warns) != 1 {
+		t.Fatalf("Load = %v, warnings %v; want one warning", err, warns)
 	}
-	d := serr.Diagnostics[0]
+	d := warns[0]
 	rel, _ := filepath.Rel(dir, abs(t, model))
-	if d.Message != "cloud ML model not found: "+model || !strings.HasSuffix(d.Hint, "write model_path: "+filepath.ToSlash(rel)) {
+	if d.Message != WorkDirNote("ml_inference.cloud_config.model_path", model, abs(t, model)) || !strings.HasSuffix(d.Hint, "write model_path: "+filepath.ToSlash(rel)) {
 		t.Errorf("got %s", d)
 	}
 	if d.Pos != (Pos{File: other, Line: 8, Col: 61}) || d.Key != "ml_inference.cloud_config.model_path" {
 		t.Errorf("pos %v key %s", d.Pos, d.Key)
+	}
+	if got := o.Resolve(model); got != abs(t, model) {
+		t.Errorf("Resolve(%q) = %q, want the working directory's %q", model, got, abs(t, model))
+	}
+
+	// Nowhere: an error naming the scenario's place.
+	mustWrite(t, other, minimal+"ml_inference: {placement: cloud, cloud_config: {model_path: models/none.pt}}\n")
+	_, _, err = Load(other)
+	var serr *Error
+	if !errors.As(err, &serr) || len(serr.Diagnostics) != 1 || serr.Diagnostics[0].Message != "cloud ML model not found: models/none.pt" {
+		t.Errorf("Load = %v, want one error: model not found", err)
 	}
 }
 

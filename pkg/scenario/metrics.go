@@ -47,6 +47,8 @@ var Metrics = map[string]MetricKind{
 	"cpu_avg_pct":    NodeMetric,
 	"cpu_peak_pct":   NodeMetric,
 	"oom_kills":      NodeMetric,
+	// The compressed size of the platform image a container ran, in MiB.
+	"image_size_mb": NodeMetric,
 	// Real MQTT through an embedded broker (wall-clock): src scopes the
 	// publishing sensors, dst the subscribing gateways.
 	"mqtt_published":      NetworkMetric,

@@ -15,14 +15,11 @@ import (
 )
 
 // Resolve returns path as the scenario means it: relative paths are relative
-// to the scenario file's directory (Dir), whatever the working directory.
-// Upstream resolves them against the working directory; we do not copy that,
-// so a scenario means the same thing wherever the runner is started.
+// to the scenario file's directory (Dir) and, when nothing is there, to the
+// working directory, as upstream resolves them (see ResolvePath).
 func (s *Scenario) Resolve(path string) string {
-	if path == "" || filepath.IsAbs(path) {
-		return path
-	}
-	return filepath.Join(s.Dir, path)
+	full, _ := ResolvePath(s.Dir, path)
+	return full
 }
 
 // crossCheck runs the checks that look across sections, which upstream does
@@ -109,31 +106,25 @@ func list(ids []string) string {
 // Only the ML services read the file, and xedgesim does not run them, so
 // the check could be skipped. It is kept: upstream fails a scenario whose
 // model is missing, and a gate that passes where upstream fails would hide a
-// broken scenario. Unlike upstream, the path resolves against the scenario's
-// directory (see Scenario.Resolve); when the file is only found relative to
-// the working directory, where upstream looks, the hint says how to fix it.
+// broken scenario. The path resolves against the scenario's directory and,
+// when nothing is there, against the working directory where upstream
+// looks, with a note (see ResolvePath).
 func (d *decoder) modelFile(n *yaml.Node, path, tier, p string) {
-	full := p
-	if !filepath.IsAbs(p) {
-		full = filepath.Join(d.dir, p)
-	}
+	full, fromWorkDir := ResolvePath(d.dir, p)
 	_, err := os.Stat(full)
 	if err == nil {
+		if fromWorkDir {
+			hint := "run from the directory the path starts in, as upstream does"
+			if rel, err := filepath.Rel(d.dir, full); err == nil {
+				hint = fmt.Sprintf("to make the scenario work from any directory, write model_path: %s", filepath.ToSlash(rel))
+			}
+			d.Warnf(n, path, hint, "%s", WorkDirNote(path, p, full))
+		}
 		return
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		d.Errorf(n, path, "", "checking %s ML model %s: %v", tier, p, err)
 		return
 	}
-	hint := "create the file, or fix the path; relative paths resolve against the scenario's directory " + d.dir
-	if !filepath.IsAbs(p) {
-		if _, err := os.Stat(p); err == nil {
-			if abs, err := filepath.Abs(p); err == nil {
-				if rel, err := filepath.Rel(d.dir, abs); err == nil {
-					hint = fmt.Sprintf("it exists relative to the working directory, where upstream looks; xedgesim resolves paths against the scenario's directory: write model_path: %s", filepath.ToSlash(rel))
-				}
-			}
-		}
-	}
-	d.Errorf(n, path, hint, "%s ML model not found: %s", tier, p)
+	d.Errorf(n, path, "create the file, or fix the path; relative paths resolve against the scenario's directory "+d.dir+", then the working directory", "%s ML model not found: %s", tier, p)
 }

@@ -142,6 +142,9 @@ func startMQTT(ctx context.Context, b node.MQTTBroker, nodes []node.Node) (_ *mq
 	for i, n := range nodes {
 		switch n := n.(type) {
 		case *node.Sensor:
+			if n.HTTP() != nil && !n.MQTT().Custom {
+				continue // it speaks HTTP to the app (httpsend.go)
+			}
 			c, err := bus.connect(cctx, "sensor_"+n.ID(), nil, nil)
 			if err != nil {
 				return nil, err
@@ -263,23 +266,9 @@ func (bus *mqttBus) emitted(ctx context.Context, i int32, evs []event.Event) err
 		if !e.HasReading || e.Type != "TRANSMIT" {
 			continue
 		}
-		var payload []byte
-		if p.mq.Payload != "" {
-			payload = []byte(node.Render(p.mq.Payload, p.id, p.sensorType, e.Seq, e.Value, e.TimeUS))
-		} else {
-			var err error
-			payload, err = json.Marshal(map[string]any{
-				"sensor_id":   p.id,
-				p.sensorType:  e.Value,
-				"unit":        e.Unit,
-				"sample_id":   e.Seq,
-				"time_us":     e.TimeUS,
-				"timestamp":   float64(e.TimeUS) / 1e6,
-				"sensor_type": p.sensorType,
-			})
-			if err != nil {
-				return fmt.Errorf("encoding the reading of %q: %w", p.id, err)
-			}
+		payload, err := readingBody(p.mq.Payload, p.id, p.sensorType, e)
+		if err != nil {
+			return err
 		}
 		topic := node.Render(p.topic, p.id, p.sensorType, e.Seq, e.Value, e.TimeUS)
 		key := topic + "#" + strconv.FormatInt(e.Seq, 10)
@@ -312,6 +301,28 @@ func (bus *mqttBus) emitted(ctx context.Context, i int32, evs []event.Event) err
 		}
 	}
 	return nil
+}
+
+// readingBody is a reading as a device sends it: tmpl filled in, or the
+// default JSON reading (upstream's SensorNode fields, the unit, the sample
+// number and the virtual time).
+func readingBody(tmpl, id, sensorType string, e *event.Event) ([]byte, error) {
+	if tmpl != "" {
+		return []byte(node.Render(tmpl, id, sensorType, e.Seq, e.Value, e.TimeUS)), nil
+	}
+	b, err := json.Marshal(map[string]any{
+		"sensor_id":   id,
+		sensorType:    e.Value,
+		"unit":        e.Unit,
+		"sample_id":   e.Seq,
+		"time_us":     e.TimeUS,
+		"timestamp":   float64(e.TimeUS) / 1e6,
+		"sensor_type": sensorType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the reading of %q: %w", id, err)
+	}
+	return b, nil
 }
 
 func (bus *mqttBus) received(gateway, topic string, payload []byte) {

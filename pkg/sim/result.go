@@ -42,6 +42,9 @@ type Result struct {
 	// MQTT is the real MQTT traffic through the scenario's embedded broker;
 	// nil when the scenario has none. Its latencies are wall-clock.
 	MQTT *MQTTResult
+	// HTTP is what the sensors with config.http sent (wall-clock); nil
+	// when none has it.
+	HTTP []HTTPSender
 	// Groups are the scenario's device groups, whose devices Nodes and
 	// Routes show as one row per group (group.go).
 	Groups []GroupResult
@@ -65,6 +68,10 @@ type NodeResult struct {
 	// Image and ImageDigest are what a docker node's container ran.
 	Image       string
 	ImageDigest string
+	// Platform is the platform of the image that ran, and PlatformDigest
+	// that platform image's manifest digest, when known (node.Platformed).
+	Platform       string
+	PlatformDigest string
 	// Devices is set on a device group's row (ID is its template): how
 	// many devices the counters add up.
 	Devices int

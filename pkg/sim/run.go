@@ -14,6 +14,7 @@ import (
 
 	"github.com/xedgesim/simulate/internal/atomicfile"
 	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/event"
 	"github.com/xedgesim/simulate/pkg/sim/netmodel"
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
@@ -68,6 +69,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	}
 
 	if err := exposeObserved(sc, nodes); err != nil {
+		return nil, err
+	}
+	if err := exposeHTTPTargets(sc, nodes); err != nil {
 		return nil, err
 	}
 	csv, err := openCSV(o.csvDir, nodes)
@@ -135,15 +139,24 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 			bus.obs = obs
 		}
 	}
+	hb := startHTTP(nodes)
+	if hb != nil {
+		hb.obs = obs
+	}
 
 	end := sc.Simulation.DurationUS
 	net := netmodel.New(sc.Network, seed, sc.Faults, end)
 	k := newKernel(nodes, net, sc.Simulation.TimeQuantumUS, end)
 	k.crash = newCrashes(sc.Faults, k.index, len(nodes), end)
 	k.everyQuantum = k.everyQuantum || o.noSkip
+	var emit []func(context.Context, int32, []event.Event) error
 	if bus != nil {
-		k.emitted = bus.emitted
+		emit = append(emit, bus.emitted)
 	}
+	if hb != nil {
+		emit = append(emit, hb.emitted)
+	}
+	k.emitted = emitters(emit...)
 	for _, n := range nodes {
 		if p, ok := n.(node.Paced); ok && p.WallClock() {
 			k.pace = true
@@ -170,6 +183,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 			res.Warnings = append(res.Warnings, scenario.Diagnostic{Pos: sc.Simulation.Pos, Severity: scenario.SeverityWarning, Key: "nodes",
 				Message: fmt.Sprintf("MQTT: %d of %d published messages reached the gateways through the broker; the others were lost or later than %s", m.Received, m.Expected, mqttDrainTimeout)})
 		}
+	}
+	if hb != nil {
+		res.HTTP = hb.finish(mqttDrainTimeout)
 	}
 	if obs != nil {
 		// After the drain, so outputs of the last readings count; the
@@ -202,6 +218,12 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		}
 		if im, ok := n.(node.Imaged); ok {
 			nr.Image, nr.ImageDigest = im.Image()
+		}
+		if pl, ok := n.(node.Platformed); ok {
+			nr.Platform, nr.PlatformDigest = pl.Platform()
+		}
+		if nt, ok := n.(node.Noted); ok {
+			res.Warnings = append(res.Warnings, nt.Notes()...)
 		}
 		if p, ok := n.(node.Paced); ok && p.WallClock() {
 			nr.BlackBox = true

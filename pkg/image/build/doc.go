@@ -6,7 +6,10 @@
 // every platform and layers it onto a base image with go-containerregistry,
 // without a daemon; [NewDockerfile] drives `docker buildx build` on the
 // current builder. Both return a [Result], which [Write] sends to its
-// outputs.
+// outputs. [LoadDockerfile] builds a Dockerfile straight into the Docker
+// Engine instead (buildx --load), which the default `docker` driver, unable
+// to export a layout, can do too: simulate builds a scenario's
+// build_context that way.
 //
 // [Run] is the build verb in one call: a [Request] says what to build and
 // where it goes, and Run applies the policy the CLI and the GitHub Action

@@ -74,6 +74,12 @@ func (b *dockerfileBuilder) args(meta, dest string) []string {
 		"--output", "type=oci,dest="+dest+",rewrite-timestamp=true",
 		"--progress", "plain",
 	)
+	return append(b.buildxInputs(args), b.abs(o.context))
+}
+
+// buildxInputs appends the build arguments, target and labels to args.
+func (b *dockerfileBuilder) buildxInputs(args []string) []string {
+	o := b.o
 	for _, a := range o.buildArgs {
 		args = append(args, "--build-arg", a)
 	}
@@ -83,7 +89,7 @@ func (b *dockerfileBuilder) args(meta, dest string) []string {
 	for _, k := range sortedKeys(o.labels) {
 		args = append(args, "--label", k+"="+o.labels[k])
 	}
-	return append(args, b.abs(o.context))
+	return args
 }
 
 // Build implements [Builder].

@@ -2,28 +2,27 @@ package container
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
-	"runtime"
-
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	imagebuild "github.com/xedgesim/simulate/pkg/image/build"
 )
 
-// buildImage builds docker.build_context with docker.dockerfile, as
-// upstream's scenarios ask, through the same Dockerfile build as
-// `xedgesim build --dockerfile` (docker buildx on the current builder, or
-// BUILDX_BUILDER), for this machine's platform, and loads the result into
-// the engine. It returns the loaded reference; the run removes it.
-func (d *Node) buildImage(ctx context.Context, dir string) (string, error) {
-	bctx := d.spec.buildContext
-	if !filepath.IsAbs(bctx) {
-		bctx = filepath.Join(dir, bctx)
-	}
+// buildImage builds docker.build_context with docker.dockerfile (relative
+// to the context, as docker build reads it), as upstream's scenarios ask,
+// for the node's platform, straight into the engine: `docker buildx build
+// --load` on the current builder (or BUILDX_BUILDER), which works on the
+// default `docker` driver as on a BuildKit builder.
+//
+// With docker.image beside build_context, upstream's meaning holds: the
+// image is used if the engine has it (resolveImage), else built and tagged
+// so, and it stays, as docker build -t leaves it. Without, the build is
+// tagged for the run only, and the run removes it.
+func (d *Node) buildImage(ctx context.Context) (string, error) {
+	bctx := d.spec.buildContext // absolute: resolvePaths
 	file := d.spec.dockerfile
 	if file == "" {
 		file = "Dockerfile"
@@ -31,38 +30,25 @@ func (d *Node) buildImage(ctx context.Context, dir string) (string, error) {
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(bctx, file)
 	}
-	platform := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
-	b, err := imagebuild.NewDockerfile(file, imagebuild.WithContextDir(bctx), imagebuild.WithDir(bctx), imagebuild.WithPlatforms(platform))
+	tag, keep := d.spec.image, true
+	if tag == "" {
+		sum := sha256.Sum256([]byte(d.runID + "/" + d.id))
+		tag, keep = "xedgesim.local/build:"+hex.EncodeToString(sum[:8]), false
+	}
+	p := d.spec.wantPlatform()
+	_, err := imagebuild.LoadDockerfile(ctx, file, tag, imagebuild.WithContextDir(bctx), imagebuild.WithDir(bctx), imagebuild.WithPlatforms(p))
 	if err != nil {
-		return "", d.at(fmt.Errorf("docker.build_context: %w", err))
+		var ie *imagebuild.InputError
+		if errors.As(err, &ie) {
+			return "", d.at(fmt.Errorf("docker.build_context: %w", err))
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", fmt.Errorf("node %q: building docker.build_context %s: %w", d.id, d.spec.buildContext, err)
 	}
-	res, err := b.Build(ctx)
-	if err != nil {
-		return "", d.at(fmt.Errorf("building docker.build_context %s: %w", d.spec.buildContext, err))
+	if !keep {
+		d.rt.loadedImage(tag)
 	}
-	if len(res.Platforms) == 0 {
-		return "", d.at(fmt.Errorf("building docker.build_context %s: no image", d.spec.buildContext))
-	}
-	img := res.Platforms[0].Image
-	dg, err := img.Digest()
-	if err != nil {
-		return "", err
-	}
-	tag, err := name.NewTag("xedgesim.local/build:" + dg.Hex[:16])
-	if err != nil {
-		return "", err
-	}
-	_, err = d.cli.ImageInspect(ctx, tag.String())
-	existed := err == nil
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(tarball.Write(tag, img, pw)) }()
-	defer pr.Close()
-	ref, err := imageLoad(ctx, d.cli, pr)
-	if err != nil {
-		return "", fmt.Errorf("node %q: loading the image built from %s: %w", d.id, d.spec.buildContext, err)
-	}
-	if !existed {
-		d.rt.loadedImage(ref)
-	}
-	return ref, nil
+	return tag, nil
 }

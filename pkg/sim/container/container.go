@@ -41,6 +41,7 @@ type Node struct {
 
 	imageRef    string // what the container was created from
 	imageDigest string // the image's repo digest, or its ID
+	ran         ranImage
 	stats       node.Stats
 	lastCheck   time.Time
 
@@ -51,6 +52,8 @@ type Node struct {
 	// failure to freeze or thaw it, which Advance reports.
 	paused   bool
 	pauseErr error
+	// notes say how the node's paths and image were resolved (node.Noted).
+	notes []scenario.Diagnostic
 }
 
 var (
@@ -123,21 +126,26 @@ func (d *Node) Start(ctx context.Context, env node.Env) error {
 	return d.wire.Start(ctx, env)
 }
 
-// resolveImage loads oci:<dir> and tar:<file> images into the engine and
-// records the digest of the image that runs.
+// resolveImage loads oci:<dir> and tar:<file> images into the engine,
+// builds build_context when the engine lacks the image, and records the
+// digest of the image that runs.
 func (d *Node) resolveImage(ctx context.Context, dir string) error {
+	d.resolvePaths(dir)
 	ref := d.spec.image
+	if d.spec.buildContext != "" && ref != "" {
+		if _, err := d.cli.ImageInspect(ctx, ref); err == nil {
+			d.note("docker.image", "image %s is in the engine: it runs as it is, and build_context %s is not built (remove the image to build it again)", ref, d.spec.buildContext)
+			d.spec.buildContext = ""
+		}
+	}
 	if d.spec.buildContext != "" {
-		built, err := d.buildImage(ctx, dir)
+		built, err := d.buildImage(ctx)
 		if err != nil {
 			return err
 		}
 		ref = built
 	} else if kind, path, ok := strings.Cut(ref, ":"); ok && (kind == "oci" || kind == "tar") {
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		loaded, existed, digest, err := loadImage(ctx, d.cli, kind, path)
+		loaded, existed, digest, ran, err := loadImage(ctx, d.cli, kind, path, d.spec.wantPlatform())
 		if err != nil {
 			return fmt.Errorf("node %q: loading image %s: %w", d.id, ref, err)
 		}
@@ -145,12 +153,16 @@ func (d *Node) resolveImage(ctx context.Context, dir string) error {
 		if !existed {
 			d.rt.loadedImage(loaded)
 		}
-		d.imageDigest = digest
+		d.imageDigest, d.ran = digest, ran
 	}
 	d.imageRef = ref
 	img, err := d.cli.ImageInspect(ctx, ref)
 	if err != nil {
 		return d.at(fmt.Errorf("image %s is not in the Docker Engine (simulate never pulls; build it with `xedgesim build --output docker:` or `docker load` it): %w", ref, err))
+	}
+	d.ran.platform = platformOf(img)
+	if err := d.checkPlatform(img); err != nil {
+		return err
 	}
 	if d.imageDigest != "" {
 		// An OCI layout's digest is the one push sends and evidence names.
@@ -175,6 +187,7 @@ func (d *Node) create(ctx context.Context) error {
 		Cmd:          s.command,
 		Labels:       d.labels(),
 		ExposedPorts: map[string]struct{}{},
+		Platform:     s.platform,
 	}
 	hc := &cfg.HostConfig
 	hc.Binds = s.binds

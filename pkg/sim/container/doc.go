@@ -9,9 +9,13 @@
 // protocol (docker exec -i) in lockstep, or as a black-box service in
 // wall-clock time, with health checks, node_crash faults and restart
 // policies. The containers of a run share a network of the run; images
-// given as oci:<dir>, tar:<file> or a build context are loaded for the run.
-// Everything is labelled with the run, and the run removes it when it ends,
-// on every path; a run whose runner was killed is cleaned up by the next.
+// given as oci:<dir>, tar:<file> or a build context are loaded for the run
+// (the platform docker.platform names; a build context with an image name
+// is built only when the engine lacks that image, and keeps the tag).
+// Relative paths resolve against the scenario's directory, else the
+// working directory, as upstream's do. Everything else is labelled with
+// the run, and the run removes it when it ends, on every path; a run whose
+// runner was killed is cleaned up by the next.
 //
 // Keeping this apart from the kernel keeps the Engine API client
 // (internal/engine), the registry library and their dependencies out of

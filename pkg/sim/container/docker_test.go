@@ -230,12 +230,13 @@ nodes:
 }
 
 // TestDockerBuildContext builds a node's image from docker.build_context
-// and docker.dockerfile, as upstream's scenarios do, on the bed's BuildKit:
-// the container built runs in lockstep, and the image goes after the run.
+// and docker.dockerfile, as upstream's scenarios do, on the bed's BuildKit
+// and on buildx's default `docker` driver (which cannot export an OCI
+// layout): the container built runs in lockstep, and the image goes after
+// the run.
 func TestDockerBuildContext(t *testing.T) {
 	env := testbed.Need(t, testbed.PartDocker, testbed.PartBuildx)
 	t.Setenv("DOCKER_HOST", env.DockerHost)
-	t.Setenv("BUILDX_BUILDER", env.Builder.Name)
 	t.Setenv("PATH", filepath.Dir(env.Docker)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	dir := t.TempDir()
 	bctx := filepath.Join(dir, "echo")
@@ -267,26 +268,34 @@ nodes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := "t" + uniqueID(t)
-	res, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(newRuntime(t)))
-	if err != nil {
-		t.Fatalf("Run() = %v", err)
-	}
-	echo := res.Nodes[1]
-	if echo.MessagesReceived == 0 || echo.MessagesSent != echo.MessagesReceived {
-		t.Errorf("echo received %d, sent %d; want the same, more than 0", echo.MessagesReceived, echo.MessagesSent)
-	}
-	if !strings.HasPrefix(echo.Image, "xedgesim.local/build:") || !strings.HasPrefix(echo.ImageDigest, "sha256:") {
-		t.Errorf("echo ran %q (%q), want the built image by digest", echo.Image, echo.ImageDigest)
-	}
-	if left := leftovers(t, env, id); left != "" {
-		t.Errorf("containers left after the run: %s", left)
-	}
-	cmd = exec.Command(env.Docker, "image", "inspect", echo.Image)
-	cmd.Env = append(os.Environ(), "DOCKER_HOST="+env.DockerHost)
-	if cmd.Run() == nil {
-		t.Errorf("the image the run built, %s, is still in the engine", echo.Image)
-		docker(t, env, "image", "rm", echo.Image)
+	for _, builder := range []string{env.Builder.Name, "default"} {
+		t.Run(builder, func(t *testing.T) {
+			t.Setenv("BUILDX_BUILDER", builder)
+			id := "t" + uniqueID(t)
+			res, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(newRuntime(t)))
+			if err != nil {
+				t.Fatalf("Run() = %v", err)
+			}
+			echo := res.Nodes[1]
+			if echo.MessagesReceived == 0 || echo.MessagesSent != echo.MessagesReceived {
+				t.Errorf("echo received %d, sent %d; want the same, more than 0", echo.MessagesReceived, echo.MessagesSent)
+			}
+			if !strings.HasPrefix(echo.Image, "xedgesim.local/build:") || !strings.HasPrefix(echo.ImageDigest, "sha256:") {
+				t.Errorf("echo ran %q (%q), want the built image by digest", echo.Image, echo.ImageDigest)
+			}
+			if echo.Resources == nil || echo.Resources.ImageSizeMB <= 0 {
+				t.Errorf("echo's image size was not measured: %+v", echo.Resources)
+			}
+			if left := leftovers(t, env, id); left != "" {
+				t.Errorf("containers left after the run: %s", left)
+			}
+			cmd := exec.Command(env.Docker, "image", "inspect", echo.Image)
+			cmd.Env = append(os.Environ(), "DOCKER_HOST="+env.DockerHost)
+			if cmd.Run() == nil {
+				t.Errorf("the image the run built, %s, is still in the engine", echo.Image)
+				docker(t, env, "image", "rm", echo.Image)
+			}
+		})
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"runtime"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -18,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/xedgesim/simulate/internal/engine"
+	imagebuild "github.com/xedgesim/simulate/pkg/image/build"
 	"github.com/xedgesim/simulate/pkg/scenario"
 )
 
@@ -84,13 +84,13 @@ func inUse(err error) bool {
 // engine had that reference already (then it is not this run's to remove).
 // For a layout, digest is what pushing the layout would publish: the
 // build's index, or the image when the layout holds a single image.
-func loadImage(ctx context.Context, cli *engine.Client, kind, path string) (ref string, existed bool, digest string, err error) {
+func loadImage(ctx context.Context, cli *engine.Client, kind, path string, want v1.Platform) (ref string, existed bool, digest string, ran ranImage, err error) {
 	var r io.Reader
 	switch kind {
 	case "tar":
 		tags, err := tarTags(path)
 		if err != nil {
-			return "", false, "", err
+			return "", false, "", ranImage{}, err
 		}
 		// An archive without tags loads by ID, which is not worth the risk
 		// of removing an image someone else uses.
@@ -102,16 +102,19 @@ func loadImage(ctx context.Context, cli *engine.Client, kind, path string) (ref 
 		}
 		f, err := os.Open(path) // #nosec G304 -- the image archive the scenario names
 		if err != nil {
-			return "", false, "", err
+			return "", false, "", ranImage{}, err
 		}
 		defer f.Close()
 		r = f
 	case "oci":
-		img, tag, subject, err := ociImage(path)
+		img, tag, subject, err := ociImage(path, want)
 		if err != nil {
-			return "", false, "", err
+			return "", false, "", ranImage{}, err
 		}
 		digest = subject.String()
+		if ran, err = layoutImage(img); err != nil {
+			return "", false, "", ranImage{}, err
+		}
 		_, err = cli.ImageInspect(ctx, tag.String())
 		existed = err == nil
 		pr, pw := io.Pipe()
@@ -120,7 +123,7 @@ func loadImage(ctx context.Context, cli *engine.Client, kind, path string) (ref 
 		r = pr
 	}
 	ref, err = imageLoad(ctx, cli, r)
-	return ref, existed, digest, err
+	return ref, existed, digest, ran, err
 }
 
 // tarTags returns the tags a docker-save archive carries.
@@ -174,16 +177,16 @@ func imageLoad(ctx context.Context, cli *engine.Client, r io.Reader) (string, er
 	return ref, nil
 }
 
-// ociImage finds the image for this machine's platform (linux and GOARCH)
-// in the OCI layout at dir, the tag it is loaded as
+// ociImage finds the image for platform want in the OCI layout at dir, the
+// tag it is loaded as
 // (xedgesim.local/oci:<digest prefix>), and the digest pushing the layout
 // publishes (see loadImage).
-func ociImage(dir string) (v1.Image, name.Tag, v1.Hash, error) {
+func ociImage(dir string, want v1.Platform) (v1.Image, name.Tag, v1.Hash, error) {
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		return nil, name.Tag{}, v1.Hash{}, fmt.Errorf("reading OCI layout: %w", err)
 	}
-	img, subject, err := pickImage(idx, v1.Hash{})
+	img, subject, err := pickImage(idx, v1.Hash{}, want)
 	if err != nil {
 		return nil, name.Tag{}, v1.Hash{}, err
 	}
@@ -195,12 +198,12 @@ func ociImage(dir string) (v1.Image, name.Tag, v1.Hash, error) {
 	return img, tag, subject, err
 }
 
-// pickImage finds the image for linux/GOARCH in idx, descending into nested
+// pickImage finds the image for platform want in idx, descending into nested
 // indexes (a layout's index holds the build's index). subject is the digest
 // of the nested index being searched (zero at the layout's root); the
 // returned hash is that index's digest, or the image's own when the image
 // sits at the root.
-func pickImage(idx v1.ImageIndex, subject v1.Hash) (v1.Image, v1.Hash, error) {
+func pickImage(idx v1.ImageIndex, subject v1.Hash, want v1.Platform) (v1.Image, v1.Hash, error) {
 	m, err := idx.IndexManifest()
 	if err != nil {
 		return nil, v1.Hash{}, fmt.Errorf("reading index: %w", err)
@@ -212,11 +215,11 @@ func pickImage(idx v1.ImageIndex, subject v1.Hash) (v1.Image, v1.Hash, error) {
 			if err != nil {
 				return nil, v1.Hash{}, fmt.Errorf("reading index %s: %w", desc.Digest, err)
 			}
-			if img, dg, err := pickImage(child, desc.Digest); err == nil {
+			if img, dg, err := pickImage(child, desc.Digest, want); err == nil {
 				return img, dg, nil
 			}
 		case desc.MediaType.IsImage():
-			if desc.Platform == nil || desc.Platform.OS == "linux" && desc.Platform.Architecture == runtime.GOARCH {
+			if desc.Platform == nil || samePlatform(*desc.Platform, want) {
 				img, err := idx.Image(desc.Digest)
 				if subject == (v1.Hash{}) {
 					subject = desc.Digest
@@ -225,5 +228,5 @@ func pickImage(idx v1.ImageIndex, subject v1.Hash) (v1.Image, v1.Hash, error) {
 			}
 		}
 	}
-	return nil, v1.Hash{}, fmt.Errorf("the layout has no image for linux/%s", runtime.GOARCH)
+	return nil, v1.Hash{}, fmt.Errorf("the layout has no image for %s", imagebuild.PlatformString(want))
 }

@@ -121,6 +121,7 @@ func (d *Node) Resources() *node.Resources {
 	if evs, err := d.cli.Events(ctx, d.cid, s.started.Add(-time.Second), time.Now(), "oom"); err == nil {
 		res.OOMKills = max(res.OOMKills, int64(len(evs)))
 	}
+	res.ImageSizeMB = d.imageSizeMB()
 	return &res
 }
 

@@ -52,6 +52,10 @@ type dockerSpec struct {
 	// mqttPort is the container port a broker node serves MQTT on; the
 	// built-in sensors and gateways connect to it. 0: not a broker.
 	mqttPort int
+	// platform is docker.platform (os/arch[/variant]): the image that runs
+	// is that platform's, emulated where the host has binfmt; "" is the
+	// host's.
+	platform string
 }
 
 // portSpec publishes a container port on the host; host 0 picks a free one.
@@ -75,11 +79,10 @@ type healthSpec struct {
 	timeout   time.Duration
 }
 
-// dockerKeys are the keys of docker: we read. build_context and dockerfile
-// are upstream's and refused with a hint until the build is wired in.
+// dockerKeys are the keys of docker: we read.
 var dockerKeys = []string{"image", "command", "environment", "ports", "volumes", "network",
 	"mem_limit", "memory", "cpus", "protocol", "socket_port", "health", "restart", "mqtt_port",
-	"stdio_command", "build_context", "dockerfile"}
+	"stdio_command", "build_context", "dockerfile", "platform"}
 
 // parseDocker reads n.Docker, collecting every mistake.
 func parseDocker(n scenario.Node) (dockerSpec, error) {
@@ -187,6 +190,9 @@ func parseDocker(n scenario.Node) (dockerSpec, error) {
 	}
 	if v, ok := d.get("restart"); ok {
 		s.restart, s.maxRetries = d.restartPolicy(v)
+	}
+	if v, ok := d.get("platform"); ok {
+		s.platform = d.platform(v)
 	}
 	switch v, ok := d.get("mqtt_port"); {
 	case ok:

@@ -17,8 +17,9 @@ var launchKeys = map[string]bool{
 
 // namingKeys are read, but only name what upstream has no counterpart of:
 // sensor_type names a sensor's MQTT topic, mqtt shapes its MQTT messages,
-// and upstream's coordinator carries no MQTT.
-var namingKeys = map[string]bool{"sensor_type": true, "mqtt": true}
+// http sends its readings to an app over HTTP, and upstream's coordinator
+// carries neither.
+var namingKeys = map[string]bool{"sensor_type": true, "mqtt": true, "http": true}
 
 // AsUpstream returns n as upstream runs it: its config section dropped, as
 // upstream's parser drops it, except for the keys that only start and reach

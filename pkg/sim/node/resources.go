@@ -15,6 +15,9 @@ type Resources struct {
 	// Restarts the engine's restarts of it (its restart policy).
 	OOMKills int64 `json:"oom_kills"`
 	Restarts int64 `json:"restarts"`
+	// ImageSizeMB is the compressed size of the platform image that ran
+	// (config and layers, as a registry stores them), in MiB.
+	ImageSizeMB float64 `json:"image_size_mb,omitempty"`
 	// Samples is how many stats samples the figures come from.
 	Samples int `json:"samples"`
 }

@@ -31,6 +31,8 @@ type Sensor struct {
 	csv   *csvOut
 	// mqtt is how the sensor's readings look on an MQTT broker.
 	mqtt SensorMQTT
+	// http, when set, sends each reading as an HTTP request (config.http).
+	http *SensorHTTP
 }
 
 var _ Node = (*Sensor)(nil)
@@ -64,6 +66,7 @@ func readSensor(c *config) *Sensor {
 		stats:        Stats{Model: "sensor"},
 	}
 	s.mqtt = readSensorMQTT(c, s.sensorType)
+	s.http = readSensorHTTP(c)
 	if rate := c.float("sample_rate_hz", 1.0, 0); rate != 1.0 {
 		if rate <= 0 {
 			c.fail("sample_rate_hz", "must be > 0")

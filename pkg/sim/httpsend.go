@@ -1,0 +1,279 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/event"
+	"github.com/xedgesim/simulate/pkg/sim/node"
+)
+
+// HTTPSender is what one built-in sensor sent to an app over HTTP
+// (config.http): wall-clock, like MQTT.
+type HTTPSender struct {
+	ID     string `json:"id"`
+	Method string `json:"method"`
+	// URL is config.http.url as written (a template).
+	URL string `json:"url"`
+	// Sent counts the requests made, OK those answered 2xx, Failed the
+	// others (no connection, timeout, another status); LastError says why
+	// the last one failed.
+	Sent      int64  `json:"sent"`
+	OK        int64  `json:"ok"`
+	Failed    int64  `json:"failed,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+const (
+	// httpInFlight bounds the requests in flight: a slow app makes the
+	// sensors wait, as a device's client would, instead of piling up.
+	httpInFlight = 32
+	// httpTimeout bounds one request.
+	httpTimeout = 5 * time.Second
+)
+
+// httpBus sends the readings of the sensors with config.http.
+type httpBus struct {
+	senders map[int32]*httpSender
+	res     []HTTPSender
+	client  *http.Client
+	sem     chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	obs     *observers
+}
+
+type httpSender struct {
+	id, sensorType string
+	spec           node.SensorHTTP
+	// target is the docker node the URL's host names, reached at its
+	// published address; nil for any other host.
+	target node.Exposer
+	n      int // index in res
+}
+
+// httpTarget is the node a config.http URL's host names, and the port.
+func httpTarget(raw string, nodes []node.Node) (node.Node, int, error) {
+	u, err := url.Parse(node.Render(raw, "id", "type", 1, 1, 1))
+	if err != nil {
+		return nil, 0, err
+	}
+	n := nodeByID(nodes, u.Hostname())
+	if n == nil {
+		return nil, 0, nil
+	}
+	port := 80
+	if u.Scheme == "https" {
+		port = 443
+	}
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil {
+			return nil, 0, err
+		}
+	}
+	return n, port, nil
+}
+
+// exposeHTTPTargets publishes, before the containers are made, the ports
+// of docker nodes that sensors send to over HTTP.
+func exposeHTTPTargets(sc *scenario.Scenario, nodes []node.Node) error {
+	for _, n := range nodes {
+		s, ok := n.(*node.Sensor)
+		if !ok || s.HTTP() == nil {
+			continue
+		}
+		t, port, err := httpTarget(s.HTTP().URL, nodes)
+		if err != nil || t == nil {
+			continue // checked when the config was read; another host
+		}
+		e, ok := t.(node.Exposer)
+		if !ok {
+			return fmt.Errorf("%s: node %q: config.http.url: node %q has no port a sensor can reach; send to a docker node, or to a host and port", posOf(sc, s.ID()), s.ID(), t.ID())
+		}
+		e.Expose(port)
+	}
+	return nil
+}
+
+// posOf is where node id is written in the scenario.
+func posOf(sc *scenario.Scenario, id string) scenario.Pos {
+	for _, n := range sc.Nodes {
+		if n.ID == id {
+			if p, ok := n.ConfigPos["http"]; ok {
+				return p
+			}
+			return n.Pos
+		}
+	}
+	return sc.Simulation.Pos
+}
+
+// startHTTP returns the sender of the sensors with config.http; nil when
+// there is none.
+func startHTTP(nodes []node.Node) *httpBus {
+	var hb *httpBus
+	for i, n := range nodes {
+		s, ok := n.(*node.Sensor)
+		if !ok || s.HTTP() == nil {
+			continue
+		}
+		if hb == nil {
+			hb = &httpBus{senders: map[int32]*httpSender{}, sem: make(chan struct{}, httpInFlight),
+				client: &http.Client{Timeout: httpTimeout}}
+		}
+		spec := *s.HTTP()
+		hs := &httpSender{id: s.ID(), sensorType: s.SensorType(), spec: spec, n: len(hb.res)}
+		if t, _, err := httpTarget(spec.URL, nodes); err == nil && t != nil {
+			hs.target, _ = t.(node.Exposer)
+		}
+		hb.senders[int32(i)] = hs
+		hb.res = append(hb.res, HTTPSender{ID: s.ID(), Method: spec.Method, URL: spec.URL})
+	}
+	return hb
+}
+
+// emitted sends the readings node i emitted in a step, each in its own
+// request, at most httpInFlight at a time.
+func (hb *httpBus) emitted(ctx context.Context, i int32, evs []event.Event) error {
+	s, ok := hb.senders[i]
+	if !ok {
+		return nil
+	}
+	for j := range evs {
+		e := &evs[j]
+		if !e.HasReading || e.Type != "TRANSMIT" {
+			continue
+		}
+		var body []byte
+		if s.spec.Method != http.MethodGet {
+			b, err := readingBody(s.spec.Body, s.id, s.sensorType, e)
+			if err != nil {
+				return err
+			}
+			body = b
+		}
+		raw := node.Render(s.spec.URL, s.id, s.sensorType, e.Seq, e.Value, e.TimeUS)
+		select {
+		case hb.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		hb.obs.sentReading(s.id, e.Seq, time.Now())
+		hb.mu.Lock()
+		hb.res[s.n].Sent++
+		hb.mu.Unlock()
+		hb.wg.Add(1)
+		go func() {
+			defer hb.wg.Done()
+			defer func() { <-hb.sem }()
+			err := hb.send(ctx, s, raw, body)
+			hb.mu.Lock()
+			defer hb.mu.Unlock()
+			if err != nil {
+				hb.res[s.n].Failed++
+				hb.res[s.n].LastError = err.Error()
+			} else {
+				hb.res[s.n].OK++
+			}
+		}()
+	}
+	return nil
+}
+
+// send makes one request; a URL whose host is a docker node goes to the
+// address its port is published on now (a restarted container may have
+// another).
+func (hb *httpBus) send(ctx context.Context, s *httpSender, raw string, body []byte) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if s.target != nil {
+		port := 80
+		if u.Scheme == "https" {
+			port = 443
+		}
+		if p := u.Port(); p != "" {
+			port, _ = strconv.Atoi(p)
+		}
+		addr, err := s.target.PortAddr(ctx, port)
+		if err != nil {
+			return err
+		}
+		u.Host = addr
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, s.spec.Method, u.String(), rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hb.client.Do(req)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return fmt.Errorf("%s %s: no answer within %s", s.spec.Method, raw, httpTimeout)
+		}
+		return fmt.Errorf("%s %s: %w", s.spec.Method, raw, err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // let the connection be reused
+	_ = resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s", s.spec.Method, raw, resp.Status)
+	}
+	return nil
+}
+
+// finish waits for the requests in flight, at most timeout, and returns
+// what was sent. A request still open then counts as failed.
+func (hb *httpBus) finish(timeout time.Duration) []HTTPSender {
+	done := make(chan struct{})
+	go func() { hb.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+	}
+	hb.mu.Lock()
+	defer hb.mu.Unlock()
+	out := append([]HTTPSender(nil), hb.res...)
+	for i := range out {
+		if open := out[i].Sent - out[i].OK - out[i].Failed; open > 0 {
+			out[i].Failed += open
+			out[i].LastError = fmt.Sprintf("%d requests still unanswered when the run ended", open)
+		}
+	}
+	return out
+}
+
+// emitters calls each of fs in turn; nil when there is none.
+func emitters(fs ...func(context.Context, int32, []event.Event) error) func(context.Context, int32, []event.Event) error {
+	switch len(fs) {
+	case 0:
+		return nil
+	case 1:
+		return fs[0]
+	}
+	return func(ctx context.Context, i int32, evs []event.Event) error {
+		for _, f := range fs {
+			if err := f(ctx, i, evs); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
