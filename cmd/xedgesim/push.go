@@ -177,7 +177,7 @@ such signed attestations.`,
 			if evidenceFile == "" && sf.statement == "" {
 				return usageError("attest needs --evidence FILE (the evidence.json xedgesim simulate wrote)")
 			}
-			bundle, err := sf.bundle(evidenceFile, getenvOf(cmd.Context()))
+			bundle, err := sf.bundle(cmd.Context(), evidenceFile, getenvOf(cmd.Context()))
 			if err != nil {
 				return err
 			}
@@ -279,7 +279,7 @@ func runPush(ctx context.Context, u *ui, stderr io.Writer, o pushOptions) (*regi
 		}
 		popts = append(popts, registry.WithEvidence(ev))
 	}
-	bundle, err := o.sign.bundle(o.evidence, getenvOf(ctx))
+	bundle, err := o.sign.bundle(ctx, o.evidence, getenvOf(ctx))
 	if err != nil {
 		return nil, err
 	}
