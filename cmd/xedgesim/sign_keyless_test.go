@@ -121,7 +121,7 @@ func (kb *keylessBed) verifyFlags(identity string) []string {
 // TestKeylessOnTheBed signs keyless against the bed's real Fulcio with a
 // GitHub-shaped workflow identity from the bed's OIDC issuer, through the
 // Actions token request as in a release job, on both bed registries.
-// Promotion, deploy and the deploy action accept it by identity, and
+// Promotion, deploy, verify and the deploy action accept it by identity, and
 // refuse with exit 2, changing nothing, another workflow's attestation,
 // another issuer, an untrusted CA and a certificate not valid at the
 // signing time. Real cosign verifies ours by identity and we verify
@@ -164,6 +164,7 @@ func TestKeylessOnTheBed(t *testing.T) {
 				r := cli(t, append([]string{"push", "--insecure", "--require-evidence", ref, prod}, flags...)...)
 				manifest, _ := writeManifest(t, ref)
 				d := cli(t, append([]string{"deploy", "--insecure", "-f", manifest, "--require-evidence"}, flags...)...)
+				v := cli(t, append([]string{"verify", "--insecure", "-f", manifest, "--require-evidence"}, flags...)...)
 				ws := filepath.Dir(manifest)
 				inputs := []string{"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + filepath.Join(ws, "out"), "GITHUB_STEP_SUMMARY=" + filepath.Join(ws, "sum"),
 					"INPUT_MANIFEST=" + manifest, "INPUT_REQUIRE-EVIDENCE=true", "INPUT_INSECURE=true", "INPUT_REPORT=",
@@ -176,12 +177,14 @@ func TestKeylessOnTheBed(t *testing.T) {
 					checkRun(t, r, 0, "promoted with 1 passing")
 					checkRun(t, d, 1, "evidence: "+ref+" passed simulation")
 					checkRun(t, ga, 1, "evidence: "+ref+" passed simulation")
+					checkRun(t, v, 1, "evidence: "+ref+" passed simulation")
 					return
 				}
 				checkRun(t, r, 2, "refusing to promote "+ref, want)
 				checkRun(t, d, 2, "refusing to deploy "+ref, want)
 				checkRun(t, ga, 2, "refusing to deploy "+ref, want)
-				if strings.Contains(d.stderr, "connecting") {
+				checkRun(t, v, 2, "verify --require-evidence: "+ref+" is not verified", want)
+				if strings.Contains(d.stderr+v.stderr, "connecting") {
 					t.Errorf("a refused deploy connected to a host:\n%s", d.stderr)
 				}
 				pd, _ := name.NewDigest(ref[:at] + target + ref[at:])

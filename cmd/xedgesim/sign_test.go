@@ -197,6 +197,7 @@ func checkSignedPromotion(t *testing.T, reg string, ropts []remote.Option, extra
 			r = cliEnv(t, env, append([]string{"push", "--require-evidence", "--evidence-key", k.pub, staged, prod + ":v1"}, extra...)...)
 			manifest, _ := writeManifest(t, staged)
 			d := cliEnv(t, env, append([]string{"deploy", "-f", manifest, "--require-evidence", "--evidence-key", k.pub}, extra...)...)
+			v := cliEnv(t, env, append([]string{"verify", "-f", manifest, "--require-evidence", "--evidence-key", k.pub}, extra...)...)
 			// The deploy action, as the edge-runner workflow runs it.
 			ws := filepath.Dir(manifest)
 			ga := runEnvDir(t, ws, []string{"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + filepath.Join(ws, "out"), "GITHUB_STEP_SUMMARY=" + filepath.Join(ws, "sum"),
@@ -206,7 +207,8 @@ func checkSignedPromotion(t *testing.T, reg string, ropts []remote.Option, extra
 				checkRun(t, r, 2, "refusing to promote "+staged, tc.want)
 				checkRun(t, d, 2, "refusing to deploy "+staged, tc.want)
 				checkRun(t, ga, 2, "refusing to deploy "+staged, tc.want)
-				if strings.Contains(d.stderr, "connecting") {
+				checkRun(t, v, 2, "verify --require-evidence: "+staged+" is not verified", tc.want)
+				if strings.Contains(d.stderr+v.stderr, "connecting") {
 					t.Errorf("a refused deploy connected to a host:\n%s", d.stderr)
 				}
 				ref, _ := name.NewDigest(prod + "@" + k.index.String())
@@ -218,6 +220,7 @@ func checkSignedPromotion(t *testing.T, reg string, ropts []remote.Option, extra
 			checkRun(t, r, 0, "promoted with 1 passing")
 			checkRun(t, d, 1, "evidence: "+staged+" passed simulation")
 			checkRun(t, ga, 1, "evidence: "+staged+" passed simulation")
+			checkRun(t, v, 1, "evidence: "+staged+" passed simulation")
 			// The attestation went along: the promoted digest promotes again,
 			// also under the scenario it names, and not under another.
 			promoted := prod + "@" + k.index.String()
