@@ -451,6 +451,9 @@ func pushInputs(r *gha.Runner) (pushOptions, error) {
 	if ca := r.Input("ca-file"); ca != "" {
 		o.caFiles = []string{ca}
 	}
+	if err := o.sign.fromInputs(r); err != nil {
+		errs = append(errs, err)
+	}
 	o.username = r.Input("username")
 	if (o.username == "") != (r.Input("password") == "") {
 		errs = append(errs, &gha.InputError{Name: "username", Problem: "username and password go together: set both, or neither to use the Docker config (or GITHUB_TOKEN for ghcr.io)"})

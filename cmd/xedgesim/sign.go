@@ -218,3 +218,18 @@ func (f identityFlags) toIdentity() (*evidence.Identity, error) {
 	}
 	return id, nil
 }
+
+// fromInputs fills the flags from the push action's inputs: keyless
+// signing, and the policy by key or identity, as the deploy and verify
+// actions take it.
+func (f *signFlags) fromInputs(r *gha.Runner) error {
+	var err error
+	f.keyless, err = r.BoolInput("keyless", false)
+	if f.fulcioURL = r.Input("fulcio-url"); f.fulcioURL == "" {
+		f.fulcioURL = evidence.DefaultFulcioURL
+	}
+	f.evidenceKey, f.requireScenario = r.Input("evidence-key"), r.Input("require-scenario")
+	f.id = identityFlags{identity: r.Input("certificate-identity"), identityRegexp: r.Input("certificate-identity-regexp"),
+		issuer: r.Input("certificate-oidc-issuer"), trustedRoot: r.Input("trusted-root")}
+	return err
+}

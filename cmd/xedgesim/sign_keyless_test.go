@@ -257,6 +257,24 @@ func TestKeylessOnTheBed(t *testing.T) {
 				promote(t, ref, 2, "was not valid at the signing time", kb.verifyFlags(bedWorkflow)...)
 			})
 
+			t.Run("the push action", func(t *testing.T) {
+				// As the release job runs it: attach signed keyless, then
+				// promote by identity (and refuse another identity).
+				ref := staged(t, "action")
+				ws := t.TempDir()
+				base := []string{"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + filepath.Join(ws, "out"), "GITHUB_STEP_SUMMARY=" + filepath.Join(ws, "sum")}
+				at := strings.Index(ref, "@")
+				sign := append(append(base, kb.actionsEnv()...), "INPUT_SOURCE="+ref, "INPUT_DESTINATION="+ref[:at],
+					"INPUT_EVIDENCE="+filepath.Join(filepath.Dir(pass), evidence.FileName), "INPUT_KEYLESS=true", "INPUT_FULCIO-URL="+kb.fulcio)
+				checkRun(t, runEnvDir(t, ws, sign, "gha", "push"), 0)
+				promoteInputs := func(identity, dst string) []string {
+					return append(append([]string(nil), base...), "INPUT_SOURCE="+ref, "INPUT_DESTINATION="+ref[:at]+dst, "INPUT_TAGS=v1",
+						"INPUT_REQUIRE-EVIDENCE=true", "INPUT_CERTIFICATE-IDENTITY="+identity, "INPUT_CERTIFICATE-OIDC-ISSUER="+kb.issuer, "INPUT_TRUSTED-ROOT="+kb.root)
+				}
+				checkRun(t, runEnvDir(t, ws, promoteInputs("https://github.com/evil/fork/.github/workflows/release.yml@refs/heads/main", "-refused"), "gha", "push"), 2, "refusing to promote", "not by https://github.com/evil/fork/")
+				checkRun(t, runEnvDir(t, ws, promoteInputs(bedWorkflow, "-prod"), "gha", "push"), 0, "promoted with 1 passing")
+			})
+
 			// Real cosign verifies ours by identity, and refuses another.
 			rootEnv := []string{"SIGSTORE_ROOT_FILE=" + kb.rootPEM}
 			verify := func(identity, ref string) []string {
