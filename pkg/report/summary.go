@@ -119,6 +119,9 @@ type Node struct {
 	// Image and ImageDigest are what a docker node ran.
 	Image       string `json:"image,omitempty"`
 	ImageDigest string `json:"image_digest,omitempty"`
+	// ImageManifest is the platform manifest that ran when ImageDigest is
+	// an index.
+	ImageManifest string `json:"image_manifest,omitempty"`
 	// Devices is set on a device group's row: how many devices it adds up.
 	Devices int `json:"devices,omitempty"`
 	// Resources is what a container used (wall-clock).
@@ -180,7 +183,7 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 		s.Nodes = append(s.Nodes, Node{
 			ID: n.ID, Model: n.Model, Events: n.Events,
 			MessagesSent: n.MessagesSent, MessagesReceived: n.MessagesReceived, MessagesProcessed: n.MessagesProcessed,
-			Image: n.Image, ImageDigest: n.ImageDigest, Devices: n.Devices, Resources: n.Resources, BlackBox: n.BlackBox,
+			Image: n.Image, ImageDigest: n.ImageDigest, ImageManifest: n.ImageManifest, Devices: n.Devices, Resources: n.Resources, BlackBox: n.BlackBox,
 		})
 	}
 	s.Groups = newGroups(res.Groups)

@@ -65,6 +65,9 @@ type NodeResult struct {
 	// Image and ImageDigest are what a docker node's container ran.
 	Image       string
 	ImageDigest string
+	// ImageManifest is the platform manifest that ran when ImageDigest is
+	// an index.
+	ImageManifest string
 	// Devices is set on a device group's row (ID is its template): how
 	// many devices the counters add up.
 	Devices int

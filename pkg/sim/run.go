@@ -203,6 +203,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		if im, ok := n.(node.Imaged); ok {
 			nr.Image, nr.ImageDigest = im.Image()
 		}
+		if pm, ok := n.(node.PlatformImaged); ok {
+			nr.ImageManifest = pm.PlatformManifest()
+		}
 		if p, ok := n.(node.Paced); ok && p.WallClock() {
 			nr.BlackBox = true
 		}

@@ -41,8 +41,11 @@ type Node struct {
 
 	imageRef    string // what the container was created from
 	imageDigest string // the image's repo digest, or its ID
-	stats       node.Stats
-	lastCheck   time.Time
+	// imageManifest is the platform manifest that ran when imageDigest
+	// is an index (an OCI layout of a multi-platform build).
+	imageManifest string
+	stats         node.Stats
+	lastCheck     time.Time
 
 	crash crashState
 	// sampler follows the container's resource use (resources.go).
@@ -72,6 +75,10 @@ func (d *Node) WallClock() bool { return d.spec.protocol == ProtocolNone }
 // image's digest (repo digest when the engine knows one, else the image
 // ID).
 func (d *Node) Image() (ref, digest string) { return d.imageRef, d.imageDigest }
+
+// PlatformManifest is the platform manifest that ran, when Image's digest
+// is an index; "" otherwise.
+func (d *Node) PlatformManifest() string { return d.imageManifest }
 
 // Start implements node.Node: connect to the engine (the runtime removes
 // orphans of crashed runs then), load the image if it is a file, create
@@ -137,7 +144,7 @@ func (d *Node) resolveImage(ctx context.Context, dir string) error {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(dir, path)
 		}
-		loaded, existed, digest, err := loadImage(ctx, d.cli, kind, path)
+		loaded, existed, digest, manifest, err := loadImage(ctx, d.cli, kind, path)
 		if err != nil {
 			return fmt.Errorf("node %q: loading image %s: %w", d.id, ref, err)
 		}
@@ -146,6 +153,9 @@ func (d *Node) resolveImage(ctx context.Context, dir string) error {
 			d.rt.loadedImage(loaded)
 		}
 		d.imageDigest = digest
+		if manifest != digest {
+			d.imageManifest = manifest
+		}
 	}
 	d.imageRef = ref
 	img, err := d.cli.ImageInspect(ctx, ref)

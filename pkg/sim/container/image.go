@@ -83,14 +83,15 @@ func inUse(err error) bool {
 // engine and returns a reference to the loaded image, and whether the
 // engine had that reference already (then it is not this run's to remove).
 // For a layout, digest is what pushing the layout would publish: the
-// build's index, or the image when the layout holds a single image.
-func loadImage(ctx context.Context, cli *engine.Client, kind, path string) (ref string, existed bool, digest string, err error) {
+// build's index, or the image when the layout holds a single image; and
+// manifest is the platform manifest that runs.
+func loadImage(ctx context.Context, cli *engine.Client, kind, path string) (ref string, existed bool, digest, manifest string, err error) {
 	var r io.Reader
 	switch kind {
 	case "tar":
 		tags, err := tarTags(path)
 		if err != nil {
-			return "", false, "", err
+			return "", false, "", "", err
 		}
 		// An archive without tags loads by ID, which is not worth the risk
 		// of removing an image someone else uses.
@@ -102,16 +103,19 @@ func loadImage(ctx context.Context, cli *engine.Client, kind, path string) (ref 
 		}
 		f, err := os.Open(path) // #nosec G304 -- the image archive the scenario names
 		if err != nil {
-			return "", false, "", err
+			return "", false, "", "", err
 		}
 		defer f.Close()
 		r = f
 	case "oci":
 		img, tag, subject, err := ociImage(path)
 		if err != nil {
-			return "", false, "", err
+			return "", false, "", "", err
 		}
 		digest = subject.String()
+		if h, err := img.Digest(); err == nil {
+			manifest = h.String()
+		}
 		_, err = cli.ImageInspect(ctx, tag.String())
 		existed = err == nil
 		pr, pw := io.Pipe()
@@ -120,7 +124,7 @@ func loadImage(ctx context.Context, cli *engine.Client, kind, path string) (ref 
 		r = pr
 	}
 	ref, err = imageLoad(ctx, cli, r)
-	return ref, existed, digest, err
+	return ref, existed, digest, manifest, err
 }
 
 // tarTags returns the tags a docker-save archive carries.

@@ -114,3 +114,10 @@ type Imaged interface {
 	// Image returns the reference the node ran and the image's digest.
 	Image() (ref, digest string)
 }
+
+// PlatformImaged is an Imaged node whose image digest is an index: it
+// also names the platform manifest that ran, which evidence lists beside
+// the index (a host running that platform checks for it).
+type PlatformImaged interface {
+	PlatformManifest() string
+}
