@@ -268,6 +268,16 @@ func TestSignFlags(t *testing.T) {
 		{nil, []string{"push", "--require-evidence", "--evidence-key", k.key, ref, "127.0.0.1:1/prod"}, "PUBLIC KEY"},
 		{nil, []string{"push", "--require-evidence", "--require-scenario", "m0", ref, "127.0.0.1:1/prod"}, "--require-scenario and --max-age need --evidence-key"},
 		{nil, []string{"push", "--require-evidence", "--evidence-key", k.pub, "--max-age", "-1h", ref, "127.0.0.1:1/prod"}, "--max-age -1h0m0s: want a positive duration"},
+		// Keyless signing and the identity policy.
+		{[]string{"COSIGN_PASSWORD=" + testKeyPassword}, []string{"attest", ref, "--key", k.key, "--keyless", "--statement", pass}, "--key and --keyless exclude each other"},
+		{[]string{"ACTIONS_ID_TOKEN_REQUEST_URL=", "SIGSTORE_ID_TOKEN="}, []string{"attest", ref, "--keyless", "--statement", pass}, "id-token: write"},
+		{nil, []string{"push", "--certificate-identity", "x", ref, "127.0.0.1:1/prod"}, "go with --require-evidence"},
+		{nil, []string{"push", "--require-evidence", "--certificate-oidc-issuer", "https://i", "--trusted-root", k.pub, ref, "127.0.0.1:1/prod"}, "needs --certificate-identity or --certificate-identity-regexp"},
+		{nil, []string{"push", "--require-evidence", "--certificate-identity", "x", "--certificate-identity-regexp", "x", ref, "127.0.0.1:1/prod"}, "exclude each other"},
+		{nil, []string{"push", "--require-evidence", "--certificate-identity", "x", "--trusted-root", k.pub, ref, "127.0.0.1:1/prod"}, "needs --certificate-oidc-issuer"},
+		{nil, []string{"push", "--require-evidence", "--certificate-identity", "x", "--certificate-oidc-issuer", "https://i", ref, "127.0.0.1:1/prod"}, "needs --trusted-root"},
+		{nil, []string{"push", "--require-evidence", "--certificate-identity-regexp", "(", "--certificate-oidc-issuer", "https://i", "--trusted-root", k.pub, ref, "127.0.0.1:1/prod"}, "--certificate-identity-regexp: error parsing regexp"},
+		{nil, []string{"push", "--require-evidence", "--certificate-identity", "x", "--certificate-oidc-issuer", "https://i", "--trusted-root", k.pub, ref, "127.0.0.1:1/prod"}, "want PEM certificates or a Sigstore trusted_root.json"},
 	}
 	for _, tc := range cases {
 		checkRun(t, cliEnv(t, tc.env, tc.args...), 3, tc.want)
