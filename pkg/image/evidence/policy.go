@@ -28,7 +28,7 @@ var refusalRank = map[string]int{RefusedUnsigned: 0, RefusedOtherKey: 1, Refused
 
 // Policy is the one verification policy of signed evidence, for
 // promotion, deploy, verify and the device's own check: a test-result
-// attestation signed by Key, whose subject is the exact digest (or, for
+// attestation signed by Key or keyless by Identity, whose subject is the exact digest (or, for
 // an index, one of its platform manifests), whose result is PASSED and,
 // with RequireScenario, which ran that scenario (by name or file), and
 // with MaxAge, signed at most that long before Now (the signing time the
