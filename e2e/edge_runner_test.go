@@ -1,12 +1,18 @@
 package e2e
 
 import (
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,14 +28,15 @@ import (
 // TestActEdgeRunner runs workflows/edge-runner.yml under act as the
 // self-hosted runner of an edge device: the job deploys to its own Docker
 // engine (the bed's host dockerd) through a manifest whose one host is
-// local: true, with require-evidence and the release's public key. A
-// digest our build verb made, simulated and pushed with its passing
-// evidence signed by the release key is deployed, runs and answers; a
-// digest pushed with forged, unsigned evidence is refused and changes
-// nothing.
+// local: true, with require-evidence and the release workflow's identity,
+// checked offline against the trusted root committed beside the manifest.
+// A digest our build verb made, simulated and pushed with its passing
+// evidence signed keyless (the bed's Fulcio and OIDC issuer) is deployed,
+// runs and answers; a digest with forged evidence, unsigned and signed
+// keyless by a fork's workflow, is refused and changes nothing.
 func TestActEdgeRunner(t *testing.T) {
 	t.Parallel()
-	env := testbed.Need(t, testbed.PartAct, testbed.PartRegistry, testbed.PartDocker)
+	env := testbed.Need(t, testbed.PartAct, testbed.PartRegistry, testbed.PartDocker, testbed.PartKeyless)
 	id := unique(t)
 	repo := env.Registry.Host + "/e2e/xr-" + id
 	service := "xr-" + id
@@ -48,39 +55,75 @@ func TestActEdgeRunner(t *testing.T) {
 		t.Fatalf("both builds have the digest %s", simulated)
 	}
 	xedgesim(t, env, bin, "simulate", "--image", "app=oci:"+filepath.Join(dir, "simulated"), "--out", filepath.Join(dir, "results"), filepath.Join(dir, "scenario.yaml"))
-	// The release key: cosign's format, with an empty password, so the
-	// pushes need no COSIGN_PASSWORD.
-	key, err := evidence.GenerateKey()
+	// Signed keyless as the release job signs: the bed's OIDC issuer
+	// answers the Actions token request with the release workflow's
+	// identity, and the bed's Fulcio certifies it.
+	fulcio, issuer := env.Var("FULCIO_URL"), env.Var("OIDC_ISSUER")
+	requestToken, err := os.ReadFile(env.Var("OIDC_REQUEST_TOKEN_FILE"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyPEM, err := evidence.MarshalPrivateKey(key, nil)
-	if err != nil {
-		t.Fatal(err)
+	actionsEnv := func(claims string) []string {
+		return []string{"ACTIONS_ID_TOKEN_REQUEST_URL=" + env.Var("OIDC_TOKEN_URL") + "?api-version=2.0" + claims,
+			"ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + strings.TrimSpace(string(requestToken))}
 	}
-	pubPEM, err := evidence.MarshalPublicKey(key.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFiles(t, dir, map[string]string{"cosign.key": string(keyPEM)})
-	ref := xedgesim(t, env, bin, "push", "--evidence", filepath.Join(dir, "results/evidence.json"), "--key", filepath.Join(dir, "cosign.key"), "oci:"+filepath.Join(dir, "simulated"), repo)
+	ref := xedgesimEnv(t, env, bin, actionsEnv(""), "push", "--evidence", filepath.Join(dir, "results/evidence.json"), "--keyless", "--fulcio-url", fulcio, "oci:"+filepath.Join(dir, "simulated"), repo)
 	t.Cleanup(func() { deleteDigests(t, env, ref) })
 	bare := xedgesim(t, env, bin, "push", "oci:"+filepath.Join(dir, "unsimulated"), repo)
 	t.Cleanup(func() { deleteDigests(t, env, bare) })
 	// What anyone with write access to the registry could attach: passing
 	// evidence naming the digest, unsigned.
-	forged := evidence.New(evidence.Pass, []evidence.Run{{Scenario: "app", File: "scenario.yaml", Seed: 1, Verdict: evidence.Pass}},
-		[]evidence.Image{{Digest: bare[strings.Index(bare, "@")+1:]}})
+	forgedRuns := []evidence.Run{{Scenario: "app", File: "scenario.yaml", SHA256: strings.Repeat("ab", 32), Seed: 1, Verdict: evidence.Pass}}
+	forged := evidence.New(evidence.Pass, forgedRuns, []evidence.Image{{Digest: bare[strings.Index(bare, "@")+1:]}})
 	forgedFile, err := forged.Write(filepath.Join(dir, "forged"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	xedgesim(t, env, bin, "attest", "--evidence", forgedFile, bare)
+	// And what a fork's workflow can sign keyless: a real certificate, for
+	// another identity.
+	forgedStatement, err := evidence.NewStatement(forged, forgedRuns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedStatementFile, err := forgedStatement.Write(filepath.Join(dir, "forged"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xedgesimEnv(t, env, bin, actionsEnv("&job_workflow_ref=evil/fork/.github/workflows/release.yml@refs/heads/main&repository=evil/fork"),
+		"attest", "--keyless", "--fulcio-url", fulcio, "--statement", forgedStatementFile, bare)
 	t.Cleanup(func() { cleanupRegistry(t, env, repo) })
 	if !strings.HasPrefix(ref, repo+"@") || !digestRef.MatchString(ref) || !strings.HasPrefix(bare, repo+"@") {
 		t.Fatalf("pushed %q and %q, want %s@sha256:...", ref, bare, repo)
 	}
 	digest := ref[strings.Index(ref, "@")+1:]
+	// The statement's subjects: the index pushed and the platform manifest
+	// that ran (this machine's).
+	st, err := evidence.ReadStatement(filepath.Join(dir, "results", evidence.StatementFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushed, err := name.NewDigest(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(pushed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran string
+	for _, m := range im.Manifests {
+		if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == runtime.GOARCH {
+			ran = m.Digest.String()
+		}
+	}
+	if got := st.Digests(); len(got) != 2 || !slices.Contains(got, digest) || !slices.Contains(got, ran) {
+		t.Errorf("the statement's subjects are %v, want the index %s and the linux/%s manifest %s", got, digest, runtime.GOARCH, ran)
+	}
 
 	// The device's repository: its deploy manifest and the workflow as
 	// shipped.
@@ -95,7 +138,7 @@ hosts:
   - {name: local, local: true}
 `, service, port, port),
 		".github/workflows/edge-runner.yml": readFile(t, filepath.Join(repoRoot(t), "workflows/edge-runner.yml")),
-		"deploy/cosign.pub":                 string(pubPEM),
+		"deploy/trusted_root.json":          fulcioTrustedRoot(t, fulcio),
 	})
 	gitInit(t, ws)
 	workflow := filepath.Join(ws, ".github/workflows/edge-runner.yml")
@@ -104,6 +147,10 @@ hosts:
 			// The runner's labels, each the host itself.
 			"-P", "self-hosted=-self-hosted", "-P", "linux=-self-hosted", "-P", "edge=-self-hosted",
 			"--input", "image=" + image, "--input", "manifest=deploy/local.yaml",
+			// The bed's issuer stands in for GitHub's; the identity is the
+			// one the issuer gives the release workflow.
+			"--var", "XEDGESIM_SIGNER_ISSUER=" + issuer,
+			"--var", `XEDGESIM_SIGNER_REGEXP=https://github\.com/xedgesim/simulate/\.github/workflows/release\.yml@refs/heads/main`,
 		}, stubs(t, repoRoot(t), workflow)...)
 		return runAct(t, env, ws, 4*time.Minute, nil, args...)
 	}
@@ -160,7 +207,7 @@ hosts:
 		t.Fatalf("act with %s (forged evidence): exit %d, want 1 (the job failed)\n%s", bare, r2.code(), r2.log)
 	}
 	for _, s := range []string{
-		"[deploy/deploy/deploy] xedgesim: deploy --require-evidence: refusing to deploy " + bare + ": the simulation evidence attached to it is unsigned",
+		"[deploy/deploy/deploy] xedgesim: deploy --require-evidence: refusing to deploy " + bare + ": the keyless attestation is refused: it is signed by https://github.com/evil/fork/.github/workflows/release.yml@refs/heads/main",
 		"[deploy/deploy] exit status 2",
 		"Error: Job 'deploy on the device' failed",
 	} {
@@ -205,9 +252,15 @@ func buildXedgesim(t *testing.T) string {
 // returns the last line of its stdout (the reference each verb prints).
 func xedgesim(t *testing.T, env *testbed.Env, bin string, args ...string) string {
 	t.Helper()
+	return xedgesimEnv(t, env, bin, nil, args...)
+}
+
+// xedgesimEnv is xedgesim with extra environment variables.
+func xedgesimEnv(t *testing.T, env *testbed.Env, bin string, extraEnv []string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = repoRoot(t)
-	cmd.Env = append(os.Environ(), "DOCKER_HOST="+env.DockerHost)
+	cmd.Env = append(append(os.Environ(), "DOCKER_HOST="+env.DockerHost), extraEnv...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -309,4 +362,40 @@ func httpStatus(url string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// fulcioTrustedRoot is the Sigstore trusted root of the bed's Fulcio (its
+// CA is ephemeral: read it now), as a device commits Sigstore's.
+func fulcioTrustedRoot(t *testing.T, fulcio string) string {
+	t.Helper()
+	resp, err := http.Get(fulcio + "/api/v2/trustBundle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tb struct {
+		Chains []struct {
+			Certificates []string `json:"certificates"`
+		} `json:"chains"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&tb); err != nil || len(tb.Chains) == 0 {
+		t.Fatalf("fulcio trust bundle: %v", err)
+	}
+	var chain []*x509.Certificate
+	for _, p := range tb.Chains[0].Certificates {
+		block, _ := pem.Decode([]byte(p))
+		if block == nil {
+			t.Fatal("fulcio trust bundle: not PEM")
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chain = append(chain, c)
+	}
+	js, err := evidence.TrustedRootJSON(fulcio, chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(js)
 }

@@ -182,9 +182,12 @@ func actionInputs(gr *gha.Runner, verb string) (deployRequest, error) {
 	r.insecure, errs[0] = gr.BoolInput("insecure", false)
 	if verb == "deploy" {
 		r.dryRun, errs[1] = gr.BoolInput("dry-run", false)
-		r.requireEvidence, errs[2] = gr.BoolInput("require-evidence", false)
-		r.sign.evidenceKey, r.sign.requireScenario = gr.Input("evidence-key"), gr.Input("require-scenario")
 	}
+	// deploy and verify check evidence with the same policy.
+	r.requireEvidence, errs[2] = gr.BoolInput("require-evidence", false)
+	r.sign.evidenceKey, r.sign.requireScenario = gr.Input("evidence-key"), gr.Input("require-scenario")
+	r.sign.id = identityFlags{identity: gr.Input("certificate-identity"), identityRegexp: gr.Input("certificate-identity-regexp"),
+		issuer: gr.Input("certificate-oidc-issuer"), trustedRoot: gr.Input("trusted-root")}
 	if err := errors.Join(errs[:]...); err != nil {
 		return r, exitcode.New(exitcode.Invalid, err)
 	}

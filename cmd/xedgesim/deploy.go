@@ -47,8 +47,8 @@ func (r *deployRequest) addFlags(cmd *cobra.Command, verb string) {
 		// verify reads nothing from the registry; it takes these flags so
 		// that deploy's command line verifies what it deployed.
 		image = "check that the hosts run this REPO@sha256:... instead of the manifest's image"
-		caFile = "accepted as deploy takes it (the file must be readable; repeatable); verify contacts no registry"
-		insecure = "accepted as deploy takes it; verify contacts no registry"
+		caFile = "also trust the PEM CA certificates in this file for the image's registry, which verify reads only with --require-evidence (repeatable)"
+		insecure = "allow plain HTTP and skip TLS verification for the image's registry, which verify reads only with --require-evidence"
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&r.file, "file", "f", "", "the deploy manifest (deploy.yaml)")
@@ -156,8 +156,11 @@ func runDeploy(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequest)
 // runVerify is verify, for the verb and the action alike: the checks,
 // printed, summarised and, with report, written.
 func runVerify(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequest) ([]deploy.HostCheck, error) {
-	p, _, opts, err := r.prepare(cmd, m)
+	p, c, opts, err := r.prepare(cmd, m)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.verifyEvidence(cmd, c, p.Image); err != nil {
 		return nil, err
 	}
 	checks, err := deploy.Verify(cmd.Context(), m, opts...)
@@ -239,13 +242,15 @@ func newDeploy() *cobra.Command {
 
 func newVerify() *cobra.Command {
 	var r deployRequest
-	return r.command("verify", "Verify a deployment with health checks", verifyLong, `  xedgesim verify -f deploy.yaml
+	cmd := r.command("verify", "Verify a deployment with health checks", verifyLong, `  xedgesim verify -f deploy.yaml
   xedgesim verify -f deploy.yaml --image registry.example.com/app@sha256:0123...
   xedgesim verify -f deploy.yaml --host edge1 --host edge2`,
 		func(cmd *cobra.Command, u *ui, m *manifest.Manifest) error {
 			checks, err := runVerify(cmd, u, m, r)
 			return u.publish(verifyOutputs(checks, r, err), err)
 		})
+	addVerifyEvidenceFlags(cmd, &r)
+	return cmd
 }
 
 // command is the cobra command of verb (deploy or verify), with the flags

@@ -87,8 +87,11 @@ with simulation evidence attached that passes (see xedgesim attest), or it is
 refused with exit code 2. Evidence attached to the source goes along. With
 --evidence-key cosign.pub only a signed attestation counts: signed with that
 key, about this digest (or one of its platforms), with result PASSED (and
-naming --require-scenario). --key cosign.key with --evidence signs the
-statement beside it and attaches the signed bundle.
+naming --require-scenario). With --certificate-identity[-regexp],
+--certificate-oidc-issuer and --trusted-root, an attestation signed keyless
+by that identity counts too. --key cosign.key (or --keyless, in a job with
+an OIDC token) with --evidence signs the statement beside it and attaches
+the signed bundle.
 
 Credentials come from --username/--password-stdin (for DST's registry), the
 Docker config (DOCKER_CONFIG, credential helpers), and in GitHub Actions
@@ -161,7 +164,10 @@ DSSE envelope in a Sigstore bundle, and attaches that instead (artifact type
 application/vnd.dev.sigstore.bundle.v0.3+json), as cosign attest
 --new-bundle-format does. The key's password comes from COSIGN_PASSWORD.
 push and deploy --require-evidence --evidence-key cosign.pub accept only
-such signed attestations.`,
+such signed attestations. With --keyless (no key anywhere), an ephemeral
+key is certified by Fulcio (--fulcio-url) for the identity of the job's
+OIDC token (GitHub Actions with permissions: id-token: write, or
+SIGSTORE_ID_TOKEN); --certificate-identity and its flags verify it.`,
 		Example: `  xedgesim attest --evidence results/evidence.json registry.example.com/staging/app@sha256:0123...
 
   # Signed: what promotion and deploy with --evidence-key accept
@@ -177,7 +183,7 @@ such signed attestations.`,
 			if evidenceFile == "" && sf.statement == "" {
 				return usageError("attest needs --evidence FILE (the evidence.json xedgesim simulate wrote)")
 			}
-			bundle, err := sf.bundle(evidenceFile, getenvOf(cmd.Context()))
+			bundle, err := sf.bundle(cmd.Context(), evidenceFile, getenvOf(cmd.Context()))
 			if err != nil {
 				return err
 			}
@@ -279,7 +285,7 @@ func runPush(ctx context.Context, u *ui, stderr io.Writer, o pushOptions) (*regi
 		}
 		popts = append(popts, registry.WithEvidence(ev))
 	}
-	bundle, err := o.sign.bundle(o.evidence, getenvOf(ctx))
+	bundle, err := o.sign.bundle(ctx, o.evidence, getenvOf(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -450,6 +456,9 @@ func pushInputs(r *gha.Runner) (pushOptions, error) {
 	}
 	if ca := r.Input("ca-file"); ca != "" {
 		o.caFiles = []string{ca}
+	}
+	if err := o.sign.fromInputs(r); err != nil {
+		errs = append(errs, err)
 	}
 	o.username = r.Input("username")
 	if (o.username == "") != (r.Input("password") == "") {

@@ -197,6 +197,7 @@ func checkSignedPromotion(t *testing.T, reg string, ropts []remote.Option, extra
 			r = cliEnv(t, env, append([]string{"push", "--require-evidence", "--evidence-key", k.pub, staged, prod + ":v1"}, extra...)...)
 			manifest, _ := writeManifest(t, staged)
 			d := cliEnv(t, env, append([]string{"deploy", "-f", manifest, "--require-evidence", "--evidence-key", k.pub}, extra...)...)
+			v := cliEnv(t, env, append([]string{"verify", "-f", manifest, "--require-evidence", "--evidence-key", k.pub}, extra...)...)
 			// The deploy action, as the edge-runner workflow runs it.
 			ws := filepath.Dir(manifest)
 			ga := runEnvDir(t, ws, []string{"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + filepath.Join(ws, "out"), "GITHUB_STEP_SUMMARY=" + filepath.Join(ws, "sum"),
@@ -206,7 +207,8 @@ func checkSignedPromotion(t *testing.T, reg string, ropts []remote.Option, extra
 				checkRun(t, r, 2, "refusing to promote "+staged, tc.want)
 				checkRun(t, d, 2, "refusing to deploy "+staged, tc.want)
 				checkRun(t, ga, 2, "refusing to deploy "+staged, tc.want)
-				if strings.Contains(d.stderr, "connecting") {
+				checkRun(t, v, 2, "verify --require-evidence: "+staged+" is not verified", tc.want)
+				if strings.Contains(d.stderr+v.stderr, "connecting") {
 					t.Errorf("a refused deploy connected to a host:\n%s", d.stderr)
 				}
 				ref, _ := name.NewDigest(prod + "@" + k.index.String())
@@ -218,6 +220,7 @@ func checkSignedPromotion(t *testing.T, reg string, ropts []remote.Option, extra
 			checkRun(t, r, 0, "promoted with 1 passing")
 			checkRun(t, d, 1, "evidence: "+staged+" passed simulation")
 			checkRun(t, ga, 1, "evidence: "+staged+" passed simulation")
+			checkRun(t, v, 1, "evidence: "+staged+" passed simulation")
 			// The attestation went along: the promoted digest promotes again,
 			// also under the scenario it names, and not under another.
 			promoted := prod + "@" + k.index.String()
@@ -265,6 +268,16 @@ func TestSignFlags(t *testing.T) {
 		{nil, []string{"push", "--require-evidence", "--evidence-key", k.key, ref, "127.0.0.1:1/prod"}, "PUBLIC KEY"},
 		{nil, []string{"push", "--require-evidence", "--require-scenario", "m0", ref, "127.0.0.1:1/prod"}, "--require-scenario and --max-age need --evidence-key"},
 		{nil, []string{"push", "--require-evidence", "--evidence-key", k.pub, "--max-age", "-1h", ref, "127.0.0.1:1/prod"}, "--max-age -1h0m0s: want a positive duration"},
+		// Keyless signing and the identity policy.
+		{[]string{"COSIGN_PASSWORD=" + testKeyPassword}, []string{"attest", ref, "--key", k.key, "--keyless", "--statement", pass}, "--key and --keyless exclude each other"},
+		{[]string{"ACTIONS_ID_TOKEN_REQUEST_URL=", "SIGSTORE_ID_TOKEN="}, []string{"attest", ref, "--keyless", "--statement", pass}, "id-token: write"},
+		{nil, []string{"push", "--certificate-identity", "x", ref, "127.0.0.1:1/prod"}, "go with --require-evidence"},
+		{nil, []string{"push", "--require-evidence", "--certificate-oidc-issuer", "https://i", "--trusted-root", k.pub, ref, "127.0.0.1:1/prod"}, "needs --certificate-identity or --certificate-identity-regexp"},
+		{nil, []string{"push", "--require-evidence", "--certificate-identity", "x", "--certificate-identity-regexp", "x", ref, "127.0.0.1:1/prod"}, "exclude each other"},
+		{nil, []string{"push", "--require-evidence", "--certificate-identity", "x", "--trusted-root", k.pub, ref, "127.0.0.1:1/prod"}, "needs --certificate-oidc-issuer"},
+		{nil, []string{"push", "--require-evidence", "--certificate-identity", "x", "--certificate-oidc-issuer", "https://i", ref, "127.0.0.1:1/prod"}, "needs --trusted-root"},
+		{nil, []string{"push", "--require-evidence", "--certificate-identity-regexp", "(", "--certificate-oidc-issuer", "https://i", "--trusted-root", k.pub, ref, "127.0.0.1:1/prod"}, "--certificate-identity-regexp: error parsing regexp"},
+		{nil, []string{"push", "--require-evidence", "--certificate-identity", "x", "--certificate-oidc-issuer", "https://i", "--trusted-root", k.pub, ref, "127.0.0.1:1/prod"}, "want PEM certificates or a Sigstore trusted_root.json"},
 	}
 	for _, tc := range cases {
 		checkRun(t, cliEnv(t, tc.env, tc.args...), 3, tc.want)

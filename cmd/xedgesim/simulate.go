@@ -302,10 +302,14 @@ func newEvidence(s report.Suite) (evidence.Evidence, evidence.Statement, error) 
 	seen := map[[2]string]bool{}
 	for _, r := range s.Runs {
 		for _, n := range r.Nodes {
-			k := [2]string{n.ID, n.ImageDigest}
-			if n.ImageDigest != "" && !seen[k] {
-				seen[k] = true
-				imgs = append(imgs, evidence.Image{Node: n.ID, Ref: n.Image, Digest: n.ImageDigest})
+			// The index and the platform manifest that ran are both
+			// subjects: a host checks the digest it runs.
+			for _, d := range []string{n.ImageDigest, n.PlatformDigest} {
+				k := [2]string{n.ID, d}
+				if d != "" && !seen[k] {
+					seen[k] = true
+					imgs = append(imgs, evidence.Image{Node: n.ID, Ref: n.Image, Digest: d})
+				}
 			}
 		}
 	}

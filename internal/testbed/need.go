@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -24,6 +25,7 @@ const (
 	PartBuildx      Part = "buildx"       // docker buildx with the bed's BuildKit builder
 	PartAct         Part = "act"          // the act binary
 	PartCosign      Part = "cosign"       // the cosign binary of tools/cosign
+	PartKeyless     Part = "keyless"      // Fulcio (tools/fulcio) and the OIDC issuer (tools/oidcissuer)
 )
 
 // Required reports whether XEDGESIM_TESTBED=1, under which a missing part
@@ -65,6 +67,17 @@ func (e *Env) check(p Part) error {
 		return dial("tcp", e.Registry.Host)
 	case PartCosign:
 		return exists(e.Var("COSIGN"))
+	case PartKeyless:
+		for _, v := range []string{"FULCIO_URL", "OIDC_ISSUER"} {
+			u, err := url.Parse(e.Var(v))
+			if err != nil || u.Host == "" {
+				return fmt.Errorf("no %s in the env file", v)
+			}
+			if err := dial("tcp", u.Host); err != nil {
+				return err
+			}
+		}
+		return exists(e.Var("OIDC_REQUEST_TOKEN_FILE"))
 	case PartOCIRegistry:
 		if e.Var("OCI_REGISTRY") == "" {
 			return errors.New("no OCI_REGISTRY in the env file")

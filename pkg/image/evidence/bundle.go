@@ -32,6 +32,7 @@ type Bundle struct {
 type VerificationMaterial struct {
 	PublicKey                 *PublicKeyID    `json:"publicKey,omitempty"`
 	Certificate               json.RawMessage `json:"certificate,omitempty"`
+	X509CertificateChain      json.RawMessage `json:"x509CertificateChain,omitempty"`
 	TlogEntries               json.RawMessage `json:"tlogEntries,omitempty"`
 	TimestampVerificationData json.RawMessage `json:"timestampVerificationData,omitempty"`
 }

@@ -15,6 +15,8 @@ import (
 const (
 	RefusedUnsigned     = "unsigned"
 	RefusedOtherKey     = "other-key"
+	RefusedUntrusted    = "untrusted"
+	RefusedIdentity     = "identity"
 	RefusedTampered     = "tampered"
 	RefusedOtherSubject = "other-subject"
 	RefusedScenario     = "scenario"
@@ -22,17 +24,20 @@ const (
 	RefusedFailed       = "failed"
 )
 
-var refusalRank = map[string]int{RefusedUnsigned: 0, RefusedOtherKey: 1, RefusedTampered: 2, RefusedOtherSubject: 3, RefusedScenario: 4, RefusedAge: 5, RefusedFailed: 6}
+var refusalRank = map[string]int{RefusedUnsigned: 0, RefusedOtherKey: 1, RefusedUntrusted: 1, RefusedIdentity: 1, RefusedTampered: 2, RefusedOtherSubject: 3, RefusedScenario: 4, RefusedAge: 5, RefusedFailed: 6}
 
 // Policy is the one verification policy of signed evidence, for
 // promotion, deploy, verify and the device's own check: a test-result
-// attestation signed by Key, whose subject is the exact digest (or, for
+// attestation signed by Key or keyless by Identity, whose subject is the exact digest (or, for
 // an index, one of its platform manifests), whose result is PASSED and,
 // with RequireScenario, which ran that scenario (by name or file), and
 // with MaxAge, signed at most that long before Now (the signing time the
 // statement records, see [Statement.WithSignedAt]).
 type Policy struct {
-	Key             crypto.PublicKey
+	Key crypto.PublicKey
+	// Identity accepts keyless attestations: signed under a short-lived
+	// certificate for this identity. With Key too, either is accepted.
+	Identity        *Identity
 	RequireScenario string
 	MaxAge          time.Duration
 	// Now is the clock of MaxAge; nil is time.Now.
@@ -57,12 +62,20 @@ type Verified struct {
 // failed simulation. unsigned counts the unsigned evidence.json artifacts
 // found beside, for the message.
 func (p Policy) Check(subject string, found []SignedAttestation, unsigned int, children ...string) (*Verified, error) {
-	if p.Key == nil {
-		return nil, errors.New("checking signed evidence: no key to verify with (--evidence-key)")
+	if p.Key == nil && p.Identity == nil {
+		return nil, errors.New("checking signed evidence: no key (--evidence-key) or identity (--certificate-identity) to verify with")
 	}
-	hint, err := KeyHint(p.Key)
-	if err != nil {
-		return nil, err
+	hint := ""
+	if p.Key != nil {
+		h, err := KeyHint(p.Key)
+		if err != nil {
+			return nil, err
+		}
+		hint = h
+	}
+	now := time.Now()
+	if p.Now != nil {
+		now = p.Now()
 	}
 	digest := subject[strings.LastIndex(subject, "@")+1:]
 	ok := append([]string{digest}, children...)
@@ -86,26 +99,46 @@ func (p Policy) Check(subject string, found []SignedAttestation, unsigned int, c
 			continue
 		}
 		env := b.DSSEEnvelope
-		if b.VerificationMaterial.PublicKey == nil && len(b.VerificationMaterial.Certificate) > 0 {
-			refuse(a, RefusedOtherKey, "the attestation is signed with a certificate (keyless), not with the evidence key")
-			continue
-		}
-		keyHint := ""
-		if b.VerificationMaterial.PublicKey != nil {
-			keyHint = b.VerificationMaterial.PublicKey.Hint
-		}
-		if keyHint != "" && keyHint != hint {
-			refuse(a, RefusedOtherKey, "the attestation is signed by another key, not by the evidence key")
+		leaf, err := b.VerificationMaterial.leafCertificate()
+		if err != nil {
+			refuse(a, RefusedTampered, "the attestation's certificate cannot be read, it was altered: "+err.Error())
 			continue
 		}
 		msg := pae(env.PayloadType, env.Payload)
-		if !slices.ContainsFunc(env.Signatures, func(s Signature) bool { return verifyPAE(p.Key, msg, s.Sig) }) {
-			if keyHint == hint {
-				refuse(a, RefusedTampered, "the attestation's signature does not match its content: it was altered after signing")
-			} else {
-				refuse(a, RefusedOtherKey, "the attestation's signature does not verify with the evidence key: signed by another key, or altered")
+		if leaf != nil {
+			if p.Identity == nil {
+				refuse(a, RefusedOtherKey, "the attestation is signed with a certificate (keyless), not with the evidence key")
+				continue
 			}
-			continue
+			if !slices.ContainsFunc(env.Signatures, func(s Signature) bool { return verifyPAE(leaf.PublicKey, msg, s.Sig) }) {
+				refuse(a, RefusedTampered, "the attestation's signature does not match its content and certificate: it was altered after signing")
+				continue
+			}
+			if kind, err := p.Identity.verifyCertificate(leaf, signingTime(env, now)); err != nil {
+				refuse(a, kind, "the keyless attestation is refused: "+err.Error())
+				continue
+			}
+		} else {
+			if p.Key == nil {
+				refuse(a, RefusedOtherKey, "the attestation is signed with a key, not with a certificate for "+p.Identity.describe())
+				continue
+			}
+			keyHint := ""
+			if b.VerificationMaterial.PublicKey != nil {
+				keyHint = b.VerificationMaterial.PublicKey.Hint
+			}
+			if keyHint != "" && keyHint != hint {
+				refuse(a, RefusedOtherKey, "the attestation is signed by another key, not by the evidence key")
+				continue
+			}
+			if !slices.ContainsFunc(env.Signatures, func(s Signature) bool { return verifyPAE(p.Key, msg, s.Sig) }) {
+				if keyHint == hint {
+					refuse(a, RefusedTampered, "the attestation's signature does not match its content: it was altered after signing")
+				} else {
+					refuse(a, RefusedOtherKey, "the attestation's signature does not verify with the evidence key: signed by another key, or altered")
+				}
+				continue
+			}
 		}
 		if env.PayloadType != PayloadType {
 			continue
@@ -124,10 +157,6 @@ func (p Policy) Check(subject string, found []SignedAttestation, unsigned int, c
 			continue
 		}
 		if p.MaxAge > 0 {
-			now := time.Now()
-			if p.Now != nil {
-				now = p.Now()
-			}
 			at, ok := st.SignedAt()
 			switch {
 			case !ok:
@@ -166,6 +195,22 @@ func (p Policy) Check(subject string, found []SignedAttestation, unsigned int, c
 		return &Verified{Attestation: a, Statement: st}, nil
 	}
 	return nil, refusal
+}
+
+// signingTime is when a keyless attestation was signed, for checking its
+// short-lived certificate: the time xedgesim attest records in the signed
+// statement, else now (no transparency log or timestamp authority is
+// consulted, so a bundle without it must be checked while its certificate
+// is still valid).
+func signingTime(env *Envelope, now time.Time) time.Time {
+	if env.PayloadType == PayloadType {
+		if st, err := ParseStatement(env.Payload); err == nil {
+			if t, ok := st.SignedAt(); ok {
+				return t
+			}
+		}
+	}
+	return now
 }
 
 func scenarioNames(st Statement) []string {

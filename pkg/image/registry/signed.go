@@ -81,8 +81,8 @@ type signedPushOptions struct {
 // nothing is pushed.
 func RequireSignedEvidence(p evidence.Policy) PushOption {
 	return func(o *pushOptions) error {
-		if p.Key == nil {
-			return fmt.Errorf("signed evidence: no key to verify with")
+		if p.Key == nil && p.Identity == nil {
+			return fmt.Errorf("signed evidence: no key or identity to verify with")
 		}
 		o.requireEvidence = true
 		o.signed.policy = &p
