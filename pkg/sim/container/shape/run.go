@@ -47,7 +47,8 @@ type RunOption func(*runOptions)
 func WithEvents(f func(Event)) RunOption { return func(o *runOptions) { o.events = f } }
 
 // WithStart gives the timeline's zero when the configuration could not:
-// a helper starts with its node, before the run's timeline begins.
+// a helper starts with its node, before the run's timeline begins. A later
+// value replaces the zero until the first fault is applied.
 func WithStart(ch <-chan time.Time) RunOption { return func(o *runOptions) { o.start = ch } }
 
 // Run shapes what the current network namespace receives from each peer
@@ -169,6 +170,7 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 		return time.After(time.Until(s.start.Add(time.Duration(boundaries[0].at) * time.Microsecond)))
 	}
 	bch := nextBoundary()
+	fired := false
 	byAddr := func(src [4]byte) int {
 		for i := range addrs {
 			if resolved[i] && addrs[i] == src {
@@ -224,15 +226,20 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 				every = time.Second
 				reresolve.Reset(every)
 			}
-		case t := <-o.start:
-			o.start = nil
-			if s.start.IsZero() {
-				s.start = t
-				boundaries = windowBoundaries(c)
-				bch = nextBoundary()
-				o.events(Event{Kind: "start", OffsetUS: offset()})
+		case t, ok := <-o.start:
+			// A later zero replaces an earlier one until the first fault
+			// boundary passed: the runtime offers a later one when this
+			// one reached the helpers too late.
+			if !ok || fired {
+				o.start = nil
+				continue
 			}
+			s.start = t
+			boundaries = windowBoundaries(c)
+			bch = nextBoundary()
+			o.events(Event{Kind: "start", OffsetUS: offset()})
 		case <-bch:
+			fired = true
 			b := boundaries[0]
 			boundaries = boundaries[1:]
 			o.events(Event{Kind: b.kind, Peer: b.peer, Fault: b.fault, OffsetUS: offset()})
