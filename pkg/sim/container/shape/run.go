@@ -65,7 +65,12 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 		opt(&o)
 	}
 	emit := o.events
-	o.events = func(e Event) { e.UnixNano = time.Now().UnixNano(); emit(e) }
+	o.events = func(e Event) {
+		if e.UnixNano == 0 {
+			e.UnixNano = time.Now().UnixNano()
+		}
+		emit(e)
+	}
 	r, err := installRules(c.Queue)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNFTables, err)
@@ -195,7 +200,6 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 			if !ok {
 				continue
 			}
-			now := time.Now()
 			for _, p := range ps {
 				i := -1
 				if p.size >= 0 {
@@ -207,7 +211,7 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 					}
 					continue
 				}
-				at, drop := s.decide(i, now, p.size)
+				at, drop := s.decide(i, p.at, p.size)
 				if drop {
 					if err := q.verdict(p.id, false); err != nil {
 						return counters(s), fmt.Errorf("NFQUEUE verdict: %w", err)
@@ -242,7 +246,9 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 			fired = true
 			b := boundaries[0]
 			boundaries = boundaries[1:]
-			o.events(Event{Kind: b.kind, Peer: b.peer, Fault: b.fault, OffsetUS: offset()})
+			// Each packet's fate follows the clock, not this loop: the
+			// fault acted at its time even when the loop comes late.
+			o.events(Event{Kind: b.kind, Peer: b.peer, Fault: b.fault, OffsetUS: b.at, UnixNano: s.start.Add(time.Duration(b.at) * time.Microsecond).UnixNano()})
 			bch = nextBoundary()
 		}
 		now := time.Now()
