@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -90,7 +91,7 @@ func TestUplinkOutageGate(t *testing.T) {
 	outage := `
   - {at_s: 3, kind: link_down, link: {src: pub, dst: mqtt-broker}, duration_s: 5}
   - {at_s: 3, kind: link_down, link: {src: mqtt-broker, dst: pub}, duration_s: 5}`
-	run := func(t *testing.T, faults string, noreconnect bool) (int, gateSummary, string) {
+	run := func(t *testing.T, faults string, noreconnect bool) (int, gateSummary, string, string) {
 		t.Helper()
 		out := t.TempDir()
 		p := startSimulate(t, env, "--out", out, "--image", "broker=oci:"+broker, "--image", "netprobe=oci:"+probe,
@@ -101,18 +102,18 @@ func TestUplinkOutageGate(t *testing.T) {
 		if code != 0 && code != 2 {
 			t.Fatalf("exit %d\n%s%s", code, p.out.String(), p.errOut.String())
 		}
-		return code, readGateSummary(t, out), string(pubLog)
+		return code, readGateSummary(t, out), string(pubLog), out
 	}
 
-	code, perfect, _ := run(t, "[]", false)
+	code, perfect, _, _ := run(t, "[]", false)
 	if code != 0 {
 		t.Fatalf("perfect link: exit %d, want 0", code)
 	}
-	code, shaped, pubLog := run(t, outage, false)
+	code, shaped, pubLog, out := run(t, outage, false)
 	if code != 0 {
 		t.Errorf("5 s outage with a reconnecting publisher: exit %d, want 0 (%+v)", code, shaped.Assertions)
 	}
-	code, broken, brokenLog := run(t, outage, true)
+	code, broken, brokenLog, _ := run(t, outage, true)
 	if code != 2 {
 		t.Errorf("5 s outage with a publisher that does not reconnect: exit %d, want 2 (%+v)", code, broken.Assertions)
 	}
@@ -139,5 +140,34 @@ func TestUplinkOutageGate(t *testing.T) {
 		if a.Metric == "observed_gap_max_s" && a.Passed {
 			t.Errorf("observed_gap_max_s passed without the reconnect: %+v", a)
 		}
+	}
+	// The report says when each fault acted on the real packets: at 3 s
+	// and 8 s of the run, as the scenario says.
+	b2, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Faults []struct {
+			Kind        string
+			RealTraffic *struct {
+				AppliedS float64  `json:"applied_s"`
+				LiftedS  *float64 `json:"lifted_s"`
+			} `json:"real_traffic"`
+		}
+	}
+	if err := json.Unmarshal(b2, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Faults) != 2 {
+		t.Fatalf("summary.json faults %+v; want the two link_down", sum.Faults)
+	}
+	for _, f := range sum.Faults {
+		if r := f.RealTraffic; r == nil || r.AppliedS != 3 || r.LiftedS == nil || *r.LiftedS != 8 {
+			t.Errorf("fault %s acted on real traffic %+v; want applied at 3 s, lifted at 8 s", f.Kind, r)
+		}
+	}
+	if md, err := os.ReadFile(filepath.Join(out, "summary.md")); err != nil || !strings.Contains(string(md), "| 3 | 8 | 3–8 | `link_down` |") {
+		t.Errorf("summary.md lacks the real-traffic window of the faults: %v\n%s", err, md)
 	}
 }

@@ -17,9 +17,11 @@ type Event struct {
 	// known), "applied" or "lifted".
 	Kind string `json:"kind"`
 	Peer string `json:"peer,omitempty"`
-	// Fault is the window's fault kind for applied and lifted.
-	Fault string `json:"fault,omitempty"`
-	Addr  string `json:"addr,omitempty"`
+	// Fault is the window's fault kind for applied and lifted, and
+	// FaultNumber its number in the scenario (Window.Fault).
+	Fault       string `json:"fault,omitempty"`
+	FaultNumber int    `json:"fault_number,omitempty"`
+	Addr        string `json:"addr,omitempty"`
 	// OffsetUS is the wall-clock offset from the timeline's zero when it
 	// happened.
 	OffsetUS int64 `json:"offset_us"`
@@ -248,7 +250,7 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 			boundaries = boundaries[1:]
 			// Each packet's fate follows the clock, not this loop: the
 			// fault acted at its time even when the loop comes late.
-			o.events(Event{Kind: b.kind, Peer: b.peer, Fault: b.fault, OffsetUS: b.at, UnixNano: s.start.Add(time.Duration(b.at) * time.Microsecond).UnixNano()})
+			o.events(Event{Kind: b.kind, Peer: b.peer, Fault: b.fault, FaultNumber: b.number, OffsetUS: b.at, UnixNano: s.start.Add(time.Duration(b.at) * time.Microsecond).UnixNano()})
 			bch = nextBoundary()
 		}
 		now := time.Now()
@@ -275,6 +277,7 @@ func counters(s *shaper) map[string]Counters {
 type boundary struct {
 	at                int64
 	kind, peer, fault string
+	number            int
 }
 
 // windowBoundaries lists when each fault window is applied and lifted.
@@ -282,9 +285,9 @@ func windowBoundaries(c Config) []boundary {
 	var bs []boundary
 	for _, p := range c.Peers {
 		for _, w := range p.Windows {
-			bs = append(bs, boundary{w.FromUS, "applied", p.Node, w.Kind})
+			bs = append(bs, boundary{w.FromUS, "applied", p.Node, w.Kind, w.Fault})
 			if w.UntilUS != 0 {
-				bs = append(bs, boundary{w.UntilUS, "lifted", p.Node, w.Kind})
+				bs = append(bs, boundary{w.UntilUS, "lifted", p.Node, w.Kind, w.Fault})
 			}
 		}
 	}
