@@ -390,7 +390,14 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 				JitterUS: l.Link.JitterUS, LossRate: l.Link.LossRate, BandwidthBPS: l.Link.BandwidthBPS, Faults: l.Faults,
 				Packets: l.Packets, Bytes: l.Bytes, Dropped: l.Dropped, DroppedBytes: l.DroppedBytes})
 		}
-		for i, ft := range rt.FaultTimes() {
+		real := rt.FaultTimes()
+		for i, ft := range rt.NodeFaultTimes(sc.Faults) {
+			if real == nil {
+				real = map[int]container.FaultTime{}
+			}
+			real[i] = ft
+		}
+		for i, ft := range real {
 			if i < len(rep.Faults) && ft.AppliedUS >= 0 {
 				w := &report.RealWindow{AppliedS: float64(ft.AppliedUS) / 1e6}
 				if ft.LiftedUS >= 0 {

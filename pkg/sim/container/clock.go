@@ -25,11 +25,19 @@ const clockLead = 300 * time.Millisecond
 func (r *Runtime) StartClock(ctx context.Context) (time.Time, error) {
 	r.mu.Lock()
 	s := r.net
+	r.nodeFaults = nil
 	r.mu.Unlock()
-	if s == nil {
-		return time.Now(), nil
+	zero := time.Now()
+	if s != nil {
+		var err error
+		if zero, err = s.startClock(ctx); err != nil {
+			return time.Time{}, err
+		}
 	}
-	return s.startClock(ctx)
+	r.mu.Lock()
+	r.zero = zero
+	r.mu.Unlock()
+	return zero, nil
 }
 
 func (s *netShaping) startClock(ctx context.Context) (time.Time, error) {

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
@@ -64,12 +65,15 @@ func (d *Node) Crash(int64) {
 	if d.spec.restart != "" && d.spec.restart != "no" && ownsProcess(st.Pid, d.cid) {
 		if err := syscall.Kill(st.Pid, syscall.SIGKILL); err == nil {
 			c.selfStart = false
+			d.rt.nodeFaultApplied(d.id, scenario.FaultNodeCrash)
 			return
 		}
 	}
 	if err := d.cli.ContainerKill(ctx, d.cid, "KILL"); err != nil {
 		c.err = d.errorf("node_crash: killing container: %w", err)
+		return
 	}
+	d.rt.nodeFaultApplied(d.id, scenario.FaultNodeCrash)
 }
 
 // Restart implements Crasher: the fault's restart_after_s starts a
@@ -154,6 +158,7 @@ func (d *Node) watchRecovery(ctx context.Context) error {
 	c.down = false
 	c.restarts++
 	c.took = append(c.took, time.Since(c.at))
+	d.rt.nodeFaultLifted(d.id, scenario.FaultNodeCrash)
 	d.lastCheck = time.Now()
 	return nil
 }

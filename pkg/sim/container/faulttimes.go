@@ -1,6 +1,11 @@
 package container
 
-import "github.com/xedgesim/simulate/pkg/sim/container/shape"
+import (
+	"time"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/container/shape"
+)
 
 // FaultTime is when a scenario's fault acted on containers' real
 // packets, in µs from the run's zero on the wall clock, as the shaping
@@ -43,6 +48,72 @@ func (r *Runtime) FaultTimes() map[int]FaultTime {
 	out := make(map[int]FaultTime, len(r.net.faults))
 	for i, ft := range r.net.faults {
 		out[i] = ft
+	}
+	return out
+}
+
+// nodeFault is a node fault (node_crash, node_pause) as it acted on a
+// container: applied when it was killed or frozen, lifted when it was
+// healthy or thawed again (zero time: not yet).
+type nodeFault struct {
+	node, kind      string
+	applied, lifted time.Time
+}
+
+// nodeFaultApplied records that kind hit node id now.
+func (r *Runtime) nodeFaultApplied(id, kind string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.nodeFaults = append(r.nodeFaults, nodeFault{node: id, kind: kind, applied: time.Now()})
+}
+
+// nodeFaultLifted records that the last kind on node id ended now.
+func (r *Runtime) nodeFaultLifted(id, kind string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.nodeFaults) - 1; i >= 0; i-- {
+		if f := &r.nodeFaults[i]; f.node == id && f.kind == kind && f.lifted.IsZero() {
+			f.lifted = time.Now()
+			return
+		}
+	}
+}
+
+// NodeFaultTimes returns, by index in faults (the scenario's), when each
+// node_crash and node_pause acted on its container in the last paced run,
+// from the run's zero: the k-th such fault on a node is the k-th time the
+// container was killed or frozen. Lockstep runs have no wall-clock zero,
+// and get nil.
+func (r *Runtime) NodeFaultTimes(faults []scenario.Fault) map[int]FaultTime {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.zero.IsZero() || len(r.nodeFaults) == 0 {
+		return nil
+	}
+	out := map[int]FaultTime{}
+	seen := map[[2]string]int{}
+	for i, f := range faults {
+		if f.Kind != scenario.FaultNodeCrash && f.Kind != scenario.FaultNodePause {
+			continue
+		}
+		key := [2]string{f.Node, f.Kind}
+		k := seen[key]
+		seen[key]++
+		for _, nf := range r.nodeFaults {
+			if nf.node != f.Node || nf.kind != f.Kind {
+				continue
+			}
+			if k > 0 {
+				k--
+				continue
+			}
+			ft := FaultTime{AppliedUS: nf.applied.Sub(r.zero).Microseconds(), LiftedUS: -1}
+			if !nf.lifted.IsZero() {
+				ft.LiftedUS = nf.lifted.Sub(r.zero).Microseconds()
+			}
+			out[i] = ft
+			break
+		}
 	}
 	return out
 }
