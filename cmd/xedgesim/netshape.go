@@ -64,17 +64,23 @@ func newNetShape() *cobra.Command {
 	return cmd
 }
 
-// watchStart polls file until it holds the timeline's zero.
+// watchStart polls file and sends the timeline's zero each time it holds a
+// new one: the runtime may give a later zero when the first came late.
 func watchStart(ctx context.Context, file string) <-chan time.Time {
 	ch := make(chan time.Time, 1)
 	go func() {
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
+		var last int64
 		for {
 			if b, err := os.ReadFile(file); err == nil { // #nosec G304 -- --start-file, set by the runtime in its own helper container
-				if ns, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && ns > 0 {
-					ch <- time.Unix(0, ns)
-					return
+				if ns, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && ns > 0 && ns != last {
+					select {
+					case ch <- time.Unix(0, ns):
+						last = ns
+					case <-ctx.Done():
+						return
+					}
 				}
 			}
 			select {

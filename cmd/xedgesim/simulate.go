@@ -394,6 +394,23 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 				JitterUS: l.Link.JitterUS, LossRate: l.Link.LossRate, BandwidthBPS: l.Link.BandwidthBPS, Faults: l.Faults,
 				Packets: l.Packets, Bytes: l.Bytes, Dropped: l.Dropped, DroppedBytes: l.DroppedBytes})
 		}
+		real := rt.FaultTimes()
+		for i, ft := range rt.NodeFaultTimes(sc.Faults) {
+			if real == nil {
+				real = map[int]container.FaultTime{}
+			}
+			real[i] = ft
+		}
+		for i, ft := range real {
+			if i < len(rep.Faults) && ft.AppliedUS >= 0 {
+				w := &report.RealWindow{AppliedS: float64(ft.AppliedUS) / 1e6}
+				if ft.LiftedUS >= 0 {
+					lifted := float64(ft.LiftedUS) / 1e6
+					w.LiftedS = &lifted
+				}
+				rep.Faults[i].RealTraffic = w
+			}
+		}
 		if err := writeTiming(dir, res, wall); err != nil {
 			return rep, err
 		}

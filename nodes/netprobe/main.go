@@ -49,7 +49,9 @@ func main() {
 	case len(a) == 2 && a[0] == "udprecv":
 		err = streamRecv(ctx, a[1])
 	case len(a) == 3 && a[0] == "mqttpub":
-		err = mqttPub(ctx, a[1], a[2])
+		err = mqttPub(ctx, a[1], a[2], true)
+	case len(a) == 4 && a[0] == "mqttpub" && a[3] == "noreconnect":
+		err = mqttPub(ctx, a[1], a[2], false)
 	case len(a) == 2 && a[0] == "mqttsub":
 		err = mqttSub(ctx, a[1])
 	default:

@@ -17,12 +17,15 @@ import (
 // The MQTT modes stream through a broker as the UDP ones do directly:
 //
 //	netprobe mqttpub HOST:PORT GAPUS  publish to probe/<seq> every GAPUS µs
+//	netprobe mqttpub HOST:PORT GAPUS noreconnect
+//	                                  the same, and give up when the connection drops,
+//	                                  as an app without reconnect logic does
 //	netprobe mqttsub HOST:PORT        prints "seq sent_ns recv_ns" per message
 //
 // Both keep alive every 2 s and reconnect every 250 ms, so an outage of
 // the link is seen, and left, within seconds. Each connection is logged.
 
-func mqttClient(ctx context.Context, broker, id string, up func(*autopaho.ConnectionManager), recv func(paho.PublishReceived)) (*autopaho.ConnectionManager, error) {
+func mqttClient(ctx context.Context, broker, id string, reconnect bool, up func(*autopaho.ConnectionManager), recv func(paho.PublishReceived)) (*autopaho.ConnectionManager, error) {
 	u, err := url.Parse("mqtt://" + broker)
 	if err != nil {
 		return nil, err
@@ -40,7 +43,11 @@ func mqttClient(ctx context.Context, broker, id string, up func(*autopaho.Connec
 			}
 		},
 		OnConnectError: func(err error) { fmt.Fprintf(os.Stderr, "netprobe: %s: %v\n", id, err) },
-		ClientConfig:   paho.ClientConfig{ClientID: id},
+		OnConnectionDown: func() bool {
+			fmt.Fprintf(os.Stderr, "netprobe: %s lost its connection at %d\n", id, time.Now().UnixNano())
+			return reconnect
+		},
+		ClientConfig: paho.ClientConfig{ClientID: id},
 	}
 	if recv != nil {
 		cfg.ClientConfig.OnPublishReceived = []func(paho.PublishReceived) (bool, error){
@@ -50,12 +57,12 @@ func mqttClient(ctx context.Context, broker, id string, up func(*autopaho.Connec
 	return autopaho.NewConnection(ctx, cfg)
 }
 
-func mqttPub(ctx context.Context, broker, gap string) error {
+func mqttPub(ctx context.Context, broker, gap string, reconnect bool) error {
 	us, err := strconv.Atoi(gap)
 	if err != nil {
 		return err
 	}
-	cm, err := mqttClient(ctx, broker, "probe-pub", nil, nil)
+	cm, err := mqttClient(ctx, broker, "probe-pub", reconnect, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -78,7 +85,7 @@ func mqttPub(ctx context.Context, broker, gap string) error {
 
 func mqttSub(ctx context.Context, broker string) error {
 	var mu sync.Mutex
-	_, err := mqttClient(ctx, broker, "probe-sub", func(cm *autopaho.ConnectionManager) {
+	_, err := mqttClient(ctx, broker, "probe-sub", true, func(cm *autopaho.ConnectionManager) {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		_, _ = cm.Subscribe(sctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: "probe/#"}}})

@@ -145,14 +145,17 @@ func erroredSuite() Suite {
 }
 
 // sweepSuite is three seeds with faults; seed 2 fails its delivery rate.
+// Its link_down also acted on containers' real packets.
 func sweepSuite() Suite {
 	s := Suite{Verdict: Fail}
+	lifted := 15.0
 	pdr := []float64{0.991, 0.978, 0.995}
 	p95 := []float64{33.5, 41.25, 35}
 	for i, seed := range []int64{1, 2, 3} {
 		r := run("faulty_links", "scenarios/faulty_links.yaml", seed, 40)
 		r.Faults = []Fault{
-			{Kind: "link_down", AtS: 10, EndS: 15, Target: "sensor1->gateway1", Dropped: 9 + int64(i), Line: 22},
+			{Kind: "link_down", AtS: 10, EndS: 15, Target: "sensor1->gateway1", Dropped: 9 + int64(i), Line: 22,
+				RealTraffic: &RealWindow{AppliedS: 10, LiftedS: &lifted}},
 			{Kind: "node_crash", AtS: 30, EndS: 32, Target: "gateway1", Dropped: 4, Line: 24},
 		}
 		for j := 10; j < 15; j++ {

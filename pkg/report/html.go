@@ -93,7 +93,10 @@ type htmlRun struct {
 	Latency  *lineChart
 	Links    *barChart
 	Faults   []htmlFault
-	Warnings []string
+	// RealFaults: a fault acted on real traffic, and the faults table has
+	// a column for it.
+	RealFaults bool
+	Warnings   []string
 }
 
 type htmlFact struct{ Name, Value string }
@@ -103,8 +106,8 @@ type htmlAssertion struct {
 }
 
 type htmlFault struct {
-	At, Until, Kind, Target, Location string
-	Dropped                           int64
+	At, Until, Real, Kind, Target, Location string
+	Dropped                                 int64
 }
 
 type htmlWarning struct{ Scenario, Where, Text string }
@@ -230,8 +233,9 @@ func newRun(r Run, n int, alone bool) htmlRun {
 		h.Links = newBarChart(r)
 	}
 	for _, f := range r.Faults {
-		h.Faults = append(h.Faults, htmlFault{At: formatNumber(f.AtS), Until: formatNumber(f.EndS), Kind: f.Kind,
+		h.Faults = append(h.Faults, htmlFault{At: formatNumber(f.AtS), Until: formatNumber(f.EndS), Real: realText(f), Kind: f.Kind,
 			Target: f.Target, Dropped: f.Dropped, Location: location(r.ScenarioFile, f.Line)})
 	}
+	h.RealFaults = realFaults(r)
 	return h
 }

@@ -554,11 +554,19 @@ func (m *markdown) details(w *bytes.Buffer, b budget, r Run, h string) {
 		mermaidLinks(w, r)
 	}
 	if len(r.Faults) > 0 {
-		fmt.Fprintf(w, "%s Faults\n\n| At (s) | Until (s) | Fault | Target | Dropped | Line |\n|---:|---:|---|---|---:|---|\n", h)
+		real := realFaults(r)
+		if real {
+			fmt.Fprintf(w, "%s Faults\n\n| At (s) | Until (s) | On real traffic (s) | Fault | Target | Dropped | Line |\n|---:|---:|---:|---|---|---:|---|\n", h)
+		} else {
+			fmt.Fprintf(w, "%s Faults\n\n| At (s) | Until (s) | Fault | Target | Dropped | Line |\n|---:|---:|---|---|---:|---|\n", h)
+		}
 		n := min(len(r.Faults), b.rows)
 		for _, f := range r.Faults[:n] {
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %s |\n", formatNumber(f.AtS), formatNumber(f.EndS),
-				mdCode(f.Kind), mdEscape(f.Target), f.Dropped, mdCode(location(r.ScenarioFile, f.Line)))
+			fmt.Fprintf(w, "| %s | %s | ", formatNumber(f.AtS), formatNumber(f.EndS))
+			if real {
+				fmt.Fprintf(w, "%s | ", realText(f))
+			}
+			fmt.Fprintf(w, "%s | %s | %d | %s |\n", mdCode(f.Kind), mdEscape(f.Target), f.Dropped, mdCode(location(r.ScenarioFile, f.Line)))
 		}
 		moreRows(w, len(r.Faults)-n, "faults")
 		w.WriteString("\n")

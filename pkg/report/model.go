@@ -55,6 +55,9 @@ type Fault struct {
 	// Dropped is how many messages the fault dropped.
 	Dropped int64 `json:"dropped"`
 	Line    int   `json:"line"`
+	// RealTraffic is when it was applied to and lifted from containers'
+	// real packets; nil when it shaped none (realfault.go).
+	RealTraffic *RealWindow `json:"real_traffic,omitempty"`
 }
 
 // Bucket is one slice of virtual time for the charts.

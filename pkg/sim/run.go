@@ -168,6 +168,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 			Message: "the run is statistical, not bit-reproducible: a docker node with protocol none is a black-box service, so virtual time was paced to the wall clock",
 			Hint:    "set docker.protocol: tcp on nodes that speak the node protocol to run them in lockstep"})
 		k.paceStart = time.Now()
+		if cs, ok := o.runtime.(node.ClockStarter); ok {
+			if k.paceStart, err = cs.StartClock(ctx); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := k.run(ctx); err != nil {
 		return nil, err

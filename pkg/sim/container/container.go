@@ -36,8 +36,12 @@ type Node struct {
 	runID string
 	name  string
 	cid   string
-	// wire is the protocol connection (protocol tcp or stdio).
-	wire *node.Process
+	// wire is the protocol connection (protocol tcp or stdio); after a
+	// node_crash a new one replaces it, and wireStats keeps what the old
+	// ones counted. env is what INIT sends again then.
+	wire      *node.Process
+	wireStats node.Stats
+	env       node.Env
 
 	imageRef    string // what the container was created from
 	imageDigest string // the image's repo digest, or its ID
@@ -82,6 +86,7 @@ func (d *Node) Image() (ref, digest string) { return d.imageRef, d.imageDigest }
 // tcp or stdio, INIT it.
 func (d *Node) Start(ctx context.Context, env node.Env) error {
 	d.runID = d.rt.join(env.RunID)
+	d.env = env
 	cli, err := d.rt.client(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -114,9 +119,15 @@ func (d *Node) Start(ctx context.Context, env node.Env) error {
 	case ProtocolStdio:
 		return d.startStdio(ctx, env)
 	case ProtocolTCP:
+		return d.connectTCP(ctx, env)
 	default:
 		return nil
 	}
+}
+
+// connectTCP connects to the container's socket_port, at the address the
+// engine publishes it on now, and INITs it.
+func (d *Node) connectTCP(ctx context.Context, env node.Env) error {
 	addr, err := d.hostAddr(ctx, d.spec.socketPort)
 	if err != nil {
 		return err
@@ -435,6 +446,9 @@ func isTimeout(err error) bool {
 // Send implements node.External.
 func (d *Node) Send(ctx context.Context, target int64, in []event.Event) error {
 	if d.wire != nil {
+		if d.crash.down {
+			return nil // killed by node_crash: nothing to speak to
+		}
 		return d.wire.Send(ctx, target, in)
 	}
 	// A black-box container never sees the simulated messages addressed
@@ -451,7 +465,7 @@ func (d *Node) Advance(ctx context.Context, target int64, in []event.Event, out 
 	if d.pauseErr != nil {
 		return out, d.pauseErr
 	}
-	if d.wire != nil {
+	if d.wire != nil && !d.crash.down {
 		return d.wire.Advance(ctx, target, in, out)
 	}
 	if d.crash.down {
@@ -476,7 +490,7 @@ func (d *Node) Next() int64 { return node.Never }
 // Stats implements node.Node.
 func (d *Node) Stats() node.Stats {
 	if d.wire != nil {
-		return d.wire.Stats()
+		return addStats(d.wireStats, d.wire.Stats())
 	}
 	return d.stats
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
 // crashState follows a container through a node_crash fault.
@@ -27,11 +30,10 @@ type crashState struct {
 // Crash implements Crasher: node_crash kills the container's main process
 // with SIGKILL, as a crash would. Under a restart policy the engine starts
 // it again; the time until it is healthy again is the recovery time. A
-// container speaking the TCP protocol is not killed: its lockstep
-// connection cannot survive a restart, so it only stops sending, as a
-// built-in node does.
+// container speaking the TCP or stdio protocol is killed too: its
+// connection dies with it, and a new one INITs it when it is back.
 func (d *Node) Crash(int64) {
-	if d.cli == nil || d.cid == "" || d.wire != nil || d.crash.down {
+	if d.cli == nil || d.cid == "" || d.crash.down {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -48,6 +50,14 @@ func (d *Node) Crash(int64) {
 		return
 	}
 	c.startedAt = st.StartedAt
+	if d.wire != nil {
+		// After the kill (a SHUTDOWN first would let it exit cleanly):
+		// what it counted stays, the connection goes with the process.
+		defer func() {
+			d.wireStats = addStats(d.wireStats, d.wire.Stats())
+			_ = d.wire.Close() // the process is dead: its SHUTDOWN is not answered
+		}()
+	}
 	// The engine restarts a container under its policy only when its
 	// process dies by itself; a kill through the API counts as a stop.
 	// Kill the process directly when it is ours to see (same host and PID
@@ -55,22 +65,47 @@ func (d *Node) Crash(int64) {
 	if d.spec.restart != "" && d.spec.restart != "no" && ownsProcess(st.Pid, d.cid) {
 		if err := syscall.Kill(st.Pid, syscall.SIGKILL); err == nil {
 			c.selfStart = false
+			d.rt.nodeFaultApplied(d.id, scenario.FaultNodeCrash)
 			return
 		}
 	}
 	if err := d.cli.ContainerKill(ctx, d.cid, "KILL"); err != nil {
 		c.err = d.errorf("node_crash: killing container: %w", err)
+		return
 	}
+	d.rt.nodeFaultApplied(d.id, scenario.FaultNodeCrash)
 }
 
 // Restart implements Crasher: the fault's restart_after_s starts a
 // container that is still down (no restart policy, or the engine could not
-// apply it).
+// apply it). A protocol node runs in lockstep: the run waits until it is
+// healthy and INITed again, as long as its health timeout.
 func (d *Node) Restart(int64) {
-	if !d.crash.down || d.wire != nil {
+	if !d.crash.down {
 		return
 	}
 	d.start()
+	if d.wire == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.spec.health.timeout)
+	defer cancel()
+	for d.crash.down && d.crash.err == nil {
+		if d.running(ctx) != nil {
+			d.start() // it may still have been stopping the first time
+		}
+		if err := d.watchRecovery(ctx); err != nil && d.crash.err == nil {
+			d.crash.err = err
+		}
+		select {
+		case <-ctx.Done():
+			if d.crash.down && d.crash.err == nil {
+				d.crash.err = d.errorf("node_crash: not healthy again within %s of its restart", d.spec.health.timeout)
+			}
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // start starts the killed container again, as the engine's policy would.
@@ -117,9 +152,13 @@ func (d *Node) watchRecovery(ctx context.Context) error {
 	if err := d.rt.net.restarted(ctx, d.cli, d); err != nil {
 		return err
 	}
+	if err := d.reconnect(ctx); err != nil {
+		return err
+	}
 	c.down = false
 	c.restarts++
 	c.took = append(c.took, time.Since(c.at))
+	d.rt.nodeFaultLifted(d.id, scenario.FaultNodeCrash)
 	d.lastCheck = time.Now()
 	return nil
 }
@@ -138,4 +177,27 @@ func ownsProcess(pid int, cid string) bool {
 	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	return err == nil && strings.Contains(string(b), cid)
+}
+
+// reconnect gives a protocol node that started again a new connection,
+// INITed as at the start of the run.
+func (d *Node) reconnect(ctx context.Context) error {
+	switch {
+	case d.wire == nil:
+		return nil
+	case d.spec.protocol == ProtocolStdio:
+		return d.startStdio(ctx, d.env)
+	default:
+		return d.connectTCP(ctx, d.env)
+	}
+}
+
+// addStats adds b's counters to a's.
+func addStats(a, b node.Stats) node.Stats {
+	a.Model = b.Model
+	a.Events += b.Events
+	a.MessagesSent += b.MessagesSent
+	a.MessagesReceived += b.MessagesReceived
+	a.MessagesProcessed += b.MessagesProcessed
+	return a
 }

@@ -80,8 +80,8 @@ func planNetwork(sc *scenario.Scenario, shaped, own []string, seed int64) netPla
 				pos[pr] = sc.Network.Pos
 			}
 			peer := shape.Peer{Node: src, Link: par}
-			for _, f := range sc.Faults {
-				w := shape.Window{Kind: f.Kind, FromUS: f.AtUS}
+			for fi, f := range sc.Faults {
+				w := shape.Window{Kind: f.Kind, Fault: fi + 1, FromUS: f.AtUS}
 				if f.DurationUS > 0 {
 					w.UntilUS = f.AtUS + f.DurationUS
 				}

@@ -29,9 +29,9 @@ func TestPlanNetwork(t *testing.T) {
 	got := planNetwork(sc, []string{"a", "b", "c"}, nil, 9).nodes
 	ab := shape.Params{LatencyUS: 50000, JitterUS: 20000, BandwidthBPS: 64000, LossRate: 0.1}
 	def := shape.Params{LatencyUS: 1000}
-	down := shape.Window{Kind: "link_down", FromUS: 1e6, UntilUS: 6e6, Down: true}
-	degrade := shape.Window{Kind: "link_degrade", FromUS: 2e6, UntilUS: 3e6, LatencyUS: &lat, LossRate: &loss}
-	part := shape.Window{Kind: "partition", FromUS: 3e6, Down: true}
+	down := shape.Window{Kind: "link_down", Fault: 1, FromUS: 1e6, UntilUS: 6e6, Down: true}
+	degrade := shape.Window{Kind: "link_degrade", Fault: 2, FromUS: 2e6, UntilUS: 3e6, LatencyUS: &lat, LossRate: &loss}
+	part := shape.Window{Kind: "partition", Fault: 3, FromUS: 3e6, Down: true}
 	want := map[string]shape.Config{
 		// Each node shapes what it receives: a's config holds the links
 		// b -> a and c -> a.

@@ -27,8 +27,9 @@ type netShaping struct {
 	err      error
 	zero     time.Time
 	image    string
-	nodes    map[string]*Node // the started nodes of the plan
-	last     []LinkCount      // what the last run's helpers counted
+	nodes    map[string]*Node  // the started nodes of the plan
+	last     []LinkCount       // what the last run's helpers counted
+	faults   map[int]FaultTime // when the last run's faults acted (faulttimes.go)
 	shapers  map[string]*Shaper
 	shaperMu sync.Mutex
 }
@@ -159,9 +160,10 @@ func (s *netShaping) stop(ctx context.Context, logDir string) error {
 	s.once, s.err, s.image, s.zero = sync.Once{}, nil, "", time.Time{}
 	s.shaperMu.Unlock()
 	var errs []error
-	s.last = nil
+	s.last, s.faults = nil, map[int]FaultTime{}
 	for id, sh := range shapers {
 		errs = append(errs, sh.Stop(ctx))
+		faultTimes(s.faults, sh.Events)
 		for _, p := range s.plan.nodes[id].Peers {
 			s.last = append(s.last, LinkCount{Src: p.Node, Dst: id, Link: p.Link, Faults: len(p.Windows), Counters: sh.Links[p.Node]})
 		}

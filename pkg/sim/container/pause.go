@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
@@ -35,4 +36,9 @@ func (d *Node) setPaused(on bool) {
 		return
 	}
 	d.paused = on
+	if on {
+		d.rt.nodeFaultApplied(d.id, scenario.FaultNodePause)
+	} else {
+		d.rt.nodeFaultLifted(d.id, scenario.FaultNodePause)
+	}
 }

@@ -46,6 +46,11 @@ type Runtime struct {
 	loaded  []string // images this run loaded into the engine
 
 	net *netShaping // nil: the containers' network is left perfect
+
+	// zero is the paced run's clock zero (StartClock); nodeFaults are the
+	// node faults its containers went through (faulttimes.go).
+	zero       time.Time
+	nodeFaults []nodeFault
 }
 
 var _ node.Runtime = (*Runtime)(nil)
@@ -103,6 +108,10 @@ func (r *Runtime) Node(n scenario.Node) (node.Node, error) {
 func (r *Runtime) join(runID string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.runID == "" {
+		// A new run: the last one's clock and node faults are not its.
+		r.zero, r.nodeFaults = time.Time{}, nil
+	}
 	switch {
 	case runID != "":
 		r.runID = runID

@@ -351,6 +351,7 @@ func TestShapeScenario(t *testing.T) {
 	t.Setenv("DOCKER_HOST", env.DockerHost)
 	b := newShapeBed(t)
 	bin := b.bin
+	var nodeFaults map[int]container.FaultTime
 	run := func(link, faults string) (lat []float64, recv []time.Time, logs string) {
 		t.Helper()
 		sc := loadYAML(t, `
@@ -376,6 +377,7 @@ nodes:
 		if _, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(rt)); err != nil {
 			t.Fatalf("Run() = %v", err)
 		}
+		nodeFaults = rt.NodeFaultTimes(sc.Faults)
 		if left := leftovers(t, env, id); left != "" {
 			t.Errorf("containers left after the run: %s", left)
 		}
@@ -388,6 +390,11 @@ nodes:
 	base, baseRecv, _ := run("latency_us: 0", "faults:\n  - {at_s: 2, kind: node_pause, node: send, duration_s: 2}\n")
 	if g := longestSilence(baseRecv); g < 1800*time.Millisecond || g > 2400*time.Millisecond {
 		t.Errorf("node_pause for 2 s: the longest silence at the receiver was %v", g)
+	}
+	// The runtime says when it froze and thawed the sender, from the run's
+	// zero: 2 s and 4 s, and the time docker pause takes.
+	if ft, ok := nodeFaults[0]; !ok || ft.AppliedUS < 1_950_000 || ft.AppliedUS > 2_500_000 || ft.LiftedUS < 3_950_000 || ft.LiftedUS > 4_500_000 {
+		t.Errorf("node_pause acted %+v (found %v); want applied at about 2 s, lifted at about 4 s", ft, ok)
 	}
 	slow, recv, logs := run("latency_us: 50000", "faults:\n  - {at_s: 2, kind: link_down, link: {src: send, dst: recv}, duration_s: 2}\n")
 	raise := quantile(slow, 0.5) - quantile(base, 0.5)

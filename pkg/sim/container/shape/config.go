@@ -19,6 +19,9 @@ type Params struct {
 type Window struct {
 	// Kind is the scenario's fault kind, for the log.
 	Kind string `json:"kind"`
+	// Fault is the fault's number in the scenario, from 1 (0: none), so
+	// that its applied and lifted events can be told apart.
+	Fault int `json:"fault,omitempty"`
 	// FromUS and UntilUS are offsets from Config.StartUnixNano; UntilUS 0
 	// means until the end.
 	FromUS  int64 `json:"from_us"`

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -47,6 +48,9 @@ type packet struct {
 	id   uint32
 	src  [4]byte
 	size int
+	// at is when it was read from the queue: its fate follows that time,
+	// not when the shaping loop gets to it.
+	at time.Time
 }
 
 func msgType(t uint16) netlink.HeaderType {
@@ -111,6 +115,7 @@ func (q *queue) receive() ([]packet, error) {
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now()
 	var out []packet
 	for _, m := range msgs {
 		if m.Header.Type != msgType(nfqMsgPacket) || len(m.Data) < 4 {
@@ -120,6 +125,7 @@ func (q *queue) receive() ([]packet, error) {
 		if err != nil {
 			return nil, err
 		}
+		p.at = now
 		out = append(out, p)
 	}
 	return out, nil

@@ -17,9 +17,11 @@ type Event struct {
 	// known), "applied" or "lifted".
 	Kind string `json:"kind"`
 	Peer string `json:"peer,omitempty"`
-	// Fault is the window's fault kind for applied and lifted.
-	Fault string `json:"fault,omitempty"`
-	Addr  string `json:"addr,omitempty"`
+	// Fault is the window's fault kind for applied and lifted, and
+	// FaultNumber its number in the scenario (Window.Fault).
+	Fault       string `json:"fault,omitempty"`
+	FaultNumber int    `json:"fault_number,omitempty"`
+	Addr        string `json:"addr,omitempty"`
 	// OffsetUS is the wall-clock offset from the timeline's zero when it
 	// happened.
 	OffsetUS int64 `json:"offset_us"`
@@ -47,7 +49,8 @@ type RunOption func(*runOptions)
 func WithEvents(f func(Event)) RunOption { return func(o *runOptions) { o.events = f } }
 
 // WithStart gives the timeline's zero when the configuration could not:
-// a helper starts with its node, before the run's timeline begins.
+// a helper starts with its node, before the run's timeline begins. A later
+// value replaces the zero until the first fault is applied.
 func WithStart(ch <-chan time.Time) RunOption { return func(o *runOptions) { o.start = ch } }
 
 // Run shapes what the current network namespace receives from each peer
@@ -64,7 +67,12 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 		opt(&o)
 	}
 	emit := o.events
-	o.events = func(e Event) { e.UnixNano = time.Now().UnixNano(); emit(e) }
+	o.events = func(e Event) {
+		if e.UnixNano == 0 {
+			e.UnixNano = time.Now().UnixNano()
+		}
+		emit(e)
+	}
 	r, err := installRules(c.Queue)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNFTables, err)
@@ -169,6 +177,7 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 		return time.After(time.Until(s.start.Add(time.Duration(boundaries[0].at) * time.Microsecond)))
 	}
 	bch := nextBoundary()
+	fired := false
 	byAddr := func(src [4]byte) int {
 		for i := range addrs {
 			if resolved[i] && addrs[i] == src {
@@ -193,7 +202,6 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 			if !ok {
 				continue
 			}
-			now := time.Now()
 			for _, p := range ps {
 				i := -1
 				if p.size >= 0 {
@@ -205,7 +213,7 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 					}
 					continue
 				}
-				at, drop := s.decide(i, now, p.size)
+				at, drop := s.decide(i, p.at, p.size)
 				if drop {
 					if err := q.verdict(p.id, false); err != nil {
 						return counters(s), fmt.Errorf("NFQUEUE verdict: %w", err)
@@ -224,18 +232,25 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 				every = time.Second
 				reresolve.Reset(every)
 			}
-		case t := <-o.start:
-			o.start = nil
-			if s.start.IsZero() {
-				s.start = t
-				boundaries = windowBoundaries(c)
-				bch = nextBoundary()
-				o.events(Event{Kind: "start", OffsetUS: offset()})
+		case t, ok := <-o.start:
+			// A later zero replaces an earlier one until the first fault
+			// boundary passed: the runtime offers a later one when this
+			// one reached the helpers too late.
+			if !ok || fired {
+				o.start = nil
+				continue
 			}
+			s.start = t
+			boundaries = windowBoundaries(c)
+			bch = nextBoundary()
+			o.events(Event{Kind: "start", OffsetUS: offset()})
 		case <-bch:
+			fired = true
 			b := boundaries[0]
 			boundaries = boundaries[1:]
-			o.events(Event{Kind: b.kind, Peer: b.peer, Fault: b.fault, OffsetUS: offset()})
+			// Each packet's fate follows the clock, not this loop: the
+			// fault acted at its time even when the loop comes late.
+			o.events(Event{Kind: b.kind, Peer: b.peer, Fault: b.fault, FaultNumber: b.number, OffsetUS: b.at, UnixNano: s.start.Add(time.Duration(b.at) * time.Microsecond).UnixNano()})
 			bch = nextBoundary()
 		}
 		now := time.Now()
@@ -262,6 +277,7 @@ func counters(s *shaper) map[string]Counters {
 type boundary struct {
 	at                int64
 	kind, peer, fault string
+	number            int
 }
 
 // windowBoundaries lists when each fault window is applied and lifted.
@@ -269,9 +285,9 @@ func windowBoundaries(c Config) []boundary {
 	var bs []boundary
 	for _, p := range c.Peers {
 		for _, w := range p.Windows {
-			bs = append(bs, boundary{w.FromUS, "applied", p.Node, w.Kind})
+			bs = append(bs, boundary{w.FromUS, "applied", p.Node, w.Kind, w.Fault})
 			if w.UntilUS != 0 {
-				bs = append(bs, boundary{w.UntilUS, "lifted", p.Node, w.Kind})
+				bs = append(bs, boundary{w.UntilUS, "lifted", p.Node, w.Kind, w.Fault})
 			}
 		}
 	}

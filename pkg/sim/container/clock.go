@@ -1,0 +1,83 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/xedgesim/simulate/pkg/sim/node"
+)
+
+var _ node.ClockStarter = (*Runtime)(nil)
+
+// clockLead is how far ahead of now the first zero offered to the helpers
+// lies: telling one takes an exec in its container, tens of milliseconds on
+// an idle engine.
+const clockLead = 300 * time.Millisecond
+
+// StartClock implements node.ClockStarter: it gives every shaping helper
+// the timeline's zero before the run's clock starts, so that a fault in the
+// first moments of the run acts at its time. The zero lies ahead of now by
+// as long as telling the helpers takes; when they were told too late, they
+// are told again with a later zero.
+func (r *Runtime) StartClock(ctx context.Context) (time.Time, error) {
+	r.mu.Lock()
+	s := r.net
+	r.nodeFaults = nil
+	r.mu.Unlock()
+	zero := time.Now()
+	if s != nil {
+		var err error
+		if zero, err = s.startClock(ctx); err != nil {
+			return time.Time{}, err
+		}
+	}
+	r.mu.Lock()
+	r.zero = zero
+	r.mu.Unlock()
+	return zero, nil
+}
+
+func (s *netShaping) startClock(ctx context.Context) (time.Time, error) {
+	s.shaperMu.Lock()
+	defer s.shaperMu.Unlock()
+	if len(s.shapers) == 0 {
+		return time.Now(), nil
+	}
+	lead := clockLead
+	for try := 0; ; try++ {
+		began := time.Now()
+		zero := began.Add(lead)
+		if err := s.tell(ctx, zero); err != nil {
+			return time.Time{}, err
+		}
+		took := time.Since(began)
+		// The helper polls its start file every 20 ms.
+		if took+50*time.Millisecond < lead || try == 3 {
+			// Begin (the first quantum's fallback) keeps this zero.
+			s.once.Do(func() { s.zero = zero })
+			return zero, nil
+		}
+		lead = 2 * took
+	}
+}
+
+// tell gives every helper zero, all at once.
+func (s *netShaping) tell(ctx context.Context, zero time.Time) error {
+	var wg sync.WaitGroup
+	errs := make([]error, 0, len(s.shapers))
+	var mu sync.Mutex
+	for id, sh := range s.shapers {
+		wg.Go(func() {
+			if err := sh.SetStart(ctx, zero); err != nil {
+				mu.Lock()
+				errs = append(errs, at(s.plan.why[id], fmt.Errorf("%w %q: %w", ErrShaping, id, err)))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

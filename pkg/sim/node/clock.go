@@ -1,0 +1,17 @@
+package node
+
+import (
+	"context"
+	"time"
+)
+
+// ClockStarter is a Runtime whose nodes act on the wall clock of the run's
+// timeline (a container's link faults, shaped on its real traffic). A run
+// paced to the wall clock asks it, once every node is up and just before
+// the clock starts, where virtual time zero falls on the wall clock: the
+// runtime may pick a moment slightly ahead, so that what it runs knows the
+// zero before the first fault is due, and the run's clock then starts
+// there.
+type ClockStarter interface {
+	StartClock(ctx context.Context) (time.Time, error)
+}
