@@ -26,6 +26,9 @@ type HostReport struct {
 	NewDigest  string        `json:"new_digest"`
 	BytesSent  int64         `json:"bytes_sent"`
 	Duration   time.Duration `json:"duration_ns"`
+	// Started is when the host's deploy began: a fleet's status puts the
+	// waves of its device jobs on one timeline.
+	Started time.Time `json:"started,omitzero"`
 	Result     Result        `json:"result"`
 	RolledBack bool          `json:"rolled_back"`
 	Error      string        `json:"error,omitempty"`

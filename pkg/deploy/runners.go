@@ -22,6 +22,8 @@ type RunnerPlan struct {
 	// MaxFailures is the failure budget of the whole rollout: once more
 	// devices failed, no further wave starts.
 	MaxFailures int `json:"max_failures"`
+	// Rollback says a stopped rollout puts back the devices it updated.
+	Rollback bool `json:"rollback"`
 	// Offline says whether a device whose job did not report counts as
 	// failed; TimeoutMinutes is each job's timeout-minutes.
 	Offline        manifest.Offline `json:"offline"`
@@ -95,6 +97,7 @@ func NewRunnerPlan(m *manifest.Manifest, opts ...Option) (*RunnerPlan, error) {
 	rp := &RunnerPlan{
 		Image: p.Image, Digest: p.Digest,
 		MaxFailures:    m.Rollout.MaxFailures,
+		Rollback:       m.Rollout.Rollback,
 		Offline:        m.Rollout.OfflinePolicy(),
 		TimeoutMinutes: m.Rollout.TimeoutMinutes(),
 		Waves:          []RunnerWave{},

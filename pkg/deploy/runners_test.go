@@ -120,6 +120,7 @@ func TestNewRunnerPlanJobs(t *testing.T) {
 		Image:          m.Image,
 		Digest:         "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		MaxFailures:    1,
+		Rollback:       true,
 		Offline:        manifest.OfflineSkip,
 		TimeoutMinutes: 2,
 		Canary:         &RunnerWave{Name: "canary", MaxParallel: 1, Matrix: RunnerMatrix{Include: []RunnerJob{{Host: "pi-001", Runner: "device-pi-001", Wave: "canary"}}}},
