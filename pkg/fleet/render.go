@@ -14,6 +14,9 @@ func (s *Status) Headline() string {
 	case s.Stopped:
 		return s.Reason
 	case s.Done:
+		if n := len(s.OldDigest()); n > 0 {
+			return fmt.Sprintf("every wave ran; %d device(s) still run the old digest", n)
+		}
 		return "the rollout is complete"
 	}
 	return "the rollout goes on after " + s.Through
