@@ -225,7 +225,9 @@ func fleetStatusOutputs(s *fleet.Status, out string) actionResult {
 		{"updated", hosts(func(d fleet.Device) bool { return d.State == fleet.Updated || d.State == fleet.Unchanged })},
 		{"failed", hosts(func(d fleet.Device) bool { return d.State == fleet.Failed || d.State == fleet.RolledBack })},
 		{"offline", hosts(func(d fleet.Device) bool { return d.State == fleet.Offline })},
-		{"old-digest", hosts(func(d fleet.Device) bool { return d.Digest != s.Digest && d.State != fleet.Updated && d.State != fleet.Unchanged })},
+		{"old-digest", hosts(func(d fleet.Device) bool {
+			return d.Digest != s.Digest && d.State != fleet.Updated && d.State != fleet.Unchanged
+		})},
 	}
 	if out != "" {
 		outs = append(outs, output{"status", out})

@@ -147,16 +147,17 @@ type Host struct {
 	Platform string `json:"platform,omitempty"`
 	// Local means the engine of the machine deploy runs on.
 	Local bool `json:"local,omitempty"`
-	// Runner is the label of the device's own self-hosted runner: the
-	// device pulls its deploy as an Actions job (deploy --plan runners),
-	// and that job deploys to its own engine, so the host is also Local.
-	Runner string `json:"runner,omitempty"`
 	Pos   Pos  `json:"-"`
 
 	// Env overrides the service's env on this host; Vars the manifest's
 	// vars for its templated files.
 	Env  map[string]string `json:"env,omitempty"`
 	Vars map[string]string `json:"vars,omitempty"`
+
+	// Runner is the label of the device's own self-hosted runner: the
+	// device pulls its deploy as an Actions job (deploy --plan runners),
+	// and that job deploys to its own engine, so the host is also Local.
+	Runner string `json:"runner,omitempty"`
 }
 
 // Rollout is the order hosts are deployed in.
