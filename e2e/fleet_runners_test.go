@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,9 @@ import (
 //   - With one device "offline" (its job outlives the wave's
 //     timeout-minutes), a new digest reaches the other two under offline:
 //     skip, and the record says the offline one still runs the old digest.
+//   - A digest failing its health check on a device of the wave stops the
+//     rollout there, and the device the canary updated is put back by its
+//     rollback job, from its deploy report.
 func TestActFleetRunners(t *testing.T) {
 	t.Parallel()
 	env := testbed.Need(t, testbed.PartAct, testbed.PartRegistry, testbed.PartDocker, testbed.PartEdges)
@@ -107,11 +111,11 @@ func TestActFleetRunners(t *testing.T) {
   restart: "no"
   memory: 64m
   health:
-    cmd: 'sleep 2; [ -n "$(docker ps -q --filter label=%s=%s --filter status=running)" ]'
-    timeout: 60s
+    cmd: 'case ",${XEDGESIM_FLEET_UNHEALTHY:-}," in *",$XEDGESIM_DEVICE,"*) exit 1 ;; esac; sleep 2; [ -n "$(docker ps -q --filter label=%s=%s --filter status=running)" ]'
+    timeout: 20s
     interval: 1s
     window: 1s
-rollout: {canary: 1, batch: 2, max_failures: 0, offline: skip, wave_timeout: 1m}
+rollout: {canary: 1, batch: 2, max_failures: 0, offline: skip, wave_timeout: 2m}
 hosts:
 %s`, service, deploy.LabelService, service, hosts.String()),
 		".github/workflows/fleet-runners.yml": readFile(t, filepath.Join(repoRoot(t), "workflows/fleet-runners.yml")),
@@ -132,7 +136,7 @@ hosts:
 case "${XEDGESIM_DEVICE:-}" in
 %sesac
 case ",${XEDGESIM_FLEET_OFFLINE:-}," in
-*",${XEDGESIM_DEVICE:-none},"*) sleep 75; echo "device offline" >&2; exit 1 ;;
+*",${XEDGESIM_DEVICE:-none},"*) sleep 150; echo "device offline" >&2; exit 1 ;;
 esac
 exec %s "$@"
 `, cases.String(), env.Docker)})
@@ -140,7 +144,7 @@ exec %s "$@"
 		t.Fatal(err)
 	}
 
-	run := func(image, offline string) actResult {
+	run := func(image, offline, unhealthy string) actResult {
 		t.Helper()
 		artifacts := t.TempDir()
 		args := []string{"workflow_dispatch", "-W", workflow,
@@ -149,6 +153,7 @@ exec %s "$@"
 			"--env", "PATH=" + shim + ":" + os.Getenv("PATH"),
 			"--env", "FLEET_ARTIFACTS=" + artifacts,
 			"--env", "XEDGESIM_FLEET_OFFLINE=" + offline,
+			"--env", "XEDGESIM_FLEET_UNHEALTHY=" + unhealthy,
 		}
 		for _, d := range devices {
 			args = append(args, "-P", "device-"+d+"=-self-hosted")
@@ -163,20 +168,20 @@ exec %s "$@"
 		}
 		return out
 	}
-	want := func(what string, w map[string]string) {
+	want := func(what string, r actResult, w map[string]string) {
 		t.Helper()
 		if got := state(); fmt.Sprint(got) != fmt.Sprint(w) {
-			t.Fatalf("%s: the devices run %v, want %v", what, got, w)
+			t.Fatalf("%s: the devices run %v, want %v\n%s", what, got, w, r.log)
 		}
 	}
 
 	// 1. v1 reaches every device: the canary, then the other two in one
 	// wave; the record lists each device's digest.
-	r := run(v1, "")
+	r := run(v1, "", "")
 	if r.code() != 0 {
 		t.Fatalf("act (v1): exit %d, want 0\n%s", r.code(), r.log)
 	}
-	want("after v1", map[string]string{"pi-1": digestOf(v1), "pi-2": digestOf(v1), "pi-3": digestOf(v1)})
+	want("after v1", r, map[string]string{"pi-1": digestOf(v1), "pi-2": digestOf(v1), "pi-3": digestOf(v1)})
 	short := func(ref string) string { return digestOf(ref)[:19] }
 	for _, s := range []string{
 		"evidence: " + v1 + " passed simulation",
@@ -185,7 +190,7 @@ exec %s "$@"
 		"pi-2    wave1   updated  " + short(v1),
 		"pi-3    wave1   updated  " + short(v1),
 	} {
-		if !strings.Contains(r.log, s) {
+		if !strings.Contains(squeeze(r.log), squeeze(s)) {
 			t.Errorf("the v1 run's log lacks %q\n%s", s, r.log)
 		}
 	}
@@ -195,18 +200,18 @@ exec %s "$@"
 
 	// 2. The broken digest: the canary's health check fails, the canary
 	// goes back to v1 at once, and no wave starts.
-	r = run(broken, "")
+	r = run(broken, "", "")
 	if r.code() == 0 {
 		t.Fatalf("act (broken): exit 0, want the run to fail\n%s", r.log)
 	}
-	want("after the broken digest", map[string]string{"pi-1": digestOf(v1), "pi-2": digestOf(v1), "pi-3": digestOf(v1)})
+	want("after the broken digest", r, map[string]string{"pi-1": digestOf(v1), "pi-2": digestOf(v1), "pi-3": digestOf(v1)})
 	for _, s := range []string{
 		"the rollout stopped after canary: 1 failed device(s), max_failures 0",
 		"pi-1    canary  rolled back  " + short(v1),
 		"pi-2    wave1   not started",
 		"pi-3    wave1   not started",
 	} {
-		if !strings.Contains(r.log, s) {
+		if !strings.Contains(squeeze(r.log), squeeze(s)) {
 			t.Errorf("the broken run's log lacks %q\n%s", s, r.log)
 		}
 	}
@@ -216,11 +221,11 @@ exec %s "$@"
 
 	// 3. v2 with pi-3 offline: its job times out, and under offline: skip
 	// the rollout goes on; the record says pi-3 still runs v1.
-	r = run(v2, "pi-3")
+	r = run(v2, "pi-3", "")
 	if r.code() != 1 {
 		t.Logf("act (v2, pi-3 offline): exit %d (the timed-out job fails the run)", r.code())
 	}
-	want("after v2 with pi-3 offline", map[string]string{"pi-1": digestOf(v2), "pi-2": digestOf(v2), "pi-3": digestOf(v1)})
+	want("after v2 with pi-3 offline", r, map[string]string{"pi-1": digestOf(v2), "pi-2": digestOf(v2), "pi-3": digestOf(v1)})
 	for _, s := range []string{
 		"every wave ran; 1 device(s) still run the old digest",
 		"pi-1    canary  updated  " + short(v2),
@@ -228,12 +233,45 @@ exec %s "$@"
 		"pi-3    wave1   offline  -",
 		"still on the old digest: pi-3 (offline)",
 	} {
-		if !strings.Contains(r.log, s) {
+		if !strings.Contains(squeeze(r.log), squeeze(s)) {
 			t.Errorf("the offline run's log lacks %q\n%s", s, r.log)
 		}
 	}
-	t.Logf("fleet-runners under act: %s", r.took.Round(time.Second))
+	took := r.took
+
+	// 4. v1 again, failing its health check on pi-2: the canary (pi-1,
+	// back from v2 to v1) passes, pi-2 fails in wave1 and goes back to
+	// v2 itself, pi-3 already runs v1 and is left as it is. The rollout
+	// stops, and pi-1 is put back on v2 by its own rollback job.
+	r = run(v1, "", "pi-2")
+	if r.code() == 0 {
+		t.Fatalf("act (v1, pi-2 unhealthy): exit 0, want the run to fail\n%s", r.log)
+	}
+	want("after the stop in wave1", r, map[string]string{"pi-1": digestOf(v2), "pi-2": digestOf(v2), "pi-3": digestOf(v1)})
+	for _, s := range []string{
+		"fleet: putting pi-1 back on " + v2,
+		"the rollout stopped after wave1: 1 failed device(s), max_failures 0",
+		"pi-1 canary rolled back " + short(v2) + " put back: the rollout stopped",
+		"pi-2 wave1 rolled back " + short(v2),
+		"pi-3 wave1 unchanged " + short(v1),
+	} {
+		if !strings.Contains(squeeze(r.log), squeeze(s)) {
+			t.Errorf("the stopped run's log lacks %q\n%s", s, r.log)
+		}
+	}
+	if strings.Contains(r.log, "putting pi-3 back") || strings.Contains(r.log, "putting pi-2 back") {
+		t.Errorf("a device the rollout did not update was put back\n%s", r.log)
+	}
+	t.Logf("fleet-runners under act: offline run %s, stopped run %s", took.Round(time.Second), r.took.Round(time.Second))
 }
+
+// squeeze makes every run of spaces one space, so that a table row
+// matches whatever the column widths.
+func squeeze(s string) string {
+	return spaces.ReplaceAllString(s, " ")
+}
+
+var spaces = regexp.MustCompile(`[ \t]+`)
 
 // artifactStubs replaces the no-op stubs of upload-artifact and
 // download-artifact with two that keep artifacts in $FLEET_ARTIFACTS, one
