@@ -38,6 +38,10 @@ func runRunnerPlan(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequ
 	return u.publish(runnerPlanOutputs(p, r.waveJobs), nil)
 }
 
+// jobMargin is how many minutes a device job has beyond its deploy step's
+// timeout-minutes.
+const jobMargin = 5
+
 // runnerPlanOutputs are the plan as the workflow reads it: canary, wave1,
 // wave2, ... each a strategy.matrix (empty for a wave the plan does not
 // have, so that its job is skipped), with its max-parallel, and the
@@ -61,6 +65,10 @@ func runnerPlanOutputs(p *deploy.RunnerPlan, waveJobs int) actionResult {
 		{"max-failures", strconv.Itoa(p.MaxFailures)},
 		{"offline", string(p.Offline)},
 		{"timeout-minutes", strconv.Itoa(p.TimeoutMinutes)},
+		// The device job's own limit leaves its deploy step's time out
+		// and then the upload of its report: a job cut off at once would
+		// not say what its device did.
+		{"job-timeout-minutes", strconv.Itoa(p.TimeoutMinutes + jobMargin)},
 	}
 	for i := 0; i < max(waveJobs, len(p.Waves)); i++ {
 		var w *deploy.RunnerWave

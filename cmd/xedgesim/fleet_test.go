@@ -83,7 +83,7 @@ func TestDeployPlanRunners(t *testing.T) {
 		"wave1-max-parallel":  "2",
 		// The workflow's other wave jobs get nothing to run.
 		"wave2": "", "wave2-max-parallel": "1", "wave3": "", "wave3-max-parallel": "1",
-		"waves": "1", "max-failures": "0", "offline": "skip", "timeout-minutes": "5",
+		"waves": "1", "max-failures": "0", "offline": "skip", "timeout-minutes": "5", "job-timeout-minutes": "10",
 		"image-ref": "127.0.0.1:5010/acme/app@" + fleetDigest, "digest": fleetDigest,
 	}
 	got := outputs(t, ghOut)
