@@ -138,7 +138,7 @@ func runDeploy(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequest)
 	ctx := cmd.Context()
 	if r.requireEvidence {
 		if err := requireDeployEvidence(ctx, c, p.Image, policy); err != nil {
-			return p, nil, err
+			return p, nil, r.refused(p, err)
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "evidence: %s passed simulation\n", p.Image)
 	}

@@ -295,3 +295,27 @@ func previousImage(path, host string) (string, error) {
 	}
 	return "", exitcode.New(exitcode.Invalid, fmt.Errorf("%s: no host %s in the report", path, host))
 }
+
+// refused writes, when a report was asked for, a deploy report saying that
+// every planned host was refused the image (err, the evidence check's),
+// and returns err: a device job refused its digest must say so in its
+// report, or the rollout's record would take the device for offline.
+func (r deployRequest) refused(p *deploy.Plan, err error) error {
+	if r.report == "" {
+		return err
+	}
+	if werr := writeJSON(r.report, "deploy", refusedReport(p, err)); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
+}
+
+// refusedReport is the report of a deploy refused before any host was
+// touched: each host failed, on the digest it had.
+func refusedReport(p *deploy.Plan, err error) deploy.Report {
+	rep := deploy.Report{Image: p.Image, Hosts: []deploy.HostReport{}}
+	for _, h := range p.Hosts {
+		rep.Hosts = append(rep.Hosts, deploy.HostReport{Host: h.Name, Platform: h.Platform, NewDigest: p.Digest, Result: deploy.ResultFailed, Error: err.Error()})
+	}
+	return rep
+}

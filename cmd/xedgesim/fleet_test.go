@@ -10,8 +10,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/xedgesim/simulate/pkg/deploy"
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
+	"github.com/xedgesim/simulate/pkg/fleet"
 )
 
 const fleetDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -225,4 +228,37 @@ func TestFleetRollbackRefuses(t *testing.T) {
 			t.Errorf("fleet rollback %v: exit %d, %q; want exit 3 saying %q", tt.args, r.code, r.stderr, tt.want)
 		}
 	}
+}
+
+// A device job refused its digest (evidence) reports the device failed,
+// so the record counts it instead of taking it for offline.
+func TestRefusedDeployIsReported(t *testing.T) {
+	t.Parallel()
+	m := fleetManifest(t, "{canary: 1}")
+	ml, err := manifest.Load(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := deploy.NewPlan(ml, deploy.WithHosts("pi-002"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "fleet", "pi-002", "deploy-report.json")
+	refusal := fmt.Errorf("deploy --require-evidence: refusing to deploy %s: the simulation evidence attached to it is unsigned", p.Image)
+	if got := (deployRequest{report: file}).refused(p, refusal); got != refusal {
+		t.Fatalf("refused returned %v, want the refusal itself", got)
+	}
+	reps, err := fleetReports(t, filepath.Dir(filepath.Dir(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []deploy.HostReport{{Host: "pi-002", NewDigest: fleetDigest, Result: deploy.ResultFailed, Error: refusal.Error()}}
+	if diff := cmp.Diff(want, reps[0].Hosts, cmpopts.IgnoreUnexported(deploy.HostReport{})); diff != "" {
+		t.Errorf("the report's hosts (-want +got):\n%s", diff)
+	}
+}
+
+func fleetReports(t *testing.T, dir string) ([]deploy.Report, error) {
+	t.Helper()
+	return fleet.ReadReports(dir)
 }
