@@ -32,6 +32,7 @@ func newGHA() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{Use: "build", Short: "The xedgesim/simulate/actions/build action", Args: cobra.NoArgs, RunE: ghaBuild})
 	cmd.AddCommand(&cobra.Command{Use: "push", Short: "The xedgesim/simulate/actions/push action", Args: cobra.NoArgs, RunE: ghaPush})
 	cmd.AddCommand(newGHADeploy(), newGHAVerify())
+	cmd.AddCommand(&cobra.Command{Use: "fleet", Short: "The xedgesim/simulate/actions/fleet action", Args: cobra.NoArgs, RunE: ghaFleet})
 	return cmd
 }
 

@@ -28,6 +28,9 @@ type deployRequest struct {
 	// JSON report goes ("" for none).
 	dryRun, requireEvidence bool
 	report                  string
+	// plan and waveJobs are deploy --plan runners's (fleet.go).
+	plan     string
+	waveJobs int
 	// sign is the signed-evidence policy of --require-evidence.
 	sign signFlags
 	// knownHostsFile gives known_hosts lines to the hosts that name no
@@ -135,7 +138,7 @@ func runDeploy(cmd *cobra.Command, u *ui, m *manifest.Manifest, r deployRequest)
 	ctx := cmd.Context()
 	if r.requireEvidence {
 		if err := requireDeployEvidence(ctx, c, p.Image, policy); err != nil {
-			return p, nil, err
+			return p, nil, r.refused(p, err)
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "evidence: %s passed simulation\n", p.Image)
 	}
@@ -228,11 +231,17 @@ func newDeploy() *cobra.Command {
 	var r deployRequest
 	cmd := r.command("deploy", "Deploy an image to edge devices", deployLong, `  xedgesim deploy -f deploy.yaml --dry-run
   xedgesim deploy -f deploy.yaml --image registry.example.com/app@sha256:0123... --report deploy-report.json
-  xedgesim deploy -f deploy.yaml --host edge1 --require-evidence`,
+  xedgesim deploy -f deploy.yaml --host edge1 --require-evidence
+  xedgesim deploy -f fleet.yaml --plan runners --wave-jobs 3`,
 		func(cmd *cobra.Command, u *ui, m *manifest.Manifest) error {
+			if r.plan != "" {
+				return runRunnerPlan(cmd, u, m, r)
+			}
 			p, rep, err := runDeploy(cmd, u, m, r)
 			return u.publish(deployOutputs(p, rep, r, err), err)
 		})
+	cmd.Flags().StringVar(&r.plan, "plan", "", "runners: print the job matrices of a rollout through the devices' own runners (canary, waves), as JSON and as step outputs; deploy nothing")
+	cmd.Flags().IntVar(&r.waveJobs, "wave-jobs", 0, "with --plan runners: the wave jobs the workflow has; a plan needing more is refused")
 	cmd.Flags().BoolVar(&r.dryRun, "dry-run", false, "check the manifest and print the plan; connect to nothing, change nothing")
 	cmd.Flags().StringVar(&r.report, "report", "", "write the deploy report (JSON) to this file")
 	cmd.Flags().BoolVar(&r.requireEvidence, "require-evidence", false, "deploy only a digest with passing simulation evidence attached (exit 2 otherwise)")

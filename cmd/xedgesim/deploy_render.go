@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -114,6 +115,11 @@ func printDeployReport(w io.Writer, rep *deploy.Report) {
 func writeJSON(file, verb string, report any) error {
 	b, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
+		return fmt.Errorf("writing the %s report: %w", verb, err)
+	}
+	// A report under a folder of its own (one per device job's artifact)
+	// gets its folder.
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil { // #nosec G301 -- the report's folder, published like the report
 		return fmt.Errorf("writing the %s report: %w", verb, err)
 	}
 	if err := os.WriteFile(file, append(b, '\n'), 0o644); err != nil { // #nosec G306 -- the deploy report (hosts, digests, results) is for CI to read

@@ -38,6 +38,10 @@ type HostReport struct {
 	// the manifest's, overridden by the host's), secrets masked.
 	Env  map[string]string `json:"env,omitempty"`
 	Vars map[string]string `json:"vars,omitempty"`
+
+	// Started is when the host's deploy began: a fleet's status puts the
+	// waves of its device jobs on one timeline.
+	Started time.Time `json:"started,omitzero"`
 }
 
 // Report is the outcome of a deploy.

@@ -30,6 +30,7 @@ func rollout(ctx context.Context, m *manifest.Manifest, p *Plan, im *image, o op
 			go func() {
 				defer wg.Done()
 				start := time.Now()
+				d.rep.Started = start.UTC().Truncate(time.Millisecond)
 				d.rep.err = d.run(ctx)
 				d.rep.Duration = time.Since(start)
 				if d.rep.err != nil {

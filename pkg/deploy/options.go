@@ -40,6 +40,9 @@ type options struct {
 	deployID string
 	hosts    []string
 	image    string
+	// waveJobs is WithWaveJobs's; runners is set by NewRunnerPlan.
+	waveJobs int
+	runners  bool
 }
 
 // WithProgress reports progress to p.

@@ -66,6 +66,9 @@ func newPlan(m *manifest.Manifest, o options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRunnerHosts(hosts, o); err != nil {
+		return nil, err
+	}
 	// Every file the deploy would send, and every template, before
 	// anything is sent.
 	if err := m.CheckFiles(); err != nil {

@@ -32,6 +32,7 @@ const (
 	DefaultHealthWindow   = 3 * time.Second
 	DefaultSSHTimeout     = 30 * time.Second
 	DefaultRestart        = "unless-stopped"
+	DefaultWaveTimeout    = 30 * time.Minute
 )
 
 // Load reads and validates the manifest at path.
@@ -202,7 +203,8 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 	}
 	m.Rollout = Rollout{Canary: 1, Batch: 1, Rollback: true, Keep: 2}
 	if r, ok := f["rollout"]; ok {
-		if rf := d.mapping(r.Val, "rollout", "canary", "batch", "max_failures", "rollback", "keep"); rf != nil {
+		if rf := d.mapping(r.Val, "rollout", "canary", "batch", "max_failures", "rollback", "keep", "offline", "wave_timeout"); rf != nil {
+			d.runnerRollout(rf, &m.Rollout)
 			if v, ok := rf["keep"]; ok {
 				m.Rollout.Keep = d.integer(v, "rollout.keep", 1, 100)
 			}
@@ -429,7 +431,7 @@ func (d *decoder) hosts(n *yaml.Node, m *Manifest) {
 	seen := map[string]bool{}
 	for i, it := range n.Content {
 		w := fmt.Sprintf("hosts[%d]", i)
-		f := d.mapping(it, w, "name", "address", "port", "user", "known_hosts", "fingerprint", "fingerprints", "platform", "local", "env", "vars")
+		f := d.mapping(it, w, "name", "address", "port", "user", "known_hosts", "fingerprint", "fingerprints", "platform", "local", "env", "vars", "runner")
 		if f == nil {
 			continue
 		}
@@ -448,6 +450,10 @@ func (d *decoder) hosts(n *yaml.Node, m *Manifest) {
 			if parts := strings.Split(h.Platform, "/"); len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
 				d.Errorf(p.Val, "", "write linux/arm64 or linux/arm/v7", "%s.platform %s is not OS/ARCH", w, strconv.Quote(h.Platform))
 			}
+		}
+		if r, ok := f["runner"]; ok {
+			h.Runner = d.runner(r, w, f)
+			h.Local = true
 		}
 		if h.Local {
 			// The engine of the machine deploy runs on: no SSH settings.

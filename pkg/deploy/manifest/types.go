@@ -153,6 +153,11 @@ type Host struct {
 	// vars for its templated files.
 	Env  map[string]string `json:"env,omitempty"`
 	Vars map[string]string `json:"vars,omitempty"`
+
+	// Runner is the label of the device's own self-hosted runner: the
+	// device pulls its deploy as an Actions job (deploy --plan runners),
+	// and that job deploys to its own engine, so the host is also Local.
+	Runner string `json:"runner,omitempty"`
 }
 
 // Rollout is the order hosts are deployed in.
@@ -164,7 +169,23 @@ type Rollout struct {
 	// Keep is how many releases of the service (the running one
 	// included) stay on each host for rollback; older images go.
 	Keep int `json:"keep"`
+	// Offline and WaveTimeout are for runner hosts: how long a wave's job
+	// may take (its timeout-minutes), and whether a device whose job did
+	// not report in that time counts as a failure (fail) or is left on
+	// its old digest while the rollout goes on (skip).
+	Offline     Offline       `json:"offline"`
+	WaveTimeout time.Duration `json:"wave_timeout"`
 }
+
+// Offline is what a rollout through runners does about a device whose job
+// did not report.
+type Offline string
+
+// The offline policies.
+const (
+	OfflineFail Offline = "fail"
+	OfflineSkip Offline = "skip"
+)
 
 // SSH is the connection settings every host shares.
 type SSH struct {
