@@ -96,6 +96,7 @@ func (cs *composeStrategy) deploy(ctx context.Context, d *hostDeploy, platform s
 	if err := waitComposeHealthy(ctx, c, project, cm.Service, d.o.deployID, s.Health); err != nil {
 		return undo(&HealthError{Host: d.h.Name, Err: err})
 	}
+	d.pruneFiles(ctx)
 	d.rep.Result = ResultDeployed
 	return nil
 }
@@ -110,6 +111,9 @@ func (cs *composeStrategy) files() (file, prev string) {
 func (cs *composeStrategy) rollback(ctx context.Context, d *hostDeploy) error {
 	cm, s := cs.m.Compose, cs.m.Service
 	file, prev := cs.files()
+	if err := d.restoreFiles(ctx); err != nil {
+		return err
+	}
 	if !cs.hadFile {
 		_, err := d.c.Run(ctx, composeCmd(s.Name, cm.Dir, "down", "--remove-orphans")+" && rm -f "+transport.Quote(file)+" && { rmdir "+transport.Quote(cm.Dir)+" 2>/dev/null || true; }", nil)
 		if err != nil {

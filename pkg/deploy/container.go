@@ -115,7 +115,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	d.event("create", "creating %s", newName)
 	id, err := create(newName, s.Ports)
 	if err != nil {
-		return err
+		return errors.Join(err, d.restoreFiles(ctx))
 	}
 	cs.newID = id
 	// From here on, any failure puts the old container back.
@@ -221,6 +221,9 @@ func (cs *containerStrategy) nameBack(ctx context.Context, c hostConn, id, name 
 func (cs *containerStrategy) putBack(ctx context.Context, d *hostDeploy) error {
 	c, old := d.c, cs.old
 	_, _ = c.Run(ctx, "docker rm -f "+transport.Quote(cs.newName(d)), nil) // a leftover new container has no service name; the old one starts by ID
+	if err := d.restoreFiles(ctx); err != nil {
+		return err
+	}
 	if old == nil {
 		return nil
 	}
@@ -279,6 +282,9 @@ func (cs *containerStrategy) rollback(ctx context.Context, d *hostDeploy) error 
 	}
 	if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(cs.newID), nil); err != nil {
 		return fmt.Errorf("removing the new container: %w", err)
+	}
+	if err := d.restoreFiles(ctx); err != nil {
+		return err
 	}
 	if old == nil {
 		return nil

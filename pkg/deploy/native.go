@@ -154,6 +154,7 @@ func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform st
 		return undo(&HealthError{Host: d.h.Name, Err: err})
 	}
 	d.pruneReleases(ctx, nat, ns.version, ns.oldTarget)
+	d.pruneFiles(ctx)
 	d.rep.Result = ResultDeployed
 	return nil
 }
@@ -167,6 +168,9 @@ func (ns *nativeStrategy) rollback(ctx context.Context, d *hostDeploy) error {
 	c, nat := d.c, ns.m.Native
 	sup := newSupervisor(nat, ns.m.Service.Name)
 	current, relDir := nat.Dir+"/current", ns.relDir()
+	if err := d.restoreFiles(ctx); err != nil {
+		return err
+	}
 	if ns.oldTarget == "" {
 		err := errors.Join(sup.remove(ctx, c), runErr(c.Run(ctx, "rm -rf "+transport.Quote(current)+" "+transport.Quote(relDir)+" "+transport.Quote(envFilePath(nat))+" && { rmdir "+transport.Quote(nat.Dir+"/releases")+" 2>/dev/null || true; }", nil)))
 		if err != nil {
