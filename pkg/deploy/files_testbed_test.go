@@ -19,6 +19,7 @@ import (
 // file (and no new file); verify checks the files' checksums; undeploy
 // removes them.
 func TestBedConfigRollsBack(t *testing.T) {
+	t.Parallel() // edge1 and a service of its own
 	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
 	edge, _ := env.Edge("edge1")
 	good := pushNode(t, env, "hello", "xs-files")
@@ -32,7 +33,9 @@ func TestBedConfigRollsBack(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(out) })
 	c := dialEdge(t, edge)
 
-	release := func(files map[string]string) *manifest.Manifest {
+	// A good release gets a long health timeout (a loaded runner starts
+	// containers slowly); the broken one fails after a short one.
+	release := func(timeout string, files map[string]string) *manifest.Manifest {
 		t.Helper()
 		dir := t.TempDir()
 		var list []string
@@ -42,9 +45,9 @@ func TestBedConfigRollsBack(t *testing.T) {
 			}
 			list = append(list, fmt.Sprintf("{src: %s, dst: %s/%s, mode: \"0640\"}", n, out, n))
 		}
-		src := fmt.Sprintf("service:\n  name: %s\n  ports: [\"%d:8080\"]\n  files: [%s]\n  health: {http: {port: %d, path: /healthz}, timeout: 5s, window: 1s}\n"+
+		src := fmt.Sprintf("service:\n  name: %s\n  ports: [\"%d:8080\"]\n  files: [%s]\n  health: {http: {port: %d, path: /healthz}, timeout: %s, window: 1s}\n"+
 			"hosts:\n  - {name: %s, address: %s, port: %d, user: %s, platform: %s, known_hosts: %q}\nssh: {key: %s, timeout: 10s}\n",
-			service, port, strings.Join(list, ", "), port, edge.Name, edge.Addr, edge.SSHPort, edge.User, edge.Platform, edge.KnownHosts, edge.KeyFile)
+			service, port, strings.Join(list, ", "), port, timeout, edge.Name, edge.Addr, edge.SSHPort, edge.User, edge.Platform, edge.KnownHosts, edge.KeyFile)
 		path := filepath.Join(dir, "deploy.yaml")
 		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
@@ -56,7 +59,7 @@ func TestBedConfigRollsBack(t *testing.T) {
 		return m
 	}
 	ctx := context.Background()
-	v1 := release(map[string]string{"gw.conf": "client_id gw\nversion 1\n"})
+	v1 := release("60s", map[string]string{"gw.conf": "client_id gw\nversion 1\n"})
 	if _, err := Deploy(ctx, v1, WithImage(good), WithNameOptions(name.Insecure), WithDeployID("xs-files-1"), logEvents(t)); err != nil {
 		t.Fatalf("first release: %v", err)
 	}
@@ -72,8 +75,8 @@ func TestBedConfigRollsBack(t *testing.T) {
 		return run(t, c, "docker inspect -f '{{index .Config.Labels \""+LabelDeployID+"\"}}' "+service)
 	}
 
-	v2 := release(map[string]string{"gw.conf": "client_id gw\nversion 2\n", "extra.conf": "new\n"})
-	rep, err := Deploy(ctx, v2, WithImage(broken), WithNameOptions(name.Insecure), WithDeployID("xs-files-2"), logEvents(t))
+	v2files := map[string]string{"gw.conf": "client_id gw\nversion 2\n", "extra.conf": "new\n"}
+	rep, err := Deploy(ctx, release("8s", v2files), WithImage(broken), WithNameOptions(name.Insecure), WithDeployID("xs-files-2"), logEvents(t))
 	wantRolledBack(t, rep, err, ResultRolledBack)
 	if got := files(); got != v1files {
 		t.Errorf("files after the rollback: %q, want the first release's alone", got)
@@ -92,6 +95,7 @@ func TestBedConfigRollsBack(t *testing.T) {
 
 	// A good release with the new files installs them; the store keeps
 	// two versions of gw.conf (rollout.keep).
+	v2 := release("60s", v2files)
 	if _, err := Deploy(ctx, v2, WithImage(good), WithNameOptions(name.Insecure), WithDeployID("xs-files-3"), logEvents(t)); err != nil {
 		t.Fatalf("third release: %v", err)
 	}

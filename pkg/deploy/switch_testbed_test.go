@@ -93,8 +93,14 @@ func TestBedNoDowntime(t *testing.T) {
 	service, port := "xs-switch-"+randHex(t), freePort(t)
 	cleanupEdges(t, env, service)
 	ctx := context.Background()
-	health := fmt.Sprintf("{http: {port: %d, path: /healthz}, timeout: 5s, window: 1s}", port)
-	m := bedManifest(t, env, service, port, health, []testbed.Edge{edge}, "rollout: {canary: 1}\n")
+	// A good release gets a long health timeout (a loaded runner starts
+	// containers slowly); the broken one fails after a short one.
+	health := func(timeout string) string {
+		return fmt.Sprintf("{http: {port: %d, path: /healthz}, timeout: %s, window: 1s}", port, timeout)
+	}
+	good := bedManifest(t, env, service, port, health("60s"), []testbed.Edge{edge}, "rollout: {canary: 1}\n")
+	short := bedManifest(t, env, service, port, health("8s"), []testbed.Edge{edge}, "rollout: {canary: 1}\n")
+	m := good
 	deploy := func(ref, id string) (*HostReport, error) {
 		rep, err := Deploy(ctx, m, WithImage(ref), WithNameOptions(name.Insecure), WithDeployID(id), logEvents(t))
 		if rep == nil {
@@ -108,7 +114,9 @@ func TestBedNoDowntime(t *testing.T) {
 	url, want := fmt.Sprintf("http://%s:%d/", edge.Addr, port), "hello from "+edge.Platform
 
 	p := startProber(t, url, want, 200*time.Millisecond)
+	m = short
 	h, err := deploy(broken, "xs-switch-2")
+	m = good
 	asked, failed, _ := p.finish()
 	wantRolledBack(t, &Report{Hosts: []HostReport{*h}}, err, ResultRolledBack)
 	t.Logf("failed rollout: %d of %d requests failed; %s", failed, asked, h.Error)
