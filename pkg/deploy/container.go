@@ -65,8 +65,10 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 	return cs.replace(ctx, d, platform, imageRef, labels)
 }
 
-// replace creates the new container beside the old one, switches over, and
-// health-checks; on failure it puts the old one back.
+// replace creates the new container; while the old one serves, it first
+// checks the new release as a candidate on ephemeral ports (switch.go),
+// then switches over and checks again; on failure it puts the old one
+// back.
 func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platform, imageRef string, labels map[string]string) error {
 	c, s, old := d.c, cs.m.Service, cs.old
 	env := cs.m.HostEnv(d.h)
