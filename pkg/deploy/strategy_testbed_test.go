@@ -207,9 +207,13 @@ func TestBedComposeStrategy(t *testing.T) {
 	}
 
 	// A deploy that succeeded, undone as a stopped fleet rollout does: the
-	// previous compose file (the first deploy's) applies again.
+	// previous compose file (the first deploy's) applies again. Its compose
+	// file differs (a comment), so the same digest is a change.
 	label := "docker ps --filter label=com.docker.compose.project=" + service + " --format '{{.Label \"" + LabelDeployID + "\"}}'"
-	deployThenUndo(t, m, hello, "xs-undone", func() {
+	changed, cm := *m, *m.Compose
+	cm.Data = append(append([]byte(nil), cm.Data...), "# changed\n"...)
+	changed.Compose = &cm
+	deployThenUndo(t, &changed, hello, "xs-undone", func() {
 		if got := run(t, c, label); got != "xs-undone" {
 			t.Errorf("deploy id before the undo = %q", got)
 		}
