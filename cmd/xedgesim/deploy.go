@@ -195,9 +195,12 @@ host's platform is sent to its engine as a docker-load tarball holding
 only the layers the engine lacks (transfer: scp; checksummed on the host,
 sent again when the connection breaks, never loaded half) or pulled there
 by digest (transfer: pull). With strategy: container (the default) the new
-container is created beside the old one and health-checked; when the check
-fails the new container is removed and the old one serves again (the host
-is reported rolled back). strategy: compose applies the manifest's compose
+release first runs beside the old container on ephemeral ports and is
+health-checked there; when the check fails it is removed and the old
+container, which never stopped, serves on (the host is reported rolled
+back). When it passes, the new container takes the published ports; the
+time the service did not answer is reported as the switch. The service's
+files are versioned on the host and roll back with the image. strategy: compose applies the manifest's compose
 file with the image pinned; strategy: native sends only the program, taken
 out of the image, and runs it under supervisord or systemd; both go back to
 what ran before when the check fails. With rollout.rollback: true (the
@@ -220,8 +223,9 @@ const verifyLong = `Verify checks every host of the manifest (or each --host), a
 over SSH or on this machine's engine for hosts with local: true: the
 service is running (strategy container: its container; compose: the
 compose service's containers; native: the supervised program), it does not
-restart over the health window, the health probe passes, and it runs the
-manifest's digest (or --image's). Verify changes nothing on the hosts.
+restart over the health window, the health probe passes, it runs the
+manifest's digest (or --image's), and its files have the checksums of the
+manifest's. Verify changes nothing on the hosts.
 
 Exit codes: 0 every host passed, 1 runtime error (a host could not be
 reached), 2 a check failed on some host, 3 invalid manifest or flags, or an

@@ -205,5 +205,8 @@ func hostResult(h deploy.HostReport) string {
 	if h.Unchanged {
 		return string(h.Result) + " (unchanged)"
 	}
+	if h.Switch > 0 {
+		return fmt.Sprintf("%s (switch %s)", h.Result, h.Switch.Round(10*time.Millisecond))
+	}
 	return string(h.Result)
 }

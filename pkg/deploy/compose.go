@@ -44,6 +44,9 @@ type composeStrategy struct {
 	// hadFile tells whether a compose file ran before this deploy: it is
 	// then kept as compose.prev.yaml for rollback.
 	hadFile bool
+	// same says the host already ran what the deploy asked: nothing was
+	// changed, so there is nothing to roll back.
+	same bool
 }
 
 func (cs *composeStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
@@ -59,13 +62,21 @@ func (cs *composeStrategy) deploy(ctx context.Context, d *hostDeploy, platform s
 	if len(old) > 0 {
 		d.rep.OldDigest = old[0].Config.Labels[LabelDigest]
 	}
+	spec := composeSpec(cs.m, d.h)
+	if composeRunsAlready(old, d.im.digest, desc.Digest.String(), spec) {
+		cs.same = true
+		d.unchanged("the compose service " + cm.Service)
+		return nil
+	}
 	imageRef, imageID, err := d.transferImage(ctx, platform, desc)
 	if err != nil {
 		return err
 	}
 	// The transfer may have reconnected: d.c is the connection from here.
 	c := d.c
-	data, err := pinCompose(cm.Data, cm.Service, imageRef, d.labels(desc.Digest.String(), imageID))
+	labels := d.labels(desc.Digest.String(), imageID)
+	labels[LabelSpec] = spec
+	data, err := pinCompose(cm.Data, cm.Service, imageRef, labels)
 	if err != nil {
 		return &InputError{fmt.Errorf("pinning the image in %s: %w", cm.File, err)}
 	}
@@ -96,6 +107,7 @@ func (cs *composeStrategy) deploy(ctx context.Context, d *hostDeploy, platform s
 	if err := waitComposeHealthy(ctx, c, project, cm.Service, d.o.deployID, s.Health); err != nil {
 		return undo(&HealthError{Host: d.h.Name, Err: err})
 	}
+	d.pruneFiles(ctx)
 	d.rep.Result = ResultDeployed
 	return nil
 }
@@ -110,6 +122,12 @@ func (cs *composeStrategy) files() (file, prev string) {
 func (cs *composeStrategy) rollback(ctx context.Context, d *hostDeploy) error {
 	cm, s := cs.m.Compose, cs.m.Service
 	file, prev := cs.files()
+	if cs.same {
+		return nil
+	}
+	if err := d.restoreFiles(ctx); err != nil {
+		return err
+	}
 	if !cs.hadFile {
 		_, err := d.c.Run(ctx, composeCmd(s.Name, cm.Dir, "down", "--remove-orphans")+" && rm -f "+transport.Quote(file)+" && { rmdir "+transport.Quote(cm.Dir)+" 2>/dev/null || true; }", nil)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -40,6 +41,9 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 	if old != nil {
 		d.rep.OldDigest = old.Config.Labels[LabelDigest]
 	}
+	if err := removeLeftovers(ctx, d.c, cs.m.Service.Name, old); err != nil {
+		return err
+	}
 	spec := serviceSpec(cs.m, d.h)
 	if runsAlready(old, d.im.digest, desc.Digest.String(), spec) {
 		cs.same = true
@@ -61,59 +65,113 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 	return cs.replace(ctx, d, platform, imageRef, labels)
 }
 
-// replace creates the new container beside the old one, switches over, and
-// health-checks; on failure it puts the old one back.
+// replace creates the new container; while the old one serves, it first
+// checks the new release as a candidate on ephemeral ports (switch.go),
+// then switches over and checks again; on failure it puts the old one
+// back.
 func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platform, imageRef string, labels map[string]string) error {
 	c, s, old := d.c, cs.m.Service, cs.old
 	env := cs.m.HostEnv(d.h)
+	// create creates a container of the new release: the service's (with
+	// its published ports) or the candidate (with ephemeral ones).
+	create := func(name string, ports []string, extra ...string) (string, error) {
+		restart := s.Restart
+		if len(extra) > 0 {
+			restart = "no" // a candidate never comes back by itself
+		}
+		args := []string{"docker", "create", "--name", name, "--platform", platform, "--restart", restart}
+		for _, k := range slices.Sorted(maps.Keys(labels)) {
+			args = append(args, "--label", k+"="+labels[k])
+		}
+		args = append(args, extra...)
+		for _, p := range ports {
+			args = append(args, "-p", p)
+		}
+		for _, v := range s.Volumes {
+			args = append(args, "-v", v)
+		}
+		if s.Network != "" {
+			args = append(args, "--network", s.Network)
+		}
+		var stdin io.Reader
+		if len(env) > 0 {
+			// The values go through stdin into a 0600 file, never into argv
+			// where ps shows them.
+			stdin = strings.NewReader(dockerEnvFile(env))
+		}
+		if s.Memory != "" {
+			args = append(args, "--memory", s.Memory)
+		}
+		if s.CPUs > 0 {
+			args = append(args, "--cpus", strconv.FormatFloat(s.CPUs, 'f', -1, 64))
+		}
+		args = append(args, imageRef)
+		args = append(args, s.Command...)
+		out, err := c.Run(ctx, withEnvFile(args, stdin != nil), stdin)
+		if err != nil {
+			return "", fmt.Errorf("creating the container: %w", err)
+		}
+		return strings.TrimSpace(out), nil
+	}
 	newName := cs.newName(d)
-	args := []string{"docker", "create", "--name", newName, "--platform", platform, "--restart", s.Restart}
-	for _, k := range slices.Sorted(maps.Keys(labels)) {
-		args = append(args, "--label", k+"="+labels[k])
-	}
-	for _, p := range s.Ports {
-		args = append(args, "-p", p)
-	}
-	for _, v := range s.Volumes {
-		args = append(args, "-v", v)
-	}
-	if s.Network != "" {
-		args = append(args, "--network", s.Network)
-	}
-	var stdin io.Reader
-	if len(env) > 0 {
-		// The values go through stdin into a 0600 file, never into argv
-		// where ps shows them.
-		stdin = strings.NewReader(dockerEnvFile(env))
-	}
-	if s.Memory != "" {
-		args = append(args, "--memory", s.Memory)
-	}
-	if s.CPUs > 0 {
-		args = append(args, "--cpus", strconv.FormatFloat(s.CPUs, 'f', -1, 64))
-	}
-	args = append(args, imageRef)
-	args = append(args, s.Command...)
 	d.event("create", "creating %s", newName)
-	out, err := c.Run(ctx, withEnvFile(args, stdin != nil), stdin)
+	id, err := create(newName, s.Ports)
 	if err != nil {
-		return fmt.Errorf("creating the container: %w", err)
+		return errors.Join(err, d.restoreFiles(ctx))
 	}
-	cs.newID = strings.TrimSpace(out)
+	cs.newID = id
 	// From here on, any failure puts the old container back.
 	undo := func(cause error) error { return d.undoFailed(ctx, cause, old != nil, cs.putBack) }
-	if old != nil && old.State.Running {
-		d.event("switch", "stopping the old container %s", old.Name)
-		if _, err := c.Run(ctx, "docker stop -t 10 "+transport.Quote(old.ID), nil); err != nil {
-			return undo(fmt.Errorf("stopping the old container: %w", err))
+	serving := old != nil && old.State.Running
+	if serving && canCheckFirst(s) {
+		err := cs.checkCandidate(ctx, d, func(name string, ports []string, extra ...string) error {
+			_, err := create(name, ports, extra...)
+			return err
+		})
+		if err != nil {
+			return undo(err)
 		}
 	}
-	if _, err := c.Run(ctx, "docker start "+transport.Quote(newName), nil); err != nil {
-		return undo(fmt.Errorf("starting the container: %w", err))
-	}
-	d.event("health", "waiting up to %s for %s", s.Health.Timeout, s.Health.Kind())
-	if err := waitHealthy(ctx, c, newName, s.Health); err != nil {
-		return undo(&HealthError{Host: d.h.Name, Err: err})
+	health := s.Health
+	var watch *switchWatch
+	if serving {
+		// The switch: the service does not answer until the new container
+		// passes its check, so it is probed closely and the outage timed.
+		health.Interval = min(health.Interval, switchInterval)
+		d.event("switch", "stopping the old container %s and starting the new one", old.Name)
+		if s.Health.Cmd == "" {
+			watch = watchSwitch(ctx, c, s.Health, switchWatchInterval)
+		}
+		start := time.Now()
+		_, err := c.Run(ctx, "docker stop -t 10 "+transport.Quote(old.ID)+" >/dev/null && docker start "+transport.Quote(newName), nil)
+		if err != nil {
+			err = fmt.Errorf("switching to the new container: %w", err)
+		} else {
+			d.event("health", "waiting up to %s for %s", s.Health.Timeout, s.Health.Kind())
+			if err = waitSwitched(ctx, c, newName, health); err != nil {
+				err = &HealthError{Host: d.h.Name, Err: fmt.Errorf("after the switch: %w", err)}
+			}
+		}
+		passed := time.Now()
+		if watch != nil {
+			d.rep.Switch = watch.finish(passed)
+		} else {
+			// A cmd check cannot watch the port: the whole switch counts.
+			d.rep.Switch = passed.Sub(start)
+		}
+		if err != nil {
+			d.rep.Switch = 0
+			return undo(err)
+		}
+		d.event("switch", "the service did not answer for %s (the switch took %s)", d.rep.Switch.Round(time.Millisecond), passed.Sub(start).Round(time.Millisecond))
+	} else {
+		if _, err := c.Run(ctx, "docker start "+transport.Quote(newName), nil); err != nil {
+			return undo(fmt.Errorf("starting the container: %w", err))
+		}
+		d.event("health", "waiting up to %s for %s", s.Health.Timeout, s.Health.Kind())
+		if err := waitHealthy(ctx, c, newName, health); err != nil {
+			return undo(&HealthError{Host: d.h.Name, Err: err})
+		}
 	}
 	if !cs.m.Rollout.Rollback {
 		if err := cs.removeOld(ctx, c); err != nil {
@@ -165,6 +223,9 @@ func (cs *containerStrategy) nameBack(ctx context.Context, c hostConn, id, name 
 func (cs *containerStrategy) putBack(ctx context.Context, d *hostDeploy) error {
 	c, old := d.c, cs.old
 	_, _ = c.Run(ctx, "docker rm -f "+transport.Quote(cs.newName(d)), nil) // a leftover new container has no service name; the old one starts by ID
+	if err := d.restoreFiles(ctx); err != nil {
+		return err
+	}
 	if old == nil {
 		return nil
 	}
@@ -223,6 +284,9 @@ func (cs *containerStrategy) rollback(ctx context.Context, d *hostDeploy) error 
 	}
 	if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(cs.newID), nil); err != nil {
 		return fmt.Errorf("removing the new container: %w", err)
+	}
+	if err := d.restoreFiles(ctx); err != nil {
+		return err
 	}
 	if old == nil {
 		return nil

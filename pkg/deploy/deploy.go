@@ -34,6 +34,10 @@ type HostReport struct {
 	// Unchanged says the host already ran the image with the same
 	// settings and files, and was left as it was.
 	Unchanged bool `json:"unchanged,omitempty"`
+	// Switch is how long the service did not answer while the new
+	// container took the old one's place: from stopping the old one until
+	// the new one passed its check.
+	Switch time.Duration `json:"switch_ns,omitempty"`
 	// Env and Vars are the host's effective values (the service's and
 	// the manifest's, overridden by the host's), secrets masked.
 	Env  map[string]string `json:"env,omitempty"`

@@ -19,10 +19,14 @@
 //     over a new connection;
 //   - transfer pull has the host pull by digest.
 //
-// The container strategy creates the new container beside the old one,
-// health-checks it, and then retires the old one; when the check fails the
-// new container is removed and the old one serves again (the host is
-// reported rolled back). With rollout.rollback the old container is kept,
+// The container strategy first runs the new release beside the old
+// container as a candidate on ephemeral host ports and health-checks it
+// there; when the check fails the candidate is removed and the old
+// container, which never stopped, serves on (the host is reported rolled
+// back). When it passes, the old container stops and the new one takes the
+// published ports; the outage of that switch is probed and reported. The
+// service's files are versioned in a store on the host and roll back with
+// the image; [Undeploy] removes a service and what deploy left for it. With rollout.rollback the old container is kept,
 // stopped, until the whole rollout succeeded, so that a rollout that stops
 // (more than max_failures hosts failed) also puts back the hosts it had
 // already updated.

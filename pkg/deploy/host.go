@@ -1,14 +1,11 @@
 package deploy
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
-	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
 
 // hostDeploy is the deploy of one host: the steps every strategy shares
@@ -21,6 +18,9 @@ type hostDeploy struct {
 	rep *HostReport
 	c   hostConn
 	s   strategy
+	// prevFiles are the service's files before the deploy installed its
+	// own: what a rollback puts back (nil when it installed none).
+	prevFiles []fileState
 }
 
 // updated tells whether the host runs the new release and can still go
@@ -110,22 +110,8 @@ func parsePlatform(out string) (string, error) {
 	return p, nil
 }
 
-// files copies the service's files (templates rendered for the host),
-// each atomically.
+// files installs the service's files (templates rendered for the host)
+// as versions of the release; see installFiles.
 func (d *hostDeploy) files(ctx context.Context) error {
-	for _, f := range d.m.Service.Files {
-		data, err := d.m.Render(f, d.h)
-		if err != nil {
-			return &InputError{fmt.Errorf("reading %s (%s): %w", f.Src, f.Pos, err)}
-		}
-		d.event("files", "copying %s to %s", f.Src, f.Dst)
-		if _, err = d.c.Run(ctx, "mkdir -p "+transport.Quote(filepath.Dir(f.Dst)), nil); err == nil {
-			err = d.c.Upload(ctx, bytes.NewReader(data), int64(len(data)), f.Dst, f.Mode, nil)
-		}
-		if err != nil {
-			return fmt.Errorf("copying %s: %w", f.Src, err)
-		}
-		d.rep.BytesSent += int64(len(data))
-	}
-	return nil
+	return d.installFiles(ctx)
 }

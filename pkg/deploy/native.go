@@ -27,6 +27,8 @@ type release struct {
 	DeployID       string `json:"deploy_id"`
 	Binary         string `json:"binary"` // its path in the image
 	SHA256         string `json:"sha256"` // of the binary
+	// Spec hashes the service's settings and files (see serviceSpec).
+	Spec string `json:"spec,omitempty"`
 }
 
 // nativeStrategy is strategy native: the program, taken out of the
@@ -42,6 +44,9 @@ type nativeStrategy struct {
 	// The systemd environment file before the deploy, for rollback.
 	oldEnv string
 	hadEnv bool
+	// same says the host already ran what the deploy asked: nothing was
+	// changed, so there is nothing to roll back.
+	same bool
 }
 
 func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
@@ -86,8 +91,18 @@ func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform st
 	if ns.oldEnv, ns.hadEnv, err = readFile(ctx, c, envFilePath(nat)); err != nil {
 		return err
 	}
-	if r, err := readRelease(ctx, c, current); err == nil && r != nil {
+	r, _ := readRelease(ctx, c, current)
+	if r != nil {
 		d.rep.OldDigest = r.Digest
+	}
+	spec := serviceSpec(ns.m, d.h)
+	p := program{name: s.Name, command: append([]string{current + "/" + path.Base(binary)}, args...), dir: current,
+		env: ns.m.HostEnv(d.h), envFile: envFilePath(nat), restart: s.Restart, logDir: nat.Dir + "/log", memory: s.Memory, cpus: s.CPUs}
+	ns.conf = sup.conf(p, d.o.deployID, d.im.digest)
+	if ns.runsAlready(ctx, d, sup, r, desc.Digest.String(), sum, spec) {
+		ns.same = true
+		d.unchanged("the program " + s.Name)
+		return nil
 	}
 
 	// The binary, unless this release is already there.
@@ -105,17 +120,13 @@ func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform st
 		}
 		d.rep.BytesSent += size
 	}
-	rel, _ := json.MarshalIndent(release{Digest: d.im.digest, PlatformDigest: desc.Digest.String(), DeployID: d.o.deployID, Binary: binary, SHA256: sum}, "", "  ")
+	rel, _ := json.MarshalIndent(release{Digest: d.im.digest, PlatformDigest: desc.Digest.String(), DeployID: d.o.deployID, Binary: binary, SHA256: sum, Spec: spec}, "", "  ")
 	if err := writeFile(ctx, c, relDir+"/release.json", string(rel)+"\n", "0644"); err != nil {
 		return err
 	}
 	if err := d.files(ctx); err != nil {
 		return err
 	}
-
-	p := program{name: s.Name, command: append([]string{current + "/" + path.Base(binary)}, args...), dir: current,
-		env: ns.m.HostEnv(d.h), envFile: envFilePath(nat), restart: s.Restart, logDir: nat.Dir + "/log", memory: s.Memory, cpus: s.CPUs}
-	ns.conf = sup.conf(p, d.o.deployID, d.im.digest)
 
 	undo := func(cause error) error {
 		if ns.oldTarget == "" {
@@ -154,6 +165,7 @@ func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform st
 		return undo(&HealthError{Host: d.h.Name, Err: err})
 	}
 	d.pruneReleases(ctx, nat, ns.version, ns.oldTarget)
+	d.pruneFiles(ctx)
 	d.rep.Result = ResultDeployed
 	return nil
 }
@@ -167,6 +179,12 @@ func (ns *nativeStrategy) rollback(ctx context.Context, d *hostDeploy) error {
 	c, nat := d.c, ns.m.Native
 	sup := newSupervisor(nat, ns.m.Service.Name)
 	current, relDir := nat.Dir+"/current", ns.relDir()
+	if ns.same {
+		return nil
+	}
+	if err := d.restoreFiles(ctx); err != nil {
+		return err
+	}
 	if ns.oldTarget == "" {
 		err := errors.Join(sup.remove(ctx, c), runErr(c.Run(ctx, "rm -rf "+transport.Quote(current)+" "+transport.Quote(relDir)+" "+transport.Quote(envFilePath(nat))+" && { rmdir "+transport.Quote(nat.Dir+"/releases")+" 2>/dev/null || true; }", nil)))
 		if err != nil {

@@ -43,4 +43,5 @@ func (d *hostDeploy) pruneImages(ctx context.Context, kept string) {
 	if _, err := d.c.Run(ctx, script, nil); err != nil {
 		d.event("done", "removing old images: %v", err)
 	}
+	d.pruneFiles(ctx)
 }

@@ -13,7 +13,8 @@ import (
 )
 
 // TestBedRetention: after four successive releases only the newest two
-// images of the service remain on the host (rollout.keep: 2, the default).
+// images of the service remain on the host (rollout.keep: 2, the default);
+// undeploy then leaves nothing of the service.
 func TestBedRetention(t *testing.T) {
 	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
 	edge, _ := env.Edge("edge1")
@@ -54,5 +55,22 @@ func TestBedRetention(t *testing.T) {
 	}
 	if got := get(t, fmt.Sprintf("http://%s:%d/", edge.Addr, port)); got != "hello from linux/amd64" {
 		t.Errorf("%s answers %q", edge.Name, got)
+	}
+
+	// undeploy leaves nothing of the service; a second one finds nothing.
+	reps, err := Undeploy(context.Background(), m)
+	if err != nil || len(reps) != 1 || len(reps[0].Removed) < 3 {
+		t.Fatalf("Undeploy() = %+v, %v; want the container and two images removed", reps, err)
+	}
+	t.Logf("removed: %q", reps[0].Removed)
+	left := run(t, c, "docker ps -aq --filter label="+LabelService+"="+service+"; docker images -q xedgesim.local/"+service+"; ls -d "+storeDir(service)+" 2>/dev/null; true")
+	if left != "" {
+		t.Errorf("left of the service after undeploy: %q", left)
+	}
+	if got := get(t, fmt.Sprintf("http://%s:%d/", edge.Addr, port)); !strings.HasPrefix(got, "error:") {
+		t.Errorf("%s still answers %q after undeploy", edge.Name, got)
+	}
+	if reps, err := Undeploy(context.Background(), m); err != nil || len(reps[0].Removed) != 0 {
+		t.Errorf("a second Undeploy() = %+v, %v; want nothing removed", reps, err)
 	}
 }

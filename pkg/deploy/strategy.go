@@ -31,6 +31,9 @@ type strategy interface {
 	// verify checks what runs on the host against want, the digest
 	// deployed; the error is a *checkError when a check failed.
 	verify(ctx context.Context, c hostConn, want string) (HostCheck, error)
+	// undeploy removes the service from the host and what deploy left
+	// for it, and lists what it removed.
+	undeploy(ctx context.Context, c hostConn) ([]string, error)
 }
 
 // strategyFor returns a new strategy for one host of m.

@@ -173,6 +173,17 @@ func TestBedComposeStrategy(t *testing.T) {
 	if !strings.Contains(onHost, "xedgesim.deploy-id: \"xs-first\"") || !strings.Contains(onHost, "# hello behind port") {
 		t.Errorf("compose file on the host:\n%s", onHost)
 	}
+	// The same digest again changes nothing and says so.
+	ctrs := func() string {
+		return run(t, c, "docker ps -q --no-trunc --filter label=com.docker.compose.project="+service)
+	}
+	before := ctrs()
+	if rep, err := Deploy(ctx, m, WithImage(hello), WithNameOptions(name.Insecure), logEvents(t), WithDeployID("xs-again")); err != nil || !rep.Hosts[0].Unchanged || rep.Hosts[0].BytesSent != 0 {
+		t.Errorf("the same digest again: %v, %+v; want unchanged", err, rep.Hosts[0])
+	}
+	if after := ctrs(); after != before || before == "" {
+		t.Errorf("the same digest again replaced the containers: %q, were %q", after, before)
+	}
 	verifyOK(t, m, hello)
 
 	// echo does not speak HTTP (nor listen on 8080): the health check fails
@@ -196,9 +207,13 @@ func TestBedComposeStrategy(t *testing.T) {
 	}
 
 	// A deploy that succeeded, undone as a stopped fleet rollout does: the
-	// previous compose file (the first deploy's) applies again.
+	// previous compose file (the first deploy's) applies again. Its compose
+	// file differs (a comment), so the same digest is a change.
 	label := "docker ps --filter label=com.docker.compose.project=" + service + " --format '{{.Label \"" + LabelDeployID + "\"}}'"
-	deployThenUndo(t, m, hello, "xs-undone", func() {
+	changed, cm := *m, *m.Compose
+	cm.Data = append(append([]byte(nil), cm.Data...), "# changed\n"...)
+	changed.Compose = &cm
+	deployThenUndo(t, &changed, hello, "xs-undone", func() {
 		if got := run(t, c, label); got != "xs-undone" {
 			t.Errorf("deploy id before the undo = %q", got)
 		}
@@ -256,6 +271,15 @@ func TestBedNativeStrategy(t *testing.T) {
 	}
 	if got := get(t, fmt.Sprintf("http://%s:%d/", edge.Addr, port)); got != "hello from linux/amd64" {
 		t.Errorf("%s answers %q", edge.Name, got)
+	}
+	// The same digest again changes nothing and says so.
+	pid := func() string { return run(t, c, "supervisorctl -c "+conf+" pid "+service) }
+	before := pid()
+	if rep, err := Deploy(ctx, m, WithImage(hello), WithNameOptions(name.Insecure), logEvents(t), WithDeployID("xs-again")); err != nil || !rep.Hosts[0].Unchanged || rep.Hosts[0].BytesSent != 0 {
+		t.Errorf("the same digest again: %v, %+v; want unchanged", err, rep.Hosts[0])
+	}
+	if after := pid(); after != before || before == "0" {
+		t.Errorf("the same digest again restarted the program: pid %s, was %s", after, before)
 	}
 	first := run(t, c, "readlink "+hostDir+"/"+service+"/current")
 	if got := run(t, c, "supervisorctl -c "+conf+" status "+service); !strings.Contains(got, "RUNNING") {

@@ -116,7 +116,7 @@ func cleanupEdges(t *testing.T, env *testbed.Env, service string) {
 				t.Logf("cleaning up %s: %v", e.Name, err)
 				continue
 			}
-			script := fmt.Sprintf(`docker ps -aq --filter label=%s=%s | xargs -r docker rm -f >/dev/null; docker images --format '{{.Repository}}:{{.Tag}}' 'xedgesim.local/%s' | xargs -r docker image rm >/dev/null; docker images -q --filter reference='*/xedgesim-deploy/hello' | sort -u | xargs -r docker image rm -f >/dev/null; true`, LabelService, service, service)
+			script := fmt.Sprintf(`docker ps -aq --filter label=%s=%s | xargs -r docker rm -f >/dev/null; docker images --format '{{.Repository}}:{{.Tag}}' 'xedgesim.local/%s' | xargs -r docker image rm >/dev/null; docker images -q --filter reference='*/xedgesim-deploy/hello' | sort -u | xargs -r docker image rm -f >/dev/null; rm -rf "$HOME"/.xedgesim/%s; true`, LabelService, service, service, service)
 			if _, err := c.Run(context.Background(), script, nil); err != nil {
 				t.Logf("cleaning up %s: %v", e.Name, err)
 			}

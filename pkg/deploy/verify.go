@@ -23,6 +23,10 @@ type HostCheck struct {
 	Digest         string `json:"digest,omitempty"` // the running digest
 	Problem        string `json:"problem,omitempty"`
 	err            error
+
+	// FilesMatch says the service's files on the host have the
+	// checksums of the manifest's (rendered for the host).
+	FilesMatch bool `json:"files_match"`
 }
 
 // OK tells whether every check passed.
@@ -98,7 +102,23 @@ func checkHost(ctx context.Context, m *manifest.Manifest, h manifest.Host, want 
 	}
 	defer c.Close()
 	o.progress.Report(Event{Host: h.Name, Step: "verify", Message: "inspecting " + m.Service.Name})
-	return s.verify(ctx, c, want)
+	hc, err := s.verify(ctx, c, want)
+	var ce *checkError
+	if err != nil && !errors.As(err, &ce) {
+		return hc, err
+	}
+	ok, problem, ferr := checkFiles(ctx, c, m, h)
+	if ferr != nil {
+		return hc, ferr
+	}
+	hc.FilesMatch = ok
+	if !ok {
+		if ce != nil {
+			problem = ce.msg + "; " + problem
+		}
+		return hc, &checkError{problem}
+	}
+	return hc, err
 }
 
 // orCheckError is err, or when that is nil the failed check the format

@@ -73,6 +73,11 @@ func Parse(data []byte, path string) (*Manifest, error) {
 type decoder struct {
 	*yamldiag.Decoder
 	root *yaml.Node
+	// knownHosts are ssh.known_hosts_file's lines, for the hosts that
+	// name no key; knownHostsBad says the file could not be read (that
+	// error is enough: the hosts it was for say nothing more).
+	knownHosts    string
+	knownHostsBad bool
 }
 
 // newDecoder reads file strictly: a deploy acts on what the manifest says,
@@ -195,6 +200,9 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 		if m.Transfer != TransferSCP && m.Transfer != TransferPull {
 			d.Errorf(t.Val, "", "write scp (the image over SSH) or pull (the host pulls by digest)", "unknown transfer %s", strconv.Quote(string(m.Transfer)))
 		}
+	}
+	if s, ok := f["ssh"]; ok {
+		d.knownHostsFile(s.Val, m)
 	}
 	if h, ok := f["hosts"]; ok {
 		d.hosts(h.Val, m)
@@ -417,7 +425,10 @@ func (d *decoder) hostKeys(f map[string]field, what string, n *yaml.Node) (strin
 			d.Errorf(f["known_hosts"].Val, "", "paste lines of ssh-keyscan HOST", "%s.known_hosts: %v", what, err)
 		}
 	}
-	if kh == "" && len(fps) == 0 {
+	if kh == "" && len(fps) == 0 && d.knownHosts != "" {
+		kh = d.knownHosts // ssh.known_hosts_file serves the hosts that name no key
+	}
+	if kh == "" && len(fps) == 0 && !d.knownHostsBad {
 		d.Errorf(n, "", "add known_hosts: (a line of ssh-keyscan HOST) or fingerprint: SHA256:...; host keys are never skipped", "%s has no known_hosts and no fingerprint: its host key could not be checked", what)
 	}
 	return kh, fps
@@ -483,7 +494,7 @@ func (d *decoder) hosts(n *yaml.Node, m *Manifest) {
 }
 
 func (d *decoder) ssh(n *yaml.Node, s *SSH) {
-	f := d.mapping(n, "ssh", "key", "passphrase", "jump", "timeout")
+	f := d.mapping(n, "ssh", "key", "passphrase", "jump", "timeout", "known_hosts_file")
 	if f == nil {
 		return
 	}

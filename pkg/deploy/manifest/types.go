@@ -194,6 +194,10 @@ type SSH struct {
 	Passphrase string        `json:"-"`
 	Jump       *Jump         `json:"jump,omitempty"`
 	Timeout    time.Duration `json:"timeout"`
+
+	// KnownHostsFile is ssh.known_hosts_file, resolved against the
+	// manifest's directory: its lines serve the hosts that name no key.
+	KnownHostsFile string `json:"known_hosts_file,omitempty"`
 }
 
 // Jump is one jump host.

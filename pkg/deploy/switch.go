@@ -1,0 +1,332 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
+	"github.com/xedgesim/simulate/pkg/deploy/transport"
+)
+
+// No downtime for a failed rollout: while the old container serves, the
+// new release first runs as a candidate container whose published ports
+// are ephemeral host ports, and is health-checked there. Only a candidate
+// that passes lets the switch happen: the old container stops and the
+// service's new container (created beforehand, so the switch is one
+// command) takes the published ports, and is checked again. The switch,
+// from stopping the old container until the new one passes, is measured
+// and reported: it is the only time the service does not answer.
+
+// LabelRole marks the candidate container, so that a later deploy (or
+// undeploy) removes one a killed deploy left.
+const LabelRole = "xedgesim.role"
+
+// roleCandidate is LabelRole's value on a candidate container.
+const roleCandidate = "candidate"
+
+// switchInterval is how often the new container is probed during the
+// switch: the service is down then, so its end is looked for closely.
+const switchInterval = 100 * time.Millisecond
+
+// switchWatchInterval is how often the published port is probed during
+// the switch, to time the outage.
+const switchWatchInterval = 50 * time.Millisecond
+
+// portSpec is one service.ports entry: [IP:]HOST:CONTAINER[/PROTO] or
+// CONTAINER[/PROTO].
+type portSpec struct {
+	ip, host, container, proto string
+}
+
+// parsePortSpec splits a service.ports entry the manifest accepted.
+func parsePortSpec(s string) portSpec {
+	p := portSpec{proto: "tcp"}
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		s, p.proto = s[:i], s[i+1:]
+	}
+	i := strings.LastIndex(s, ":")
+	if i < 0 {
+		p.container = s
+		return p
+	}
+	s, p.container = s[:i], s[i+1:]
+	if j := strings.LastIndex(s, ":"); j >= 0 && !strings.HasSuffix(s, "]") {
+		p.ip, p.host = s[:j], s[j+1:]
+	} else {
+		p.host = s
+	}
+	return p
+}
+
+// ephemeral is the entry with its host port left to the engine.
+func (p portSpec) ephemeral() string {
+	s := p.container + "/" + p.proto
+	if p.ip != "" {
+		s = p.ip + "::" + s
+	}
+	return s
+}
+
+// candidateHealth is the health check pointed at the candidate's ports:
+// the check's host port is looked up among the published ports, and its
+// container port's ephemeral host port (in bound, as the candidate's
+// inspect gives them) replaces it. ok is false when the check cannot be
+// pointed there (a cmd check, or a port the service does not publish).
+func candidateHealth(h manifest.Health, ports []string, bound map[string]int) (manifest.Health, bool) {
+	port := 0
+	switch {
+	case h.TCP != 0:
+		port = h.TCP
+	case h.HTTP != nil:
+		port = h.HTTP.Port
+	case h.MQTT != nil:
+		port = h.MQTT.Port
+	default:
+		return h, false
+	}
+	to := 0
+	for _, s := range ports {
+		p := parsePortSpec(s)
+		if p.proto == "tcp" && p.host == strconv.Itoa(port) {
+			to = bound[p.container+"/tcp"]
+		}
+	}
+	if to == 0 {
+		return h, false
+	}
+	switch {
+	case h.TCP != 0:
+		h.TCP = to
+	case h.HTTP != nil:
+		hh := *h.HTTP
+		hh.Port, h.HTTP = to, &hh
+	case h.MQTT != nil:
+		mh := *h.MQTT
+		mh.Port, h.MQTT = to, &mh
+	}
+	return h, true
+}
+
+// canCheckFirst tells whether the new release can be checked beside the
+// old one: it publishes the health check's port (so a candidate on other
+// ports can be probed) and does not share the host's network (where the
+// two would want the same port).
+func canCheckFirst(s manifest.Service) bool {
+	if s.Network == "host" {
+		return false
+	}
+	bound := map[string]int{} // stand-ins: the candidate's ports are known once it runs
+	for _, p := range s.Ports {
+		bound[parsePortSpec(p).container+"/tcp"] = 1
+	}
+	_, ok := candidateHealth(s.Health, s.Ports, bound)
+	return ok
+}
+
+// boundPorts are a running container's published ports: CONTAINER/PROTO
+// -> the host port the engine chose.
+func boundPorts(ctx context.Context, c hostConn, id string) (map[string]int, error) {
+	out, err := c.Run(ctx, "docker container inspect -f '{{json .NetworkSettings.Ports}}' "+transport.Quote(id), nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading the candidate's ports: %w", err)
+	}
+	var ports map[string][]struct{ HostIP, HostPort string }
+	if err := json.Unmarshal([]byte(out), &ports); err != nil {
+		return nil, fmt.Errorf("reading the candidate's ports: %w", err)
+	}
+	bound := map[string]int{}
+	for k, bs := range ports {
+		for _, b := range bs {
+			if n, err := strconv.Atoi(b.HostPort); err == nil && n > 0 {
+				bound[k] = n
+				break
+			}
+		}
+	}
+	return bound, nil
+}
+
+// candidateName is the candidate container's name.
+func (cs *containerStrategy) candidateName(d *hostDeploy) string {
+	return cs.newName(d) + "-candidate"
+}
+
+// checkCandidate runs the new release as a candidate on ephemeral ports
+// beside the old container and health-checks it there; the candidate is
+// removed either way. create creates a container of the new release with
+// that name, those ports and the extra docker create arguments.
+func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string, extra ...string) error) error {
+	c, s := d.c, cs.m.Service
+	name := cs.candidateName(d)
+	ports := make([]string, len(s.Ports))
+	for i, p := range s.Ports {
+		ports[i] = parsePortSpec(p).ephemeral()
+	}
+	defer func() {
+		_, _ = c.Run(context.WithoutCancel(ctx), "docker rm -f "+transport.Quote(name)+" >/dev/null 2>&1; true", nil) // gone either way; a leftover is removed by the next deploy
+	}()
+	d.event("candidate", "starting %s beside the old container, on ephemeral ports", name)
+	if err := create(name, ports, "--label", LabelRole+"="+roleCandidate); err != nil {
+		return err
+	}
+	if _, err := c.Run(ctx, "docker start "+transport.Quote(name), nil); err != nil {
+		return fmt.Errorf("starting the candidate: %w", err)
+	}
+	bound, err := boundPorts(ctx, c, name)
+	if err != nil {
+		return err
+	}
+	h, ok := candidateHealth(s.Health, s.Ports, bound)
+	if !ok {
+		return fmt.Errorf("the candidate publishes no port for the %s check", s.Health.Kind())
+	}
+	d.event("health", "waiting up to %s for %s on the candidate", s.Health.Timeout, s.Health.Kind())
+	if err := waitHealthy(ctx, c, name, h); err != nil {
+		return &HealthError{Host: d.h.Name, Err: fmt.Errorf("the new release, beside the old one: %w", err)}
+	}
+	return nil
+}
+
+// removeLeftovers removes what a killed deploy of the service left: a
+// candidate, or a new container it created but never started (old, the
+// service's container, stays whatever its state).
+func removeLeftovers(ctx context.Context, c hostConn, service string, old *container) error {
+	keep := "^$"
+	if old != nil {
+		keep = "^" + old.ID
+	}
+	script := "{ " + shell("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--filter", "label="+LabelRole+"="+roleCandidate) +
+		"; " + shell("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--filter", "status=created") +
+		"; } | grep -v " + transport.Quote(keep) + " | xargs -r docker rm -f >/dev/null"
+	if _, err := c.Run(ctx, script, nil); err != nil {
+		return fmt.Errorf("removing containers an earlier deploy left: %w", err)
+	}
+	return nil
+}
+
+// waitSwitched is waitHealthy for the switch, when the service is down
+// until the check passes: it probes at once and every interval, and asks
+// the engine whether the container still runs only once a second, since
+// every command costs time the service does not answer.
+func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health) error {
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+	var last error
+	asked := time.Now()
+	for {
+		err := probe(ctx, c, h)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() == nil || last == nil {
+			last = err
+		}
+		if time.Since(asked) >= time.Second {
+			asked = time.Now()
+			if st, err := inspect(ctx, c, ctr); err == nil && st != nil && !st.State.Running && st.State.Status != "created" {
+				return fmt.Errorf("the container is %s (exit code %d)", st.State.Status, st.State.ExitCode)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s check did not pass within %s; the last answer: %w", h.Kind(), h.Timeout, last)
+		case <-time.After(h.Interval):
+		}
+	}
+}
+
+// switchWatch probes the service's published port closely while the
+// switch happens, from the host as the health check does, to tell how
+// long the service did not answer: from the start of the last probe
+// the old container answered before the first that failed, to the end of
+// the first the new one answered. The commands that stop the old
+// container and start the new one take longer than that (they start and
+// end while a container serves), so they are not what is reported.
+type switchWatch struct {
+	mu     sync.Mutex
+	probes []probeResult
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+type probeResult struct {
+	start, end time.Time
+	ok         bool
+}
+
+// watchSwitch starts probing with h every interval until finish.
+func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval time.Duration) *switchWatch {
+	w := &switchWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for {
+			start := time.Now()
+			pctx, cancel := context.WithTimeout(ctx, time.Second)
+			err := probe(pctx, c, h)
+			cancel()
+			w.mu.Lock()
+			w.probes = append(w.probes, probeResult{start, time.Now(), err == nil})
+			w.mu.Unlock()
+			select {
+			case <-w.stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(max(0, interval-time.Since(start))):
+			}
+		}
+	}()
+	return w
+}
+
+// finish stops the probes and returns how long the service did not
+// answer, until passed: when the new container passed its check.
+func (w *switchWatch) finish(passed time.Time) time.Duration {
+	close(w.stop)
+	<-w.done
+	return outage(w.probes, passed)
+}
+
+// outage is how long the service did not answer in probes, until passed
+// (a check of the new container passed then): from the start of the last
+// good probe before the first failed one to the end of the first good
+// probe after it, or passed when that comes first. With no failed probe
+// the outage, if any, fell between two probes: the longest span from one
+// good probe's start to the next one's end is reported.
+func outage(probes []probeResult, passed time.Time) time.Duration {
+	var from time.Time
+	longest := time.Duration(0)
+	for i, p := range probes {
+		if !p.start.Before(passed) {
+			break
+		}
+		if !p.ok {
+			if from.IsZero() {
+				from = p.start
+				if i > 0 {
+					from = probes[i-1].start
+				}
+			}
+			continue
+		}
+		if !from.IsZero() {
+			end := p.end
+			if passed.Before(end) {
+				end = passed
+			}
+			return end.Sub(from)
+		}
+		if i > 0 {
+			longest = max(longest, p.end.Sub(probes[i-1].start))
+		}
+	}
+	if !from.IsZero() {
+		return passed.Sub(from)
+	}
+	return longest
+}

@@ -1,0 +1,146 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/xedgesim/simulate/internal/testbed"
+)
+
+// withCmd derives from ref an image whose every platform runs with cmd.
+func withCmd(t *testing.T, env *testbed.Env, ref string, cmd ...string) string {
+	t.Helper()
+	return derive(t, env, ref, func(_ string, img v1.Image) v1.Image {
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := cf.Config
+		c.Cmd = cmd
+		img, err = mutate.Config(img, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	})
+}
+
+// prober asks url every period and keeps when each failed request started.
+type prober struct {
+	mu     sync.Mutex
+	asked  int
+	failed []time.Time
+	stop   chan struct{}
+	done   sync.WaitGroup
+}
+
+func startProber(t *testing.T, url, want string, period time.Duration) *prober {
+	p := &prober{stop: make(chan struct{})}
+	p.done.Add(1)
+	go func() {
+		defer p.done.Done()
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-tick.C:
+			}
+			start := time.Now()
+			got := get(t, url)
+			p.mu.Lock()
+			p.asked++
+			if got != want {
+				p.failed = append(p.failed, start)
+			}
+			p.mu.Unlock()
+		}
+	}()
+	return p
+}
+
+// finish stops the prober and returns how many requests it made and how
+// many failed, and the time from the first failed request's start to the
+// last's.
+func (p *prober) finish() (asked, failed int, span time.Duration) {
+	close(p.stop)
+	p.done.Wait()
+	if len(p.failed) > 0 {
+		span = p.failed[len(p.failed)-1].Sub(p.failed[0])
+	}
+	return p.asked, len(p.failed), span
+}
+
+// TestBedNoDowntime: a probe polls the canary's published port every 200
+// ms. During a failed rollout (the new image does not serve its port) it
+// sees no failed request: the new release was checked on other ports
+// while the old one served. During a successful rollout the failed
+// requests span at most the switch time the deploy reports, under 2 s.
+func TestBedNoDowntime(t *testing.T) {
+	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
+	edge, _ := env.Edge("edge2")
+	v1ref := pushNode(t, env, "hello", "xs-switch")
+	v2ref := pushNode(t, env, "hello", "xs-switch")
+	broken := withCmd(t, env, v2ref, "-addr", ":9999")
+	service, port := "xs-switch-"+randHex(t), freePort(t)
+	cleanupEdges(t, env, service)
+	ctx := context.Background()
+	// A good release gets a long health timeout (a loaded runner starts
+	// containers slowly); the broken one fails after a short one.
+	health := func(timeout string) string {
+		return fmt.Sprintf("{http: {port: %d, path: /healthz}, timeout: %s, window: 1s}", port, timeout)
+	}
+	good := bedManifest(t, env, service, port, health("60s"), []testbed.Edge{edge}, "rollout: {canary: 1}\n")
+	short := bedManifest(t, env, service, port, health("8s"), []testbed.Edge{edge}, "rollout: {canary: 1}\n")
+	m := good
+	deploy := func(ref, id string) (*HostReport, error) {
+		rep, err := Deploy(ctx, m, WithImage(ref), WithNameOptions(name.Insecure), WithDeployID(id), logEvents(t))
+		if rep == nil {
+			t.Fatalf("Deploy(%s) = %v", id, err)
+		}
+		return &rep.Hosts[0], err
+	}
+	if _, err := deploy(v1ref, "xs-switch-1"); err != nil {
+		t.Fatalf("first deploy: %v", err)
+	}
+	url, want := fmt.Sprintf("http://%s:%d/", edge.Addr, port), "hello from "+edge.Platform
+
+	p := startProber(t, url, want, 200*time.Millisecond)
+	m = short
+	h, err := deploy(broken, "xs-switch-2")
+	m = good
+	asked, failed, _ := p.finish()
+	wantRolledBack(t, &Report{Hosts: []HostReport{*h}}, err, ResultRolledBack)
+	t.Logf("failed rollout: %d of %d requests failed; %s", failed, asked, h.Error)
+	if failed > 0 || asked < 5 {
+		t.Errorf("during the failed rollout %d of %d requests failed, want none", failed, asked)
+	}
+	if h.Switch != 0 {
+		t.Errorf("the failed rollout reports a switch of %s", h.Switch)
+	}
+
+	p = startProber(t, url, want, 200*time.Millisecond)
+	h, err = deploy(v2ref, "xs-switch-3")
+	asked, failed, span := p.finish()
+	if err != nil || h.Result != ResultDeployed {
+		t.Fatalf("second release: %v, %+v", err, h)
+	}
+	t.Logf("successful rollout: switch %s; %d of %d requests failed, over %s", h.Switch, failed, asked, span)
+	if h.Switch <= 0 || h.Switch >= 2*time.Second {
+		t.Errorf("reported switch %s, want more than 0 and under 2s", h.Switch)
+	}
+	if span > h.Switch || time.Duration(failed-1)*200*time.Millisecond > h.Switch {
+		t.Errorf("%d requests failed over %s, more than the reported switch %s", failed, span, h.Switch)
+	}
+	if got := run(t, dialEdge(t, edge), "docker ps -a --filter label="+LabelService+"="+service+" --format '{{.Names}} {{.Label \""+LabelDeployID+"\"}}'"); got != service+" xs-switch-3" {
+		t.Errorf("containers of the service after the switch: %q, want the new one alone", got)
+	}
+}
