@@ -76,13 +76,30 @@ func releaseWorkspace(t *testing.T, env *testbed.Env, service string, port int) 
 // themselves.
 func TestActRelease(t *testing.T) {
 	t.Parallel()
-	env := testbed.Need(t, testbed.PartAct, testbed.PartRegistry, testbed.PartDocker, testbed.PartEdges, testbed.PartArm64)
+	env := testbed.Need(t, testbed.PartAct, testbed.PartRegistry, testbed.PartDocker, testbed.PartEdges, testbed.PartArm64, testbed.PartKeyless)
 	id := unique(t)
 	repo := env.Registry.Host + "/e2e/xa-" + id
 	service := "xa-" + id
 	n, _ := rand.Int(rand.Reader, big.NewInt(9000))
 	port := 30000 + int(n.Int64())
 	ws := releaseWorkspace(t, env, service, port)
+	// The release job signs keyless: the bed's OIDC issuer answers the
+	// Actions token request with the release workflow's identity, and the
+	// bed's Fulcio, whose root the workspace trusts, certifies it.
+	fulcio := env.Var("FULCIO_URL")
+	writeFiles(t, ws, map[string]string{"deploy/trusted_root.json": fulcioTrustedRoot(t, fulcio)})
+	gitInit(t, ws)
+	requestToken, err := os.ReadFile(env.Var("OIDC_REQUEST_TOKEN_FILE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := []string{
+		"--var", "XEDGESIM_FULCIO_URL=" + fulcio,
+		"--var", "XEDGESIM_SIGNER_ISSUER=" + env.Var("OIDC_ISSUER"),
+		"--var", "XEDGESIM_SIGNER_IDENTITY=https://github.com/xedgesim/simulate/.github/workflows/release.yml@refs/heads/main",
+		"--env", "ACTIONS_ID_TOKEN_REQUEST_URL=" + env.Var("OIDC_TOKEN_URL") + "?api-version=2.0",
+		"--env", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + strings.TrimSpace(string(requestToken)),
+	}
 	cleanupEdges(t, env, service)
 	t.Cleanup(func() { cleanupRegistry(t, env, repo, repo+"-staging") })
 
@@ -96,7 +113,7 @@ func TestActRelease(t *testing.T) {
 		"--var", "XEDGESIM_IMAGE=" + repo,
 		"--input", "tag=v0.0.1-" + id,
 		"-s", "EDGE_SSH_KEY", "-s", "EDGE_KNOWN_HOSTS",
-	}, stubs(t, repoRoot(t), workflow)...)
+	}, append(signer, stubs(t, repoRoot(t), workflow)...)...)
 	r := runAct(t, env, ws, 8*time.Minute, []string{"EDGE_SSH_KEY=" + key, "EDGE_KNOWN_HOSTS=" + strings.Join(knownHosts, "\n")}, args...)
 	if r.code() != 0 {
 		t.Fatalf("act: exit %d, want 0\n%s", r.code(), r.log)
