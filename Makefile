@@ -48,13 +48,15 @@ unit:
 
 # test brings the bed up (idempotent: fast when it is already up), then runs
 # every test with XEDGESIM_TESTBED=1, under which a missing part fails.
-# -v lists each test, so the bed's tests are counted one by one. lint runs
+# -v lists each test, so the bed's tests are counted one by one. pkg/deploy's
+# bed tests run one after another for about 22 minutes, hence a package
+# timeout of 45 minutes. lint runs
 # first (about 10 s warm; building staticcheck and its first pass over the
 # dependencies take a few minutes once), and gosec after it (about a
 # minute), so no finding lands through CI.
 test: build lint gosec
 	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed up
-	XEDGESIM_TESTBED=1 XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) $(GO) test -count=1 -timeout 30m -v ./...
+	XEDGESIM_TESTBED=1 XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) $(GO) test -count=1 -timeout 45m -v ./...
 
 testbed-up:
 	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed up
