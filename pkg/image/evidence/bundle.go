@@ -73,6 +73,16 @@ func pae(payloadType string, payload []byte) []byte {
 // bundle that names the key by its hint, as cosign attest
 // --new-bundle-format does with a key.
 func Sign(s Statement, key crypto.Signer) ([]byte, error) {
+	hint, err := KeyHint(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	return signBundle(s, key, VerificationMaterial{PublicKey: &PublicKeyID{Hint: hint}})
+}
+
+// signBundle signs the statement with key into a DSSE envelope in a
+// Sigstore bundle that carries vm, what a verifier finds the key by.
+func signBundle(s Statement, key crypto.Signer, vm VerificationMaterial) ([]byte, error) {
 	if len(s.Subject) == 0 {
 		return nil, errors.New("signing statement: it has no subject: no image ran in the simulation")
 	}
@@ -84,13 +94,9 @@ func Sign(s Statement, key crypto.Signer) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing statement: %w", err)
 	}
-	hint, err := KeyHint(key.Public())
-	if err != nil {
-		return nil, err
-	}
 	b := Bundle{
 		MediaType:            BundleMediaType,
-		VerificationMaterial: VerificationMaterial{PublicKey: &PublicKeyID{Hint: hint}},
+		VerificationMaterial: vm,
 		DSSEEnvelope:         &Envelope{Payload: payload, PayloadType: PayloadType, Signatures: []Signature{{Sig: sig}}},
 	}
 	out, err := json.Marshal(b)

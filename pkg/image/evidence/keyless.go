@@ -202,31 +202,11 @@ func SignKeyless(s Statement, key crypto.Signer, cert *x509.Certificate) ([]byte
 	if !publicKeyEqual(cert.PublicKey, key.Public()) {
 		return nil, errors.New("signing statement: the certificate is for another key")
 	}
-	if len(s.Subject) == 0 {
-		return nil, errors.New("signing statement: it has no subject: no image ran in the simulation")
-	}
-	payload, err := s.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	sig, err := signPAE(key, pae(PayloadType, payload))
-	if err != nil {
-		return nil, fmt.Errorf("signing statement: %w", err)
-	}
 	raw, err := json.Marshal(certificateMaterial{RawBytes: cert.Raw})
 	if err != nil {
 		return nil, err
 	}
-	b := Bundle{
-		MediaType:            BundleMediaType,
-		VerificationMaterial: VerificationMaterial{Certificate: raw},
-		DSSEEnvelope:         &Envelope{Payload: payload, PayloadType: PayloadType, Signatures: []Signature{{Sig: sig}}},
-	}
-	out, err := json.Marshal(b)
-	if err != nil {
-		return nil, fmt.Errorf("encoding bundle: %w", err)
-	}
-	return out, nil
+	return signBundle(s, key, VerificationMaterial{Certificate: raw})
 }
 
 // leafCertificate is the signing certificate a bundle carries: v0.3's
