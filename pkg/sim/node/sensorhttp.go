@@ -41,17 +41,11 @@ func readSensorHTTP(c *config) *SensorHTTP {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		s, isStr := mm[k].(string)
 		switch k {
 		case "url", "body":
-			if !isStr || s == "" && k == "url" {
-				c.fail("http", "%s must be a non-empty string", k)
+			s, ok := c.template("http", k, mm[k], k == "url")
+			if !ok {
 				continue
-			}
-			for _, p := range placeholder.FindAllString(s, -1) {
-				if !templateVars[p] {
-					c.fail("http", "%s: unknown placeholder %s; use {id}, {seq}, {value}, {time_us}, {time_ms} or {type}", k, p)
-				}
 			}
 			if k == "url" {
 				h.URL = s
@@ -59,6 +53,7 @@ func readSensorHTTP(c *config) *SensorHTTP {
 				h.Body = s
 			}
 		case "method":
+			s, isStr := mm[k].(string)
 			m := strings.ToUpper(s)
 			if !isStr || !slices.Contains(httpMethods, m) {
 				c.fail("http", "method must be one of %s, got %v", strings.Join(httpMethods, ", "), mm[k])

@@ -52,15 +52,9 @@ func readSensorMQTT(c *config, sensorType string) SensorMQTT {
 		val := mm[k]
 		switch k {
 		case "topic", "payload":
-			s, isStr := val.(string)
-			if !isStr || s == "" && k == "topic" {
-				c.fail("mqtt", "%s must be a non-empty string", k)
+			s, ok := c.template("mqtt", k, val, k == "topic")
+			if !ok {
 				continue
-			}
-			for _, p := range placeholder.FindAllString(s, -1) {
-				if !templateVars[p] {
-					c.fail("mqtt", "%s: unknown placeholder %s; use {id}, {seq}, {value}, {time_us}, {time_ms} or {type}", k, p)
-				}
 			}
 			if k == "topic" {
 				if strings.ContainsAny(s, "+#") {
@@ -108,4 +102,21 @@ func Render(tmpl, id, sensorType string, seq int64, value float64, timeUS int64)
 		"{time_us}", strconv.FormatInt(timeUS, 10),
 		"{time_ms}", strconv.FormatInt(timeUS/1000, 10),
 	).Replace(tmpl)
+}
+
+// template reads a reading template (an MQTT topic or payload, an HTTP
+// URL or body) under section's key: a string, non-empty when required,
+// whose placeholders are the ones a reading fills in.
+func (c *config) template(section, key string, v any, required bool) (string, bool) {
+	s, isStr := v.(string)
+	if !isStr || s == "" && required {
+		c.fail(section, "%s must be a non-empty string", key)
+		return "", false
+	}
+	for _, p := range placeholder.FindAllString(s, -1) {
+		if !templateVars[p] {
+			c.fail(section, "%s: unknown placeholder %s; use {id}, {seq}, {value}, {time_us}, {time_ms} or {type}", key, p)
+		}
+	}
+	return s, true
 }
