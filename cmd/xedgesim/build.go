@@ -16,7 +16,9 @@ import (
 
 	"github.com/xedgesim/simulate/internal/exitcode"
 	"github.com/xedgesim/simulate/internal/gha"
+	"github.com/xedgesim/simulate/internal/version"
 	"github.com/xedgesim/simulate/pkg/image/build"
+	"github.com/xedgesim/simulate/pkg/image/evidence"
 	"github.com/xedgesim/simulate/pkg/image/registry"
 )
 
@@ -50,6 +52,8 @@ type buildOptions struct {
 	imageRefs  string
 	metadata   string
 	sbom       bool
+	provenance bool
+	sign       signFlags // --key or --keyless sign the provenance
 	caFiles    []string
 	insecure   bool
 	getenv     func(string) string
@@ -141,6 +145,10 @@ Exit codes: 0 built, 1 runtime error, 3 invalid input.`,
 	f.StringVar(&o.imageRefs, "image-refs", "", "write the digest reference to this file")
 	f.StringVar(&o.metadata, "metadata-file", "", "write JSON metadata (digests, sizes, tags, annotations) to this file")
 	f.BoolVar(&o.sbom, "sbom", false, "attach an SPDX SBOM to each image of a --go build")
+	f.BoolVar(&o.provenance, "provenance", false, "attach SLSA v1 provenance to the index of a --go build, signed with --key or --keyless")
+	f.StringVar(&o.sign.key, "key", "", "with --provenance: sign with this cosign private key (password from COSIGN_PASSWORD)")
+	f.BoolVar(&o.sign.keyless, "keyless", false, "with --provenance: sign with a short-lived Fulcio certificate for the job's OIDC identity")
+	f.StringVar(&o.sign.fulcioURL, "fulcio-url", evidence.DefaultFulcioURL, "with --keyless: the Fulcio certificate authority")
 	f.StringArrayVar(&o.caFiles, "ca-file", nil, "PEM CA to trust for registries (repeatable)")
 	f.BoolVar(&o.insecure, "insecure", false, "plain HTTP and no TLS verification for registries (test registries only)")
 	return cmd
@@ -243,6 +251,18 @@ func buildRequest(o buildOptions) (build.Request, error) {
 			build.WithBuildVCS(o.buildVCS),
 			build.WithSBOM(o.sbom),
 		}
+		if o.provenance {
+			sign, err := o.sign.payloadSigner(o.getenv)
+			if err != nil {
+				return r, err
+			}
+			if sign == nil {
+				return r, usageError("--provenance needs a signer: --key FILE or --keyless")
+			}
+			r.Options = append(r.Options, build.WithProvenance(build.Provenance{Sign: sign, ToolVersion: version.Get().Version, Getenv: o.getenv}))
+		} else if o.sign.key != "" || o.sign.keyless {
+			return r, usageError("--key and --keyless sign the provenance: give --provenance too")
+		}
 		if len(o.entrypoint) > 0 {
 			r.Options = append(r.Options, build.WithEntrypoint(o.entrypoint...))
 		}
@@ -254,7 +274,7 @@ func buildRequest(o buildOptions) (build.Request, error) {
 	var goOnly []string
 	for flag, set := range map[string]bool{"--base": o.base != "scratch", "--file": len(o.files) > 0, "--env": len(o.env) > 0,
 		"--user": o.user != "", "--workdir": o.workdir != "", "--port": len(o.ports) > 0, "--entrypoint": len(o.entrypoint) > 0,
-		"--cmd": o.cmdSet, "--sbom": o.sbom} {
+		"--cmd": o.cmdSet, "--sbom": o.sbom, "--provenance": o.provenance} {
 		if set {
 			goOnly = append(goOnly, flag)
 		}

@@ -51,6 +51,11 @@ func TestBuildInvalidInput(t *testing.T) {
 		{"go flag on a Dockerfile build", []string{"--dockerfile", "Dockerfile", "--port", "80", "--output", "oci:" + out}, "--port applies to --go builds"},
 		{"output over a directory", []string{"--go", "../../nodes/hello", "--output", "oci:" + notLayout}, "is a directory but not an OCI layout"},
 		{"unknown flag", []string{"--go", "../../nodes/hello", "--bogus"}, "unknown flag: --bogus"},
+		{"provenance without a signer", []string{"--go", "../../nodes/hello", "--provenance", "--output", "oci:" + out}, "--provenance needs a signer: --key FILE or --keyless"},
+		{"key without provenance", []string{"--go", "../../nodes/hello", "--key", "cosign.key", "--output", "oci:" + out}, "give --provenance too"},
+		{"provenance key missing", []string{"--go", "../../nodes/hello", "--provenance", "--key", "nope/cosign.key", "--output", "oci:" + out}, "--key: open nope/cosign.key"},
+		{"key and keyless", []string{"--go", "../../nodes/hello", "--provenance", "--key", "cosign.key", "--keyless", "--output", "oci:" + out}, "--key and --keyless exclude each other"},
+		{"provenance on a Dockerfile build", []string{"--dockerfile", "Dockerfile", "--provenance", "--output", "oci:" + out}, "--provenance applies to --go builds"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

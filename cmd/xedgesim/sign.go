@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -104,29 +105,66 @@ func (f *signFlags) bundle(ctx context.Context, evidenceFile string, getenv func
 // signKeyless signs st with an ephemeral key that Fulcio certifies for
 // the identity of the job's OIDC token. The key lives only in memory.
 func (f *signFlags) signKeyless(ctx context.Context, file string, st evidence.Statement, getenv func(string) string) ([]byte, error) {
+	key, cert, err := f.certify(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	b, err := evidence.SignKeyless(st.WithSignedAt(time.Now()), key, cert)
+	if err != nil {
+		return nil, exitcode.New(exitcode.Invalid, fmt.Errorf("%s: %w", file, err))
+	}
+	return b, nil
+}
+
+// certify makes an ephemeral key and has Fulcio certify it for the
+// identity of the job's OIDC token (SIGSTORE_ID_TOKEN, else the Actions
+// token request).
+func (f *signFlags) certify(ctx context.Context, getenv func(string) string) (crypto.Signer, *x509.Certificate, error) {
 	token := getenv("SIGSTORE_ID_TOKEN")
 	if token == "" {
 		var err error
 		if token, err = gha.IDToken(ctx, getenv, "sigstore"); err != nil {
 			if errors.Is(err, gha.ErrNoIDToken) {
-				return nil, usageError("--keyless needs an OIDC identity token: run in GitHub Actions with permissions: id-token: write, or set SIGSTORE_ID_TOKEN")
+				return nil, nil, usageError("--keyless needs an OIDC identity token: run in GitHub Actions with permissions: id-token: write, or set SIGSTORE_ID_TOKEN")
 			}
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	key, err := evidence.GenerateKey()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	chain, err := evidence.Fulcio{URL: f.fulcioURL}.Certificate(ctx, token, key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	b, err := evidence.SignKeyless(st.WithSignedAt(time.Now()), key, chain[0])
-	if err != nil {
-		return nil, exitcode.New(exitcode.Invalid, fmt.Errorf("%s: %w", file, err))
+	return key, chain[0], nil
+}
+
+// payloadSigner is how --key or --keyless sign an encoded in-toto
+// statement other than the simulation's (a build's provenance); nil
+// without either. A key is read now, so a wrong one fails before any
+// work; a keyless certificate is asked for when the statement is signed.
+func (f *signFlags) payloadSigner(getenv func(string) string) (func(context.Context, []byte) ([]byte, error), error) {
+	switch {
+	case f.key != "" && f.keyless:
+		return nil, usageError("--key and --keyless exclude each other: sign with a key or with a certificate")
+	case f.key != "":
+		key, err := loadSigner(f.key, getenv)
+		if err != nil {
+			return nil, err
+		}
+		return func(_ context.Context, payload []byte) ([]byte, error) { return evidence.SignPayload(payload, key) }, nil
+	case f.keyless:
+		return func(ctx context.Context, payload []byte) ([]byte, error) {
+			key, cert, err := f.certify(ctx, getenv)
+			if err != nil {
+				return nil, err
+			}
+			return evidence.SignPayloadKeyless(payload, key, cert)
+		}, nil
 	}
-	return b, nil
+	return nil, nil
 }
 
 // loadSigner reads a cosign private key; the password is COSIGN_PASSWORD,

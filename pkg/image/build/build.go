@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"runtime/debug"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -50,6 +51,9 @@ type PlatformImage struct {
 	// ContentSize is the size of the manifest, config and compressed
 	// layers: what a pull of this platform transfers at most.
 	ContentSize int64
+	// BuildInfo is what the Go toolchain recorded in a Go build's binary
+	// (nil for a Dockerfile build): module graph, settings, Go version.
+	BuildInfo *debug.BuildInfo
 }
 
 // Referrer is an artifact manifest that refers to an image through its OCI

@@ -3,6 +3,7 @@ package build
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"os"
@@ -95,6 +96,7 @@ func (b *goBuilder) list(ctx context.Context) (goPackage, error) {
 // Build implements [Builder].
 func (b *goBuilder) Build(ctx context.Context) (*Result, error) {
 	o := b.o
+	started := time.Now()
 	created := o.createdAt()
 	pkg, err := b.list(ctx)
 	if err != nil {
@@ -154,6 +156,14 @@ func (b *goBuilder) Build(ctx context.Context) (*Result, error) {
 			res.Referrers = append(res.Referrers, ref)
 		}
 	}
+	if o.provenance != nil {
+		o.progress.Report(Event{Step: "provenance"})
+		ref, err := b.provenanceReferrer(ctx, res, pkg, base, started)
+		if err != nil {
+			return nil, err
+		}
+		res.Referrers = append(res.Referrers, ref)
+	}
 	return res, nil
 }
 
@@ -194,9 +204,13 @@ func (b *goBuilder) buildPlatform(ctx context.Context, pkg goPackage, base *base
 	if err != nil {
 		return PlatformImage{}, nil, fmt.Errorf("reading binary: %w", err)
 	}
+	bi, err := buildinfo.Read(bytes.NewReader(bin))
+	if err != nil {
+		return PlatformImage{}, nil, fmt.Errorf("reading build info of %s: %w", pkg.binName, err)
+	}
 	var sbom []byte
 	if o.sbom {
-		if sbom, err = goSBOM(bin, pkg.binName, ps, o.createdAt()); err != nil {
+		if sbom, err = SBOMFromBuildInfo(bi, pkg.binName+" "+ps, o.createdAt()); err != nil {
 			return PlatformImage{}, nil, err
 		}
 	}
@@ -251,6 +265,7 @@ func (b *goBuilder) buildPlatform(ctx context.Context, pkg goPackage, base *base
 		img = mutate.Annotations(img, anns).(v1.Image)
 	}
 	pi, err := describe(img, p)
+	pi.BuildInfo = bi
 	return pi, sbom, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log"
@@ -25,6 +26,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/xedgesim/simulate/pkg/image/evidence"
+	"github.com/xedgesim/simulate/pkg/image/provenance"
 )
 
 // repoRoot is the module root, where ./nodes/hello lives.
@@ -347,5 +351,78 @@ func TestNewErrors(t *testing.T) {
 				t.Errorf("got %v, want an input error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestGoBuildProvenance attaches signed provenance to the index: one
+// bundle artifact whose subject is the index, and whose statement names the
+// index and every platform's manifest and the Go toolchain that built them.
+func TestGoBuildProvenance(t *testing.T) {
+	t.Parallel()
+	key, err := evidence.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var signed []byte
+	res := buildHello(t, WithPlatforms(amd64, arm64), WithProvenance(Provenance{
+		Sign: func(_ context.Context, payload []byte) ([]byte, error) {
+			signed = payload
+			return evidence.SignPayload(payload, key)
+		},
+		ToolVersion: "test",
+		Getenv:      func(string) string { return "" },
+	}))
+	if len(res.Referrers) != 1 {
+		t.Fatalf("referrers = %d, want 1", len(res.Referrers))
+	}
+	r := res.Referrers[0]
+	if r.ArtifactType != evidence.BundleMediaType || r.Subject.Digest != res.Digest {
+		t.Errorf("referrer %s of %s, want %s of the index %s", r.ArtifactType, r.Subject.Digest, evidence.BundleMediaType, res.Digest)
+	}
+	m, err := r.Image.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Annotations["dev.sigstore.bundle.predicateType"]; got != provenance.PredicateType {
+		t.Errorf("predicate type annotation = %q, want %q", got, provenance.PredicateType)
+	}
+	layer, err := r.Image.LayerByDigest(m.Layers[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := layer.Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bu, err := evidence.ParseBundle(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(bu.DSSEEnvelope.Payload, signed) {
+		t.Error("the bundle does not carry the statement that was signed")
+	}
+	var st provenance.Statement
+	if err := json.Unmarshal(signed, &st); err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for _, s := range st.Subject {
+		subjects = append(subjects, "sha256:"+s.Digest["sha256"])
+	}
+	want := []string{res.Digest.String(), res.Platforms[0].Digest.String(), res.Platforms[1].Digest.String()}
+	if d := cmp.Diff(want, subjects); d != "" {
+		t.Errorf("subjects (-want +got):\n%s", d)
+	}
+	deps := st.Predicate.BuildDefinition.ResolvedDependencies
+	if len(deps) == 0 || deps[0].URI != "pkg:golang/stdlib@"+res.Platforms[0].BuildInfo.GoVersion {
+		t.Errorf("resolved dependencies = %+v, want the Go toolchain first", deps)
+	}
+	if st.Predicate.BuildDefinition.ExternalParameters["package"] != "github.com/xedgesim/simulate/nodes/hello" || st.Predicate.RunDetails.Builder.ID != provenance.LocalBuilder {
+		t.Errorf("parameters %v, builder %q", st.Predicate.BuildDefinition.ExternalParameters, st.Predicate.RunDetails.Builder.ID)
 	}
 }

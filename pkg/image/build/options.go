@@ -39,6 +39,8 @@ type options struct {
 	progress  Progress
 	created   *time.Time
 	sbom      bool
+	// provenance, when set, signs and attaches a Go build's provenance.
+	provenance *Provenance
 
 	// image configuration
 	entrypoint  []string

@@ -1,9 +1,7 @@
 package build
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"debug/buildinfo"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -97,17 +95,6 @@ type SPDXRelationship struct {
 }
 
 var spdxIDUnsafe = lazyRegexp(`[^A-Za-z0-9.-]+`)
-
-// goSBOM makes an SPDX document from the build info embedded in a Go
-// binary: the main module, every dependency with its version and checksum,
-// and the standard library of the Go that built it.
-func goSBOM(bin []byte, name, platform string, created time.Time) ([]byte, error) {
-	bi, err := buildinfo.Read(bytes.NewReader(bin))
-	if err != nil {
-		return nil, fmt.Errorf("reading build info of %s: %w", name, err)
-	}
-	return SBOMFromBuildInfo(bi, name+" "+platform, created)
-}
 
 // SBOMFromBuildInfo renders build info as an SPDX 2.3 JSON document.
 func SBOMFromBuildInfo(bi *debug.BuildInfo, docName string, created time.Time) ([]byte, error) {

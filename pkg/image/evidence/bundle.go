@@ -90,6 +90,23 @@ func signBundle(s Statement, key crypto.Signer, vm VerificationMaterial) ([]byte
 	if err != nil {
 		return nil, err
 	}
+	return signEnvelope(payload, key, vm)
+}
+
+// SignPayload signs an in-toto statement of any predicate, as encoded, the
+// way [Sign] signs a test result: a DSSE envelope in a Sigstore bundle
+// naming the key by its hint.
+func SignPayload(payload []byte, key crypto.Signer) ([]byte, error) {
+	hint, err := KeyHint(key.Public())
+	if err != nil {
+		return nil, err
+	}
+	return signEnvelope(payload, key, VerificationMaterial{PublicKey: &PublicKeyID{Hint: hint}})
+}
+
+// signEnvelope signs payload, an encoded in-toto statement, into a DSSE
+// envelope in a Sigstore bundle that carries vm.
+func signEnvelope(payload []byte, key crypto.Signer, vm VerificationMaterial) ([]byte, error) {
 	sig, err := signPAE(key, pae(PayloadType, payload))
 	if err != nil {
 		return nil, fmt.Errorf("signing statement: %w", err)

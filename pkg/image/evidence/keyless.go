@@ -199,14 +199,34 @@ type certificateMaterial struct {
 // Sigstore bundle v0.3 that carries the certificate, as cosign attest
 // --new-bundle-format does keyless. No transparency log entry is made.
 func SignKeyless(s Statement, key crypto.Signer, cert *x509.Certificate) ([]byte, error) {
-	if !publicKeyEqual(cert.PublicKey, key.Public()) {
-		return nil, errors.New("signing statement: the certificate is for another key")
-	}
-	raw, err := json.Marshal(certificateMaterial{RawBytes: cert.Raw})
+	vm, err := certificateOf(key, cert)
 	if err != nil {
 		return nil, err
 	}
-	return signBundle(s, key, VerificationMaterial{Certificate: raw})
+	return signBundle(s, key, vm)
+}
+
+// SignPayloadKeyless signs an in-toto statement of any predicate, as
+// encoded, the way [SignKeyless] signs a test result.
+func SignPayloadKeyless(payload []byte, key crypto.Signer, cert *x509.Certificate) ([]byte, error) {
+	vm, err := certificateOf(key, cert)
+	if err != nil {
+		return nil, err
+	}
+	return signEnvelope(payload, key, vm)
+}
+
+// certificateOf is the verification material of a keyless signature by
+// key, which cert certifies.
+func certificateOf(key crypto.Signer, cert *x509.Certificate) (VerificationMaterial, error) {
+	if !publicKeyEqual(cert.PublicKey, key.Public()) {
+		return VerificationMaterial{}, errors.New("signing statement: the certificate is for another key")
+	}
+	raw, err := json.Marshal(certificateMaterial{RawBytes: cert.Raw})
+	if err != nil {
+		return VerificationMaterial{}, err
+	}
+	return VerificationMaterial{Certificate: raw}, nil
 }
 
 // leafCertificate is the signing certificate a bundle carries: v0.3's
