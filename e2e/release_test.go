@@ -200,6 +200,24 @@ func TestActRelease(t *testing.T) {
 	if err != nil || desc.Digest.String() != digest {
 		t.Errorf("%s = %v, %v; want %s", tag, desc, err, digest)
 	}
+	// The build attached SLSA provenance, signed keyless by the job.
+	stagedRef, err := name.NewDigest(staged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var provenance int
+	if refs, err := remote.Referrers(stagedRef, opts...); err != nil {
+		t.Errorf("listing the referrers of %s: %v", staged, err)
+	} else if im, err := refs.IndexManifest(); err == nil {
+		for _, d := range im.Manifests {
+			if d.Annotations["dev.sigstore.bundle.predicateType"] == "https://slsa.dev/provenance/v1" {
+				provenance++
+			}
+		}
+	}
+	if provenance != 1 || !strings.Contains(r.log, "build: provenance") {
+		t.Errorf("%s has %d SLSA provenance attestations (build logged it: %v), want 1", staged, provenance, strings.Contains(r.log, "build: provenance"))
+	}
 	if !strings.Contains(r.log, "promoted with 1 passing evidence") {
 		t.Errorf("the promotion does not say it checked the evidence")
 	}

@@ -372,6 +372,15 @@ func buildInputs(r *gha.Runner, getenv func(string) string) (buildOptions, error
 	if o.sbom, err = r.BoolInput("sbom", false); err != nil {
 		return o, err
 	}
+	// In Actions provenance is signed keyless, by the job's identity: no
+	// key to keep in a secret.
+	if o.provenance, err = r.BoolInput("provenance", false); err != nil {
+		return o, err
+	}
+	o.sign.keyless = o.provenance
+	if o.sign.fulcioURL = r.Input("fulcio-url"); o.sign.fulcioURL == "" {
+		o.sign.fulcioURL = evidence.DefaultFulcioURL
+	}
 	o.outputs = r.ListInput("output")
 	// images: repositories; tags: metadata-action rules, plain tags or full
 	// references. Plain tags and rules apply to every image.
