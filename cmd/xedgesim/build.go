@@ -73,6 +73,11 @@ go-containerregistry: no Docker daemon. The binary goes to
 /usr/local/bin/<name> and is the entrypoint. A platform the base lacks is an
 error naming the base's platforms.
 
+--provenance (with --key or --keyless) attaches SLSA v1 provenance to the
+index of a --go build: the module graph the binaries embed, the base by
+digest, the commit and the builder, signed as a Sigstore bundle that
+cosign verify-attestation --type slsaprovenance1 checks.
+
 --dockerfile FILE runs docker buildx build on the current builder (or
 --builder), exports OCI and reads it back: the same outputs and metadata.
 
