@@ -48,23 +48,19 @@ func TestActFleetRunners(t *testing.T) {
 	}
 	t.Cleanup(func() { cleanupRegistry(t, env, repo) })
 
-	// The release key, and three images pushed with passing evidence
-	// signed by it: v1, v2 (another digest of the same program), and a
+	// Three images pushed with passing evidence signed keyless as the
+	// release job signs (the bed's OIDC issuer answers the Actions token
+	// request with the release workflow's identity, the bed's Fulcio
+	// certifies it): v1, v2 (another digest of the same program), and a
 	// broken one whose program exits at once.
 	dir := t.TempDir()
-	key, err := evidence.GenerateKey()
+	fulcio, issuer := env.Var("FULCIO_URL"), env.Var("OIDC_ISSUER")
+	requestToken, err := os.ReadFile(env.Var("OIDC_REQUEST_TOKEN_FILE"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyPEM, err := evidence.MarshalPrivateKey(key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubPEM, err := evidence.MarshalPublicKey(key.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFiles(t, dir, map[string]string{"cosign.key": string(keyPEM)})
+	actionsEnv := []string{"ACTIONS_ID_TOKEN_REQUEST_URL=" + env.Var("OIDC_TOKEN_URL") + "?api-version=2.0",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + strings.TrimSpace(string(requestToken))}
 	release := func(name string, buildArgs ...string) string {
 		t.Helper()
 		layout := filepath.Join(dir, name)
@@ -88,7 +84,7 @@ func TestActFleetRunners(t *testing.T) {
 		if _, err := st.Write(evDir); err != nil {
 			t.Fatal(err)
 		}
-		xedgesim(t, env, bin, "attest", "--key", filepath.Join(dir, "cosign.key"), "--evidence", evFile, ref)
+		xedgesimEnv(t, env, bin, actionsEnv, "attest", "--keyless", "--fulcio-url", fulcio, "--evidence", evFile, ref)
 		return ref
 	}
 	v1 := release("v1")
@@ -96,7 +92,7 @@ func TestActFleetRunners(t *testing.T) {
 	broken := release("broken", "--cmd", "-addr", "--cmd", "not-an-address")
 	digestOf := func(ref string) string { return ref[strings.Index(ref, "@")+1:] }
 
-	// The fleet's repository: the manifest, the release's public key and
+	// The fleet's repository: the manifest, the trusted root and
 	// the workflow as shipped. The health check asks the device's own
 	// engine whether the new container still runs after two seconds: the
 	// broken program has exited by then.
@@ -119,7 +115,7 @@ rollout: {canary: 1, batch: 2, max_failures: 0, offline: skip, wave_timeout: 2m}
 hosts:
 %s`, service, deploy.LabelService, service, hosts.String()),
 		".github/workflows/fleet-runners.yml": readFile(t, filepath.Join(repoRoot(t), "workflows/fleet-runners.yml")),
-		"deploy/cosign.pub":                   string(pubPEM),
+		"deploy/trusted_root.json":            fulcioTrustedRoot(t, fulcio),
 	})
 	gitInit(t, ws)
 	workflow := filepath.Join(ws, ".github/workflows/fleet-runners.yml")
@@ -154,6 +150,10 @@ exec %s "$@"
 			"--env", "FLEET_ARTIFACTS=" + artifacts,
 			"--env", "XEDGESIM_FLEET_OFFLINE=" + offline,
 			"--env", "XEDGESIM_FLEET_UNHEALTHY=" + unhealthy,
+			// The bed's issuer stands in for GitHub's; the identity is the
+			// one the issuer gives the release workflow.
+			"--var", "XEDGESIM_SIGNER_ISSUER=" + issuer,
+			"--var", `XEDGESIM_SIGNER_REGEXP=https://github\.com/xedgesim/simulate/\.github/workflows/release\.yml@refs/heads/main`,
 		}
 		for _, d := range devices {
 			args = append(args, "-P", "device-"+d+"=-self-hosted")
