@@ -33,6 +33,7 @@ func newGHA() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{Use: "push", Short: "The xedgesim/simulate/actions/push action", Args: cobra.NoArgs, RunE: ghaPush})
 	cmd.AddCommand(newGHADeploy(), newGHAVerify())
 	cmd.AddCommand(&cobra.Command{Use: "fleet", Short: "The xedgesim/simulate/actions/fleet action", Args: cobra.NoArgs, RunE: ghaFleet})
+	cmd.AddCommand(&cobra.Command{Use: "undeploy", Short: "The xedgesim/simulate/actions/undeploy action", Args: cobra.NoArgs, RunE: ghaUndeploy})
 	return cmd
 }
 

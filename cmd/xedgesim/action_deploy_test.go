@@ -58,7 +58,7 @@ func TestGHADeploySecrets(t *testing.T) {
 	t.Parallel()
 	const passphrase = "correct horse battery staple"
 	key := testKey(t, passphrase)
-	for _, verb := range []string{"deploy", "verify"} {
+	for _, verb := range []string{"deploy", "verify", "undeploy"} {
 		t.Run(verb, func(t *testing.T) {
 			t.Parallel()
 			ws, tmp := t.TempDir(), t.TempDir()
@@ -72,7 +72,7 @@ func TestGHADeploySecrets(t *testing.T) {
 				"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + out, "GITHUB_STEP_SUMMARY=" + filepath.Join(ws, "summary"),
 				"GITHUB_WORKSPACE=" + ws, "TMPDIR=" + tmp, "RUNNER_TEMP=" + tmp,
 				"INPUT_MANIFEST=deploy.yaml", "INPUT_SSH-KEY=" + key, "INPUT_PASSPHRASE=" + passphrase,
-				"INPUT_KNOWN-HOSTS=" + actionKnownHosts, "INPUT_INSECURE=true", "INPUT_REPORT=",
+				"INPUT_KNOWN-HOSTS=" + actionKnownHosts, "INPUT_INSECURE=true", "INPUT_REPORT=", "INPUT_ALL-HOSTS=true",
 			}, "gha", verb)
 			if r.code != 1 || !strings.Contains(r.stderr+r.stdout, "connection refused") || !strings.Contains(r.stderr+r.stdout, "edge1") {
 				t.Fatalf("gha %s: exit %d, want 1 (host not reached)\n%s%s", verb, r.code, r.stdout, r.stderr)

@@ -36,3 +36,26 @@ func TestUndeployUnreachableHost(t *testing.T) {
 		t.Errorf("report: %s (%v)", b, err)
 	}
 }
+
+// TestGHAUndeployInputs: the action needs hosts or all-hosts, not both,
+// and says which input is wrong (exit 3).
+func TestGHAUndeployInputs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		input []string
+		want  string
+	}{
+		{"no host", nil, "hosts"},
+		{"both", []string{"INPUT_HOSTS=edge1", "INPUT_ALL-HOSTS=true"}, "all-hosts"},
+		{"not a boolean", []string{"INPUT_ALL-HOSTS=yes please"}, "all-hosts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ws := t.TempDir()
+			r := runEnvDir(t, ws, append([]string{"GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + filepath.Join(ws, "out"),
+				"GITHUB_STEP_SUMMARY=" + filepath.Join(ws, "sum"), "INPUT_MANIFEST=deploy.yaml"}, tc.input...), "gha", "undeploy")
+			checkRun(t, r, 3, tc.want)
+		})
+	}
+}
