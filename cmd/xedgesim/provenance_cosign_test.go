@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/xedgesim/simulate/internal/testbed"
 	"github.com/xedgesim/simulate/pkg/image/provenance"
@@ -22,11 +18,7 @@ import (
 // signing key, refused under another.
 func TestCosignVerifiesProvenance(t *testing.T) {
 	env := testbed.Need(t, testbed.PartRegistry, testbed.PartOCIRegistry, testbed.PartCosign)
-	cosignBin := env.Var("COSIGN")
-	for _, tc := range []struct{ name, host string }{
-		{"distribution 2.8", env.Registry.Host},
-		{"OCI 1.1 registry", env.Var("OCI_REGISTRY")},
-	} {
+	for _, tc := range bedRegistries(env) {
 		t.Run(tc.name, func(t *testing.T) {
 			k := newSignKit(t)
 			root := filepath.Join(k.dir, "trusted_root.json")
@@ -45,15 +37,8 @@ func TestCosignVerifiesProvenance(t *testing.T) {
 			t.Cleanup(func() { deleteWithReferrers(ref, nil) })
 
 			cosign := func(pub string) (string, error) {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				defer cancel()
-				cmd := exec.CommandContext(ctx, cosignBin, "verify-attestation", "--key", pub, "--type", "slsaprovenance1",
+				return cosignCLI(env, k.dir, nil, "verify-attestation", "--key", pub, "--type", "slsaprovenance1",
 					"--new-bundle-format", "--insecure-ignore-tlog", "--trusted-root", root, "--allow-insecure-registry", ref)
-				cmd.Env = append(os.Environ(), "HOME="+k.dir, "TUF_ROOT="+filepath.Join(k.dir, "tuf"))
-				var out bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &out, &out
-				err := cmd.Run()
-				return out.String(), err
 			}
 			out, err := cosign(k.pub)
 			if err != nil {
@@ -69,9 +54,7 @@ func TestCosignVerifiesProvenance(t *testing.T) {
 			}
 
 			otherPub := filepath.Join(k.dir, "other.pub")
-			pc := exec.Command(cosignBin, "public-key", "--key", k.otherKey, "--outfile", otherPub) // #nosec G204 -- the bed's cosign
-			pc.Env = append(os.Environ(), "COSIGN_PASSWORD="+testKeyPassword)
-			if o, err := pc.CombinedOutput(); err != nil {
+			if o, err := cosignCLI(env, k.dir, nil, "public-key", "--key", k.otherKey, "--outfile", otherPub); err != nil {
 				t.Fatalf("cosign public-key: %v\n%s", err, o)
 			}
 			if out, err := cosign(otherPub); err == nil {

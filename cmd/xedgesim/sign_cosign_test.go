@@ -26,11 +26,7 @@ const trustedRoot = `{"mediaType":"application/vnd.dev.sigstore.trustedroot+json
 // promotion accepts what cosign attest attached.
 func TestCosignInterop(t *testing.T) {
 	env := testbed.Need(t, testbed.PartRegistry, testbed.PartOCIRegistry, testbed.PartCosign)
-	cosignBin := env.Var("COSIGN")
-	for _, tc := range []struct{ name, host string }{
-		{"distribution 2.8", env.Registry.Host},
-		{"OCI 1.1 registry", env.Var("OCI_REGISTRY")},
-	} {
+	for _, tc := range bedRegistries(env) {
 		t.Run(tc.name, func(t *testing.T) {
 			k := newSignKit(t)
 			root := filepath.Join(k.dir, "trusted_root.json")
@@ -39,14 +35,7 @@ func TestCosignInterop(t *testing.T) {
 			}
 			cosign := func(t *testing.T, args ...string) (string, error) {
 				t.Helper()
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				defer cancel()
-				cmd := exec.CommandContext(ctx, cosignBin, args...)
-				cmd.Env = append(os.Environ(), "COSIGN_PASSWORD="+testKeyPassword, "HOME="+k.dir, "TUF_ROOT="+filepath.Join(k.dir, "tuf"))
-				var out bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &out, &out
-				err := cmd.Run()
-				return out.String(), err
+				return cosignCLI(env, k.dir, nil, args...)
 			}
 			verifyArgs := func(pub, ref string) []string {
 				return []string{"verify-attestation", "--key", pub, "--type", evidence.PredicateTestResult,
@@ -104,4 +93,29 @@ func TestCosignInterop(t *testing.T) {
 			checkRun(t, r, 2, "signed by another key")
 		})
 	}
+}
+
+// bedRegistry is a registry of the bed that signed artifacts are tested on.
+type bedRegistry struct{ name, host string }
+
+// bedRegistries are the bed's two registries: distribution 2.8, which has
+// only the referrers tag fallback, and one with the OCI 1.1 referrers API.
+func bedRegistries(env *testbed.Env) []bedRegistry {
+	return []bedRegistry{
+		{"distribution 2.8", env.Registry.Host},
+		{"OCI 1.1 registry", env.Var("OCI_REGISTRY")},
+	}
+}
+
+// cosignCLI runs the bed's cosign with a home of its own in dir, the test
+// keys' password and extraEnv, and returns what it printed.
+func cosignCLI(env *testbed.Env, dir string, extraEnv []string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, env.Var("COSIGN"), args...) // #nosec G204 -- the bed's cosign
+	cmd.Env = append(append(os.Environ(), "COSIGN_PASSWORD="+testKeyPassword, "HOME="+dir, "TUF_ROOT="+filepath.Join(dir, "tuf")), extraEnv...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -13,7 +12,6 @@ import (
 	"math/big"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,11 +126,7 @@ func (kb *keylessBed) verifyFlags(identity string) []string {
 // cosign's keyless attestation.
 func TestKeylessOnTheBed(t *testing.T) {
 	env := testbed.Need(t, testbed.PartRegistry, testbed.PartOCIRegistry, testbed.PartCosign, testbed.PartKeyless)
-	cosignBin := env.Var("COSIGN")
-	for _, tc := range []struct{ name, host string }{
-		{"distribution 2.8", env.Registry.Host},
-		{"OCI 1.1 registry", env.Var("OCI_REGISTRY")},
-	} {
+	for _, tc := range bedRegistries(env) {
 		t.Run(tc.name, func(t *testing.T) {
 			k := newSignKit(t)
 			kb := newKeylessBed(t, env, k.dir)
@@ -194,14 +188,7 @@ func TestKeylessOnTheBed(t *testing.T) {
 			}
 			cosign := func(t *testing.T, extraEnv []string, args ...string) (string, error) {
 				t.Helper()
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-				defer cancel()
-				cmd := exec.CommandContext(ctx, cosignBin, args...)
-				cmd.Env = append(append(os.Environ(), "HOME="+k.dir, "TUF_ROOT="+filepath.Join(k.dir, "tuf")), extraEnv...)
-				var out bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &out, &out
-				err := cmd.Run()
-				return out.String(), err
+				return cosignCLI(env, k.dir, extraEnv, args...)
 			}
 
 			// Ours, signed as the release job signs.
