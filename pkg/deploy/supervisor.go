@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
@@ -124,7 +123,7 @@ type progState struct {
 	failed bool
 }
 
-var statusLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\S+)\s+([A-Z]+)(?:\s+pid (\d+),)?`) })
+var statusLine = regexp.MustCompile(`^(\S+)\s+([A-Z]+)(?:\s+pid (\d+),)?`)
 
 func (s supervisor) status(ctx context.Context, c hostConn) (progState, error) {
 	if s.kind == manifest.SupervisorSystemd {
@@ -149,7 +148,7 @@ func (s supervisor) status(ctx context.Context, c hostConn) (progState, error) {
 	// status exits non-zero when the program is not running: the output
 	// says how it is.
 	out, _ := c.Run(ctx, s.ctl("status", s.name)+" || true", nil)
-	m := statusLine().FindStringSubmatch(strings.TrimSpace(out))
+	m := statusLine.FindStringSubmatch(strings.TrimSpace(out))
 	if m == nil || m[1] != s.name {
 		return progState{}, fmt.Errorf("supervisorctl status %s: %s", s.name, strings.TrimSpace(out))
 	}
