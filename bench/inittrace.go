@@ -135,7 +135,13 @@ func startup(env *Env) (*Section, error) {
 	plain := Contender{Name: "m0 (no trace)", Run: func() (Sample, error) {
 		return runProcess(scenarios, env.Bin, verbs[0].args...)
 	}}
-	cs := []Contender{plain}
+	hello, err := helloWorld(env)
+	if err != nil {
+		return nil, err
+	}
+	floor := Contender{Name: "Go hello world (no trace)", Run: func() (Sample, error) { return runProcess(scenarios, hello) }}
+	floorTraced := Contender{Name: "Go hello world", Run: func() (Sample, error) { return tracedRun(scenarios, hello) }}
+	cs := []Contender{plain, floor, floorTraced}
 	for _, v := range verbs {
 		cs = append(cs, Contender{Name: v.name, Run: func() (Sample, error) { return tracedRun(scenarios, env.Bin, v.args...) }})
 	}
@@ -153,7 +159,8 @@ func startup(env *Env) (*Section, error) {
 	fmt.Fprintf(&body, "Each verb run %d times with `GODEBUG=inittrace=1`, alternated; the runtime prints one line per package "+
 		"whose init does work, and the total is the sum of their `ms clock` (the `runtime` line included). "+
 		"Every verb is the same binary, so Go runs the same package inits whatever the verb: the totals differ by noise, "+
-		"and lowering them means linking fewer packages into `xedgesim` or making their package-level work lazy.\n\n", runs)
+		"and lowering them means linking fewer packages into `xedgesim` or making their package-level work lazy. "+
+		"The last line is the floor: a Go hello world built as `make build` builds xedgesim (static, stripped).\n\n", runs)
 	body.WriteString("| verb | init total | whole process | largest inits (median ms) |\n|---|---:|---:|---|\n")
 	var simInit Stats
 	for _, v := range verbs {
@@ -170,11 +177,45 @@ func startup(env *Env) (*Section, error) {
 		}
 		fmt.Fprintf(&body, "| `%s` | %.2f ms [%.2f–%.2f] | %s | %s |\n", v.name, total.Median, total.Min, total.Max, fmtDur(wall.Median), strings.Join(top, ", "))
 	}
+	helloInit := s.figure("startup.hello.init_ms", "Go hello world: package init total (inittrace)", "ms", field(res[floorTraced.Name], value("init_ms")))
+	var top []string
+	for _, p := range topInits(res[floorTraced.Name], 3) {
+		top = append(top, fmt.Sprintf("`%s` %.2f", p.Pkg, p.MS.Median))
+	}
+	fmt.Fprintf(&body, "| Go hello world (the floor) | %.2f ms [%.2f–%.2f] | %s | %s |\n", helloInit.Median, helloInit.Min, helloInit.Max,
+		fmtDur(field(res[floorTraced.Name], wallS).Median), strings.Join(top, ", "))
 	m0 := s.figure("startup.m0.wall_s", "m0_baseline: whole process without inittrace", "s", field(res[plain.Name], wallS))
-	fmt.Fprintf(&body, "\nm0_baseline without the trace, whole process: %s [%s–%s], median of %d runs.\n\n", fmtDur(m0.Median), fmtDur(m0.Min), fmtDur(m0.Max), m0.N)
+	hw := s.figure("startup.hello.wall_s", "Go hello world: whole process without inittrace", "s", field(res[floor.Name], wallS))
+	fmt.Fprintf(&body, "\nWithout the trace, whole process, median of %d runs: m0_baseline %s [%s–%s]; a Go hello world %s [%s–%s].\n\n",
+		m0.N, fmtDur(m0.Median), fmtDur(m0.Min), fmtDur(m0.Max), fmtDur(hw.Median), fmtDur(hw.Min), fmtDur(hw.Max))
 
 	s.target("simulate m0_baseline: package init total (GODEBUG=inittrace=1)", "< 2 ms", fmt.Sprintf("%.2f ms", simInit.Median), simInit.Median < 2)
 	s.target("m0_baseline: whole-process wall time, median", "≤ 10 ms", fmtDur(m0.Median), m0.Median <= 0.010)
 	s.Body = body.String()
 	return s, nil
+}
+
+// helloWorld builds the smallest Go program as make build builds xedgesim
+// (static, trimmed, stripped): what any Go process costs on this machine,
+// beside which the start-up targets are read.
+func helloWorld(env *Env) (string, error) {
+	dir := filepath.Join(env.Tmp, "hello")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	src := "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module hello\n"), 0o644); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "hello")
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w", "-o", bin, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building a Go hello world: %w\n%s", err, tail(out, 2000))
+	}
+	return bin, nil
 }

@@ -24,7 +24,7 @@ func main() {
 // run is the whole CLI as a function: tests call it in process with their
 // own streams and environment, main with the process's.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	root := newRoot()
+	root := newRootFor(args)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)

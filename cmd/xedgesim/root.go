@@ -10,6 +10,15 @@ import (
 )
 
 func newRoot() *cobra.Command {
+	root := rootCommand()
+	for _, v := range verbs {
+		root.AddCommand(v.new())
+	}
+	return root
+}
+
+// rootCommand is the root without its verbs.
+func rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "xedgesim",
 		Short: "Build, simulate, push, deploy and verify edge container images",
@@ -27,22 +36,45 @@ Exit codes: 0 success, 1 runtime error, 2 gate failed, 3 invalid input.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return exitcode.New(exitcode.Invalid, err)
 	})
-	root.AddCommand(
-		newSimulate(),
-		newSchema(),
-		newReport(),
-		newBuild(),
-		newPush(),
-		newAttest(),
-		newDeploy(),
-		newVerify(),
-		newUndeploy(),
-		newFleet(),
-		newVersion(),
-		newGHA(),
-		newNetShape(),
-	)
 	return root
+}
+
+// verbs are the root's commands, by the name that calls each, in the order
+// help lists them.
+var verbs = []struct {
+	name string
+	new  func() *cobra.Command
+}{
+	{"simulate", newSimulate},
+	{"schema", newSchema},
+	{"report", newReport},
+	{"build", newBuild},
+	{"push", newPush},
+	{"attest", newAttest},
+	{"deploy", newDeploy},
+	{"verify", newVerify},
+	{"undeploy", newUndeploy},
+	{"fleet", newFleet},
+	{"version", newVersion},
+	{"gha", newGHA},
+	{"__netshape", newNetShape},
+}
+
+// newRootFor is the root with only the verb args call: building every
+// verb's flags costs a few milliseconds of each start, as much as the
+// simulation of a small scenario. Help, completion, --version and a
+// misspelt verb (whose suggestion lists every verb) get the whole tree.
+func newRootFor(args []string) *cobra.Command {
+	if len(args) > 0 {
+		for _, v := range verbs {
+			if v.name == args[0] {
+				root := rootCommand()
+				root.AddCommand(v.new())
+				return root
+			}
+		}
+	}
+	return newRoot()
 }
 
 // usageError marks a command-line mistake (exit 3).

@@ -3,10 +3,9 @@ package gha
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/sethvargo/go-githubactions"
 )
 
 // Annotation places a message on a file and a span of it. Zero fields are
@@ -116,21 +115,45 @@ func (r *Runner) annotate(level, msg string, a Annotation) {
 }
 
 // command prints one workflow command to the writer.
-func (r *Runner) command(name, msg string, props githubactions.CommandProperties) {
+func (r *Runner) command(name, msg string, props properties) {
 	_ = r.write(r.stdout, format(name, msg, props))
 }
 
-// format renders a workflow command line. go-githubactions escapes the data
-// (% CR LF) and the property values (also : and ,) as the runner unescapes
-// them.
-func format(name, msg string, props githubactions.CommandProperties) string {
-	c := githubactions.Command{Name: name, Message: msg, Properties: props}
-	return c.String() + "\n"
+// properties are a workflow command's key=value pairs.
+type properties map[string]string
+
+// format renders a workflow command line, ::name k=v,k=v::data, with the
+// pairs in sorted order, as @actions/core and go-githubactions write it: the
+// data escapes % CR LF, and property values also : and , as the runner
+// unescapes them. A few lines here rather than go-githubactions, which links
+// html/template into every start.
+func format(name, msg string, props properties) string {
+	var b strings.Builder
+	b.WriteString("::")
+	b.WriteString(name)
+	if len(props) > 0 {
+		pairs := make([]string, 0, len(props))
+		for k, v := range props {
+			pairs = append(pairs, k+"="+propertyEscaper.Replace(v))
+		}
+		slices.Sort(pairs)
+		b.WriteString(" ")
+		b.WriteString(strings.Join(pairs, ","))
+	}
+	b.WriteString("::")
+	b.WriteString(dataEscaper.Replace(msg))
+	b.WriteString("\n")
+	return b.String()
 }
 
+var (
+	dataEscaper     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	propertyEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
+
 // properties maps an Annotation to the property names @actions/core uses.
-func (r *Runner) properties(a Annotation) githubactions.CommandProperties {
-	p := githubactions.CommandProperties{}
+func (r *Runner) properties(a Annotation) properties {
+	p := properties{}
 	if a.Title != "" {
 		p["title"] = a.Title
 	}

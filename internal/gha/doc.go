@@ -3,8 +3,10 @@
 // the step summary through the runner's [environment files], and prints
 // workflow commands (annotations, masks, groups, debug lines).
 //
-// It wraps [github.com/sethvargo/go-githubactions] (input names, command
-// formatting and escaping) and fixes what that library leaves to its callers:
+// Input names and the formatting and escaping of commands follow
+// @actions/core (as github.com/sethvargo/go-githubactions does; a few lines
+// here, since that library links html/template into every start). Beyond
+// them:
 //
 //   - Environment files are written with a random heredoc delimiter
 //     (ghadelimiter_<32 hex digits>, fresh for every value, as @actions/core

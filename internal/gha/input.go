@@ -36,7 +36,7 @@ func inputEnv(name string) string {
 // Input returns the input called name (as action.yml spells it), trimmed of
 // surrounding white space, or "" if it is not set.
 func (r *Runner) Input(name string) string {
-	return r.action.GetInput(name)
+	return strings.TrimSpace(r.getenv(inputEnv(name)))
 }
 
 // RequireInput returns the input called name, or an *[InputError] if it is

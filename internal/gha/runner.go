@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 	"sync"
-
-	"github.com/sethvargo/go-githubactions"
 )
 
 // Runner reads inputs from and writes results to the GitHub Actions runner.
@@ -20,7 +18,6 @@ type Runner struct {
 	stdout       io.Writer
 	stderr       io.Writer
 	newDelimiter func() string
-	action       *githubactions.Action
 
 	// mu serialises writes so that concurrent callers never interleave
 	// parts of two commands or two environment-file records.
@@ -125,10 +122,6 @@ func New(opts ...Option) (*Runner, error) {
 		stdout:       o.stdout,
 		stderr:       o.stderr,
 		newDelimiter: o.newDelimiter,
-		action: githubactions.New(
-			githubactions.WithGetenv(o.getenv),
-			githubactions.WithWriter(o.stdout),
-		),
 	}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"regexp"
+	"sync"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 )
@@ -45,7 +46,7 @@ func serviceSpec(m *manifest.Manifest, h manifest.Host) string {
 }
 
 // secretName is a name whose value a report never shows.
-var secretName = regexp.MustCompile(`(?i)pass|secret|token|key|credential|auth|private`)
+var secretName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)pass|secret|token|key|credential|auth|private`) })
 
 // Masked is values with those of secret-looking names (PASSWORD,
 // API_TOKEN, ...) replaced by ***, for reports.
@@ -55,7 +56,7 @@ func Masked(values map[string]string) map[string]string {
 	}
 	out := make(map[string]string, len(values))
 	for k, v := range values {
-		if secretName.MatchString(k) && v != "" {
+		if secretName().MatchString(k) && v != "" {
 			v = "***"
 		}
 		out[k] = v

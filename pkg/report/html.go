@@ -1,24 +1,9 @@
 package report
 
 import (
-	"bytes"
-	_ "embed"
 	"fmt"
-	"html/template"
 	"strings"
-	"sync"
 )
-
-//go:embed report.html.tmpl
-var htmlSource string
-
-// htmlTemplate is parsed once; html/template escapes every value by context,
-// which matters because ids, descriptions and targets are PR content.
-// It is parsed on first use, not at start-up: every run of the binary would
-// otherwise pay for it, including the ones that write no HTML.
-var htmlTemplate = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("report").Parse(htmlSource))
-})
 
 // HTML renders report.html: one self-contained page (inline CSS and SVG, no
 // script, nothing loaded from elsewhere; a Content-Security-Policy forbids
@@ -31,11 +16,7 @@ var htmlTemplate = sync.OnceValue(func() *template.Template {
 // section id "run-N", its charts are svg ids "chart-latency-N" and
 // "chart-links-N" with classes "chart chart-latency" and "chart chart-links".
 func HTML(s Suite) ([]byte, error) {
-	var b bytes.Buffer
-	if err := htmlTemplate().Execute(&b, newPage(s)); err != nil {
-		return nil, fmt.Errorf("rendering html: %w", err)
-	}
-	return b.Bytes(), nil
+	return writePage(newPage(s)), nil
 }
 
 type htmlPage struct {

@@ -3,10 +3,8 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
@@ -146,18 +144,4 @@ func listening(port int) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return true
-}
-
-func listeningOnce(port int) bool {
-	for _, host := range []string{"127.0.0.1", "::1"} {
-		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
-		if err == nil {
-			_ = l.Close() // only a probe: the port was free
-			continue
-		}
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return true
-		}
-	}
-	return false
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -235,9 +234,9 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 }
 
 var (
-	portSpec   = regexp.MustCompile(`^(?:[0-9.:\[\]a-f]+:)?(?:\d{1,5}:)?\d{1,5}(?:/(?:tcp|udp))?$`)
-	memorySpec = regexp.MustCompile(`^\d+[bkmgBKMG]?$`)
-	modeSpec   = regexp.MustCompile(`^0?[0-7]{3}$`)
+	portSpec   = lazyRegexp(`^(?:[0-9.:\[\]a-f]+:)?(?:\d{1,5}:)?\d{1,5}(?:/(?:tcp|udp))?$`)
+	memorySpec = lazyRegexp(`^\d+[bkmgBKMG]?$`)
+	modeSpec   = lazyRegexp(`^0?[0-7]{3}$`)
 )
 
 func (d *decoder) service(n *yaml.Node, s *Service) {
@@ -262,7 +261,7 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 	}
 	s.Ports = d.strings(f["ports"], "service.ports")
 	for i, p := range s.Ports {
-		if !portSpec.MatchString(p) {
+		if !portSpec().MatchString(p) {
 			d.Errorf(f["ports"].Val.Content[i], "", `write "1883:1883" (quoted: YAML reads 22:22 as a number)`, "port %s is not HOST:CONTAINER", strconv.Quote(p))
 		}
 	}
@@ -294,7 +293,7 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 	}
 	if mem, ok := f["memory"]; ok {
 		s.Memory = d.str(mem, "service.memory")
-		if !memorySpec.MatchString(s.Memory) {
+		if !memorySpec().MatchString(s.Memory) {
 			d.Errorf(mem.Val, "", "write 128m or 1g", "service.memory %s is not a size", strconv.Quote(s.Memory))
 		}
 	}
@@ -318,7 +317,7 @@ func (d *decoder) service(n *yaml.Node, s *Service) {
 				file := File{Src: d.str(ff["src"], w+".src"), Dst: d.str(ff["dst"], w+".dst"), Mode: "0644", Pos: d.Pos(it), Template: d.boolean(ff["template"], w+".template")}
 				if m, ok := ff["mode"]; ok {
 					file.Mode = d.str(m, w+".mode")
-					if !modeSpec.MatchString(file.Mode) {
+					if !modeSpec().MatchString(file.Mode) {
 						d.Errorf(m.Val, "", `write "0640" (quoted)`, "%s.mode %s is not an octal mode", w, strconv.Quote(file.Mode))
 					}
 				}
@@ -407,7 +406,7 @@ func (d *decoder) mqttHealth(m field) *MQTTHealth {
 	return mh
 }
 
-var fingerprint = regexp.MustCompile(`^SHA256:[A-Za-z0-9+/]{43}$`)
+var fingerprint = lazyRegexp(`^SHA256:[A-Za-z0-9+/]{43}$`)
 
 func (d *decoder) hostKeys(f map[string]field, what string, n *yaml.Node) (string, []string) {
 	kh := d.str(f["known_hosts"], what+".known_hosts")
@@ -416,7 +415,7 @@ func (d *decoder) hostKeys(f map[string]field, what string, n *yaml.Node) (strin
 		fps = append(fps, d.str(fp, what+".fingerprint"))
 	}
 	for _, fp := range fps {
-		if !fingerprint.MatchString(fp) {
+		if !fingerprint().MatchString(fp) {
 			d.Errorf(n, "", "write SHA256:... as ssh-keygen -lf prints it", "%s: %s is not a SHA256 fingerprint", what, strconv.Quote(fp))
 		}
 	}

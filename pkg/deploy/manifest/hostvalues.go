@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"text/template"
 
@@ -38,7 +37,7 @@ func (d *decoder) stringMap(f field, what string, env bool) map[string]string {
 			d.Errorf(v, "", "", "%s.%s must be a string, got %s", what, k.Value, yamldiag.Describe(v))
 			continue
 		}
-		if !env && !varName.MatchString(k.Value) {
+		if !env && !varName().MatchString(k.Value) {
 			d.Errorf(k, "", "use letters, digits and _ (templates write {{.Vars.NAME}})", "%s: %q is not a valid name", what, k.Value)
 		}
 		out[k.Value] = v.Value
@@ -46,7 +45,7 @@ func (d *decoder) stringMap(f field, what string, env bool) map[string]string {
 	return out
 }
 
-var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var varName = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // HostEnv is the service's env on h: the service's, overridden by the
 // host's own.

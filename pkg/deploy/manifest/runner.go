@@ -1,20 +1,19 @@
 package manifest
 
 import (
-	"regexp"
 	"strconv"
 	"time"
 )
 
 // runnerLabel is what a self-hosted runner's label may hold here: GitHub
 // takes more, but a label also names artifacts and log groups.
-var runnerLabel = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+var runnerLabel = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 
 // runner reads hosts[i].runner: the label of the device's own runner. A
 // runner host deploys to its own engine, so it takes no local: key.
 func (d *decoder) runner(r field, w string, f map[string]field) string {
 	label := d.str(r, w+".runner")
-	if !runnerLabel.MatchString(label) {
+	if !runnerLabel().MatchString(label) {
 		d.Errorf(r.Val, "", "write runner: device-pi-017 (the label of the device's self-hosted runner: letters, digits, . _ -)", "%s.runner %s is not a runner label", w, strconv.Quote(label))
 	}
 	if l, ok := f["local"]; ok {

@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,7 +17,7 @@ import (
 
 // EnvName is the charset of environment variable names: the one systemd
 // and the shell accept, and so the one every strategy takes.
-var EnvName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var EnvName = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // ControlChar returns a description of the first character of s that no
 // config file line can carry (a control character, or bytes that are not
@@ -49,7 +48,7 @@ func (d *decoder) checkValue(n *yaml.Node, what, s string) bool {
 func (d *decoder) checkEnv(n *yaml.Node, what string) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if !EnvName.MatchString(k.Value) {
+		if !EnvName().MatchString(k.Value) {
 			d.Errorf(k, "", "use letters, digits and _, not starting with a digit", "%s: %q is not a valid environment variable name", what, k.Value)
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/xedgesim/simulate/internal/yamldiag"
 )
@@ -27,7 +28,7 @@ type SensorMQTT struct {
 // config.mqtt.topic.
 const DefaultSensorTopic = "sensor/{id}/{type}"
 
-var placeholder = regexp.MustCompile(`\{[^{}]*\}`)
+var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[^{}]*\}`) })
 
 var templateVars = map[string]bool{"{id}": true, "{seq}": true, "{value}": true, "{time_us}": true, "{time_ms}": true, "{type}": true}
 
@@ -113,7 +114,7 @@ func (c *config) template(section, key string, v any, required bool) (string, bo
 		c.fail(section, "%s must be a non-empty string", key)
 		return "", false
 	}
-	for _, p := range placeholder.FindAllString(s, -1) {
+	for _, p := range placeholder().FindAllString(s, -1) {
 		if !templateVars[p] {
 			c.fail(section, "%s: unknown placeholder %s; use {id}, {seq}, {value}, {time_us}, {time_ms} or {type}", key, p)
 		}
