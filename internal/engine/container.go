@@ -134,10 +134,14 @@ type ContainerState struct {
 	OOMKilled  bool   `json:"OOMKilled"`
 }
 
-// NetworkSettings holds where a container's ports are published.
+// NetworkSettings holds where a container's ports are published, and its
+// address on each network.
 type NetworkSettings struct {
 	// Ports maps a container port, "5000/tcp", to its host bindings.
-	Ports map[string][]PortBinding `json:"Ports"`
+	Ports    map[string][]PortBinding `json:"Ports"`
+	Networks map[string]struct {
+		IPAddress string `json:"IPAddress"`
+	} `json:"Networks"`
 }
 
 // ContainerInspect returns container id's state and published ports.

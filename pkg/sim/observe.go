@@ -169,7 +169,9 @@ func (o *observer) subscribe(ctx context.Context, b node.MQTTBroker) error {
 	m := o.spec.MQTT
 	first := make(chan error, 1)
 	once := sync.Once{}
-	cfg := reconnecting("xedgesim_observe_"+o.spec.Name, b.BrokerAddr)
+	// An observer is no node: no link names it, and it watches through the
+	// published port.
+	cfg := reconnecting("xedgesim_observe_"+o.spec.Name, dialBroker(b, ""))
 	cfg.OnConnectionUp = func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
 		go func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
