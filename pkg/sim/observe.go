@@ -59,6 +59,8 @@ type ObserverResult struct {
 	Bodies []any `json:"-"`
 	// Latencies are the end-to-end latencies of the correlated readings.
 	Latencies []time.Duration `json:"-"`
+	// Arrivals are when the messages arrived (at most maxObserved).
+	Arrivals []time.Time `json:"-"`
 }
 
 // E2ELatencyMS summarises end-to-end latencies.
@@ -391,6 +393,7 @@ func (obs *observers) finish(end time.Time, settle bool) []ObserverResult {
 			r.RatePerS = float64(r.Messages) / r.WindowS
 		}
 		r.GapMaxS = gapMax(obs.start, end, o.times)
+		r.Arrivals = slices.Clone(o.times)
 		if o.spec.Correlate != nil {
 			g := gapMax(obs.start, end, o.fresh)
 			r.E2EGapMaxS = &g

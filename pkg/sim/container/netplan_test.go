@@ -73,3 +73,43 @@ func TestPlanNetwork(t *testing.T) {
 		t.Errorf("planNetwork(own network) shapes %v; want nothing", p.nodes)
 	}
 }
+
+// TestPlanInProcess: links between built-in nodes and docker nodes shape
+// the built-in node's packets by the ports the plan gives it, where the
+// docker node receives them and, the other way, as it sends them; links
+// between built-in nodes are no real traffic.
+func TestPlanInProcess(t *testing.T) {
+	t.Parallel()
+	lpos := scenario.Pos{File: "s.yaml", Line: 4, Col: 7}
+	fpos := scenario.Pos{File: "s.yaml", Line: 9, Col: 5}
+	sc := &scenario.Scenario{
+		Nodes: []scenario.Node{
+			{ID: "broker", Implementation: scenario.ImplDocker},
+			{ID: "s1"}, {ID: "g1", Implementation: scenario.ImplPythonModel}, {ID: "quiet"},
+		},
+		Network: scenario.Network{Model: scenario.ModelLatency, Links: []scenario.Link{
+			{Src: "s1", Dst: "broker", LatencyUS: 50000, Pos: lpos},
+			{Src: "s1", Dst: "g1", LatencyUS: 7},
+		}},
+		Faults: []scenario.Fault{{Kind: scenario.FaultLinkDown, AtUS: 1e6, DurationUS: 2e6, Link: scenario.Scope{Src: "broker", Dst: "g*"}, Pos: fpos}},
+	}
+	p := planNetwork(sc, []string{"broker"}, nil, 9)
+	s1 := &shape.Ports{From: 20000, To: 20063}
+	g1 := &shape.Ports{From: 20064, To: 20127}
+	want := map[string]shape.Config{"broker": {Node: "broker", Queue: 7, Seed: 9, Peers: []shape.Peer{
+		{Node: "s1", Ports: s1, Link: shape.Params{LatencyUS: 50000}},
+		{Node: "g1", Ports: g1, Out: true, Windows: []shape.Window{{Kind: "link_down", Fault: 1, FromUS: 1e6, UntilUS: 3e6, Down: true}}},
+	}}}
+	if d := cmp.Diff(want, p.nodes); d != "" {
+		t.Errorf("planNetwork() mismatch (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(map[string]scenario.Pos{"s1": lpos, "g1": fpos}, p.inproc); d != "" {
+		t.Errorf("participants mismatch (-want +got):\n%s", d)
+	}
+	if who, pos := p.firstParticipant(); who != "s1" || pos != lpos {
+		t.Errorf("firstParticipant() = %s %v; want s1 at the link", who, pos)
+	}
+	if k := want["broker"].Peers[1].Key(); k != ">g1" {
+		t.Errorf("Key() of an Out peer = %q", k)
+	}
+}
