@@ -34,6 +34,7 @@ type HostConfig struct {
 	RestartPolicy *RestartPolicy           `json:"RestartPolicy,omitempty"`
 	NetworkMode   string                   `json:"NetworkMode,omitempty"`
 	CapAdd        []string                 `json:"CapAdd,omitempty"`
+	ExtraHosts    []string                 `json:"ExtraHosts,omitempty"` // "name:address"
 }
 
 // PortBinding publishes a container port on the host; empty fields leave

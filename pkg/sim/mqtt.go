@@ -458,6 +458,9 @@ func connectMQTT(ctx context.Context, sc *scenario.Scenario, nodes []node.Node) 
 			warns = append(warns, scenario.Diagnostic{Pos: pos, Severity: scenario.SeverityWarning, Key: "port",
 				Message: fmt.Sprintf("node %q: port %d is taken; the embedded MQTT broker listens on %s instead", e.ID(), e.Port(), e.Addr())})
 		}
+		if broker != nil && observed(sc, b.ID()) {
+			continue // it serves containers and observers
+		}
 		if broker != nil {
 			warns = append(warns, scenario.Diagnostic{Pos: pos, Severity: scenario.SeverityWarning, Key: "type",
 				Message: fmt.Sprintf("node %q: the sensors and gateways use the first MQTT broker, %q; this one runs without clients", b.ID(), broker.ID())})
@@ -470,4 +473,14 @@ func connectMQTT(ctx context.Context, sc *scenario.Scenario, nodes []node.Node) 
 	}
 	bus, err := startMQTT(ctx, broker, nodes)
 	return bus, warns, err
+}
+
+// observed tells whether an observer subscribes at broker id.
+func observed(sc *scenario.Scenario, id string) bool {
+	for _, o := range sc.Observers {
+		if o.MQTT != nil && o.MQTT.Node == id {
+			return true
+		}
+	}
+	return false
 }

@@ -26,23 +26,28 @@ import (
 
 var _ node.FromDialer = (*Node)(nil)
 
-// hostAddress finds the host's address on the run's network once, when
-// the plan has in-process participants: the gateway of the network d is
-// on. A host that does not own it (a remote engine, Docker Desktop's VM,
-// rootless Docker's namespace) cannot reach containers directly, and the
-// run fails naming the link that needs it rather than run it on a perfect
-// network.
+// hostAddress finds the host's address on the run's network once: the
+// gateway of the network d is on, when this host owns it. A host that
+// does not (a remote engine, Docker Desktop's VM, rootless Docker's
+// namespace) cannot reach containers directly: a run whose shaped links
+// join a built-in node to a container then fails, naming the link, rather
+// than run it on a perfect network.
 func (s *netShaping) hostAddress(ctx context.Context, d *Node) error {
-	if s == nil || len(s.plan.ports) == 0 || d.spec.network != "" {
+	if s == nil || d.spec.network != "" {
 		return nil
 	}
 	s.shaperMu.Lock()
 	defer s.shaperMu.Unlock()
-	if s.host != nil {
+	if s.looked {
 		return nil
 	}
+	s.looked = true
 	who, pos := s.plan.firstParticipant()
+	need := len(s.plan.inproc) > 0
 	fail := func(err error) error {
+		if !need {
+			return nil // nothing needs it: containers only miss the embedded broker
+		}
 		return at(pos, fmt.Errorf("%w %q: the link to built-in node %q needs the xedgesim process to reach the run's network directly: %w", ErrShaping, d.id, who, err))
 	}
 	if n := len(s.plan.ports); n*portSpan > portTop-portBase+1 {
@@ -69,6 +74,40 @@ func (s *netShaping) hostAddress(ctx context.Context, d *Node) error {
 	s.host, s.next = gw, map[string]int{}
 	return nil
 }
+
+// extraHosts names the embedded brokers at the host's address, for a
+// container's /etc/hosts: a container reaches broker "cloud" as
+// cloud:1883.
+func (s *netShaping) extraHosts() []string {
+	if s == nil {
+		return nil
+	}
+	s.shaperMu.Lock()
+	defer s.shaperMu.Unlock()
+	if s.host == nil {
+		return nil
+	}
+	var out []string
+	for _, id := range s.plan.brokers {
+		out = append(out, id+":"+s.host.String())
+	}
+	return out
+}
+
+// HostAddr implements node.RunNetwork.
+func (r *Runtime) HostAddr(context.Context) net.IP {
+	r.mu.Lock()
+	s := r.net
+	r.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	s.shaperMu.Lock()
+	defer s.shaperMu.Unlock()
+	return s.host
+}
+
+var _ node.RunNetwork = (*Runtime)(nil)
 
 // firstParticipant is the in-process participant written first in the
 // scenario, and where its shaped link is.

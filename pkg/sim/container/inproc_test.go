@@ -221,3 +221,90 @@ func TestShapeInProcessLinkDown(t *testing.T) {
 		t.Errorf("links that dropped packets: %q; want sensor1 -> mqtt-broker and mqtt-broker -> gateway2 (%+v)", got, links)
 	}
 }
+
+// TestShapeEmbeddedBrokerUplink: a gateway container (nodes/gateway)
+// publishes its aggregates to an embedded broker, "cloud", which it
+// reaches by name on the run's network; link_down for 3 s between the two
+// stops them in that window, where an observer at the cloud hears
+// nothing, and they come back after it. On the perfect network the cloud
+// hears the gateway all along.
+func TestShapeEmbeddedBrokerUplink(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	b := newShapeBed(t)
+	broker, gateway := buildNode(t, env, "broker"), buildNode(t, env, "gateway")
+	run := func(faults string) (*sim.Result, []container.LinkCount, string) {
+		sc := loadYAML(t, fmt.Sprintf(`
+simulation: {duration_s: 9, seed: 3}
+nodes:
+  - id: mqtt-broker
+    type: broker
+    implementation: docker
+    docker: {image: %s, health: {mqtt: 1883, timeout_s: 30}}
+  - id: gateway1
+    type: gateway
+    implementation: docker
+    docker:
+      image: %s
+      environment: {MQTT_BROKER_HOST: mqtt-broker, MQTT_UPLINK: "cloud:18830"}
+      command: [-interval, 200ms]
+      health: {http: 8080/healthz, timeout_s: 30}
+  - {id: cloud, type: broker, port: 18830}
+  - {id: sensor1, type: sensor, port: 5101, config: {dst: gateway1, sample_rate_hz: 10}}
+observe:
+  - {name: up, mqtt: {node: cloud, topic: "gateway/+/aggregate"}}
+faults: %s
+`, broker, gateway, faults))
+		id := "t" + uniqueID(t)
+		logs := t.TempDir()
+		rt := newRuntime(t, container.WithLogDir(logs), container.WithNetwork(sc, 3, b.bin))
+		res, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(rt))
+		if err != nil {
+			t.Fatalf("Run() = %v", err)
+		}
+		if left := leftovers(t, b.env, id); left != "" {
+			t.Errorf("containers left after the run: %s", left)
+		}
+		return res, rt.Links(), logs
+	}
+	perfect, _, _ := run("[]")
+	res, links, logs := run(`
+  - {at_s: 3, kind: link_down, link: {src: gateway1, dst: cloud}, duration_s: 3}
+  - {at_s: 3, kind: link_down, link: {src: cloud, dst: gateway1}, duration_s: 3}`)
+	from, until := faultWindow(t, filepath.Join(logs, "gateway1.netshape.jsonl"), "link_down")
+	up, pup := observed(t, res, "up"), observed(t, perfect, "up")
+	var before, in, after int
+	for _, a := range up.Arrivals {
+		switch {
+		case a.Before(from):
+			before++
+		case a.After(from.Add(100*time.Millisecond)) && a.Before(until.Add(-100*time.Millisecond)):
+			in++
+		case a.After(until):
+			after++
+		}
+	}
+	t.Logf("the cloud heard %d aggregates before the outage, %d in it, %d after; longest silence %v (perfect %v, %d aggregates)",
+		before, in, after, longestSilence(up.Arrivals), longestSilence(pup.Arrivals), len(pup.Arrivals))
+	if in != 0 {
+		t.Errorf("%d aggregates reached the cloud during the outage", in)
+	}
+	if before < 3 || after < 5 {
+		t.Errorf("%d aggregates before the outage, %d after; want the uplink around it", before, after)
+	}
+	if g := longestSilence(up.Arrivals); g < 2800*time.Millisecond {
+		t.Errorf("longest silence at the cloud %v; want the 3 s outage", g)
+	}
+	if len(pup.Arrivals) < 20 || longestSilence(pup.Arrivals) > time.Second {
+		t.Errorf("perfect network: %d aggregates, longest silence %v", len(pup.Arrivals), longestSilence(pup.Arrivals))
+	}
+	var dropped []string
+	for _, l := range links {
+		if l.Dropped > 0 {
+			dropped = append(dropped, l.Src+">"+l.Dst)
+		}
+	}
+	if !slices.Contains(dropped, "gateway1>cloud") {
+		t.Errorf("links that dropped packets: %q; want gateway1 -> cloud (%+v)", dropped, links)
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/container/shape"
+	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
 // netPlan is what the scenario's network asks of the real traffic of the
@@ -29,6 +30,10 @@ type netPlan struct {
 	// scenario position that makes each one shaped.
 	ports  map[string]shape.Ports
 	inproc map[string]scenario.Pos
+	// brokers are the embedded brokers, which containers reach at the
+	// host's address on the run's network, and their port there.
+	brokers    []string
+	brokerPort map[string]uint16
 }
 
 // In-process participants get source ports below the host's ephemeral
@@ -50,10 +55,19 @@ const (
 func planNetwork(sc *scenario.Scenario, shaped, own []string, seed int64) netPlan {
 	p := netPlan{nodes: map[string]shape.Config{}, why: map[string]scenario.Pos{}, off: map[string]scenario.Pos{},
 		ports: map[string]shape.Ports{}, inproc: map[string]scenario.Pos{}}
+	p.brokerPort = map[string]uint16{}
 	var builtin []string
 	for _, n := range sc.Nodes {
 		if !n.IsGroup() && (n.Implementation == "" || n.Implementation == scenario.ImplPythonModel) {
 			builtin = append(builtin, n.ID)
+			if node.IsBrokerType(n.Type) {
+				port := uint16(node.BrokerPortOnRunNetwork)
+				if n.HasPort && n.Port > 0 && n.Port < 65536 {
+					port = uint16(n.Port) // #nosec G115 -- checked above
+				}
+				p.brokers = append(p.brokers, n.ID)
+				p.brokerPort[n.ID] = port
+			}
 		}
 	}
 	for _, l := range sc.Network.Links {
@@ -132,6 +146,14 @@ func planNetwork(sc *scenario.Scenario, shaped, own []string, seed int64) netPla
 	// The ports of an in-process participant, given in file order as
 	// participants are found.
 	portsOf := func(id string, why scenario.Pos) *shape.Ports {
+		if port, ok := p.brokerPort[id]; ok {
+			// A server: what it sends leaves its port, what it is sent
+			// goes to it.
+			if _, ok := p.inproc[id]; !ok {
+				p.inproc[id] = why
+			}
+			return &shape.Ports{From: port, To: port}
+		}
 		pr, ok := p.ports[id]
 		if !ok {
 			from := portBase + len(p.ports)*portSpan

@@ -35,8 +35,9 @@ type netShaping struct {
 	shaperMu sync.Mutex
 	// host is the host's address on the run's network, where in-process
 	// participants reach containers from (inproc.go).
-	host net.IP
-	next map[string]int // each participant's next port, round robin
+	host   net.IP
+	looked bool
+	next   map[string]int // each participant's next port, round robin
 }
 
 // WithNetwork makes the scenario's links and link faults act on the real
@@ -78,9 +79,6 @@ func (s *netShaping) started(ctx context.Context, d *Node) error {
 	}
 	if pos, off := s.plan.off[d.id]; off {
 		return at(pos, fmt.Errorf("%w %q: it is on docker.network %s, not the run's network; remove docker.network, or the link's parameters", ErrShaping, d.id, d.spec.network))
-	}
-	if err := s.hostAddress(ctx, d); err != nil {
-		return err
 	}
 	if _, ok := s.plan.nodes[d.id]; !ok {
 		return nil
@@ -172,7 +170,7 @@ func (s *netShaping) stop(ctx context.Context, logDir string) error {
 	// The runtime may serve another run.
 	s.shapers, s.nodes = map[string]*Shaper{}, map[string]*Node{}
 	s.once, s.err, s.image, s.zero = sync.Once{}, nil, "", time.Time{}
-	s.host, s.next = nil, nil
+	s.host, s.next, s.looked = nil, nil, false
 	s.shaperMu.Unlock()
 	var errs []error
 	s.last, s.faults = nil, map[int]FaultTime{}
