@@ -93,9 +93,9 @@ type mqttPayload struct {
 type mqttBus struct {
 	res    *MQTTResult
 	broker node.MQTTBroker
-	pubs  map[int32]*mqttPub
-	subs  []*autopaho.ConnectionManager
-	conns []*autopaho.ConnectionManager
+	pubs   map[int32]*mqttPub
+	subs   []*autopaho.ConnectionManager
+	conns  []*autopaho.ConnectionManager
 
 	mu      sync.Mutex
 	sent    map[string]time.Time // topic#sample -> send time
