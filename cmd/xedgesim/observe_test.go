@@ -209,6 +209,9 @@ func TestGatewayGateFailsBrokenGateway(t *testing.T) {
 		{"no-resubscribe", map[string]string{"e2e_gap_max_s": "observe=aggregates", "observed_field_max": "observe=stats"}},
 		// It holds on to memory with every reading: past the bound.
 		{"leak", map[string]string{"memory_peak_mb": "node=gateway1"}},
+		// It does not connect its uplink again after the outage: the
+		// cloud hears nothing from then on.
+		{"no-uplink-reconnect", map[string]string{"observed_gap_max_s": "observe=cloud"}},
 	} {
 		t.Run(tc.brk, func(t *testing.T) {
 			broken := strings.Replace(string(src), `GATEWAY_BREAK: ""`, "GATEWAY_BREAK: "+tc.brk, 1)

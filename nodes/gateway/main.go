@@ -20,7 +20,8 @@
 // GATEWAY_BREAK breaks the gateway on purpose, to show that a gate catches
 // it: "silent" never publishes aggregates, "no-resubscribe" subscribes on
 // the first connection only (readings stop after a broker restart), "leak"
-// holds on to about 1 MiB more memory with every reading.
+// holds on to about 1 MiB more memory with every reading, "no-uplink-
+// reconnect" gives the uplink up once its connection is lost.
 package main
 
 import (
@@ -171,7 +172,7 @@ func run(ctx context.Context, args []string) error {
 	}()
 	clients := []*autopaho.ConnectionManager{cm}
 	if *uplink != "" {
-		ul, err := connectUplink(ctx, *uplink, "gateway_"+*id+"_uplink")
+		ul, err := connectUplink(ctx, *uplink, "gateway_"+*id+"_uplink", agg.brk != "no-uplink-reconnect")
 		if err != nil {
 			return err
 		}
@@ -219,15 +220,18 @@ func report(ctx context.Context, clients []*autopaho.ConnectionManager, id strin
 }
 
 // connectUplink starts a client of the uplink broker that keeps
-// reconnecting; it does not wait for the first connection.
-func connectUplink(ctx context.Context, broker, clientID string) (*autopaho.ConnectionManager, error) {
+// reconnecting (unless told not to); it does not wait for the first
+// connection. Its keep-alive finds a dead link within seconds, and each
+// attempt gives up after 2 s, so it is back soon after the link is.
+func connectUplink(ctx context.Context, broker, clientID string, reconnect bool) (*autopaho.ConnectionManager, error) {
 	u, err := url.Parse("mqtt://" + broker)
 	if err != nil {
 		return nil, err
 	}
 	return autopaho.NewConnection(ctx, autopaho.ClientConfig{
 		ServerUrls:                    []*url.URL{u},
-		KeepAlive:                     10,
+		KeepAlive:                     5,
+		ConnectTimeout:                2 * time.Second,
 		CleanStartOnInitialConnection: true,
 		ReconnectBackoff:              autopaho.NewConstantBackoff(250 * time.Millisecond),
 		OnConnectionUp: func(*autopaho.ConnectionManager, *paho.Connack) {
@@ -235,7 +239,7 @@ func connectUplink(ctx context.Context, broker, clientID string) (*autopaho.Conn
 		},
 		OnConnectionDown: func() bool {
 			fmt.Fprintf(os.Stderr, "gateway: uplink %s lost\n", broker)
-			return true
+			return reconnect
 		},
 		ClientConfig: paho.ClientConfig{ClientID: clientID},
 	})
