@@ -308,3 +308,58 @@ faults: %s
 		t.Errorf("links that dropped packets: %q; want gateway1 -> cloud (%+v)", dropped, links)
 	}
 }
+
+// TestShapeInProcessHTTP: a built-in sensor's config.http requests to a
+// gateway container go through its link, both ways (bidirectional): the
+// helper holds the requests where the gateway receives them and the
+// answers as it sends them, and drops both while the link is down.
+func TestShapeInProcessHTTP(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	t.Setenv("DOCKER_HOST", env.DockerHost)
+	b := newShapeBed(t)
+	broker, gateway := buildNode(t, env, "broker"), buildNode(t, env, "gateway")
+	sc := loadYAML(t, fmt.Sprintf(`
+simulation: {duration_s: 8, seed: 3}
+network:
+  model: latency
+  default_latency_us: 0
+  links:
+    - {src: sensor1, dst: gateway1, latency_us: 20000, bidirectional: true}
+nodes:
+  - id: mqtt-broker
+    type: broker
+    implementation: docker
+    docker: {image: %s, health: {mqtt: 1883, timeout_s: 30}}
+  - id: gateway1
+    type: service
+    implementation: docker
+    docker: {image: %s, environment: {MQTT_BROKER_HOST: mqtt-broker}, health: {http: 8080/healthz, timeout_s: 30}}
+  - {id: sensor1, type: sensor, port: 5101, config: {dst: gateway1, sample_rate_hz: 5, http: {url: "http://gateway1:8080/readings/{id}/{type}"}}}
+faults:
+  - {at_s: 3, kind: link_down, link: {src: sensor1, dst: gateway1}, duration_s: 2}
+`, broker, gateway))
+	id := "t" + uniqueID(t)
+	rt := newRuntime(t, container.WithLogDir(t.TempDir()), container.WithNetwork(sc, 3, b.bin))
+	res, err := sim.Run(context.Background(), sc, sim.WithRunID(id), sim.WithRuntime(rt))
+	if err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	if left := leftovers(t, b.env, id); left != "" {
+		t.Errorf("containers left after the run: %s", left)
+	}
+	if len(res.HTTP) != 1 || res.HTTP[0].OK < 20 {
+		t.Fatalf("http %+v; want sensor1's requests answered", res.HTTP)
+	}
+	got := map[string]container.LinkCount{}
+	for _, l := range rt.Links() {
+		got[l.Src+">"+l.Dst] = l
+	}
+	t.Logf("http %+v; links %+v", res.HTTP[0], got)
+	req, ans := got["sensor1>gateway1"], got["gateway1>sensor1"]
+	if req.Packets < 20 || req.Dropped == 0 || req.Link.LatencyUS != 20000 {
+		t.Errorf("sensor1 -> gateway1 %+v; want the requests held, and dropped in the outage", req)
+	}
+	if ans.Packets < 20 || ans.Link.LatencyUS != 20000 {
+		t.Errorf("gateway1 -> sensor1 %+v; want the answers held", ans)
+	}
+}
