@@ -42,37 +42,52 @@ func (s *netShaping) hostAddress(ctx context.Context, d *Node) error {
 		return nil
 	}
 	s.looked = true
-	who, pos := s.plan.firstParticipant()
-	need := len(s.plan.inproc) > 0
-	fail := func(err error) error {
-		if !need {
-			return nil // nothing needs it: containers only miss the embedded broker
-		}
-		return at(pos, fmt.Errorf("%w %q: the link to built-in node %q needs the xedgesim process to reach the run's network directly: %w", ErrShaping, d.id, who, err))
-	}
-	if n := len(s.plan.ports); n*portSpan > portTop-portBase+1 {
-		return fail(fmt.Errorf("%d built-in nodes are on shaped links to containers, more than the %d the port space holds", n, (portTop-portBase+1)/portSpan))
-	}
 	name := runNetworkName(d.runID)
-	info, err := d.cli.NetworkInspect(ctx, name)
-	if err != nil {
-		return fail(fmt.Errorf("inspecting network %s: %w", name, err))
-	}
 	var gw net.IP
-	for _, c := range info.IPAM.Config {
-		if ip := net.ParseIP(c.Gateway).To4(); ip != nil {
-			gw = ip
-			break
+	info, err := d.cli.NetworkInspect(ctx, name)
+	if err == nil {
+		for _, c := range info.IPAM.Config {
+			if ip := net.ParseIP(c.Gateway).To4(); ip != nil {
+				gw = ip
+				break
+			}
 		}
+	} else {
+		err = fmt.Errorf("inspecting network %s: %w", name, err)
 	}
-	if gw == nil {
-		return fail(fmt.Errorf("network %s has no IPv4 gateway", name))
+	host, err := s.plan.checkHost(d.id, name, gw, err, local)
+	if err != nil {
+		return err
 	}
-	if !local(gw) {
+	if host != nil {
+		s.host, s.next = host, map[string]int{}
+	}
+	return nil
+}
+
+// checkHost decides on gw, the gateway of the run's network (nil when
+// inspectErr says why it is not known): the host's address there when
+// this host owns it; else nothing, and an error naming the first shaped
+// link of a built-in node when the plan has one.
+func (p netPlan) checkHost(node, network string, gw net.IP, inspectErr error, isLocal func(net.IP) bool) (net.IP, error) {
+	who, pos := p.firstParticipant()
+	fail := func(err error) (net.IP, error) {
+		if len(p.inproc) == 0 {
+			return nil, nil // nothing needs it: containers only miss the embedded broker
+		}
+		return nil, at(pos, fmt.Errorf("%w %q: the link to built-in node %q needs the xedgesim process to reach the run's network directly: %w", ErrShaping, node, who, err))
+	}
+	switch {
+	case len(p.ports)*minSpan > portTop-portBase+1:
+		return fail(fmt.Errorf("%d built-in nodes are on shaped links to containers, more than the %d the port space holds", len(p.ports), (portTop-portBase+1)/minSpan))
+	case inspectErr != nil:
+		return fail(inspectErr)
+	case gw == nil:
+		return fail(fmt.Errorf("network %s has no IPv4 gateway", network))
+	case !isLocal(gw):
 		return fail(fmt.Errorf("the network's gateway %s is no address of this host (a remote engine, Docker Desktop or rootless Docker); run where the Docker Engine is local, or make %q a docker node", gw, who))
 	}
-	s.host, s.next = gw, map[string]int{}
-	return nil
+	return gw, nil
 }
 
 // extraHosts names the embedded brokers at the host's address, for a

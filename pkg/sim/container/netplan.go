@@ -37,11 +37,13 @@ type netPlan struct {
 }
 
 // In-process participants get source ports below the host's ephemeral
-// range (32768 and up on Linux), portSpan each, from portBase.
+// range (32768 and up on Linux), from portBase: portSpan each, or fewer
+// (at least minSpan) when many share the space.
 const (
 	portBase = 20000
 	portTop  = 32767
 	portSpan = 64
+	minSpan  = 4
 )
 
 // planNetwork maps sc's links and link faults onto the ordered pairs of
@@ -143,8 +145,10 @@ func planNetwork(sc *scenario.Scenario, shaped, own []string, seed int64) netPla
 		}
 		return pe, par != (shape.Params{}) || len(pe.Windows) > 0
 	}
-	// The ports of an in-process participant, given in file order as
-	// participants are found.
+	// The ports of an in-process participant: its range is set below,
+	// once the participants are counted.
+	ranges := map[string]*shape.Ports{}
+	var order []string
 	portsOf := func(id string, why scenario.Pos) *shape.Ports {
 		if port, ok := p.brokerPort[id]; ok {
 			// A server: what it sends leaves its port, what it is sent
@@ -154,13 +158,13 @@ func planNetwork(sc *scenario.Scenario, shaped, own []string, seed int64) netPla
 			}
 			return &shape.Ports{From: port, To: port}
 		}
-		pr, ok := p.ports[id]
+		pr, ok := ranges[id]
 		if !ok {
-			from := portBase + len(p.ports)*portSpan
-			pr = shape.Ports{From: uint16(from), To: uint16(from + portSpan - 1)} // #nosec G115 -- at most portTop, checked by the runtime
-			p.ports[id], p.inproc[id] = pr, why
+			pr = &shape.Ports{}
+			ranges[id], p.inproc[id] = pr, why
+			order = append(order, id)
 		}
-		return &pr
+		return pr
 	}
 	for _, dst := range shaped {
 		c := shape.Config{Node: dst, Queue: 7, Seed: seed}
@@ -193,6 +197,18 @@ func planNetwork(sc *scenario.Scenario, shaped, own []string, seed int64) netPla
 		if len(c.Peers) > 0 {
 			p.nodes[dst] = c
 		}
+	}
+	// Each participant gets portSpan ports, fewer when many share the
+	// space (at least minSpan: a client reconnecting through an outage
+	// needs a few); the runtime refuses a plan beyond that.
+	span := portSpan
+	if len(order) > 0 {
+		span = max(min(portSpan, (portTop-portBase+1)/len(order)), minSpan)
+	}
+	for i, id := range order {
+		from := portBase + i*span
+		*ranges[id] = shape.Ports{From: uint16(min(from, 65535)), To: uint16(min(from+span-1, 65535))} // #nosec G115 -- bounded above
+		p.ports[id] = *ranges[id]
 	}
 	return p
 }
