@@ -34,6 +34,7 @@ type HostConfig struct {
 	RestartPolicy *RestartPolicy           `json:"RestartPolicy,omitempty"`
 	NetworkMode   string                   `json:"NetworkMode,omitempty"`
 	CapAdd        []string                 `json:"CapAdd,omitempty"`
+	ExtraHosts    []string                 `json:"ExtraHosts,omitempty"` // "name:address"
 }
 
 // PortBinding publishes a container port on the host; empty fields leave
@@ -134,10 +135,14 @@ type ContainerState struct {
 	OOMKilled  bool   `json:"OOMKilled"`
 }
 
-// NetworkSettings holds where a container's ports are published.
+// NetworkSettings holds where a container's ports are published, and its
+// address on each network.
 type NetworkSettings struct {
 	// Ports maps a container port, "5000/tcp", to its host bindings.
-	Ports map[string][]PortBinding `json:"Ports"`
+	Ports    map[string][]PortBinding `json:"Ports"`
+	Networks map[string]struct {
+		IPAddress string `json:"IPAddress"`
+	} `json:"Networks"`
 }
 
 // ContainerInspect returns container id's state and published ports.

@@ -11,6 +11,12 @@ type NetworkInfo struct {
 	Name   string            `json:"Name"`
 	Driver string            `json:"Driver"`
 	Labels map[string]string `json:"Labels"`
+	IPAM   struct {
+		Config []struct {
+			Subnet  string `json:"Subnet"`
+			Gateway string `json:"Gateway"`
+		} `json:"Config"`
+	} `json:"IPAM"`
 }
 
 // NetworkCreate creates network name with driver ("bridge") and labels,

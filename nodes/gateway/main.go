@@ -7,9 +7,12 @@
 //
 //	gateway -broker mqtt-broker:1883 -id gateway1
 //	gateway -interval 5s -http :8080
+//	gateway -uplink cloud:1883      also publish the aggregates upstream
 //
-// Defaults come from MQTT_BROKER_HOST, MQTT_BROKER_PORT and
-// XEDGESIM_NODE_ID, as for the sensor.
+// Defaults come from MQTT_BROKER_HOST, MQTT_BROKER_PORT, MQTT_UPLINK and
+// XEDGESIM_NODE_ID, as for the sensor. The uplink is a second broker (the
+// cloud) that gets the same aggregates; the gateway starts without it and
+// connects, and reconnects, on its own.
 //
 // Each aggregate carries seq, the sample_id of the sensor's latest reading,
 // so a gate can follow a reading from the device to the gateway's output.
@@ -17,7 +20,8 @@
 // GATEWAY_BREAK breaks the gateway on purpose, to show that a gate catches
 // it: "silent" never publishes aggregates, "no-resubscribe" subscribes on
 // the first connection only (readings stop after a broker restart), "leak"
-// holds on to about 1 MiB more memory with every reading.
+// holds on to about 1 MiB more memory with every reading, "no-uplink-
+// reconnect" gives the uplink up once its connection is lost.
 package main
 
 import (
@@ -146,6 +150,7 @@ func run(ctx context.Context, args []string) error {
 	id := fs.String("id", envOr("XEDGESIM_NODE_ID", "gateway1"), "gateway id")
 	interval := fs.Duration("interval", 5*time.Second, "time between aggregate reports")
 	httpAddr := fs.String("http", ":8080", "address of /healthz and /aggregates (empty: none)")
+	uplink := fs.String("uplink", os.Getenv("MQTT_UPLINK"), "MQTT broker host:port that also gets the aggregates (empty: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -165,6 +170,19 @@ func run(ctx context.Context, args []string) error {
 		defer cancel()
 		_ = cm.Disconnect(dctx)
 	}()
+	clients := []*autopaho.ConnectionManager{cm}
+	if *uplink != "" {
+		ul, err := connectUplink(ctx, *uplink, "gateway_"+*id+"_uplink", agg.brk != "no-uplink-reconnect")
+		if err != nil {
+			return err
+		}
+		defer func() {
+			dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = ul.Disconnect(dctx)
+		}()
+		clients = append(clients, ul)
+	}
 	if *httpAddr != "" {
 		srv, err := serve(*httpAddr, agg, up)
 		if err != nil {
@@ -178,24 +196,53 @@ func run(ctx context.Context, args []string) error {
 	for {
 		select {
 		case <-ctx.Done():
-			report(ctx, cm, *id, agg)
+			report(ctx, clients, *id, agg)
 			return nil
 		case <-tick.C:
-			report(ctx, cm, *id, agg)
+			report(ctx, clients, *id, agg)
 		}
 	}
 }
 
-// report logs the aggregates and publishes them to gateway/<id>/aggregate.
-func report(ctx context.Context, cm *autopaho.ConnectionManager, id string, agg *Aggregator) {
+// report logs the aggregates and publishes them to gateway/<id>/aggregate
+// on the broker and the uplink.
+func report(ctx context.Context, clients []*autopaho.ConnectionManager, id string, agg *Aggregator) {
 	b, _ := json.Marshal(agg.Snapshot())
 	fmt.Fprintf(os.Stderr, "gateway: %s aggregates %s\n", id, b)
 	if agg.brk == "silent" {
 		return
 	}
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer cancel()
-	_, _ = cm.Publish(pctx, &paho.Publish{Topic: "gateway/" + id + "/aggregate", QoS: 0, Payload: b})
+	for _, cm := range clients {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		_, _ = cm.Publish(pctx, &paho.Publish{Topic: "gateway/" + id + "/aggregate", QoS: 0, Payload: b})
+		cancel()
+	}
+}
+
+// connectUplink starts a client of the uplink broker that keeps
+// reconnecting (unless told not to); it does not wait for the first
+// connection. Its keep-alive finds a dead link within seconds, and each
+// attempt gives up after 2 s, so it is back soon after the link is.
+func connectUplink(ctx context.Context, broker, clientID string, reconnect bool) (*autopaho.ConnectionManager, error) {
+	u, err := url.Parse("mqtt://" + broker)
+	if err != nil {
+		return nil, err
+	}
+	return autopaho.NewConnection(ctx, autopaho.ClientConfig{
+		ServerUrls:                    []*url.URL{u},
+		KeepAlive:                     5,
+		ConnectTimeout:                2 * time.Second,
+		CleanStartOnInitialConnection: true,
+		ReconnectBackoff:              autopaho.NewConstantBackoff(250 * time.Millisecond),
+		OnConnectionUp: func(*autopaho.ConnectionManager, *paho.Connack) {
+			fmt.Fprintf(os.Stderr, "gateway: uplink %s connected\n", broker)
+		},
+		OnConnectionDown: func() bool {
+			fmt.Fprintf(os.Stderr, "gateway: uplink %s lost\n", broker)
+			return reconnect
+		},
+		ClientConfig: paho.ClientConfig{ClientID: clientID},
+	})
 }
 
 // connect subscribes to sensor/# on every connection; ready is called once

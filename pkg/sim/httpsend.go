@@ -59,6 +59,10 @@ type httpSender struct {
 	// target is the docker node the URL's host names, reached at its
 	// published address; nil for any other host.
 	target node.Exposer
+	// client, when the target is a container, connects as the sensor
+	// (node.FromDialer), so that its links to the target act on the
+	// requests; nil: the bus's.
+	client *http.Client
 	n      int // index in res
 }
 
@@ -133,8 +137,15 @@ func startHTTP(nodes []node.Node) *httpBus {
 		}
 		spec := *s.HTTP()
 		hs := &httpSender{id: s.ID(), sensorType: s.SensorType(), spec: spec, n: len(hb.res)}
-		if t, _, err := httpTarget(spec.URL, nodes); err == nil && t != nil {
+		if t, port, err := httpTarget(spec.URL, nodes); err == nil && t != nil {
 			hs.target, _ = t.(node.Exposer)
+			if fd, ok := t.(node.FromDialer); ok {
+				id := s.ID()
+				hs.client = &http.Client{Timeout: httpTimeout, Transport: &http.Transport{
+					MaxIdleConnsPerHost: httpInFlight,
+					DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return fd.DialFrom(ctx, id, port) },
+				}}
+			}
 		}
 		hb.senders[int32(i)] = hs
 		hb.res = append(hb.res, HTTPSender{ID: s.ID(), Method: spec.Method, URL: spec.URL})
@@ -198,7 +209,10 @@ func (hb *httpBus) send(ctx context.Context, s *httpSender, raw string, body []b
 	if err != nil {
 		return err
 	}
-	if s.target != nil {
+	client := hb.client
+	if s.client != nil {
+		client = s.client // it dials the container itself
+	} else if s.target != nil {
 		port := 80
 		if u.Scheme == "https" {
 			port = 443
@@ -223,7 +237,7 @@ func (hb *httpBus) send(ctx context.Context, s *httpSender, raw string, body []b
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := hb.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {

@@ -91,11 +91,11 @@ type mqttPayload struct {
 // restarted by its policy); the gateways subscribe again on every
 // connection.
 type mqttBus struct {
-	res   *MQTTResult
-	addr  func(context.Context) (string, error)
-	pubs  map[int32]*mqttPub
-	subs  []*autopaho.ConnectionManager
-	conns []*autopaho.ConnectionManager
+	res    *MQTTResult
+	broker node.MQTTBroker
+	pubs   map[int32]*mqttPub
+	subs   []*autopaho.ConnectionManager
+	conns  []*autopaho.ConnectionManager
 
 	mu      sync.Mutex
 	sent    map[string]time.Time // topic#sample -> send time
@@ -126,7 +126,7 @@ func startMQTT(ctx context.Context, b node.MQTTBroker, nodes []node.Node) (_ *mq
 	}
 	bus := &mqttBus{
 		res:    &MQTTResult{Broker: b.ID(), Address: addr},
-		addr:   b.BrokerAddr,
+		broker: b,
 		pubs:   map[int32]*mqttPub{},
 		sent:   map[string]time.Time{},
 		routes: map[[2]string]*MQTTRoute{},
@@ -145,7 +145,7 @@ func startMQTT(ctx context.Context, b node.MQTTBroker, nodes []node.Node) (_ *mq
 			if n.HTTP() != nil && !n.MQTT().Custom {
 				continue // it speaks HTTP to the app (httpsend.go)
 			}
-			c, err := bus.connect(cctx, "sensor_"+n.ID(), nil, nil)
+			c, err := bus.connect(cctx, n.ID(), "sensor_"+n.ID(), nil, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -156,7 +156,7 @@ func startMQTT(ctx context.Context, b node.MQTTBroker, nodes []node.Node) (_ *mq
 		case *node.Gateway:
 			id := n.ID()
 			done := make(chan error, 1)
-			c, err := bus.connect(cctx, "gateway_"+id, func(pr paho.PublishReceived) (bool, error) {
+			c, err := bus.connect(cctx, id, "gateway_"+id, func(pr paho.PublishReceived) (bool, error) {
 				bus.received(id, pr.Packet.Topic, pr.Packet.Payload)
 				return true, nil
 			}, done)
@@ -191,10 +191,9 @@ func startMQTT(ctx context.Context, b node.MQTTBroker, nodes []node.Node) (_ *mq
 }
 
 // reconnecting is the configuration of a client that stays connected: it
-// asks addr for the broker's address on every attempt (a restarted
-// container may be published on another port) and tries again every
-// mqttReconnect.
-func reconnecting(clientID string, addr func(context.Context) (string, error)) autopaho.ClientConfig {
+// dials the broker anew on every attempt (a restarted container may be
+// published on another port) and tries again every mqttReconnect.
+func reconnecting(clientID string, dial func(context.Context) (net.Conn, error)) autopaho.ClientConfig {
 	u, _ := url.Parse("mqtt://broker")
 	return autopaho.ClientConfig{
 		ServerUrls:                    []*url.URL{u},
@@ -203,12 +202,7 @@ func reconnecting(clientID string, addr func(context.Context) (string, error)) a
 		ReconnectBackoff:              autopaho.NewConstantBackoff(mqttReconnect),
 		ConnectTimeout:                5 * time.Second,
 		AttemptConnection: func(ctx context.Context, _ autopaho.ClientConfig, _ *url.URL) (net.Conn, error) {
-			a, err := addr(ctx)
-			if err != nil {
-				return nil, err
-			}
-			var d net.Dialer
-			conn, err := d.DialContext(ctx, "tcp", a)
+			conn, err := dial(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -218,12 +212,29 @@ func reconnecting(clientID string, addr func(context.Context) (string, error)) a
 	}
 }
 
-// connect starts a client that stays connected: it dials the broker's
-// current address on every attempt (a restarted container may be published
+// dialBroker returns how participant from (a node id, or "") connects to
+// broker b: on the run's shaped network when b is a container that offers
+// it, else at the address b answers on now.
+func dialBroker(b node.MQTTBroker, from string) func(context.Context) (net.Conn, error) {
+	if fd, ok := b.(node.FromDialer); ok {
+		return func(ctx context.Context) (net.Conn, error) { return fd.DialMQTTFrom(ctx, from) }
+	}
+	return func(ctx context.Context) (net.Conn, error) {
+		a, err := b.BrokerAddr(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", a)
+	}
+}
+
+// connect starts a client of node from that stays connected: it dials the
+// broker anew on every attempt (a restarted container may be published
 // on another port) and, for a gateway, subscribes to sensor/# on every
 // connection, reporting the first subscription on subscribed.
-func (bus *mqttBus) connect(ctx context.Context, clientID string, onMsg func(paho.PublishReceived) (bool, error), subscribed chan error) (*autopaho.ConnectionManager, error) {
-	cfg := reconnecting(clientID, bus.addr)
+func (bus *mqttBus) connect(ctx context.Context, from, clientID string, onMsg func(paho.PublishReceived) (bool, error), subscribed chan error) (*autopaho.ConnectionManager, error) {
+	cfg := reconnecting(clientID, dialBroker(bus.broker, from))
 	if onMsg != nil {
 		cfg.OnPublishReceived = []func(paho.PublishReceived) (bool, error){onMsg}
 		first := true
@@ -447,6 +458,9 @@ func connectMQTT(ctx context.Context, sc *scenario.Scenario, nodes []node.Node) 
 			warns = append(warns, scenario.Diagnostic{Pos: pos, Severity: scenario.SeverityWarning, Key: "port",
 				Message: fmt.Sprintf("node %q: port %d is taken; the embedded MQTT broker listens on %s instead", e.ID(), e.Port(), e.Addr())})
 		}
+		if broker != nil && observed(sc, b.ID()) {
+			continue // it serves containers and observers
+		}
 		if broker != nil {
 			warns = append(warns, scenario.Diagnostic{Pos: pos, Severity: scenario.SeverityWarning, Key: "type",
 				Message: fmt.Sprintf("node %q: the sensors and gateways use the first MQTT broker, %q; this one runs without clients", b.ID(), broker.ID())})
@@ -459,4 +473,14 @@ func connectMQTT(ctx context.Context, sc *scenario.Scenario, nodes []node.Node) 
 	}
 	bus, err := startMQTT(ctx, broker, nodes)
 	return bus, warns, err
+}
+
+// observed tells whether an observer subscribes at broker id.
+func observed(sc *scenario.Scenario, id string) bool {
+	for _, o := range sc.Observers {
+		if o.MQTT != nil && o.MQTT.Node == id {
+			return true
+		}
+	}
+	return false
 }

@@ -59,6 +59,8 @@ type ObserverResult struct {
 	Bodies []any `json:"-"`
 	// Latencies are the end-to-end latencies of the correlated readings.
 	Latencies []time.Duration `json:"-"`
+	// Arrivals are when the messages arrived (at most maxObserved).
+	Arrivals []time.Time `json:"-"`
 }
 
 // E2ELatencyMS summarises end-to-end latencies.
@@ -169,7 +171,9 @@ func (o *observer) subscribe(ctx context.Context, b node.MQTTBroker) error {
 	m := o.spec.MQTT
 	first := make(chan error, 1)
 	once := sync.Once{}
-	cfg := reconnecting("xedgesim_observe_"+o.spec.Name, b.BrokerAddr)
+	// An observer is no node: no link names it, and it watches through the
+	// published port.
+	cfg := reconnecting("xedgesim_observe_"+o.spec.Name, dialBroker(b, ""))
 	cfg.OnConnectionUp = func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
 		go func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -389,6 +393,7 @@ func (obs *observers) finish(end time.Time, settle bool) []ObserverResult {
 			r.RatePerS = float64(r.Messages) / r.WindowS
 		}
 		r.GapMaxS = gapMax(obs.start, end, o.times)
+		r.Arrivals = slices.Clone(o.times)
 		if o.spec.Correlate != nil {
 			g := gapMax(obs.start, end, o.fresh)
 			r.E2EGapMaxS = &g

@@ -120,6 +120,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 			return nil, fmt.Errorf("starting node %q: %w", n.ID(), err)
 		}
 	}
+	if err := reachBrokers(ctx, o.runtime, nodes); err != nil {
+		return nil, err
+	}
 
 	bus, warns, err := connectMQTT(ctx, sc, nodes)
 	res.Warnings = append(res.Warnings, warns...)

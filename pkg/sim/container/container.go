@@ -216,6 +216,12 @@ func (d *Node) create(ctx context.Context) error {
 		}
 		hc.NetworkMode = name
 		cfg.NetworkingConfig = &engine.NetworkingConfig{EndpointsConfig: map[string]engine.EndpointSettings{name: {Aliases: []string{d.id}}}}
+		// The embedded brokers answer at the host's address on the
+		// network (inproc.go).
+		if err := d.rt.net.hostAddress(ctx, d); err != nil {
+			return err
+		}
+		hc.ExtraHosts = d.rt.net.extraHosts()
 	}
 	// The ports we reach (protocol, health, MQTT) are published on
 	// loopback. A container on the host's network publishes nothing.

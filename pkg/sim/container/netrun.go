@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,6 +33,11 @@ type netShaping struct {
 	faults   map[int]FaultTime // when the last run's faults acted (faulttimes.go)
 	shapers  map[string]*Shaper
 	shaperMu sync.Mutex
+	// host is the host's address on the run's network, where in-process
+	// participants reach containers from (inproc.go).
+	host   net.IP
+	looked bool
+	next   map[string]int // each participant's next port, round robin
 }
 
 // WithNetwork makes the scenario's links and link faults act on the real
@@ -120,6 +126,12 @@ func (s *netShaping) start(ctx context.Context, cli *engine.Client, d *Node) err
 	if !s.zero.IsZero() {
 		c.StartUnixNano = s.zero.UnixNano()
 	}
+	c.Peers = slices.Clone(c.Peers)
+	for i := range c.Peers {
+		if c.Peers[i].Ports != nil {
+			c.Peers[i].Addr = s.host.String()
+		}
+	}
 	sh, err := StartShaper(ctx, cli, s.image, d.cid, c, d.labels())
 	if err != nil {
 		return at(s.plan.why[d.id], err)
@@ -158,6 +170,7 @@ func (s *netShaping) stop(ctx context.Context, logDir string) error {
 	// The runtime may serve another run.
 	s.shapers, s.nodes = map[string]*Shaper{}, map[string]*Node{}
 	s.once, s.err, s.image, s.zero = sync.Once{}, nil, "", time.Time{}
+	s.host, s.next, s.looked = nil, nil, false
 	s.shaperMu.Unlock()
 	var errs []error
 	s.last, s.faults = nil, map[int]FaultTime{}
@@ -165,7 +178,11 @@ func (s *netShaping) stop(ctx context.Context, logDir string) error {
 		errs = append(errs, sh.Stop(ctx))
 		faultTimes(s.faults, sh.Events)
 		for _, p := range s.plan.nodes[id].Peers {
-			s.last = append(s.last, LinkCount{Src: p.Node, Dst: id, Link: p.Link, Faults: len(p.Windows), Counters: sh.Links[p.Node]})
+			lc := LinkCount{Src: p.Node, Dst: id, Link: p.Link, Faults: len(p.Windows), Counters: sh.Links[p.Key()]}
+			if p.Out {
+				lc.Src, lc.Dst = id, p.Node
+			}
+			s.last = append(s.last, lc)
 		}
 		if logDir != "" && sh.raw != "" {
 			mkErr := os.MkdirAll(logDir, 0o755) // #nosec G301 -- the run's log directory

@@ -89,6 +89,30 @@ func (b *Broker) Start(_ context.Context, _ Env) error {
 	return nil
 }
 
+// ListenOn makes the started broker listen on ip too, at its scenario
+// port (BrokerPortOnRunNetwork without one): the host's address on the
+// run's network, where containers reach it by its node id.
+func (b *Broker) ListenOn(ip net.IP) error {
+	if b.server == nil {
+		return errors.New("the embedded MQTT broker is not started")
+	}
+	port := b.port
+	if port == 0 {
+		port = BrokerPortOnRunNetwork
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("embedded MQTT broker %q on the run's network: %w", b.ID(), err)
+	}
+	l := listeners.NewNet("run-network", ln)
+	if err := b.server.AddListener(l); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("embedded MQTT broker %q on the run's network: %w", b.ID(), err)
+	}
+	b.server.Listeners.Serve(l.ID(), b.server.EstablishConnection)
+	return nil
+}
+
 // Addr returns the host:port the broker listens on, once started.
 func (b *Broker) Addr() string { return b.addr }
 

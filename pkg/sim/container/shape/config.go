@@ -35,15 +35,44 @@ type Window struct {
 }
 
 // Peer is a node whose packets to this one are shaped: the link peer ->
-// node.
+// node (or node -> peer, with Out).
 type Peer struct {
 	// Node is the peer's node id, which the run's network resolves to its
 	// address (the helper re-resolves it when the peer restarts).
 	Node string `json:"node"`
 	// Addr, when set, is used instead of resolving Node.
-	Addr    string   `json:"addr,omitempty"`
+	Addr string `json:"addr,omitempty"`
+	// Ports narrows the peer to the packets of these ports at Addr: an
+	// in-process participant of the run, which shares the host's address
+	// on the run's network with the others and is told apart by the ports
+	// the run gives it (source ports of what it sends, destination ports
+	// of what it is sent).
+	Ports *Ports `json:"ports,omitempty"`
+	// Out shapes what the node sends to the peer (to Addr at Ports), held
+	// as it leaves: the peer runs in the xedgesim process, whose own
+	// namespace no helper enters.
+	Out     bool     `json:"out,omitempty"`
 	Link    Params   `json:"link"`
 	Windows []Window `json:"windows,omitempty"`
+}
+
+// Ports is an inclusive range of TCP and UDP ports.
+type Ports struct {
+	From uint16 `json:"from"`
+	To   uint16 `json:"to"`
+}
+
+// Has tells whether port is in the range.
+func (p Ports) Has(port uint16) bool { return port >= p.From && port <= p.To }
+
+// Key names the peer's direction in the counters a helper reports: the
+// node id for what the node receives from it, and "node>" + the id for
+// what the node sends it (Out).
+func (p Peer) Key() string {
+	if p.Out {
+		return ">" + p.Node
+	}
+	return p.Node
 }
 
 // Config is what a helper shapes: what Node receives from each of Peers.
@@ -82,6 +111,12 @@ func (c Config) Validate() error {
 	for _, p := range c.Peers {
 		if p.Node == "" && p.Addr == "" {
 			errs = append(errs, errors.New("a peer needs a node or an address"))
+		}
+		if p.Ports != nil && (p.Ports.From == 0 || p.Ports.From > p.Ports.To) {
+			errs = append(errs, fmt.Errorf("peer %s: port range %d-%d", p.Node, p.Ports.From, p.Ports.To))
+		}
+		if p.Out && (p.Ports == nil || p.Addr == "") {
+			errs = append(errs, fmt.Errorf("peer %s: shaping what the node sends it needs its address and ports", p.Node))
 		}
 		l := p.Link
 		if l.LatencyUS < 0 || l.JitterUS < 0 || l.BandwidthBPS < 0 || l.LossRate < 0 || l.LossRate > 1 {

@@ -31,8 +31,9 @@ const (
 	nfDrop   = 0
 	nfAccept = 1
 
-	// copyRange is enough of a packet for its IPv4 header.
-	copyRange = 20
+	// copyRange is enough of a packet for its IPv4 header (options
+	// included) and its ports.
+	copyRange = 64
 	// queueMax is how many packets the kernel holds waiting for verdicts.
 	queueMax = 8192
 )
@@ -43,11 +44,18 @@ type queue struct {
 	num  uint16
 }
 
-// packet is one queued packet: its id, source and IP length.
+// The netfilter hooks a queued packet comes from.
+const hookLocalOut = 3
+
+// packet is one queued packet: its id, addresses, ports (0 for other
+// protocols), IP length, and whether the node sends it (out) or receives
+// it.
 type packet struct {
-	id   uint32
-	src  [4]byte
-	size int
+	id           uint32
+	src, dst     [4]byte
+	sport, dport uint16
+	out          bool
+	size         int
 	// at is when it was read from the queue: its fate follows that time,
 	// not when the shaping loop gets to it.
 	at time.Time
@@ -145,11 +153,21 @@ func parsePacket(b []byte) (packet, error) {
 			if len(d) >= 4 {
 				p.id, hdr = binary.BigEndian.Uint32(d), true
 			}
+			// struct nfqnl_msg_packet_hdr: id, hw_protocol, hook.
+			p.out = len(d) >= 7 && d[6] == hookLocalOut
 		case nfqaPayload:
 			d := ad.Bytes()
 			if len(d) >= 20 && d[0]>>4 == 4 {
 				p.size = int(binary.BigEndian.Uint16(d[2:4]))
 				copy(p.src[:], d[12:16])
+				copy(p.dst[:], d[16:20])
+				ihl := int(d[0]&0xf) * 4
+				// Ports of TCP and UDP, in a first fragment only.
+				first := binary.BigEndian.Uint16(d[6:8])&0x1fff == 0
+				if (d[9] == unix.IPPROTO_TCP || d[9] == unix.IPPROTO_UDP) && first && ihl >= 20 && len(d) >= ihl+4 {
+					p.sport = binary.BigEndian.Uint16(d[ihl:])
+					p.dport = binary.BigEndian.Uint16(d[ihl+2:])
+				}
 				payload = true
 			}
 		}

@@ -3,6 +3,7 @@ package shape
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -18,6 +19,8 @@ type rules struct {
 	conn  *nftables.Conn
 	table *nftables.Table
 	chain *nftables.Chain
+	// out holds what the node sends to in-process peers (Peer.Out).
+	out   *nftables.Chain
 	queue uint16
 	gone  bool
 }
@@ -47,27 +50,59 @@ func installRules(queue uint16) (*rules, error) {
 		Priority: nftables.ChainPriorityFilter,
 		Policy:   &policy,
 	})
+	r.out = r.conn.AddChain(&nftables.Chain{
+		Name:     "egress",
+		Table:    r.table,
+		Type:     nftables.ChainTypeFilter,
+		Hooknum:  nftables.ChainHookOutput,
+		Priority: nftables.ChainPriorityFilter,
+		Policy:   &policy,
+	})
 	if err := r.conn.Flush(); err != nil {
 		return nil, fmt.Errorf("creating the nftables table %s: %w", tableName, err)
 	}
 	return r, nil
 }
 
-// setPeers replaces the rules: packets from each address go to the queue.
-// Without the bypass flag, packets queued while no helper listens are
-// dropped: a shaped link never turns perfect behind the run's back.
-func (r *rules) setPeers(addrs [][4]byte) error {
+// match is what a peer's packets look like: from addr (to addr, out),
+// and with ports, from (to) one of them.
+type match struct {
+	addr  [4]byte
+	ports *Ports
+	out   bool
+}
+
+// setPeers replaces the rules: packets from each match (to it, out) go
+// to the queue. Without the bypass flag, packets queued while no helper
+// listens are dropped: a shaped link never turns perfect behind the run's
+// back.
+func (r *rules) setPeers(ms []match) error {
 	r.conn.FlushChain(r.chain)
-	for _, a := range addrs {
-		r.conn.AddRule(&nftables.Rule{
-			Table: r.table,
-			Chain: r.chain,
-			Exprs: []expr.Any{
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: a[:]},
-				nfqueueTarget(r.queue),
-			},
-		})
+	r.conn.FlushChain(r.out)
+	for _, m := range ms {
+		chain, addrOff, portOff := r.chain, uint32(12), uint32(0)
+		if m.out {
+			chain, addrOff, portOff = r.out, 16, 2
+		}
+		addr := []expr.Any{
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: addrOff, Len: 4},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: m.addr[:]},
+		}
+		if m.ports == nil {
+			r.conn.AddRule(&nftables.Rule{Table: r.table, Chain: chain, Exprs: append(addr, nfqueueTarget(r.queue))})
+			continue
+		}
+		// The same rule for TCP and UDP: their ports sit at the same
+		// offsets.
+		for _, proto := range []byte{unix.IPPROTO_TCP, unix.IPPROTO_UDP} {
+			exprs := append(slices.Clone(addr),
+				&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{proto}},
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: portOff, Len: 2},
+				&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: binary.BigEndian.AppendUint16(nil, m.ports.From), ToData: binary.BigEndian.AppendUint16(nil, m.ports.To)},
+				nfqueueTarget(r.queue))
+			r.conn.AddRule(&nftables.Rule{Table: r.table, Chain: chain, Exprs: exprs})
+		}
 	}
 	if err := r.conn.Flush(); err != nil {
 		return fmt.Errorf("writing the nftables rules: %w", err)

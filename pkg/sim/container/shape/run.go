@@ -120,10 +120,11 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 		if !changed {
 			return all, nil
 		}
-		var set [][4]byte
-		for i := range addrs {
-			if resolved[i] && !slices.Contains(set, addrs[i]) {
-				set = append(set, addrs[i])
+		var set []match
+		for i, p := range c.Peers {
+			m := match{addr: addrs[i], ports: p.Ports, out: p.Out}
+			if resolved[i] && !slices.ContainsFunc(set, func(o match) bool { return o.addr == m.addr && o.out == m.out && samePorts(o.ports, m.ports) }) {
+				set = append(set, m)
 			}
 		}
 		return all, r.setPeers(set)
@@ -178,9 +179,18 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 	}
 	bch := nextBoundary()
 	fired := false
-	byAddr := func(src [4]byte) int {
-		for i := range addrs {
-			if resolved[i] && addrs[i] == src {
+	// A packet is its peer's: from the peer's address (and ports) as the
+	// node receives it, to them as the node sends it (Out).
+	byAddr := func(p packet) int {
+		for i, peer := range c.Peers {
+			if !resolved[i] || peer.Out != p.out {
+				continue
+			}
+			addr, port := p.src, p.sport
+			if p.out {
+				addr, port = p.dst, p.dport
+			}
+			if addrs[i] == addr && (peer.Ports == nil || peer.Ports.Has(port)) {
 				return i
 			}
 		}
@@ -205,7 +215,7 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 			for _, p := range ps {
 				i := -1
 				if p.size >= 0 {
-					i = byAddr(p.src)
+					i = byAddr(p)
 				}
 				if i < 0 {
 					if err := q.verdict(p.id, true); err != nil {
@@ -269,9 +279,13 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 func counters(s *shaper) map[string]Counters {
 	m := map[string]Counters{}
 	for _, l := range s.links {
-		m[l.peer.Node] = l.count
+		m[l.peer.Key()] = l.count
 	}
 	return m
+}
+
+func samePorts(a, b *Ports) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 type boundary struct {

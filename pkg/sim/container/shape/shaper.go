@@ -41,7 +41,7 @@ func newShaper(c Config) *shaper {
 	s := &shaper{start: c.Start()}
 	for _, p := range c.Peers {
 		h := fnv.New64a()
-		_, _ = h.Write([]byte(c.Node + "\x00" + p.Node + "\x00" + p.Addr))                               // a hash.Hash never returns an error
+		_, _ = h.Write([]byte(c.Node + "\x00" + p.Key() + "\x00" + p.Addr))                              // a hash.Hash never returns an error
 		s.links = append(s.links, &link{peer: p, rng: rand.New(rand.NewPCG(uint64(c.Seed), h.Sum64()))}) // #nosec G115 G404 -- loss and jitter must repeat with the scenario's seed (its bits feed the generator); nothing secret is drawn
 	}
 	return s
