@@ -41,7 +41,7 @@ type kernel struct {
 	// active marks the nodes of the current step, one bit per node: walking
 	// the words visits them in node order without sorting. activeList
 	// holds the same nodes in marking order: when they are few beside the
-	// words (a large fleet), sorting them is cheaper than the walk.
+	// words (a large cohort), sorting them is cheaper than the walk.
 	active     []uint64
 	activeList []int32
 	out        []event.Event
@@ -51,6 +51,10 @@ type kernel struct {
 	lastIdx int32
 
 	crash *crashes
+
+	// cohorts are the sensor groups run as one entity each (cohort.go),
+	// by node index.
+	cohorts []*cohort
 
 	// emitted, when set, sees the events each node emitted in a step (after
 	// crash filtering): the MQTT bus publishes the sensors' readings.
@@ -102,6 +106,10 @@ func newKernel(nodes []node.Node, net *netmodel.Network, quantum, duration int64
 // schedule records a node's next internal event in the wake heap.
 func (k *kernel) schedule(i int32) {
 	if k.external[i] != nil {
+		return
+	}
+	if f := k.cohortAt(i); f != nil {
+		f.rescheduled(i)
 		return
 	}
 	t := k.nodes[i].Next()
@@ -157,6 +165,11 @@ func (k *kernel) nextTarget() int64 {
 	if a, ok := k.crash.nextTime(); ok {
 		consider(a/k.quantum + 1)
 	}
+	for _, f := range k.cohorts {
+		if j, ok := f.nextQuantum(); ok {
+			consider(j + 1)
+		}
+	}
 	if best < 0 {
 		return -1
 	}
@@ -166,7 +179,9 @@ func (k *kernel) nextTarget() int64 {
 func (k *kernel) run(ctx context.Context) error {
 	for i := range k.nodes {
 		k.wakeAt[i] = node.Never
-		k.schedule(int32(i))
+		if k.cohortAt(int32(i)) == nil { // a cohort holds its devices' wakes
+			k.schedule(int32(i))
+		}
 	}
 	for k.now < k.duration {
 		if k.steps&1023 == 0 {
@@ -251,6 +266,12 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	// Targets are quantum ends but for the run's last, truncated one:
 	// what falls after it, in its quantum, is never run.
 	k.wake.popBefore(ceilDiv(target, k.quantum), k.wakeFn)
+	for _, f := range k.cohorts {
+		if j, ok := f.nextQuantum(); ok && j < ceilDiv(target, k.quantum) {
+			f.due = true
+			k.mark(f.first)
+		}
+	}
 	if k.anyExt {
 		for i, x := range k.external {
 			if x != nil {
@@ -275,6 +296,10 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	// Phase 2: collect in node order.
 	k.out = k.out[:0]
 	err := k.each(func(i int32) error {
+		if f := k.cohortAt(i); f != nil {
+			k.advanceCohort(ctx, f, i, target)
+			return nil
+		}
 		out := k.out
 		from := len(out)
 		var err error
@@ -336,4 +361,30 @@ func (k *kernel) unmark() {
 		clear(k.active)
 	}
 	k.activeList = k.activeList[:0]
+}
+
+// cohortAt returns the cohort node i belongs to, or nil.
+func (k *kernel) cohortAt(i int32) *cohort {
+	for _, f := range k.cohorts {
+		if i >= f.first && i < f.end {
+			return f
+		}
+	}
+	return nil
+}
+
+// advanceCohort is the step of node i, a cohort's device: the whole cohort's
+// samples at its first device's place, then what was delivered to i. The
+// MQTT and HTTP buses publish for single sensors only (*node.Sensor), so
+// a cohort's samples skip k.emitted.
+func (k *kernel) advanceCohort(ctx context.Context, f *cohort, i int32, target int64) {
+	if i == f.first && f.due {
+		f.due = false
+		k.out = f.emit(ctx, k, target, k.out)
+	}
+	if p := k.pending[i]; len(p) > 0 {
+		f.receive(i, len(p))
+		clear(p)
+		k.pending[i] = p[:0]
+	}
 }

@@ -22,6 +22,11 @@ type options struct {
 	workDir  string
 	connect  bool
 	upstream bool
+	// perDevice runs every device group as per-device nodes, without
+	// fleets (a test seam: the per-device path is the fleets' oracle).
+	perDevice bool
+	// onKernel, when set, sees the kernel before it runs (a test seam).
+	onKernel func(*kernel)
 }
 
 // WithUpstream runs every scenario as upstream does, whatever its
@@ -121,4 +126,10 @@ func makeOptions(opts []Option) (*options, error) {
 		errs = append(errs, opt(o))
 	}
 	return o, errors.Join(errs...)
+}
+
+// withPerDevice runs device groups as one node per device, the path
+// fleets must match. A test seam.
+func withPerDevice() Option {
+	return func(o *options) error { o.perDevice = true; return nil }
 }

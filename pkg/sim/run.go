@@ -148,6 +148,12 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	net := netmodel.New(sc.Network, seed, sc.Faults, end)
 	k := newKernel(nodes, net, sc.Simulation.TimeQuantumUS, end)
 	k.crash = newCrashes(sc.Faults, k.index, len(nodes), end)
+	if !o.perDevice {
+		k.cohorts = newCohorts(sc, nodes, net, sc.Simulation.TimeQuantumUS)
+	}
+	if o.onKernel != nil {
+		o.onKernel(k)
+	}
 	k.everyQuantum = k.everyQuantum || o.noSkip
 	var emit []func(context.Context, int32, []event.Event) error
 	if bus != nil {
@@ -205,7 +211,8 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	res.Routes = net.Routes()
 	res.Events = res.Network.Delivered
 	res.Nodes = make([]NodeResult, 0, len(nodes))
-	for i, n := range nodes {
+	result := func(i int) NodeResult {
+		n := nodes[i]
 		st := n.Stats()
 		res.Events += st.Events
 		nr := NodeResult{ID: n.ID(), Stats: st, Restarts: k.crash.restarts[i], Healthy: !k.crash.down[i]}
@@ -239,11 +246,28 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 				nr.Restarts = nr.Resources.Restarts
 			}
 		}
-		res.Nodes = append(res.Nodes, nr)
+		return nr
+	}
+	offenders := map[int][]Offender{}
+	for i := 0; i < len(nodes); i++ {
+		f := k.cohortAt(int32(i))
+		if f == nil {
+			res.Nodes = append(res.Nodes, result(i))
+			continue
+		}
+		// A cohort's row is folded as it is made: a million rows would
+		// cost ~200 MB.
+		row := groupRow(f.entry, int(f.end-f.first), result(i))
+		for j := i + 1; j < int(f.end); j++ {
+			row.add(result(j))
+		}
+		res.Nodes = append(res.Nodes, row)
+		offenders[i] = f.offenders(net.GroupDrops(f.first))
+		i = int(f.end) - 1
 	}
 	res.Timeline, res.BucketUS = net.Timeline()
 	res.FaultDrops = net.FaultDrops()
-	foldGroups(res, spans(sc))
+	foldGroups(res, spans(sc), offenders)
 	return res, nil
 }
 

@@ -154,3 +154,19 @@ func (r *splitmix) next() uint64 {
 
 // float is in [0, 1) with 53 random bits, as Python's random().
 func (r *splitmix) float() float64 { return float64(r.next()>>11) / (1 << 53) }
+
+// Interval returns the time between a device's samples.
+func (g *SensorGroup) Interval() int64 { return g.tmpl.interval }
+
+// Group returns the group the device belongs to.
+func (s *GroupSensor) Group() *SensorGroup { return s.g }
+
+// At returns the time of the device's next sample, crashed or not. A
+// device's samples keep their phase: At changes by whole intervals only
+// (a restart skips the samples that fell while down), so the kernel can
+// place a device by At once.
+func (s *GroupSensor) At() int64 { return s.next }
+
+// Receive counts n messages delivered to the device, which a sensor
+// ignores (Advance without its samples).
+func (s *GroupSensor) Receive(n int) { s.received += int64(n) }

@@ -1,0 +1,249 @@
+package sim
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/xedgesim/simulate/pkg/scenario"
+	"github.com/xedgesim/simulate/pkg/sim/event"
+	"github.com/xedgesim/simulate/pkg/sim/netmodel"
+	"github.com/xedgesim/simulate/pkg/sim/node"
+)
+
+// A cohort runs a sensor group's devices as one entity of the kernel
+// instead of a million nodes in its calendar and its step sets.
+//
+// Every device samples at the group's one interval, and a device's samples
+// keep their phase for good (a restart skips whole intervals), so when the
+// interval is a whole number of quanta the devices that sample in a
+// quantum are the same every period: the quantum's slot, period/quantum
+// of them. A cohort keeps its devices in slot order (device order within a
+// slot), so a quantum's samples come from one contiguous run of memory in
+// the order the kernel emits them (node order), and it keeps no queue per
+// device: the cost of a sample does not grow with the cohort.
+//
+// What the calendar held per device, the cohort holds as wake: the time the
+// kernel would wake the device at, which is its next sample while it is
+// up and stays as it was when it crashes (the kernel wakes a crashed
+// device once more, at the sample it missed, and the run counts that step).
+//
+// A group runs as per-device nodes, as before, when its interval is not a
+// whole number of quanta (its slots would change from period to period) or
+// when a configured link starts at one of its devices (netmodel.AddGroup).
+type cohort struct {
+	first, end int32 // node indexes [first, end)
+	entry      scenario.Node
+	quantum    int64
+	slots      int64 // period / quantum
+	devs       []node.GroupSensor
+	// pos is a device's position in devs by its offset; dev the reverse.
+	pos, dev []int32
+	// slotAt[s] is where slot s starts in devs; slotAt[slots] = len(devs).
+	slotAt []int32
+	wake   []int64 // by position; node.Never when the kernel holds none
+
+	// cursor is the first quantum not processed yet; next the first at or
+	// after it with a device to wake, when known.
+	cursor    int64
+	next      int64
+	nextKnown bool
+	// due is set when the current step wakes the cohort.
+	due bool
+	// filtered counts, by device offset, samples a pause window dropped
+	// after the device counted them: its route did not carry them.
+	filtered map[int32]int64
+}
+
+// maxCohortSlots bounds a cohort's slot table (4 bytes a slot): an hour's
+// interval at a 1 ms quantum.
+const maxCohortSlots = 1 << 22
+
+// newCohorts makes a cohort of each sensor group that can run as one. The
+// nodes have started (a device's first sample is drawn then). It moves the
+// devices into slot order and points nodes at their new places.
+func newCohorts(sc *scenario.Scenario, nodes []node.Node, net *netmodel.Network, quantum int64) []*cohort {
+	var fs []*cohort
+	for _, s := range spans(sc) {
+		if f := newCohort(s, nodes, net, quantum); f != nil {
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}
+
+func newCohort(s groupSpan, nodes []node.Node, net *netmodel.Network, quantum int64) *cohort {
+	n := s.end - s.first
+	if n == 0 {
+		return nil
+	}
+	first, ok := nodes[s.first].(*node.GroupSensor)
+	if !ok {
+		return nil
+	}
+	g := first.Group()
+	period := g.Interval()
+	if period%quantum != 0 || period/quantum > maxCohortSlots {
+		return nil
+	}
+	for _, x := range nodes[s.first:s.end] {
+		if d, ok := x.(*node.GroupSensor); !ok || d.Group() != g {
+			return nil
+		}
+	}
+	if !net.AddGroup(s.entry, g.Dst(), int32(s.first)) { // #nosec G115 -- a node index, which the loader bounds by scenario.MaxGroupCount
+		return nil
+	}
+	slots := period / quantum
+	f := &cohort{
+		first: int32(s.first), end: int32(s.end), // #nosec G115 -- as above
+		entry: s.entry, quantum: quantum, slots: slots,
+		devs: make([]node.GroupSensor, n), pos: make([]int32, n), dev: make([]int32, n),
+		slotAt: make([]int32, slots+1), wake: make([]int64, n),
+		filtered: map[int32]int64{},
+	}
+	slotOf := func(d *node.GroupSensor) int64 { return d.At() % period / quantum }
+	// A counting sort by slot keeps device order within a slot.
+	for _, x := range nodes[s.first:s.end] {
+		f.slotAt[slotOf(x.(*node.GroupSensor))+1]++
+	}
+	for i := range slots {
+		f.slotAt[i+1] += f.slotAt[i]
+	}
+	at := slices.Clone(f.slotAt[:slots])
+	for o, x := range nodes[s.first:s.end] {
+		d := x.(*node.GroupSensor)
+		sl := slotOf(d)
+		p := at[sl]
+		at[sl]++
+		f.devs[p] = *d
+		f.pos[o], f.dev[p] = p, int32(o) // #nosec G115 -- offsets within the group
+		f.wake[p] = d.Next()
+		nodes[s.first+o] = &f.devs[p]
+	}
+	return f
+}
+
+// quantumOf is the quantum an event at t falls in.
+func (f *cohort) quantumOf(t int64) int64 { return t / f.quantum }
+
+// nextQuantum returns the first quantum, from the cursor on, in which the
+// kernel wakes a device of the cohort.
+func (f *cohort) nextQuantum() (int64, bool) {
+	if f.nextKnown {
+		return f.next, f.next >= 0
+	}
+	f.nextKnown = true
+	earliest := node.Never
+	for j := f.cursor; j < f.cursor+f.slots; j++ {
+		s := j % f.slots
+		end := (j + 1) * f.quantum
+		for p := f.slotAt[s]; p < f.slotAt[s+1]; p++ {
+			w := f.wake[p]
+			if w < end {
+				f.next = j
+				return j, true
+			}
+			earliest = min(earliest, w)
+		}
+	}
+	// Nothing within a period: every device was looked at.
+	if earliest == node.Never {
+		f.next = -1
+		return 0, false
+	}
+	f.next = f.quantumOf(earliest)
+	return f.next, true
+}
+
+// rescheduled records that the device at node index i has a new wake.
+func (f *cohort) rescheduled(i int32) {
+	p := f.pos[i-f.first]
+	w := f.devs[p].Next()
+	f.wake[p] = w
+	f.nextKnown = false // rare (restarts, messages to a device): look again
+}
+
+// receive counts n messages delivered to the device at node index i; the
+// kernel then holds its wake anew.
+func (f *cohort) receive(i int32, n int) {
+	f.devs[f.pos[i-f.first]].Receive(n)
+	f.rescheduled(i)
+}
+
+// emit appends, in node order, the samples of the devices the kernel wakes
+// in the step to target, and what they emit. Node order is device order:
+// a slot holds its devices in that order.
+func (f *cohort) emit(ctx context.Context, k *kernel, target int64, out []event.Event) []event.Event {
+	last := ceilDiv(target, f.quantum) - 1
+	j, ok := f.nextQuantum()
+	for ok && j <= last {
+		s := j % f.slots
+		end := (j + 1) * f.quantum
+		for p := f.slotAt[s]; p < f.slotAt[s+1]; p++ {
+			if f.wake[p] >= end {
+				continue
+			}
+			d := &f.devs[p]
+			idx := f.first + f.dev[p]
+			from := len(out)
+			out, _ = d.Advance(ctx, target, nil, out) // a GroupSensor never fails
+			for e := from; e < len(out); e++ {
+				out[e].SrcIndex = idx
+			}
+			if len(k.crash.windows) > 0 {
+				out = f.filter(k, idx, out, from)
+			}
+			f.wake[p] = d.Next()
+		}
+		f.cursor = j + 1
+		f.nextKnown = false
+		j, ok = f.nextQuantum()
+	}
+	return out
+}
+
+// filter drops what device idx emitted while down, as the kernel does for
+// every node.
+func (f *cohort) filter(k *kernel, idx int32, out []event.Event, from int) []event.Event {
+	if _, crashes := k.crash.windows[idx]; !crashes {
+		return out
+	}
+	kept := out[:from]
+	for _, e := range out[from:] {
+		if !k.crash.isDown(idx, e.TimeUS) {
+			kept = append(kept, e)
+		}
+	}
+	if n := len(out) - len(kept); n > 0 {
+		f.filtered[idx-f.first] += int64(n)
+	}
+	return kept
+}
+
+// offenders returns the cohort's devices that dropped the most (worst
+// first, ties in device order), at most topOffenders.
+func (f *cohort) offenders(drops []int64) []Offender {
+	var top []Offender
+	for o, d := range drops {
+		if d == 0 {
+			continue
+		}
+		if len(top) == topOffenders && d <= top[len(top)-1].Dropped {
+			continue
+		}
+		p := f.pos[o]
+		x := Offender{ID: f.devs[p].ID(), Sent: f.devs[p].Stats().MessagesSent - f.filtered[int32(o)], Dropped: d} // #nosec G115 -- an offset within the group
+		i, _ := slices.BinarySearchFunc(top, d, func(y Offender, d int64) int { return cmp.Compare(d, y.Dropped) })
+		// Among equal drops the earlier device comes first: it was met
+		// first, so it goes after them.
+		for i < len(top) && top[i].Dropped == d {
+			i++
+		}
+		top = slices.Insert(top, i, x)
+		if len(top) > topOffenders {
+			top = top[:topOffenders]
+		}
+	}
+	return top
+}
