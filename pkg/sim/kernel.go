@@ -113,11 +113,13 @@ func (k *kernel) schedule(i int32) {
 		return
 	}
 	t := k.nodes[i].Next()
-	if t == node.Never || t == k.wakeAt[i] {
-		return
+	if t == k.wakeAt[i] {
+		return // its entry stands: a node that got messages wakes as before
 	}
 	k.wakeAt[i] = t
-	k.wake.push(t, i)
+	if t != node.Never {
+		k.wake.push(t, i)
+	}
 }
 
 func (k *kernel) resolve(dst string) int32 {
@@ -327,7 +329,9 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 		k.out = out
 		clear(k.pending[i])
 		k.pending[i] = k.pending[i][:0]
-		k.wakeAt[i] = node.Never
+		// A woken node's wakeAt is Never (wakeFn); one that only got
+		// messages keeps its entry unless its next event moved: pushing it
+		// again every step would pile copies into one bucket.
 		k.schedule(i)
 		return nil
 	})

@@ -4,20 +4,41 @@ package event
 // push/pop algorithm of CPython's heapq. Events with equal times come out in
 // the order heapq's sift operations leave them, which is what upstream's
 // node models do; reproducing it keeps CSV rows in upstream's order.
+//
+// The heap moves 16-byte keys (time, slot); the events stay in their slots
+// of a slab. An Event is ~150 bytes, and a gateway's queue sifts every
+// message it processes.
 type HeapQ struct {
-	h []Event
+	h    []heapKey
+	slab []Event
+	free []int32
+}
+
+type heapKey struct {
+	t    int64
+	slot int32
 }
 
 // Len returns the number of queued events.
 func (q *HeapQ) Len() int { return len(q.h) }
 
-// Peek returns the earliest event without removing it. It panics on an empty
-// queue, like indexing heap[0].
-func (q *HeapQ) Peek() *Event { return &q.h[0] }
+// Peek returns the earliest event without removing it; the pointer is
+// valid until the next Push. It panics on an empty queue, like indexing
+// heap[0].
+func (q *HeapQ) Peek() *Event { return &q.slab[q.h[0].slot] }
 
 // Push adds e (heapq.heappush).
 func (q *HeapQ) Push(e Event) {
-	q.h = append(q.h, e)
+	var s int32
+	if n := len(q.free); n > 0 {
+		s = q.free[n-1]
+		q.free = q.free[:n-1]
+		q.slab[s] = e
+	} else {
+		s = int32(len(q.slab)) // #nosec G115 -- a queue far below 2^31 events
+		q.slab = append(q.slab, e)
+	}
+	q.h = append(q.h, heapKey{t: e.TimeUS, slot: s})
 	q.siftDown(0, len(q.h)-1)
 }
 
@@ -25,15 +46,17 @@ func (q *HeapQ) Push(e Event) {
 func (q *HeapQ) Pop() Event {
 	n := len(q.h) - 1
 	last := q.h[n]
-	q.h[n] = Event{} // drop references for the collector
 	q.h = q.h[:n]
-	if n == 0 {
-		return last
+	top := last
+	if n > 0 {
+		top = q.h[0]
+		q.h[0] = last
+		q.siftUp(0)
 	}
-	ret := q.h[0]
-	q.h[0] = last
-	q.siftUp(0)
-	return ret
+	e := q.slab[top.slot]
+	q.slab[top.slot] = Event{} // drop references for the collector
+	q.free = append(q.free, top.slot)
+	return e
 }
 
 // siftDown is heapq._siftdown: move the item at pos up towards start while
@@ -43,7 +66,7 @@ func (q *HeapQ) siftDown(start, pos int) {
 	item := h[pos]
 	for pos > start {
 		parent := (pos - 1) >> 1
-		if item.TimeUS < h[parent].TimeUS {
+		if item.t < h[parent].t {
 			h[pos] = h[parent]
 			pos = parent
 			continue
@@ -64,7 +87,7 @@ func (q *HeapQ) siftUp(pos int) {
 	child := 2*pos + 1
 	for child < end {
 		right := child + 1
-		if right < end && !(h[child].TimeUS < h[right].TimeUS) {
+		if right < end && !(h[child].t < h[right].t) {
 			child = right
 		}
 		h[pos] = h[child]
