@@ -40,7 +40,9 @@ type cohort struct {
 	// pos is a device's position in devs by its offset; dev the reverse.
 	pos, dev []int32
 	// slotAt[s] is where slot s starts in devs; slotAt[slots] = len(devs).
-	slotAt []int32
+	// nextSlot[s] is the first slot at or after s that has devices, slots
+	// when none has.
+	slotAt, nextSlot []int32
 	wake   []int64 // by position; node.Never when the kernel holds none
 
 	// cursor is the first quantum not processed yet; next the first at or
@@ -82,13 +84,14 @@ func newCohort(s groupSpan, nodes []node.Node, net *netmodel.Network, quantum in
 		return nil
 	}
 	g := first.Group()
+	devs := g.Members()
 	period := g.Interval()
-	if period%quantum != 0 || period/quantum > maxCohortSlots {
+	if len(devs) != n || period%quantum != 0 || period/quantum > maxCohortSlots {
 		return nil
 	}
-	for _, x := range nodes[s.first:s.end] {
-		if d, ok := x.(*node.GroupSensor); !ok || d.Group() != g {
-			return nil
+	for o, x := range nodes[s.first:s.end] {
+		if x != node.Node(&devs[o]) {
+			return nil // a device was replaced
 		}
 	}
 	if !net.AddGroup(s.entry, g.Dst(), int32(s.first)) { // #nosec G115 -- a node index, which the loader bounds by scenario.MaxGroupCount
@@ -98,28 +101,45 @@ func newCohort(s groupSpan, nodes []node.Node, net *netmodel.Network, quantum in
 	f := &cohort{
 		first: int32(s.first), end: int32(s.end), // #nosec G115 -- as above
 		entry: s.entry, quantum: quantum, slots: slots,
-		devs: make([]node.GroupSensor, n), pos: make([]int32, n), dev: make([]int32, n),
-		slotAt: make([]int32, slots+1), wake: make([]int64, n),
+		devs: devs, pos: make([]int32, n), dev: make([]int32, n),
+		slotAt: make([]int32, slots+1), nextSlot: make([]int32, slots+1), wake: make([]int64, n),
 		filtered: map[int32]int64{},
 	}
 	slotOf := func(d *node.GroupSensor) int64 { return d.At() % period / quantum }
 	// A counting sort by slot keeps device order within a slot.
-	for _, x := range nodes[s.first:s.end] {
-		f.slotAt[slotOf(x.(*node.GroupSensor))+1]++
+	for o := range devs {
+		f.slotAt[slotOf(&devs[o])+1]++
 	}
 	for i := range slots {
 		f.slotAt[i+1] += f.slotAt[i]
 	}
 	at := slices.Clone(f.slotAt[:slots])
-	for o, x := range nodes[s.first:s.end] {
-		d := x.(*node.GroupSensor)
-		sl := slotOf(d)
-		p := at[sl]
+	for o := range devs {
+		sl := slotOf(&devs[o])
+		f.pos[o] = at[sl]
 		at[sl]++
-		f.devs[p] = *d
-		f.pos[o], f.dev[p] = p, int32(o) // #nosec G115 -- offsets within the group
-		f.wake[p] = d.Next()
-		nodes[s.first+o] = &f.devs[p]
+	}
+	f.nextSlot[slots] = int32(slots) // #nosec G115 -- slots <= maxCohortSlots
+	for i := slots - 1; i >= 0; i-- {
+		f.nextSlot[i] = f.nextSlot[i+1]
+		if f.slotAt[i] < f.slotAt[i+1] {
+			f.nextSlot[i] = int32(i) // #nosec G115 -- as above
+		}
+	}
+	// Move the devices into slot order in place: each swap puts one
+	// where it belongs (dev is scratch meanwhile).
+	copy(f.dev, f.pos)
+	for i := range f.dev {
+		for int(f.dev[i]) != i {
+			j := f.dev[i]
+			devs[i], devs[j] = devs[j], devs[i]
+			f.dev[i], f.dev[j] = f.dev[j], f.dev[i]
+		}
+	}
+	for o, p := range f.pos {
+		f.dev[p] = int32(o) // #nosec G115 -- offsets within the group
+		f.wake[p] = devs[p].Next()
+		nodes[s.first+o] = &devs[p]
 	}
 	return f
 }
@@ -135,10 +155,18 @@ func (f *cohort) nextQuantum() (int64, bool) {
 	}
 	f.nextKnown = true
 	earliest := node.Never
-	for j := f.cursor; j < f.cursor+f.slots; j++ {
+	for j, limit := f.cursor, f.cursor+f.slots; j < limit; j++ {
 		s := j % f.slots
+		ns := int64(f.nextSlot[s])
+		if ns == f.slots {
+			j += f.slots - s - 1 // on to the next period's first slot
+			continue
+		}
+		if j += ns - s; j >= limit {
+			break
+		}
 		end := (j + 1) * f.quantum
-		for p := f.slotAt[s]; p < f.slotAt[s+1]; p++ {
+		for p := f.slotAt[ns]; p < f.slotAt[ns+1]; p++ {
 			w := f.wake[p]
 			if w < end {
 				f.next = j

@@ -56,9 +56,9 @@ func buildGroup(sn scenario.Node, o *options, nodes []node.Node) ([]node.Node, [
 			if err != nil {
 				return nodes, nil, err
 			}
-			devs := make([]node.GroupSensor, len(ids))
-			for i, id := range ids {
-				devs[i] = *g.Device(id)
+			devs := g.Devices(ids)
+			nodes = slices.Grow(nodes, len(devs))
+			for i := range devs {
 				nodes = append(nodes, &devs[i])
 			}
 			return nodes, nil, nil

@@ -23,6 +23,7 @@ type SensorGroup struct {
 	// from its own RNG, so a million devices do not all report in the same
 	// quantum.
 	jitter int64
+	devs   []GroupSensor
 }
 
 // NewSensorGroup reads a sensor group's config. Besides the sensor's keys
@@ -44,6 +45,20 @@ func (g *SensorGroup) Dst() string { return g.tmpl.dst }
 func (g *SensorGroup) Device(id string) *GroupSensor {
 	return &GroupSensor{g: g, id: id}
 }
+
+// Devices returns the group's devices with the given ids, in one slice
+// the group keeps (Members).
+func (g *SensorGroup) Devices(ids []string) []GroupSensor {
+	g.devs = make([]GroupSensor, len(ids))
+	for i, id := range ids {
+		g.devs[i] = GroupSensor{g: g, id: id}
+	}
+	return g.devs
+}
+
+// Members returns the slice Devices made; the kernel may reorder it, and
+// then points its nodes at the new places.
+func (g *SensorGroup) Members() []GroupSensor { return g.devs }
 
 // GroupSensor is one device of a sensor group: upstream's sensor model
 // (gauss readings every interval, each a TRANSMIT to dst) with a compact
