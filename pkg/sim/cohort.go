@@ -55,6 +55,13 @@ type cohort struct {
 	// filtered counts, by device offset, samples a pause window dropped
 	// after the device counted them: its route did not carry them.
 	filtered map[int32]int64
+	// windows are the down windows of the cohort's devices (crashes):
+	// what a device emits in them is dropped.
+	windows map[int32][][2]int64
+	// ahead asks for a generator; gen, when set, draws the samples ahead on another goroutine
+	// (cohortgen.go).
+	ahead bool
+	gen   *generator
 }
 
 // maxCohortSlots bounds a cohort's slot table (4 bytes a slot): an hour's
@@ -64,10 +71,16 @@ const maxCohortSlots = 1 << 22
 // newCohorts makes a cohort of each sensor group that can run as one. The
 // nodes have started (a device's first sample is drawn then). It moves the
 // devices into slot order and points nodes at their new places.
-func newCohorts(sc *scenario.Scenario, nodes []node.Node, net *netmodel.Network, quantum int64) []*cohort {
+func newCohorts(sc *scenario.Scenario, nodes []node.Node, net *netmodel.Network, quantum int64, c *crashes) []*cohort {
 	var fs []*cohort
 	for _, s := range spans(sc) {
 		if f := newCohort(s, nodes, net, quantum); f != nil {
+			f.windows = map[int32][][2]int64{}
+			for i, ws := range c.windows {
+				if i >= f.first && i < f.end {
+					f.windows[i] = slices.Clone(ws)
+				}
+			}
 			fs = append(fs, f)
 		}
 	}
@@ -193,53 +206,78 @@ func (f *cohort) rescheduled(i int32) {
 }
 
 // receive counts n messages delivered to the device at node index i; the
-// kernel then holds its wake anew.
+// kernel then holds its wake anew. With a generator the wake stays: the
+// device is up (cohortAddressed), so its wake is its next sample already.
 func (f *cohort) receive(i int32, n int) {
 	f.devs[f.pos[i-f.first]].Receive(n)
-	f.rescheduled(i)
+	if f.gen == nil {
+		f.rescheduled(i)
+	}
+}
+
+// nextWake is the first quantum, from the cursor on, in which the kernel
+// wakes a device of the cohort.
+func (f *cohort) nextWake() (int64, bool) {
+	if f.gen != nil {
+		return f.gen.nextQuantum()
+	}
+	return f.nextQuantum()
 }
 
 // emit appends, in node order, the samples of the devices the kernel wakes
 // in the step to target, and what they emit. Node order is device order:
 // a slot holds its devices in that order.
-func (f *cohort) emit(ctx context.Context, k *kernel, target int64, out []event.Event) []event.Event {
+func (f *cohort) emit(target int64, out []event.Event) []event.Event {
+	if f.gen != nil {
+		return f.gen.take(target, out)
+	}
 	last := ceilDiv(target, f.quantum) - 1
-	j, ok := f.nextQuantum()
-	for ok && j <= last {
-		s := j % f.slots
-		end := (j + 1) * f.quantum
-		for p := f.slotAt[s]; p < f.slotAt[s+1]; p++ {
-			if f.wake[p] >= end {
-				continue
-			}
-			d := &f.devs[p]
-			idx := f.first + f.dev[p]
-			from := len(out)
-			out, _ = d.Advance(ctx, target, nil, out) // a GroupSensor never fails
-			for e := from; e < len(out); e++ {
-				out[e].SrcIndex = idx
-			}
-			if len(k.crash.windows) > 0 {
-				out = f.filter(k, idx, out, from)
-			}
-			f.wake[p] = d.Next()
-		}
-		f.cursor = j + 1
-		f.nextKnown = false
-		j, ok = f.nextQuantum()
+	for j, ok := f.nextQuantum(); ok && j <= last; j, ok = f.nextQuantum() {
+		out = f.emitQuantum(j, target, out)
 	}
 	return out
 }
 
+// emitQuantum wakes the devices whose wake falls in quantum j, in the step
+// to target, and appends what they emit.
+func (f *cohort) emitQuantum(j, target int64, out []event.Event) []event.Event {
+	s := j % f.slots
+	end := (j + 1) * f.quantum
+	for p := f.slotAt[s]; p < f.slotAt[s+1]; p++ {
+		if f.wake[p] >= end {
+			continue
+		}
+		d := &f.devs[p]
+		idx := f.first + f.dev[p]
+		from := len(out)
+		out, _ = d.Advance(context.Background(), target, nil, out) // a GroupSensor neither fails nor waits
+		for e := from; e < len(out); e++ {
+			out[e].SrcIndex = idx
+		}
+		if len(f.windows) > 0 {
+			out = f.filter(idx, out, from)
+		}
+		f.wake[p] = d.Next()
+	}
+	f.cursor = j + 1
+	f.nextKnown = false
+	return out
+}
+
 // filter drops what device idx emitted while down, as the kernel does for
-// every node.
-func (f *cohort) filter(k *kernel, idx int32, out []event.Event, from int) []event.Event {
-	if _, crashes := k.crash.windows[idx]; !crashes {
+// every node (crashes.windows).
+func (f *cohort) filter(idx int32, out []event.Event, from int) []event.Event {
+	ws, crashes := f.windows[idx]
+	if !crashes {
 		return out
 	}
 	kept := out[:from]
 	for _, e := range out[from:] {
-		if !k.crash.isDown(idx, e.TimeUS) {
+		down := false
+		for _, w := range ws {
+			down = down || e.TimeUS >= w[0] && e.TimeUS < w[1]
+		}
+		if !down {
 			kept = append(kept, e)
 		}
 	}

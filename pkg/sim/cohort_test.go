@@ -22,7 +22,10 @@ type cohortCase struct {
 	// cohorts is how many groups must run as cohorts (the others fall
 	// back to per-device nodes).
 	cohorts int
-	probes  []*probe
+	// inKernel is how many cohorts draw their samples in the kernel's
+	// goroutine even with two workers.
+	inKernel int
+	probes   []*probe
 }
 
 func cohortCases() []cohortCase {
@@ -81,7 +84,7 @@ func cohortCases() []cohortCase {
 			Nodes:   []scenario.Node{sensors("dev{i}", 50, jitter), gw("gw", nil)}}},
 		{name: "a truncated last quantum and a start inside a quantum", cohorts: 1, sc: &scenario.Scenario{Name: "trunc", Simulation: sim(10_000_700, 2000), Network: direct,
 			Nodes: []scenario.Node{sensors("dev{i}", 90, map[string]any{"dst": "gw", "sample_rate_hz": 5, "start_s": 0.0013, "start_jitter_s": 0.2}), gw("gw", nil)}}},
-		{name: "messages to group devices, one of them crashed", cohorts: 1,
+		{name: "messages to group devices, one of them crashed", cohorts: 1, inKernel: 1,
 			sc: func() *scenario.Scenario {
 				sc := &scenario.Scenario{Name: "to-devices", Simulation: sim(8_000_000, 1000), Network: direct,
 					Nodes: []scenario.Node{
@@ -127,10 +130,20 @@ func TestCohortsMatchPerDevice(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				run := func(perDevice bool) (*Result, string, int) {
+				run := func(perDevice bool, workers int) (*Result, string, [2]int) {
 					dir := t.TempDir()
-					used := 0
-					opts := []Option{WithCSVDir(dir), func(o *options) error { o.onKernel = func(k *kernel) { used = len(k.cohorts) }; return nil }}
+					var used [2]int // cohorts, those with a generator
+					opts := []Option{WithCSVDir(dir), withWorkers(workers), func(o *options) error {
+						o.onKernel = func(k *kernel) {
+							used[0] = len(k.cohorts)
+							for _, f := range k.cohorts {
+								if f.ahead {
+									used[1]++
+								}
+							}
+						}
+						return nil
+					}}
 					if perDevice {
 						opts = append(opts, withPerDevice())
 					}
@@ -147,18 +160,29 @@ func TestCohortsMatchPerDevice(t *testing.T) {
 					}
 					return res, dir, used
 				}
-				want, wantDir, none := run(true)
-				got, gotDir, used := run(false)
-				if none != 0 || used != tc.cohorts {
-					t.Fatalf("%d cohorts (%d per device), want %d", used, none, tc.cohorts)
-				}
-				if diff := cmp.Diff(want, got, routeCmp); diff != "" {
-					t.Errorf("result (-per device +cohorts):\n%s", diff)
+				want, wantDir, none := run(true, 1)
+				if none[0] != 0 {
+					t.Fatalf("%d cohorts per device", none)
 				}
 				if want.Network.Delivered == 0 || len(want.Groups) == 0 {
 					t.Errorf("nothing delivered (%+v) or no group (%+v)", want.Network, want.Groups)
 				}
-				sameFiles(t, wantDir, gotDir)
+				// One worker: the kernel draws the samples; two: the
+				// generators draw them ahead.
+				for _, workers := range []int{1, 2} {
+					got, gotDir, used := run(false, workers)
+					ahead := 0
+					if workers > 1 {
+						ahead = tc.cohorts - tc.inKernel
+					}
+					if used != [2]int{tc.cohorts, ahead} {
+						t.Fatalf("%d cohorts, %d with a generator; want %d, %d", used[0], used[1], tc.cohorts, ahead)
+					}
+					if diff := cmp.Diff(want, got, routeCmp); diff != "" {
+						t.Errorf("%d workers: result (-per device +cohorts):\n%s", workers, diff)
+					}
+					sameFiles(t, wantDir, gotDir)
+				}
 			})
 		}
 	}

@@ -109,7 +109,9 @@ func (k *kernel) schedule(i int32) {
 		return
 	}
 	if f := k.cohortAt(i); f != nil {
-		f.rescheduled(i)
+		if f.gen == nil { // else the generator holds the wakes
+			f.rescheduled(i)
+		}
 		return
 	}
 	t := k.nodes[i].Next()
@@ -168,7 +170,7 @@ func (k *kernel) nextTarget() int64 {
 		consider(a/k.quantum + 1)
 	}
 	for _, f := range k.cohorts {
-		if j, ok := f.nextQuantum(); ok {
+		if j, ok := f.nextWake(); ok {
 			consider(j + 1)
 		}
 	}
@@ -179,6 +181,18 @@ func (k *kernel) nextTarget() int64 {
 }
 
 func (k *kernel) run(ctx context.Context) error {
+	for _, f := range k.cohorts {
+		if f.ahead {
+			startGenerator(f, k.crash, k.duration)
+		}
+	}
+	defer func() {
+		for _, f := range k.cohorts {
+			if f.gen != nil {
+				f.gen.stop()
+			}
+		}
+	}()
 	for i := range k.nodes {
 		k.wakeAt[i] = node.Never
 		if k.cohortAt(int32(i)) == nil { // a cohort holds its devices' wakes
@@ -269,7 +283,7 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	// what falls after it, in its quantum, is never run.
 	k.wake.popBefore(ceilDiv(target, k.quantum), k.wakeFn)
 	for _, f := range k.cohorts {
-		if j, ok := f.nextQuantum(); ok && j < ceilDiv(target, k.quantum) {
+		if j, ok := f.nextWake(); ok && j < ceilDiv(target, k.quantum) {
 			f.due = true
 			k.mark(f.first)
 		}
@@ -299,7 +313,7 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	k.out = k.out[:0]
 	err := k.each(func(i int32) error {
 		if f := k.cohortAt(i); f != nil {
-			k.advanceCohort(ctx, f, i, target)
+			k.advanceCohort(f, i, target)
 			return nil
 		}
 		out := k.out
@@ -381,10 +395,10 @@ func (k *kernel) cohortAt(i int32) *cohort {
 // samples at its first device's place, then what was delivered to i. The
 // MQTT and HTTP buses publish for single sensors only (*node.Sensor), so
 // a cohort's samples skip k.emitted.
-func (k *kernel) advanceCohort(ctx context.Context, f *cohort, i int32, target int64) {
+func (k *kernel) advanceCohort(f *cohort, i int32, target int64) {
 	if i == f.first && f.due {
 		f.due = false
-		k.out = f.emit(ctx, k, target, k.out)
+		k.out = f.emit(target, k.out)
 	}
 	if p := k.pending[i]; len(p) > 0 {
 		f.receive(i, len(p))

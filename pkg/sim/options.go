@@ -25,6 +25,9 @@ type options struct {
 	// perDevice runs every device group as per-device nodes, without
 	// fleets (a test seam: the per-device path is the fleets' oracle).
 	perDevice bool
+	// workers is how many goroutines a run uses: with more than one, the
+	// cohorts draw their samples ahead on their own (0: GOMAXPROCS).
+	workers int
 	// onKernel, when set, sees the kernel before it runs (a test seam).
 	onKernel func(*kernel)
 }
@@ -132,4 +135,10 @@ func makeOptions(opts []Option) (*options, error) {
 // fleets must match. A test seam.
 func withPerDevice() Option {
 	return func(o *options) error { o.perDevice = true; return nil }
+}
+
+// withWorkers sets how many goroutines a run uses (0: GOMAXPROCS). A test
+// seam: the result must not depend on it.
+func withWorkers(n int) Option {
+	return func(o *options) error { o.workers = n; return nil }
 }

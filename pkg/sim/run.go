@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
 
@@ -149,7 +150,15 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	k := newKernel(nodes, net, sc.Simulation.TimeQuantumUS, end)
 	k.crash = newCrashes(sc.Faults, k.index, len(nodes), end)
 	if !o.perDevice {
-		k.cohorts = newCohorts(sc, nodes, net, sc.Simulation.TimeQuantumUS)
+		k.cohorts = newCohorts(sc, nodes, net, sc.Simulation.TimeQuantumUS, k.crash)
+	}
+	workers := o.workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	for _, f := range k.cohorts {
+		// The kernel starts the generators when it runs.
+		f.ahead = workers > 1 && (len(f.windows) == 0 || !k.anyExt && !cohortAddressed(sc, f.entry))
 	}
 	if o.onKernel != nil {
 		o.onKernel(k)
@@ -210,7 +219,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	res.InFlight = net.InFlight()
 	res.Routes = net.Routes()
 	res.Events = res.Network.Delivered
-	res.Nodes = make([]NodeResult, 0, len(nodes))
+	rows := len(nodes)
+	for _, f := range k.cohorts {
+		rows -= int(f.end-f.first) - 1
+	}
+	res.Nodes = make([]NodeResult, 0, rows)
 	result := func(i int) NodeResult {
 		n := nodes[i]
 		st := n.Stats()
