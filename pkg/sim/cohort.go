@@ -43,7 +43,7 @@ type cohort struct {
 	// nextSlot[s] is the first slot at or after s that has devices, slots
 	// when none has.
 	slotAt, nextSlot []int32
-	wake   []int64 // by position; node.Never when the kernel holds none
+	wake             []int64 // by position; node.Never when the kernel holds none
 
 	// cursor is the first quantum not processed yet; next the first at or
 	// after it with a device to wake, when known.
