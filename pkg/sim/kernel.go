@@ -359,9 +359,8 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	// Phase 3: route in collection order, then hand over what is due.
 	out := k.out
 	for j := range out {
-		e := out[j]
-		e.DstIndex = k.resolve(e.Dst)
-		k.net.Route(e, k.deliverFn)
+		out[j].DstIndex = k.resolve(out[j].Dst)
+		k.net.Route(out[j], k.deliverFn)
 	}
 	clear(out)
 	k.out = out[:0]

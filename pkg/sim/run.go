@@ -270,9 +270,23 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		}
 		// A cohort's row is folded as it is made: a million rows would
 		// cost ~200 MB.
+		// What result gives a GroupSensor, added in slot order (the
+		// devices' memory order) and, for the crash figures, node order.
 		row := groupRow(f.entry, int(f.end-f.first), result(i))
+		for p := range f.devs {
+			if f.dev[p] == 0 {
+				continue // the first device, counted above
+			}
+			st := f.devs[p].Stats()
+			res.Events += st.Events
+			row.add(NodeResult{Stats: st, Healthy: true})
+		}
 		for j := i + 1; j < int(f.end); j++ {
-			row.add(result(j))
+			row.Restarts += k.crash.restarts[j]
+			row.Healthy = row.Healthy && !k.crash.down[j]
+			for _, us := range k.crash.took[j] {
+				row.RecoveryS = append(row.RecoveryS, float64(us)/1e6)
+			}
 		}
 		res.Nodes = append(res.Nodes, row)
 		offenders[i] = f.offenders(net.GroupDrops(f.first))

@@ -157,7 +157,7 @@ func (n *Network) Route(e event.Event, deliver func(event.Event)) {
 			return
 		}
 		e.SentUS = e.TimeUS
-		n.arrive(r, e, deliver)
+		n.arrive(r, &e, deliver)
 		return
 	}
 	// The draw is made even when a fault drops the message, so the run
@@ -199,13 +199,13 @@ func (n *Network) Route(e event.Event, deliver func(event.Event)) {
 func (n *Network) Deliver(target int64, deliver func(event.Event)) {
 	for n.q.Len() > 0 && n.q.Peek().TimeUS <= target {
 		e := n.q.Pop()
-		n.arrive(n.routeOf(&e), e, deliver)
+		n.arrive(n.routeOf(&e), &e, deliver)
 	}
 }
 
-func (n *Network) arrive(r *Route, e event.Event, deliver func(event.Event)) {
+func (n *Network) arrive(r *Route, e *event.Event, deliver func(event.Event)) {
 	if e.DstIndex == event.NoNode {
-		r.dropped(&e)
+		r.dropped(e)
 		r.Unroutable++
 		n.totals.Unroutable++
 		n.tl.dropped(e.SentUS)
@@ -213,7 +213,7 @@ func (n *Network) arrive(r *Route, e event.Event, deliver func(event.Event)) {
 	}
 	if len(n.windows) > 0 {
 		if w := n.crashed(e.Dst, e.TimeUS); w != nil {
-			n.fault(r, w, &e, e.SentUS)
+			n.fault(r, w, e, e.SentUS)
 			return
 		}
 	}
@@ -221,7 +221,7 @@ func (n *Network) arrive(r *Route, e event.Event, deliver func(event.Event)) {
 	n.totals.Delivered++
 	r.Latency.Add(e.LatencyUS)
 	n.tl.delivered(e.TimeUS, e.LatencyUS)
-	deliver(e)
+	deliver(*e)
 }
 
 func (n *Network) fault(r *Route, w *window, e *event.Event, sent int64) {
