@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -212,4 +213,30 @@ func sameFiles(t *testing.T, a, b string) {
 			t.Errorf("%s (-per device +cohorts):\n%s", filepath.Base(f), diff)
 		}
 	}
+}
+
+// Everything a run allocates for a built-in group device, its node, RNG,
+// kernel slots and cohort place included, stays below 1 KiB: a million
+// devices fit in 1 GiB with room to spare.
+func TestCohortMemoryPerDevice(t *testing.T) {
+	const n = 200_000
+	sc := &scenario.Scenario{Name: "memory", Simulation: scenario.Simulation{DurationUS: 2_000_000, Seed: 1, TimeQuantumUS: 1000},
+		Network: direct,
+		Nodes: []scenario.Node{
+			{ID: "sensor{i}", Count: n, Type: "sensor", Config: map[string]any{"dst": "gw", "sample_rate_hz": 1, "start_jitter_s": 1.0}},
+			{ID: "gw", Type: "gateway"},
+		}}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res, err := Run(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	per := (after.TotalAlloc - before.TotalAlloc) / n
+	if per > 1024 || res.Nodes[0].MessagesSent < n {
+		t.Errorf("a run allocates %d bytes a device (want at most 1024) and sent %d", per, res.Nodes[0].MessagesSent)
+	}
+	t.Logf("%d bytes allocated a device", per)
 }
