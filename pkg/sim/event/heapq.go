@@ -12,6 +12,9 @@ type HeapQ struct {
 	h    []heapKey
 	slab []Event
 	free []int32
+	// held is the slot PopRef handed out plus one (0: none); it is
+	// freed at the next change.
+	held int32
 }
 
 type heapKey struct {
@@ -28,22 +31,40 @@ func (q *HeapQ) Len() int { return len(q.h) }
 func (q *HeapQ) Peek() *Event { return &q.slab[q.h[0].slot] }
 
 // Push adds e (heapq.heappush).
-func (q *HeapQ) Push(e Event) {
+func (q *HeapQ) Push(e Event) { q.PushAt(&e, e.TimeUS) }
+
+// PushAt adds a copy of e at time t (heapq.heappush) and returns the copy,
+// valid until the next change, for the caller to finish: a gateway turns
+// a message into its processing event without copying it twice.
+func (q *HeapQ) PushAt(e *Event, t int64) *Event {
+	q.release()
 	var s int32
 	if n := len(q.free); n > 0 {
 		s = q.free[n-1]
 		q.free = q.free[:n-1]
-		q.slab[s] = e
+		q.slab[s] = *e
 	} else {
 		s = int32(len(q.slab)) // #nosec G115 -- a queue far below 2^31 events
-		q.slab = append(q.slab, e)
+		q.slab = append(q.slab, *e)
 	}
-	q.h = append(q.h, heapKey{t: e.TimeUS, slot: s})
+	q.slab[s].TimeUS = t
+	q.h = append(q.h, heapKey{t: t, slot: s})
 	q.siftDown(0, len(q.h)-1)
+	return &q.slab[s]
 }
 
 // Pop removes and returns the earliest event (heapq.heappop).
 func (q *HeapQ) Pop() Event {
+	p := q.PopRef()
+	e := *p
+	q.release()
+	return e
+}
+
+// PopRef removes the earliest event (heapq.heappop) and returns it in
+// place: the pointer is valid until the next change of the queue.
+func (q *HeapQ) PopRef() *Event {
+	q.release()
 	n := len(q.h) - 1
 	last := q.h[n]
 	q.h = q.h[:n]
@@ -53,10 +74,19 @@ func (q *HeapQ) Pop() Event {
 		q.h[0] = last
 		q.siftUp(0)
 	}
-	e := q.slab[top.slot]
-	q.slab[top.slot] = Event{} // drop references for the collector
-	q.free = append(q.free, top.slot)
-	return e
+	q.held = top.slot + 1
+	return &q.slab[top.slot]
+}
+
+// release frees the slot PopRef handed out.
+func (q *HeapQ) release() {
+	if q.held == 0 {
+		return
+	}
+	s := q.held - 1
+	q.held = 0
+	q.slab[s] = Event{} // drop references for the collector
+	q.free = append(q.free, s)
 }
 
 // siftDown is heapq._siftdown: move the item at pos up towards start while
