@@ -21,7 +21,7 @@ import (
 // of them. A cohort keeps its devices in slot order (device order within a
 // slot), so a quantum's samples come from one contiguous run of memory in
 // the order the kernel emits them (node order), and it keeps no queue per
-// device: the cost of a sample does not grow with the cohort.
+// device: the cost of a sample does not grow with the fleet.
 //
 // What the calendar held per device, the cohort holds as wake: the time the
 // kernel would wake the device at, which is its next sample while it is
