@@ -55,6 +55,8 @@ type kernel struct {
 	// cohorts are the sensor groups run as one entity each (cohort.go),
 	// by node index.
 	cohorts []*cohort
+	// segs are the runs of k.out a cohort emitted in the step, [from, to).
+	segs [][2]int
 
 	// emitted, when set, sees the events each node emitted in a step (after
 	// crash filtering): the MQTT bus publishes the sensors' readings.
@@ -358,10 +360,29 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	}
 	// Phase 3: route in collection order, then hand over what is due.
 	out := k.out
-	for j := range out {
+	seg := 0
+	for j := 0; j < len(out); j++ {
+		if seg < len(k.segs) && k.segs[seg][0] == j {
+			// A cohort's samples: one destination, routed at once when
+			// the network allows.
+			es := out[j:k.segs[seg][1]]
+			seg++
+			if dst := k.resolve(es[0].Dst); dst != event.NoNode && k.net.RouteGroup(es) {
+				if len(k.pending[dst]) == 0 {
+					k.pendingList = append(k.pendingList, dst)
+				}
+				for i := range es {
+					es[i].DstIndex = dst
+				}
+				k.pending[dst] = append(k.pending[dst], es...)
+				j += len(es) - 1
+				continue
+			}
+		}
 		out[j].DstIndex = k.resolve(out[j].Dst)
 		k.net.Route(out[j], k.deliverFn)
 	}
+	k.segs = k.segs[:0]
 	clear(out)
 	k.out = out[:0]
 	k.net.Deliver(target, k.deliverFn)
@@ -397,7 +418,10 @@ func (k *kernel) cohortAt(i int32) *cohort {
 func (k *kernel) advanceCohort(f *cohort, i int32, target int64) {
 	if i == f.first && f.due {
 		f.due = false
-		k.out = f.emit(target, k.out)
+		from := len(k.out)
+		if k.out = f.emit(target, k.out); len(k.out) > from {
+			k.segs = append(k.segs, [2]int{from, len(k.out)})
+		}
 	}
 	if p := k.pending[i]; len(p) > 0 {
 		f.receive(i, len(p))
