@@ -2,10 +2,12 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -239,4 +241,29 @@ func TestCohortMemoryPerDevice(t *testing.T) {
 		t.Errorf("a run allocates %d bytes a device (want at most 1024) and sent %d", per, res.Nodes[0].MessagesSent)
 	}
 	t.Logf("%d bytes allocated a device", per)
+}
+
+// A run stopped midway stops its generators before it returns: no
+// goroutine outlives it.
+func TestCohortGeneratorStopsWithTheRun(t *testing.T) {
+	sc := &scenario.Scenario{Name: "stop", Simulation: scenario.Simulation{DurationUS: 3_600_000_000, Seed: 1, TimeQuantumUS: 1000},
+		Network: direct,
+		Nodes: []scenario.Node{
+			{ID: "sensor{i}", Count: 20_000, Type: "sensor", Config: map[string]any{"dst": "gw", "sample_rate_hz": 1, "start_jitter_s": 1.0}},
+			{ID: "gw", Type: "gateway"},
+		}}
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	ahead := false
+	_, err := Run(ctx, sc, withWorkers(2), func(o *options) error {
+		o.onKernel = func(k *kernel) { ahead = len(k.cohorts) == 1 && k.cohorts[0].ahead }
+		return nil
+	})
+	if !errors.Is(err, context.DeadlineExceeded) || !ahead {
+		t.Fatalf("Run = %v with a generator %v; want the deadline's error from a run with one", err, ahead)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after the run, %d before", n, before)
+	}
 }
