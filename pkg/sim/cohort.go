@@ -3,6 +3,7 @@ package sim
 import (
 	"cmp"
 	"context"
+	"math"
 	"slices"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
@@ -32,11 +33,21 @@ import (
 // whole number of quanta (its slots would change from period to period) or
 // when a configured link starts at one of its devices (netmodel.AddGroup).
 type cohort struct {
+	// due is set when the current step wakes the cohort: the kernel writes
+	// it at every step, so it has a cache line of its own (see cursor).
+	due bool
+	_   [128]byte
+
 	first, end int32 // node indexes [first, end)
-	entry      scenario.Node
-	quantum    int64
-	slots      int64 // period / quantum
-	devs       []node.GroupSensor
+	// ahead asks for a generator; gen, when set, draws the samples ahead
+	// on another goroutine (cohortgen.go).
+	ahead bool
+	gen   *generator
+
+	entry   scenario.Node
+	quantum int64
+	slots   int64 // period / quantum
+	devs    []node.GroupSensor
 	// pos is a device's position in devs by its offset; dev the reverse.
 	pos, dev []int32
 	// slotAt[s] is where slot s starts in devs; slotAt[slots] = len(devs).
@@ -44,24 +55,23 @@ type cohort struct {
 	// when none has.
 	slotAt, nextSlot []int32
 	wake             []int64 // by position; node.Never when the kernel holds none
-
-	// cursor is the first quantum not processed yet; next the first at or
-	// after it with a device to wake, when known.
-	cursor    int64
-	next      int64
-	nextKnown bool
-	// due is set when the current step wakes the cohort.
-	due bool
 	// filtered counts, by device offset, samples a pause window dropped
 	// after the device counted them: its route did not carry them.
 	filtered map[int32]int64
 	// windows are the down windows of the cohort's devices (crashes):
 	// what a device emits in them is dropped.
 	windows map[int32][][2]int64
-	// ahead asks for a generator; gen, when set, draws the samples ahead on another goroutine
-	// (cohortgen.go).
-	ahead bool
-	gen   *generator
+
+	// What follows changes at every quantum and, with a generator, on its
+	// goroutine: apart from what the kernel reads at every step above,
+	// or each write would cost the kernel's core a cache miss.
+	_ [128]byte
+	// cursor is the first quantum not processed yet; next the first at or
+	// after it with a device to wake, when known.
+	cursor    int64
+	next      int64
+	nextKnown bool
+	_         [128]byte
 }
 
 // maxCohortSlots bounds a cohort's slot table (4 bytes a slot): an hour's
@@ -233,17 +243,22 @@ func (f *cohort) emit(target int64, out []event.Event) []event.Event {
 	}
 	last := ceilDiv(target, f.quantum) - 1
 	for j, ok := f.nextQuantum(); ok && j <= last; j, ok = f.nextQuantum() {
-		out = f.emitQuantum(j, target, out)
+		out, _ = f.emitQuantum(j, target, out, f.slotAt[j%f.slots], math.MaxInt)
 	}
 	return out
 }
 
 // emitQuantum wakes the devices whose wake falls in quantum j, in the step
-// to target, and appends what they emit.
-func (f *cohort) emitQuantum(j, target int64, out []event.Event) []event.Event {
+// to target, from position p of its slot on, and appends what they emit.
+// It stops early once out holds limit events or more, and returns where
+// it stopped, or -1 when the quantum is done.
+func (f *cohort) emitQuantum(j, target int64, out []event.Event, p int32, limit int) ([]event.Event, int32) {
 	s := j % f.slots
 	end := (j + 1) * f.quantum
-	for p := f.slotAt[s]; p < f.slotAt[s+1]; p++ {
+	for ; p < f.slotAt[s+1]; p++ {
+		if len(out) >= limit {
+			return out, p
+		}
 		if f.wake[p] >= end {
 			continue
 		}
@@ -261,7 +276,7 @@ func (f *cohort) emitQuantum(j, target int64, out []event.Event) []event.Event {
 	}
 	f.cursor = j + 1
 	f.nextKnown = false
-	return out
+	return out, -1
 }
 
 // filter drops what device idx emitted while down, as the kernel does for

@@ -82,6 +82,8 @@ func cohortCases() []cohortCase {
 				sensors("c{i}", 60, map[string]any{"dst": "gw2", "sample_rate_hz": 1, "start_s": 2.5, "start_jitter_s": 3.0}),
 				gw("gw2", nil),
 			}}},
+		{name: "more devices in one quantum than a generator's chunk holds", cohorts: 1, sc: &scenario.Scenario{Name: "step", Simulation: sim(4_000_000, 1000), Network: direct,
+			Nodes: []scenario.Node{sensors("dev{i}", 2*chunkEvents+7, map[string]any{"dst": "gw"}), gw("gw", nil)}}},
 		{name: "a configured link from a device: per-device nodes", cohorts: 0, sc: &scenario.Scenario{Name: "link", Simulation: sim(10_000_000, 1000),
 			Network: scenario.Network{Model: scenario.ModelLatency, DefaultLatencyUS: 1000, Links: []scenario.Link{{Src: "dev3", Dst: "gw", LatencyUS: 7000, LossRate: 0.5}}},
 			Nodes:   []scenario.Node{sensors("dev{i}", 50, jitter), gw("gw", nil)}}},
