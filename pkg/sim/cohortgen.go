@@ -53,6 +53,9 @@ type chunk struct {
 	q      []int64
 	ends   []int
 	events []event.Event
+	// Two chunks' headers on one cache line would have the generator's
+	// appends to one cost the kernel a miss on the other.
+	_ [128]byte
 }
 
 // newChunk makes a chunk at its full size, so that chunks never grow.
@@ -230,4 +233,21 @@ func cohortAddressed(sc *scenario.Scenario, entry scenario.Node) bool {
 		}
 	}
 	return false
+}
+
+// minDevicesPerSlot is how many devices a cohort's occupied slots hold on
+// average, at least, for a generator to pay: a quantum's samples then go
+// to the kernel together.
+const minDevicesPerSlot = 4
+
+// dense tells whether the cohort's quanta hold enough samples for a
+// generator.
+func (f *cohort) dense() bool {
+	occupied := 0
+	for s := range f.slots {
+		if f.slotAt[s] < f.slotAt[s+1] {
+			occupied++
+		}
+	}
+	return len(f.devs) >= minDevicesPerSlot*occupied
 }

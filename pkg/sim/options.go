@@ -137,8 +137,9 @@ func withPerDevice() Option {
 	return func(o *options) error { o.perDevice = true; return nil }
 }
 
-// withWorkers sets how many goroutines a run uses (0: GOMAXPROCS). A test
-// seam: the result must not depend on it.
+// withWorkers sets how many goroutines a run uses (0: GOMAXPROCS); more
+// than one gives every cohort that can have one a generator, sparse or
+// not. A test seam: the result must not depend on it.
 func withWorkers(n int) Option {
 	return func(o *options) error { o.workers = n; return nil }
 }

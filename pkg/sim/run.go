@@ -157,8 +157,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		workers = runtime.GOMAXPROCS(0)
 	}
 	for _, f := range k.cohorts {
-		// The kernel starts the generators when it runs.
-		f.ahead = workers > 1 && (len(f.windows) == 0 || !k.anyExt && !cohortAddressed(sc, f.entry))
+		// The kernel starts the generators when it runs. A sparse cohort
+		// keeps its samples: handing one sample a quantum to another core
+		// costs more than drawing it (withWorkers forces a generator).
+		f.ahead = workers > 1 && (o.workers > 1 || f.dense()) &&
+			(len(f.windows) == 0 || !k.anyExt && !cohortAddressed(sc, f.entry))
 	}
 	if o.onKernel != nil {
 		o.onKernel(k)
