@@ -85,28 +85,32 @@ func scaleGrowth(env *Env, s *Section, body *strings.Builder) error {
 	}
 	body.WriteString("### Device groups: the cost of an event as the fleet grows\n\n" +
 		"One group of 1 Hz sensors and a gateway, each size for as many virtual seconds as gives 3.6 M samples. " +
-		"Kernel: `sim.Run` alone (timing.json, wall clock). CPU: the whole process's user and system time, " +
-		"which the machine's other tenants change less than its wall time; the cost ratio is taken from it. Medians, [min–max].\n\n" +
-		"| sensors | events | events/s, kernel (wall) | events/s, CPU | CPU ns per event | peak RSS |\n|---:|---:|---:|---:|---:|---:|\n")
+		"Kernel: `sim.Run` alone, from timing.json: its CPU time (both cores', which the machine's other tenants change " +
+		"less than its wall time) and its wall time. The targets and the cost ratio are taken from the kernel's CPU time: " +
+		"the whole process also loads the scenario and writes the reports, which is not the kernel. Medians, [min–max].\n\n" +
+		"| sensors | events | events/s, kernel (CPU) | events/s, kernel (wall) | kernel CPU ns per event | whole-process CPU ns per event | peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|\n")
 	perEvent := map[int]float64{}
 	for i, n := range sizes {
 		ss := res[cs[i].Name]
 		k := fmt.Sprintf("group_%d", n)
 		ev := s.figure(k+".events", fmt.Sprintf("group of %d: events", n), "events", field(ss, value("events")))
-		rate := s.figure(k+".events_per_s", fmt.Sprintf("group of %d: events/s in the kernel", n), "events/s",
+		rate := s.figure(k+".events_per_s", fmt.Sprintf("group of %d: events/s in the kernel (wall)", n), "events/s",
 			field(ss, func(x Sample) float64 { return x.Values["events"] / x.Values["kernel_s"] }))
+		cpuRate := s.figure(k+".events_per_kernel_cpu_s", fmt.Sprintf("group of %d: events per CPU second in the kernel", n), "events/s",
+			field(ss, func(x Sample) float64 { return x.Values["events"] / x.Values["kernel_cpu_s"] }))
+		kns := s.figure(k+".kernel_cpu_ns_per_event", fmt.Sprintf("group of %d: kernel CPU ns per event", n), "ns",
+			field(ss, func(x Sample) float64 { return x.Values["kernel_cpu_s"] / x.Values["events"] * 1e9 }))
 		ns := s.figure(k+".cpu_ns_per_event", fmt.Sprintf("group of %d: CPU ns per event, whole process", n), "ns",
 			field(ss, func(x Sample) float64 { return x.CPU.Seconds() / x.Values["events"] * 1e9 }))
-		cpuRate := s.figure(k+".events_per_cpu_s", fmt.Sprintf("group of %d: events per CPU second, whole process", n), "events/s",
-			field(ss, func(x Sample) float64 { return x.Values["events"] / x.CPU.Seconds() }))
 		rss := s.figure(k+".peak_rss_mib", fmt.Sprintf("group of %d: peak RSS", n), "MiB", field(ss, rssMiB))
-		perEvent[n] = ns.Median
-		fmt.Fprintf(body, "| %d | %.0f | %s/s [%s–%s] | %s/s | %.0f | %.0f MiB |\n", n, ev.Median,
-			fmtRate(rate.Median), fmtRate(rate.Min), fmtRate(rate.Max), fmtRate(cpuRate.Median), ns.Median, rss.Median)
-		s.target(fmt.Sprintf("events/s, %d sensors (per CPU second; wall in the table)", n), "≥ 10 M/s", fmtRate(cpuRate.Median)+"/s", cpuRate.Median >= targetScaleEventsPerS)
+		perEvent[n] = kns.Median
+		fmt.Fprintf(body, "| %d | %.0f | %s/s [%s–%s] | %s/s [%s–%s] | %.0f | %.0f | %.0f MiB |\n", n, ev.Median,
+			fmtRate(cpuRate.Median), fmtRate(cpuRate.Min), fmtRate(cpuRate.Max),
+			fmtRate(rate.Median), fmtRate(rate.Min), fmtRate(rate.Max), kns.Median, ns.Median, rss.Median)
+		s.target(fmt.Sprintf("events/s in the kernel, %d sensors (per kernel CPU second; wall in the table)", n), "≥ 10 M/s", fmtRate(cpuRate.Median)+"/s", cpuRate.Median >= targetScaleEventsPerS)
 	}
 	ratio := perEvent[100_000] / perEvent[100]
-	s.figure("group.cost_ratio_100000_100", "kernel cost per event, 100,000 vs 100 sensors", "x", Stats{Median: ratio, Min: ratio, Max: ratio})
+	s.figure("group.cost_ratio_100000_100", "kernel CPU per event, 100,000 vs 100 sensors", "x", Stats{Median: ratio, Min: ratio, Max: ratio})
 	s.target("cost per event, 100,000 vs 100 sensors", "≤ 1.2x", fmt.Sprintf("%.2fx", ratio), ratio <= targetCostRatio)
 	fmt.Fprintf(body, "\nCost per event, 100,000 vs 100 sensors: **%.2fx**.\n\n", ratio)
 	return nil
@@ -134,11 +138,10 @@ func scaleMillion(env *Env, s *Section, body *strings.Builder) error {
 	rss := s.figure("million.peak_rss_mib", fmt.Sprintf("%d sensors every 10 s, %d virtual s: peak RSS", g.Sensors, g.Seconds), "MiB", statsOf([]float64{rssMiB(x)}))
 	rate := x.Values["events"] / x.Values["kernel_s"]
 	s.figure("million.events_per_s", "a million sensors: events/s in the kernel", "events/s", statsOf([]float64{rate}))
-	fmt.Fprintf(body, "### %d sensors every 10 s for %d virtual seconds\n\nOne run: %.0f events, %s whole process (%s of CPU), %s/s in the kernel, peak RSS %.0f MiB (%.0f bytes a device).\n\n",
+	fmt.Fprintf(body, "### %d sensors every 10 s for %d virtual seconds\n\nOne run: %.0f events, %s whole process (%s of CPU on two cores: a second goroutine draws the samples ahead), %s/s in the kernel, peak RSS %.0f MiB (%.0f bytes a device).\n\n",
 		g.Sensors, g.Seconds, x.Values["events"], fmtDur(wall.Median), fmtDur(cpu.Median), fmtRate(rate), rss.Median, rss.Median*(1<<20)/float64(g.Sensors))
 	if !env.Quick {
 		s.target("1,000,000 sensors × 1 h: wall time, whole process", "< 60 s", fmtDur(wall.Median), wall.Median < targetMillionWallS)
-		s.target("1,000,000 sensors × 1 h: CPU time, whole process", "< 60 s", fmtDur(cpu.Median), cpu.Median < targetMillionWallS)
 		s.target("1,000,000 sensors × 1 h: peak RSS", "< 2 GiB", fmt.Sprintf("%.2f GiB", rss.Median/1024), rss.Median/1024 < targetMillionGiB)
 	}
 	return nil

@@ -39,6 +39,7 @@ func simRun(env *Env, scenario, out string, extra ...string) (Sample, error) {
 	}
 	var timing struct {
 		Wall float64 `json:"wall_time_s"`
+		CPU  float64 `json:"cpu_time_s"`
 	}
 	if err := readJSON(filepath.Join(out, "summary.json"), &sum); err != nil {
 		return s, err
@@ -48,6 +49,7 @@ func simRun(env *Env, scenario, out string, extra ...string) (Sample, error) {
 	}
 	s.Values["events"] = float64(sum.Events)
 	s.Values["kernel_s"] = timing.Wall
+	s.Values["kernel_cpu_s"] = timing.CPU
 	s.Values["steps_executed"] = float64(sum.Steps.Executed)
 	s.Values["steps_total"] = float64(sum.Steps.Total)
 	s.Values["delivered"] = float64(sum.Network.Delivered)

@@ -95,6 +95,9 @@ func (c *crashes) apply(k *kernel, target int64) {
 		c.next++
 		n := k.nodes[a.idx]
 		cr, ok := n.(node.Crasher)
+		if f := k.cohortAt(a.idx); f != nil && f.gen != nil {
+			ok = false // its generator crashes and restarts the device
+		}
 		if a.pause {
 			c.pause(k, a)
 			continue

@@ -2,7 +2,11 @@
 // xEdgeSim's lockstep semantics (quantum, one-quantum hand-off, latency
 // delivery rule, drops of unknown destinations) with a total event order and
 // seeded RNG streams, and skips the quanta in which nothing can happen, so
-// its cost follows the number of events, not duration / quantum.
+// its cost follows the number of events, not duration / quantum. A device
+// group of built-in sensors runs as one cohort rather than a node per
+// device (cohort.go), and with two cores a second goroutine draws its
+// samples ahead (cohortgen.go), with the same results as per-device nodes
+// on one core.
 //
 // When a scenario has an MQTT broker node (embedded, or a container), the
 // built-in sensors also publish their readings to it over real MQTT and the

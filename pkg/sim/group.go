@@ -56,9 +56,9 @@ func buildGroup(sn scenario.Node, o *options, nodes []node.Node) ([]node.Node, [
 			if err != nil {
 				return nodes, nil, err
 			}
-			devs := make([]node.GroupSensor, len(ids))
-			for i, id := range ids {
-				devs[i] = *g.Device(id)
+			devs := g.Devices(ids)
+			nodes = slices.Grow(nodes, len(devs))
+			for i := range devs {
 				nodes = append(nodes, &devs[i])
 			}
 			return nodes, nil, nil
@@ -118,43 +118,40 @@ func spans(sc *scenario.Scenario) []groupSpan {
 }
 
 // foldGroups replaces the rows of a group's devices in res.Nodes and
-// res.Routes by one row per group, and names each group's offenders.
-func foldGroups(res *Result, gs []groupSpan) {
+// res.Routes by one row per group, and names each group's offenders. The
+// groups that ran as cohorts (their span's first index in cohorts) have
+// their row folded already and their offenders named.
+func foldGroups(res *Result, gs []groupSpan, cohorts map[int][]Offender) {
 	if len(gs) == 0 {
 		return
 	}
 	owner := map[string]int{} // device id -> group; built once per run
+	shift := 0                // rows a cohort before saved
 	for g, s := range gs {
+		if _, ok := cohorts[s.first]; ok {
+			shift += s.end - s.first - 1 // its devices have one row
+			continue
+		}
 		for i := s.first; i < s.end; i++ {
-			owner[res.Nodes[i].ID] = g
+			owner[res.Nodes[i-shift].ID] = g
 		}
 	}
 	// Nodes: the group's row at its first device's place.
 	var nodes []NodeResult
 	group := -1
-	for i, n := range res.Nodes {
+	for _, n := range res.Nodes {
 		g, in := owner[n.ID]
-		if !in {
+		if !in || n.Devices > 0 {
 			nodes = append(nodes, n)
+			group = -1
 			continue
 		}
-		if g != group || i == gs[g].first {
+		if g != group { // a group's devices are contiguous
 			group = g
-			row := n
-			row.ID = gs[g].entry.ID
-			row.Devices = gs[g].end - gs[g].first
-			row.RecoveryS = append([]float64(nil), n.RecoveryS...)
-			nodes = append(nodes, row)
+			nodes = append(nodes, groupRow(gs[g].entry, gs[g].end-gs[g].first, n))
 			continue
 		}
-		row := &nodes[len(nodes)-1]
-		row.Events += n.Events
-		row.MessagesSent += n.MessagesSent
-		row.MessagesReceived += n.MessagesReceived
-		row.MessagesProcessed += n.MessagesProcessed
-		row.Restarts += n.Restarts
-		row.Healthy = row.Healthy && n.Healthy
-		row.RecoveryS = append(row.RecoveryS, n.RecoveryS...)
+		nodes[len(nodes)-1].add(n)
 	}
 	res.Nodes = nodes
 
@@ -166,6 +163,13 @@ func foldGroups(res *Result, gs []groupSpan) {
 	name := func(id string) (string, int) {
 		if g, ok := owner[id]; ok {
 			return gs[g].entry.ID, g
+		}
+		for g, s := range gs {
+			if _, ok := cohorts[s.first]; ok {
+				if _, member := s.entry.Member(id); member {
+					return s.entry.ID, g // a message to a cohort's device
+				}
+			}
 		}
 		return id, -1
 	}
@@ -194,6 +198,10 @@ func foldGroups(res *Result, gs []groupSpan) {
 	res.Routes = routes
 
 	for g, s := range gs {
+		if o, ok := cohorts[s.first]; ok {
+			res.Groups = append(res.Groups, GroupResult{ID: s.entry.ID, Devices: s.end - s.first, Offenders: o})
+			continue
+		}
 		o := offenders[g]
 		// A device with several routes is one offender.
 		slices.SortStableFunc(o, func(a, b Offender) int { return cmp.Compare(a.ID, b.ID) })
@@ -216,6 +224,26 @@ func foldGroups(res *Result, gs []groupSpan) {
 		})
 		res.Groups = append(res.Groups, GroupResult{ID: s.entry.ID, Devices: s.end - s.first, Offenders: merged[:min(len(merged), topOffenders)]})
 	}
+}
+
+// groupRow starts a group's row from its first device's.
+func groupRow(entry scenario.Node, devices int, n NodeResult) NodeResult {
+	row := n
+	row.ID = entry.ID
+	row.Devices = devices
+	row.RecoveryS = append([]float64(nil), n.RecoveryS...)
+	return row
+}
+
+// add folds another device's row into a group's.
+func (row *NodeResult) add(n NodeResult) {
+	row.Events += n.Events
+	row.MessagesSent += n.MessagesSent
+	row.MessagesReceived += n.MessagesReceived
+	row.MessagesProcessed += n.MessagesProcessed
+	row.Restarts += n.Restarts
+	row.Healthy = row.Healthy && n.Healthy
+	row.RecoveryS = append(row.RecoveryS, n.RecoveryS...)
 }
 
 // entryOf returns the scenario entry that node index i was built from.

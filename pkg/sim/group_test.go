@@ -173,7 +173,8 @@ func writeCoresRun(t *testing.T, dir string) {
 	if _, err := Run(context.Background(), m0(), WithCSVDir(dir)); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(context.Background(), groupFleet(2000))
+	// Dense enough for a generator with two cores (cohortgen.go).
+	res, err := Run(context.Background(), groupFleet(20_000))
 	if err != nil {
 		t.Fatal(err)
 	}

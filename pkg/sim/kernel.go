@@ -41,7 +41,7 @@ type kernel struct {
 	// active marks the nodes of the current step, one bit per node: walking
 	// the words visits them in node order without sorting. activeList
 	// holds the same nodes in marking order: when they are few beside the
-	// words (a large fleet), sorting them is cheaper than the walk.
+	// words (a large cohort), sorting them is cheaper than the walk.
 	active     []uint64
 	activeList []int32
 	out        []event.Event
@@ -51,6 +51,12 @@ type kernel struct {
 	lastIdx int32
 
 	crash *crashes
+
+	// cohorts are the sensor groups run as one entity each (cohort.go),
+	// by node index.
+	cohorts []*cohort
+	// segs are the runs of k.out a cohort emitted in the step, [from, to).
+	segs [][2]int
 
 	// emitted, when set, sees the events each node emitted in a step (after
 	// crash filtering): the MQTT bus publishes the sensors' readings.
@@ -104,12 +110,20 @@ func (k *kernel) schedule(i int32) {
 	if k.external[i] != nil {
 		return
 	}
-	t := k.nodes[i].Next()
-	if t == node.Never || t == k.wakeAt[i] {
+	if f := k.cohortAt(i); f != nil {
+		if f.gen == nil { // else the generator holds the wakes
+			f.rescheduled(i)
+		}
 		return
 	}
+	t := k.nodes[i].Next()
+	if t == k.wakeAt[i] {
+		return // its entry stands: a node that got messages wakes as before
+	}
 	k.wakeAt[i] = t
-	k.wake.push(t, i)
+	if t != node.Never {
+		k.wake.push(t, i)
+	}
 }
 
 func (k *kernel) resolve(dst string) int32 {
@@ -157,6 +171,11 @@ func (k *kernel) nextTarget() int64 {
 	if a, ok := k.crash.nextTime(); ok {
 		consider(a/k.quantum + 1)
 	}
+	for _, f := range k.cohorts {
+		if j, ok := f.nextWake(); ok {
+			consider(j + 1)
+		}
+	}
 	if best < 0 {
 		return -1
 	}
@@ -164,9 +183,23 @@ func (k *kernel) nextTarget() int64 {
 }
 
 func (k *kernel) run(ctx context.Context) error {
+	for _, f := range k.cohorts {
+		if f.ahead {
+			startGenerator(f, k.crash, k.duration)
+		}
+	}
+	defer func() {
+		for _, f := range k.cohorts {
+			if f.gen != nil {
+				f.gen.stop()
+			}
+		}
+	}()
 	for i := range k.nodes {
 		k.wakeAt[i] = node.Never
-		k.schedule(int32(i))
+		if k.cohortAt(int32(i)) == nil { // a cohort holds its devices' wakes
+			k.schedule(int32(i))
+		}
 	}
 	for k.now < k.duration {
 		if k.steps&1023 == 0 {
@@ -251,6 +284,12 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	// Targets are quantum ends but for the run's last, truncated one:
 	// what falls after it, in its quantum, is never run.
 	k.wake.popBefore(ceilDiv(target, k.quantum), k.wakeFn)
+	for _, f := range k.cohorts {
+		if j, ok := f.nextWake(); ok && j < ceilDiv(target, k.quantum) {
+			f.due = true
+			k.mark(f.first)
+		}
+	}
 	if k.anyExt {
 		for i, x := range k.external {
 			if x != nil {
@@ -275,6 +314,10 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	// Phase 2: collect in node order.
 	k.out = k.out[:0]
 	err := k.each(func(i int32) error {
+		if f := k.cohortAt(i); f != nil {
+			k.advanceCohort(f, i, target)
+			return nil
+		}
 		out := k.out
 		from := len(out)
 		var err error
@@ -302,7 +345,9 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 		k.out = out
 		clear(k.pending[i])
 		k.pending[i] = k.pending[i][:0]
-		k.wakeAt[i] = node.Never
+		// A woken node's wakeAt is Never (wakeFn); one that only got
+		// messages keeps its entry unless its next event moved: pushing it
+		// again every step would pile copies into one bucket.
 		k.schedule(i)
 		return nil
 	})
@@ -315,11 +360,29 @@ func (k *kernel) step(ctx context.Context, target int64) error {
 	}
 	// Phase 3: route in collection order, then hand over what is due.
 	out := k.out
-	for j := range out {
-		e := out[j]
-		e.DstIndex = k.resolve(e.Dst)
-		k.net.Route(e, k.deliverFn)
+	seg := 0
+	for j := 0; j < len(out); j++ {
+		if seg < len(k.segs) && k.segs[seg][0] == j {
+			// A cohort's samples: one destination, routed at once when
+			// the network allows.
+			es := out[j:k.segs[seg][1]]
+			seg++
+			if dst := k.resolve(es[0].Dst); dst != event.NoNode && k.net.RouteGroup(es) {
+				if len(k.pending[dst]) == 0 {
+					k.pendingList = append(k.pendingList, dst)
+				}
+				for i := range es {
+					es[i].DstIndex = dst
+				}
+				k.pending[dst] = append(k.pending[dst], es...)
+				j += len(es) - 1
+				continue
+			}
+		}
+		out[j].DstIndex = k.resolve(out[j].Dst)
+		k.net.Route(out[j], k.deliverFn)
 	}
+	k.segs = k.segs[:0]
 	clear(out)
 	k.out = out[:0]
 	k.net.Deliver(target, k.deliverFn)
@@ -336,4 +399,33 @@ func (k *kernel) unmark() {
 		clear(k.active)
 	}
 	k.activeList = k.activeList[:0]
+}
+
+// cohortAt returns the cohort node i belongs to, or nil.
+func (k *kernel) cohortAt(i int32) *cohort {
+	for _, f := range k.cohorts {
+		if i >= f.first && i < f.end {
+			return f
+		}
+	}
+	return nil
+}
+
+// advanceCohort is the step of node i, a cohort's device: the whole cohort's
+// samples at its first device's place, then what was delivered to i. The
+// MQTT and HTTP buses publish for single sensors only (*node.Sensor), so
+// a cohort's samples skip k.emitted.
+func (k *kernel) advanceCohort(f *cohort, i int32, target int64) {
+	if i == f.first && f.due {
+		f.due = false
+		from := len(k.out)
+		if k.out = f.emit(target, k.out); len(k.out) > from {
+			k.segs = append(k.segs, [2]int{from, len(k.out)})
+		}
+	}
+	if p := k.pending[i]; len(p) > 0 {
+		f.receive(i, len(p))
+		clear(p)
+		k.pending[i] = p[:0]
+	}
 }

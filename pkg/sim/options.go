@@ -22,6 +22,14 @@ type options struct {
 	workDir  string
 	connect  bool
 	upstream bool
+	// perDevice runs every device group as per-device nodes, without
+	// fleets (a test seam: the per-device path is the fleets' oracle).
+	perDevice bool
+	// workers is how many goroutines a run uses: with more than one, the
+	// cohorts draw their samples ahead on their own (0: GOMAXPROCS).
+	workers int
+	// onKernel, when set, sees the kernel before it runs (a test seam).
+	onKernel func(*kernel)
 }
 
 // WithUpstream runs every scenario as upstream does, whatever its
@@ -121,4 +129,17 @@ func makeOptions(opts []Option) (*options, error) {
 		errs = append(errs, opt(o))
 	}
 	return o, errors.Join(errs...)
+}
+
+// withPerDevice runs device groups as one node per device, the path
+// fleets must match. A test seam.
+func withPerDevice() Option {
+	return func(o *options) error { o.perDevice = true; return nil }
+}
+
+// withWorkers sets how many goroutines a run uses (0: GOMAXPROCS); more
+// than one gives every cohort that can have one a generator, sparse or
+// not. A test seam: the result must not depend on it.
+func withWorkers(n int) Option {
+	return func(o *options) error { o.workers = n; return nil }
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
 
@@ -151,6 +152,23 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	net := netmodel.New(sc.Network, seed, sc.Faults, end)
 	k := newKernel(nodes, net, sc.Simulation.TimeQuantumUS, end)
 	k.crash = newCrashes(sc.Faults, k.index, len(nodes), end)
+	if !o.perDevice {
+		k.cohorts = newCohorts(sc, nodes, net, sc.Simulation.TimeQuantumUS, k.crash)
+	}
+	workers := o.workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	for _, f := range k.cohorts {
+		// The kernel starts the generators when it runs. A sparse cohort
+		// keeps its samples: handing one sample a quantum to another core
+		// costs more than drawing it (withWorkers forces a generator).
+		f.ahead = workers > 1 && (o.workers > 1 || f.dense()) &&
+			(len(f.windows) == 0 || !k.anyExt && !cohortAddressed(sc, f.entry))
+	}
+	if o.onKernel != nil {
+		o.onKernel(k)
+	}
 	k.everyQuantum = k.everyQuantum || o.noSkip
 	var emit []func(context.Context, int32, []event.Event) error
 	if bus != nil {
@@ -207,8 +225,13 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	res.InFlight = net.InFlight()
 	res.Routes = net.Routes()
 	res.Events = res.Network.Delivered
-	res.Nodes = make([]NodeResult, 0, len(nodes))
-	for i, n := range nodes {
+	rows := len(nodes)
+	for _, f := range k.cohorts {
+		rows -= int(f.end-f.first) - 1
+	}
+	res.Nodes = make([]NodeResult, 0, rows)
+	result := func(i int) NodeResult {
+		n := nodes[i]
 		st := n.Stats()
 		res.Events += st.Events
 		nr := NodeResult{ID: n.ID(), Stats: st, Restarts: k.crash.restarts[i], Healthy: !k.crash.down[i]}
@@ -242,11 +265,42 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 				nr.Restarts = nr.Resources.Restarts
 			}
 		}
-		res.Nodes = append(res.Nodes, nr)
+		return nr
+	}
+	offenders := map[int][]Offender{}
+	for i := 0; i < len(nodes); i++ {
+		f := k.cohortAt(int32(i))
+		if f == nil {
+			res.Nodes = append(res.Nodes, result(i))
+			continue
+		}
+		// A cohort's row is folded as it is made: a million rows would
+		// cost ~200 MB.
+		// What result gives a GroupSensor, added in slot order (the
+		// devices' memory order) and, for the crash figures, node order.
+		row := groupRow(f.entry, int(f.end-f.first), result(i))
+		for p := range f.devs {
+			if f.dev[p] == 0 {
+				continue // the first device, counted above
+			}
+			st := f.devs[p].Stats()
+			res.Events += st.Events
+			row.add(NodeResult{Stats: st, Healthy: true})
+		}
+		for j := i + 1; j < int(f.end); j++ {
+			row.Restarts += k.crash.restarts[j]
+			row.Healthy = row.Healthy && !k.crash.down[j]
+			for _, us := range k.crash.took[j] {
+				row.RecoveryS = append(row.RecoveryS, float64(us)/1e6)
+			}
+		}
+		res.Nodes = append(res.Nodes, row)
+		offenders[i] = f.offenders(net.GroupDrops(f.first))
+		i = int(f.end) - 1
 	}
 	res.Timeline, res.BucketUS = net.Timeline()
 	res.FaultDrops = net.FaultDrops()
-	foldGroups(res, spans(sc))
+	foldGroups(res, spans(sc), offenders)
 	return res, nil
 }
 

@@ -1,15 +1,17 @@
 package event
 
-// timed is an event with a sequence number that makes its order total:
-// earlier time first, then earlier insertion.
-type timed struct {
-	Event
-	seq uint64
+// queueKey orders a queued event: earlier time first, then earlier
+// insertion. The event itself waits in slot of the queue's slab, so the
+// heap moves 24 bytes instead of an Event.
+type queueKey struct {
+	t    int64
+	seq  uint64
+	slot int32
 }
 
-func (a timed) Before(b timed) bool {
-	if a.TimeUS != b.TimeUS {
-		return a.TimeUS < b.TimeUS
+func (a queueKey) Before(b queueKey) bool {
+	if a.t != b.t {
+		return a.t < b.t
 	}
 	return a.seq < b.seq
 }
@@ -19,21 +21,39 @@ func (a timed) Before(b timed) bool {
 // kernel's own queue (in-flight messages, where upstream's would raise on a
 // tie).
 type Queue struct {
-	h   MinHeap[timed]
-	seq uint64
+	h    MinHeap[queueKey]
+	seq  uint64
+	slab []Event
+	free []int32
 }
 
 // Len returns the number of queued events.
 func (q *Queue) Len() int { return q.h.Len() }
 
-// Peek returns the earliest event; it panics on an empty queue.
-func (q *Queue) Peek() *Event { return &q.h.Peek().Event }
+// Peek returns the earliest event; it panics on an empty queue. The
+// pointer is valid until the next Push.
+func (q *Queue) Peek() *Event { return &q.slab[q.h.Peek().slot] }
 
 // Push adds e after every queued event with the same time.
 func (q *Queue) Push(e Event) {
 	q.seq++
-	q.h.Push(timed{Event: e, seq: q.seq})
+	var s int32
+	if n := len(q.free); n > 0 {
+		s = q.free[n-1]
+		q.free = q.free[:n-1]
+		q.slab[s] = e
+	} else {
+		s = int32(len(q.slab)) // #nosec G115 -- a queue far below 2^31 events
+		q.slab = append(q.slab, e)
+	}
+	q.h.Push(queueKey{t: e.TimeUS, seq: q.seq, slot: s})
 }
 
 // Pop removes and returns the earliest event.
-func (q *Queue) Pop() Event { return q.h.Pop().Event }
+func (q *Queue) Pop() Event {
+	k := q.h.Pop()
+	e := q.slab[k.slot]
+	q.slab[k.slot] = Event{} // drop references for the collector
+	q.free = append(q.free, k.slot)
+	return e
+}

@@ -9,26 +9,64 @@ type Histogram struct {
 	Sum      int64
 	Min, Max int64
 	counts   map[int64]int64
+	// run counts the last value added until another comes: a link of
+	// fixed latency adds one value over and over, and a map access per
+	// message was a tenth of the kernel's time.
+	run  int64
+	runN int64
 }
 
 // Add records one latency in microseconds.
 func (h *Histogram) Add(v int64) {
-	if h.counts == nil {
-		h.counts = map[int64]int64{}
+	if h.Count == 0 {
 		h.Min, h.Max = v, v
 	}
 	h.Count++
 	h.Sum += v
 	h.Min = min(h.Min, v)
 	h.Max = max(h.Max, v)
-	h.counts[v]++
+	if h.runN > 0 && v == h.run {
+		h.runN++
+		return
+	}
+	h.flush()
+	h.run, h.runN = v, 1
+}
+
+// flush moves the run into the map.
+func (h *Histogram) flush() {
+	if h.runN == 0 {
+		return
+	}
+	if h.counts == nil {
+		h.counts = map[int64]int64{}
+	}
+	h.counts[h.run] += h.runN
+	h.runN = 0
+}
+
+// each calls fn for every value and its count, the run included, without
+// changing h (copies of a Histogram share its map).
+func (h *Histogram) each(fn func(v, c int64)) {
+	for v, c := range h.counts {
+		if h.runN > 0 && v == h.run {
+			c += h.runN
+		}
+		fn(v, c)
+	}
+	if _, in := h.counts[h.run]; h.runN > 0 && !in {
+		fn(h.run, h.runN)
+	}
 }
 
 // Merge adds o's counts to h.
 func (h *Histogram) Merge(o *Histogram) {
-	for v, c := range o.counts {
+	h.flush()
+	o.each(func(v, c int64) {
 		if h.counts == nil {
 			h.counts = map[int64]int64{}
+		}
+		if h.Count == 0 {
 			h.Min, h.Max = v, v
 		}
 		h.counts[v] += c
@@ -36,7 +74,7 @@ func (h *Histogram) Merge(o *Histogram) {
 		h.Sum += v * c
 		h.Min = min(h.Min, v)
 		h.Max = max(h.Max, v)
-	}
+	})
 }
 
 // Mean returns the average, 0 when empty.
@@ -58,16 +96,15 @@ func (h *Histogram) Quantile(q float64) int64 {
 		rank++
 	}
 	rank = max(rank, 1)
-	vals := make([]int64, 0, len(h.counts))
-	for v := range h.counts {
-		vals = append(vals, v)
-	}
-	sort.Slice(vals, func(i, j int) bool { return vals[i] < vals[j] })
+	type vc struct{ v, c int64 }
+	vals := make([]vc, 0, len(h.counts)+1)
+	h.each(func(v, c int64) { vals = append(vals, vc{v, c}) })
+	sort.Slice(vals, func(i, j int) bool { return vals[i].v < vals[j].v })
 	var seen int64
-	for _, v := range vals {
-		seen += h.counts[v]
+	for _, x := range vals {
+		seen += x.c
 		if seen >= rank {
-			return v
+			return x.v
 		}
 	}
 	return h.Max

@@ -24,6 +24,8 @@ type Network struct {
 	totals  Totals
 	windows []*window
 	tl      timeline
+	// groups are the device groups that share one route (group.go).
+	groups []*group
 }
 
 type pair struct{ src, dst string }
@@ -48,6 +50,9 @@ type Route struct {
 	// Faulted counts messages dropped by an injected fault.
 	Faulted int64
 	Latency Histogram
+	// group, when set, is the device group whose messages the route
+	// carries; it counts what each device dropped.
+	group *group
 }
 
 // Dropped is everything sent that will never arrive.
@@ -97,6 +102,9 @@ func New(cfg scenario.Network, seed int64, faults []scenario.Fault, end int64) *
 
 // routeOf finds e's route through the sender's index.
 func (n *Network) routeOf(e *event.Event) *Route {
+	if r := n.groupRoute(e); r != nil {
+		return r
+	}
 	i := int(e.SrcIndex)
 	if i < 0 || e.Src == "" {
 		return n.route(e.Src, e.Dst)
@@ -145,21 +153,22 @@ func (n *Network) Route(e event.Event, deliver func(event.Event)) {
 	}
 	if !n.latencyModel {
 		if drop != nil {
-			n.fault(r, drop, e.TimeUS)
+			n.fault(r, drop, &e, e.TimeUS)
 			return
 		}
 		e.SentUS = e.TimeUS
-		n.arrive(r, e, deliver)
+		n.arrive(r, &e, deliver)
 		return
 	}
 	// The draw is made even when a fault drops the message, so the run
 	// after the fault sees the same numbers as a run without it.
 	lost := l.rng.Random() < cfg.loss
 	if drop != nil {
-		n.fault(r, drop, e.TimeUS)
+		n.fault(r, drop, &e, e.TimeUS)
 		return
 	}
 	if lost {
+		r.dropped(&e)
 		r.Lost++
 		n.totals.Lost++
 		n.tl.dropped(e.TimeUS)
@@ -190,12 +199,13 @@ func (n *Network) Route(e event.Event, deliver func(event.Event)) {
 func (n *Network) Deliver(target int64, deliver func(event.Event)) {
 	for n.q.Len() > 0 && n.q.Peek().TimeUS <= target {
 		e := n.q.Pop()
-		n.arrive(n.routeOf(&e), e, deliver)
+		n.arrive(n.routeOf(&e), &e, deliver)
 	}
 }
 
-func (n *Network) arrive(r *Route, e event.Event, deliver func(event.Event)) {
+func (n *Network) arrive(r *Route, e *event.Event, deliver func(event.Event)) {
 	if e.DstIndex == event.NoNode {
+		r.dropped(e)
 		r.Unroutable++
 		n.totals.Unroutable++
 		n.tl.dropped(e.SentUS)
@@ -203,7 +213,7 @@ func (n *Network) arrive(r *Route, e event.Event, deliver func(event.Event)) {
 	}
 	if len(n.windows) > 0 {
 		if w := n.crashed(e.Dst, e.TimeUS); w != nil {
-			n.fault(r, w, e.SentUS)
+			n.fault(r, w, e, e.SentUS)
 			return
 		}
 	}
@@ -211,10 +221,11 @@ func (n *Network) arrive(r *Route, e event.Event, deliver func(event.Event)) {
 	n.totals.Delivered++
 	r.Latency.Add(e.LatencyUS)
 	n.tl.delivered(e.TimeUS, e.LatencyUS)
-	deliver(e)
+	deliver(*e)
 }
 
-func (n *Network) fault(r *Route, w *window, sent int64) {
+func (n *Network) fault(r *Route, w *window, e *event.Event, sent int64) {
+	r.dropped(e)
 	r.Faulted++
 	n.totals.Faulted++
 	w.dropped++

@@ -90,18 +90,16 @@ func (g *Gateway) Advance(_ context.Context, target int64, in []event.Event, out
 			continue
 		}
 		g.stats.MessagesReceived++
-		p := *e
+		p := g.q.PushAt(e, e.TimeUS+g.processing)
 		p.Type = typeProcess
-		p.TimeUS = e.TimeUS + g.processing
 		p.Src, p.Dst = g.id, ""
-		g.q.Push(p)
 	}
 	for g.q.Len() > 0 && g.q.Peek().TimeUS < min(target, g.downAt) {
-		e := g.q.Pop()
+		e := g.q.PopRef() // valid until the next Push
 		g.stats.Events++
 		switch e.Type {
 		case typeProcess:
-			out = g.process(&e, out)
+			out = g.process(e, out)
 		case typeAggregate:
 			g.aggregate(e.TimeUS)
 			g.q.Push(event.Event{TimeUS: e.TimeUS + g.interval, Type: typeAggregate})

@@ -23,6 +23,7 @@ type SensorGroup struct {
 	// from its own RNG, so a million devices do not all report in the same
 	// quantum.
 	jitter int64
+	devs   []GroupSensor
 }
 
 // NewSensorGroup reads a sensor group's config. Besides the sensor's keys
@@ -44,6 +45,20 @@ func (g *SensorGroup) Dst() string { return g.tmpl.dst }
 func (g *SensorGroup) Device(id string) *GroupSensor {
 	return &GroupSensor{g: g, id: id}
 }
+
+// Devices returns the group's devices with the given ids, in one slice
+// the group keeps (Members).
+func (g *SensorGroup) Devices(ids []string) []GroupSensor {
+	g.devs = make([]GroupSensor, len(ids))
+	for i, id := range ids {
+		g.devs[i] = GroupSensor{g: g, id: id}
+	}
+	return g.devs
+}
+
+// Members returns the slice Devices made; the kernel may reorder it, and
+// then points its nodes at the new places.
+func (g *SensorGroup) Members() []GroupSensor { return g.devs }
 
 // GroupSensor is one device of a sensor group: upstream's sensor model
 // (gauss readings every interval, each a TRANSMIT to dst) with a compact
@@ -81,7 +96,9 @@ func (s *GroupSensor) Start(_ context.Context, env Env) error {
 
 // Advance implements Node.
 func (s *GroupSensor) Advance(_ context.Context, target int64, in []event.Event, out []event.Event) ([]event.Event, error) {
-	s.received += int64(len(in))
+	if len(in) > 0 { // a cohort's generator advances devices the kernel delivers to
+		s.received += int64(len(in))
+	}
 	t := s.g.tmpl
 	for s.next < target && s.next < s.downAt {
 		s.sent++
@@ -154,3 +171,19 @@ func (r *splitmix) next() uint64 {
 
 // float is in [0, 1) with 53 random bits, as Python's random().
 func (r *splitmix) float() float64 { return float64(r.next()>>11) / (1 << 53) }
+
+// Interval returns the time between a device's samples.
+func (g *SensorGroup) Interval() int64 { return g.tmpl.interval }
+
+// Group returns the group the device belongs to.
+func (s *GroupSensor) Group() *SensorGroup { return s.g }
+
+// At returns the time of the device's next sample, crashed or not. A
+// device's samples keep their phase: At changes by whole intervals only
+// (a restart skips the samples that fell while down), so the kernel can
+// place a device by At once.
+func (s *GroupSensor) At() int64 { return s.next }
+
+// Receive counts n messages delivered to the device, which a sensor
+// ignores (Advance without its samples).
+func (s *GroupSensor) Receive(n int) { s.received += int64(n) }
