@@ -218,6 +218,7 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 	defer cancel()
 	var last error
 	asked := time.Now()
+	wait := time.Duration(0)
 	for {
 		err := probe(ctx, c, h)
 		if err == nil {
@@ -226,6 +227,7 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 		if ctx.Err() == nil || last == nil {
 			last = err
 		}
+		wait = nextWait(wait, h.Interval)
 		if time.Since(asked) >= time.Second {
 			asked = time.Now()
 			if st, err := inspect(ctx, c, ctr); err == nil && st != nil && !st.State.Running && st.State.Status != "created" {
@@ -235,7 +237,7 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s check did not pass within %s; the last answer: %w", h.Kind(), h.Timeout, last)
-		case <-time.After(h.Interval):
+		case <-time.After(wait):
 		}
 	}
 }
