@@ -218,9 +218,11 @@ func removeLeftovers(ctx context.Context, c hostConn, service string, old *conta
 	if old != nil {
 		keep = "^" + old.ID
 	}
-	script := "{ " + shell("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--filter", "label="+LabelRole+"="+roleCandidate) +
-		"; " + shell("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--filter", "status=created") +
-		"; } | grep -v " + transport.Quote(keep) + " | xargs -r docker rm -f >/dev/null"
+	// One listing (each docker command costs the host a process start):
+	// ID, role, and the status's first word.
+	script := shell("docker", "ps", "-a", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--format", `{{.ID}} role={{.Label "`+LabelRole+`"}} {{.Status}}`) +
+		" | awk " + transport.Quote(`$2 == "role=`+roleCandidate+`" || $3 == "Created" { print $1 }`) +
+		" | grep -v " + transport.Quote(keep) + " | xargs -r docker rm -f >/dev/null"
 	if _, err := c.Run(ctx, script, nil); err != nil {
 		return fmt.Errorf("removing containers an earlier deploy left: %w", err)
 	}
