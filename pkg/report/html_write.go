@@ -269,12 +269,13 @@ func (w *htmlWriter) scenario(sc htmlScenario) {
 	w.s("\n</section>")
 }
 
-// row writes one table row of cells, each with its opening tag.
+// row writes one table row of cells, given as pairs: the cell's opening
+// tag, then its value.
 func (w *htmlWriter) row(cells ...string) {
 	w.s("\n<tr>")
-	for i := 0; i < len(cells); i += 2 {
-		w.s(cells[i])
-		w.e(cells[i+1])
+	for ; len(cells) >= 2; cells = cells[2:] {
+		w.s(cells[0])
+		w.e(cells[1])
 		w.s("</td>")
 	}
 	w.s("</tr>")

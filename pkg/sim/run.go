@@ -238,7 +238,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		for _, us := range k.crash.took[i] {
 			nr.RecoveryS = append(nr.RecoveryS, float64(us)/1e6)
 		}
-		if r, ok := n.(node.Recoverer); ok && k.crash.crashed(int32(i)) {
+		if r, ok := n.(node.Recoverer); ok && k.crash.crashed(int32(i)) { // #nosec G115 -- a node index, below the node count, which the loader bounds far under MaxInt32
 			// A container comes back on its own (its restart policy) or
 			// when restart_after_s starts it; it says when it is healthy.
 			restarts, took, up := r.Recovery()
