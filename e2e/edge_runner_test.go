@@ -242,7 +242,11 @@ hosts:
 func buildXedgesim(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "xedgesim")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/xedgesim").CombinedOutput(); err != nil {
+	// Static, as make build and the releases build it: the shaping helper
+	// runs this binary in a scratch image.
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/xedgesim")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin

@@ -89,17 +89,7 @@ func TestActRelease(t *testing.T) {
 	fulcio := env.Var("FULCIO_URL")
 	writeFiles(t, ws, map[string]string{"deploy/trusted_root.json": fulcioTrustedRoot(t, fulcio)})
 	gitInit(t, ws)
-	requestToken, err := os.ReadFile(env.Var("OIDC_REQUEST_TOKEN_FILE"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer := []string{
-		"--var", "XEDGESIM_FULCIO_URL=" + fulcio,
-		"--var", "XEDGESIM_SIGNER_ISSUER=" + env.Var("OIDC_ISSUER"),
-		"--var", "XEDGESIM_SIGNER_IDENTITY=https://github.com/xedgesim/simulate/.github/workflows/release.yml@refs/heads/main",
-		"--env", "ACTIONS_ID_TOKEN_REQUEST_URL=" + env.Var("OIDC_TOKEN_URL") + "?api-version=2.0",
-		"--env", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + strings.TrimSpace(string(requestToken)),
-	}
+	signer := releaseSigner(t, env)
 	cleanupEdges(t, env, service)
 	t.Cleanup(func() { cleanupRegistry(t, env, repo, repo+"-staging") })
 
@@ -315,9 +305,27 @@ func httpGet(url string) string {
 // TestActReleaseGateBlocks runs the release workflow on an application
 // whose scenario fails: the gate step exits 2, nothing is promoted and the
 // deploy job, the only one with the SSH secrets, never starts.
+// releaseSigner are act's arguments that let the release job sign keyless
+// on the bed: its Fulcio, and its OIDC issuer answering the Actions token
+// request with the release workflow's identity.
+func releaseSigner(t *testing.T, env *testbed.Env) []string {
+	t.Helper()
+	requestToken, err := os.ReadFile(env.Var("OIDC_REQUEST_TOKEN_FILE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		"--var", "XEDGESIM_FULCIO_URL=" + env.Var("FULCIO_URL"),
+		"--var", "XEDGESIM_SIGNER_ISSUER=" + env.Var("OIDC_ISSUER"),
+		"--var", "XEDGESIM_SIGNER_IDENTITY=https://github.com/xedgesim/simulate/.github/workflows/release.yml@refs/heads/main",
+		"--env", "ACTIONS_ID_TOKEN_REQUEST_URL=" + env.Var("OIDC_TOKEN_URL") + "?api-version=2.0",
+		"--env", "ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + strings.TrimSpace(string(requestToken)),
+	}
+}
+
 func TestActReleaseGateBlocks(t *testing.T) {
 	t.Parallel()
-	env := testbed.Need(t, testbed.PartAct, testbed.PartRegistry, testbed.PartDocker, testbed.PartEdges)
+	env := testbed.Need(t, testbed.PartAct, testbed.PartRegistry, testbed.PartDocker, testbed.PartEdges, testbed.PartKeyless)
 	id := unique(t)
 	repo := env.Registry.Host + "/e2e/xa-" + id
 	ws := releaseWorkspace(t, env, "xa-"+id, 30000)
@@ -327,8 +335,9 @@ func TestActReleaseGateBlocks(t *testing.T) {
 	t.Cleanup(func() { cleanupRegistry(t, env, repo, repo+"-staging") })
 
 	workflow := filepath.Join(ws, ".github/workflows/release.yml")
+	// The build signs its provenance keyless before the gate.
 	args := append([]string{"workflow_dispatch", "-W", workflow, "--var", "XEDGESIM_IMAGE=" + repo, "--input", "tag=v0.0.1-" + id,
-		"-s", "EDGE_SSH_KEY", "-s", "EDGE_KNOWN_HOSTS"}, stubs(t, repoRoot(t), workflow)...)
+		"-s", "EDGE_SSH_KEY", "-s", "EDGE_KNOWN_HOSTS"}, append(releaseSigner(t, env), stubs(t, repoRoot(t), workflow)...)...)
 	r := runAct(t, env, ws, 6*time.Minute, []string{"EDGE_SSH_KEY=unused", "EDGE_KNOWN_HOSTS=unused"}, args...)
 	t.Cleanup(func() { removeHostImage(t, env, r.outputs["release/build/image-ref"]) })
 	if r.code() != 1 {
