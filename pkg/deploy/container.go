@@ -73,17 +73,13 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	c, s, old := d.c, cs.m.Service, cs.old
 	env := cs.m.HostEnv(d.h)
 	// create creates a container of the new release: the service's (with
-	// its published ports) or the candidate (with ephemeral ones, started
-	// at once: docker run is one command where create and start are two).
+	// its published ports) or the candidate (with ephemeral ones).
 	create := func(name string, ports []string, extra ...string) (string, error) {
-		verb, restart := "create", s.Restart
+		restart := s.Restart
 		if len(extra) > 0 {
-			verb, restart = "run", "no" // a candidate never comes back by itself
+			restart = "no" // a candidate never comes back by itself
 		}
-		args := []string{"docker", verb, "--name", name, "--platform", platform, "--restart", restart}
-		if verb == "run" {
-			args = append(args, "--detach")
-		}
+		args := []string{"docker", "create", "--name", name, "--platform", platform, "--restart", restart}
 		for _, k := range slices.Sorted(maps.Keys(labels)) {
 			args = append(args, "--label", k+"="+labels[k])
 		}
@@ -118,32 +114,20 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		return strings.TrimSpace(out), nil
 	}
 	newName := cs.newName(d)
-	serving := old != nil && old.State.Running
-	// The candidate starts first, so that the service's container is
-	// created while it boots.
-	var cand *candidate
-	if serving && canCheckFirst(s) {
-		var err error
-		cand, err = cs.startCandidate(ctx, d, func(name string, ports []string, extra ...string) error {
-			_, err := create(name, ports, extra...)
-			return err
-		})
-		if err != nil {
-			return errors.Join(err, d.restoreFiles(ctx))
-		}
-	}
 	d.event("create", "creating %s", newName)
 	id, err := create(newName, s.Ports)
 	if err != nil {
-		cand.remove(ctx)
 		return errors.Join(err, d.restoreFiles(ctx))
 	}
 	cs.newID = id
 	// From here on, any failure puts the old container back.
 	undo := func(cause error) error { return d.undoFailed(ctx, cause, old != nil, cs.putBack) }
-	if cand != nil {
-		err := cand.check(ctx)
-		cand.remove(ctx)
+	serving := old != nil && old.State.Running
+	if serving && canCheckFirst(s) {
+		err := cs.checkCandidate(ctx, d, func(name string, ports []string, extra ...string) error {
+			_, err := create(name, ports, extra...)
+			return err
+		})
 		if err != nil {
 			return undo(err)
 		}

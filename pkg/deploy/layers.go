@@ -19,15 +19,11 @@ type engineLayers struct {
 	containerd bool
 }
 
-// layersScript asks the engine for its storage and every image's layers,
-// both at once (docker info alone takes a good part of a second on a
-// loaded host). An image removed between the listing and the inspection
-// is skipped: the answer only has to be a subset of what the engine has.
-const layersScript = `t=$(mktemp) || exit 1
-docker image ls -aq --no-trunc | sort -u | xargs -r docker image inspect --format '{{.Id}} {{range .RootFS.Layers}}{{.}},{{end}}' >"$t" 2>/dev/null &
-if ! docker info --format '{{json .DriverStatus}}'; then wait; rm -f "$t"; exit 1; fi
-wait
-cat "$t"; rm -f "$t"
+// layersScript asks the engine for its storage and every image's layers.
+// An image removed between the listing and the inspection is skipped: the
+// answer only has to be a subset of what the engine has.
+const layersScript = `docker info --format '{{json .DriverStatus}}' || exit 1
+docker image ls -aq --no-trunc | sort -u | xargs -r docker image inspect --format '{{.Id}} {{range .RootFS.Layers}}{{.}},{{end}}' 2>/dev/null
 true`
 
 func queryLayers(ctx context.Context, c hostConn) (*engineLayers, error) {

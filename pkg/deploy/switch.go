@@ -156,37 +156,28 @@ func (cs *containerStrategy) candidateName(d *hostDeploy) string {
 	return cs.newName(d) + "-candidate"
 }
 
-// candidate is the new release running beside the old container on
-// ephemeral ports.
-type candidate struct {
-	d    *hostDeploy
-	name string
-}
-
-// startCandidate starts the new release as a candidate on ephemeral ports
-// beside the old container; create runs a container of the new release
-// with that name, those ports and the extra docker arguments. On error
-// nothing of the candidate is left.
-func (cs *containerStrategy) startCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string, extra ...string) error) (*candidate, error) {
-	s := cs.m.Service
-	cand := &candidate{d: d, name: cs.candidateName(d)}
+// checkCandidate runs the new release as a candidate on ephemeral ports
+// beside the old container and health-checks it there; the candidate is
+// removed either way. create creates a container of the new release with
+// that name, those ports and the extra docker create arguments.
+func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string, extra ...string) error) error {
+	c, s := d.c, cs.m.Service
+	name := cs.candidateName(d)
 	ports := make([]string, len(s.Ports))
 	for i, p := range s.Ports {
 		ports[i] = parsePortSpec(p).ephemeral()
 	}
-	d.event("candidate", "starting %s beside the old container, on ephemeral ports", cand.name)
-	if err := create(cand.name, ports, "--label", LabelRole+"="+roleCandidate); err != nil {
-		cand.remove(ctx)
-		return nil, fmt.Errorf("starting the candidate: %w", err)
+	defer func() {
+		_, _ = c.Run(context.WithoutCancel(ctx), "docker rm -f "+transport.Quote(name)+" >/dev/null 2>&1; true", nil) // gone either way; a leftover is removed by the next deploy
+	}()
+	d.event("candidate", "starting %s beside the old container, on ephemeral ports", name)
+	if err := create(name, ports, "--label", LabelRole+"="+roleCandidate); err != nil {
+		return err
 	}
-	return cand, nil
-}
-
-// check health-checks the candidate on its ephemeral ports.
-func (cand *candidate) check(ctx context.Context) error {
-	d := cand.d
-	c, s := d.c, d.m.Service
-	bound, err := boundPorts(ctx, c, cand.name)
+	if _, err := c.Run(ctx, "docker start "+transport.Quote(name), nil); err != nil {
+		return fmt.Errorf("starting the candidate: %w", err)
+	}
+	bound, err := boundPorts(ctx, c, name)
 	if err != nil {
 		return err
 	}
@@ -195,19 +186,10 @@ func (cand *candidate) check(ctx context.Context) error {
 		return fmt.Errorf("the candidate publishes no port for the %s check", s.Health.Kind())
 	}
 	d.event("health", "waiting up to %s for %s on the candidate", s.Health.Timeout, s.Health.Kind())
-	if err := waitHealthy(ctx, c, cand.name, h); err != nil {
+	if err := waitHealthy(ctx, c, name, h); err != nil {
 		return &HealthError{Host: d.h.Name, Err: fmt.Errorf("the new release, beside the old one: %w", err)}
 	}
 	return nil
-}
-
-// remove removes the candidate, also when ctx ended; a nil candidate is
-// none.
-func (cand *candidate) remove(ctx context.Context) {
-	if cand == nil {
-		return
-	}
-	_, _ = cand.d.c.Run(context.WithoutCancel(ctx), "docker rm -f "+transport.Quote(cand.name)+" >/dev/null 2>&1; true", nil) // gone either way; a leftover is removed by the next deploy
 }
 
 // removeLeftovers removes what a killed deploy of the service left: a
@@ -218,11 +200,9 @@ func removeLeftovers(ctx context.Context, c hostConn, service string, old *conta
 	if old != nil {
 		keep = "^" + old.ID
 	}
-	// One listing (each docker command costs the host a process start):
-	// ID, role, and the status's first word.
-	script := shell("docker", "ps", "-a", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--format", `{{.ID}} role={{.Label "`+LabelRole+`"}} {{.Status}}`) +
-		" | awk " + transport.Quote(`$2 == "role=`+roleCandidate+`" || $3 == "Created" { print $1 }`) +
-		" | grep -v " + transport.Quote(keep) + " | xargs -r docker rm -f >/dev/null"
+	script := "{ " + shell("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--filter", "label="+LabelRole+"="+roleCandidate) +
+		"; " + shell("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--filter", "status=created") +
+		"; } | grep -v " + transport.Quote(keep) + " | xargs -r docker rm -f >/dev/null"
 	if _, err := c.Run(ctx, script, nil); err != nil {
 		return fmt.Errorf("removing containers an earlier deploy left: %w", err)
 	}
@@ -238,7 +218,6 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 	defer cancel()
 	var last error
 	asked := time.Now()
-	wait := time.Duration(0)
 	for {
 		err := probe(ctx, c, h)
 		if err == nil {
@@ -247,7 +226,6 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 		if ctx.Err() == nil || last == nil {
 			last = err
 		}
-		wait = nextWait(wait, h.Interval)
 		if time.Since(asked) >= time.Second {
 			asked = time.Now()
 			if st, err := inspect(ctx, c, ctr); err == nil && st != nil && !st.State.Running && st.State.Status != "created" {
@@ -257,7 +235,7 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s check did not pass within %s; the last answer: %w", h.Kind(), h.Timeout, last)
-		case <-time.After(wait):
+		case <-time.After(h.Interval):
 		}
 	}
 }

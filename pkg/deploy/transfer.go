@@ -95,11 +95,6 @@ func (d *hostDeploy) sendImage(ctx context.Context, img v1.Image, tag string) er
 	if err != nil {
 		return fmt.Errorf("reading the image: %w", err)
 	}
-	// The session that receives the tarball starts now, so the host's
-	// login shell starts while the layers are asked for and the tarball
-	// is written (receiver.go).
-	rcv := d.startReceive()
-	defer rcv.Close()
 	have, err := queryLayers(ctx, d.c)
 	if err != nil {
 		return err
@@ -112,14 +107,14 @@ func (d *hostDeploy) sendImage(ctx context.Context, img v1.Image, tag string) er
 		return nil
 	}
 	skip := have.present(cf.RootFS.DiffIDs)
-	err = d.load(ctx, img, tag, skip, rcv)
+	err = d.load(ctx, img, tag, skip)
 	var ce *transport.CommandError
 	if skip > 0 && errors.As(err, &ce) {
 		// The engine may have lost a layer since it was asked (an image
 		// removed meanwhile), or may not fill in layers it has: send them
 		// all.
 		d.event("transfer", "loading without the %d layer(s) the engine had failed (%v); sending every layer", skip, err)
-		err = d.load(ctx, img, tag, 0, nil)
+		err = d.load(ctx, img, tag, 0)
 	}
 	return err
 }
@@ -129,7 +124,7 @@ func (d *hostDeploy) sendImage(ctx context.Context, img v1.Image, tag string) er
 // again when the connection breaks; the host's receive script checks the
 // bytes and never keeps a partial file, so docker load only ever reads a
 // whole tarball, and the running service is untouched until then.
-func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip int, rcv *transport.Receiver) error {
+func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip int) error {
 	f, size, sum, err := spool("xedgesim-image-*.tar", func(w io.Writer) error { return writeLoadTarball(w, img, tag, skip) })
 	if err != nil {
 		return fmt.Errorf("writing the image tarball: %w", err)
@@ -164,12 +159,7 @@ func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip in
 		} else {
 			d.event("transfer", "sending %d bytes: all %d layers", size, len(layers))
 		}
-		var n int64
-		if rcv != nil && attempt == 1 {
-			_, n, err = rcv.Send(ctx, p)
-		} else {
-			_, n, err = d.c.RunWithPayload(ctx, safeFileTag(d.m.Service.Name), p, loadScript)
-		}
+		_, n, err := d.c.RunWithPayload(ctx, safeFileTag(d.m.Service.Name), p, "docker load -q -i \"$f\" >&2")
 		d.rep.BytesSent += n
 		if err == nil {
 			return nil
@@ -182,30 +172,6 @@ func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip in
 		first = broken
 	}
 	return fmt.Errorf("loading the image: gave up after %d attempts: %w", sendAttempts, broken)
-}
-
-// loadScript loads the received tarball "$f" into the host's engine.
-const loadScript = `docker load -q -i "$f" >&2`
-
-// receiveStarter is a connection that can start receiving a payload
-// before it is known (transport.Client; a local host has no session to
-// start).
-type receiveStarter interface {
-	StartReceive(tag, script string) (*transport.Receiver, error)
-}
-
-// startReceive starts the session that will receive the image tarball,
-// or returns nil when the connection cannot (load then opens one).
-func (d *hostDeploy) startReceive() *transport.Receiver {
-	rs, ok := d.c.(receiveStarter)
-	if !ok {
-		return nil
-	}
-	r, err := rs.StartReceive(safeFileTag(d.m.Service.Name), loadScript)
-	if err != nil {
-		return nil // the send opens a session of its own and reports
-	}
-	return r
 }
 
 // reconnect replaces the host's connection after it broke.

@@ -10,10 +10,5 @@
 // half-written file under the final name. [Client.RunWithPayload] streams a
 // payload (an image tarball) into a temporary file that the host itself
 // checks and removes on every way out, a broken connection included, before
-// and after a command reads it; [Client.StartReceive] starts that session
-// before the payload is ready.
-//
-// A command without stdin runs in one /bin/sh per connection (shell.go)
-// rather than in a session of its own, which costs the host a login shell
-// and its rc files for every command.
+// and after a command reads it.
 package transport

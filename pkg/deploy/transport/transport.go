@@ -13,7 +13,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	scp "github.com/bramvdbogaerde/go-scp"
@@ -173,16 +172,9 @@ func (e *ConfigError) ExitCode() int { return 3 }
 
 // Client is a connection to one target.
 type Client struct {
-	name    string
-	ssh     *ssh.Client
-	jump    *ssh.Client
-	timeout time.Duration
-
-	// shell runs the commands without stdin (shell.go); noShell says the
-	// host gave none, so every command gets a session.
-	shellMu sync.Mutex
-	shell   *remoteShell
-	noShell bool
+	name string
+	ssh  *ssh.Client
+	jump *ssh.Client
 }
 
 // Dial connects to the target, checking its host key.
@@ -196,7 +188,7 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Client, error) {
 	if len(o.auth) == 0 {
 		return nil, &ConfigError{errors.New("connecting over ssh: no key and no agent")}
 	}
-	c := &Client{name: t.Name, timeout: o.timeout}
+	c := &Client{name: t.Name}
 	dial := func(ctx context.Context, addr string) (net.Conn, error) {
 		d := net.Dialer{Timeout: o.timeout}
 		return d.DialContext(ctx, "tcp", addr)
@@ -373,7 +365,6 @@ func algorithmsFor(keyType string) []string {
 
 // Close closes the connection (and the jump host's).
 func (c *Client) Close() error {
-	c.closeShell()
 	var err error
 	if c.ssh != nil {
 		err = c.ssh.Close()
@@ -396,19 +387,6 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader) (string, 
 
 // run is Run, naming the command shown in errors.
 func (c *Client) run(ctx context.Context, cmd, shown string, stdin io.Reader) (string, error) {
-	if stdin == nil {
-		stdout, stderr, status, ok, err := c.shellRun(ctx, cmd)
-		switch {
-		case ok && ctx.Err() != nil:
-			return stdout, fmt.Errorf("running %s on %s: %w", shortCmd(shown), c.name, ctx.Err())
-		case ok && err != nil:
-			return stdout, fmt.Errorf("running %s on %s: %w", shortCmd(shown), c.name, err)
-		case ok && status != 0:
-			return stdout, &CommandError{Host: c.name, Cmd: shown, Status: status, Stderr: stderr}
-		case ok:
-			return stdout, nil
-		}
-	}
 	s, err := c.ssh.NewSession()
 	if err != nil {
 		return "", fmt.Errorf("opening a session on %s: %w", c.name, err)

@@ -118,9 +118,8 @@ func (a *artifact) taggable() remote.Taggable {
 	return a.image
 }
 
-// open resolves a source to its index or image; ropts are the remote
-// options for a registry source.
-func (c *Client) open(ctx context.Context, src Source, ropts []remote.Option) (*artifact, error) {
+// open resolves a source to its index or image.
+func (c *Client) open(ctx context.Context, src Source) (*artifact, error) {
 	switch src.Kind {
 	case SourceOCI:
 		return openLayout(src.Path, src.Digest)
@@ -136,7 +135,7 @@ func (c *Client) open(ctx context.Context, src Source, ropts []remote.Option) (*
 		if err != nil {
 			return nil, err
 		}
-		d, err := remote.Get(ref, ropts...)
+		d, err := remote.Get(ref, c.RemoteOptions(ctx)...)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", ref, err)
 		}
