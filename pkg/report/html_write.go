@@ -401,14 +401,28 @@ func (w *htmlWriter) rect(r svgRect) {
 	w.s("\"")
 }
 
-func (w *htmlWriter) latency(n int, c *lineChart) {
-	w.s("\n<figure>\n<h3>Latency over virtual time</h3>\n<svg id=\"chart-latency-")
+// chart opens run n's chart of a kind: its figure, heading and svg
+// (id chart-KIND-N, classes chart chart-KIND).
+func (w *htmlWriter) chart(title, kind string, n, width, height int, label string) {
+	w.s("\n<figure>\n<h3>")
+	w.s(title)
+	w.s("</h3>\n<svg id=\"chart-")
+	w.s(kind)
+	w.s("-")
 	w.n(int64(n))
-	w.s("\" class=\"chart chart-latency\" viewBox=\"0 0 ")
-	w.n(int64(c.Width))
+	w.s("\" class=\"chart chart-")
+	w.s(kind)
+	w.s("\" viewBox=\"0 0 ")
+	w.n(int64(width))
 	w.s(" ")
-	w.n(int64(c.Height))
-	w.s("\" role=\"img\" aria-label=\"Latency over virtual time\" xmlns=\"http://www.w3.org/2000/svg\">")
+	w.n(int64(height))
+	w.s("\" role=\"img\" aria-label=\"")
+	w.s(label)
+	w.s("\" xmlns=\"http://www.w3.org/2000/svg\">")
+}
+
+func (w *htmlWriter) latency(n int, c *lineChart) {
+	w.chart("Latency over virtual time", "latency", n, c.Width, c.Height, "Latency over virtual time")
 	for _, t := range c.YTicks {
 		w.s("\n<line class=\"grid\" x1=\"")
 		w.e(c.Left)
@@ -484,13 +498,7 @@ func (w *htmlWriter) latency(n int, c *lineChart) {
 }
 
 func (w *htmlWriter) links(n int, c *barChart) {
-	w.s("\n<figure>\n<h3>Delivered and dropped per link</h3>\n<svg id=\"chart-links-")
-	w.n(int64(n))
-	w.s("\" class=\"chart chart-links\" viewBox=\"0 0 ")
-	w.n(int64(c.Width))
-	w.s(" ")
-	w.n(int64(c.Height))
-	w.s("\" role=\"img\" aria-label=\"Delivered and dropped messages per link\" xmlns=\"http://www.w3.org/2000/svg\">")
+	w.chart("Delivered and dropped per link", "links", n, c.Width, c.Height, "Delivered and dropped messages per link")
 	axis, tickY := c.Axis(), c.TickY()
 	for _, t := range c.Ticks {
 		w.s("\n<line class=\"grid\" x1=\"")
