@@ -6,6 +6,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 
 	"github.com/xedgesim/simulate/pkg/image/evidence"
 	"github.com/xedgesim/simulate/pkg/image/provenance"
@@ -70,22 +71,18 @@ func (b *goBuilder) provenanceReferrer(ctx context.Context, res *Result, pkg goP
 	if err != nil {
 		return Referrer{}, fmt.Errorf("signing provenance: %w", err)
 	}
-	mt, err := res.Index.MediaType()
+	d, err := partial.Descriptor(res.Index)
 	if err != nil {
-		return Referrer{}, fmt.Errorf("reading index media type: %w", err)
+		return Referrer{}, fmt.Errorf("describing index: %w", err)
 	}
-	raw, err := res.Index.RawManifest()
-	if err != nil {
-		return Referrer{}, fmt.Errorf("reading index: %w", err)
-	}
-	subject := v1.Descriptor{MediaType: mt, Digest: res.Digest, Size: int64(len(raw))}
+	subject := v1.Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size}
 	art, err := evidence.BundleArtifact(bundle, provenance.PredicateType, subject)
 	if err != nil {
 		return Referrer{}, err
 	}
-	d, size, err := digestSize(art, "provenance")
+	ad, size, err := digestSize(art, "provenance")
 	if err != nil {
 		return Referrer{}, err
 	}
-	return Referrer{ArtifactType: evidence.BundleMediaType, Subject: subject, Image: art, Digest: d, Size: size}, nil
+	return Referrer{ArtifactType: evidence.BundleMediaType, Subject: subject, Image: art, Digest: ad, Size: size}, nil
 }
