@@ -307,9 +307,10 @@ func TestBrokerCrashAndRestart(t *testing.T) {
 		t.Errorf("recovery_time_s %g, want in (0, 5]", rt)
 	}
 	// About 4 readings went out before the crash at 5 s: more arrived, so
-	// the clients reconnected to the restarted broker.
-	if got := s.actual(t, "mqtt_received"); got < 10 {
-		t.Errorf("mqtt_received %g, want at least 10", got)
+	// the clients reconnected to the restarted broker. A recovery within
+	// the 5 s allowed loses up to 5 of the 14.
+	if got := s.actual(t, "mqtt_received"); got < 9 {
+		t.Errorf("mqtt_received %g, want at least 9", got)
 	}
 	// The container ran twice: its log has the broker's start line twice.
 	if log, _ := os.ReadFile(filepath.Join(out, "logs", "mqtt-broker.log")); strings.Count(string(log), "MQTT on :1883") != 2 {
