@@ -234,6 +234,13 @@ func (d *decoder) nodes(e yamldiag.Entry, r *refs) []Node {
 			"no nodes defined in scenario")
 		return nil
 	}
+	if len(seq.Content) > d.maxNodes {
+		// Every entry is one node or more. Refused before decoding: a
+		// 16 MiB file of aliases ("- *n") holds 2.6 million entries, and
+		// decoding them took 2 GB before checkLimits counted them.
+		d.tooManyNodes(e.Val, "at least ", len(seq.Content), d.maxNodes)
+		return nil
+	}
 	return decodeItems(d, seq, "nodes", secNode, "write a node as keys indented under '- ': id:, type: and port:",
 		make([]Node, 0, len(seq.Content)), func(path string, m *yamldiag.Mapping) (Node, bool) {
 			return d.node(path, m, r)

@@ -114,8 +114,7 @@ func (d *decoder) checkLimits(root *yaml.Node, s *Scenario, l limits) {
 		if n == nil {
 			n = root
 		}
-		d.Errorf(n, "nodes", fmt.Sprintf("split the fleet into several scenarios, or raise the limit with --max-nodes %d", count),
-			"the scenario has %d nodes; the limit is %d", count, l.nodes)
+		d.tooManyNodes(n, "", count, l.nodes)
 	}
 	if s.Simulation.DurationS > l.durationS {
 		n := valueOf(valueOf(root, "simulation"), "duration_s")
@@ -126,6 +125,13 @@ func (d *decoder) checkLimits(root *yaml.Node, s *Scenario, l limits) {
 			"simulation.duration_s is %s s; the limit is %s s (%s days)", yamldiag.Written(n),
 			strconv.FormatFloat(l.durationS, 'f', -1, 64), strconv.FormatFloat(math.Round(l.durationS/86400*10)/10, 'f', -1, 64))
 	}
+}
+
+// tooManyNodes reports at n that the scenario has (atLeast) count nodes,
+// over limit.
+func (d *decoder) tooManyNodes(n *yaml.Node, atLeast string, count, limit int) {
+	d.Errorf(n, "nodes", fmt.Sprintf("split the fleet into several scenarios, or raise the limit with --max-nodes %d", count),
+		"the scenario has %s%d nodes; the limit is %d", atLeast, count, limit)
 }
 
 // valueOf is the value of key in mapping n (the last one, as the loader
