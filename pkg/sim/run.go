@@ -391,7 +391,16 @@ func newRunID() string {
 	return hex.EncodeToString(b)
 }
 
-func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+// ceilDiv is ceil(a/b) for a >= 0 and b > 0. Not (a+b-1)/b: with a
+// quantum near the int64 limit that sum wraps, and a run of 10 s with
+// time_quantum_us: 9223372036854775807 counted 0 steps and ran no event.
+func ceilDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 {
+		q++
+	}
+	return q
+}
 
 // csvFiles writes each built-in model's CSV into a temporary file in the
 // target directory and renames them into place only when the run
