@@ -501,6 +501,7 @@ func (d *decoder) network(e yamldiag.Entry, r *refs) Network {
 				d.Errorf(v.Val, "network.default_latency_us", "write default_latency_us: 10000",
 					"network.default_latency_us must be non-negative, got %s", yamldiag.Written(v.Val))
 			}
+			d.latencyFits(v.Val, "network.default_latency_us", l)
 			net.DefaultLatencyUS = l
 		}
 	}
@@ -568,6 +569,7 @@ func (d *decoder) link(path string, m *yamldiag.Mapping, net Network, r *refs) (
 			if v < 0 {
 				d.Errorf(e.Val, path+".latency_us", "write latency_us: 5000", "%s: latency_us must be non-negative, got %s", who, yamldiag.Written(e.Val))
 			}
+			d.latencyFits(e.Val, path+".latency_us", v)
 			l.LatencyUS = v
 		}
 	} else if net.Model == ModelLatency {
@@ -591,6 +593,9 @@ func (d *decoder) link(path string, m *yamldiag.Mapping, net Network, r *refs) (
 				if v < 0 {
 					d.Errorf(e.Val, path+"."+k.key, "write "+k.key+": "+k.example+", or 0 for none",
 						"%s: %s must be non-negative, got %s", who, k.key, yamldiag.Written(e.Val))
+				}
+				if k.key == "jitter_us" {
+					d.latencyFits(e.Val, path+".jitter_us", v)
 				}
 				*k.dst = v
 			}

@@ -302,13 +302,16 @@ func (d *decoder) fault(p string, m *yamldiag.Mapping, r *refs) (Fault, bool) {
 		f.Link = d.scope(v, p+".link", secFaultLink, r)
 		if f.Kind == FaultLinkDegrade {
 			if v, has := m.Get("latency_us"); has {
-				if l, good := d.integer(v.Val, p+".latency_us", "50000"); good && l >= 0 {
-					f.LatencyUS = &l
-				} else {
-					if good {
-						d.Errorf(v.Val, p+".latency_us", "write latency_us: 50000", "%s.latency_us must be non-negative, got %s", p, yamldiag.Written(v.Val))
-					}
+				switch l, good := d.integer(v.Val, p+".latency_us", "50000"); {
+				case !good:
 					ok = false
+				case l < 0:
+					d.Errorf(v.Val, p+".latency_us", "write latency_us: 50000", "%s.latency_us must be non-negative, got %s", p, yamldiag.Written(v.Val))
+					ok = false
+				case !d.latencyFits(v.Val, p+".latency_us", l):
+					ok = false
+				default:
+					f.LatencyUS = &l
 				}
 			}
 			if v, has := m.Get("loss_rate"); has {

@@ -127,6 +127,23 @@ func (d *decoder) checkLimits(root *yaml.Node, s *Scenario, l limits) {
 	}
 }
 
+// MaxLatencyUS is the longest latency or jitter a scenario may give a
+// link, in microseconds: 366 days, the longest run by default. A message
+// that late is never delivered in a run, and a latency near the int64
+// limit wrapped its arrival into the past: a 5 s run "delivered" messages
+// of a 292,000-year link at once.
+const MaxLatencyUS = DefaultMaxDurationS * 1_000_000
+
+// latencyFits reports, at n, a latency or jitter v of path past
+// MaxLatencyUS.
+func (d *decoder) latencyFits(n *yaml.Node, path string, v int64) bool {
+	if v <= MaxLatencyUS {
+		return true
+	}
+	d.Errorf(n, path, "write "+lastKey(path)+": 5000", "%s must be at most %d (366 days), got %s", path, int64(MaxLatencyUS), yamldiag.Written(n))
+	return false
+}
+
 // tooManyNodes reports at n that the scenario has (atLeast) count nodes,
 // over limit.
 func (d *decoder) tooManyNodes(n *yaml.Node, atLeast string, count, limit int) {

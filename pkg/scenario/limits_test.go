@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -46,5 +47,38 @@ nodes:
 				t.Errorf("errors (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestLatencyLimit: a latency or jitter past 366 days is refused at the
+// key. Near the int64 limit a link's latency wrapped each arrival into
+// the past, and a 5 s run delivered them at once (average latency -808).
+func TestLatencyLimit(t *testing.T) {
+	t.Parallel()
+	src := `simulation: {duration_s: 5, seed: 1}
+nodes:
+  - {id: a, type: sensor, port: 5001}
+  - {id: gateway1, type: gateway, port: 5002}
+network:
+  model: latency
+  default_latency_us: 31622400000001
+  links:
+    - {src: a, dst: gateway1, latency_us: 9223372036854775000, jitter_us: 40000000000000}
+    - {src: gateway1, dst: a, latency_us: 31622400000000}
+faults:
+  - {at_s: 1, kind: link_degrade, link: {src: a}, latency_us: 9223372036854775807}
+`
+	want := []string{
+		"7:^31622400000001 network.default_latency_us",
+		"9:^9223372036854775000 network.links[0].latency_us",
+		"9:^40000000000000 network.links[0].jitter_us",
+		"12:^9223372036854775807 faults[0].latency_us",
+	}
+	diags := errorsOf(t, src)
+	if diff := cmp.Diff(expand(t, src, want), where(diags)); diff != "" {
+		t.Errorf("errors (-want +got):\n%s\nall: %v", diff, diags)
+	}
+	if got, msg := diags[0].String(), "network.default_latency_us must be at most 31622400000000 (366 days), got 31622400000001"; !strings.Contains(got, msg) {
+		t.Errorf("first error %q does not say %q", got, msg)
 	}
 }
