@@ -423,8 +423,13 @@ func openCSV(dir string, nodes []node.Node) (*csvFiles, error) {
 		return nil, fmt.Errorf("creating CSV directory: %w", err)
 	}
 	for _, n := range nodes {
-		name := n.ID() + "_metrics.csv"
-		c.names = append(c.names, name)
+		c.names = append(c.names, n.ID()+"_metrics.csv")
+	}
+	if err := removeLeftovers(dir, c.names); err != nil {
+		return nil, err
+	}
+	for i, n := range nodes {
+		name := c.names[i]
 		if w, ok := n.(node.CSVWriter); !ok || !w.WritesCSV() {
 			c.files = append(c.files, nil)
 			continue
