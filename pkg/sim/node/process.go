@@ -670,11 +670,14 @@ func (p *Process) readLine(what string) (string, error) {
 	if err := p.conn.SetReadDeadline(time.Now().Add(p.timeout)); err != nil {
 		return "", p.errorf("setting read deadline: %w", err)
 	}
-	line, err := p.r.ReadString('\n')
+	line, err := boundedLine(p.r, maxLineBytes)
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			return "", p.errorf("no %s within %s", what, p.timeout)
+		}
+		if errors.Is(err, errLineTooLong) {
+			return "", p.errorf("waiting for %s: %w", what, err)
 		}
 		if line == "" {
 			return "", p.errorf("connection closed while waiting for %s", what)
