@@ -238,7 +238,14 @@ func (d *decoder) nodes(e yamldiag.Entry, r *refs) []Node {
 		// Every entry is one node or more. Refused before decoding: a
 		// 16 MiB file of aliases ("- *n") holds 2.6 million entries, and
 		// decoding them took 2 GB before checkLimits counted them.
-		d.tooManyNodes(e.Val, "at least ", len(seq.Content), d.maxNodes)
+		atLeast := "" // the count is exact unless a group adds devices
+		for _, item := range seq.Content {
+			if valueOf(item, "count") != nil {
+				atLeast = "at least "
+				break
+			}
+		}
+		d.tooManyNodes(e.Val, atLeast, len(seq.Content), d.maxNodes)
 		return nil
 	}
 	return decodeItems(d, seq, "nodes", secNode, "write a node as keys indented under '- ': id:, type: and port:",

@@ -27,7 +27,18 @@ nodes:
   - *n
   - *n
 `,
-		want: []string{"fixture.yaml:4:3: error: the scenario has at least 5 nodes; the limit is 3 (split the fleet into several scenarios, or raise the limit with --max-nodes 5)"},
+		want: []string{"fixture.yaml:4:3: error: the scenario has 5 nodes; the limit is 3 (split the fleet into several scenarios, or raise the limit with --max-nodes 5)"},
+	}, {
+		name: "entries over the limit, one a group",
+		src: `simulation: {duration_s: 1, seed: 1}
+base: &n {id: a, type: sensor, port: 5001}
+nodes:
+  - *n
+  - *n
+  - *n
+  - {id: "d{i}", count: 2, type: sensor}
+`,
+		want: []string{"fixture.yaml:4:3: error: the scenario has at least 4 nodes; the limit is 3 (split the fleet into several scenarios, or raise the limit with --max-nodes 4)"},
 	}, {
 		name: "a group over the limit",
 		src: `simulation: {duration_s: 1, seed: 1}
