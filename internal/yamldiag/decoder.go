@@ -2,6 +2,9 @@ package yamldiag
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -13,6 +16,8 @@ type Decoder struct {
 	file   string
 	strict bool
 	diags  []Diagnostic
+	// kept and dropped count diagnostics by severity, past maxDiagnostics.
+	kept, dropped [2]int
 	// budget is how many values the decoder may still visit (see the
 	// package documentation); budgetSet keeps one given by WithBudget.
 	budget    int
@@ -70,11 +75,40 @@ func (d *Decoder) Pos(n *yaml.Node) Pos {
 	return Pos{File: d.file, Line: n.Line, Col: n.Column}
 }
 
+// maxDiagnostics is how many errors, and how many warnings, a decoder
+// keeps. A generated file with a mistake on each of its 200,000 lines
+// otherwise cost gigabytes and printed as many lines; the first hundred
+// show what is wrong, and Result counts the rest in one line.
+const maxDiagnostics = 100
+
 // Add records diagnostics as they are, such as those of another Decoder
 // that read a file this one's names.
-func (d *Decoder) Add(diags ...Diagnostic) { d.diags = append(d.diags, diags...) }
+func (d *Decoder) Add(diags ...Diagnostic) {
+	for _, diag := range diags {
+		if n, ok := overflowCount(diag); ok {
+			// Another decoder's count of what it left out joins ours, so
+			// the one last line says how many in all.
+			d.dropped[diag.Severity&1] += n
+			continue
+		}
+		if !d.room(diag.Severity) {
+			d.dropped[diag.Severity&1]++
+			continue
+		}
+		d.kept[diag.Severity&1]++
+		d.diags = append(d.diags, diag)
+	}
+}
+
+// room reports whether a diagnostic of sev would be kept, so that one that
+// would not costs no message or hint.
+func (d *Decoder) room(sev Severity) bool { return d.kept[sev&1] < maxDiagnostics }
 
 func (d *Decoder) add(sev Severity, n *yaml.Node, key, hint, format string, args ...any) {
+	if !d.room(sev) {
+		d.dropped[sev&1]++
+		return
+	}
 	d.Add(Diagnostic{
 		Pos:      d.Pos(n),
 		Severity: sev,
@@ -97,11 +131,15 @@ func (d *Decoder) Warnf(n *yaml.Node, key, hint, format string, args ...any) {
 
 // Strictf reports a warning, or an error under WithStrict.
 func (d *Decoder) Strictf(n *yaml.Node, key, hint, format string, args ...any) {
-	sev := SeverityWarning
+	d.add(d.strictSeverity(), n, key, hint, format, args...)
+}
+
+// strictSeverity is the severity Strictf reports with.
+func (d *Decoder) strictSeverity() Severity {
 	if d.strict {
-		sev = SeverityError
+		return SeverityError
 	}
-	d.add(sev, n, key, hint, format, args...)
+	return SeverityWarning
 }
 
 // Spend takes one unit of the budget and reports whether any was left. The
@@ -118,15 +156,51 @@ func (d *Decoder) Spend(n *yaml.Node) bool {
 	return false
 }
 
-// Diagnostics returns what has been reported so far, in report order.
-func (d *Decoder) Diagnostics() []Diagnostic { return d.diags }
+// Diagnostics returns what has been reported so far, in report order, and
+// a last one for each severity of which more were reported than kept.
+func (d *Decoder) Diagnostics() []Diagnostic {
+	if d.dropped == [2]int{} {
+		return d.diags
+	}
+	return append(slices.Clip(d.diags), d.overflow()...)
+}
+
+// overflow says how many diagnostics were not kept, one per severity.
+func (d *Decoder) overflow() []Diagnostic {
+	var out []Diagnostic
+	for _, sev := range []Severity{SeverityError, SeverityWarning} {
+		if n := d.dropped[sev&1]; n > 0 {
+			out = append(out, Diagnostic{Pos: Pos{File: d.file}, Severity: sev,
+				Message: fmt.Sprintf(overflowFormat, n, sev), Hint: overflowHint})
+		}
+	}
+	return out
+}
+
+const (
+	overflowFormat = "%d more %ss not shown"
+	overflowHint   = "fix those above and run again"
+)
+
+// overflowCount is the count of an overflow line.
+func overflowCount(diag Diagnostic) (int, bool) {
+	if diag.Pos.Line != 0 || diag.Hint != overflowHint {
+		return 0, false
+	}
+	count, rest, _ := strings.Cut(diag.Message, " ")
+	n, err := strconv.Atoi(count)
+	if err != nil || fmt.Sprintf(overflowFormat, n, diag.Severity) != count+" "+rest {
+		return 0, false
+	}
+	return n, true
+}
 
 // Result returns the warnings and, when there are errors, an *Error holding
-// them; both in file order.
+// them; both in file order, then a line for those that were not kept.
 func (d *Decoder) Result() ([]Diagnostic, error) {
 	Sort(d.diags)
 	var warnings, errs []Diagnostic
-	for _, diag := range d.diags {
+	for _, diag := range append(slices.Clip(d.diags), d.overflow()...) {
 		if diag.Severity == SeverityWarning {
 			warnings = append(warnings, diag)
 		} else {

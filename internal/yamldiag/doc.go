@@ -14,7 +14,10 @@
 // found instead; [Decoder.CheckKeys] reports unknown keys with a "did you
 // mean" suggestion from [Suggest]. Nothing stops at the first mistake:
 // [Decoder.Result] returns every warning and, when there are errors, an
-// [*Error] listing them in file order, whose exit code is 3.
+// [*Error] listing them in file order, whose exit code is 3. A decoder
+// keeps the first 100 errors and 100 warnings and counts the rest in one
+// last line of each, so a generated file with a mistake on every line
+// costs neither gigabytes nor as many lines of output.
 //
 // Aliases can make a small file expand into a huge tree ("billion laughs");
 // every value the decoder visits spends one unit of a budget proportional to

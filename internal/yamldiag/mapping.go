@@ -173,6 +173,10 @@ func (d *Decoder) CheckKeys(m *Mapping, k Keys) {
 		if slices.Contains(k.Known, e.Name) || k.Accept != nil && k.Accept(e.Name) {
 			continue
 		}
+		if !d.room(d.strictSeverity()) {
+			d.dropped[d.strictSeverity()&1]++ // no suggestion to compute
+			continue
+		}
 		hint := ""
 		if k.Elsewhere != nil && Suggest(e.Name, k.Known) == "" {
 			hint = k.Elsewhere(e.Name)

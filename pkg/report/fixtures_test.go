@@ -175,8 +175,8 @@ func sweepSuite() Suite {
 		s.Runs = append(s.Runs, r)
 	}
 	s.Spread = []Spread{
-		{Scenario: "faulty_links", Metric: "packet_delivery_rate", Seeds: 3, Min: 0.978, Mean: 0.988, Max: 0.995, StdDev: 0.00724},
-		{Scenario: "faulty_links", Metric: "latency_p95_ms", Seeds: 3, Min: 33.5, Mean: 36.583, Max: 41.25, StdDev: 3.396},
+		{Scenario: "faulty_links", File: "scenarios/faulty_links.yaml", Metric: "packet_delivery_rate", Seeds: 3, Min: 0.978, Mean: 0.988, Max: 0.995, StdDev: 0.00724},
+		{Scenario: "faulty_links", File: "scenarios/faulty_links.yaml", Metric: "latency_p95_ms", Seeds: 3, Min: 33.5, Mean: 36.583, Max: 41.25, StdDev: 3.396},
 	}
 	return s
 }

@@ -199,7 +199,7 @@ func (g scenarioGroup) seeds(s Suite) []int64 {
 func (g scenarioGroup) spreads(s Suite) []Spread {
 	var out []Spread
 	for _, sp := range s.Spread {
-		if sp.Scenario == g.Name {
+		if sp.Scenario == g.Name && sp.File == g.File {
 			out = append(out, sp)
 		}
 	}

@@ -34,7 +34,7 @@ func bigSuite(scenarios, seeds int) Suite {
 			}
 			s.Runs = append(s.Runs, r)
 		}
-		s.Spread = append(s.Spread, Spread{Scenario: name, Metric: "latency_p50_ms", Seeds: seeds, Min: 20, Mean: 20, Max: 20})
+		s.Spread = append(s.Spread, Spread{Scenario: name, File: file, Metric: "latency_p50_ms", Seeds: seeds, Min: 20, Mean: 20, Max: 20})
 	}
 	return s
 }

@@ -101,6 +101,9 @@ func (e *MergeError) Error() string {
 // ExitCode marks a merge mistake as invalid input.
 func (e *MergeError) ExitCode() int { return 3 }
 
+// maxListed is how many missing shards a merge error names.
+const maxListed = 10
+
 // Merge combines every shard of one plan into the Suite one runner would
 // have produced: the runs in plan order, the verdict and the spread over
 // all of them.
@@ -120,18 +123,33 @@ func Merge(shards []Shard) (Suite, error) {
 			return Suite{}, &MergeError{Dir: sh.Dir, Message: fmt.Sprintf("shard %d/%d is also %s", sh.Info.Index, sh.Info.Of, sorted[i-1].Dir)}
 		}
 	}
-	var missing []int
 	have := map[int]bool{}
 	for _, sh := range sorted {
 		have[sh.Info.Index] = true
 	}
-	for i := 1; i <= first.Of; i++ {
-		if !have[i] && (ShardInfo{Index: i, Of: first.Of, Planned: first.Planned}).Runs() > 0 {
+	// Shards past the plan's runs have none. The search stops at ten
+	// missing ones: it then costs what was given, not what shard.json
+	// claims (a billion shards once meant a billion steps and as many
+	// numbers in the message).
+	var missing []int
+	withRuns := min(first.Of, first.Planned)
+	for i := 1; i <= withRuns && len(missing) < maxListed; i++ {
+		if !have[i] {
 			missing = append(missing, i)
 		}
 	}
 	if len(missing) > 0 {
-		return Suite{}, &MergeError{Message: fmt.Sprintf("shards %v of %d are missing; give every shard's results directory", missing, first.Of)}
+		given := 0
+		for i := range have {
+			if i <= withRuns {
+				given++
+			}
+		}
+		more := ""
+		if n := withRuns - given - len(missing); n > 0 {
+			more = fmt.Sprintf(" and %d more", n)
+		}
+		return Suite{}, &MergeError{Message: fmt.Sprintf("shards %v%s of %d are missing; give every shard's results directory", missing, more, first.Of)}
 	}
 	runs := make([]Run, first.Planned)
 	for _, sh := range sorted {

@@ -72,7 +72,9 @@ type Bucket struct {
 // Spread is the distribution of one asserted metric over the seeds of a
 // scenario.
 type Spread struct {
+	// Scenario and File name the scenario as a run's summary does.
 	Scenario string            `json:"scenario"`
+	File     string            `json:"scenario_file"`
 	Metric   string            `json:"metric"`
 	Where    map[string]string `json:"where,omitempty"`
 	Seeds    int               `json:"seeds"`

@@ -123,16 +123,20 @@ func NewSuite(runs []Run) Suite {
 			s.Verdict = Fail
 		}
 	}
-	type key struct{ scenario, metric, op, where string }
+	type key struct{ scenario, file, metric, op, where string }
 	values := map[key][]float64{}
 	wheres := map[key]map[string]string{}
 	var order []key
 	for _, r := range runs {
+		inRun := map[key]bool{}
 		for _, o := range r.Assertions {
-			if o.Error != "" {
+			k := key{r.Scenario, r.ScenarioFile, o.Metric, o.Operator, fmt.Sprint(o.Where)}
+			if o.Error != "" || inRun[k] {
+				// Two thresholds on one metric (gte 1, gte 5) measure one
+				// value: one per seed.
 				continue
 			}
-			k := key{r.ScenarioFile, o.Metric, o.Operator, fmt.Sprint(o.Where)}
+			inRun[k] = true
 			if _, seen := values[k]; !seen {
 				order = append(order, k)
 				wheres[k] = o.Where
@@ -145,7 +149,7 @@ func NewSuite(runs []Run) Suite {
 		if len(vs) < 2 {
 			continue
 		}
-		sp := Spread{Scenario: k.scenario, Metric: k.metric, Where: wheres[k], Seeds: len(vs), Min: vs[0], Max: vs[0]}
+		sp := Spread{Scenario: k.scenario, File: k.file, Metric: k.metric, Where: wheres[k], Seeds: len(vs), Min: vs[0], Max: vs[0]}
 		var sum float64
 		for _, v := range vs {
 			sum += v
@@ -160,6 +164,9 @@ func NewSuite(runs []Run) Suite {
 		sp.StdDev = math.Sqrt(ss / float64(len(vs)))
 		s.Spread = append(s.Spread, sp)
 	}
-	sort.SliceStable(s.Spread, func(i, j int) bool { return s.Spread[i].Scenario < s.Spread[j].Scenario })
+	sort.SliceStable(s.Spread, func(i, j int) bool {
+		a, b := s.Spread[i], s.Spread[j]
+		return a.Scenario < b.Scenario || a.Scenario == b.Scenario && a.File < b.File
+	})
 	return s
 }

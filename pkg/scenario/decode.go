@@ -234,6 +234,20 @@ func (d *decoder) nodes(e yamldiag.Entry, r *refs) []Node {
 			"no nodes defined in scenario")
 		return nil
 	}
+	if len(seq.Content) > d.maxNodes {
+		// Every entry is one node or more. Refused before decoding: a
+		// 16 MiB file of aliases ("- *n") holds 2.6 million entries, and
+		// decoding them took 2 GB before checkLimits counted them.
+		atLeast := "" // the count is exact unless a group adds devices
+		for _, item := range seq.Content {
+			if valueOf(item, "count") != nil {
+				atLeast = "at least "
+				break
+			}
+		}
+		d.tooManyNodes(e.Val, atLeast, len(seq.Content), d.maxNodes)
+		return nil
+	}
 	return decodeItems(d, seq, "nodes", secNode, "write a node as keys indented under '- ': id:, type: and port:",
 		make([]Node, 0, len(seq.Content)), func(path string, m *yamldiag.Mapping) (Node, bool) {
 			return d.node(path, m, r)
@@ -494,6 +508,7 @@ func (d *decoder) network(e yamldiag.Entry, r *refs) Network {
 				d.Errorf(v.Val, "network.default_latency_us", "write default_latency_us: 10000",
 					"network.default_latency_us must be non-negative, got %s", yamldiag.Written(v.Val))
 			}
+			d.latencyFits(v.Val, "network.default_latency_us", l)
 			net.DefaultLatencyUS = l
 		}
 	}
@@ -561,6 +576,7 @@ func (d *decoder) link(path string, m *yamldiag.Mapping, net Network, r *refs) (
 			if v < 0 {
 				d.Errorf(e.Val, path+".latency_us", "write latency_us: 5000", "%s: latency_us must be non-negative, got %s", who, yamldiag.Written(e.Val))
 			}
+			d.latencyFits(e.Val, path+".latency_us", v)
 			l.LatencyUS = v
 		}
 	} else if net.Model == ModelLatency {
@@ -584,6 +600,9 @@ func (d *decoder) link(path string, m *yamldiag.Mapping, net Network, r *refs) (
 				if v < 0 {
 					d.Errorf(e.Val, path+"."+k.key, "write "+k.key+": "+k.example+", or 0 for none",
 						"%s: %s must be non-negative, got %s", who, k.key, yamldiag.Written(e.Val))
+				}
+				if k.key == "jitter_us" {
+					d.latencyFits(e.Val, path+".jitter_us", v)
 				}
 				*k.dst = v
 			}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -216,13 +217,24 @@ func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
 		func(p string, m *yamldiag.Mapping) (Fault, bool) { return d.fault(p, m, r) })
 }
 
+// maxSeconds bounds the times read by seconds, about 126,000 years: a
+// fault's at_s plus its duration_s still fits in an int64 of microseconds
+// (at 9.2e12 s each, the end of a window wrapped to a negative time and the
+// fault never happened).
+const maxSeconds = 4e12
+
 // seconds reads a non-negative number of seconds as microseconds.
 func (d *decoder) seconds(v yamldiag.Entry, p, example string, positive bool) (int64, bool) {
 	f, ok := d.number(v.Val, p, example)
 	if !ok || !d.finite(v.Val, p, example, f) {
 		return 0, false
 	}
-	if f < 0 || positive && f == 0 || f*1e6 >= math.MaxInt64 {
+	if f > maxSeconds {
+		d.Errorf(v.Val, p, "write "+lastKey(p)+": "+example, "%s must be at most %s s, got %s", p,
+			strconv.FormatFloat(maxSeconds, 'f', -1, 64), yamldiag.Written(v.Val))
+		return 0, false
+	}
+	if f < 0 || positive && f == 0 {
 		want := "non-negative"
 		if positive {
 			want = "positive"
@@ -290,13 +302,16 @@ func (d *decoder) fault(p string, m *yamldiag.Mapping, r *refs) (Fault, bool) {
 		f.Link = d.scope(v, p+".link", secFaultLink, r)
 		if f.Kind == FaultLinkDegrade {
 			if v, has := m.Get("latency_us"); has {
-				if l, good := d.integer(v.Val, p+".latency_us", "50000"); good && l >= 0 {
-					f.LatencyUS = &l
-				} else {
-					if good {
-						d.Errorf(v.Val, p+".latency_us", "write latency_us: 50000", "%s.latency_us must be non-negative, got %s", p, yamldiag.Written(v.Val))
-					}
+				switch l, good := d.integer(v.Val, p+".latency_us", "50000"); {
+				case !good:
 					ok = false
+				case l < 0:
+					d.Errorf(v.Val, p+".latency_us", "write latency_us: 50000", "%s.latency_us must be non-negative, got %s", p, yamldiag.Written(v.Val))
+					ok = false
+				case !d.latencyFits(v.Val, p+".latency_us", l):
+					ok = false
+				default:
+					f.LatencyUS = &l
 				}
 			}
 			if v, has := m.Get("loss_rate"); has {

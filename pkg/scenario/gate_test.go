@@ -127,6 +127,13 @@ func TestGateErrors(t *testing.T) {
 		src:  twoNodes + "faults:\n  - {at_s: 1, kind: node_pause, node: a, restart_after_s: 1}\n  - {at_s: 1, kind: node_pause}\n",
 		want: []string{"10:^restart_after_s faults[0].restart_after_s", "11:^{at_s faults[1].node"},
 		msg:  "faults[0]: restart_after_s does not apply to node_pause",
+	}, {
+		// at_s plus duration_s once wrapped to a window ending before it
+		// began: a fault that never happened, and no error.
+		name: "a fault time that does not fit",
+		src:  twoNodes + "faults:\n  - {at_s: 0.5, kind: link_down, link: {src: a, dst: gateway1}, duration_s: 9.2233e12}\n  - {at_s: 1e300, kind: node_crash, node: a}\n",
+		want: []string{"10:^9.2233e12 faults[0].duration_s", "11:^1e300 faults[1].at_s"},
+		msg:  "faults[0].duration_s must be at most 4000000000000 s, got 9.2233e12",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -114,8 +114,7 @@ func (d *decoder) checkLimits(root *yaml.Node, s *Scenario, l limits) {
 		if n == nil {
 			n = root
 		}
-		d.Errorf(n, "nodes", fmt.Sprintf("split the fleet into several scenarios, or raise the limit with --max-nodes %d", count),
-			"the scenario has %d nodes; the limit is %d", count, l.nodes)
+		d.tooManyNodes(n, "", count, l.nodes)
 	}
 	if s.Simulation.DurationS > l.durationS {
 		n := valueOf(valueOf(root, "simulation"), "duration_s")
@@ -126,6 +125,30 @@ func (d *decoder) checkLimits(root *yaml.Node, s *Scenario, l limits) {
 			"simulation.duration_s is %s s; the limit is %s s (%s days)", yamldiag.Written(n),
 			strconv.FormatFloat(l.durationS, 'f', -1, 64), strconv.FormatFloat(math.Round(l.durationS/86400*10)/10, 'f', -1, 64))
 	}
+}
+
+// MaxLatencyUS is the longest latency or jitter a scenario may give a
+// link, in microseconds: 366 days, the longest run by default. A message
+// that late is never delivered in a run, and a latency near the int64
+// limit wrapped its arrival into the past: a 5 s run "delivered" messages
+// of a 292,000-year link at once.
+const MaxLatencyUS = DefaultMaxDurationS * 1_000_000
+
+// latencyFits reports, at n, a latency or jitter v of path past
+// MaxLatencyUS.
+func (d *decoder) latencyFits(n *yaml.Node, path string, v int64) bool {
+	if v <= MaxLatencyUS {
+		return true
+	}
+	d.Errorf(n, path, "write "+lastKey(path)+": 5000", "%s must be at most %d (366 days), got %s", path, int64(MaxLatencyUS), yamldiag.Written(n))
+	return false
+}
+
+// tooManyNodes reports at n that the scenario has (atLeast) count nodes,
+// over limit.
+func (d *decoder) tooManyNodes(n *yaml.Node, atLeast string, count, limit int) {
+	d.Errorf(n, "nodes", fmt.Sprintf("split the fleet into several scenarios, or raise the limit with --max-nodes %d", count),
+		"the scenario has %s%d nodes; the limit is %d", atLeast, count, limit)
 }
 
 // valueOf is the value of key in mapping n (the last one, as the loader

@@ -39,7 +39,7 @@ func Load(path string, opts ...Option) (*Scenario, []Diagnostic, error) {
 func Parse(data []byte, path string, opts ...Option) (*Scenario, []Diagnostic, error) {
 	o := makeOptions(opts)
 	s := &Scenario{Path: path, Dir: dirOf(path), Name: nameOf(path)}
-	d := &decoder{Decoder: yamldiag.New(path, yamldiag.WithStrict(o.strict)), dir: s.Dir}
+	d := &decoder{Decoder: yamldiag.New(path, yamldiag.WithStrict(o.strict)), dir: s.Dir, maxNodes: o.limits.nodes}
 	if !d.checkSize(data, o.limits) {
 		warnings, err := d.Result()
 		return nil, warnings, err

@@ -205,6 +205,10 @@ func badTopicFilter(s string) string {
 	return ""
 }
 
+// maxObserveIntervalUS is the longest interval_s of an HTTP observer, a
+// year: more than any run polls, and far within a time.Duration.
+const maxObserveIntervalUS = 366 * 24 * 3600 * 1_000_000
+
 func (d *decoder) observeHTTP(e yamldiag.Entry, p string, r *refs, ok bool) (*ObserveHTTP, bool) {
 	m := d.Map(e.Val, p, p, "write http: {node: gateway1, port: 8080, path: /stats, interval_s: 1}")
 	if m == nil {
@@ -243,6 +247,11 @@ func (d *decoder) observeHTTP(e yamldiag.Entry, p string, r *refs, ok bool) (*Ob
 			ok = false
 		case us < 10_000:
 			d.Errorf(v.Val, p+".interval_s", "write interval_s: 0.01 or more", "%s.interval_s must be at least 0.01, got %s", p, yamldiag.Written(v.Val))
+			ok = false
+		case us > maxObserveIntervalUS:
+			// The observer's ticker takes a time.Duration, in which a
+			// longer interval wraps to a negative one, and the ticker panics.
+			d.Errorf(v.Val, p+".interval_s", "write interval_s: 1", "%s.interval_s must be at most %d (a year), got %s", p, maxObserveIntervalUS/1_000_000, yamldiag.Written(v.Val))
 			ok = false
 		default:
 			o.IntervalUS = us

@@ -50,6 +50,7 @@ func TestObserverErrors(t *testing.T) {
   - {name: a4, mqtt: {node: a, topic: t}, http: {node: a, port: 1}}
   - {name: a5, http: {node: a, port: 70000, path: stats, interval_s: 0.001}}
   - {name: a1, mqtt: {node: a, topic: "#/x", qos: 3}, correlate: {field: "a..b"}}
+  - {name: a6, http: {node: a, port: 80, interval_s: 1e10}}
 `,
 		want: []string{
 			"10:^\"gateway/x+/agg\" observe[0].mqtt.topic",
@@ -63,6 +64,7 @@ func TestObserverErrors(t *testing.T) {
 			"15:^\"#/x\" observe[5].mqtt.topic",
 			"15:^3 observe[5].mqtt.qos",
 			"15:^\"a..b\" observe[5].correlate.field",
+			"16:^1e10 observe[6].http.interval_s",
 		},
 		msg: "+ must be a whole level",
 	}, {

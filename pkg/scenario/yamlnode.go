@@ -20,6 +20,9 @@ import (
 type decoder struct {
 	*yamldiag.Decoder
 	dir string
+	// maxNodes is the node limit, checked on the nodes list before its
+	// entries are decoded (see nodes).
+	maxNodes int
 }
 
 // lastKey is the final segment of a dotted path, for hints like

@@ -166,7 +166,7 @@ func (k *kernel) nextTarget() int64 {
 	}
 	if d, ok := k.net.Next(); ok {
 		// A message due at d is handed over at the first target >= d.
-		consider((d + k.quantum - 1) / k.quantum)
+		consider(ceilDiv(d, k.quantum))
 	}
 	if a, ok := k.crash.nextTime(); ok {
 		consider(a/k.quantum + 1)

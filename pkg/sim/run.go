@@ -391,7 +391,16 @@ func newRunID() string {
 	return hex.EncodeToString(b)
 }
 
-func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+// ceilDiv is ceil(a/b) for a >= 0 and b > 0. Not (a+b-1)/b: with a
+// quantum near the int64 limit that sum wraps, and a run of 10 s with
+// time_quantum_us: 9223372036854775807 counted 0 steps and ran no event.
+func ceilDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 {
+		q++
+	}
+	return q
+}
 
 // csvFiles writes each built-in model's CSV into a temporary file in the
 // target directory and renames them into place only when the run
@@ -414,8 +423,13 @@ func openCSV(dir string, nodes []node.Node) (*csvFiles, error) {
 		return nil, fmt.Errorf("creating CSV directory: %w", err)
 	}
 	for _, n := range nodes {
-		name := n.ID() + "_metrics.csv"
-		c.names = append(c.names, name)
+		c.names = append(c.names, n.ID()+"_metrics.csv")
+	}
+	if err := removeLeftovers(dir, c.names); err != nil {
+		return nil, err
+	}
+	for i, n := range nodes {
+		name := c.names[i]
 		if w, ok := n.(node.CSVWriter); !ok || !w.WritesCSV() {
 			c.files = append(c.files, nil)
 			continue

@@ -65,6 +65,11 @@ func (c *config) value(key string) (any, bool) {
 
 // float returns a number >= min (or def when absent).
 func (c *config) float(key string, def, min float64) float64 {
+	return c.floatIn(key, def, min, math.Inf(1))
+}
+
+// floatIn returns a number in [min, max] (or def when absent).
+func (c *config) floatIn(key string, def, min, max float64) float64 {
 	v, ok := c.value(key)
 	if !ok {
 		return def
@@ -74,11 +79,33 @@ func (c *config) float(key string, def, min float64) float64 {
 		c.fail(key, "must be a number, got %T", v)
 		return def
 	}
-	if math.IsNaN(f) || math.IsInf(f, 0) || f < min {
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0) || f < min:
 		c.fail(key, "must be a number >= %g, got %v", min, v)
+		return def
+	case f > max:
+		c.fail(key, "must be a number <= %g, got %v", max, v)
 		return def
 	}
 	return f
+}
+
+// MaxConfigUS is the longest time a node's config may set, in
+// microseconds: 4e18, about 126,000 years. A larger number would wrap when
+// converted to an int64 (start_s: 1e300 became a start far in the past and
+// the sensor drew samples until memory ran out), and the sum of a time in
+// the run and one such interval still fits.
+const MaxConfigUS = 4e18
+
+// MaxPayloadBytes is the largest payload_bytes, 1 TB: the serialization
+// time the network model computes from it (size*8*1e6 over the bandwidth)
+// still fits in an int64.
+const MaxPayloadBytes = 1e12
+
+// micros returns a number of seconds >= min as whole microseconds (or def
+// seconds when absent), within MaxConfigUS.
+func (c *config) micros(key string, def, min float64) int64 {
+	return int64(math.Round(c.floatIn(key, def, min, MaxConfigUS/1e6) * 1e6))
 }
 
 func (c *config) str(key, def string) string {

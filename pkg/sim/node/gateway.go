@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"math"
 	"strconv"
 
 	"github.com/xedgesim/simulate/internal/pyfmt"
@@ -52,8 +51,8 @@ func readGateway(c *config, sum SumMode) *Gateway {
 	n := c.n
 	g := &Gateway{
 		id:         n.ID,
-		processing: int64(c.float("processing_us", 100, 0)),
-		interval:   int64(math.Round(c.float("aggregate_interval_s", 5, 1e-6) * 1e6)),
+		processing: int64(c.floatIn("processing_us", 100, 0, MaxConfigUS)),
+		interval:   c.micros("aggregate_interval_s", 5, 1e-6),
 		sum:        sum,
 		stats:      Stats{Model: "gateway"},
 	}

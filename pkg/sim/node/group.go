@@ -31,7 +31,7 @@ type SensorGroup struct {
 func NewSensorGroup(n scenario.Node) (*SensorGroup, error) {
 	c := newConfig(n)
 	s := readSensor(c)
-	g := &SensorGroup{tmpl: s, jitter: int64(math.Round(c.float("start_jitter_s", 0, 0) * 1e6))}
+	g := &SensorGroup{tmpl: s, jitter: c.micros("start_jitter_s", 0, 0)}
 	if err := c.err(); err != nil {
 		return nil, err
 	}

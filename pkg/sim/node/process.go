@@ -69,6 +69,13 @@ var processKeys = map[string]bool{
 	"env": true, "network_metadata": true, "model": true, "protocol": true,
 }
 
+// maxTimeoutS is the longest timeout_s and connect_timeout_s, about 31
+// years: more seconds would soon not fit in a time.Duration, which would
+// wrap to a negative, immediate timeout.
+const maxTimeoutS = 1e9
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
 // NewProcess builds a protocol node. Config keys: command (string for
 // /bin/sh -c, or a list), address (host:port; default localhost:<port>),
 // timeout_s (every read, default 30), connect_timeout_s (default 10), env
@@ -80,8 +87,8 @@ func NewProcess(n scenario.Node) (*Process, error) {
 	p := &Process{
 		id:      n.ID,
 		port:    n.Port,
-		timeout: time.Duration(c.float("timeout_s", 30, 0.001) * float64(time.Second)),
-		connect: time.Duration(c.float("connect_timeout_s", 10, 0.001) * float64(time.Second)),
+		timeout: seconds(c.floatIn("timeout_s", 30, 0.001, maxTimeoutS)),
+		connect: seconds(c.floatIn("connect_timeout_s", 10, 0.001, maxTimeoutS)),
 		output:  NewTail(16 << 10),
 		stats:   Stats{Model: "process"},
 	}
@@ -663,11 +670,14 @@ func (p *Process) readLine(what string) (string, error) {
 	if err := p.conn.SetReadDeadline(time.Now().Add(p.timeout)); err != nil {
 		return "", p.errorf("setting read deadline: %w", err)
 	}
-	line, err := p.r.ReadString('\n')
+	line, err := boundedLine(p.r, maxLineBytes)
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			return "", p.errorf("no %s within %s", what, p.timeout)
+		}
+		if errors.Is(err, errLineTooLong) {
+			return "", p.errorf("waiting for %s: %w", what, err)
 		}
 		if line == "" {
 			return "", p.errorf("connection closed while waiting for %s", what)

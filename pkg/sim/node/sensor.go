@@ -60,8 +60,8 @@ func readSensor(c *config) *Sensor {
 		stddev:       c.float("stddev", 2.0, 0),
 		unit:         c.str("unit", "C"),
 		sensorType:   c.str("sensor_type", "temperature"),
-		payloadBytes: int(c.float("payload_bytes", 64, 0)),
-		start:        int64(math.Round(c.float("start_s", 1.0, 0) * 1e6)),
+		payloadBytes: int(c.floatIn("payload_bytes", 64, 0, MaxPayloadBytes)),
+		start:        c.micros("start_s", 1.0, 0),
 		interval:     1_000_000,
 		stats:        Stats{Model: "sensor"},
 	}
@@ -70,8 +70,12 @@ func readSensor(c *config) *Sensor {
 	if rate := c.float("sample_rate_hz", 1.0, 0); rate != 1.0 {
 		if rate <= 0 {
 			c.fail("sample_rate_hz", "must be > 0")
-		} else if s.interval = int64(math.Round(1e6 / rate)); s.interval < 1 {
+		} else if iv := math.Round(1e6 / rate); iv < 1 {
 			c.fail("sample_rate_hz", "%g Hz is faster than one sample per microsecond", rate)
+		} else if iv > MaxConfigUS {
+			c.fail("sample_rate_hz", "%g Hz is slower than one sample in %g s", rate, MaxConfigUS/1e6)
+		} else {
+			s.interval = int64(iv)
 		}
 	}
 	return s
