@@ -152,7 +152,13 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	if o.requireEvidence && (src.Kind != SourceRegistry || !strings.Contains(src.Name, "@sha256:")) {
 		return nil, &InputError{Err: fmt.Errorf("promotion (--require-evidence) takes a registry digest, REPO@sha256:..., not %s", src)}
 	}
-	a, err := c.open(ctx, src)
+	// One puller for the source's requests: the registry is pinged and
+	// the token fetched once.
+	sopts := c.RemoteOptions(ctx)
+	if puller, err := remote.NewPuller(sopts...); err == nil {
+		sopts = append(sopts, remote.Reuse(puller))
+	}
+	a, err := c.open(ctx, src, sopts)
 	if err != nil {
 		return nil, err
 	}
@@ -162,24 +168,50 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	if wantDigest != "" && wantDigest != a.desc.Digest.String() {
 		return nil, &InputError{Err: fmt.Errorf("destination %s names digest %s but the source is %s", dst, wantDigest, a.desc.Digest)}
 	}
-	platforms, blobs, err := describe(a)
-	if err != nil {
-		return nil, err
-	}
 	res := &Result{Ref: repo.Digest(a.desc.Digest.String()), Digest: a.desc.Digest, MediaType: a.desc.MediaType}
 
-	// Evidence and signed attestations that travel with a registry source.
-	var attached []evidence.Attached
-	var signed []evidence.SignedAttestation
+	obs := &observer{inner: c.transport, reporter: c.o.reporter, states: map[v1.Hash]BlobState{}}
+	ropts := c.remoteOptions(ctx, obs)
+	pusher, err := remote.NewPusher(ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("pushing: %w", err)
+	}
+	ropts = append(ropts, remote.Reuse(pusher))
+
+	// What the source has attached, its manifests, and whether the
+	// destination has the digest under every name asked for are
+	// independent: they are asked at once.
+	var (
+		platforms []platformBlobs
+		blobs     map[v1.Hash]blobInfo
+		attached  []evidence.Attached
+		signed    []evidence.SignedAttestation
+		there     bool
+	)
+	var wg sync.WaitGroup
+	var errs [3]error
+	wg.Go(func() { platforms, blobs, errs[0] = describe(a) })
 	if src.Kind == SourceRegistry {
 		subject := a.ref.Context().Digest(a.desc.Digest.String())
-		attached, err = evidence.Find(ctx, subject, c.RemoteOptions(ctx)...)
-		if err != nil {
-			return nil, fmt.Errorf("reading evidence: %w", err)
-		}
-		if signed, err = evidence.FindSigned(ctx, subject, c.RemoteOptions(ctx)...); err != nil {
-			return nil, fmt.Errorf("reading attestations: %w", err)
-		}
+		wg.Go(func() {
+			if attached, errs[1] = evidence.Find(ctx, subject, sopts...); errs[1] != nil {
+				errs[1] = fmt.Errorf("reading evidence: %w", errs[1])
+			}
+		})
+		wg.Go(func() {
+			if signed, errs[2] = evidence.FindSigned(ctx, subject, sopts...); errs[2] != nil {
+				errs[2] = fmt.Errorf("reading attestations: %w", errs[2])
+			}
+		})
+	}
+	wg.Go(func() { there = c.hasAll(res.Ref, repo, o.tags, a.desc.Digest, ropts) })
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, err
+	}
+	obs.blobs = blobs
+	if src.Kind == SourceRegistry {
+		subject := a.ref.Context().Digest(a.desc.Digest.String())
 		if o.signed.policy != nil {
 			if err := checkSigned(*o.signed.policy, subject.String(), signed, attached, platforms); err != nil {
 				return nil, err
@@ -193,51 +225,27 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 		}
 	}
 
-	obs := &observer{inner: c.transport, blobs: blobs, reporter: c.o.reporter, states: map[v1.Hash]BlobState{}}
-	ropts := c.remoteOptions(ctx, obs)
-	pusher, err := remote.NewPusher(ropts...)
-	if err != nil {
-		return nil, fmt.Errorf("pushing: %w", err)
-	}
-	// A registry keeps a manifest only with everything it references, so
-	// a digest that is there already needs one HEAD and no blob checks.
-	if d, err := remote.Head(res.Ref, append(ropts, remote.Reuse(pusher))...); err != nil || d.Digest != a.desc.Digest {
-		if err := pusher.Push(ctx, res.Ref, a.taggable()); err != nil {
-			return nil, fmt.Errorf("pushing %s to %s: %w", kindName(a), res.Ref, err)
-		}
-	}
-	for _, t := range o.tags {
-		tref := repo.Tag(t)
-		if err := pusher.Push(ctx, tref, a.taggable()); err != nil {
-			return nil, fmt.Errorf("tagging %s: %w", tref, err)
-		}
-		res.Tags = append(res.Tags, tref.String())
-	}
-	for _, at := range attached {
-		img, err := remote.Image(a.ref.Context().Digest(at.Digest.String()), c.RemoteOptions(ctx)...)
-		if err != nil {
-			return nil, fmt.Errorf("copying evidence %s: %w", at.Digest, err)
-		}
-		ref := repo.Digest(at.Digest.String())
-		if err := pusher.Push(ctx, ref, img); err != nil {
-			return nil, fmt.Errorf("copying evidence %s: %w", at.Digest, err)
-		}
-		res.Evidence = append(res.Evidence, ref)
-	}
-	if o.evidence != nil {
-		ref, err := evidence.Attach(ctx, res.Ref, *o.evidence, ropts...)
-		if err != nil {
+	// A registry keeps a manifest only with everything it references, and
+	// a tag only on a manifest it keeps: when the digest is there under
+	// every name asked for, those answers are the verification, and no
+	// blob or manifest needs a look (crane copy does the same).
+	fast := there && len(attached) == 0 && len(signed) == 0 && o.evidence == nil && len(o.signed.bundles) == 0
+	if !fast {
+		if err := c.pushAll(ctx, pusher, a, res, repo, o, ropts); err != nil {
 			return nil, err
 		}
-		res.Evidence = append(res.Evidence, ref)
+	} else {
+		for _, t := range o.tags {
+			res.Tags = append(res.Tags, repo.Tag(t).String())
+		}
 	}
-	refs, err := c.pushSigned(ctx, pusher, a, res.Ref, signed, o.signed.bundles, ropts)
-	if err != nil {
-		return nil, err
-	}
-	res.Evidence = append(res.Evidence, refs...)
-	if err := c.verify(ctx, res.Ref, res.Tags, a.desc, platforms); err != nil {
-		return nil, err
+	if !fast {
+		if err := c.pushEvidence(ctx, pusher, a, res, repo, o, attached, signed, ropts); err != nil {
+			return nil, err
+		}
+		if err := c.verify(ctx, res.Ref, res.Tags, a.desc, platforms); err != nil {
+			return nil, err
+		}
 	}
 	res.Platforms = obs.results(platforms)
 	res.UploadedBlobs, res.UploadedBytes = obs.uploaded()
