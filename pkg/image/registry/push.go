@@ -189,18 +189,13 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 		there     bool
 	)
 	var wg sync.WaitGroup
-	var errs [3]error
+	var errs [2]error
 	wg.Go(func() { platforms, blobs, errs[0] = describe(a) })
 	if src.Kind == SourceRegistry {
 		subject := a.ref.Context().Digest(a.desc.Digest.String())
 		wg.Go(func() {
-			if attached, errs[1] = evidence.Find(ctx, subject, sopts...); errs[1] != nil {
-				errs[1] = fmt.Errorf("reading evidence: %w", errs[1])
-			}
-		})
-		wg.Go(func() {
-			if signed, errs[2] = evidence.FindSigned(ctx, subject, sopts...); errs[2] != nil {
-				errs[2] = fmt.Errorf("reading attestations: %w", errs[2])
+			if attached, signed, errs[1] = evidence.FindAll(ctx, subject, sopts...); errs[1] != nil {
+				errs[1] = fmt.Errorf("reading evidence and attestations: %w", errs[1])
 			}
 		})
 	}
