@@ -158,18 +158,6 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	if puller, err := remote.NewPuller(sopts...); err == nil {
 		sopts = append(sopts, remote.Reuse(puller))
 	}
-	a, err := c.open(ctx, src, sopts)
-	if err != nil {
-		return nil, err
-	}
-	if a.cleanup != nil {
-		defer a.cleanup()
-	}
-	if wantDigest != "" && wantDigest != a.desc.Digest.String() {
-		return nil, &InputError{Err: fmt.Errorf("destination %s names digest %s but the source is %s", dst, wantDigest, a.desc.Digest)}
-	}
-	res := &Result{Ref: repo.Digest(a.desc.Digest.String()), Digest: a.desc.Digest, MediaType: a.desc.MediaType}
-
 	obs := &observer{inner: c.transport, reporter: c.o.reporter, states: map[v1.Hash]BlobState{}}
 	ropts := c.remoteOptions(ctx, obs)
 	pusher, err := remote.NewPusher(ropts...)
@@ -178,28 +166,59 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	}
 	ropts = append(ropts, remote.Reuse(pusher))
 
-	// What the source has attached, its manifests, and whether the
-	// destination has the digest under every name asked for are
-	// independent: they are asked at once.
+	// What the destination answers for the names asked for does not wait
+	// for the source when those names are known (tags, or a digest).
+	var check destinationCheck
+	known := destinationNames(repo, o.tags, wantDigest)
+	if known != nil {
+		check.start(known, ropts)
+	}
+	a, err := c.open(ctx, src, sopts)
+	if err != nil {
+		check.wait()
+		return nil, err
+	}
+	if a.cleanup != nil {
+		defer a.cleanup()
+	}
+	if wantDigest != "" && wantDigest != a.desc.Digest.String() {
+		check.wait()
+		return nil, &InputError{Err: fmt.Errorf("destination %s names digest %s but the source is %s", dst, wantDigest, a.desc.Digest)}
+	}
+	res := &Result{Ref: repo.Digest(a.desc.Digest.String()), Digest: a.desc.Digest, MediaType: a.desc.MediaType}
+	if known == nil {
+		check.start([]name.Reference{res.Ref}, ropts)
+	}
+
+	// The source's manifests are read while the destination answers. Its
+	// referrers are read at once when the push checks or attaches
+	// evidence, otherwise only when the destination lacks the digest: an
+	// unchanged image is then a no-op that asks the source only what
+	// crane copy asks. (Evidence attached to the source after its last
+	// push goes along with the next push that is not a no-op.)
 	var (
 		platforms []platformBlobs
 		blobs     map[v1.Hash]blobInfo
 		attached  []evidence.Attached
 		signed    []evidence.SignedAttestation
-		there     bool
 	)
 	var wg sync.WaitGroup
 	var errs [2]error
 	wg.Go(func() { platforms, blobs, errs[0] = describe(a) })
-	if src.Kind == SourceRegistry {
+	findAll := func() {
 		subject := a.ref.Context().Digest(a.desc.Digest.String())
-		wg.Go(func() {
-			if attached, signed, errs[1] = evidence.FindAll(ctx, subject, sopts...); errs[1] != nil {
-				errs[1] = fmt.Errorf("reading evidence and attestations: %w", errs[1])
-			}
-		})
+		if attached, signed, errs[1] = evidence.FindAll(ctx, subject, sopts...); errs[1] != nil {
+			errs[1] = fmt.Errorf("reading evidence and attestations: %w", errs[1])
+		}
 	}
-	wg.Go(func() { there = c.hasAll(res.Ref, repo, o.tags, a.desc.Digest, ropts) })
+	asked := o.requireEvidence || o.signed.policy != nil || o.evidence != nil || len(o.signed.bundles) > 0
+	if src.Kind == SourceRegistry && asked {
+		wg.Go(findAll)
+	}
+	there := check.has(a.desc.Digest)
+	if src.Kind == SourceRegistry && !asked && !there {
+		wg.Go(findAll)
+	}
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
@@ -220,11 +239,10 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 		}
 	}
 
-	// A registry keeps a manifest only with everything it references, and
-	// a tag only on a manifest it keeps: when the digest is there under
-	// every name asked for, those answers are the verification, and no
-	// blob or manifest needs a look (crane copy does the same).
-	fast := there && len(attached) == 0 && len(signed) == 0 && o.evidence == nil && len(o.signed.bundles) == 0
+	// When the digest is there under every name asked for, those answers
+	// are the verification, and no blob or manifest needs a look (crane
+	// copy does the same); see destinationCheck.has.
+	fast := there && !asked
 	if !fast {
 		if err := c.pushAll(ctx, pusher, a, res, repo, o, ropts); err != nil {
 			return nil, err

@@ -11,20 +11,63 @@ import (
 	"github.com/xedgesim/simulate/pkg/image/evidence"
 )
 
-// hasAll tells whether the destination answers digest for every name a
-// push asks for: each tag, or the digest itself when there is none. Any
-// error or other answer is a no: the push then goes the whole way.
-func (c *Client) hasAll(ref name.Digest, repo name.Repository, tags []string, digest v1.Hash, ropts []remote.Option) bool {
-	refs := []name.Reference{ref}
-	if len(tags) > 0 {
-		refs = refs[:0]
-		for _, t := range tags {
-			refs = append(refs, repo.Tag(t))
-		}
+// destinationNames are the names a push checks at the destination: each
+// tag, or the digest DST names. Nil when there is neither: the name is
+// then the source's digest, known once the source is read.
+func destinationNames(repo name.Repository, tags []string, digest string) []name.Reference {
+	if len(tags) == 0 && digest == "" {
+		return nil
 	}
-	for _, r := range refs {
-		d, err := remote.Head(r, ropts...)
-		if err != nil || d.Digest != digest {
+	if len(tags) == 0 {
+		return []name.Reference{repo.Digest(digest)}
+	}
+	refs := make([]name.Reference, 0, len(tags))
+	for _, t := range tags {
+		refs = append(refs, repo.Tag(t))
+	}
+	return refs
+}
+
+// destinationCheck asks the destination, in the background, which digest
+// each name has.
+type destinationCheck struct {
+	done chan struct{}
+	got  []v1.Hash // zero where the name is missing or the request failed
+}
+
+func (d *destinationCheck) start(refs []name.Reference, ropts []remote.Option) {
+	d.done = make(chan struct{})
+	go func() {
+		defer close(d.done)
+		for _, r := range refs {
+			h, err := remote.Head(r, ropts...)
+			if err != nil {
+				// A missing name, or any error: the push goes the whole way.
+				d.got = append(d.got, v1.Hash{})
+				return
+			}
+			d.got = append(d.got, h.Digest)
+		}
+	}()
+}
+
+// wait lets the check finish, so that nothing outlives the push.
+func (d *destinationCheck) wait() {
+	if d.done != nil {
+		<-d.done
+	}
+}
+
+// has tells whether every name has digest. A registry keeps a manifest
+// only with everything it references, and a tag only on a manifest it
+// keeps: yes means nothing needs pushing.
+func (d *destinationCheck) has(digest v1.Hash) bool {
+	d.wait()
+	if d.done == nil || len(d.got) == 0 {
+		return false
+	}
+	for _, h := range d.got {
+		if h != digest {
 			return false
 		}
 	}

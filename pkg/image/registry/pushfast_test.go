@@ -4,8 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/xedgesim/simulate/pkg/image/registry/internal/faultproxy"
 )
@@ -13,44 +12,58 @@ import (
 // TestPushUnchangedAsksOnce: pushing an image again to where it already is
 // asks the destination one HEAD of its tag (after the ping), as crane copy
 // does: no blob, no manifest read or written, no second ping for the
-// verification, and the result says every blob was there.
+// verification. The source is asked for its manifests only, not its
+// referrers, and the result says every blob was there. The first push,
+// which did not find the image there, copied the source's evidence.
 func TestPushUnchangedAsksOnce(t *testing.T) {
 	t.Parallel()
-	src := memRegistry(t, true)
-	dst := memRegistry(t, true)
-	proxy, err := faultproxy.New("http://" + dst)
-	if err != nil {
-		t.Fatal(err)
+	srcReg := memRegistry(t, true)
+	dstReg := memRegistry(t, true)
+	proxies := map[string]*faultproxy.Proxy{}
+	for which, upstream := range map[string]string{"src": srcReg, "dst": dstReg} {
+		p, err := faultproxy.New("http://" + upstream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		proxies[which] = p
 	}
-	t.Cleanup(proxy.Close)
 	idx := twoPlatformIndex(t)
 	want := mustDigest(t, idx)
-	tag, err := name.NewTag(src + "/team/app:v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.WriteIndex(tag, idx); err != nil {
-		t.Fatal(err)
-	}
-	source := Source{Kind: SourceRegistry, Name: src + "/team/app@" + want.String()}
 	c := fastClient(t, &recorder{})
-	if _, err := c.Push(ctx(t), source, proxy.Host+"/team/app:v1"); err != nil {
+	staged, err := c.Push(ctx(t), Source{Kind: SourceOCI, Path: writeLayout(t, idx)}, proxies["src"].Host+"/team/app:v1", WithEvidence(passing(want.String())))
+	if err != nil {
+		t.Fatalf("staging Push() = %v", err)
+	}
+	source := Source{Kind: SourceRegistry, Name: staged.Ref.String()}
+	first, err := c.Push(ctx(t), source, proxies["dst"].Host+"/team/app:v1")
+	if err != nil {
 		t.Fatalf("first Push() = %v", err)
 	}
+	if len(first.Evidence) != 1 {
+		t.Errorf("first Push() copied %d evidence, want the source's 1", len(first.Evidence))
+	}
 
-	for _, dstRef := range []string{proxy.Host + "/team/app:v1", proxy.Host + "/team/app@" + want.String()} {
-		proxy.ResetStats()
+	manifests := 1 + len(mustIndexManifest(t, idx).Manifests)
+	for _, dstRef := range []string{proxies["dst"].Host + "/team/app:v1", proxies["dst"].Host + "/team/app@" + want.String()} {
+		proxies["src"].ResetStats()
+		proxies["dst"].ResetStats()
 		res, err := c.Push(ctx(t), source, dstRef)
 		if err != nil {
 			t.Fatalf("Push(%s) again = %v", dstRef, err)
 		}
-		got := proxy.Stats().Requests
-		// The ping is "other".
-		if diff := cmp.Diff(map[string]int{faultproxy.ClassOther: 1, faultproxy.ClassManifestHead: 1}, got); diff != "" {
+		// The ping is "other", and so would a listing of referrers be.
+		if diff := cmp.Diff(map[string]int{faultproxy.ClassOther: 1, faultproxy.ClassManifestHead: 1}, proxies["dst"].Stats().Requests); diff != "" {
 			t.Errorf("Push(%s) again: requests to the destination (-want +got):\n%s", dstRef, diff)
 		}
-		if res.Digest != want || res.UploadedBlobs != 0 {
-			t.Errorf("Push(%s) again = %s, %d blobs uploaded; want %s, none", dstRef, res.Digest, res.UploadedBlobs, want)
+		if diff := cmp.Diff(map[string]int{faultproxy.ClassOther: 1, faultproxy.ClassManifestGet: manifests}, proxies["src"].Stats().Requests); diff != "" {
+			t.Errorf("Push(%s) again: requests to the source (-want +got):\n%s", dstRef, diff)
+		}
+		if res.Digest != want || res.UploadedBlobs != 0 || len(res.Evidence) != 0 {
+			t.Errorf("Push(%s) again = %s, %d blobs uploaded, %d evidence; want %s, none, none", dstRef, res.Digest, res.UploadedBlobs, len(res.Evidence), want)
+		}
+		if len(res.Platforms) != manifests-1 {
+			t.Errorf("Push(%s) again: %d platforms, want %d", dstRef, len(res.Platforms), manifests-1)
 		}
 		for _, p := range res.Platforms {
 			if p.Existing != p.Blobs {
@@ -58,4 +71,13 @@ func TestPushUnchangedAsksOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+func mustIndexManifest(t *testing.T, idx v1.ImageIndex) *v1.IndexManifest {
+	t.Helper()
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im
 }
