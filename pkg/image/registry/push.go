@@ -311,10 +311,10 @@ type platformBlobs struct {
 }
 
 // describe lists the manifests of the source and which blobs they use,
-// from the manifests alone.
+// from the manifests alone. An index's manifests are read at once, not one
+// after the other: from a registry each is a round trip.
 func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
 	var out []platformBlobs
-	var walkIndex func(idx v1.ImageIndex) error
 	imageBlobs := func(img v1.Image) ([]v1.Descriptor, error) {
 		m, err := img.Manifest()
 		if err != nil {
@@ -322,37 +322,54 @@ func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
 		}
 		return append([]v1.Descriptor{m.Config}, m.Layers...), nil
 	}
-	walkIndex = func(idx v1.ImageIndex) error {
+	var walkIndex func(idx v1.ImageIndex) ([]platformBlobs, error)
+	walkIndex = func(idx v1.ImageIndex) ([]platformBlobs, error) {
 		im, err := idx.IndexManifest()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, d := range im.Manifests {
+		parts := make([][]platformBlobs, len(im.Manifests))
+		errs := make([]error, len(im.Manifests))
+		var wg sync.WaitGroup
+		for i, d := range im.Manifests {
 			switch {
 			case d.MediaType.IsIndex():
-				child, err := idx.ImageIndex(d.Digest)
-				if err != nil {
-					return err
-				}
-				if err := walkIndex(child); err != nil {
-					return err
-				}
+				wg.Go(func() {
+					child, err := idx.ImageIndex(d.Digest)
+					if err == nil {
+						parts[i], err = walkIndex(child)
+					}
+					errs[i] = err
+				})
 			case d.MediaType.IsImage():
-				img, err := idx.Image(d.Digest)
-				if err != nil {
-					return err
-				}
-				bs, err := imageBlobs(img)
-				if err != nil {
-					return err
-				}
-				out = append(out, platformBlobs{name: platformName(d), digest: d.Digest, blobs: bs})
+				wg.Go(func() {
+					img, err := idx.Image(d.Digest)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					bs, err := imageBlobs(img)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					parts[i] = []platformBlobs{{name: platformName(d), digest: d.Digest, blobs: bs}}
+				})
 			}
 		}
-		return nil
+		wg.Wait()
+		var all []platformBlobs
+		for i := range parts {
+			if errs[i] != nil {
+				return nil, errs[i]
+			}
+			all = append(all, parts[i]...)
+		}
+		return all, nil
 	}
 	if a.index != nil {
-		if err := walkIndex(a.index); err != nil {
+		var err error
+		if out, err = walkIndex(a.index); err != nil {
 			return nil, nil, fmt.Errorf("reading index: %w", err)
 		}
 	} else {
