@@ -192,10 +192,13 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 
 	// The source's manifests are read while the destination answers. Its
 	// referrers are read at once when the push checks or attaches
-	// evidence, otherwise only when the destination lacks the digest: an
-	// unchanged image is then a no-op that asks the source only what
-	// crane copy asks. (Evidence attached to the source after its last
-	// push goes along with the next push that is not a no-op.)
+	// evidence, or names no tag; otherwise only when the destination
+	// lacks the digest under a tag, so that pushing an unchanged image is
+	// a no-op that asks the source only what crane copy asks. (Tags move
+	// last, after the evidence: a push that stopped before has not moved
+	// them, and its next run goes the whole way. Evidence attached to the
+	// source after a finished push goes along with the next push that is
+	// not a no-op.)
 	var (
 		platforms []platformBlobs
 		blobs     map[v1.Hash]blobInfo
@@ -212,11 +215,12 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 		}
 	}
 	asked := o.requireEvidence || o.signed.policy != nil || o.evidence != nil || len(o.signed.bundles) > 0
-	if src.Kind == SourceRegistry && asked {
+	early := asked || len(o.tags) == 0
+	if src.Kind == SourceRegistry && early {
 		wg.Go(findAll)
 	}
 	there := check.has(a.desc.Digest)
-	if src.Kind == SourceRegistry && !asked && !there {
+	if src.Kind == SourceRegistry && !early && !there {
 		wg.Go(findAll)
 	}
 	wg.Wait()
@@ -242,18 +246,19 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	// When the digest is there under every name asked for, those answers
 	// are the verification, and no blob or manifest needs a look (crane
 	// copy does the same); see destinationCheck.has.
-	fast := there && !asked
-	if !fast {
-		if err := c.pushAll(ctx, pusher, a, res, repo, o, ropts); err != nil {
-			return nil, err
-		}
-	} else {
+	fast := there && !asked && len(attached) == 0 && len(signed) == 0
+	if fast {
 		for _, t := range o.tags {
 			res.Tags = append(res.Tags, repo.Tag(t).String())
 		}
-	}
-	if !fast {
+	} else {
+		if err := c.pushDigest(ctx, pusher, a, res, ropts); err != nil {
+			return nil, err
+		}
 		if err := c.pushEvidence(ctx, pusher, a, res, repo, o, attached, signed, ropts); err != nil {
+			return nil, err
+		}
+		if err := c.pushTags(ctx, pusher, a, res, repo, o); err != nil {
 			return nil, err
 		}
 		if err := c.verify(ctx, res.Ref, res.Tags, a.desc, platforms); err != nil {

@@ -74,14 +74,19 @@ func (d *destinationCheck) has(digest v1.Hash) bool {
 	return true
 }
 
-// pushAll pushes the source by digest (unless the destination has the
-// digest) and points the tags at it.
-func (c *Client) pushAll(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions, ropts []remote.Option) error {
-	if d, err := remote.Head(res.Ref, ropts...); err != nil || d.Digest != a.desc.Digest {
-		if err := pusher.Push(ctx, res.Ref, a.taggable()); err != nil {
-			return fmt.Errorf("pushing %s to %s: %w", kindName(a), res.Ref, err)
-		}
+// pushDigest pushes the source by digest, unless the destination has it.
+func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, ropts []remote.Option) error {
+	if d, err := remote.Head(res.Ref, ropts...); err == nil && d.Digest == a.desc.Digest {
+		return nil
 	}
+	if err := pusher.Push(ctx, res.Ref, a.taggable()); err != nil {
+		return fmt.Errorf("pushing %s to %s: %w", kindName(a), res.Ref, err)
+	}
+	return nil
+}
+
+// pushTags points the tags at the pushed digest.
+func (c *Client) pushTags(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions) error {
 	for _, t := range o.tags {
 		tref := repo.Tag(t)
 		if err := pusher.Push(ctx, tref, a.taggable()); err != nil {
