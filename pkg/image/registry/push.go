@@ -135,8 +135,12 @@ type PlatformResult struct {
 // source's digest), by digest: the manifest bytes are the source's, so the
 // digest is kept, and an index goes with every platform and attestation.
 // Tags from dst and [WithTags] point at the digest afterwards. Evidence is
-// copied along from a registry source, and [WithEvidence] is attached.
-// Then the registry's digest is checked against the source's.
+// copied along from a registry source, and [WithEvidence] is attached; the
+// tags move last. Then the registry's digest is checked against the
+// source's. When every tag asked for already has the digest and nothing
+// is to be checked or attached, the push is a no-op that reads nothing
+// more (as crane copy): evidence attached to the source since its last
+// push goes along with the next push that is not.
 func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushOption) (*Result, error) {
 	o, err := makePushOptions(opts...)
 	if err != nil {
