@@ -45,6 +45,12 @@ type registryProxy struct {
 }
 
 func newRegistryProxy(target string) (*registryProxy, error) {
+	return newSlowRegistryProxy(target, 0)
+}
+
+// newSlowRegistryProxy is a registryProxy that answers each request after
+// delay, as a registry across a network does.
+func newSlowRegistryProxy(target string, delay time.Duration) (*registryProxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("starting a counting proxy for %s: %w", target, err)
@@ -52,6 +58,7 @@ func newRegistryProxy(target string) (*registryProxy, error) {
 	p := &registryProxy{Addr: ln.Addr().String()}
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
 	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay)
 		upload := strings.Contains(r.URL.Path, "/blobs/uploads/")
 		if q := r.URL.Query(); upload && r.Method == http.MethodPost && q.Has("mount") {
 			q.Del("mount")

@@ -168,16 +168,28 @@ func Find(ctx context.Context, subject name.Digest, opts ...remote.Option) ([]At
 	}
 	var found []Attached
 	for _, d := range cands {
-		e, err := fetch(subject, d.Digest, opts)
-		if errors.Is(err, errNotEvidence) {
-			continue
-		}
+		a, ok, err := attachedAt(subject, d.Digest, opts)
 		if err != nil {
-			return nil, fmt.Errorf("reading evidence %s of %s: %w", d.Digest, subject, err)
+			return nil, err
 		}
-		found = append(found, Attached{Digest: d.Digest, Evidence: e})
+		if ok {
+			found = append(found, a)
+		}
 	}
 	return found, nil
+}
+
+// attachedAt reads the evidence of artifact h; ok is false for another
+// tool's artifact.
+func attachedAt(subject name.Digest, h v1.Hash, opts []remote.Option) (Attached, bool, error) {
+	e, err := fetch(subject, h, opts)
+	if errors.Is(err, errNotEvidence) {
+		return Attached{}, false, nil
+	}
+	if err != nil {
+		return Attached{}, false, fmt.Errorf("reading evidence %s of %s: %w", h, subject, err)
+	}
+	return Attached{Digest: h, Evidence: e}, true, nil
 }
 
 // errNotEvidence marks another tool's artifact.

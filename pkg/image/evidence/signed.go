@@ -127,13 +127,18 @@ func FindSigned(ctx context.Context, subject name.Digest, opts ...remote.Option)
 	}
 	var found []SignedAttestation
 	for _, d := range cands {
-		b, ok, err := fetchBundle(subject, d.Digest, opts)
-		if !ok {
-			continue
+		if s, ok := signedAt(subject, d.Digest, opts); ok {
+			found = append(found, s)
 		}
-		found = append(found, SignedAttestation{Digest: d.Digest, Bundle: b, Err: err})
 	}
 	return found, nil
+}
+
+// signedAt reads the bundle of artifact h; ok is false for an artifact
+// that is no bundle.
+func signedAt(subject name.Digest, h v1.Hash, opts []remote.Option) (SignedAttestation, bool) {
+	b, ok, err := fetchBundle(subject, h, opts)
+	return SignedAttestation{Digest: h, Bundle: b, Err: err}, ok
 }
 
 // fetchBundle reads the bundle layer of artifact h; ok is false for an

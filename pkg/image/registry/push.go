@@ -135,8 +135,12 @@ type PlatformResult struct {
 // source's digest), by digest: the manifest bytes are the source's, so the
 // digest is kept, and an index goes with every platform and attestation.
 // Tags from dst and [WithTags] point at the digest afterwards. Evidence is
-// copied along from a registry source, and [WithEvidence] is attached.
-// Then the registry's digest is checked against the source's.
+// copied along from a registry source, and [WithEvidence] is attached; the
+// tags move last. Then the registry's digest is checked against the
+// source's. When every tag asked for already has the digest and nothing
+// is to be checked or attached, the push is a no-op that reads nothing
+// more (as crane copy): evidence attached to the source since its last
+// push goes along with the next push that is not.
 func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushOption) (*Result, error) {
 	o, err := makePushOptions(opts...)
 	if err != nil {
@@ -152,34 +156,84 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	if o.requireEvidence && (src.Kind != SourceRegistry || !strings.Contains(src.Name, "@sha256:")) {
 		return nil, &InputError{Err: fmt.Errorf("promotion (--require-evidence) takes a registry digest, REPO@sha256:..., not %s", src)}
 	}
-	a, err := c.open(ctx, src)
+	// One puller for the source's requests: the registry is pinged and
+	// the token fetched once.
+	sopts := c.RemoteOptions(ctx)
+	if puller, err := remote.NewPuller(sopts...); err == nil {
+		sopts = append(sopts, remote.Reuse(puller))
+	}
+	obs := &observer{inner: c.transport, reporter: c.o.reporter, states: map[v1.Hash]BlobState{}}
+	ropts := c.remoteOptions(ctx, obs)
+	pusher, err := remote.NewPusher(ropts...)
 	if err != nil {
+		return nil, fmt.Errorf("pushing: %w", err)
+	}
+	ropts = append(ropts, remote.Reuse(pusher))
+
+	// What the destination answers for the names asked for does not wait
+	// for the source when those names are known (tags, or a digest).
+	var check destinationCheck
+	known := destinationNames(repo, o.tags, wantDigest)
+	if known != nil {
+		check.start(known, ropts)
+	}
+	a, err := c.open(ctx, src, sopts)
+	if err != nil {
+		check.wait()
 		return nil, err
 	}
 	if a.cleanup != nil {
 		defer a.cleanup()
 	}
 	if wantDigest != "" && wantDigest != a.desc.Digest.String() {
+		check.wait()
 		return nil, &InputError{Err: fmt.Errorf("destination %s names digest %s but the source is %s", dst, wantDigest, a.desc.Digest)}
 	}
-	platforms, blobs, err := describe(a)
-	if err != nil {
+	res := &Result{Ref: repo.Digest(a.desc.Digest.String()), Digest: a.desc.Digest, MediaType: a.desc.MediaType}
+	if known == nil {
+		check.start([]name.Reference{res.Ref}, ropts)
+	}
+
+	// The source's manifests are read while the destination answers. Its
+	// referrers are read at once when the push checks or attaches
+	// evidence, or names no tag; otherwise only when the destination
+	// lacks the digest under a tag, so that pushing an unchanged image is
+	// a no-op that asks the source only what crane copy asks. (Tags move
+	// last, after the evidence: a push that stopped before has not moved
+	// them, and its next run goes the whole way. Evidence attached to the
+	// source after a finished push goes along with the next push that is
+	// not a no-op.)
+	var (
+		platforms []platformBlobs
+		blobs     map[v1.Hash]blobInfo
+		attached  []evidence.Attached
+		signed    []evidence.SignedAttestation
+	)
+	var wg sync.WaitGroup
+	var errs [2]error
+	wg.Go(func() { platforms, blobs, errs[0] = describe(a) })
+	findAll := func() {
+		subject := a.ref.Context().Digest(a.desc.Digest.String())
+		if attached, signed, errs[1] = evidence.FindAll(ctx, subject, sopts...); errs[1] != nil {
+			errs[1] = fmt.Errorf("reading evidence and attestations: %w", errs[1])
+		}
+	}
+	asked := o.requireEvidence || o.signed.policy != nil || o.evidence != nil || len(o.signed.bundles) > 0
+	early := asked || len(o.tags) == 0
+	if src.Kind == SourceRegistry && early {
+		wg.Go(findAll)
+	}
+	there := check.has(a.desc.Digest)
+	if src.Kind == SourceRegistry && !early && !there {
+		wg.Go(findAll)
+	}
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
-	res := &Result{Ref: repo.Digest(a.desc.Digest.String()), Digest: a.desc.Digest, MediaType: a.desc.MediaType}
-
-	// Evidence and signed attestations that travel with a registry source.
-	var attached []evidence.Attached
-	var signed []evidence.SignedAttestation
+	obs.blobs = blobs
 	if src.Kind == SourceRegistry {
 		subject := a.ref.Context().Digest(a.desc.Digest.String())
-		attached, err = evidence.Find(ctx, subject, c.RemoteOptions(ctx)...)
-		if err != nil {
-			return nil, fmt.Errorf("reading evidence: %w", err)
-		}
-		if signed, err = evidence.FindSigned(ctx, subject, c.RemoteOptions(ctx)...); err != nil {
-			return nil, fmt.Errorf("reading attestations: %w", err)
-		}
 		if o.signed.policy != nil {
 			if err := checkSigned(*o.signed.policy, subject.String(), signed, attached, platforms); err != nil {
 				return nil, err
@@ -193,51 +247,27 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 		}
 	}
 
-	obs := &observer{inner: c.transport, blobs: blobs, reporter: c.o.reporter, states: map[v1.Hash]BlobState{}}
-	ropts := c.remoteOptions(ctx, obs)
-	pusher, err := remote.NewPusher(ropts...)
-	if err != nil {
-		return nil, fmt.Errorf("pushing: %w", err)
-	}
-	// A registry keeps a manifest only with everything it references, so
-	// a digest that is there already needs one HEAD and no blob checks.
-	if d, err := remote.Head(res.Ref, append(ropts, remote.Reuse(pusher))...); err != nil || d.Digest != a.desc.Digest {
-		if err := pusher.Push(ctx, res.Ref, a.taggable()); err != nil {
-			return nil, fmt.Errorf("pushing %s to %s: %w", kindName(a), res.Ref, err)
+	// When the digest is there under every name asked for, those answers
+	// are the verification, and no blob or manifest needs a look (crane
+	// copy does the same); see destinationCheck.has.
+	fast := there && !asked && len(attached) == 0 && len(signed) == 0
+	if fast {
+		for _, t := range o.tags {
+			res.Tags = append(res.Tags, repo.Tag(t).String())
 		}
-	}
-	for _, t := range o.tags {
-		tref := repo.Tag(t)
-		if err := pusher.Push(ctx, tref, a.taggable()); err != nil {
-			return nil, fmt.Errorf("tagging %s: %w", tref, err)
-		}
-		res.Tags = append(res.Tags, tref.String())
-	}
-	for _, at := range attached {
-		img, err := remote.Image(a.ref.Context().Digest(at.Digest.String()), c.RemoteOptions(ctx)...)
-		if err != nil {
-			return nil, fmt.Errorf("copying evidence %s: %w", at.Digest, err)
-		}
-		ref := repo.Digest(at.Digest.String())
-		if err := pusher.Push(ctx, ref, img); err != nil {
-			return nil, fmt.Errorf("copying evidence %s: %w", at.Digest, err)
-		}
-		res.Evidence = append(res.Evidence, ref)
-	}
-	if o.evidence != nil {
-		ref, err := evidence.Attach(ctx, res.Ref, *o.evidence, ropts...)
-		if err != nil {
+	} else {
+		if err := c.pushDigest(ctx, pusher, a, res, ropts); err != nil {
 			return nil, err
 		}
-		res.Evidence = append(res.Evidence, ref)
-	}
-	refs, err := c.pushSigned(ctx, pusher, a, res.Ref, signed, o.signed.bundles, ropts)
-	if err != nil {
-		return nil, err
-	}
-	res.Evidence = append(res.Evidence, refs...)
-	if err := c.verify(ctx, res.Ref, res.Tags, a.desc, platforms); err != nil {
-		return nil, err
+		if err := c.pushEvidence(ctx, pusher, a, res, repo, o, attached, signed, ropts); err != nil {
+			return nil, err
+		}
+		if err := c.pushTags(ctx, pusher, a, res, repo, o); err != nil {
+			return nil, err
+		}
+		if err := c.verify(ctx, res.Ref, res.Tags, a.desc, platforms); err != nil {
+			return nil, err
+		}
 	}
 	res.Platforms = obs.results(platforms)
 	res.UploadedBlobs, res.UploadedBytes = obs.uploaded()
@@ -290,10 +320,10 @@ type platformBlobs struct {
 }
 
 // describe lists the manifests of the source and which blobs they use,
-// from the manifests alone.
+// from the manifests alone. An index's manifests are read at once, not one
+// after the other: from a registry each is a round trip.
 func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
 	var out []platformBlobs
-	var walkIndex func(idx v1.ImageIndex) error
 	imageBlobs := func(img v1.Image) ([]v1.Descriptor, error) {
 		m, err := img.Manifest()
 		if err != nil {
@@ -301,37 +331,54 @@ func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
 		}
 		return append([]v1.Descriptor{m.Config}, m.Layers...), nil
 	}
-	walkIndex = func(idx v1.ImageIndex) error {
+	var walkIndex func(idx v1.ImageIndex) ([]platformBlobs, error)
+	walkIndex = func(idx v1.ImageIndex) ([]platformBlobs, error) {
 		im, err := idx.IndexManifest()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, d := range im.Manifests {
+		parts := make([][]platformBlobs, len(im.Manifests))
+		errs := make([]error, len(im.Manifests))
+		var wg sync.WaitGroup
+		for i, d := range im.Manifests {
 			switch {
 			case d.MediaType.IsIndex():
-				child, err := idx.ImageIndex(d.Digest)
-				if err != nil {
-					return err
-				}
-				if err := walkIndex(child); err != nil {
-					return err
-				}
+				wg.Go(func() {
+					child, err := idx.ImageIndex(d.Digest)
+					if err == nil {
+						parts[i], err = walkIndex(child)
+					}
+					errs[i] = err
+				})
 			case d.MediaType.IsImage():
-				img, err := idx.Image(d.Digest)
-				if err != nil {
-					return err
-				}
-				bs, err := imageBlobs(img)
-				if err != nil {
-					return err
-				}
-				out = append(out, platformBlobs{name: platformName(d), digest: d.Digest, blobs: bs})
+				wg.Go(func() {
+					img, err := idx.Image(d.Digest)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					bs, err := imageBlobs(img)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					parts[i] = []platformBlobs{{name: platformName(d), digest: d.Digest, blobs: bs}}
+				})
 			}
 		}
-		return nil
+		wg.Wait()
+		var all []platformBlobs
+		for i := range parts {
+			if errs[i] != nil {
+				return nil, errs[i]
+			}
+			all = append(all, parts[i]...)
+		}
+		return all, nil
 	}
 	if a.index != nil {
-		if err := walkIndex(a.index); err != nil {
+		var err error
+		if out, err = walkIndex(a.index); err != nil {
 			return nil, nil, fmt.Errorf("reading index: %w", err)
 		}
 	} else {

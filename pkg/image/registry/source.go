@@ -118,8 +118,9 @@ func (a *artifact) taggable() remote.Taggable {
 	return a.image
 }
 
-// open resolves a source to its index or image.
-func (c *Client) open(ctx context.Context, src Source) (*artifact, error) {
+// open resolves a source to its index or image; ropts are the remote
+// options for a registry source.
+func (c *Client) open(ctx context.Context, src Source, ropts []remote.Option) (*artifact, error) {
 	switch src.Kind {
 	case SourceOCI:
 		return openLayout(src.Path, src.Digest)
@@ -135,7 +136,7 @@ func (c *Client) open(ctx context.Context, src Source) (*artifact, error) {
 		if err != nil {
 			return nil, err
 		}
-		d, err := remote.Get(ref, c.RemoteOptions(ctx)...)
+		d, err := remote.Get(ref, ropts...)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", ref, err)
 		}

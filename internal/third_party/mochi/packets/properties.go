@@ -42,35 +42,52 @@ const (
 	PropSharedSubAvailable     byte = 42
 )
 
-// validPacketProperties indicates which properties are valid for which packet types.
-var validPacketProperties = map[byte]map[byte]byte{
-	PropPayloadFormat:          {Publish: 1, WillProperties: 1},
-	PropMessageExpiryInterval:  {Publish: 1, WillProperties: 1},
-	PropContentType:            {Publish: 1, WillProperties: 1},
-	PropResponseTopic:          {Publish: 1, WillProperties: 1},
-	PropCorrelationData:        {Publish: 1, WillProperties: 1},
-	PropSubscriptionIdentifier: {Publish: 1, Subscribe: 1},
-	PropSessionExpiryInterval:  {Connect: 1, Connack: 1, Disconnect: 1},
-	PropAssignedClientID:       {Connack: 1},
-	PropServerKeepAlive:        {Connack: 1},
-	PropAuthenticationMethod:   {Connect: 1, Connack: 1, Auth: 1},
-	PropAuthenticationData:     {Connect: 1, Connack: 1, Auth: 1},
-	PropRequestProblemInfo:     {Connect: 1},
-	PropWillDelayInterval:      {WillProperties: 1},
-	PropRequestResponseInfo:    {Connect: 1},
-	PropResponseInfo:           {Connack: 1},
-	PropServerReference:        {Connack: 1, Disconnect: 1},
-	PropReasonString:           {Connack: 1, Puback: 1, Pubrec: 1, Pubrel: 1, Pubcomp: 1, Suback: 1, Unsuback: 1, Disconnect: 1, Auth: 1},
-	PropReceiveMaximum:         {Connect: 1, Connack: 1},
-	PropTopicAliasMaximum:      {Connect: 1, Connack: 1},
-	PropTopicAlias:             {Publish: 1},
-	PropMaximumQos:             {Connack: 1},
-	PropRetainAvailable:        {Connack: 1},
-	PropUser:                   {Connect: 1, Connack: 1, Publish: 1, Puback: 1, Pubrec: 1, Pubrel: 1, Pubcomp: 1, Subscribe: 1, Suback: 1, Unsubscribe: 1, Unsuback: 1, Disconnect: 1, Auth: 1, WillProperties: 1},
-	PropMaximumPacketSize:      {Connect: 1, Connack: 1},
-	PropWildcardSubAvailable:   {Connack: 1},
-	PropSubIDAvailable:         {Connack: 1},
-	PropSharedSubAvailable:     {Connack: 1},
+// validPacketProperties indicates which properties are valid for which
+// packet types: bit t for packet type t, willPropertiesBit for will
+// properties. An array of constants, not upstream's map of maps, so that
+// it costs nothing at start-up.
+var validPacketProperties = [256]uint32{
+	PropPayloadFormat:          1<<Publish | willPropertiesBit,
+	PropMessageExpiryInterval:  1<<Publish | willPropertiesBit,
+	PropContentType:            1<<Publish | willPropertiesBit,
+	PropResponseTopic:          1<<Publish | willPropertiesBit,
+	PropCorrelationData:        1<<Publish | willPropertiesBit,
+	PropSubscriptionIdentifier: 1<<Publish | 1<<Subscribe,
+	PropSessionExpiryInterval:  1<<Connect | 1<<Connack | 1<<Disconnect,
+	PropAssignedClientID:       1 << Connack,
+	PropServerKeepAlive:        1 << Connack,
+	PropAuthenticationMethod:   1<<Connect | 1<<Connack | 1<<Auth,
+	PropAuthenticationData:     1<<Connect | 1<<Connack | 1<<Auth,
+	PropRequestProblemInfo:     1 << Connect,
+	PropWillDelayInterval:      willPropertiesBit,
+	PropRequestResponseInfo:    1 << Connect,
+	PropResponseInfo:           1 << Connack,
+	PropServerReference:        1<<Connack | 1<<Disconnect,
+	PropReasonString:           1<<Connack | 1<<Puback | 1<<Pubrec | 1<<Pubrel | 1<<Pubcomp | 1<<Suback | 1<<Unsuback | 1<<Disconnect | 1<<Auth,
+	PropReceiveMaximum:         1<<Connect | 1<<Connack,
+	PropTopicAliasMaximum:      1<<Connect | 1<<Connack,
+	PropTopicAlias:             1 << Publish,
+	PropMaximumQos:             1 << Connack,
+	PropRetainAvailable:        1 << Connack,
+	PropUser:                   1<<Connect | 1<<Connack | 1<<Publish | 1<<Puback | 1<<Pubrec | 1<<Pubrel | 1<<Pubcomp | 1<<Subscribe | 1<<Suback | 1<<Unsubscribe | 1<<Unsuback | 1<<Disconnect | 1<<Auth | willPropertiesBit,
+	PropMaximumPacketSize:      1<<Connect | 1<<Connack,
+	PropWildcardSubAvailable:   1 << Connack,
+	PropSubIDAvailable:         1 << Connack,
+	PropSharedSubAvailable:     1 << Connack,
+}
+
+// willPropertiesBit stands for WillProperties in validPacketProperties.
+const willPropertiesBit = 1 << 16
+
+// validProperty tells whether property k is valid for packet type pkt.
+func validProperty(k, pkt byte) bool {
+	switch {
+	case pkt == WillProperties:
+		return validPacketProperties[k]&willPropertiesBit != 0
+	case pkt < 16:
+		return validPacketProperties[k]&(1<<pkt) != 0
+	}
+	return false
 }
 
 // UserProperty is an arbitrary key-value pair for a packet user properties array.
@@ -192,7 +209,7 @@ func (p *Properties) Copy(allowTransfer bool) Properties {
 
 // canEncode returns true if the property type is valid for the packet type.
 func (p *Properties) canEncode(pkt byte, k byte) bool {
-	return validPacketProperties[k][pkt] == 1
+	return validProperty(k, pkt)
 }
 
 // Encode encodes properties into a bytes buffer.
@@ -386,7 +403,7 @@ func (p *Properties) Decode(pkt byte, b *bytes.Buffer) (n int, err error) {
 			return n + bu, err
 		}
 
-		if _, ok := validPacketProperties[k][pkt]; !ok {
+		if !validProperty(k, pkt) {
 			return n + bu, fmt.Errorf("property type %v not valid for packet type %v: %w", k, pkt, ErrProtocolViolationUnsupportedProperty)
 		}
 

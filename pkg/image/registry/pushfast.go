@@ -1,0 +1,128 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/xedgesim/simulate/pkg/image/evidence"
+)
+
+// destinationNames are the names a push checks at the destination: each
+// tag, or the digest DST names. Nil when there is neither: the name is
+// then the source's digest, known once the source is read.
+func destinationNames(repo name.Repository, tags []string, digest string) []name.Reference {
+	if len(tags) == 0 && digest == "" {
+		return nil
+	}
+	if len(tags) == 0 {
+		return []name.Reference{repo.Digest(digest)}
+	}
+	refs := make([]name.Reference, 0, len(tags))
+	for _, t := range tags {
+		refs = append(refs, repo.Tag(t))
+	}
+	return refs
+}
+
+// destinationCheck asks the destination, in the background, which digest
+// each name has.
+type destinationCheck struct {
+	done chan struct{}
+	got  []v1.Hash // zero where the name is missing or the request failed
+}
+
+func (d *destinationCheck) start(refs []name.Reference, ropts []remote.Option) {
+	d.done = make(chan struct{})
+	go func() {
+		defer close(d.done)
+		for _, r := range refs {
+			h, err := remote.Head(r, ropts...)
+			if err != nil {
+				// A missing name, or any error: the push goes the whole way.
+				d.got = append(d.got, v1.Hash{})
+				return
+			}
+			d.got = append(d.got, h.Digest)
+		}
+	}()
+}
+
+// wait lets the check finish, so that nothing outlives the push.
+func (d *destinationCheck) wait() {
+	if d.done != nil {
+		<-d.done
+	}
+}
+
+// has tells whether every name has digest. A registry keeps a manifest
+// only with everything it references, and a tag only on a manifest it
+// keeps: yes means nothing needs pushing.
+func (d *destinationCheck) has(digest v1.Hash) bool {
+	d.wait()
+	if d.done == nil || len(d.got) == 0 {
+		return false
+	}
+	for _, h := range d.got {
+		if h != digest {
+			return false
+		}
+	}
+	return true
+}
+
+// pushDigest pushes the source by digest, unless the destination has it.
+func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, ropts []remote.Option) error {
+	if d, err := remote.Head(res.Ref, ropts...); err == nil && d.Digest == a.desc.Digest {
+		return nil
+	}
+	if err := pusher.Push(ctx, res.Ref, a.taggable()); err != nil {
+		return fmt.Errorf("pushing %s to %s: %w", kindName(a), res.Ref, err)
+	}
+	return nil
+}
+
+// pushTags points the tags at the pushed digest.
+func (c *Client) pushTags(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions) error {
+	for _, t := range o.tags {
+		tref := repo.Tag(t)
+		if err := pusher.Push(ctx, tref, a.taggable()); err != nil {
+			return fmt.Errorf("tagging %s: %w", tref, err)
+		}
+		res.Tags = append(res.Tags, tref.String())
+	}
+	return nil
+}
+
+// pushEvidence copies the source's evidence and signed attestations to
+// the destination and attaches the push's own.
+func (c *Client) pushEvidence(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions,
+	attached []evidence.Attached, signed []evidence.SignedAttestation, ropts []remote.Option) error {
+	for _, at := range attached {
+		img, err := remote.Image(a.ref.Context().Digest(at.Digest.String()), c.RemoteOptions(ctx)...)
+		if err != nil {
+			return fmt.Errorf("copying evidence %s: %w", at.Digest, err)
+		}
+		ref := repo.Digest(at.Digest.String())
+		if err := pusher.Push(ctx, ref, img); err != nil {
+			return fmt.Errorf("copying evidence %s: %w", at.Digest, err)
+		}
+		res.Evidence = append(res.Evidence, ref)
+	}
+	if o.evidence != nil {
+		ref, err := evidence.Attach(ctx, res.Ref, *o.evidence, ropts...)
+		if err != nil {
+			return err
+		}
+		res.Evidence = append(res.Evidence, ref)
+	}
+	refs, err := c.pushSigned(ctx, pusher, a, res.Ref, signed, o.signed.bundles, ropts)
+	if err != nil {
+		return err
+	}
+	res.Evidence = append(res.Evidence, refs...)
+	return nil
+}

@@ -1,0 +1,153 @@
+package registry
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/xedgesim/simulate/pkg/image/registry/internal/faultproxy"
+)
+
+// TestPushUnchangedAsksOnce: pushing an image again to where it already is
+// asks the destination one HEAD of its tag (after the ping), as crane copy
+// does: no blob, no manifest read or written, no second ping for the
+// verification. The source is asked for its manifests only, not its
+// referrers (but for a destination without a tag), and the result says
+// every blob was there. The first push, which did not find the image
+// there, copied the source's evidence.
+func TestPushUnchangedAsksOnce(t *testing.T) {
+	t.Parallel()
+	srcReg := memRegistry(t, true)
+	dstReg := memRegistry(t, true)
+	proxies := map[string]*faultproxy.Proxy{}
+	for which, upstream := range map[string]string{"src": srcReg, "dst": dstReg} {
+		p, err := faultproxy.New("http://" + upstream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		proxies[which] = p
+	}
+	idx := twoPlatformIndex(t)
+	want := mustDigest(t, idx)
+	c := fastClient(t, &recorder{})
+	staged, err := c.Push(ctx(t), Source{Kind: SourceOCI, Path: writeLayout(t, idx)}, proxies["src"].Host+"/team/app:v1", WithEvidence(passing(want.String())))
+	if err != nil {
+		t.Fatalf("staging Push() = %v", err)
+	}
+	source := Source{Kind: SourceRegistry, Name: staged.Ref.String()}
+	first, err := c.Push(ctx(t), source, proxies["dst"].Host+"/team/app:v1")
+	if err != nil {
+		t.Fatalf("first Push() = %v", err)
+	}
+	if len(first.Evidence) != 1 {
+		t.Errorf("first Push() copied %d evidence, want the source's 1", len(first.Evidence))
+	}
+
+	manifests := 1 + len(mustIndexManifest(t, idx).Manifests)
+	proxies["src"].ResetStats()
+	proxies["dst"].ResetStats()
+	dstRef := proxies["dst"].Host + "/team/app:v1"
+	res, err := c.Push(ctx(t), source, dstRef)
+	if err != nil {
+		t.Fatalf("Push(%s) again = %v", dstRef, err)
+	}
+	// The ping is "other", and so would a listing of referrers be.
+	if diff := cmp.Diff(map[string]int{faultproxy.ClassOther: 1, faultproxy.ClassManifestHead: 1}, proxies["dst"].Stats().Requests); diff != "" {
+		t.Errorf("Push(%s) again: requests to the destination (-want +got):\n%s", dstRef, diff)
+	}
+	if diff := cmp.Diff(map[string]int{faultproxy.ClassOther: 1, faultproxy.ClassManifestGet: manifests}, proxies["src"].Stats().Requests); diff != "" {
+		t.Errorf("Push(%s) again: requests to the source (-want +got):\n%s", dstRef, diff)
+	}
+	if res.Digest != want || res.UploadedBlobs != 0 || len(res.Evidence) != 0 {
+		t.Errorf("Push(%s) again = %s, %d blobs uploaded, %d evidence; want %s, none, none", dstRef, res.Digest, res.UploadedBlobs, len(res.Evidence), want)
+	}
+	if len(res.Platforms) != manifests-1 {
+		t.Errorf("Push(%s) again: %d platforms, want %d", dstRef, len(res.Platforms), manifests-1)
+	}
+	for _, p := range res.Platforms {
+		if p.Existing != p.Blobs {
+			t.Errorf("Push(%s) again: %s has %d of %d blobs there", dstRef, p.Platform, p.Existing, p.Blobs)
+		}
+	}
+
+	// Without a tag, the digest being there does not tell a finished push
+	// from one that stopped before the evidence: the source's evidence is
+	// looked for, and copied again.
+	dstRef = proxies["dst"].Host + "/team/app@" + want.String()
+	res, err = c.Push(ctx(t), source, dstRef)
+	if err != nil {
+		t.Fatalf("Push(%s) again = %v", dstRef, err)
+	}
+	if res.UploadedBlobs != 0 || len(res.Evidence) != 1 {
+		t.Errorf("Push(%s) again = %d blobs uploaded, %d evidence; want none, the source's 1", dstRef, res.UploadedBlobs, len(res.Evidence))
+	}
+}
+
+// TestPushStoppedBeforeEvidenceGoesAgain: a push that could not copy the
+// source's evidence has not moved its tag, so the next run is no no-op and
+// copies the evidence.
+func TestPushStoppedBeforeEvidenceGoesAgain(t *testing.T) {
+	t.Parallel()
+	src := memRegistry(t, true)
+	dstReg := memRegistry(t, true)
+	idx := twoPlatformIndex(t)
+	want := mustDigest(t, idx)
+	c := fastClient(t, nil)
+	staged, err := c.Push(ctx(t), Source{Kind: SourceOCI, Path: writeLayout(t, idx)}, src+"/team/app:v1", WithEvidence(passing(want.String())))
+	if err != nil {
+		t.Fatalf("staging Push() = %v", err)
+	}
+	if len(staged.Evidence) != 1 {
+		t.Fatalf("staging Push() attached %d evidence, want 1", len(staged.Evidence))
+	}
+	// The destination refuses the evidence's manifest, and only it.
+	evPath := "/manifests/" + staged.Evidence[0].DigestStr()
+	dst, err := faultproxy.New("http://"+dstReg, faultproxy.Rule{
+		Match: func(r *http.Request) bool { return r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, evPath) },
+		Fault: faultproxy.Unavailable,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dst.Close)
+	source := Source{Kind: SourceRegistry, Name: staged.Ref.String()}
+	failing := fastClient(t, nil, WithRetry(WithMaxAttempts(1)))
+	if _, err := failing.Push(ctx(t), source, dst.Host+"/team/app:v1"); err == nil {
+		t.Fatal("Push() with the evidence refused = nil, want an error")
+	}
+	if _, err := remote.Head(mustTag(t, dstReg+"/team/app:v1")); err == nil {
+		t.Error("the push that failed on the evidence moved the tag")
+	}
+	dst.SetRules()
+	res, err := c.Push(ctx(t), source, dst.Host+"/team/app:v1")
+	if err != nil {
+		t.Fatalf("Push() again = %v", err)
+	}
+	if len(res.Evidence) != 1 || len(res.Tags) != 1 {
+		t.Errorf("Push() again = %d evidence, tags %v; want the source's 1 and the tag", len(res.Evidence), res.Tags)
+	}
+}
+
+func mustTag(t *testing.T, s string) name.Tag {
+	t.Helper()
+	tag, err := name.NewTag(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag
+}
+
+func mustIndexManifest(t *testing.T, idx v1.ImageIndex) *v1.IndexManifest {
+	t.Helper()
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im
+}
