@@ -425,7 +425,7 @@ func openCSV(dir string, nodes []node.Node) (*csvFiles, error) {
 	for _, n := range nodes {
 		c.names = append(c.names, n.ID()+"_metrics.csv")
 	}
-	if err := removeLeftovers(dir, c.names); err != nil {
+	if err := atomicfile.RemoveLeftovers(dir, c.names); err != nil {
 		return nil, err
 	}
 	for i, n := range nodes {

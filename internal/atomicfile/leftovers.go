@@ -1,4 +1,4 @@
-package sim
+package atomicfile
 
 import (
 	"errors"
@@ -9,14 +9,14 @@ import (
 	"strings"
 )
 
-// removeLeftovers removes the temporary CSV files a killed run left in dir
-// for the files this run writes: .<name>.<16 hex digits>, made by
-// openCSV. A run ended by a signal it can catch removes its own; one that
-// was killed cannot, and an hour's CSV is gigabytes.
-func removeLeftovers(dir string, names []string) error {
+// RemoveLeftovers removes the temporary files a killed process left in dir
+// for the given names: .<name>.<16 hex digits>, as CreateTemp(dir,
+// "."+name+".*") makes them. A run ended by a signal it can catch removes
+// its own; one that was killed cannot, and an hour's CSV is gigabytes.
+func RemoveLeftovers(dir string, names []string) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("reading CSV directory: %w", err)
+		return fmt.Errorf("reading %s: %w", dir, err)
 	}
 	var ours map[string]bool // made only when there is a leftover: a fleet has a million names
 	var errs []error
@@ -41,7 +41,7 @@ func removeLeftovers(dir string, names []string) error {
 	return errors.Join(errs...)
 }
 
-// leftoverOf returns the CSV file a temporary file's name stands for.
+// leftoverOf returns the file a temporary file's name stands for.
 func leftoverOf(file string) (string, bool) {
 	const hexLen = 16
 	if !strings.HasPrefix(file, ".") || len(file) < 1+hexLen+2 || file[len(file)-hexLen-1] != '.' {
