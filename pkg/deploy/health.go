@@ -15,11 +15,14 @@ import (
 )
 
 // waitHealthy probes until the check passes, the container stops, or the
-// timeout passes.
+// timeout passes. A container just started mostly answers within tens of
+// milliseconds, so the first probes come after firstProbeWait and the wait
+// doubles up to the check's interval.
 func waitHealthy(ctx context.Context, c hostConn, ctr string, h manifest.Health) error {
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	var last error
+	wait := time.Duration(0)
 	for {
 		st, err := inspect(ctx, c, ctr)
 		if err == nil && st != nil && !st.State.Running && st.State.Status != "created" {
@@ -34,12 +37,25 @@ func waitHealthy(ctx context.Context, c hostConn, ctr string, h manifest.Health)
 		if ctx.Err() == nil || last == nil {
 			last = err
 		}
+		wait = nextWait(wait, h.Interval)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s check did not pass within %s; the last answer: %w", h.Kind(), h.Timeout, last)
-		case <-time.After(h.Interval):
+		case <-time.After(wait):
 		}
 	}
+}
+
+// firstProbeWait is the wait before the second probe of a new container.
+const firstProbeWait = 25 * time.Millisecond
+
+// nextWait is the wait after one of wait: doubling from firstProbeWait
+// up to interval.
+func nextWait(wait, interval time.Duration) time.Duration {
+	if wait == 0 {
+		return min(firstProbeWait, interval)
+	}
+	return min(2*wait, interval)
 }
 
 // waitServing waits until the container runs and its published TCP ports

@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
-	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
 
 // No downtime for a failed rollout: while the old container serves, the
@@ -131,22 +129,9 @@ func canCheckFirst(s manifest.Service) bool {
 // boundPorts are a running container's published ports: CONTAINER/PROTO
 // -> the host port the engine chose.
 func boundPorts(ctx context.Context, c hostConn, id string) (map[string]int, error) {
-	out, err := c.Run(ctx, "docker container inspect -f '{{json .NetworkSettings.Ports}}' "+transport.Quote(id), nil)
+	bound, err := engineOf(c).ports(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("reading the candidate's ports: %w", err)
-	}
-	var ports map[string][]struct{ HostIP, HostPort string }
-	if err := json.Unmarshal([]byte(out), &ports); err != nil {
-		return nil, fmt.Errorf("reading the candidate's ports: %w", err)
-	}
-	bound := map[string]int{}
-	for k, bs := range ports {
-		for _, b := range bs {
-			if n, err := strconv.Atoi(b.HostPort); err == nil && n > 0 {
-				bound[k] = n
-				break
-			}
-		}
 	}
 	return bound, nil
 }
@@ -158,9 +143,9 @@ func (cs *containerStrategy) candidateName(d *hostDeploy) string {
 
 // checkCandidate runs the new release as a candidate on ephemeral ports
 // beside the old container and health-checks it there; the candidate is
-// removed either way. create creates a container of the new release with
-// that name, those ports and the extra docker create arguments.
-func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string, extra ...string) error) error {
+// removed either way. create creates a candidate of the new release with
+// that name and those ports.
+func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string) error) error {
 	c, s := d.c, cs.m.Service
 	name := cs.candidateName(d)
 	ports := make([]string, len(s.Ports))
@@ -168,13 +153,13 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 		ports[i] = parsePortSpec(p).ephemeral()
 	}
 	defer func() {
-		_, _ = c.Run(context.WithoutCancel(ctx), "docker rm -f "+transport.Quote(name)+" >/dev/null 2>&1; true", nil) // gone either way; a leftover is removed by the next deploy
+		_ = engineOf(c).remove(context.WithoutCancel(ctx), name) // gone either way; a leftover is removed by the next deploy
 	}()
 	d.event("candidate", "starting %s beside the old container, on ephemeral ports", name)
-	if err := create(name, ports, "--label", LabelRole+"="+roleCandidate); err != nil {
+	if err := create(name, ports); err != nil {
 		return err
 	}
-	if _, err := c.Run(ctx, "docker start "+transport.Quote(name), nil); err != nil {
+	if err := engineOf(c).start(ctx, name); err != nil {
 		return fmt.Errorf("starting the candidate: %w", err)
 	}
 	bound, err := boundPorts(ctx, c, name)
@@ -196,14 +181,22 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 // candidate, or a new container it created but never started (old, the
 // service's container, stays whatever its state).
 func removeLeftovers(ctx context.Context, c hostConn, service string, old *container) error {
-	keep := "^$"
-	if old != nil {
-		keep = "^" + old.ID
+	eng := engineOf(c)
+	candidates, err := eng.list(ctx, false, LabelService+"="+service, LabelRole+"="+roleCandidate)
+	var created []string
+	if err == nil {
+		created, err = eng.list(ctx, true, LabelService+"="+service)
 	}
-	script := "{ " + shell("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--filter", "label="+LabelRole+"="+roleCandidate) +
-		"; " + shell("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--filter", "status=created") +
-		"; } | grep -v " + transport.Quote(keep) + " | xargs -r docker rm -f >/dev/null"
-	if _, err := c.Run(ctx, script, nil); err != nil {
+	for _, id := range append(candidates, created...) {
+		if err != nil {
+			break
+		}
+		if old != nil && id == old.ID {
+			continue
+		}
+		err = eng.remove(ctx, id)
+	}
+	if err != nil {
 		return fmt.Errorf("removing containers an earlier deploy left: %w", err)
 	}
 	return nil
