@@ -85,23 +85,33 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		return id, nil
 	}
 	newName := cs.newName(d)
-	d.event("create", "creating %s", newName)
-	id, err := create(newName, s.Ports, false)
-	if err != nil {
-		return errors.Join(err, d.restoreFiles(ctx))
+	createService := func() error {
+		d.event("create", "creating %s", newName)
+		id, err := create(newName, s.Ports, false)
+		cs.newID = id
+		return err
 	}
-	cs.newID = id
 	// From here on, any failure puts the old container back.
 	undo := func(cause error) error { return d.undoFailed(ctx, cause, old != nil, cs.putBack) }
 	serving := old != nil && old.State.Running
 	if serving && canCheckFirst(s) {
+		// The service's container is created while the candidate boots.
+		var created chan error
 		err := cs.checkCandidate(ctx, d, func(name string, ports []string) error {
 			_, err := create(name, ports, true)
 			return err
+		}, func() {
+			created = make(chan error, 1)
+			go func() { created <- createService() }()
 		})
+		if created != nil {
+			err = errors.Join(err, <-created)
+		}
 		if err != nil {
 			return undo(err)
 		}
+	} else if err := createService(); err != nil {
+		return errors.Join(err, d.restoreFiles(ctx))
 	}
 	health := s.Health
 	var watch *switchWatch

@@ -116,7 +116,9 @@ func connect(ctx context.Context, m *manifest.Manifest, h manifest.Host, o optio
 	}
 	ec, why := withEngine(ctx, c, h.Name, m.SSH.DockerHost)
 	if why != "" {
-		o.progress.Report(Event{Host: h.Name, Step: "connect", Message: why + "; running the docker CLI on the host instead"})
+		o.progress.Report(Event{Host: h.Name, Step: "engine", Message: why + "; running the docker CLI on the host instead"})
+	} else if ec != hostConn(c) {
+		o.progress.Report(Event{Host: h.Name, Step: "engine", Message: "the Engine API through the SSH connection"})
 	}
 	return ec, nil
 }

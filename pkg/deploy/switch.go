@@ -144,8 +144,8 @@ func (cs *containerStrategy) candidateName(d *hostDeploy) string {
 // checkCandidate runs the new release as a candidate on ephemeral ports
 // beside the old container and health-checks it there; the candidate is
 // removed either way. create creates a candidate of the new release with
-// that name and those ports.
-func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string) error) error {
+// that name and those ports; started is called once it started.
+func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string) error, started func()) error {
 	c, s := d.c, cs.m.Service
 	name := cs.candidateName(d)
 	ports := make([]string, len(s.Ports))
@@ -162,6 +162,7 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 	if err := engineOf(c).start(ctx, name); err != nil {
 		return fmt.Errorf("starting the candidate: %w", err)
 	}
+	started()
 	bound, err := boundPorts(ctx, c, name)
 	if err != nil {
 		return err
