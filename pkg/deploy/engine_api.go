@@ -219,8 +219,8 @@ func restartPolicy(s string) (engine.RestartPolicy, error) {
 
 // memoryBytes reads a --memory value: a number with an optional unit b,
 // k, m or g (powers of 1024, as docker reads them).
-func memoryBytes(s string) (int64, error) {
-	mult := int64(1)
+func memoryBytes(size string) (int64, error) {
+	s, mult := size, int64(1)
 	switch strings.ToLower(s[len(s)-1:]) {
 	case "b":
 		s = s[:len(s)-1]
@@ -233,7 +233,7 @@ func memoryBytes(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("memory %q is not a size", s)
+		return 0, fmt.Errorf("memory %q is not a size", size)
 	}
 	return n * mult, nil
 }
