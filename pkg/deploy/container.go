@@ -122,6 +122,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		d.event("switch", "stopping the old container %s and starting the new one", old.Name)
 		if s.Health.Cmd == "" {
 			watch = watchSwitch(ctx, c, s.Health, switchWatchInterval)
+			watch.ready(time.Second)
 		}
 		start := time.Now()
 		err := eng.stop(ctx, old.ID)

@@ -204,7 +204,8 @@ func removeLeftovers(ctx context.Context, c hostConn, service string, old *conta
 }
 
 // waitSwitched is waitHealthy for the switch, when the service is down
-// until the check passes: it probes at once and every interval, and asks
+// until the check passes: it probes at once, then as waitHealthy does
+// (quickly first, backing off to the interval), and asks
 // the engine whether the container still runs only once a second, since
 // every command costs time the service does not answer.
 func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health) error {
@@ -212,6 +213,7 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 	defer cancel()
 	var last error
 	asked := time.Now()
+	wait := time.Duration(0)
 	for {
 		err := probe(ctx, c, h)
 		if err == nil {
@@ -226,10 +228,11 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 				return fmt.Errorf("the container is %s (exit code %d)", st.State.Status, st.State.ExitCode)
 			}
 		}
+		wait = nextWait(wait, h.Interval)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s check did not pass within %s; the last answer: %w", h.Kind(), h.Timeout, last)
-		case <-time.After(h.Interval):
+		case <-time.After(wait):
 		}
 	}
 }
@@ -246,6 +249,8 @@ type switchWatch struct {
 	probes []probeResult
 	stop   chan struct{}
 	done   chan struct{}
+	// answered is closed at the first probe the service answered.
+	answered chan struct{}
 }
 
 type probeResult struct {
@@ -255,9 +260,10 @@ type probeResult struct {
 
 // watchSwitch starts probing with h every interval until finish.
 func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval time.Duration) *switchWatch {
-	w := &switchWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	w := &switchWatch{stop: make(chan struct{}), done: make(chan struct{}), answered: make(chan struct{})}
 	go func() {
 		defer close(w.done)
+		seen := false
 		for {
 			start := time.Now()
 			pctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -266,6 +272,10 @@ func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval ti
 			w.mu.Lock()
 			w.probes = append(w.probes, probeResult{start, time.Now(), err == nil})
 			w.mu.Unlock()
+			if err == nil && !seen {
+				seen = true
+				close(w.answered)
+			}
 			select {
 			case <-w.stop:
 				return
@@ -276,6 +286,16 @@ func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval ti
 		}
 	}()
 	return w
+}
+
+// ready waits until a probe saw the old container answer, at most d: the
+// switch starts after that, so that a first probe slowed down by a loaded
+// host does not count as outage.
+func (w *switchWatch) ready(d time.Duration) {
+	select {
+	case <-w.answered:
+	case <-time.After(d):
+	}
 }
 
 // finish stops the probes and returns how long the service did not
