@@ -238,7 +238,7 @@ var (
 	memorySpec = lazyRegexp(`^\d+[bkmgBKMG]?$`)
 	// dockerHostSpec is a DOCKER_HOST the deploy can reach through SSH.
 	dockerHostSpec = lazyRegexp(`^(unix:///\S+|tcp://[A-Za-z0-9.\-\[\]:]+:\d{1,5})$`)
-	modeSpec   = lazyRegexp(`^0?[0-7]{3}$`)
+	modeSpec       = lazyRegexp(`^0?[0-7]{3}$`)
 )
 
 func (d *decoder) service(n *yaml.Node, s *Service) {
