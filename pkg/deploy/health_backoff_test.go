@@ -72,3 +72,40 @@ func TestHealthQuickFirstProbes(t *testing.T) {
 		t.Errorf("%d inspections, want one per probe (3)", got)
 	}
 }
+
+// TestServes: a port whose connections are closed at once (the engine's
+// proxy with nothing behind it) does not serve; one that keeps them open,
+// or speaks first, does.
+func TestServes(t *testing.T) {
+	t.Parallel()
+	listen := func(handle func(net.Conn)) int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go handle(c)
+			}
+		}()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	closes := listen(func(c net.Conn) { c.Close() })
+	holds := listen(func(c net.Conn) { time.Sleep(time.Second); c.Close() })
+	speaks := listen(func(c net.Conn) { io.WriteString(c, "220 ready\r\n"); time.Sleep(time.Second); c.Close() })
+	ctx := context.Background()
+	if err := serves(ctx, localConn{}, closes); err == nil {
+		t.Error("serves(a port that closes at once) = nil, want an error")
+	}
+	if err := serves(ctx, localConn{}, holds); err != nil {
+		t.Errorf("serves(a port that keeps the connection) = %v", err)
+	}
+	if err := serves(ctx, localConn{}, speaks); err != nil {
+		t.Errorf("serves(a port that speaks first) = %v", err)
+	}
+}
