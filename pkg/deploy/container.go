@@ -26,6 +26,8 @@ type containerStrategy struct {
 	// releases are the image references the new container keeps
 	// (LabelReleases): the images that stay once the deploy is final.
 	releases string
+	// candidateGone is closed once the candidate is removed.
+	candidateGone chan struct{}
 }
 
 func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
@@ -67,6 +69,7 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platform, imageRef string, labels map[string]string) error {
 	c, s, old := d.c, cs.m.Service, cs.old
 	env := cs.m.HostEnv(d.h)
+	defer cs.waitCandidate()
 	// create creates a container of the new release: the service's (with
 	// its published ports) or the candidate (with ephemeral ones).
 	eng := engineOf(c)

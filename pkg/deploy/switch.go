@@ -153,7 +153,14 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 		ports[i] = parsePortSpec(p).ephemeral()
 	}
 	defer func() {
-		_ = engineOf(c).remove(context.WithoutCancel(ctx), name) // gone either way; a leftover is removed by the next deploy
+		// Removed while the switch goes on (its ports are not the
+		// service's); replace waits for it before it returns.
+		gone := make(chan struct{})
+		cs.candidateGone = gone
+		go func() {
+			defer close(gone)
+			_ = engineOf(c).remove(context.WithoutCancel(ctx), name) // gone either way; a leftover is removed by the next deploy
+		}()
 	}()
 	d.event("candidate", "starting %s beside the old container, on ephemeral ports", name)
 	if err := create(name, ports); err != nil {
@@ -176,6 +183,13 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 		return &HealthError{Host: d.h.Name, Err: fmt.Errorf("the new release, beside the old one: %w", err)}
 	}
 	return nil
+}
+
+// waitCandidate waits until the candidate, if any, is removed.
+func (cs *containerStrategy) waitCandidate() {
+	if cs.candidateGone != nil {
+		<-cs.candidateGone
+	}
 }
 
 // removeLeftovers removes what a killed deploy of the service left: a
