@@ -131,7 +131,10 @@ func deploy(env *Env) (*Section, error) {
 		buildPkg, buildPlatforms, mib(float64(d.baseSize)), mib(float64(d.appSize)), mib(float64(d.imageSize)), mib(float64(d.saveSize)), mib(changed))
 	body.WriteString(rows.String())
 	body.WriteString("\nWhere the time of `xedgesim deploy` goes, from the progress lines it writes on stderr (of edge1): when each step began, in seconds since the process started " +
-		"(transfer: the image is read from the registry and written as a tarball, then sent; sent: the last byte went, then docker load; create: docker create; switch: docker stop of the old container; health: docker start and the health check).\n\n")
+		"(connect: the process started and read the image's index; engine: the SSH connection is up, the host's DOCKER_HOST asked for (one SSH session) and its engine's socket reached through the connection; " +
+		"platform: the engine answered; transfer: the host's containers and layers were asked for, the image read from the registry and written as a tarball, which is being sent; " +
+		"sent: the last byte went into the engine's load, then the files; candidate: the new release created and started on ephemeral ports beside the old container; create: the service's new container created while the candidate boots; " +
+		"candidate health: the candidate's health check; switch: the old container stopped and the new one started; health: the health check after the switch; done: the old container set aside, then removed with the images no release keeps).\n\n")
 	body.WriteString(steps.String())
 	body.WriteString("\n")
 	s.Body = body.String()
@@ -498,7 +501,7 @@ func (d *deployBench) edgeDockerOut(e testbed.Edge, args ...string) (string, err
 // deploySteps are the steps `xedgesim deploy` reports on stderr as
 // "HOST: STEP: ...", in order.
 // "sent" is the transfer's 100% line.
-var deploySteps = []string{"connect", "platform", "transfer", "sent", "create", "switch", "health", "done"}
+var deploySteps = []string{"connect", "engine", "platform", "transfer", "sent", "candidate", "create", "candidate health", "switch", "health", "done"}
 
 // runSteps is runProcess for xedgesim deploy that also notes when each
 // step of host first appeared on stderr, as Values["step_"+STEP] in
@@ -530,8 +533,11 @@ func runSteps(dir, host, name string, args ...string) (Sample, error) {
 			continue
 		}
 		step, _, _ := strings.Cut(rest, ":")
-		if step == "transfer" && strings.HasSuffix(rest, "(100%)") {
+		switch {
+		case step == "transfer" && strings.HasSuffix(rest, "(100%)"):
 			step = "sent"
+		case step == "health" && strings.HasSuffix(rest, "on the candidate"):
+			step = "candidate health"
 		}
 		if _, seen := steps[step]; !seen {
 			steps[step] = time.Since(start).Seconds()

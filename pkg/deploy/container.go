@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
-	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
 
 // containerStrategy is strategy container: the image goes to the host's
@@ -31,6 +26,8 @@ type containerStrategy struct {
 	// releases are the image references the new container keeps
 	// (LabelReleases): the images that stay once the deploy is final.
 	releases string
+	// candidateGone is closed once the candidate is removed.
+	candidateGone chan struct{}
 }
 
 func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
@@ -72,65 +69,52 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platform, imageRef string, labels map[string]string) error {
 	c, s, old := d.c, cs.m.Service, cs.old
 	env := cs.m.HostEnv(d.h)
+	defer cs.waitCandidate()
 	// create creates a container of the new release: the service's (with
 	// its published ports) or the candidate (with ephemeral ones).
-	create := func(name string, ports []string, extra ...string) (string, error) {
-		restart := s.Restart
-		if len(extra) > 0 {
-			restart = "no" // a candidate never comes back by itself
+	eng := engineOf(c)
+	create := func(name string, ports []string, candidate bool) (string, error) {
+		spec := createSpec{name: name, platform: platform, restart: s.Restart, image: imageRef, labels: labels,
+			ports: ports, volumes: s.Volumes, network: s.Network, memory: s.Memory, cpus: s.CPUs, env: env, command: s.Command}
+		if candidate {
+			spec.restart = "no" // a candidate never comes back by itself
+			spec.labels = maps.Clone(labels)
+			spec.labels[LabelRole] = roleCandidate
 		}
-		args := []string{"docker", "create", "--name", name, "--platform", platform, "--restart", restart}
-		for _, k := range slices.Sorted(maps.Keys(labels)) {
-			args = append(args, "--label", k+"="+labels[k])
-		}
-		args = append(args, extra...)
-		for _, p := range ports {
-			args = append(args, "-p", p)
-		}
-		for _, v := range s.Volumes {
-			args = append(args, "-v", v)
-		}
-		if s.Network != "" {
-			args = append(args, "--network", s.Network)
-		}
-		var stdin io.Reader
-		if len(env) > 0 {
-			// The values go through stdin into a 0600 file, never into argv
-			// where ps shows them.
-			stdin = strings.NewReader(dockerEnvFile(env))
-		}
-		if s.Memory != "" {
-			args = append(args, "--memory", s.Memory)
-		}
-		if s.CPUs > 0 {
-			args = append(args, "--cpus", strconv.FormatFloat(s.CPUs, 'f', -1, 64))
-		}
-		args = append(args, imageRef)
-		args = append(args, s.Command...)
-		out, err := c.Run(ctx, withEnvFile(args, stdin != nil), stdin)
+		id, err := eng.create(ctx, spec)
 		if err != nil {
 			return "", fmt.Errorf("creating the container: %w", err)
 		}
-		return strings.TrimSpace(out), nil
+		return id, nil
 	}
 	newName := cs.newName(d)
-	d.event("create", "creating %s", newName)
-	id, err := create(newName, s.Ports)
-	if err != nil {
-		return errors.Join(err, d.restoreFiles(ctx))
+	createService := func() error {
+		d.event("create", "creating %s", newName)
+		id, err := create(newName, s.Ports, false)
+		cs.newID = id
+		return err
 	}
-	cs.newID = id
 	// From here on, any failure puts the old container back.
 	undo := func(cause error) error { return d.undoFailed(ctx, cause, old != nil, cs.putBack) }
 	serving := old != nil && old.State.Running
 	if serving && canCheckFirst(s) {
-		err := cs.checkCandidate(ctx, d, func(name string, ports []string, extra ...string) error {
-			_, err := create(name, ports, extra...)
+		// The service's container is created while the candidate boots.
+		var created chan error
+		err := cs.checkCandidate(ctx, d, func(name string, ports []string) error {
+			_, err := create(name, ports, true)
 			return err
+		}, func() {
+			created = make(chan error, 1)
+			go func() { created <- createService() }()
 		})
+		if created != nil {
+			err = errors.Join(err, <-created)
+		}
 		if err != nil {
 			return undo(err)
 		}
+	} else if err := createService(); err != nil {
+		return errors.Join(err, d.restoreFiles(ctx))
 	}
 	health := s.Health
 	var watch *switchWatch
@@ -141,9 +125,13 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		d.event("switch", "stopping the old container %s and starting the new one", old.Name)
 		if s.Health.Cmd == "" {
 			watch = watchSwitch(ctx, c, s.Health, switchWatchInterval)
+			watch.ready(time.Second)
 		}
 		start := time.Now()
-		_, err := c.Run(ctx, "docker stop -t 10 "+transport.Quote(old.ID)+" >/dev/null && docker start "+transport.Quote(newName), nil)
+		err := eng.stop(ctx, old.ID)
+		if err == nil {
+			err = eng.start(ctx, newName)
+		}
 		if err != nil {
 			err = fmt.Errorf("switching to the new container: %w", err)
 		} else {
@@ -165,7 +153,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		}
 		d.event("switch", "the service did not answer for %s (the switch took %s)", d.rep.Switch.Round(time.Millisecond), passed.Sub(start).Round(time.Millisecond))
 	} else {
-		if _, err := c.Run(ctx, "docker start "+transport.Quote(newName), nil); err != nil {
+		if err := eng.start(ctx, newName); err != nil {
 			return undo(fmt.Errorf("starting the container: %w", err))
 		}
 		d.event("health", "waiting up to %s for %s", s.Health.Timeout, s.Health.Kind())
@@ -177,7 +165,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		if err := cs.removeOld(ctx, c); err != nil {
 			return err
 		}
-		if _, err := c.Run(ctx, "docker rename "+transport.Quote(newName)+" "+transport.Quote(s.Name), nil); err != nil {
+		if err := eng.rename(ctx, newName, s.Name); err != nil {
 			return fmt.Errorf("renaming the container: %w", err)
 		}
 		d.pruneImages(ctx, cs.releases)
@@ -190,13 +178,16 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	// can still go back when a later host fails.
 	prevName := s.Name + "-xedgesim-prev-" + d.o.deployID
 	if old != nil {
-		aside := "docker rename " + transport.Quote(old.ID) + " " + transport.Quote(prevName) + " && docker update --restart=no " + transport.Quote(old.ID) + " >/dev/null"
-		if _, err := c.Run(ctx, aside, nil); err != nil {
+		err := eng.rename(ctx, old.ID, prevName)
+		if err == nil {
+			err = eng.setRestart(ctx, old.ID, "no")
+		}
+		if err != nil {
 			err = fmt.Errorf("setting the old container aside: %w", err)
 			return undo(errors.Join(err, cs.nameBack(ctx, c, old.ID, s.Name)))
 		}
 	}
-	if _, err := c.Run(ctx, "docker rename "+transport.Quote(newName)+" "+transport.Quote(s.Name), nil); err != nil {
+	if err := eng.rename(ctx, newName, s.Name); err != nil {
 		err = fmt.Errorf("renaming the container: %w", err)
 		if old != nil {
 			err = errors.Join(err, cs.nameBack(ctx, c, old.ID, s.Name))
@@ -212,7 +203,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 // container then runs under its set-aside name, where a later deploy
 // would not find it.
 func (cs *containerStrategy) nameBack(ctx context.Context, c hostConn, id, name string) error {
-	if _, err := c.Run(context.WithoutCancel(ctx), "docker rename "+transport.Quote(id)+" "+transport.Quote(name), nil); err != nil {
+	if err := engineOf(c).rename(context.WithoutCancel(ctx), id, name); err != nil {
 		return fmt.Errorf("giving the old container its name %s back: %w", name, err)
 	}
 	return nil
@@ -222,7 +213,7 @@ func (cs *containerStrategy) nameBack(ctx context.Context, c hostConn, id, name 
 // and starts the old one again.
 func (cs *containerStrategy) putBack(ctx context.Context, d *hostDeploy) error {
 	c, old := d.c, cs.old
-	_, _ = c.Run(ctx, "docker rm -f "+transport.Quote(cs.newName(d)), nil) // a leftover new container has no service name; the old one starts by ID
+	_ = engineOf(c).remove(ctx, cs.newName(d)) // a leftover new container has no service name; the old one starts by ID
 	if err := d.restoreFiles(ctx); err != nil {
 		return err
 	}
@@ -236,7 +227,7 @@ func (cs *containerStrategy) putBack(ctx context.Context, d *hostDeploy) error {
 // until its published ports answer (its own health check is not known
 // here: the manifest's may be the one that failed).
 func (cs *containerStrategy) restartOld(ctx context.Context, c hostConn) error {
-	if _, err := c.Run(ctx, "docker start "+transport.Quote(cs.old.ID), nil); err != nil {
+	if err := engineOf(c).start(ctx, cs.old.ID); err != nil {
 		return fmt.Errorf("restarting the old container: %w", err)
 	}
 	if err := waitServing(ctx, c, cs.old, cs.m.Service.Health); err != nil {
@@ -269,7 +260,7 @@ func (cs *containerStrategy) removeOld(ctx context.Context, c hostConn) error {
 	if cs.old == nil {
 		return nil
 	}
-	if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(cs.old.ID), nil); err != nil {
+	if err := engineOf(c).remove(ctx, cs.old.ID); err != nil {
 		return fmt.Errorf("removing the old container: %w", err)
 	}
 	return nil
@@ -282,7 +273,7 @@ func (cs *containerStrategy) rollback(ctx context.Context, d *hostDeploy) error 
 	if cs.same {
 		return nil
 	}
-	if _, err := c.Run(ctx, "docker rm -f "+transport.Quote(cs.newID), nil); err != nil {
+	if err := engineOf(c).remove(ctx, cs.newID); err != nil {
 		return fmt.Errorf("removing the new container: %w", err)
 	}
 	if err := d.restoreFiles(ctx); err != nil {
@@ -291,8 +282,11 @@ func (cs *containerStrategy) rollback(ctx context.Context, d *hostDeploy) error 
 	if old == nil {
 		return nil
 	}
-	restore := "docker rename " + transport.Quote(old.ID) + " " + transport.Quote(cs.m.Service.Name) + " && docker update --restart=" + transport.Quote(old.restartPolicy()) + " " + transport.Quote(old.ID) + " >/dev/null"
-	if _, err := c.Run(ctx, restore, nil); err != nil {
+	err := engineOf(c).rename(ctx, old.ID, cs.m.Service.Name)
+	if err == nil {
+		err = engineOf(c).setRestart(ctx, old.ID, old.restartPolicy())
+	}
+	if err != nil {
 		return fmt.Errorf("restoring the old container's name and restart policy: %w", err)
 	}
 	if !old.State.Running {

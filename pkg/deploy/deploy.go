@@ -107,5 +107,18 @@ func connect(ctx context.Context, m *manifest.Manifest, h manifest.Host, o optio
 	if j := m.SSH.Jump; j != nil {
 		sopts = append(sopts, transport.WithJump(transport.Target{Name: "jump host " + j.Address, Address: j.Address, Port: j.Port, User: j.User, KnownHosts: j.KnownHosts, Fingerprints: j.Fingerprints}))
 	}
-	return transport.Dial(ctx, t, append(sopts, o.ssh...)...)
+	c, err := transport.Dial(ctx, t, append(sopts, o.ssh...)...)
+	if err != nil {
+		return nil, err
+	}
+	if m.Strategy != manifest.StrategyContainer && m.Strategy != "" {
+		return c, nil
+	}
+	ec, why := withEngine(ctx, c, h.Name, m.SSH.DockerHost)
+	if why != "" {
+		o.progress.Report(Event{Host: h.Name, Step: "engine", Message: why + "; running the docker CLI on the host instead"})
+	} else if ec != hostConn(c) {
+		o.progress.Report(Event{Host: h.Name, Step: "engine", Message: "the Engine API through the SSH connection"})
+	}
+	return ec, nil
 }

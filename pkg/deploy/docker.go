@@ -2,8 +2,6 @@ package deploy
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -36,20 +34,7 @@ type container struct {
 // inspect returns the container of that name or id, or nil when there is
 // none.
 func inspect(ctx context.Context, c hostConn, nameOrID string) (*container, error) {
-	out, err := c.Run(ctx, "docker container inspect "+transport.Quote(nameOrID), nil)
-	var ce *transport.CommandError
-	if errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.Stderr), "no such") {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("inspecting container %s: %w", nameOrID, err)
-	}
-	var cs []container
-	if err := json.Unmarshal([]byte(out), &cs); err != nil || len(cs) != 1 {
-		return nil, fmt.Errorf("inspecting container %s: unexpected output: %v", nameOrID, err)
-	}
-	cs[0].Name = strings.TrimPrefix(cs[0].Name, "/")
-	return &cs[0], nil
+	return engineOf(c).inspect(ctx, nameOrID)
 }
 
 // shell quotes args into one command line.

@@ -15,11 +15,14 @@ import (
 )
 
 // waitHealthy probes until the check passes, the container stops, or the
-// timeout passes.
+// timeout passes. A container just started mostly answers within tens of
+// milliseconds, so the first probes come after firstProbeWait and the wait
+// doubles up to the check's interval.
 func waitHealthy(ctx context.Context, c hostConn, ctr string, h manifest.Health) error {
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	var last error
+	wait := time.Duration(0)
 	for {
 		st, err := inspect(ctx, c, ctr)
 		if err == nil && st != nil && !st.State.Running && st.State.Status != "created" {
@@ -34,12 +37,25 @@ func waitHealthy(ctx context.Context, c hostConn, ctr string, h manifest.Health)
 		if ctx.Err() == nil || last == nil {
 			last = err
 		}
+		wait = nextWait(wait, h.Interval)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s check did not pass within %s; the last answer: %w", h.Kind(), h.Timeout, last)
-		case <-time.After(h.Interval):
+		case <-time.After(wait):
 		}
 	}
+}
+
+// firstProbeWait is the wait before the second probe of a new container.
+const firstProbeWait = 25 * time.Millisecond
+
+// nextWait is the wait after one of wait: doubling from firstProbeWait
+// up to interval.
+func nextWait(wait, interval time.Duration) time.Duration {
+	if wait == 0 {
+		return min(firstProbeWait, interval)
+	}
+	return min(2*wait, interval)
 }
 
 // waitServing waits until the container runs and its published TCP ports
@@ -56,8 +72,6 @@ func waitServing(ctx context.Context, c hostConn, ctr *container, h manifest.Hea
 			}
 		}
 	}
-	check := h
-	check.HTTP, check.MQTT, check.Cmd, check.TCP = nil, nil, "", 0
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	for {
@@ -66,8 +80,7 @@ func waitServing(ctx context.Context, c hostConn, ctr *container, h manifest.Hea
 		if err == nil && st != nil && st.State.Running {
 			last = nil
 			for _, p := range ports {
-				check.TCP = p
-				if last = probe(ctx, c, check); last != nil {
+				if last = serves(ctx, c, p); last != nil {
 					break
 				}
 			}
@@ -80,6 +93,41 @@ func waitServing(ctx context.Context, c hostConn, ctr *container, h manifest.Hea
 			return fmt.Errorf("the old container is not serving after %s: %v", h.Timeout, last)
 		case <-time.After(h.Interval):
 		}
+	}
+}
+
+// servesWindow is how long a connection to a published port must stay
+// open for the port to count as served.
+const servesWindow = 200 * time.Millisecond
+
+// serves tells whether the host's port is served: it accepts a connection
+// that the other side does not close at once. The engine's userland proxy
+// accepts on a published port as soon as the container starts and closes
+// the connection when nothing listens inside yet, so an accepted
+// connection alone does not say the program serves.
+func serves(ctx context.Context, c hostConn, port int) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := c.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("connecting to port %d: %w", port, err)
+	}
+	defer conn.Close()
+	closed := make(chan error, 1)
+	go func() {
+		_, err := conn.Read(make([]byte, 1))
+		closed <- err
+	}()
+	select {
+	case err := <-closed:
+		if err != nil {
+			return fmt.Errorf("port %d closed the connection at once: %w", port, err)
+		}
+		return nil // it spoke first: served
+	case <-time.After(servesWindow):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -77,7 +77,7 @@ func (d *hostDeploy) platform(ctx context.Context) (string, error) {
 	if d.h.Platform != "" {
 		return d.h.Platform, nil
 	}
-	out, err := d.c.Run(ctx, "docker version --format '{{.Server.Os}}/{{.Server.Arch}}' && uname -m", nil)
+	out, err := engineOf(d.c).platform(ctx)
 	if err != nil {
 		return "", fmt.Errorf("detecting the platform: %w", err)
 	}

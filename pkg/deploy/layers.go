@@ -19,19 +19,12 @@ type engineLayers struct {
 	containerd bool
 }
 
-// layersScript asks the engine for its storage and every image's layers.
-// An image removed between the listing and the inspection is skipped: the
-// answer only has to be a subset of what the engine has.
-const layersScript = `docker info --format '{{json .DriverStatus}}' || exit 1
-docker image ls -aq --no-trunc | sort -u | xargs -r docker image inspect --format '{{.Id}} {{range .RootFS.Layers}}{{.}},{{end}}' 2>/dev/null
-true`
-
 func queryLayers(ctx context.Context, c hostConn) (*engineLayers, error) {
-	out, err := c.Run(ctx, layersScript, nil)
+	el, err := engineOf(c).layers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("asking the engine for its layers: %w", err)
 	}
-	return parseLayers(out), nil
+	return el, nil
 }
 
 func parseLayers(out string) *engineLayers {

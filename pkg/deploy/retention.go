@@ -3,8 +3,6 @@ package deploy
 import (
 	"context"
 	"strings"
-
-	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
 
 // LabelReleases is put on the service's container: the image references
@@ -34,13 +32,7 @@ func releaseList(old *container, ref string, keep int) string {
 // image a container still uses stays (docker refuses to remove it);
 // images the host pulled by digest are the host's to keep.
 func (d *hostDeploy) pruneImages(ctx context.Context, kept string) {
-	grep := []string{"grep", "-vxF", "-e", "<none>:<none>"}
-	for _, r := range strings.Split(kept, ",") {
-		grep = append(grep, "-e", r)
-	}
-	script := "docker images --format '{{.Repository}}:{{.Tag}}' " + transport.Quote("xedgesim.local/"+d.m.Service.Name) +
-		" | " + shell(grep...) + " | xargs -r docker image rm >/dev/null 2>&1; true"
-	if _, err := d.c.Run(ctx, script, nil); err != nil {
+	if err := engineOf(d.c).pruneImages(ctx, "xedgesim.local/"+d.m.Service.Name, strings.Split(kept, ",")); err != nil {
 		d.event("done", "removing old images: %v", err)
 	}
 	d.pruneFiles(ctx)

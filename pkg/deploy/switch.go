@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
-	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
 
 // No downtime for a failed rollout: while the old container serves, the
@@ -131,22 +129,9 @@ func canCheckFirst(s manifest.Service) bool {
 // boundPorts are a running container's published ports: CONTAINER/PROTO
 // -> the host port the engine chose.
 func boundPorts(ctx context.Context, c hostConn, id string) (map[string]int, error) {
-	out, err := c.Run(ctx, "docker container inspect -f '{{json .NetworkSettings.Ports}}' "+transport.Quote(id), nil)
+	bound, err := engineOf(c).ports(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("reading the candidate's ports: %w", err)
-	}
-	var ports map[string][]struct{ HostIP, HostPort string }
-	if err := json.Unmarshal([]byte(out), &ports); err != nil {
-		return nil, fmt.Errorf("reading the candidate's ports: %w", err)
-	}
-	bound := map[string]int{}
-	for k, bs := range ports {
-		for _, b := range bs {
-			if n, err := strconv.Atoi(b.HostPort); err == nil && n > 0 {
-				bound[k] = n
-				break
-			}
-		}
 	}
 	return bound, nil
 }
@@ -158,9 +143,9 @@ func (cs *containerStrategy) candidateName(d *hostDeploy) string {
 
 // checkCandidate runs the new release as a candidate on ephemeral ports
 // beside the old container and health-checks it there; the candidate is
-// removed either way. create creates a container of the new release with
-// that name, those ports and the extra docker create arguments.
-func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string, extra ...string) error) error {
+// removed either way. create creates a candidate of the new release with
+// that name and those ports; started is called once it started.
+func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string) error, started func()) error {
 	c, s := d.c, cs.m.Service
 	name := cs.candidateName(d)
 	ports := make([]string, len(s.Ports))
@@ -168,15 +153,23 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 		ports[i] = parsePortSpec(p).ephemeral()
 	}
 	defer func() {
-		_, _ = c.Run(context.WithoutCancel(ctx), "docker rm -f "+transport.Quote(name)+" >/dev/null 2>&1; true", nil) // gone either way; a leftover is removed by the next deploy
+		// Removed while the switch goes on (its ports are not the
+		// service's); replace waits for it before it returns.
+		gone := make(chan struct{})
+		cs.candidateGone = gone
+		go func() {
+			defer close(gone)
+			_ = engineOf(c).remove(context.WithoutCancel(ctx), name) // gone either way; a leftover is removed by the next deploy
+		}()
 	}()
 	d.event("candidate", "starting %s beside the old container, on ephemeral ports", name)
-	if err := create(name, ports, "--label", LabelRole+"="+roleCandidate); err != nil {
+	if err := create(name, ports); err != nil {
 		return err
 	}
-	if _, err := c.Run(ctx, "docker start "+transport.Quote(name), nil); err != nil {
+	if err := engineOf(c).start(ctx, name); err != nil {
 		return fmt.Errorf("starting the candidate: %w", err)
 	}
+	started()
 	bound, err := boundPorts(ctx, c, name)
 	if err != nil {
 		return err
@@ -192,25 +185,41 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 	return nil
 }
 
+// waitCandidate waits until the candidate, if any, is removed.
+func (cs *containerStrategy) waitCandidate() {
+	if cs.candidateGone != nil {
+		<-cs.candidateGone
+	}
+}
+
 // removeLeftovers removes what a killed deploy of the service left: a
 // candidate, or a new container it created but never started (old, the
 // service's container, stays whatever its state).
 func removeLeftovers(ctx context.Context, c hostConn, service string, old *container) error {
-	keep := "^$"
-	if old != nil {
-		keep = "^" + old.ID
+	eng := engineOf(c)
+	candidates, err := eng.list(ctx, false, LabelService+"="+service, LabelRole+"="+roleCandidate)
+	var created []string
+	if err == nil {
+		created, err = eng.list(ctx, true, LabelService+"="+service)
 	}
-	script := "{ " + shell("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--filter", "label="+LabelRole+"="+roleCandidate) +
-		"; " + shell("docker", "ps", "-aq", "--no-trunc", "--filter", "label="+LabelService+"="+service, "--filter", "status=created") +
-		"; } | grep -v " + transport.Quote(keep) + " | xargs -r docker rm -f >/dev/null"
-	if _, err := c.Run(ctx, script, nil); err != nil {
+	for _, id := range append(candidates, created...) {
+		if err != nil {
+			break
+		}
+		if old != nil && id == old.ID {
+			continue
+		}
+		err = eng.remove(ctx, id)
+	}
+	if err != nil {
 		return fmt.Errorf("removing containers an earlier deploy left: %w", err)
 	}
 	return nil
 }
 
 // waitSwitched is waitHealthy for the switch, when the service is down
-// until the check passes: it probes at once and every interval, and asks
+// until the check passes: it probes at once, then as waitHealthy does
+// (quickly first, backing off to the interval), and asks
 // the engine whether the container still runs only once a second, since
 // every command costs time the service does not answer.
 func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health) error {
@@ -218,6 +227,7 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 	defer cancel()
 	var last error
 	asked := time.Now()
+	wait := time.Duration(0)
 	for {
 		err := probe(ctx, c, h)
 		if err == nil {
@@ -232,10 +242,11 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 				return fmt.Errorf("the container is %s (exit code %d)", st.State.Status, st.State.ExitCode)
 			}
 		}
+		wait = nextWait(wait, h.Interval)
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s check did not pass within %s; the last answer: %w", h.Kind(), h.Timeout, last)
-		case <-time.After(h.Interval):
+		case <-time.After(wait):
 		}
 	}
 }
@@ -252,6 +263,8 @@ type switchWatch struct {
 	probes []probeResult
 	stop   chan struct{}
 	done   chan struct{}
+	// answered is closed at the first probe the service answered.
+	answered chan struct{}
 }
 
 type probeResult struct {
@@ -261,9 +274,10 @@ type probeResult struct {
 
 // watchSwitch starts probing with h every interval until finish.
 func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval time.Duration) *switchWatch {
-	w := &switchWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	w := &switchWatch{stop: make(chan struct{}), done: make(chan struct{}), answered: make(chan struct{})}
 	go func() {
 		defer close(w.done)
+		seen := false
 		for {
 			start := time.Now()
 			pctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -272,6 +286,10 @@ func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval ti
 			w.mu.Lock()
 			w.probes = append(w.probes, probeResult{start, time.Now(), err == nil})
 			w.mu.Unlock()
+			if err == nil && !seen {
+				seen = true
+				close(w.answered)
+			}
 			select {
 			case <-w.stop:
 				return
@@ -282,6 +300,16 @@ func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval ti
 		}
 	}()
 	return w
+}
+
+// ready waits until a probe saw the old container answer, at most d: the
+// switch starts after that, so that a first probe slowed down by a loaded
+// host does not count as outage.
+func (w *switchWatch) ready(d time.Duration) {
+	select {
+	case <-w.answered:
+	case <-time.After(d):
+	}
 }
 
 // finish stops the probes and returns how long the service did not

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/xedgesim/simulate/internal/engine"
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
@@ -56,11 +57,11 @@ func (d *hostDeploy) transferImage(ctx context.Context, platform string, desc v1
 		return "", "", err
 	}
 	// The transfer may have reconnected: d.c is the connection from here.
-	id, err = d.c.Run(ctx, "docker image inspect --format '{{.Id}}' "+transport.Quote(ref), nil)
+	id, err = engineOf(d.c).imageID(ctx, ref)
 	if err != nil {
 		return "", "", fmt.Errorf("inspecting the image: %w", err)
 	}
-	return ref, strings.TrimSpace(id), nil
+	return ref, id, nil
 }
 
 // platformImage is the image of the host's platform, read from the
@@ -101,15 +102,14 @@ func (d *hostDeploy) sendImage(ctx context.Context, img v1.Image, tag string) er
 	}
 	if have.images[cfgName.String()] {
 		d.event("transfer", "the engine has the image already; tagging it")
-		if _, err := d.c.Run(ctx, "docker tag "+transport.Quote(cfgName.String())+" "+transport.Quote(tag), nil); err != nil {
+		if err := engineOf(d.c).tag(ctx, cfgName.String(), tag); err != nil {
 			return fmt.Errorf("tagging the image: %w", err)
 		}
 		return nil
 	}
 	skip := have.present(cf.RootFS.DiffIDs)
 	err = d.load(ctx, img, tag, skip)
-	var ce *transport.CommandError
-	if skip > 0 && errors.As(err, &ce) {
+	if skip > 0 && loadRefused(err) {
 		// The engine may have lost a layer since it was asked (an image
 		// removed meanwhile), or may not fill in layers it has: send them
 		// all.
@@ -159,13 +159,12 @@ func (d *hostDeploy) load(ctx context.Context, img v1.Image, tag string, skip in
 		} else {
 			d.event("transfer", "sending %d bytes: all %d layers", size, len(layers))
 		}
-		_, n, err := d.c.RunWithPayload(ctx, safeFileTag(d.m.Service.Name), p, "docker load -q -i \"$f\" >&2")
+		n, err := engineOf(d.c).load(ctx, safeFileTag(d.m.Service.Name), p)
 		d.rep.BytesSent += n
 		if err == nil {
 			return nil
 		}
-		var ce *transport.CommandError
-		if errors.As(err, &ce) || ctx.Err() != nil {
+		if loadRefused(err) || ctx.Err() != nil {
 			return fmt.Errorf("loading the image: %w", err)
 		}
 		broken = fmt.Errorf("the connection broke while sending %d bytes: %w", size, err)
@@ -224,4 +223,12 @@ func spool(pattern string, write func(io.Writer) error) (f *os.File, size int64,
 		return nil, 0, "", err
 	}
 	return f, size, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// loadRefused tells an engine that refused a load (docker load exited
+// non-zero, or the API answered an error) from a connection that broke.
+func loadRefused(err error) bool {
+	var ce *transport.CommandError
+	var ee *engine.Error
+	return errors.As(err, &ce) || errors.As(err, &ee)
 }

@@ -236,7 +236,9 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 var (
 	portSpec   = lazyRegexp(`^(?:[0-9.:\[\]a-f]+:)?(?:\d{1,5}:)?\d{1,5}(?:/(?:tcp|udp))?$`)
 	memorySpec = lazyRegexp(`^\d+[bkmgBKMG]?$`)
-	modeSpec   = lazyRegexp(`^0?[0-7]{3}$`)
+	// dockerHostSpec is a DOCKER_HOST the deploy can reach through SSH.
+	dockerHostSpec = lazyRegexp(`^(unix:///\S+|tcp://[A-Za-z0-9.\-\[\]:]+:\d{1,5})$`)
+	modeSpec       = lazyRegexp(`^0?[0-7]{3}$`)
 )
 
 func (d *decoder) service(n *yaml.Node, s *Service) {
@@ -493,9 +495,15 @@ func (d *decoder) hosts(n *yaml.Node, m *Manifest) {
 }
 
 func (d *decoder) ssh(n *yaml.Node, s *SSH) {
-	f := d.mapping(n, "ssh", "key", "passphrase", "jump", "timeout", "known_hosts_file")
+	f := d.mapping(n, "ssh", "key", "passphrase", "jump", "timeout", "known_hosts_file", "docker_host")
 	if f == nil {
 		return
+	}
+	if h, ok := f["docker_host"]; ok {
+		s.DockerHost = d.str(h, "ssh.docker_host")
+		if !dockerHostSpec().MatchString(s.DockerHost) {
+			d.Errorf(h.Val, "", "write unix:///var/run/docker.sock or tcp://127.0.0.1:2375, as DOCKER_HOST on the host", "ssh.docker_host %s is not a unix:// socket path or tcp:// address", strconv.Quote(s.DockerHost))
+		}
 	}
 	s.Key = d.str(f["key"], "ssh.Key")
 	s.Passphrase = d.str(f["passphrase"], "ssh.passphrase")

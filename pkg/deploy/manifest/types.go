@@ -198,6 +198,11 @@ type SSH struct {
 	// KnownHostsFile is ssh.known_hosts_file, resolved against the
 	// manifest's directory: its lines serve the hosts that name no key.
 	KnownHostsFile string `json:"known_hosts_file,omitempty"`
+
+	// DockerHost is the engine's address on the hosts, as DOCKER_HOST:
+	// the deploy reaches it through the SSH connection. Empty asks each
+	// host for its DOCKER_HOST, else unix:///var/run/docker.sock.
+	DockerHost string `json:"docker_host,omitempty"`
 }
 
 // Jump is one jump host.
