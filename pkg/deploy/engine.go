@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"path"
@@ -103,11 +104,20 @@ func withEngine(ctx context.Context, c hostConn, name, dockerHost string) (conn 
 	if !ok {
 		return c, "" // a local host runs the docker CLI of this machine
 	}
+	// The docker CLI that takes over must reach the engine the manifest
+	// names, not the host's default one: another engine there would run a
+	// second copy of the service beside the first.
+	fallBack := func(why string) (hostConn, string) {
+		if dockerHost == "" {
+			return c, why
+		}
+		return engineConn{hostConn: c, eng: cliEngine{dockerHostConn{c, dockerHost}}}, why
+	}
 	host := dockerHost
 	if host == "" {
 		out, err := c.Run(ctx, `printf '%s' "${DOCKER_HOST-}"`, nil)
 		if err != nil {
-			return c, fmt.Sprintf("asking the host for DOCKER_HOST: %v", err)
+			return fallBack(fmt.Sprintf("asking the host for DOCKER_HOST: %v", err))
 		}
 		host = strings.TrimSpace(out)
 	}
@@ -116,7 +126,7 @@ func withEngine(ctx context.Context, c hostConn, name, dockerHost string) (conn 
 	}
 	network, addr, err := engineAddr(host)
 	if err != nil {
-		return c, err.Error()
+		return fallBack(err.Error())
 	}
 	cl := engine.NewDialer(host+" on "+name, func(ctx context.Context) (net.Conn, error) {
 		return tc.DialContext(ctx, network, addr)
@@ -126,11 +136,30 @@ func withEngine(ctx context.Context, c hostConn, name, dockerHost string) (conn 
 	if _, err := cl.Ping(pctx); err != nil {
 		_ = cl.Close()
 		if ctx.Err() != nil {
-			return c, ""
+			return fallBack("")
 		}
-		return c, fmt.Sprintf("the engine's socket %s cannot be reached over SSH (%v)", host, err)
+		return fallBack(fmt.Sprintf("the engine's socket %s cannot be reached over SSH (%v)", host, err))
 	}
 	return engineConn{hostConn: c, eng: apiEngine{cl}}, ""
+}
+
+// dockerHostConn runs every command with DOCKER_HOST set to host, so the
+// docker CLI on the host reaches the engine the manifest names.
+type dockerHostConn struct {
+	hostConn
+	host string
+}
+
+func (c dockerHostConn) env(cmd string) string {
+	return "export DOCKER_HOST=" + transport.Quote(c.host) + "; " + cmd
+}
+
+func (c dockerHostConn) Run(ctx context.Context, cmd string, stdin io.Reader) (string, error) {
+	return c.hostConn.Run(ctx, c.env(cmd), stdin)
+}
+
+func (c dockerHostConn) RunWithPayload(ctx context.Context, tag string, p transport.Payload, script string) (string, int64, error) {
+	return c.hostConn.RunWithPayload(ctx, tag, p, c.env(script))
 }
 
 // engineAddr is where DOCKER_HOST host points, for a dial from the host:
@@ -138,7 +167,7 @@ func withEngine(ctx context.Context, c hostConn, name, dockerHost string) (conn 
 func engineAddr(host string) (network, addr string, err error) {
 	u, err := url.Parse(host)
 	if err != nil {
-		return "", "", fmt.Errorf("the host's DOCKER_HOST %q is not a URL", host)
+		return "", "", fmt.Errorf("the engine address (DOCKER_HOST) %q is not a URL", host)
 	}
 	switch u.Scheme {
 	case "unix":
@@ -147,14 +176,14 @@ func engineAddr(host string) (network, addr string, err error) {
 			p = u.Opaque
 		}
 		if !path.IsAbs(p) {
-			return "", "", fmt.Errorf("the host's DOCKER_HOST %q names no absolute socket path", host)
+			return "", "", fmt.Errorf("the engine address (DOCKER_HOST) %q names no absolute socket path", host)
 		}
 		return "unix", p, nil
 	case "tcp":
 		if u.Host == "" {
-			return "", "", fmt.Errorf("the host's DOCKER_HOST %q names no address", host)
+			return "", "", fmt.Errorf("the engine address (DOCKER_HOST) %q names no address", host)
 		}
 		return "tcp", u.Host, nil
 	}
-	return "", "", fmt.Errorf("the host's DOCKER_HOST %q is neither unix:// nor tcp:// (TLS and ssh:// stay with the docker CLI)", host)
+	return "", "", fmt.Errorf("the engine address (DOCKER_HOST) %q is neither unix:// nor tcp:// (TLS and ssh:// stay with the docker CLI)", host)
 }

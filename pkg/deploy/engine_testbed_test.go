@@ -28,7 +28,7 @@ func TestBedEngineFallback(t *testing.T) {
 	hello := pushNode(t, env, "hello", "xs-fallback")
 	service, port := "xs-fallback-"+randHex(t), freePort(t)
 	cleanupEdges(t, env, service)
-	strict := strictSSHD(t, edge)
+	strict := strictSSHD(t, edge, edge.DockerHost)
 
 	health := fmt.Sprintf("{http: {port: %d, path: /healthz}, timeout: 60s, window: 1s}", port)
 	var log eventLog
@@ -55,6 +55,33 @@ func TestBedEngineFallback(t *testing.T) {
 	}
 }
 
+// TestBedEngineFallbackKeepsDockerHost: when the manifest names the
+// engine's socket and the Engine API cannot reach it, the docker CLI that
+// takes over reaches that engine too, not the host's default one (here the
+// machine's own engine: a service there would not answer on the edge).
+func TestBedEngineFallbackKeepsDockerHost(t *testing.T) {
+	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
+	edge, _ := env.Edge("edge1")
+	hello := pushNode(t, env, "hello", "xs-fallback")
+	service, port := "xs-fallback-"+randHex(t), freePort(t)
+	cleanupEdges(t, env, service)
+	strict := strictSSHD(t, edge, "") // sessions without DOCKER_HOST
+
+	health := fmt.Sprintf("{http: {port: %d, path: /healthz}, timeout: 60s, window: 1s}", port)
+	var log eventLog
+	m := bedManifest(t, env, service, port, health, []testbed.Edge{strict}, "")
+	m.SSH.DockerHost = edge.DockerHost
+	if _, err := Deploy(context.Background(), m, WithImage(hello), WithNameOptions(name.Insecure), WithProgress(&log)); err != nil {
+		t.Fatalf("Deploy() through an sshd without streamlocal forwarding = %v\n%s", err, log.String())
+	}
+	if why := log.message("engine", edge.Name); !strings.HasSuffix(why, "running the docker CLI on the host instead") {
+		t.Errorf("the engine step says %q, want that the CLI runs instead", why)
+	}
+	if got := get(t, fmt.Sprintf("http://%s:%d/", edge.Addr, port)); got != "hello from linux/amd64" {
+		t.Errorf("%s answers %q after the deploy through the CLI with ssh.docker_host", edge.Name, got)
+	}
+}
+
 // message is host's first message of step, or "".
 func (l *eventLog) message(step, host string) string {
 	l.mu.Lock()
@@ -69,8 +96,9 @@ func (l *eventLog) message(step, host string) string {
 
 // strictSSHD starts a second sshd in e's network namespace, on a port of
 // its own, with e's host key and logins but no streamlocal forwarding, and
-// returns e as reached through it. It stops with the test.
-func strictSSHD(t *testing.T, e testbed.Edge) testbed.Edge {
+// returns e as reached through it; its sessions get DOCKER_HOST dockerHost
+// (none when empty). It stops with the test.
+func strictSSHD(t *testing.T, e testbed.Edge, dockerHost string) testbed.Edge {
 	t.Helper()
 	dir := filepath.Dir(e.KeyFile)
 	keys, _ := filepath.Glob(filepath.Join(dir, e.Name+"_host_*_key"))
@@ -80,6 +108,10 @@ func strictSSHD(t *testing.T, e testbed.Edge) testbed.Edge {
 	port := freePort(t)
 	tmp := t.TempDir()
 	cfg := filepath.Join(tmp, "sshd_config")
+	setDockerHost := ""
+	if dockerHost != "" {
+		setDockerHost = "DOCKER_HOST=" + dockerHost + " "
+	}
 	body := fmt.Sprintf(`ListenAddress %s:%d
 HostKey %s
 PidFile %s/sshd.pid
@@ -89,9 +121,9 @@ AuthorizedKeysFile %s
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
-SetEnv DOCKER_HOST=%s XEDGESIM_EDGE=%s
+SetEnv %sXEDGESIM_EDGE=%s
 AllowStreamLocalForwarding no
-`, e.Addr, port, keys[0], tmp, filepath.Join(dir, "authorized_keys"), e.DockerHost, e.Name)
+`, e.Addr, port, keys[0], tmp, filepath.Join(dir, "authorized_keys"), setDockerHost, e.Name)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
