@@ -256,8 +256,13 @@ func (e apiEngine) setRestart(ctx context.Context, id, policy string) error {
 	return e.cl.ContainerUpdateRestart(ctx, id, rp)
 }
 
+// remove succeeds for a container that is gone already, as docker rm -f
+// does: one started with --rm is removed by the stop of a switch.
 func (e apiEngine) remove(ctx context.Context, id string) error {
-	return e.cl.ContainerRemove(ctx, id, true, false)
+	if err := e.cl.ContainerRemove(ctx, id, true, false); err != nil && !errors.Is(err, engine.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 func (e apiEngine) list(ctx context.Context, created bool, labels ...string) ([]string, error) {

@@ -1,7 +1,12 @@
 package deploy
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -108,5 +113,37 @@ func TestReadLoadMessages(t *testing.T) {
 	var ee *engine.Error
 	if !errors.As(err, &ee) || ee.Message != "unexpected EOF" || !loadRefused(err) {
 		t.Errorf("a load the engine refused: %v, want its error, counted as refused", err)
+	}
+}
+
+// TestAPIRemoveGone: removing a container the engine no longer has
+// succeeds, as docker rm -f does; any other refusal is an error.
+func TestAPIRemoveGone(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Api-Version", "1.44")
+		switch {
+		case r.URL.Path == "/_ping":
+			io.WriteString(w, "OK")
+		case strings.HasSuffix(r.URL.Path, "/containers/gone"):
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message":"No such container: gone"}`)
+		default:
+			w.WriteHeader(http.StatusConflict)
+			io.WriteString(w, `{"message":"removal of container busy is already in progress"}`)
+		}
+	}))
+	defer srv.Close()
+	cl := engine.NewDialer("tcp://"+srv.Listener.Addr().String(), func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", srv.Listener.Addr().String())
+	})
+	defer cl.Close()
+	e := apiEngine{cl}
+	if err := e.remove(context.Background(), "gone"); err != nil {
+		t.Errorf("remove(gone) = %v, want nil", err)
+	}
+	if err := e.remove(context.Background(), "busy"); err == nil {
+		t.Error("remove(busy) = nil, want the engine's conflict")
 	}
 }
