@@ -338,6 +338,11 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 	return resp, nil
 }
 
+// maxAnswer bounds an answer call decodes: the engine may be a device's,
+// and a device that is not what it seems must not grow our memory at will.
+// A busy engine's image or container list is a few MiB.
+const maxAnswer = 64 << 20
+
 // call sends r and decodes the answer's JSON into out, unless out is nil.
 func (c *Client) call(ctx context.Context, r request, out any) error {
 	resp, err := c.do(ctx, r)
@@ -349,11 +354,11 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(out); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("%s %s: decoding the engine's answer: %w", r.method, r.path, err)
+		return fmt.Errorf("%s %s: decoding the engine's answer (at most %d MiB): %w", r.method, r.path, maxAnswer>>20, err)
 	}
 	return nil
 }
