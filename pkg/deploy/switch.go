@@ -27,6 +27,10 @@ const LabelRole = "xedgesim.role"
 // roleCandidate is LabelRole's value on a candidate container.
 const roleCandidate = "candidate"
 
+// candidateRemoveTimeout bounds the candidate's removal, which goes on
+// after a cancel: the engine stops it within stopTimeout.
+const candidateRemoveTimeout = stopTimeout + 20*time.Second
+
 // switchInterval is how often the new container is probed during the
 // switch: the service is down then, so its end is looked for closely.
 const switchInterval = 100 * time.Millisecond
@@ -159,7 +163,11 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 		cs.candidateGone = gone
 		go func() {
 			defer close(gone)
-			_ = engineOf(c).remove(context.WithoutCancel(ctx), name) // gone either way; a leftover is removed by the next deploy
+			// Also after Ctrl-C, but bounded: a host that dropped off the
+			// network must not hold the deploy's return for minutes.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), candidateRemoveTimeout)
+			defer cancel()
+			_ = engineOf(c).remove(rctx, name) // gone either way; a leftover is removed by the next deploy
 		}()
 	}()
 	d.event("candidate", "starting %s beside the old container, on ephemeral ports", name)
