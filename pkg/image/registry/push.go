@@ -319,6 +319,9 @@ type platformBlobs struct {
 	blobs  []v1.Descriptor
 }
 
+// readsAtOnce is how many of an index's manifests describe reads at once.
+const readsAtOnce = 8
+
 // describe lists the manifests of the source and which blobs they use,
 // from the manifests alone. An index's manifests are read at once, not one
 // after the other: from a registry each is a round trip.
@@ -339,6 +342,9 @@ func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
 		}
 		parts := make([][]platformBlobs, len(im.Manifests))
 		errs := make([]error, len(im.Manifests))
+		// At most readsAtOnce manifests in flight: an index of hundreds
+		// must not meet a registry's rate limit at once.
+		sem := make(chan struct{}, readsAtOnce)
 		var wg sync.WaitGroup
 		for i, d := range im.Manifests {
 			switch {
@@ -352,6 +358,8 @@ func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
 				})
 			case d.MediaType.IsImage():
 				wg.Go(func() {
+					sem <- struct{}{}
+					defer func() { <-sem }()
 					img, err := idx.Image(d.Digest)
 					if err != nil {
 						errs[i] = err
