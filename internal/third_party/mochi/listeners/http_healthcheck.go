@@ -7,6 +7,7 @@ package listeners
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ type HTTPHealthCheck struct {
 	address string       // the network address to bind to
 	config  Config       // configuration values for the listener
 	listen  *http.Server // the http server
+	ln      net.Listener // bound in Init, so the endpoint answers once Serve returns
 	end     uint32       // ensure the close methods are only called once
 }
 
@@ -72,15 +74,17 @@ func (l *HTTPHealthCheck) Init(_ *slog.Logger) error {
 		l.listen.TLSConfig = l.config.TLSConfig
 	}
 
-	return nil
+	var err error
+	l.ln, err = net.Listen("tcp", l.address)
+	return err
 }
 
 // Serve starts listening for new connections and serving responses.
 func (l *HTTPHealthCheck) Serve(establish EstablishFn) {
 	if l.listen.TLSConfig != nil {
-		_ = l.listen.ListenAndServeTLS("", "")
+		_ = l.listen.ServeTLS(l.ln, "", "")
 	} else {
-		_ = l.listen.ListenAndServe()
+		_ = l.listen.Serve(l.ln)
 	}
 }
 
@@ -93,6 +97,9 @@ func (l *HTTPHealthCheck) Close(closeClients CloseFn) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = l.listen.Shutdown(ctx)
+		if l.ln != nil {
+			_ = l.ln.Close() // bound in Init even if Serve never ran
+		}
 	}
 
 	closeClients(l.id)
