@@ -259,7 +259,7 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 		if err := c.pushDigest(ctx, pusher, a, res, ropts); err != nil {
 			return nil, err
 		}
-		if err := c.pushEvidence(ctx, pusher, a, res, repo, o, attached, signed, ropts); err != nil {
+		if err := c.pushEvidence(ctx, pusher, a, res, repo, o, attached, signed, sopts, ropts); err != nil {
 			return nil, err
 		}
 		if err := c.pushTags(ctx, pusher, a, res, repo, o); err != nil {

@@ -98,11 +98,13 @@ func (c *Client) pushTags(ctx context.Context, pusher *remote.Pusher, a *artifac
 }
 
 // pushEvidence copies the source's evidence and signed attestations to
-// the destination and attaches the push's own.
+// the destination and attaches the push's own. sopts reach the source
+// (with the push's puller: no ping or token per evidence), ropts the
+// destination.
 func (c *Client) pushEvidence(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions,
-	attached []evidence.Attached, signed []evidence.SignedAttestation, ropts []remote.Option) error {
+	attached []evidence.Attached, signed []evidence.SignedAttestation, sopts, ropts []remote.Option) error {
 	for _, at := range attached {
-		img, err := remote.Image(a.ref.Context().Digest(at.Digest.String()), c.RemoteOptions(ctx)...)
+		img, err := remote.Image(a.ref.Context().Digest(at.Digest.String()), sopts...)
 		if err != nil {
 			return fmt.Errorf("copying evidence %s: %w", at.Digest, err)
 		}
