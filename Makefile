@@ -48,15 +48,19 @@ unit:
 
 # test brings the bed up (idempotent: fast when it is already up), then runs
 # every test with XEDGESIM_TESTBED=1, under which a missing part fails.
-# -v lists each test, so the bed's tests are counted one by one. pkg/deploy's
-# bed tests run one after another for about 22 minutes, hence a package
-# timeout of 45 minutes. lint runs
+# -json (which lists each test, as -v does) goes through testsummary, which
+# prints the text -v prints and then what failed, with each failure's last
+# lines: a CI log read from its tail names the failure even when its
+# package finished twenty minutes earlier. pkg/deploy's bed tests run one
+# after another for about 13 minutes, hence a package timeout of 45
+# minutes. lint runs
 # first (about 10 s warm; building staticcheck and its first pass over the
 # dependencies take a few minutes once), and gosec after it (about a
 # minute), so no finding lands through CI.
 test: build lint gosec
 	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed up
-	XEDGESIM_TESTBED=1 XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) $(GO) test -count=1 -timeout 45m -v ./...
+	$(GO) build -o bin/testsummary ./internal/testsummary
+	set -o pipefail; XEDGESIM_TESTBED=1 XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) $(GO) test -count=1 -timeout 45m -json ./... 2>&1 | bin/testsummary
 
 testbed-up:
 	XEDGESIM_TESTBED_ENV=$(TESTBED_ENV) bash scripts/testbed up
