@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
-	"syscall"
 	"time"
 )
 
@@ -14,7 +12,8 @@ import (
 type Sample struct {
 	Wall time.Duration
 	// MaxRSS is the peak resident set of the process in bytes (the largest
-	// of it and the children it waited for, as wait4 reports it).
+	// of it and the children it waited for, as wait4 reports it; see
+	// measureArg for why the bench does not start it itself).
 	MaxRSS int64
 	// CPU is the user and system time the process used: on a machine
 	// other tenants load, wall time says more about them than about us.
@@ -93,25 +92,25 @@ func runProcess(dir, name string, args ...string) (Sample, error) {
 // runProcessEnv is runProcess with extra environment variables (KEY=VALUE)
 // on top of the bench's own.
 func runProcessEnv(dir string, env []string, name string, args ...string) (Sample, error) {
-	cmd := exec.Command(name, args...)
+	cmd, done, err := measured(name, args...)
+	if err != nil {
+		return Sample{}, err
+	}
 	cmd.Dir = dir
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
+	err = cmd.Run()
+	u, uerr := done()
 	if err != nil {
 		return Sample{}, fmt.Errorf("%s %v: %w\n%s", name, args, err, tail(out.Bytes(), 2000))
 	}
-	s := Sample{Wall: wall, Values: map[string]float64{}}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		s.MaxRSS = ru.Maxrss * 1024 // kilobytes on Linux
-		s.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	if uerr != nil {
+		return Sample{}, fmt.Errorf("%s %v: %w", name, args, uerr)
 	}
-	return s, nil
+	return u.sample(), nil
 }
 
 func tail(b []byte, n int) []byte {

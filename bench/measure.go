@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// measureArg, as the bench binary's first argument, makes it the small
+// parent of one measured command: `bench -measure-child NAME ARGS...`.
+//
+// Linux counts into a process's peak RSS the memory of the process that
+// started it: exec records the old address space's peak, and a Go child
+// shares its parent's until it execs. Every command the bench started
+// itself was reported at least as large as the bench (163 MiB for a push
+// that uploads nothing). This parent is a few MiB when it starts the
+// command, and reports what wait4 says of it.
+const measureArg = "-measure-child"
+
+// usage is what the measuring parent reports of its child.
+type usage struct {
+	WallNS   int64 `json:"wall_ns"`
+	MaxRSSKB int64 `json:"maxrss_kib"`
+	CPUNS    int64 `json:"cpu_ns"`
+}
+
+// measureChild runs args and writes its usage as JSON to file descriptor 3.
+// It exits as the child did; 127 when it could not start it.
+func measureChild(args []string) int {
+	report := os.NewFile(3, "usage")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// The child must not outlive a parent the bench killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 127
+	}
+	u := usage{WallNS: wall.Nanoseconds()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		u.MaxRSSKB = ru.Maxrss // kilobytes on Linux
+		u.CPUNS = ru.Utime.Nano() + ru.Stime.Nano()
+	}
+	if err := json.NewEncoder(report).Encode(u); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: reporting the usage:", err)
+		return 127
+	}
+	if code := cmd.ProcessState.ExitCode(); code >= 0 {
+		return code
+	}
+	return 128 + int(cmd.ProcessState.Sys().(syscall.WaitStatus).Signal())
+}
+
+// measured is a command that runs name with args under the measuring
+// parent. After its Wait (or a failed Start), done returns the child's
+// usage and closes the pipe it came through; its wall time excludes the
+// parent's own start.
+func measured(name string, args ...string) (cmd *exec.Cmd, done func() (usage, error), err error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd = exec.Command(self, append([]string{measureArg, name}, args...)...)
+	cmd.ExtraFiles = []*os.File{w}
+	done = func() (usage, error) {
+		// The parent has exited: what it wrote waits in the pipe, and
+		// closing our write end lets the read end.
+		w.Close()
+		defer r.Close()
+		var u usage
+		b, err := io.ReadAll(io.LimitReader(r, 4096))
+		if err != nil {
+			return u, err
+		}
+		if err := json.Unmarshal(b, &u); err != nil {
+			return u, fmt.Errorf("the measuring parent reported %q: %w", b, err)
+		}
+		return u, nil
+	}
+	return cmd, done, nil
+}
+
+func (u usage) sample() Sample {
+	return Sample{Wall: time.Duration(u.WallNS), MaxRSS: u.MaxRSSKB * 1024, CPU: time.Duration(u.CPUNS), Values: map[string]float64{}}
+}
