@@ -168,7 +168,14 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	if err != nil {
 		return nil, fmt.Errorf("pushing: %w", err)
 	}
-	ropts = append(ropts, remote.Reuse(pusher))
+	// One puller for the destination's reads (the check, the existence
+	// of manifests, the verification), as the pusher is for its writes:
+	// a ping and a token for all of them, not one per read.
+	dpuller, err := remote.NewPuller(ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("pushing: %w", err)
+	}
+	ropts = append(ropts, remote.Reuse(pusher), remote.Reuse(dpuller))
 
 	// What the destination answers for the names asked for does not wait
 	// for the source when those names are known (tags, or a digest).
@@ -256,7 +263,7 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 			res.Tags = append(res.Tags, repo.Tag(t).String())
 		}
 	} else {
-		if err := c.pushDigest(ctx, pusher, a, res, ropts); err != nil {
+		if err := c.pushDigest(ctx, pusher, a, res); err != nil {
 			return nil, err
 		}
 		if err := c.pushEvidence(ctx, pusher, a, res, repo, o, attached, signed, sopts, ropts); err != nil {
@@ -265,7 +272,7 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 		if err := c.pushTags(ctx, pusher, a, res, repo, o); err != nil {
 			return nil, err
 		}
-		if err := c.verify(ctx, res.Ref, res.Tags, a.desc, platforms); err != nil {
+		if err := c.verify(res.Ref, res.Tags, a.desc, ropts); err != nil {
 			return nil, err
 		}
 	}
@@ -446,10 +453,6 @@ func (c *Client) Verify(ctx context.Context, ref name.Digest) error {
 	if err != nil {
 		return err
 	}
-	return c.verify(ctx, ref, nil, v1.Descriptor{Digest: want}, nil)
-}
-
-func (c *Client) verify(ctx context.Context, ref name.Digest, tags []string, want v1.Descriptor, platforms []platformBlobs) error {
 	ropts := c.RemoteOptions(ctx)
 	// One puller for every request: the registry is pinged and the token
 	// fetched once.
@@ -457,7 +460,13 @@ func (c *Client) verify(ctx context.Context, ref name.Digest, tags []string, wan
 	if err != nil {
 		return fmt.Errorf("verifying %s: %w", ref, err)
 	}
-	ropts = append(ropts, remote.Reuse(puller))
+	return c.verify(ref, nil, v1.Descriptor{Digest: want}, append(ropts, remote.Reuse(puller)))
+}
+
+// verify reads the manifest of ref back and checks its digest, then that
+// every manifest an index lists is there and every tag names ref's digest.
+// Those last asks go at once, as the pusher's do, at most readsAtOnce.
+func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, ropts []remote.Option) error {
 	d, err := remote.Get(ref, ropts...)
 	if err != nil {
 		return fmt.Errorf("verifying %s: %w", ref, err)
@@ -469,19 +478,19 @@ func (c *Client) verify(ctx context.Context, ref name.Digest, tags []string, wan
 	if got != want.Digest || d.Digest != want.Digest {
 		return &VerifyError{Ref: ref.String(), Want: want.Digest, Got: got.String()}
 	}
+	type check struct {
+		ref  name.Reference
+		want v1.Hash
+		what string // how an error names it
+	}
+	var checks []check
 	if d.MediaType.IsIndex() {
 		im, err := indexManifest(d)
 		if err != nil {
 			return fmt.Errorf("verifying %s: %w", ref, err)
 		}
 		for _, m := range im.Manifests {
-			h, err := remote.Head(ref.Context().Digest(m.Digest.String()), ropts...)
-			if err != nil {
-				return fmt.Errorf("verifying %s: manifest %s (%s): %w", ref, m.Digest, platformName(m), err)
-			}
-			if h.Digest != m.Digest {
-				return &VerifyError{Ref: ref.Context().Digest(m.Digest.String()).String(), Want: m.Digest, Got: h.Digest.String()}
-			}
+			checks = append(checks, check{ref.Context().Digest(m.Digest.String()), m.Digest, fmt.Sprintf("%s: manifest %s (%s)", ref, m.Digest, platformName(m))})
 		}
 	}
 	for _, t := range tags {
@@ -489,12 +498,28 @@ func (c *Client) verify(ctx context.Context, ref name.Digest, tags []string, wan
 		if err != nil {
 			return fmt.Errorf("verifying %s: %w", t, err)
 		}
-		h, err := remote.Head(tr, ropts...)
+		checks = append(checks, check{tr, want.Digest, t})
+	}
+	errs := make([]error, len(checks))
+	sem := make(chan struct{}, readsAtOnce)
+	var wg sync.WaitGroup
+	for i, ch := range checks {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			h, err := remote.Head(ch.ref, ropts...)
+			switch {
+			case err != nil:
+				errs[i] = fmt.Errorf("verifying %s: %w", ch.what, err)
+			case h.Digest != ch.want:
+				errs[i] = &VerifyError{Ref: ch.ref.String(), Want: ch.want, Got: h.Digest.String()}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			return fmt.Errorf("verifying %s: %w", t, err)
-		}
-		if h.Digest != want.Digest {
-			return &VerifyError{Ref: t, Want: want.Digest, Got: h.Digest.String()}
+			return err // the first in order, as when they were asked one by one
 		}
 	}
 	return nil

@@ -74,22 +74,22 @@ func (d *destinationCheck) has(digest v1.Hash) bool {
 	return true
 }
 
-// pushDigest pushes the source by digest, unless the destination has it.
-func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, ropts []remote.Option) error {
-	if d, err := remote.Head(res.Ref, ropts...); err == nil && d.Digest == a.desc.Digest {
-		return nil
-	}
+// pushDigest pushes the source by digest, unless the destination has it
+// (the pusher asks first, for each manifest, before its blobs).
+func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result) error {
 	if err := pusher.Push(ctx, res.Ref, a.taggable()); err != nil {
 		return fmt.Errorf("pushing %s to %s: %w", kindName(a), res.Ref, err)
 	}
 	return nil
 }
 
-// pushTags points the tags at the pushed digest.
+// pushTags points the tags at the pushed digest: the manifest is put
+// under each tag as it is, as everything it references is there now (the
+// pusher's Push would ask for each tag and manifest again).
 func (c *Client) pushTags(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions) error {
 	for _, t := range o.tags {
 		tref := repo.Tag(t)
-		if err := pusher.Push(ctx, tref, a.taggable()); err != nil {
+		if err := pusher.Put(ctx, tref, a.taggable()); err != nil {
 			return fmt.Errorf("tagging %s: %w", tref, err)
 		}
 		res.Tags = append(res.Tags, tref.String())

@@ -151,3 +151,54 @@ func mustIndexManifest(t *testing.T, idx v1.ImageIndex) *v1.IndexManifest {
 	}
 	return im
 }
+
+// TestPushFreshAsksOnce: a first push pings the destination once for its
+// reads and once for its writes, asks for each manifest once before
+// writing it, puts the index under its digest and then under the tag
+// without asking again, and reads back only what the verification needs.
+// Before, each kind of read pinged again and the tag was pushed as a whole
+// index (asking for the tag and the index again): 49 requests where 45 do.
+func TestPushFreshAsksOnce(t *testing.T) {
+	t.Parallel()
+	dst, err := faultproxy.New("http://" + memRegistry(t, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dst.Close)
+	idx := twoPlatformIndex(t)
+	children := len(mustIndexManifest(t, idx).Manifests)
+	blobs := map[v1.Hash]bool{} // platforms may share a blob
+	for _, m := range mustIndexManifest(t, idx).Manifests {
+		img, err := idx.Image(m.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mf, err := img.Manifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs[mf.Config.Digest] = true
+		for _, l := range mf.Layers {
+			blobs[l.Digest] = true
+		}
+	}
+	c := fastClient(t, nil)
+	if _, err := c.Push(ctx(t), Source{Kind: SourceOCI, Path: writeLayout(t, idx)}, dst.Host+"/team/app:v1"); err != nil {
+		t.Fatalf("Push() = %v", err)
+	}
+	want := map[string]int{
+		faultproxy.ClassOther: 2, // the reads' ping and the writes'
+		// The tag before the source is read; the index and each child
+		// before they are written; each child and the tag to verify.
+		faultproxy.ClassManifestHead: 1 + 1 + children + children + 1,
+		faultproxy.ClassManifestGet:  1, // the index, read back
+		faultproxy.ClassManifestPut:  children + 2,
+		faultproxy.ClassBlobHead:     len(blobs),
+		faultproxy.ClassUploadStart:  len(blobs),
+		faultproxy.ClassUploadPatch:  len(blobs),
+		faultproxy.ClassUploadPut:    len(blobs),
+	}
+	if diff := cmp.Diff(want, dst.Stats().Requests); diff != "" {
+		t.Errorf("Push(): requests to the destination (-want +got):\n%s", diff)
+	}
+}
