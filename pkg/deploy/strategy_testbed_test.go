@@ -188,8 +188,10 @@ func TestBedComposeStrategy(t *testing.T) {
 
 	// echo does not speak HTTP (nor listen on 8080): the health check fails
 	// and the previous compose file is applied again.
-	// The host pulls this one by digest.
-	bad := strategyManifest(t, env, edge, health(service, "5s", port), strategy+"\ntransfer: pull", files)
+	// The host pulls this one by digest. The timeout also bounds the
+	// rollback's check of the previous service, which runs docker on the
+	// host: 5 s was too short for it on a loaded CI machine.
+	bad := strategyManifest(t, env, edge, health(service, "15s", port), strategy+"\ntransfer: pull", files)
 	rep, err = Deploy(ctx, bad, WithImage(echo), WithNameOptions(name.Insecure), logEvents(t), WithDeployID("xs-second"))
 	wantRolledBack(t, rep, err, ResultRolledBack)
 	if h := rep.Hosts[0]; h.OldDigest != strings.SplitN(hello, "@", 2)[1] {

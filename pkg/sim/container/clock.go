@@ -17,6 +17,9 @@ var _ node.ClockStarter = (*Runtime)(nil)
 // an idle engine.
 const clockLead = 300 * time.Millisecond
 
+// maxClockTries bounds how often the helpers are told a zero.
+const maxClockTries = 6
+
 // StartClock implements node.ClockStarter: it gives every shaping helper
 // the timeline's zero before the run's clock starts, so that a fault in the
 // first moments of the run acts at its time. The zero lies ahead of now by
@@ -54,8 +57,11 @@ func (s *netShaping) startClock(ctx context.Context) (time.Time, error) {
 			return time.Time{}, err
 		}
 		took := time.Since(began)
-		// The helper polls its start file every 20 ms.
-		if took+50*time.Millisecond < lead || try == 3 {
+		// The helper polls its start file every 20 ms. A loaded engine
+		// gets more tries, each with a longer lead, before a zero that
+		// came late is kept (a fault in the first moments then acts
+		// late, as the helpers' applied events show).
+		if took+50*time.Millisecond < lead || try == maxClockTries-1 {
 			// Begin (the first quantum's fallback) keeps this zero.
 			s.once.Do(func() { s.zero = zero })
 			return zero, nil

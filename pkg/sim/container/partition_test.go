@@ -124,7 +124,8 @@ nodes:
 	t.Logf("partition %v: s2 -> r2 %d datagrams before, %d in the window, %d after; longest silence %v (perfect %v)",
 		until.Sub(from), before, in, after, longestSilence(recvTimes(f2)), longestSilence(recvTimes(p2)))
 	if in != 0 {
-		t.Errorf("%d datagrams crossed the partition", in)
+		t.Errorf("%d datagrams crossed the partition; the helpers said:\n%s%s", in,
+			helperEvents(t, filepath.Join(faulted, "r2.netshape.jsonl")), helperEvents(t, filepath.Join(faulted, "s2.netshape.jsonl")))
 	}
 	if before < 20 || after < 100 {
 		t.Errorf("before %d, after %d: s2 -> r2 did not carry traffic around the partition", before, after)
@@ -212,6 +213,24 @@ func faultOffsets(t *testing.T, log, kind string) (applied, lifted int64) {
 		}
 	}
 	return applied, lifted
+}
+
+// helperEvents is what a helper's log says of its timeline (the zero,
+// each peer's address, the faults), for a failure's message.
+func helperEvents(t *testing.T, log string) string {
+	t.Helper()
+	b, err := os.ReadFile(log)
+	if err != nil {
+		return fmt.Sprintf("%s: %v\n", log, err)
+	}
+	var out strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		var e shape.Event
+		if json.Unmarshal([]byte(line), &e) == nil && e.Kind != "" && e.Kind != "counters" {
+			fmt.Fprintf(&out, "  %s: %s\n", filepath.Base(log), line)
+		}
+	}
+	return out.String()
 }
 
 // silence returns the longest stretch without a receipt in ts (sorted).

@@ -178,7 +178,19 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 		return time.After(time.Until(s.start.Add(time.Duration(boundaries[0].at) * time.Microsecond)))
 	}
 	bch := nextBoundary()
-	fired := false
+	// takeStart applies a zero the runtime gave. A later zero replaces an
+	// earlier one until the first fault boundary passed on the clock: the
+	// runtime offers a later one when this one reached the helpers too
+	// late.
+	takeStart := func(t time.Time) {
+		if !s.start.IsZero() && firstBoundaryPassed(s.start, c, time.Now()) {
+			return
+		}
+		s.start = t
+		boundaries = windowBoundaries(c)
+		bch = nextBoundary()
+		o.events(Event{Kind: "start", OffsetUS: offset()})
+	}
 	// A packet is its peer's: from the peer's address (and ports) as the
 	// node receives it, to them as the node sends it (Out).
 	byAddr := func(p packet) int {
@@ -212,6 +224,20 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 			if !ok {
 				continue
 			}
+			// A zero the watcher has read goes before any packet is
+			// decided: select picks among ready cases at random, and a
+			// loop that came late (a slow lookup) would otherwise let
+			// packets of a fault's window pass as if the run had not
+			// begun.
+			select {
+			case t, ok := <-o.start:
+				if ok {
+					takeStart(t)
+				} else {
+					o.start = nil
+				}
+			default:
+			}
 			for _, p := range ps {
 				i := -1
 				if p.size >= 0 {
@@ -243,19 +269,12 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 				reresolve.Reset(every)
 			}
 		case t, ok := <-o.start:
-			// A later zero replaces an earlier one until the first fault
-			// boundary passed: the runtime offers a later one when this
-			// one reached the helpers too late.
-			if !ok || fired {
+			if !ok {
 				o.start = nil
 				continue
 			}
-			s.start = t
-			boundaries = windowBoundaries(c)
-			bch = nextBoundary()
-			o.events(Event{Kind: "start", OffsetUS: offset()})
+			takeStart(t)
 		case <-bch:
-			fired = true
 			b := boundaries[0]
 			boundaries = boundaries[1:]
 			// Each packet's fate follows the clock, not this loop: the
@@ -292,6 +311,14 @@ type boundary struct {
 	at                int64
 	kind, peer, fault string
 	number            int
+}
+
+// firstBoundaryPassed tells whether, with zero start, the first fault
+// boundary lies before now: a fault may have acted on packets already, so
+// the zero must not move.
+func firstBoundaryPassed(start time.Time, c Config, now time.Time) bool {
+	bs := windowBoundaries(c)
+	return len(bs) > 0 && !start.Add(time.Duration(bs[0].at)*time.Microsecond).After(now)
 }
 
 // windowBoundaries lists when each fault window is applied and lifted.

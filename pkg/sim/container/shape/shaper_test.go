@@ -76,3 +76,30 @@ func TestLossAndJitter(t *testing.T) {
 		t.Errorf("the same seed gave %d %v %v, then %d %v %v", lost, lo, hi, l2, lo2, hi2)
 	}
 }
+
+// TestFirstBoundaryPassed: a later zero may replace an earlier one only
+// while no fault could have acted yet, by the clock.
+func TestFirstBoundaryPassed(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1000, 0)
+	c := Config{Peers: []Peer{
+		{Node: "a", Windows: []Window{{FromUS: 500_000, UntilUS: 2_500_000, Down: true}}},
+		{Node: "b", Windows: []Window{{FromUS: 300_000, UntilUS: 400_000, Down: true}}},
+	}}
+	tests := []struct {
+		name string
+		cfg  Config
+		now  time.Duration
+		want bool
+	}{
+		{"before the earliest window", c, 299 * time.Millisecond, false},
+		{"at the earliest window", c, 300 * time.Millisecond, true},
+		{"later", c, 3 * time.Second, true},
+		{"no window at all", Config{Peers: []Peer{{Node: "a"}}}, time.Hour, false},
+	}
+	for _, tt := range tests {
+		if got := firstBoundaryPassed(t0, tt.cfg, t0.Add(tt.now)); got != tt.want {
+			t.Errorf("%s: firstBoundaryPassed() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
