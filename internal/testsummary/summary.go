@@ -92,31 +92,70 @@ func newSummary(keep int) *summary {
 	return &summary{keep: keep, running: make(map[string]*output)}
 }
 
+// maxEvent is the longest line read as an event; a longer one (a test
+// that prints megabytes without a newline) is copied through as it is.
+const maxEvent = 4 << 20
+
 // read copies the text of every event to w as it comes and keeps what a
-// failure needs.
+// failure needs. It reads to the end whatever comes: go test must never
+// block on a pipe nobody reads.
 func (s *summary) read(r io.Reader, w io.Writer) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	br := bufio.NewReaderSize(r, 64*1024)
 	out := bufio.NewWriter(w)
-	for sc.Scan() {
-		line := sc.Bytes()
-		var e event
-		if len(line) == 0 || line[0] != '{' || json.Unmarshal(line, &e) != nil || e.Action == "" {
-			s.stray = appendKept(s.stray, string(line)+"\n", s.keep)
-			fmt.Fprintf(out, "%s\n", line)
+	var line []byte // a line longer than br's buffer, so far
+	long := false   // copying the rest of a line too long to be an event
+	for {
+		chunk, isPrefix, err := br.ReadLine()
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			if ferr := out.Flush(); err == nil {
+				err = ferr
+			}
+			return err
+		}
+		if long {
+			_, _ = out.Write(chunk) // a bufio.Writer keeps its first error for Flush
+			if !isPrefix {
+				_ = out.WriteByte('\n')
+				long = false
+			}
 			continue
 		}
-		s.add(e, out)
+		if isPrefix || line != nil {
+			line = append(line, chunk...) // ReadLine reuses its buffer
+			if len(line) > maxEvent {
+				_, _ = out.Write(line)
+				if long = isPrefix; !long {
+					_ = out.WriteByte('\n')
+				}
+				s.stray = appendKept(s.stray, "(a line of over 4 MiB, not an event)\n", s.keep)
+				line = nil
+				continue
+			}
+			if isPrefix {
+				continue
+			}
+			chunk, line = line, nil
+		}
+		s.line(chunk, out)
 		// A test that hangs should show its last lines now, not when
 		// the buffer fills.
 		if err := out.Flush(); err != nil {
 			return err
 		}
 	}
-	if err := out.Flush(); err != nil {
-		return err
+}
+
+func (s *summary) line(line []byte, out io.Writer) {
+	var e event
+	if len(line) == 0 || line[0] != '{' || json.Unmarshal(line, &e) != nil || e.Action == "" {
+		s.stray = appendKept(s.stray, string(line)+"\n", s.keep)
+		fmt.Fprintf(out, "%s\n", line)
+		return
 	}
-	return sc.Err()
+	s.add(e, out)
 }
 
 func (s *summary) add(e event, out io.Writer) {
@@ -131,7 +170,7 @@ func (s *summary) add(e event, out io.Writer) {
 	key := e.Package + "\x00" + e.Test
 	switch e.Action {
 	case "output", "build-output":
-		io.WriteString(out, e.Output)
+		_, _ = io.WriteString(out, e.Output)
 		o := s.running[key]
 		if o == nil {
 			o = &output{}
@@ -202,13 +241,13 @@ func (s *summary) write(w io.Writer) error {
 			}
 			fmt.Fprintf(b, "\n--- %s\n", f.name())
 			for _, l := range lines {
-				io.WriteString(b, l)
+				_, _ = io.WriteString(b, l)
 			}
 		}
 		if len(s.stray) > 0 {
 			fmt.Fprintf(b, "\n--- lines that were not go test's events\n")
 			for _, l := range s.stray {
-				io.WriteString(b, l)
+				_, _ = io.WriteString(b, l)
 			}
 		}
 		fmt.Fprintf(b, "\n=== failed\n")

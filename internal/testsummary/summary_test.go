@@ -79,3 +79,25 @@ func TestSummaryBounds(t *testing.T) {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
 }
+
+// A line too long to be an event is copied through whole, and the events
+// around it are still read.
+func TestSummaryLongLine(t *testing.T) {
+	long := strings.Repeat("x", maxEvent+100_000)
+	in := `{"Action":"output","Package":"p","Test":"TestA","Output":"    a_test.go:1: first\n"}` + "\n" +
+		long + "\n" +
+		`{"Action":"output","Package":"p","Test":"TestA","Output":"    a_test.go:2: after\n"}` + "\n" +
+		`{"Action":"fail","Package":"p","Test":"TestA"}` + "\n"
+	s := newSummary(keepLines)
+	var out bytes.Buffer
+	if err := s.read(strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := "    a_test.go:1: first\n" + long + "\n    a_test.go:2: after\n"
+	if out.String() != want {
+		t.Errorf("copied %d bytes, want %d: the long line and the events around it", out.Len(), len(want))
+	}
+	if !s.failed() || s.failedTests() != 1 {
+		t.Errorf("failed() = %v, %d failed tests; want TestA", s.failed(), s.failedTests())
+	}
+}
