@@ -221,7 +221,7 @@ func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
 // fault's at_s plus its duration_s still fits in an int64 of microseconds
 // (at 9.2e12 s each, the end of a window wrapped to a negative time and the
 // fault never happened).
-const maxSeconds = 4e12
+const maxSeconds = MaxTimeS
 
 // seconds reads a non-negative number of seconds as microseconds.
 func (d *decoder) seconds(v yamldiag.Entry, p, example string, positive bool) (int64, bool) {

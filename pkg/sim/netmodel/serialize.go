@@ -5,8 +5,8 @@ import (
 	"math/bits"
 )
 
-// Horizon is a virtual time past the end of a run: a message due then is
-// never delivered. Times
+// Horizon is a virtual time past the end of any run (the loader bounds a
+// run at scenario.MaxTimeS): a message due then is never delivered. Times
 // the model computes saturate there instead of wrapping, and a latency
 // added to Horizon still fits in an int64.
 const Horizon int64 = math.MaxInt64 / 2
