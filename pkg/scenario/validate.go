@@ -28,6 +28,7 @@ func (s *Scenario) Resolve(path string) string {
 func (d *decoder) crossCheck(s *Scenario, r *refs) {
 	d.checkScopes(s, r)
 	d.checkFaultTimes(s, r.faults)
+	d.checkNodeFaults(s, r.faults)
 	d.checkGroups(s, r)
 	type first struct {
 		path string
