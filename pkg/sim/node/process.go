@@ -624,21 +624,32 @@ func (p *Process) Next() int64 { return Never }
 // Stats implements Node.
 func (p *Process) Stats() Stats { return p.stats }
 
+// shutdownGrace bounds the write of SHUTDOWN. A node that no longer reads
+// its input (a full pipe or socket) held Close for its whole timeout_s, up
+// to years, and the run's cleanup and exit with it; one that cannot be
+// told to shut down is signalled at once.
+const shutdownGrace = 2 * time.Second
+
 // Close implements Node: SHUTDOWN, then wait for the process to leave, then
 // SIGTERM and SIGKILL its process group. The process is always reaped.
 func (p *Process) Close() error {
+	told := false
 	if p.conn != nil {
-		_ = p.send("SHUTDOWN\n")
+		told = p.sendWithin("SHUTDOWN\n", min(p.timeout, shutdownGrace)) == nil
 		_ = p.conn.Close() // the process is ended and reaped below either way
 	}
 	if p.cmd == nil {
 		return nil
 	}
 	pgid := p.cmd.Process.Pid
+	leave := 5 * time.Second
+	if !told {
+		leave = 0
+	}
 	for _, step := range []struct {
 		sig  syscall.Signal
 		wait time.Duration
-	}{{0, 5 * time.Second}, {syscall.SIGTERM, 2 * time.Second}, {syscall.SIGKILL, 10 * time.Second}} {
+	}{{0, leave}, {syscall.SIGTERM, 2 * time.Second}, {syscall.SIGKILL, 10 * time.Second}} {
 		if step.sig != 0 {
 			_ = syscall.Kill(-pgid, step.sig)
 		}
@@ -653,8 +664,11 @@ func (p *Process) Close() error {
 	return fmt.Errorf("node %q: process %d did not exit after SIGKILL", p.id, pgid)
 }
 
-func (p *Process) send(s string) error {
-	if err := p.conn.SetWriteDeadline(time.Now().Add(p.timeout)); err != nil {
+func (p *Process) send(s string) error { return p.sendWithin(s, p.timeout) }
+
+// sendWithin writes s, failing after d.
+func (p *Process) sendWithin(s string, d time.Duration) error {
+	if err := p.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
 		return p.errorf("setting write deadline: %w", err)
 	}
 	if _, err := p.w.WriteString(s); err != nil {

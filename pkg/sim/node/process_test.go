@@ -29,6 +29,10 @@ func TestMain(m *testing.M) {
 }
 
 func helperNode(mode string) {
+	if mode == "deaf" {
+		deafNode()
+		return
+	}
 	if mode == "exit" {
 		fmt.Fprintln(os.Stderr, "boom: cannot open sensor device")
 		os.Exit(3)
