@@ -404,6 +404,7 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 	for _, n := range s.Nodes {
 		ids = append(ids, n.ID)
 	}
+	names := newNodeNames(s)
 	for _, ref := range r.scopes {
 		keys := make([]string, 0, len(ref.vals))
 		for k := range ref.vals {
@@ -413,15 +414,8 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 		for _, k := range keys {
 			n := ref.vals[k]
 			g := n.Value
-			matched := false
-			for _, id := range ids {
-				if m, _ := path.Match(g, id); m {
-					matched = true
-					break
-				}
-			}
-			if matched || s.groupMatches(g) {
-				d.deviceScope(s, ref.path, k, n)
+			if names.matches(g) || groupMatches(names.groups, g) {
+				d.deviceScope(names.groups, ref.path, k, n)
 				continue
 			}
 			hint := "known nodes: " + list(ids)
