@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -73,5 +75,61 @@ func TestCloseOfANodeThatStoppedReading(t *testing.T) {
 	}
 	if !reaped(pid) {
 		t.Errorf("process %d still exists after Close", pid)
+	}
+}
+
+// TestCancelEndsAWaitForANode: a run that is cancelled (Ctrl-C, --timeout)
+// while a node does not answer ADVANCE stops waiting with the
+// cancellation, instead of after the node's timeout_s (an hour here), and
+// the node is then closed and reaped; also when the cancel came before the
+// call, whose own read deadline would otherwise replace the cancel's. The
+// guard only turns a hang into a failure.
+func TestCancelEndsAWaitForANode(t *testing.T) {
+	t.Parallel()
+	for _, before := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cancelled before the call %v", before), func(t *testing.T) {
+			t.Parallel()
+			p := helperProcess(t, "mute", 3600)
+			if err := p.Start(context.Background(), Env{Seed: 1, Dir: t.TempDir()}); err != nil {
+				t.Fatalf("Start() = %v", err)
+			}
+			pid := p.cmd.Process.Pid
+			t.Cleanup(func() {
+				if t.Failed() && !reaped(pid) {
+					_ = syscall.Kill(-pid, syscall.SIGKILL)
+				}
+			})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if err := p.Send(ctx, 1000, nil); err != nil {
+				t.Fatal(err)
+			}
+			if before {
+				cancel()
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := p.Advance(ctx, 1000, nil, nil)
+				done <- err
+			}()
+			if !before {
+				time.Sleep(100 * time.Millisecond) // most likely waiting for DONE by now; either way it must end
+				cancel()
+			}
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `node "n1"`) {
+					t.Errorf("Advance() = %v, want the cancellation naming the node", err)
+				}
+			case <-time.After(2 * time.Minute):
+				t.Fatal("Advance still waits two minutes after the cancel: it waits for timeout_s (an hour)")
+			}
+			if err := p.Close(); err != nil {
+				t.Errorf("Close() = %v", err)
+			}
+			if !reaped(pid) {
+				t.Errorf("process %d still exists after Close", pid)
+			}
+		})
 	}
 }

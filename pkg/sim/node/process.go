@@ -46,6 +46,9 @@ type Process struct {
 	// logs, when set, replaces output as the node's last output quoted in
 	// errors (a container's logs).
 	logs func() string
+	// ctx is the context of the call under way, for honourCancel
+	// (cancel.go); nil between calls.
+	ctx context.Context
 	// stdio speaks the dialect of upstream's stdin/stdout protocol (M3h):
 	// INIT without the node id, events with renamed keys, ERROR lines. The
 	// connection is given (docker exec -i), not dialled.
@@ -225,12 +228,13 @@ func (p *Process) Start(ctx context.Context, env Env) error {
 	if p.stdio {
 		init = "INIT " + string(js) + "\n"
 	}
+	defer p.interruptible(ctx)()
 	if err := p.send(init); err != nil {
-		return err
+		return p.cancelled(ctx, err)
 	}
 	line, err := p.readLine("READY")
 	if err != nil {
-		return err
+		return p.cancelled(ctx, err)
 	}
 	if line != "READY" {
 		return p.errorf("expected READY, got %q", clip(line))

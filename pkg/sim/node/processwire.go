@@ -28,7 +28,7 @@ type wireEvent struct {
 // Send implements External. The events line is what upstream's
 // coordinator writes (json.dumps of dataclasses.asdict): keys in the
 // dataclass's order, Python's spacing, network_metadata when asked for.
-func (p *Process) Send(_ context.Context, target int64, in []event.Event) error {
+func (p *Process) Send(ctx context.Context, target int64, in []event.Event) error {
 	p.stats.MessagesReceived += int64(len(in))
 	b := append(p.buf[:0], "ADVANCE "...)
 	b = strconv.AppendInt(b, target, 10)
@@ -44,7 +44,8 @@ func (p *Process) Send(_ context.Context, target int64, in []event.Event) error 
 	}
 	b = append(b, ']', '\n')
 	p.buf = b
-	return p.send(string(b))
+	defer p.interruptible(ctx)()
+	return p.cancelled(ctx, p.send(string(b)))
 }
 
 func (p *Process) appendEvent(b []byte, e *event.Event) ([]byte, error) {
@@ -120,10 +121,11 @@ func lossRates(n scenario.Network) func(src, dst string) (float64, bool) {
 
 // Advance implements Node: wait for DONE and the emitted events. Send must
 // have been called for this step.
-func (p *Process) Advance(_ context.Context, target int64, _ []event.Event, out []event.Event) ([]event.Event, error) {
+func (p *Process) Advance(ctx context.Context, target int64, _ []event.Event, out []event.Event) ([]event.Event, error) {
+	defer p.interruptible(ctx)()
 	line, err := p.readLine("DONE")
 	if err != nil {
-		return out, err
+		return out, p.cancelled(ctx, err)
 	}
 	if msg, ok := strings.CutPrefix(line, "ERROR "); ok && p.stdio {
 		return out, p.errorf("ADVANCE %d: the node says: %s", target, clip(msg))
@@ -133,7 +135,7 @@ func (p *Process) Advance(_ context.Context, target int64, _ []event.Event, out 
 	}
 	line, err = p.readLine("the events line after DONE")
 	if err != nil {
-		return out, err
+		return out, p.cancelled(ctx, err)
 	}
 	var wire []wireEvent
 	if p.stdio {
@@ -177,6 +179,7 @@ func (p *Process) sendWithin(s string, d time.Duration) error {
 	if err := p.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
 		return p.errorf("setting write deadline: %w", err)
 	}
+	p.honourCancel()
 	if _, err := p.w.WriteString(s); err != nil {
 		return p.errorf("writing to node: %w", err)
 	}
@@ -190,6 +193,7 @@ func (p *Process) readLine(what string) (string, error) {
 	if err := p.conn.SetReadDeadline(time.Now().Add(p.timeout)); err != nil {
 		return "", p.errorf("setting read deadline: %w", err)
 	}
+	p.honourCancel()
 	line, err := boundedLine(p.r, maxLineBytes)
 	if err != nil {
 		var ne net.Error
