@@ -419,7 +419,7 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 				continue
 			}
 			hint := "known nodes: " + list(ids)
-			if s := yamldiag.Suggest(g, ids); s != "" {
+			if s := d.suggestNode(g, ids); s != "" {
 				hint = "did you mean " + s + "? " + hint
 			}
 			if strings.ContainsAny(g, "*?[") {
