@@ -28,7 +28,7 @@ func (l *limitOptions) flags(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.IntVar(&l.maxNodes, "max-nodes", scenario.DefaultMaxNodes, "refuse scenarios with more nodes than this (device groups expanded)")
 	fl.Int64Var(&l.maxFileMiB, "max-file-mib", scenario.DefaultMaxFileSize>>20, "refuse scenario files larger than this many MiB")
-	fl.Float64Var(&l.maxDurationS, "max-duration-s", scenario.DefaultMaxDurationS, "refuse scenarios whose simulation.duration_s is longer")
+	fl.Float64Var(&l.maxDurationS, "max-duration-s", scenario.DefaultMaxDurationS, "refuse scenarios whose simulation.duration_s is longer (at most 4e12)")
 	fl.DurationVar(&l.timeout, "timeout", defaultTimeout, "end the invocation after this wall-clock time with exit 1, writing the reports of what ran (0: no limit)")
 }
 
@@ -44,8 +44,10 @@ func (l limitOptions) check() error {
 		return usageError("--max-nodes %d: write a positive number", l.maxNodes)
 	case l.maxFileMiB < 1 || l.maxFileMiB > 1<<20:
 		return usageError("--max-file-mib %d: write a number of MiB between 1 and 1048576", l.maxFileMiB)
-	case !(l.maxDurationS > 0):
-		return usageError("--max-duration-s %g: write a positive number of seconds", l.maxDurationS)
+	case !(l.maxDurationS > 0) || l.maxDurationS > scenario.MaxTimeS:
+		// Past MaxTimeS a time in the run plus a time in a node's config
+		// would wrap.
+		return usageError("--max-duration-s %g: write a positive number of seconds, at most 4e12 (about 126,000 years)", l.maxDurationS)
 	case l.timeout < 0:
 		return usageError("--timeout %s: write a positive duration such as 30m, or 0 for no limit", l.timeout)
 	}

@@ -104,6 +104,10 @@ func TestScenarioLimits(t *testing.T) {
 		{"a duration past the limit", writeScenario(t, "s.yaml", "simulation: {duration_s: 9223372036854, seed: 1}\nnodes:\n  - {id: s, type: sensor, port: 1}\n"), nil, 3,
 			"s.yaml:1:26: error: simulation.duration_s is 9223372036854 s; the limit is 31622400 s (366 days)"},
 		{"a duration under a raised limit", writeScenario(t, "s.yaml", "simulation: {duration_s: 40000000, seed: 1}\nnodes:\n  - {id: s, type: sensor, port: 1}\n"), []string{"--max-duration-s", "5e7"}, 0, ""},
+		// Was accepted: a 9e12 s run loaded and its sensor's times wrapped.
+		{"a duration limit past the bound", writeScenario(t, "s.yaml", "simulation: {duration_s: 9e12, seed: 1}\nnodes:\n  - {id: s, type: sensor, port: 1}\n"), []string{"--max-duration-s", "9e12"}, 3,
+			"--max-duration-s 9e+12: write a positive number of seconds, at most 4e12 (about 126,000 years)"},
+		{"a duration at the bound", writeScenario(t, "s.yaml", "simulation: {duration_s: 4e12, seed: 1}\nnodes:\n  - {id: s, type: sensor, port: 1}\n"), []string{"--max-duration-s", "4e12"}, 0, ""},
 		{"more nodes than the limit", writeScenario(t, "s.yaml", many.String()), []string{"--max-nodes", "4"}, 3,
 			"s.yaml:3:3: error: the scenario has 5 nodes; the limit is 4"},
 		{"as many nodes as the limit", writeScenario(t, "s.yaml", many.String()), []string{"--max-nodes", "5"}, 0, ""},

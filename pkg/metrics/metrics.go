@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim"
@@ -18,7 +20,13 @@ var ErrNoData = errors.New("no data")
 
 // Set measures one run.
 type Set struct {
-	res *sim.Result
+	res  *sim.Result
+	once sync.Once
+	ix   *index // index.go
+	// visited counts the rows scopes looked at, for the test that
+	// matching costs what it selects. Atomic: a Set may be read from
+	// several goroutines.
+	visited atomic.Int64
 }
 
 // New returns the metrics of res.
@@ -65,7 +73,9 @@ func (s *Set) network(metric string, where scenario.Scope) (float64, error) {
 		lat                                        netmodel.Histogram
 		routes                                     int
 	)
-	for _, r := range s.res.Routes {
+	for _, i := range s.routes(where.Src, where.Dst) {
+		r := s.res.Routes[i]
+		s.visited.Add(1)
 		if !match(where.Src, r.Src) || !match(where.Dst, r.Dst) {
 			continue
 		}
@@ -127,7 +137,9 @@ func (s *Set) node(metric, glob string) (float64, error) {
 	matched, measured, messages := 0, 0, 0
 	healthy := 1.0
 	recovery := -1.0
-	for _, n := range s.res.Nodes {
+	for _, i := range s.nodes(glob) {
+		n := s.res.Nodes[i]
+		s.visited.Add(1)
 		if !match(glob, n.ID) {
 			continue
 		}

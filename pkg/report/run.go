@@ -44,7 +44,7 @@ func NewRun(file string, sc *scenario.Scenario, res *sim.Result, outcomes []gate
 		rb := Bucket{StartS: float64(int64(i)*res.BucketUS) / 1e6, Delivered: b.Delivered, Dropped: b.Dropped,
 			LatencyMaxMS: float64(b.LatencyMax) / 1000}
 		if b.Delivered > 0 {
-			rb.LatencyAvgMS = float64(b.LatencySum) / float64(b.Delivered) / 1000
+			rb.LatencyAvgMS = b.LatencySum.Float() / float64(b.Delivered) / 1000
 		}
 		if rb.StartS >= end && end > 0 {
 			break

@@ -98,12 +98,9 @@ func (s *Scenario) HasNode(id string) bool {
 // tries the template itself, the first devices and the last: enough for
 // the globs people write (sensor*, sensor1?), without expanding a million
 // ids to check one scope.
-func (s *Scenario) groupMatches(g string) bool {
+func groupMatches(groups []Node, g string) bool {
 	const probe = 100
-	for _, n := range s.Nodes {
-		if !n.IsGroup() {
-			continue
-		}
+	for _, n := range groups {
 		if _, ok := n.Member(g); ok {
 			return true
 		}
@@ -232,11 +229,11 @@ func isGroup(m *yamldiag.Mapping) bool {
 // deviceScope refuses an assertion scope that names one device of a group:
 // the run reports a group as one row, so the scope would select nothing
 // and the gate would fail for want of data. Faults may name one device.
-func (d *decoder) deviceScope(s *Scenario, path, key string, n *yaml.Node) {
+func (d *decoder) deviceScope(groups []Node, path, key string, n *yaml.Node) {
 	if !strings.HasPrefix(path, "validation") || strings.ContainsAny(n.Value, "*?[") {
 		return
 	}
-	for _, g := range s.Nodes {
+	for _, g := range groups {
 		if _, ok := g.Member(n.Value); ok {
 			pre, suf, _ := strings.Cut(g.ID, groupPlaceholder)
 			d.Errorf(n, path+"."+key, fmt.Sprintf("write %s: %q to assert over the group; its five worst devices are in the report", key, pre+"*"+suf),

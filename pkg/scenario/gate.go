@@ -221,7 +221,7 @@ func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
 // fault's at_s plus its duration_s still fits in an int64 of microseconds
 // (at 9.2e12 s each, the end of a window wrapped to a negative time and the
 // fault never happened).
-const maxSeconds = 4e12
+const maxSeconds = MaxTimeS
 
 // seconds reads a non-negative number of seconds as microseconds.
 func (d *decoder) seconds(v yamldiag.Entry, p, example string, positive bool) (int64, bool) {
@@ -404,6 +404,7 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 	for _, n := range s.Nodes {
 		ids = append(ids, n.ID)
 	}
+	names := newNodeNames(s)
 	for _, ref := range r.scopes {
 		keys := make([]string, 0, len(ref.vals))
 		for k := range ref.vals {
@@ -413,19 +414,12 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 		for _, k := range keys {
 			n := ref.vals[k]
 			g := n.Value
-			matched := false
-			for _, id := range ids {
-				if m, _ := path.Match(g, id); m {
-					matched = true
-					break
-				}
-			}
-			if matched || s.groupMatches(g) {
-				d.deviceScope(s, ref.path, k, n)
+			if names.matches(g) || groupMatches(names.groups, g) {
+				d.deviceScope(names.groups, ref.path, k, n)
 				continue
 			}
 			hint := "known nodes: " + list(ids)
-			if s := yamldiag.Suggest(g, ids); s != "" {
+			if s := d.suggestNode(g, ids); s != "" {
 				hint = "did you mean " + s + "? " + hint
 			}
 			if strings.ContainsAny(g, "*?[") {

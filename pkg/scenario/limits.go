@@ -27,6 +27,14 @@ const (
 	DefaultMaxNodes = 2_000_000
 	// DefaultMaxDurationS is the longest virtual duration: 366 days.
 	DefaultMaxDurationS = 366 * 24 * 3600
+	// MaxTimeS is the longest time a scenario may name, in seconds (about
+	// 126,000 years), whatever the limits: a run's duration (WithMaxDuration
+	// and --max-duration-s go no higher), a fault's times, a time in a
+	// node's config. In microseconds it is 4e18, so the sum of any two such
+	// times fits in an int64 (9.2e18): a time in the run plus a sensor's
+	// interval, a fault's start plus its duration. With runs up to 9e12 s a
+	// sensor's next sample wrapped into the past and the run never ended.
+	MaxTimeS = 4e12
 )
 
 // limits are the bounds Load and Parse enforce.
@@ -60,12 +68,12 @@ func WithMaxNodes(n int) Option {
 	}
 }
 
-// WithMaxDuration sets the longest simulation.duration_s, in seconds;
-// s <= 0 (or NaN) keeps the default.
+// WithMaxDuration sets the longest simulation.duration_s, in seconds, at
+// most MaxTimeS; s <= 0 (or NaN) keeps the default.
 func WithMaxDuration(s float64) Option {
 	return func(o *options) {
 		if s > 0 {
-			o.limits.durationS = s
+			o.limits.durationS = min(s, MaxTimeS)
 		}
 	}
 }
@@ -121,7 +129,11 @@ func (d *decoder) checkLimits(root *yaml.Node, s *Scenario, l limits) {
 		if n == nil {
 			n = root
 		}
-		d.Errorf(n, "simulation.duration_s", "shorten the run, or raise the limit with --max-duration-s",
+		hint := "shorten the run, or raise the limit with --max-duration-s"
+		if l.durationS >= MaxTimeS {
+			hint = "shorten the run; no limit goes past 4e12 s"
+		}
+		d.Errorf(n, "simulation.duration_s", hint,
 			"simulation.duration_s is %s s; the limit is %s s (%s days)", yamldiag.Written(n),
 			strconv.FormatFloat(l.durationS, 'f', -1, 64), strconv.FormatFloat(math.Round(l.durationS/86400*10)/10, 'f', -1, 64))
 	}

@@ -28,6 +28,7 @@ func (s *Scenario) Resolve(path string) string {
 func (d *decoder) crossCheck(s *Scenario, r *refs) {
 	d.checkScopes(s, r)
 	d.checkFaultTimes(s, r.faults)
+	d.checkNodeFaults(s, r.faults)
 	d.checkGroups(s, r)
 	type first struct {
 		path string
@@ -68,7 +69,7 @@ func (d *decoder) crossCheck(s *Scenario, r *refs) {
 				continue
 			}
 			hint := "known nodes: " + list(known)
-			if s := yamldiag.Suggest(end.id, known); s != "" {
+			if s := d.suggestNode(end.id, known); s != "" {
 				hint = "did you mean " + s + "? " + hint
 			}
 			d.Errorf(end.node, ref.path+"."+end.key, hint, "%s.%s names unknown node %q", ref.path, end.key, yamldiag.Short(end.id))

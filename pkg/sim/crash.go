@@ -35,6 +35,9 @@ type crashAction struct {
 	// pause: the action is node_pause's freeze or thaw (restart), which
 	// counts no restart.
 	pause bool
+	// from is when the action's window began: of two windows that touch,
+	// the earlier one's restart comes first.
+	from int64
 }
 
 func newCrashes(faults []scenario.Fault, index map[string]int32, nodes int, end int64) *crashes {
@@ -50,32 +53,40 @@ func newCrashes(faults []scenario.Fault, index map[string]int32, nodes int, end 
 		}
 		to := end
 		if f.Kind == scenario.FaultNodePause {
-			c.actions = append(c.actions, crashAction{t: f.AtUS, idx: i, pause: true})
+			c.actions = append(c.actions, crashAction{t: f.AtUS, idx: i, pause: true, from: f.AtUS})
 			if f.DurationUS > 0 {
 				to = f.AtUS + f.DurationUS
-				c.actions = append(c.actions, crashAction{t: to, idx: i, restart: true, pause: true})
+				c.actions = append(c.actions, crashAction{t: to, idx: i, restart: true, pause: true, from: f.AtUS})
 			}
 			c.windows[i] = append(c.windows[i], [2]int64{f.AtUS, to})
 			continue
 		}
-		c.actions = append(c.actions, crashAction{t: f.AtUS, idx: i})
+		c.actions = append(c.actions, crashAction{t: f.AtUS, idx: i, from: f.AtUS})
 		if f.RestartAfterUS != nil {
 			to = f.AtUS + *f.RestartAfterUS
-			c.actions = append(c.actions, crashAction{t: to, idx: i, restart: true})
+			c.actions = append(c.actions, crashAction{t: to, idx: i, restart: true, from: f.AtUS})
 		}
 		c.windows[i] = append(c.windows[i], [2]int64{f.AtUS, to})
 	}
-	// Time order; at the same time a crash comes before a restart, then
-	// node order, so overlapping faults resolve the same way every run.
+	// Time order, then node order. The loader refuses windows that
+	// overlap on one node (scenario's checkNodeFaults), so at one time a
+	// node has at most the restart of a window that ends and the crash of
+	// one that begins, and the restart comes first: two outages in a row
+	// were one (the crash of a node still down was ignored, then the
+	// restart brought it back). A window of no length crashes, then
+	// restarts.
 	sort.SliceStable(c.actions, func(a, b int) bool {
 		x, y := c.actions[a], c.actions[b]
 		if x.t != y.t {
 			return x.t < y.t
 		}
-		if x.restart != y.restart {
-			return !x.restart
+		if x.idx != y.idx {
+			return x.idx < y.idx
 		}
-		return x.idx < y.idx
+		if x.from != y.from {
+			return x.from < y.from
+		}
+		return !x.restart && y.restart
 	})
 	return c
 }

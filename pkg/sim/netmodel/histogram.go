@@ -6,7 +6,7 @@ import "sort"
 // memory grows with distinct values, not with messages.
 type Histogram struct {
 	Count    int64
-	Sum      int64
+	Sum      Sum128
 	Min, Max int64
 	counts   map[int64]int64
 	// run counts the last value added until another comes: a link of
@@ -22,7 +22,7 @@ func (h *Histogram) Add(v int64) {
 		h.Min, h.Max = v, v
 	}
 	h.Count++
-	h.Sum += v
+	h.Sum.add(v)
 	h.Min = min(h.Min, v)
 	h.Max = max(h.Max, v)
 	if h.runN > 0 && v == h.run {
@@ -71,7 +71,7 @@ func (h *Histogram) Merge(o *Histogram) {
 		}
 		h.counts[v] += c
 		h.Count += c
-		h.Sum += v * c
+		h.Sum.addMul(v, c)
 		h.Min = min(h.Min, v)
 		h.Max = max(h.Max, v)
 	})
@@ -82,7 +82,7 @@ func (h *Histogram) Mean() float64 {
 	if h.Count == 0 {
 		return 0
 	}
-	return float64(h.Sum) / float64(h.Count)
+	return h.Sum.Float() / float64(h.Count)
 }
 
 // Quantile returns the nearest-rank q-quantile (0 < q <= 1): the smallest

@@ -184,8 +184,7 @@ func (n *Network) Route(e event.Event, deliver func(event.Event)) {
 	at := sent
 	if l.bandwidth > 0 {
 		// Serialization: the link sends one message at a time.
-		ser := (int64(e.SizeBytes)*8*1_000_000 + l.bandwidth - 1) / l.bandwidth
-		at = max(at, l.busyUntil) + ser
+		at = later(max(at, l.busyUntil), serialization(e.SizeBytes, l.bandwidth))
 		l.busyUntil = at
 	}
 	e.SentUS = sent

@@ -9,7 +9,7 @@ const Buckets = 60
 type Bucket struct {
 	Delivered  int64
 	Dropped    int64
-	LatencySum int64
+	LatencySum Sum128
 	LatencyMax int64
 }
 
@@ -32,7 +32,7 @@ func (tl *timeline) at(t int64) *Bucket {
 func (tl *timeline) delivered(t, latency int64) {
 	b := tl.at(t)
 	b.Delivered++
-	b.LatencySum += latency
+	b.LatencySum.add(latency)
 	b.LatencyMax = max(b.LatencyMax, latency)
 }
 

@@ -95,7 +95,7 @@ func (c *config) floatIn(key string, def, min, max float64) float64 {
 // converted to an int64 (start_s: 1e300 became a start far in the past and
 // the sensor drew samples until memory ran out), and the sum of a time in
 // the run and one such interval still fits.
-const MaxConfigUS = 4e18
+const MaxConfigUS = scenario.MaxTimeS * 1e6
 
 // MaxPayloadBytes is the largest payload_bytes, 1 TB: the serialization
 // time the network model computes from it (size*8*1e6 over the bandwidth)

@@ -29,6 +29,10 @@ func TestMain(m *testing.M) {
 }
 
 func helperNode(mode string) {
+	if mode == "deaf" {
+		deafNode()
+		return
+	}
 	if mode == "exit" {
 		fmt.Fprintln(os.Stderr, "boom: cannot open sensor device")
 		os.Exit(3)
@@ -55,6 +59,8 @@ func helperNode(mode string) {
 			w.WriteString("HELLO\n")
 		case f[0] == "INIT":
 			w.WriteString("READY\n")
+		case f[0] == "ADVANCE" && mode == "mute":
+			_, _ = r.ReadString('\n') // the events, never answered
 		case f[0] == "ADVANCE":
 			events, _ := r.ReadString('\n')
 			if mode == "badjson" {

@@ -1,0 +1,118 @@
+package scenario
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/xedgesim/simulate/internal/yamldiag"
+)
+
+// A node is down from one node fault at a time. Two node_crash (or
+// node_pause) windows that overlap on one node mean nothing a run can do:
+// the second crash of a node that is down is no crash, and the first
+// restart brought the node back while the other window still had it down
+// (its messages were dropped as if it were, and the report paired each
+// crash with the wrong recovery). Upstream has no faults to compare with
+// (its planned edge_failure has one window per entry), so the loader
+// refuses the overlap at the later fault, naming the earlier one, rather
+// than merging windows the user may not have meant. Windows that only
+// touch ([10 s, 20 s) then [20 s, ...)) are two outages in a row.
+
+// nodeWindow is one node fault's down time, [from, to); to is
+// math.MaxInt64 for a fault that lasts until the end.
+type nodeWindow struct {
+	fault    int // index in Scenario.Faults
+	from, to int64
+}
+
+// window returns f's down time, for a node fault.
+func (f *Fault) window() (from, to int64) {
+	to = math.MaxInt64
+	switch {
+	case f.Kind == FaultNodeCrash && f.RestartAfterUS != nil:
+		to = f.AtUS + *f.RestartAfterUS
+	case f.Kind == FaultNodePause && f.DurationUS > 0:
+		to = f.AtUS + f.DurationUS
+	}
+	return f.AtUS, to
+}
+
+// checkNodeFaults refuses node faults whose windows overlap on one node.
+// items are the faults list's entries, to point at the later fault's at_s.
+func (d *decoder) checkNodeFaults(s *Scenario, items []*yaml.Node) {
+	byNode := map[string][]nodeWindow{}
+	var nodes []string
+	for i := range s.Faults {
+		f := &s.Faults[i]
+		if f.Kind != FaultNodeCrash && f.Kind != FaultNodePause {
+			continue
+		}
+		if _, seen := byNode[f.Node]; !seen {
+			nodes = append(nodes, f.Node)
+		}
+		from, to := f.window()
+		byNode[f.Node] = append(byNode[f.Node], nodeWindow{fault: i, from: from, to: to})
+	}
+	at := map[[2]int]*yaml.Node{} // a fault's position -> its entry
+	index := map[[2]int]int{}     // and its index in the file's list
+	for i, it := range items {
+		if m := yamldiag.Deref(it); m != nil {
+			k := [2]int{m.Line, m.Column}
+			if _, dup := at[k]; !dup {
+				at[k], index[k] = m, i
+			}
+		}
+	}
+	// By start, then file order: each window is compared with the one
+	// before it that ends last, so the check is n log n in the faults.
+	for _, node := range nodes {
+		ws := byNode[node]
+		slices.SortStableFunc(ws, func(a, b nodeWindow) int { return cmp.Compare(a.from, b.from) })
+		last := ws[0]
+		for _, w := range ws[1:] {
+			if w.from < last.to || w.from == last.from {
+				d.overlap(s, at, index, last, w)
+			}
+			if w.to > last.to {
+				last = w
+			}
+		}
+	}
+}
+
+// overlap reports that fault w's window overlaps earlier's.
+func (d *decoder) overlap(s *Scenario, at map[[2]int]*yaml.Node, index map[[2]int]int, earlier, w nodeWindow) {
+	f, e := &s.Faults[w.fault], &s.Faults[earlier.fault]
+	k := [2]int{f.Pos.Line, f.Pos.Col}
+	n, path := at[k], fmt.Sprintf("faults[%d]", index[k])
+	if v := valueOf(n, "at_s"); v != nil {
+		n = v
+	} else if n == nil {
+		n = &yaml.Node{Line: f.Pos.Line, Column: f.Pos.Col}
+	}
+	ek := [2]int{e.Pos.Line, e.Pos.Col}
+	until, hint := "until the end", fmt.Sprintf("give faults[%d] a %s, or remove this one", index[ek], endKey(e.Kind))
+	if earlier.to != math.MaxInt64 {
+		until = "to " + secs(earlier.to) + " s"
+		hint = "start it at " + secs(earlier.to) + " s or later, or make the two one fault"
+	}
+	d.Errorf(n, path+".at_s", hint,
+		"%s: %s of node %q at %s s overlaps faults[%d] (line %d), which has it down from %s s %s; a node is down from one fault at a time",
+		path, f.Kind, yamldiag.Short(f.Node), secs(f.AtUS), index[ek], e.Pos.Line, secs(earlier.from), until)
+}
+
+// endKey is the key that ends a node fault of kind.
+func endKey(kind string) string {
+	if kind == FaultNodeCrash {
+		return "restart_after_s"
+	}
+	return "duration_s"
+}
+
+// secs writes microseconds as seconds, as short as exact.
+func secs(us int64) string { return strconv.FormatFloat(float64(us)/1e6, 'f', -1, 64) }
