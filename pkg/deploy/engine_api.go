@@ -18,7 +18,12 @@ import (
 
 // apiEngine speaks the Engine API to the host's engine through the SSH
 // connection.
-type apiEngine struct{ cl *engine.Client }
+type apiEngine struct {
+	cl *engine.Client
+	// local says the engine runs on the host: its socket is a unix one
+	// there, not a TCP address that may be another machine's.
+	local bool
+}
 
 func (e apiEngine) close() { _ = e.cl.Close() } // idle channels of a connection that closes next
 

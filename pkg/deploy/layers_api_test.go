@@ -96,7 +96,7 @@ func fakeAPIEngine(t *testing.T, h http.Handler) apiEngine {
 		return d.DialContext(ctx, "tcp", srv.Listener.Addr().String())
 	})
 	t.Cleanup(func() { cl.Close() })
-	return apiEngine{cl}
+	return apiEngine{cl: cl}
 }
 
 // TestAPILayersAtOnce: the engine's images are inspected several at once

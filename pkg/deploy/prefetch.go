@@ -52,6 +52,8 @@ type prefetched struct {
 	// layers is the engine's layers (nil when not asked ahead, or the
 	// connection they were asked through was replaced).
 	layers *future[*engineLayers]
+	// direct is the engine's reachesContainers for the service's network.
+	direct *future[bool]
 }
 
 // readsImage tells whether a deploy of m reads the platform image from the
@@ -90,6 +92,18 @@ func (d *hostDeploy) prefetchLayers(ctx context.Context) {
 	}
 	c := d.c
 	d.pre.layers = goFuture(func() (*engineLayers, error) { return queryLayers(ctx, c) })
+	d.pre.direct = goFuture(func() (bool, error) { return engineOf(c).reachesContainers(ctx, d.m.Service.Network) })
+}
+
+// reachesContainers is the engine's reachesContainers for network: asked
+// for ahead, else now.
+func (d *hostDeploy) reachesContainers(ctx context.Context, network string) (bool, error) {
+	if d.pre.direct != nil && network == d.m.Service.Network {
+		if ok, err := d.pre.direct.wait(ctx); err == nil {
+			return ok, nil
+		}
+	}
+	return engineOf(d.c).reachesContainers(ctx, network)
 }
 
 // prefetchedImage is the image prefetchImage read for digest, if it did;

@@ -152,9 +152,16 @@ func (cs *containerStrategy) candidateName(d *hostDeploy) string {
 func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string) error, started func()) error {
 	c, s := d.c, cs.m.Service
 	name := cs.candidateName(d)
-	ports := make([]string, len(s.Ports))
-	for i, p := range s.Ports {
-		ports[i] = parsePortSpec(p).ephemeral()
+	direct, err := d.reachesContainers(ctx, s.Network)
+	if err != nil {
+		return err
+	}
+	var ports []string // none when the candidate is probed at its address (candidate_addr.go)
+	if !direct {
+		ports = make([]string, len(s.Ports))
+		for i, p := range s.Ports {
+			ports[i] = parsePortSpec(p).ephemeral()
+		}
 	}
 	defer func() {
 		// Removed while the switch goes on (its ports are not the
@@ -170,7 +177,11 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 			_ = engineOf(c).remove(rctx, name) // gone either way; a leftover is removed by the next deploy
 		}()
 	}()
-	d.event("candidate", "starting %s beside the old container, on ephemeral ports", name)
+	if direct {
+		d.event("candidate", "starting %s beside the old container, probed at its address", name)
+	} else {
+		d.event("candidate", "starting %s beside the old container, on ephemeral ports", name)
+	}
 	if err := create(name, ports); err != nil {
 		return err
 	}
@@ -178,16 +189,29 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 		return fmt.Errorf("starting the candidate: %w", err)
 	}
 	started()
-	bound, err := boundPorts(ctx, c, name)
-	if err != nil {
-		return err
+	var h manifest.Health
+	var ok bool
+	addr := ""
+	if direct {
+		if addr, err = engineOf(c).address(ctx, name, s.Network); err != nil {
+			return err
+		}
+		if addr == "" {
+			return fmt.Errorf("the candidate has no address on the network %s", s.Network)
+		}
+		h, ok = directHealth(s.Health, s.Ports)
+	} else {
+		bound, err := boundPorts(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		h, ok = candidateHealth(s.Health, s.Ports, bound)
 	}
-	h, ok := candidateHealth(s.Health, s.Ports, bound)
 	if !ok {
 		return fmt.Errorf("the candidate publishes no port for the %s check", s.Health.Kind())
 	}
 	d.event("health", "waiting up to %s for %s on the candidate", s.Health.Timeout, s.Health.Kind())
-	if err := waitHealthy(ctx, c, name, h); err != nil {
+	if err := waitHealthyAt(ctx, c, name, addr, h); err != nil {
 		return &HealthError{Host: d.h.Name, Err: fmt.Errorf("the new release, beside the old one: %w", err)}
 	}
 	return nil

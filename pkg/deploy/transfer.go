@@ -189,7 +189,7 @@ func (d *hostDeploy) reconnect(ctx context.Context, attempt int) error {
 		return err
 	}
 	d.c = c
-	d.pre.layers = nil // asked through the connection that broke
+	d.pre.layers, d.pre.direct = nil, nil // asked through the connection that broke
 	return nil
 }
 
