@@ -291,10 +291,11 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 // container and start the new one take longer than that (they start and
 // end while a container serves), so they are not what is reported.
 type switchWatch struct {
-	mu     sync.Mutex
-	probes []probeResult
-	stop   chan struct{}
-	done   chan struct{}
+	mu       sync.Mutex
+	probes   []probeResult
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
 	// answered is closed at the first probe the service answered.
 	answered chan struct{}
 }
@@ -345,11 +346,30 @@ func (w *switchWatch) ready(d time.Duration) {
 }
 
 // finish stops the probes and returns how long the service did not
-// answer, until passed: when the new container passed its check.
-func (w *switchWatch) finish(passed time.Time) time.Duration {
-	close(w.stop)
+// answer from the switch's start (from) until passed, when the new
+// container passed its check.
+func (w *switchWatch) finish(from, passed time.Time) time.Duration {
+	w.end()
+	return outage(sinceLast(w.probes, from), passed)
+}
+
+// end stops the probes; it may be called again.
+func (w *switchWatch) end() {
+	w.stopOnce.Do(func() { close(w.stop) })
 	<-w.done
-	return outage(w.probes, passed)
+}
+
+// sinceLast is probes from the last one that started before from on: a
+// watch started while the candidate was checked has probes of the old
+// container that say nothing about the switch.
+func sinceLast(probes []probeResult, from time.Time) []probeResult {
+	i := 0
+	for k, p := range probes {
+		if p.start.Before(from) {
+			i = k
+		}
+	}
+	return probes[i:]
 }
 
 // outage is how long the service did not answer in probes, until passed
