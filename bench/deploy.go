@@ -144,7 +144,7 @@ func deploy(env *Env) (*Section, error) {
 	body.WriteString("\nWhere the time of `xedgesim deploy` goes, from the progress lines it writes on stderr (of edge1): when each step began, in seconds since the process started " +
 		"(connect: the process started and read the image's index; engine: the SSH connection is up, the host's DOCKER_HOST asked for (one SSH session) and its engine's socket reached through the connection; " +
 		"platform: the engine answered; transfer: the host's containers and layers were asked for, the image read from the registry and written as a tarball, which is being sent; " +
-		"sent: the last byte went into the engine's load, then the files; candidate: the new release created and started on ephemeral ports beside the old container; create: the service's new container created while the candidate boots; " +
+		"sent: the last byte went into the engine's load, then the files; candidate: the new release created and started beside the old container (without published ports, probed at its address on the engine's bridge); create: the service's new container created while the candidate boots; " +
 		"candidate health: the candidate's health check; switch: the old container stopped and the new one started; health: the health check after the switch; done: the old container set aside, then removed with the images no release keeps).\n\n")
 	body.WriteString(steps.String())
 	body.WriteString("\n")
