@@ -47,7 +47,8 @@ func TestBedEngineFallback(t *testing.T) {
 	// A redeploy through the CLI checks its candidate on ephemeral host
 	// ports: the CLI is not asked whether the host reaches containers.
 	w := watchCandidate(t, env, edge, service)
-	if _, err := Deploy(context.Background(), m, WithImage(pushNode(t, env, "hello", "xs-fallback")), WithNameOptions(name.Insecure), WithProgress(w)); err != nil {
+	hello = pushNode(t, env, "hello", "xs-fallback")
+	if _, err := Deploy(context.Background(), m, WithImage(hello), WithNameOptions(name.Insecure), WithProgress(w)); err != nil {
 		t.Fatalf("redeploy through the CLI = %v", err)
 	}
 	w.check(false)
