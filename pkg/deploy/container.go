@@ -26,8 +26,10 @@ type containerStrategy struct {
 	// releases are the image references the new container keeps
 	// (LabelReleases): the images that stay once the deploy is final.
 	releases string
-	// candidateGone is closed once the candidate is removed.
+	// candidateGone is closed once the candidate is removed;
+	// dropCandidate starts that removal (nil once started).
 	candidateGone chan struct{}
+	dropCandidate func()
 }
 
 func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
@@ -146,6 +148,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		if err == nil {
 			err = eng.start(ctx, newName)
 		}
+		cs.removeCandidate() // while the new container is checked
 		if err != nil {
 			err = fmt.Errorf("switching to the new container: %w", err)
 		} else {

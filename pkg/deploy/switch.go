@@ -149,7 +149,7 @@ func (cs *containerStrategy) candidateName(d *hostDeploy) string {
 // beside the old container and health-checks it there; the candidate is
 // removed either way. create creates a candidate of the new release with
 // that name and those ports; started is called once it started.
-func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string) error, started func()) error {
+func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string) error, started func()) (err error) {
 	c, s := d.c, cs.m.Service
 	name := cs.candidateName(d)
 	direct, err := d.reachesContainers(ctx, s.Network)
@@ -164,18 +164,26 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 		}
 	}
 	defer func() {
-		// Removed while the switch goes on (its ports are not the
-		// service's); replace waits for it before it returns.
-		gone := make(chan struct{})
-		cs.candidateGone = gone
-		go func() {
-			defer close(gone)
-			// Also after Ctrl-C, but bounded: a host that dropped off the
-			// network must not hold the deploy's return for minutes.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), candidateRemoveTimeout)
-			defer cancel()
-			_ = engineOf(c).remove(rctx, name) // gone either way; a leftover is removed by the next deploy
-		}()
+		// A candidate that failed is removed at once; one that passed
+		// once the switch has started the new container (removed during
+		// the stop and the start, it would slow them down on a small
+		// host, and the service does not answer then). replace waits for
+		// the removal before it returns.
+		cs.dropCandidate = func() {
+			gone := make(chan struct{})
+			cs.candidateGone = gone
+			go func() {
+				defer close(gone)
+				// Also after Ctrl-C, but bounded: a host that dropped off the
+				// network must not hold the deploy's return for minutes.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), candidateRemoveTimeout)
+				defer cancel()
+				_ = engineOf(c).remove(rctx, name) // gone either way; a leftover is removed by the next deploy
+			}()
+		}
+		if err != nil {
+			cs.removeCandidate()
+		}
 	}()
 	if direct {
 		d.event("candidate", "starting %s beside the old container, probed at its address", name)
@@ -217,8 +225,18 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 	return nil
 }
 
-// waitCandidate waits until the candidate, if any, is removed.
+// removeCandidate starts removing the candidate, if there is one whose
+// removal has not started.
+func (cs *containerStrategy) removeCandidate() {
+	if f := cs.dropCandidate; f != nil {
+		cs.dropCandidate = nil
+		f()
+	}
+}
+
+// waitCandidate removes the candidate, if any, and waits until it is gone.
 func (cs *containerStrategy) waitCandidate() {
+	cs.removeCandidate()
 	if cs.candidateGone != nil {
 		<-cs.candidateGone
 	}
