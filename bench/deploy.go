@@ -51,7 +51,9 @@ func deploy(env *Env) (*Section, error) {
 		key, what string
 		hosts     []testbed.Edge
 	}
-	scenarios := []scenario{{"1host", "one host (edge1)", d.edges[:1]}, {"3hosts", "three hosts in parallel (edge1..3)", d.edges}}
+	// edge3 alone shows the share of the host whose container runs
+	// through qemu: three hosts in parallel wait for it.
+	scenarios := []scenario{{"1host", "one host (edge1)", d.edges[:1]}, {"edge3", "one host (edge3, arm64 through qemu)", d.edges[2:3]}, {"3hosts", "three hosts in parallel (edge1..3)", d.edges}}
 	var rows strings.Builder
 	rows.WriteString("| redeploy | xedgesim deploy (s) | docker save \\| ssh docker load (s) | ratio | sent by xedgesim deploy | sent by docker save \\| ssh | bytes ratio |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	walls := map[string]float64{}
@@ -85,8 +87,10 @@ func deploy(env *Env) (*Section, error) {
 		s.figure("deploy_"+sc.key+"_bytes_ratio", "xedgesim/baseline bytes sent, "+sc.what+" (of medians)", "ratio", Stats{Median: bratio, Min: bratio, Max: bratio, N: 1})
 		fmt.Fprintf(&rows, "| %s | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.2f | %s | %s | %.2f |\n", sc.what, x.Median, x.Min, x.Max, k.Median, k.Min, k.Max, ratio,
 			mib(xb.Median), mib(kb.Median), bratio)
-		s.target("redeploy, "+sc.what+": xedgesim deploy against docker save piped to ssh docker load", "no slower (ratio ≤ 1)",
-			fmt.Sprintf("%.2f× (%.2f s against %.2f s)", ratio, x.Median, k.Median), ratio <= 1)
+		if sc.key != "edge3" {
+			s.target("redeploy, "+sc.what+": xedgesim deploy against docker save piped to ssh docker load", "no slower (ratio ≤ 1)",
+				fmt.Sprintf("%.2f× (%.2f s against %.2f s)", ratio, x.Median, k.Median), ratio <= 1)
+		}
 		walls["xedgesim "+sc.key], walls["baseline "+sc.key] = x.Median, k.Median
 		fmt.Fprintf(&steps, "| %s |", sc.what)
 		for _, st := range deploySteps {
@@ -114,6 +118,11 @@ func deploy(env *Env) (*Section, error) {
 	s.figure("deploy_baseline_parallel_ratio", "docker save piped to ssh docker load, three hosts against one (of medians)", "ratio", Stats{Median: bpar, Min: bpar, Max: bpar, N: 1})
 	s.target("three hosts in parallel against one (xedgesim deploy)", "about as long (ratio ≤ 1.5)",
 		fmt.Sprintf("%.2f× (docker save piped to ssh in parallel: %.2f×)", par, bpar), par <= 1.5)
+	e3, be3 := walls["xedgesim edge3"]/walls["xedgesim 1host"], walls["baseline edge3"]/walls["baseline 1host"]
+	s.figure("deploy_xedgesim_edge3_ratio", "xedgesim deploy, edge3 alone (arm64 through qemu) against edge1 alone (of medians)", "ratio", Stats{Median: e3, Min: e3, Max: e3, N: 1})
+	s.figure("deploy_baseline_edge3_ratio", "docker save piped to ssh docker load, edge3 alone against edge1 alone (of medians)", "ratio", Stats{Median: be3, Min: be3, Max: be3, N: 1})
+	p3 := walls["xedgesim 3hosts"] / walls["xedgesim edge3"]
+	s.figure("deploy_xedgesim_parallel_edge3_ratio", "xedgesim deploy, three hosts against edge3 alone, the slowest (of medians)", "ratio", Stats{Median: p3, Min: p3, Max: p3, N: 1})
 
 	var body strings.Builder
 	fmt.Fprintf(&body, "The image: `%s` built by `xedgesim build --go` for %s, each platform with a further layer of %s of random bytes (a stand-in for a base image) "+
@@ -130,10 +139,12 @@ func deploy(env *Env) (*Section, error) {
 		"edge3 is linux/arm64: its engine runs on this machine's CPU and the container through qemu.\n\n",
 		buildPkg, buildPlatforms, mib(float64(d.baseSize)), mib(float64(d.appSize)), mib(float64(d.imageSize)), mib(float64(d.saveSize)), mib(changed))
 	body.WriteString(rows.String())
+	fmt.Fprintf(&body, "\nedge3 alone, whose arm64 container runs through qemu, takes %.2f× edge1 alone with xedgesim deploy (%.2f× with docker save | ssh); "+
+		"three hosts in parallel take %.2f× edge3 alone and %.2f× edge1 alone (the target's ratio).\n", e3, be3, p3, par)
 	body.WriteString("\nWhere the time of `xedgesim deploy` goes, from the progress lines it writes on stderr (of edge1): when each step began, in seconds since the process started " +
 		"(connect: the process started and read the image's index; engine: the SSH connection is up, the host's DOCKER_HOST asked for (one SSH session) and its engine's socket reached through the connection; " +
 		"platform: the engine answered; transfer: the host's containers and layers were asked for, the image read from the registry and written as a tarball, which is being sent; " +
-		"sent: the last byte went into the engine's load, then the files; candidate: the new release created and started on ephemeral ports beside the old container; create: the service's new container created while the candidate boots; " +
+		"sent: the last byte went into the engine's load, then the files; candidate: the new release created and started beside the old container (without published ports, probed at its address on the engine's bridge); create: the service's new container created while the candidate boots; " +
 		"candidate health: the candidate's health check; switch: the old container stopped and the new one started; health: the health check after the switch; done: the old container set aside, then removed with the images no release keeps).\n\n")
 	body.WriteString(steps.String())
 	body.WriteString("\n")

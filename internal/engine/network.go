@@ -17,6 +17,8 @@ type NetworkInfo struct {
 			Gateway string `json:"Gateway"`
 		} `json:"Config"`
 	} `json:"IPAM"`
+	// Internal networks have no route to the outside.
+	Internal bool `json:"Internal"`
 }
 
 // NetworkCreate creates network name with driver ("bridge") and labels,

@@ -39,11 +39,13 @@ func (c *Client) ServerVersion(ctx context.Context) (ServerVersion, error) {
 	return out, err
 }
 
-// SystemInfo is what GET /info reads: the storage driver's status and the
-// machine (uname -m) of the engine's host.
+// SystemInfo is what GET /info reads: the storage driver's status, the
+// machine (uname -m) of the engine's host, and its security options
+// ("name=rootless" for an engine in a user namespace).
 type SystemInfo struct {
-	DriverStatus [][2]string `json:"DriverStatus"`
-	Architecture string      `json:"Architecture"`
+	DriverStatus    [][2]string `json:"DriverStatus"`
+	Architecture    string      `json:"Architecture"`
+	SecurityOptions []string    `json:"SecurityOptions"`
 }
 
 // Info returns the engine's storage status and machine (docker info).

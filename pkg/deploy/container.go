@@ -26,8 +26,10 @@ type containerStrategy struct {
 	// releases are the image references the new container keeps
 	// (LabelReleases): the images that stay once the deploy is final.
 	releases string
-	// candidateGone is closed once the candidate is removed.
+	// candidateGone is closed once the candidate is removed;
+	// dropCandidate starts that removal (nil once started).
 	candidateGone chan struct{}
+	dropCandidate func()
 }
 
 func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform string, desc v1.Descriptor) error {
@@ -97,6 +99,20 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 	// From here on, any failure puts the old container back.
 	undo := func(cause error) error { return d.undoFailed(ctx, cause, old != nil, cs.putBack) }
 	serving := old != nil && old.State.Running
+	// The switch is timed by probing the service's published port; the
+	// probes start while the candidate is checked, so that the switch
+	// need not wait for a first answer of the old container.
+	var watch *switchWatch
+	startWatch := func() {
+		if watch == nil && serving && s.Health.Cmd == "" {
+			watch = watchSwitch(ctx, c, s.Health, switchWatchInterval)
+		}
+	}
+	defer func() {
+		if watch != nil {
+			watch.end()
+		}
+	}()
 	if serving && canCheckFirst(s) {
 		// The service's container is created while the candidate boots.
 		var created chan error
@@ -106,6 +122,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		}, func() {
 			created = make(chan error, 1)
 			go func() { created <- createService() }()
+			startWatch()
 		})
 		if created != nil {
 			err = errors.Join(err, <-created)
@@ -117,14 +134,13 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		return errors.Join(err, d.restoreFiles(ctx))
 	}
 	health := s.Health
-	var watch *switchWatch
 	if serving {
 		// The switch: the service does not answer until the new container
 		// passes its check, so it is probed closely and the outage timed.
 		health.Interval = min(health.Interval, switchInterval)
 		d.event("switch", "stopping the old container %s and starting the new one", old.Name)
-		if s.Health.Cmd == "" {
-			watch = watchSwitch(ctx, c, s.Health, switchWatchInterval)
+		startWatch()
+		if watch != nil {
 			watch.ready(time.Second)
 		}
 		start := time.Now()
@@ -132,6 +148,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		if err == nil {
 			err = eng.start(ctx, newName)
 		}
+		cs.removeCandidate() // while the new container is checked
 		if err != nil {
 			err = fmt.Errorf("switching to the new container: %w", err)
 		} else {
@@ -142,7 +159,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		}
 		passed := time.Now()
 		if watch != nil {
-			d.rep.Switch = watch.finish(passed)
+			d.rep.Switch = watch.finish(start, passed)
 		} else {
 			// A cmd check cannot watch the port: the whole switch counts.
 			d.rep.Switch = passed.Sub(start)

@@ -58,6 +58,9 @@ type dockerEngine interface {
 	// pruneImages removes the images of repo whose references are not in
 	// keep; an image a container uses stays.
 	pruneImages(ctx context.Context, repo string, keep []string) error
+	// reachesContainers and address: see candidate_addr.go.
+	reachesContainers(ctx context.Context, network string) (bool, error)
+	address(ctx context.Context, id, network string) (string, error)
 	close()
 }
 
@@ -140,7 +143,7 @@ func withEngine(ctx context.Context, c hostConn, name, dockerHost string) (conn 
 		}
 		return fallBack(fmt.Sprintf("the engine's socket %s cannot be reached over SSH (%v)", host, err))
 	}
-	return engineConn{hostConn: c, eng: apiEngine{cl}}, ""
+	return engineConn{hostConn: c, eng: apiEngine{cl: cl, local: network == "unix"}}, ""
 }
 
 // dockerHostConn runs every command with DOCKER_HOST set to host, so the

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/xedgesim/simulate/internal/engine"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
@@ -17,7 +18,12 @@ import (
 
 // apiEngine speaks the Engine API to the host's engine through the SSH
 // connection.
-type apiEngine struct{ cl *engine.Client }
+type apiEngine struct {
+	cl *engine.Client
+	// local says the engine runs on the host: its socket is a unix one
+	// there, not a TCP address that may be another machine's.
+	local bool
+}
 
 func (e apiEngine) close() { _ = e.cl.Close() } // idle channels of a connection that closes next
 
@@ -65,39 +71,90 @@ func (e apiEngine) ports(ctx context.Context, id string) (map[string]int, error)
 }
 
 func (e apiEngine) layers(ctx context.Context) (*engineLayers, error) {
-	info, err := e.cl.Info(ctx)
+	var info engine.SystemInfo
+	var infoErr error
+	gotInfo := make(chan struct{})
+	go func() {
+		defer close(gotInfo)
+		info, infoErr = e.cl.Info(ctx)
+	}()
+	imgs, err := e.cl.ImageList(ctx, true, "")
+	<-gotInfo
+	if err == nil {
+		err = infoErr
+	}
 	if err != nil {
 		return nil, err
 	}
-	status, _ := json.Marshal(info.DriverStatus)
-	imgs, err := e.cl.ImageList(ctx, true, "")
+	var ids []string
+	seen := map[string]bool{}
+	for _, im := range imgs {
+		if !seen[im.ID] {
+			seen[im.ID] = true
+			ids = append(ids, im.ID)
+		}
+	}
+	chains, err := e.imageChains(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	// The same lines as the CLI's script, so one parser reads both.
+	status, _ := json.Marshal(info.DriverStatus)
 	var b strings.Builder
 	b.Write(status)
 	b.WriteByte('\n')
-	seen := map[string]bool{}
-	for _, im := range imgs {
-		if seen[im.ID] {
-			continue
-		}
-		seen[im.ID] = true
-		id, layers, err := e.cl.ImageLayers(ctx, im.ID)
-		if errors.Is(err, engine.ErrNotFound) {
+	for i, id := range ids {
+		if chains[i] == nil {
 			continue // removed since the listing
 		}
-		if err != nil {
-			return nil, err
-		}
 		b.WriteString(id + " ")
-		for _, l := range layers {
+		for _, l := range chains[i] {
 			b.WriteString(l + ",")
 		}
 		b.WriteByte('\n')
 	}
 	return parseLayers(b.String()), nil
+}
+
+// inspectsAtOnce bounds the image inspects layers has in flight: each is
+// a channel of the SSH connection and a request the engine serves.
+const inspectsAtOnce = 8
+
+// imageChains inspects the images ids, several at once: one after
+// another a host with many images pays the link's round trip for each.
+// An image removed since it was listed has nil layers.
+func (e apiEngine) imageChains(ctx context.Context, ids []string) ([][]string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chains := make([][]string, len(ids))
+	errs := make([]error, len(ids))
+	sem := make(chan struct{}, inspectsAtOnce)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			_, layers, err := e.cl.ImageLayers(ctx, id)
+			switch {
+			case errors.Is(err, engine.ErrNotFound):
+			case err != nil:
+				errs[i] = err
+				cancel()
+			default:
+				chains[i] = append([]string{}, layers...)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return chains, nil
 }
 
 func (e apiEngine) imageID(ctx context.Context, ref string) (string, error) {

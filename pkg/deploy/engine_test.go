@@ -139,7 +139,7 @@ func TestAPIRemoveGone(t *testing.T) {
 		return d.DialContext(ctx, "tcp", srv.Listener.Addr().String())
 	})
 	defer cl.Close()
-	e := apiEngine{cl}
+	e := apiEngine{cl: cl}
 	if err := e.remove(context.Background(), "gone"); err != nil {
 		t.Errorf("remove(gone) = %v, want nil", err)
 	}

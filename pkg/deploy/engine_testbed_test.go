@@ -44,6 +44,14 @@ func TestBedEngineFallback(t *testing.T) {
 	if got := get(t, fmt.Sprintf("http://%s:%d/", edge.Addr, port)); got != "hello from linux/amd64" {
 		t.Errorf("%s answers %q after the deploy through the CLI", edge.Name, got)
 	}
+	// A redeploy through the CLI checks its candidate on ephemeral host
+	// ports: the CLI is not asked whether the host reaches containers.
+	w := watchCandidate(t, env, edge, service)
+	hello = pushNode(t, env, "hello", "xs-fallback")
+	if _, err := Deploy(context.Background(), m, WithImage(hello), WithNameOptions(name.Insecure), WithProgress(w)); err != nil {
+		t.Fatalf("redeploy through the CLI = %v", err)
+	}
+	w.check(false)
 
 	log = eventLog{}
 	m = bedManifest(t, env, service, port, health, []testbed.Edge{edge}, "")

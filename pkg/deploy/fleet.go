@@ -108,7 +108,7 @@ func (d *hostDeploy) rollback(ctx context.Context) error {
 // live makes sure d.c still answers, reconnecting when the connection
 // kept since the host's deploy has broken.
 func (d *hostDeploy) live(ctx context.Context) error {
-	if _, err := d.c.Run(ctx, "true", nil); err != nil {
+	if err := alive(ctx, d.c); err != nil {
 		return d.reconnect(ctx, 0)
 	}
 	return nil

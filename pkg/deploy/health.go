@@ -19,6 +19,12 @@ import (
 // milliseconds, so the first probes come after firstProbeWait and the wait
 // doubles up to the check's interval.
 func waitHealthy(ctx context.Context, c hostConn, ctr string, h manifest.Health) error {
+	return waitHealthyAt(ctx, c, ctr, "", h)
+}
+
+// waitHealthyAt is waitHealthy with the check's ports dialled at addr,
+// a candidate's address ("" for the host's own).
+func waitHealthyAt(ctx context.Context, c hostConn, ctr, addr string, h manifest.Health) error {
 	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
 	defer cancel()
 	var last error
@@ -28,7 +34,7 @@ func waitHealthy(ctx context.Context, c hostConn, ctr string, h manifest.Health)
 		if err == nil && st != nil && !st.State.Running && st.State.Status != "created" {
 			return fmt.Errorf("the container is %s (exit code %d)", st.State.Status, st.State.ExitCode)
 		}
-		err = probe(ctx, c, h)
+		err = probeAt(ctx, c, addr, h)
 		if err == nil {
 			return nil
 		}
@@ -135,6 +141,12 @@ func serves(ctx context.Context, c hostConn, port int) error {
 // through the SSH connection, so a host behind a jump host or a firewall is
 // checked the same way.
 func probe(ctx context.Context, c hostConn, h manifest.Health) error {
+	return probeAt(ctx, c, "", h)
+}
+
+// probeAt is probe with the ports dialled at addr ("" for the host's own).
+func probeAt(ctx context.Context, c hostConn, addr string, h manifest.Health) error {
+	host := probeHost(addr)
 	dial := func(ctx context.Context, _, addr string) (net.Conn, error) {
 		return c.DialContext(ctx, "tcp", addr)
 	}
@@ -142,7 +154,7 @@ func probe(ctx context.Context, c hostConn, h manifest.Health) error {
 	case h.TCP != 0:
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		conn, err := dial(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(h.TCP)))
+		conn, err := dial(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(h.TCP)))
 		if err != nil {
 			return fmt.Errorf("connecting to port %d: %w", h.TCP, err)
 		}
@@ -151,7 +163,7 @@ func probe(ctx context.Context, c hostConn, h manifest.Health) error {
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		client := &http.Client{Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}}
-		url := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(h.HTTP.Port)) + h.HTTP.Path
+		url := "http://" + net.JoinHostPort(host, strconv.Itoa(h.HTTP.Port)) + h.HTTP.Path
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
@@ -169,7 +181,7 @@ func probe(ctx context.Context, c hostConn, h manifest.Health) error {
 	case h.MQTT != nil:
 		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		conn, err := dial(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(h.MQTT.Port)))
+		conn, err := dial(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(h.MQTT.Port)))
 		if err != nil {
 			return fmt.Errorf("connecting to port %d: %w", h.MQTT.Port, err)
 		}

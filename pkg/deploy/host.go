@@ -21,6 +21,8 @@ type hostDeploy struct {
 	// prevFiles are the service's files before the deploy installed its
 	// own: what a rollback puts back (nil when it installed none).
 	prevFiles []fileState
+	// pre is what the deploy started reading ahead (prefetch.go).
+	pre prefetched
 }
 
 // updated tells whether the host runs the new release and can still go
@@ -46,6 +48,13 @@ func (d *hostDeploy) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	pctx, cancel := context.WithCancel(ctx) // what is read ahead ends with the deploy
+	defer cancel()
+	if d.h.Platform != "" {
+		if desc, ok := d.im.pick(d.h.Platform); ok {
+			d.prefetchImage(pctx, desc) // while the host is reached
+		}
+	}
 	if d.h.Local {
 		d.event("connect", "using this machine's engine")
 	} else {
@@ -68,6 +77,10 @@ func (d *hostDeploy) run(ctx context.Context) error {
 	d.event("platform", "%s: %s", platform, desc.Digest)
 	d.rep.Env, d.rep.Vars = Masked(d.m.HostEnv(d.h)), Masked(d.m.HostVars(d.h))
 	d.s = s
+	if d.pre.image == nil {
+		d.prefetchImage(pctx, desc)
+	}
+	d.prefetchLayers(pctx)
 	return s.deploy(ctx, d, platform, desc)
 }
 

@@ -12,7 +12,8 @@ import (
 )
 
 // TestBedServiceNetwork: with service.network the container joins that
-// existing network (and answers on its published port).
+// existing network (and answers on its published port); a redeploy checks
+// its candidate at its address there.
 func TestBedServiceNetwork(t *testing.T) {
 	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
 	edge, _ := env.Edge("edge1")
@@ -37,5 +38,14 @@ func TestBedServiceNetwork(t *testing.T) {
 	}
 	if got := get(t, fmt.Sprintf("http://%s:%d/", edge.Addr, port)); got != "hello from linux/amd64" {
 		t.Errorf("%s answers %q", edge.Name, got)
+	}
+	// A redeploy checks its candidate at its address on that network.
+	w := watchCandidate(t, env, edge, service)
+	if _, err := Deploy(context.Background(), m, WithImage(pushNode(t, env, "hello", "xs-network")), WithNameOptions(name.Insecure), WithProgress(w)); err != nil {
+		t.Fatalf("redeploy: %v", err)
+	}
+	w.check(true)
+	if got := run(t, c, "docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "+service); strings.TrimSpace(got) != network {
+		t.Errorf("the container's networks after the redeploy: %q, want %s", got, network)
 	}
 }

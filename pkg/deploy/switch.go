@@ -149,28 +149,47 @@ func (cs *containerStrategy) candidateName(d *hostDeploy) string {
 // beside the old container and health-checks it there; the candidate is
 // removed either way. create creates a candidate of the new release with
 // that name and those ports; started is called once it started.
-func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string) error, started func()) error {
+func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string) error, started func()) (err error) {
 	c, s := d.c, cs.m.Service
 	name := cs.candidateName(d)
-	ports := make([]string, len(s.Ports))
-	for i, p := range s.Ports {
-		ports[i] = parsePortSpec(p).ephemeral()
+	direct, err := d.reachesContainers(ctx, s.Network)
+	if err != nil {
+		return err
+	}
+	var ports []string // none when the candidate is probed at its address (candidate_addr.go)
+	if !direct {
+		ports = make([]string, len(s.Ports))
+		for i, p := range s.Ports {
+			ports[i] = parsePortSpec(p).ephemeral()
+		}
 	}
 	defer func() {
-		// Removed while the switch goes on (its ports are not the
-		// service's); replace waits for it before it returns.
-		gone := make(chan struct{})
-		cs.candidateGone = gone
-		go func() {
-			defer close(gone)
-			// Also after Ctrl-C, but bounded: a host that dropped off the
-			// network must not hold the deploy's return for minutes.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), candidateRemoveTimeout)
-			defer cancel()
-			_ = engineOf(c).remove(rctx, name) // gone either way; a leftover is removed by the next deploy
-		}()
+		// A candidate that failed is removed at once; one that passed
+		// once the switch has started the new container (removed during
+		// the stop and the start, it would slow them down on a small
+		// host, and the service does not answer then). replace waits for
+		// the removal before it returns.
+		cs.dropCandidate = func() {
+			gone := make(chan struct{})
+			cs.candidateGone = gone
+			go func() {
+				defer close(gone)
+				// Also after Ctrl-C, but bounded: a host that dropped off the
+				// network must not hold the deploy's return for minutes.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), candidateRemoveTimeout)
+				defer cancel()
+				_ = engineOf(c).remove(rctx, name) // gone either way; a leftover is removed by the next deploy
+			}()
+		}
+		if err != nil {
+			cs.removeCandidate()
+		}
 	}()
-	d.event("candidate", "starting %s beside the old container, on ephemeral ports", name)
+	if direct {
+		d.event("candidate", "starting %s beside the old container, probed at its address", name)
+	} else {
+		d.event("candidate", "starting %s beside the old container, on ephemeral ports", name)
+	}
 	if err := create(name, ports); err != nil {
 		return err
 	}
@@ -178,23 +197,46 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 		return fmt.Errorf("starting the candidate: %w", err)
 	}
 	started()
-	bound, err := boundPorts(ctx, c, name)
-	if err != nil {
-		return err
+	var h manifest.Health
+	var ok bool
+	addr := ""
+	if direct {
+		if addr, err = engineOf(c).address(ctx, name, s.Network); err != nil {
+			return err
+		}
+		if addr == "" {
+			return fmt.Errorf("the candidate has no address on the network %s", s.Network)
+		}
+		h, ok = directHealth(s.Health, s.Ports)
+	} else {
+		bound, err := boundPorts(ctx, c, name)
+		if err != nil {
+			return err
+		}
+		h, ok = candidateHealth(s.Health, s.Ports, bound)
 	}
-	h, ok := candidateHealth(s.Health, s.Ports, bound)
 	if !ok {
 		return fmt.Errorf("the candidate publishes no port for the %s check", s.Health.Kind())
 	}
 	d.event("health", "waiting up to %s for %s on the candidate", s.Health.Timeout, s.Health.Kind())
-	if err := waitHealthy(ctx, c, name, h); err != nil {
+	if err := waitHealthyAt(ctx, c, name, addr, h); err != nil {
 		return &HealthError{Host: d.h.Name, Err: fmt.Errorf("the new release, beside the old one: %w", err)}
 	}
 	return nil
 }
 
-// waitCandidate waits until the candidate, if any, is removed.
+// removeCandidate starts removing the candidate, if there is one whose
+// removal has not started.
+func (cs *containerStrategy) removeCandidate() {
+	if f := cs.dropCandidate; f != nil {
+		cs.dropCandidate = nil
+		f()
+	}
+}
+
+// waitCandidate removes the candidate, if any, and waits until it is gone.
 func (cs *containerStrategy) waitCandidate() {
+	cs.removeCandidate()
 	if cs.candidateGone != nil {
 		<-cs.candidateGone
 	}
@@ -267,10 +309,11 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 // container and start the new one take longer than that (they start and
 // end while a container serves), so they are not what is reported.
 type switchWatch struct {
-	mu     sync.Mutex
-	probes []probeResult
-	stop   chan struct{}
-	done   chan struct{}
+	mu       sync.Mutex
+	probes   []probeResult
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
 	// answered is closed at the first probe the service answered.
 	answered chan struct{}
 }
@@ -321,11 +364,30 @@ func (w *switchWatch) ready(d time.Duration) {
 }
 
 // finish stops the probes and returns how long the service did not
-// answer, until passed: when the new container passed its check.
-func (w *switchWatch) finish(passed time.Time) time.Duration {
-	close(w.stop)
+// answer from the switch's start (from) until passed, when the new
+// container passed its check.
+func (w *switchWatch) finish(from, passed time.Time) time.Duration {
+	w.end()
+	return outage(sinceLast(w.probes, from), passed)
+}
+
+// end stops the probes; it may be called again.
+func (w *switchWatch) end() {
+	w.stopOnce.Do(func() { close(w.stop) })
 	<-w.done
-	return outage(w.probes, passed)
+}
+
+// sinceLast is probes from the last one that started before from on: a
+// watch started while the candidate was checked has probes of the old
+// container that say nothing about the switch.
+func sinceLast(probes []probeResult, from time.Time) []probeResult {
+	i := 0
+	for k, p := range probes {
+		if p.start.Before(from) {
+			i = k
+		}
+	}
+	return probes[i:]
 }
 
 // outage is how long the service did not answer in probes, until passed

@@ -107,4 +107,18 @@ func TestOutage(t *testing.T) {
 			t.Errorf("%s: outage = %s, want %s", tc.name, got, tc.want)
 		}
 	}
+	// A watch started while the candidate was checked: a slow probe of the
+	// old container long before the switch (0 to 400 ms) is not the outage.
+	ps := []probeResult{{start: at(0), end: at(400), ok: true}, {start: at(400), end: at(410), ok: true}}
+	for _, p := range probes("+++--+") {
+		p.start, p.end = p.start.Add(450*time.Millisecond), p.end.Add(450*time.Millisecond)
+		ps = append(ps, p)
+	}
+	// from the start of the probe at 550 to the end of the one at 710
+	if got := outage(sinceLast(ps, at(560)), at(2000)); got != 160*time.Millisecond {
+		t.Errorf("a watch started early: outage = %s, want 160ms", got)
+	}
+	if got := outage(sinceLast(ps[:5], at(460)), at(2000)); got != 60*time.Millisecond {
+		t.Errorf("a watch started early, no failure since the switch: outage = %s, want 60ms", got)
+	}
 }

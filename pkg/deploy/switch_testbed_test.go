@@ -101,8 +101,8 @@ func TestBedNoDowntime(t *testing.T) {
 	good := bedManifest(t, env, service, port, health("60s"), []testbed.Edge{edge}, "rollout: {canary: 1}\n")
 	short := bedManifest(t, env, service, port, health("8s"), []testbed.Edge{edge}, "rollout: {canary: 1}\n")
 	m := good
-	deploy := func(ref, id string) (*HostReport, error) {
-		rep, err := Deploy(ctx, m, WithImage(ref), WithNameOptions(name.Insecure), WithDeployID(id), logEvents(t))
+	deploy := func(ref, id string, opts ...Option) (*HostReport, error) {
+		rep, err := Deploy(ctx, m, append([]Option{WithImage(ref), WithNameOptions(name.Insecure), WithDeployID(id), logEvents(t)}, opts...)...)
 		if rep == nil {
 			t.Fatalf("Deploy(%s) = %v", id, err)
 		}
@@ -115,8 +115,10 @@ func TestBedNoDowntime(t *testing.T) {
 
 	p := startProber(t, url, want, 200*time.Millisecond)
 	m = short
-	h, err := deploy(broken, "xs-switch-2")
+	w := watchCandidate(t, env, edge, service)
+	h, err := deploy(broken, "xs-switch-2", WithProgress(w))
 	m = good
+	w.check(true) // the Engine API: the candidate is probed at its address
 	asked, failed, _ := p.finish()
 	wantRolledBack(t, &Report{Hosts: []HostReport{*h}}, err, ResultRolledBack)
 	t.Logf("failed rollout: %d of %d requests failed; %s", failed, asked, h.Error)
@@ -128,7 +130,9 @@ func TestBedNoDowntime(t *testing.T) {
 	}
 
 	p = startProber(t, url, want, 200*time.Millisecond)
-	h, err = deploy(v2ref, "xs-switch-3")
+	w = watchCandidate(t, env, edge, service)
+	h, err = deploy(v2ref, "xs-switch-3", WithProgress(w))
+	w.check(true)
 	asked, failed, span := p.finish()
 	if err != nil || h.Result != ResultDeployed {
 		t.Fatalf("second release: %v, %+v", err, h)

@@ -70,6 +70,9 @@ func (d *hostDeploy) platformImage(ctx context.Context, platform string, desc v1
 	if d.im.single != nil {
 		return d.im.single, nil
 	}
+	if img, ok := d.prefetchedImage(ctx, desc.Digest); ok {
+		return img, nil
+	}
 	img, err := remote.Image(d.im.ref.Context().Digest(desc.Digest.String()), append([]remote.Option{remote.WithContext(ctx)}, d.o.remote...)...)
 	if err != nil {
 		return nil, fmt.Errorf("reading the %s image: %w", platform, err)
@@ -96,7 +99,7 @@ func (d *hostDeploy) sendImage(ctx context.Context, img v1.Image, tag string) er
 	if err != nil {
 		return fmt.Errorf("reading the image: %w", err)
 	}
-	have, err := queryLayers(ctx, d.c)
+	have, err := d.engineLayers(ctx)
 	if err != nil {
 		return err
 	}
@@ -186,6 +189,7 @@ func (d *hostDeploy) reconnect(ctx context.Context, attempt int) error {
 		return err
 	}
 	d.c = c
+	d.pre.layers, d.pre.direct = nil, nil // asked through the connection that broke
 	return nil
 }
 

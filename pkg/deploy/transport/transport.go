@@ -483,3 +483,25 @@ func randHex(n int) string {
 func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	return c.ssh.DialContext(ctx, network, addr)
 }
+
+// Alive tells whether the connection still carries requests: one global
+// request that sshd answers without starting anything (OpenSSH's
+// ServerAliveInterval sends the same). Opening a session instead would
+// start the login's shell and its profile on the host, a process per
+// check. An answer of either kind counts; ctx bounds the wait.
+func (c *Client) Alive(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.ssh.SendRequest("keepalive@openssh.com", true, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("the connection to %s: %w", c.name, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("the connection to %s did not answer: %w", c.name, ctx.Err())
+	}
+}
