@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -518,7 +517,10 @@ var deploySteps = []string{"connect", "engine", "platform", "transfer", "sent", 
 // step of host first appeared on stderr, as Values["step_"+STEP] in
 // seconds since the start: where the time goes.
 func runSteps(dir, host, name string, args ...string) (Sample, error) {
-	cmd := exec.Command(name, args...)
+	cmd, done, err := measured(name, args...)
+	if err != nil {
+		return Sample{}, err
+	}
 	cmd.Dir = dir
 	var out strings.Builder
 	cmd.Stdout = &out
@@ -532,6 +534,7 @@ func runSteps(dir, host, name string, args ...string) (Sample, error) {
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
+		_, _ = done()
 		return Sample{}, err
 	}
 	pw.Close()
@@ -556,14 +559,14 @@ func runSteps(dir, host, name string, args ...string) (Sample, error) {
 	}
 	pr.Close()
 	err = cmd.Wait()
-	wall := time.Since(start)
+	u, uerr := done()
 	if err != nil {
 		return Sample{}, fmt.Errorf("%s %v: %w\n%s", name, args, err, tail([]byte(out.String()), 2000))
 	}
-	sm := Sample{Wall: wall, Values: map[string]float64{}}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		sm.MaxRSS = ru.Maxrss * 1024
+	if uerr != nil {
+		return Sample{}, fmt.Errorf("%s %v: %w", name, args, uerr)
 	}
+	sm := u.sample()
 	for k, v := range steps {
 		sm.Values["step_"+k] = v
 	}
