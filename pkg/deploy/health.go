@@ -168,6 +168,13 @@ func probeAt(ctx context.Context, c hostConn, addr string, h manifest.Health) er
 		if err != nil {
 			return err
 		}
+		if addr != "" {
+			// A candidate probed at its address is asked as the check
+			// through a published port asks: a service that checks the
+			// Host header against an allow-list (localhost, 127.0.0.1)
+			// refuses a container's address.
+			req.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(h.HTTP.Port))
+		}
 		resp, err := client.Do(req)
 		if err != nil {
 			return fmt.Errorf("getting %s: %w", h.HTTP.Path, err)

@@ -49,3 +49,35 @@ func TestHealthReportsLastAnswer(t *testing.T) {
 		t.Errorf("%d probes: the hanging one did not run", n.Load())
 	}
 }
+
+// TestProbeAtAddressAsksAsLocalhost: a candidate probed at its address
+// gets the Host header a check through a published port sends, so a
+// service with a Host allow-list passes it as it passes the check after
+// the switch.
+func TestProbeAtAddressAsksAsLocalhost(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if host, _, _ := net.SplitHostPort(r.Host); host != "127.0.0.1" && host != "localhost" {
+			w.WriteHeader(http.StatusBadRequest) // as Django's ALLOWED_HOSTS does
+		}
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	h := manifest.Health{HTTP: &manifest.HTTPHealth{Port: p, Path: "/healthz", Status: 200}}
+	// This machine's other loopback address stands for the container's.
+	if err := probeAt(context.Background(), dialOnly{}, "127.0.0.1", h); err != nil {
+		t.Fatalf("probeAt(127.0.0.1) = %v", err)
+	}
+	srv2 := httptest.NewUnstartedServer(srv.Config.Handler)
+	var err error
+	srv2.Listener, err = net.Listen("tcp", "127.0.0.2:"+port) // all of 127/8 is this machine's on Linux
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2.Start()
+	defer srv2.Close()
+	if err := probeAt(context.Background(), dialOnly{}, "127.0.0.2", h); err != nil {
+		t.Errorf("probeAt(127.0.0.2) = %v, want the Host header of 127.0.0.1", err)
+	}
+}

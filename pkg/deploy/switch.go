@@ -154,7 +154,9 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 	name := cs.candidateName(d)
 	direct, err := d.reachesContainers(ctx, s.Network)
 	if err != nil {
-		return err
+		// Not knowing is no reason to fail: ephemeral ports work anywhere.
+		d.event("candidate", "%v; the candidate gets ephemeral ports", err)
+		direct = false
 	}
 	var ports []string // none when the candidate is probed at its address (candidate_addr.go)
 	if !direct {

@@ -269,7 +269,7 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 		if err := c.pushEvidence(ctx, pusher, a, res, repo, o, attached, signed, sopts, ropts); err != nil {
 			return nil, err
 		}
-		if err := c.pushTags(ctx, pusher, a, res, repo, o); err != nil {
+		if err := c.pushTags(ctx, pusher, a, res, repo, o, &check); err != nil {
 			return nil, err
 		}
 		if err := c.verify(res.Ref, res.Tags, a.desc, ropts); err != nil {

@@ -32,11 +32,13 @@ func destinationNames(repo name.Repository, tags []string, digest string) []name
 // each name has.
 type destinationCheck struct {
 	done chan struct{}
+	refs []name.Reference
 	got  []v1.Hash // zero where the name is missing or the request failed
 }
 
 func (d *destinationCheck) start(refs []name.Reference, ropts []remote.Option) {
 	d.done = make(chan struct{})
+	d.refs = refs
 	go func() {
 		defer close(d.done)
 		for _, r := range refs {
@@ -74,6 +76,18 @@ func (d *destinationCheck) has(digest v1.Hash) bool {
 	return true
 }
 
+// tagThere tells whether the check found tag at digest: such a tag is not
+// put again (a registry with immutable tags refuses even the same digest).
+func (d *destinationCheck) tagThere(tag name.Tag, digest v1.Hash) bool {
+	d.wait()
+	for i, r := range d.refs {
+		if i < len(d.got) && r.String() == tag.String() && d.got[i] == digest {
+			return true
+		}
+	}
+	return false
+}
+
 // pushDigest pushes the source by digest, unless the destination has it
 // (the pusher asks first, for each manifest, before its blobs).
 func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result) error {
@@ -85,10 +99,15 @@ func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artif
 
 // pushTags points the tags at the pushed digest: the manifest is put
 // under each tag as it is, as everything it references is there now (the
-// pusher's Push would ask for each tag and manifest again).
-func (c *Client) pushTags(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions) error {
+// pusher's Push would ask for each tag and manifest again), but for tags
+// the check found there already.
+func (c *Client) pushTags(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions, check *destinationCheck) error {
 	for _, t := range o.tags {
 		tref := repo.Tag(t)
+		if check.tagThere(tref, a.desc.Digest) {
+			res.Tags = append(res.Tags, tref.String())
+			continue
+		}
 		if err := pusher.Put(ctx, tref, a.taggable()); err != nil {
 			return fmt.Errorf("tagging %s: %w", tref, err)
 		}

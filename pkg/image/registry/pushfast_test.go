@@ -202,3 +202,39 @@ func TestPushFreshAsksOnce(t *testing.T) {
 		t.Errorf("Push(): requests to the destination (-want +got):\n%s", diff)
 	}
 }
+
+// TestPushLeavesTagsThatAreThere: a tag the destination has at the digest
+// is not put again, as a registry with immutable tags refuses even the
+// same digest under a tag it has; a new tag beside it is put.
+func TestPushLeavesTagsThatAreThere(t *testing.T) {
+	t.Parallel()
+	reg := memRegistry(t, true)
+	idx := twoPlatformIndex(t)
+	c := fastClient(t, nil)
+	src := Source{Kind: SourceOCI, Path: writeLayout(t, idx)}
+	if _, err := c.Push(ctx(t), src, reg+"/team/app:v1"); err != nil {
+		t.Fatalf("first Push() = %v", err)
+	}
+	// v1 is immutable now: a PUT of it fails.
+	dst, err := faultproxy.New("http://"+reg, faultproxy.Rule{
+		Match: func(r *http.Request) bool {
+			return r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/manifests/v1")
+		},
+		Fault: faultproxy.Unavailable,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dst.Close)
+	failing := fastClient(t, nil, WithRetry(WithMaxAttempts(1)))
+	res, err := failing.Push(ctx(t), src, dst.Host+"/team/app:v1", WithTags("v2"))
+	if err != nil {
+		t.Fatalf("Push(v1, v2) with v1 there = %v", err)
+	}
+	if len(res.Tags) != 2 {
+		t.Errorf("Push() tags = %v, want v1 and v2", res.Tags)
+	}
+	if h, err := remote.Head(mustTag(t, reg+"/team/app:v2")); err != nil || h.Digest != mustDigest(t, idx) {
+		t.Errorf("v2 = %v, %v; want the index", h, err)
+	}
+}

@@ -18,7 +18,7 @@ var _ node.ClockStarter = (*Runtime)(nil)
 const clockLead = 300 * time.Millisecond
 
 // maxClockTries bounds how often the helpers are told a zero.
-const maxClockTries = 6
+const maxClockTries = 4
 
 // StartClock implements node.ClockStarter: it gives every shaping helper
 // the timeline's zero before the run's clock starts, so that a fault in the
@@ -57,10 +57,10 @@ func (s *netShaping) startClock(ctx context.Context) (time.Time, error) {
 			return time.Time{}, err
 		}
 		took := time.Since(began)
-		// The helper polls its start file every 20 ms. A loaded engine
-		// gets more tries, each with a longer lead, before a zero that
-		// came late is kept (a fault in the first moments then acts
-		// late, as the helpers' applied events show).
+		// The helper polls its start file every 20 ms. A zero that
+		// came late is kept after a few tries, each with a longer lead
+		// (a fault in the first moments then acts late, as the helpers'
+		// applied events show).
 		if took+50*time.Millisecond < lead || try == maxClockTries-1 {
 			// Begin (the first quantum's fallback) keeps this zero.
 			s.once.Do(func() { s.zero = zero })
