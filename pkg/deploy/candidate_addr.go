@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/xedgesim/simulate/internal/engine"
 	"github.com/xedgesim/simulate/pkg/deploy/manifest"
@@ -111,4 +114,53 @@ func probeHost(addr string) string {
 		return "127.0.0.1"
 	}
 	return addr
+}
+
+// checkPort is the port a TCP, HTTP or MQTT check dials; 0 for a cmd check.
+func checkPort(h manifest.Health) int {
+	switch {
+	case h.TCP != 0:
+		return h.TCP
+	case h.HTTP != nil:
+		return h.HTTP.Port
+	case h.MQTT != nil:
+		return h.MQTT.Port
+	}
+	return 0
+}
+
+// reachWithin bounds how long unreachable tries a candidate's address.
+const reachWithin = 3 * time.Second
+
+// unreachable tells why the host does not reach port at addr, or nil when
+// it does. A dial that connects proves the route, and so does one the
+// candidate's kernel refuses (its process does not listen yet); one the
+// SSH server refuses (PermitOpen), that finds no route, or that does not
+// end within reachWithin (an engine in a VM behind its socket) does not.
+func unreachable(ctx context.Context, c hostConn, addr string, port int) error {
+	ctx, cancel := context.WithTimeout(ctx, reachWithin)
+	defer cancel()
+	target := net.JoinHostPort(addr, strconv.Itoa(port))
+	for {
+		dctx, dcancel := context.WithTimeout(ctx, time.Second)
+		conn, err := c.DialContext(dctx, "tcp", target)
+		dcancel()
+		if err == nil {
+			return conn.Close()
+		}
+		if refused(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// refused tells a connection the destination refused, dialled here or by
+// the SSH server (which says "connect failed: Connection refused").
+func refused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(strings.ToLower(err.Error()), "connection refused")
 }

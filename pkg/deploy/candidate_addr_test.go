@@ -2,7 +2,9 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -125,5 +127,54 @@ func TestCandidateAddress(t *testing.T) {
 	}
 	if _, err := e.address(context.Background(), "missing", ""); err == nil {
 		t.Error("address of a container the engine does not have: no error")
+	}
+}
+
+// dialFails is a host whose dials all fail with err.
+type dialFails struct {
+	dialOnly
+	err error
+}
+
+func (d dialFails) DialContext(context.Context, string, string) (net.Conn, error) { return nil, d.err }
+
+// TestUnreachable: a candidate's address counts as reached when a dial
+// connects or is refused by the candidate's kernel (here or through the
+// SSH server); an SSH server that refuses the forward, or a dial that
+// finds no route, sends the candidate back to ephemeral ports.
+func TestUnreachable(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := ln.Addr().(*net.TCPAddr).Port
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shut := closed.Addr().(*net.TCPAddr).Port
+	closed.Close()
+	defer ln.Close()
+	tests := []struct {
+		name      string
+		c         hostConn
+		port      int
+		reachable bool
+	}{
+		{"a listener", dialOnly{}, open, true},
+		{"refused by the kernel here", dialOnly{}, shut, true},
+		{"refused through sshd", dialFails{err: errors.New("ssh: rejected: connect failed (Connection refused)")}, 80, true},
+		{"forwarding not permitted", dialFails{err: errors.New("ssh: rejected: administratively prohibited (open failed)")}, 80, false},
+		{"no route", dialFails{err: errors.New("ssh: rejected: connect failed (No route to host)")}, 80, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := unreachable(context.Background(), tt.c, "127.0.0.1", tt.port)
+			if (err == nil) != tt.reachable {
+				t.Errorf("unreachable() = %v, want reachable %v", err, tt.reachable)
+			}
+		})
 	}
 }

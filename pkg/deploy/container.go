@@ -141,6 +141,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 		d.event("switch", "stopping the old container %s and starting the new one", old.Name)
 		startWatch()
 		if watch != nil {
+			watch.closely()
 			watch.ready(time.Second)
 		}
 		start := time.Now()

@@ -81,3 +81,31 @@ func TestProbeAtAddressAsksAsLocalhost(t *testing.T) {
 		t.Errorf("probeAt(127.0.0.2) = %v, want the Host header of 127.0.0.1", err)
 	}
 }
+
+// TestWatchProbesSlowlyUntilTheSwitch: while the candidate is checked the
+// old container is probed once a second and only the last probe is kept;
+// once the switch is near, probes come every interval.
+func TestWatchProbesSlowlyUntilTheSwitch(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { n.Add(1) }))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	h := manifest.Health{HTTP: &manifest.HTTPHealth{Port: p, Path: "/healthz", Status: 200}}
+	w := watchSwitch(context.Background(), dialOnly{}, h, time.Millisecond)
+	defer w.end()
+	<-w.answered
+	time.Sleep(300 * time.Millisecond) // less than watchSlowInterval: no second probe
+	if got := n.Load(); got != 1 {
+		t.Errorf("%d probes before the switch came near, want 1", got)
+	}
+	w.closely()
+	deadline := time.Now().Add(10 * time.Second)
+	for n.Load() < 20 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := n.Load(); got < 20 {
+		t.Errorf("%d probes in 10 s after the switch came near, want them every millisecond", got)
+	}
+}

@@ -158,12 +158,16 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 		d.event("candidate", "%v; the candidate gets ephemeral ports", err)
 		direct = false
 	}
-	var ports []string // none when the candidate is probed at its address (candidate_addr.go)
-	if !direct {
-		ports = make([]string, len(s.Ports))
+	ephemeral := func() []string {
+		ports := make([]string, len(s.Ports))
 		for i, p := range s.Ports {
 			ports[i] = parsePortSpec(p).ephemeral()
 		}
+		return ports
+	}
+	var ports []string // none when the candidate is probed at its address (candidate_addr.go)
+	if !direct {
+		ports = ephemeral()
 	}
 	defer func() {
 		// A candidate that failed is removed at once; one that passed
@@ -192,13 +196,18 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 	} else {
 		d.event("candidate", "starting %s beside the old container, on ephemeral ports", name)
 	}
-	if err := create(name, ports); err != nil {
+	run := func() error {
+		if err := create(name, ports); err != nil {
+			return err
+		}
+		if err := engineOf(c).start(ctx, name); err != nil {
+			return fmt.Errorf("starting the candidate: %w", err)
+		}
+		return nil
+	}
+	if err := run(); err != nil {
 		return err
 	}
-	if err := engineOf(c).start(ctx, name); err != nil {
-		return fmt.Errorf("starting the candidate: %w", err)
-	}
-	started()
 	var h manifest.Health
 	var ok bool
 	addr := ""
@@ -210,7 +219,24 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 			return fmt.Errorf("the candidate has no address on the network %s", s.Network)
 		}
 		h, ok = directHealth(s.Health, s.Ports)
-	} else {
+		if port := checkPort(h); ok && port != 0 {
+			if why := unreachable(ctx, c, addr, port); why != nil {
+				// An engine in a VM behind its socket, or an sshd that
+				// permits forwarding to some addresses only: the
+				// candidate starts again with ports as before.
+				d.event("candidate", "the host does not reach %s (%v); starting it again on ephemeral ports", addr, why)
+				if err := engineOf(c).remove(ctx, name); err != nil {
+					return fmt.Errorf("removing the candidate: %w", err)
+				}
+				direct, addr, ports = false, "", ephemeral()
+				if err := run(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	started()
+	if !direct {
 		bound, err := boundPorts(ctx, c, name)
 		if err != nil {
 			return err
@@ -318,7 +344,16 @@ type switchWatch struct {
 	done     chan struct{}
 	// answered is closed at the first probe the service answered.
 	answered chan struct{}
+	// near is closed when the switch is near: until then the probes come
+	// every watchSlowInterval and only the last one is kept, so a long
+	// candidate check does not flood the service or the small host.
+	near     chan struct{}
+	nearOnce sync.Once
 }
+
+// watchSlowInterval is how often the old container is probed while the
+// candidate is checked.
+const watchSlowInterval = time.Second
 
 type probeResult struct {
 	start, end time.Time
@@ -327,32 +362,53 @@ type probeResult struct {
 
 // watchSwitch starts probing with h every interval until finish.
 func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval time.Duration) *switchWatch {
-	w := &switchWatch{stop: make(chan struct{}), done: make(chan struct{}), answered: make(chan struct{})}
+	w := &switchWatch{stop: make(chan struct{}), done: make(chan struct{}), answered: make(chan struct{}), near: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		seen := false
 		for {
 			start := time.Now()
+			near := w.isNear()
 			pctx, cancel := context.WithTimeout(ctx, time.Second)
 			err := probe(pctx, c, h)
 			cancel()
 			w.mu.Lock()
+			if !near {
+				w.probes = w.probes[:0] // only the last before the switch counts
+			}
 			w.probes = append(w.probes, probeResult{start, time.Now(), err == nil})
 			w.mu.Unlock()
 			if err == nil && !seen {
 				seen = true
 				close(w.answered)
 			}
+			every, wake := interval, (<-chan struct{})(nil)
+			if !near {
+				every, wake = watchSlowInterval, w.near
+			}
 			select {
 			case <-w.stop:
 				return
 			case <-ctx.Done():
 				return
-			case <-time.After(max(0, interval-time.Since(start))):
+			case <-wake: // the switch is near: probe at once
+			case <-time.After(max(0, every-time.Since(start))):
 			}
 		}
 	}()
 	return w
+}
+
+// closely makes the probes come every interval from now on.
+func (w *switchWatch) closely() { w.nearOnce.Do(func() { close(w.near) }) }
+
+func (w *switchWatch) isNear() bool {
+	select {
+	case <-w.near:
+		return true
+	default:
+		return false
+	}
 }
 
 // ready waits until a probe saw the old container answer, at most d: the
