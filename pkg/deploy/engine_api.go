@@ -146,13 +146,20 @@ func (e apiEngine) imageChains(ctx context.Context, ids []string) ([][]string, e
 		})
 	}
 	wg.Wait()
+	// The first real error, else the cancellation once, not once per
+	// image of a host with hundreds.
+	var cancelled error
 	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
+		switch {
+		case err == nil:
+		case !errors.Is(err, context.Canceled):
 			return nil, err
+		case cancelled == nil:
+			cancelled = err
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if cancelled != nil {
+		return nil, cancelled
 	}
 	return chains, nil
 }
