@@ -135,8 +135,8 @@ const reachWithin = 3 * time.Second
 // unreachable tells why the host does not reach port at addr, or nil when
 // it does. A dial that connects proves the route, and so does one the
 // candidate's kernel refuses (its process does not listen yet); one the
-// SSH server refuses (PermitOpen), that finds no route, or that does not
-// end within reachWithin (an engine in a VM behind its socket) does not.
+// SSH server refuses, that finds no route, or that does not end within
+// reachWithin (an engine in a VM behind its socket) does not.
 func unreachable(ctx context.Context, c hostConn, addr string, port int) error {
 	ctx, cancel := context.WithTimeout(ctx, reachWithin)
 	defer cancel()

@@ -2,15 +2,12 @@ package deploy
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/xedgesim/simulate/internal/testbed"
 )
@@ -82,36 +79,5 @@ func (w *candidateWatch) check(direct bool) {
 		w.t.Errorf("the candidate: %q, publishing %s; want it probed at its address, publishing nothing", w.said, w.bindings)
 	case !direct && (!strings.Contains(w.said, "on ephemeral ports") || !strings.Contains(w.bindings, `"HostPort":""`)):
 		w.t.Errorf("the candidate: %q, publishing %s; want ephemeral host ports", w.said, w.bindings)
-	}
-}
-
-// TestBedCandidateUnreachableGetsPorts: an sshd that forwards only to
-// 127.0.0.1 (PermitOpen) refuses the dial to a candidate's address, as a
-// host whose engine runs in a VM never connects it: the candidate starts
-// again on ephemeral ports, says why, and the redeploy goes through.
-func TestBedCandidateUnreachableGetsPorts(t *testing.T) {
-	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
-	edge, _ := env.Edge("edge2")
-	hello := pushNode(t, env, "hello", "xs-unreached")
-	service, port := "xs-unreached-"+randHex(t), freePort(t)
-	cleanupEdges(t, env, service)
-	narrow := sshdWith(t, edge, edge.DockerHost, "PermitOpen 127.0.0.1:* localhost:*\n")
-	health := fmt.Sprintf("{http: {port: %d, path: /healthz}, timeout: 60s, window: 1s}", port)
-	m := bedManifest(t, env, service, port, health, []testbed.Edge{narrow}, "")
-	var log eventLog
-	if _, err := Deploy(context.Background(), m, WithImage(hello), WithNameOptions(name.Insecure), WithProgress(&log)); err != nil {
-		t.Fatalf("first Deploy() = %v\n%s", err, log.String())
-	}
-	w := watchCandidate(t, env, edge, service)
-	hello = pushNode(t, env, "hello", "xs-unreached")
-	if _, err := Deploy(context.Background(), m, WithImage(hello), WithNameOptions(name.Insecure), WithProgress(w)); err != nil {
-		t.Fatalf("redeploy through an sshd that forwards to 127.0.0.1 only = %v", err)
-	}
-	w.check(false)
-	if !strings.Contains(w.said, "the host does not reach") {
-		t.Errorf("the candidate step says %q, want why it starts again on ephemeral ports", w.said)
-	}
-	if got := get(t, fmt.Sprintf("http://%s:%d/", edge.Addr, port)); got != "hello from linux/amd64" {
-		t.Errorf("%s answers %q after the redeploy", edge.Name, got)
 	}
 }

@@ -108,13 +108,6 @@ func (l *eventLog) message(step, host string) string {
 // (none when empty). It stops with the test.
 func strictSSHD(t *testing.T, e testbed.Edge, dockerHost string) testbed.Edge {
 	t.Helper()
-	return sshdWith(t, e, dockerHost, "AllowStreamLocalForwarding no\n")
-}
-
-// sshdWith runs a second sshd in e's namespace, with conf (sshd_config
-// lines) at the end of its configuration; see strictSSHD.
-func sshdWith(t *testing.T, e testbed.Edge, dockerHost, conf string) testbed.Edge {
-	t.Helper()
 	dir := filepath.Dir(e.KeyFile)
 	keys, _ := filepath.Glob(filepath.Join(dir, e.Name+"_host_*_key"))
 	if len(keys) != 1 {
@@ -137,7 +130,8 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 SetEnv %sXEDGESIM_EDGE=%s
-%s`, e.Addr, port, keys[0], tmp, filepath.Join(dir, "authorized_keys"), setDockerHost, e.Name, conf)
+AllowStreamLocalForwarding no
+`, e.Addr, port, keys[0], tmp, filepath.Join(dir, "authorized_keys"), setDockerHost, e.Name)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
