@@ -111,6 +111,11 @@ func connect(ctx context.Context, m *manifest.Manifest, h manifest.Host, o optio
 	if err != nil {
 		return nil, err
 	}
+	if m.Strategy == manifest.StrategyCompose && m.SSH.DockerHost != "" {
+		// The host's compose tool and docker CLI reach the engine the
+		// manifest names, as the container strategy's do.
+		return dockerHostConn{c, m.SSH.DockerHost}, nil
+	}
 	if m.Strategy != manifest.StrategyContainer && m.Strategy != "" {
 		return c, nil
 	}

@@ -237,6 +237,44 @@ func TestBedComposeStrategy(t *testing.T) {
 	}
 }
 
+// TestBedComposeKeepsDockerHost: with ssh.docker_host, the compose
+// strategy loads the image into, applies the project on, verifies and
+// undeploys from the engine the manifest names. The sessions of this sshd
+// have no DOCKER_HOST, so the host's default engine is the machine's own:
+// a project there would not answer on the edge.
+func TestBedComposeKeepsDockerHost(t *testing.T) {
+	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
+	edge, _ := env.Edge("edge2")
+	hello := pushNode(t, env, "hello", "xs-strategies")
+	id := randHex(t)
+	service, port, hostDir := "xs-compose-host-"+id, freePort(t), "/tmp/xs-strategies-"+id
+	c := dialEdge(t, edge) // the edge's own sshd: sessions with its DOCKER_HOST
+	t.Cleanup(func() {
+		c.Run(context.Background(), composeCmd(service, hostDir+"/"+service, "down", "--remove-orphans")+" >/dev/null 2>&1; docker images -q 'xedgesim.local/"+service+"' | sort -u | xargs -r docker image rm -f >/dev/null; rm -rf "+hostDir, nil)
+	})
+	plain := strictSSHD(t, edge, "")
+	composeFile := fmt.Sprintf("services:\n  app:\n    image: placeholder\n    ports: [\"%d:8080\"]\n", port)
+	strategy := fmt.Sprintf("{compose: {file: compose.yaml, service: app, dir: %s}}", hostDir)
+	health := fmt.Sprintf("{name: %s, health: {http: {port: %d, path: /healthz}, timeout: 60s, window: 1s}}", service, port)
+	m := strategyManifest(t, env, plain, health, strategy, map[string]string{"compose.yaml": composeFile})
+	m.SSH.DockerHost = edge.DockerHost
+
+	ctx := context.Background()
+	if _, err := Deploy(ctx, m, WithImage(hello), WithNameOptions(name.Insecure), logEvents(t)); err != nil {
+		t.Fatalf("Deploy() with ssh.docker_host = %v", err)
+	}
+	if got := get(t, fmt.Sprintf("http://%s:%d/", edge.Addr, port)); got != "hello from linux/amd64" {
+		t.Errorf("%s answers %q after a compose deploy with ssh.docker_host", edge.Name, got)
+	}
+	verifyOK(t, m, hello)
+	if _, err := Undeploy(ctx, m); err != nil {
+		t.Fatalf("Undeploy() with ssh.docker_host = %v", err)
+	}
+	if got := run(t, c, "docker ps -aq --filter label=com.docker.compose.project="+service); got != "" {
+		t.Errorf("the edge's engine still runs the project after the undeploy: %q", got)
+	}
+}
+
 func TestBedNativeStrategy(t *testing.T) {
 	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
 	edge, _ := env.Edge("edge2")
