@@ -95,6 +95,12 @@ func TestBedAlive(t *testing.T) {
 	if err := c.Alive(actx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Alive() on a connection whose host stopped answering = %v, want the context's deadline", err)
 	}
+	// It gave the connection up: the next request fails at once.
+	actx, cancel = context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.Alive(actx); err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Alive() after one that timed out = %v, want the closed connection's error", err)
+	}
 
 	c2, err := Dial(ctx, target(edge), WithKeyFile(edge.KeyFile, ""), WithTimeout(10*time.Second))
 	if err != nil {

@@ -488,7 +488,8 @@ func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Con
 // request that sshd answers without starting anything (OpenSSH's
 // ServerAliveInterval sends the same). Opening a session instead would
 // start the login's shell and its profile on the host, a process per
-// check. An answer of either kind counts; ctx bounds the wait.
+// check. An answer of either kind counts; ctx bounds the wait, and a
+// connection that does not answer within it is closed.
 func (c *Client) Alive(ctx context.Context) error {
 	done := make(chan error, 1)
 	go func() {
@@ -502,6 +503,9 @@ func (c *Client) Alive(ctx context.Context) error {
 		}
 		return nil
 	case <-ctx.Done():
+		// A connection that does not answer is given up, as ssh's
+		// ServerAliveCountMax does; closing it also ends the request's wait.
+		_ = c.ssh.Close()
 		return fmt.Errorf("the connection to %s did not answer: %w", c.name, ctx.Err())
 	}
 }
