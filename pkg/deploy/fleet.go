@@ -57,8 +57,6 @@ func rollout(ctx context.Context, m *manifest.Manifest, p *Plan, im *image, o op
 	if len(updated) == 0 {
 		return
 	}
-	// Whatever happens to ctx, the updated hosts must not stay half-way.
-	bg := context.WithoutCancel(ctx)
 	why := fmt.Sprintf("the rollout stopped after %d failed host(s) (max_failures %d)", failures, m.Rollout.MaxFailures)
 	if failures <= m.Rollout.MaxFailures {
 		why = "the rollout was cancelled"
@@ -73,6 +71,10 @@ func rollout(ctx context.Context, m *manifest.Manifest, p *Plan, im *image, o op
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			defer d.close()
+			// Whatever happens to ctx, the updated hosts must not stay
+			// half-way.
+			bg, cancel := undoContext(ctx, m)
+			defer cancel()
 			if undo {
 				d.event("rollback", "%s; putting back what the host ran before", why)
 				if err := d.rollback(bg); err != nil {

@@ -55,7 +55,9 @@ func strategyFor(m *manifest.Manifest) (strategy, error) {
 // reported rolled back. The undo runs even when ctx is cancelled.
 func (d *hostDeploy) undoFailed(ctx context.Context, cause error, ran bool, undo func(context.Context, *hostDeploy) error) error {
 	d.event("rollback", "%v", cause)
-	if err := undo(context.WithoutCancel(ctx), d); err != nil {
+	uctx, cancel := undoContext(ctx, d.m)
+	defer cancel()
+	if err := undo(uctx, d); err != nil {
 		return errors.Join(cause, err)
 	}
 	if ran {
@@ -63,6 +65,19 @@ func (d *hostDeploy) undoFailed(ctx context.Context, cause error, ran bool, undo
 		d.rep.Result = ResultRolledBack
 	}
 	return cause
+}
+
+// undoContext is ctx for putting back what a host ran before, or for
+// committing its new release: it goes on when ctx is cancelled (the host
+// must not stay half-way), but within a bound, so a host that stops
+// answering half-way does not hold the run for ever. The bound covers a
+// reconnect, the old release's start and its health check, with room.
+func undoContext(ctx context.Context, m *manifest.Manifest) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), undoTimeout(m))
+}
+
+func undoTimeout(m *manifest.Manifest) time.Duration {
+	return 2*m.SSH.Timeout + m.Service.Health.Timeout + 2*time.Minute
 }
 
 // sleep waits for d, or less when ctx ends first.
