@@ -538,10 +538,17 @@ func runSteps(dir, host, name string, args ...string) (Sample, error) {
 		return Sample{}, err
 	}
 	pw.Close()
+	var trace io.Writer = io.Discard
+	if f := traceFile(); f != nil {
+		defer f.Close()
+		trace = f
+		fmt.Fprintf(f, "# %s %s\n", name, strings.Join(args, " "))
+	}
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
 		line := sc.Text()
 		out.WriteString(line + "\n")
+		fmt.Fprintf(trace, "%7.3f %s\n", time.Since(start).Seconds(), line)
 		rest, ok := strings.CutPrefix(line, host+": ")
 		if !ok {
 			continue
@@ -571,4 +578,19 @@ func runSteps(dir, host, name string, args ...string) (Sample, error) {
 		sm.Values["step_"+k] = v
 	}
 	return sm, nil
+}
+
+// traceFile is where runSteps appends every progress line with its time
+// when XEDGESIM_BENCH_TRACE names a file: every host's timeline, where
+// the figures keep one host's.
+func traceFile() *os.File {
+	p := os.Getenv("XEDGESIM_BENCH_TRACE")
+	if p == "" {
+		return nil
+	}
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600) // #nosec G304 -- a path the person running the bench names
+	if err != nil {
+		return nil
+	}
+	return f
 }

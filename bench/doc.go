@@ -26,7 +26,9 @@
 // `docker save | ssh docker load` on the bed's edges, through a TCP proxy
 // per edge that counts the bytes sent; it needs the test bed, and leaves
 // nothing on the edges, the host's engine or the registry, also when
-// interrupted. The startup section runs each verb with GODEBUG=inittrace=1
+// interrupted. With XEDGESIM_BENCH_TRACE=FILE it appends each deploy's
+// progress lines to FILE with their times, every host's where the figures
+// keep edge1's. The startup section runs each verb with GODEBUG=inittrace=1
 // and reports the sum of its package inits and the largest of them
 // (inittrace.go).
 package main
