@@ -158,6 +158,12 @@ func (ns *nativeStrategy) deploy(ctx context.Context, d *hostDeploy, platform st
 		if st.failed {
 			return fatal(fmt.Errorf("%s is %s", s.Name, st.state))
 		}
+		// A program that answers before supervisord's startsecs passed
+		// is still STARTING: one that exits then is restarted or given
+		// up on, so it counts as started only once the supervisor says so.
+		if !st.running {
+			return false, fmt.Errorf("%s is %s", s.Name, st.state)
+		}
 		err = probe(ctx, c, s.Health)
 		return err == nil, err
 	})
