@@ -109,3 +109,39 @@ func TestWatchProbesSlowlyUntilTheSwitch(t *testing.T) {
 		t.Errorf("%d probes in 10 s after the switch came near, want them every millisecond", got)
 	}
 }
+
+// TestWatchEndsAtOnce: a probe of the old container that hangs as it
+// stops (its connection accepted, never answered) does not hold the
+// deploy until the probe's timeout, and says nothing of the switch.
+func TestWatchEndsAtOnce(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) > 1 {
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+		}
+	}))
+	defer srv.Close()
+	defer close(hang)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	h := manifest.Health{HTTP: &manifest.HTTPHealth{Port: p, Path: "/healthz", Status: 200}}
+	w := watchSwitch(context.Background(), dialOnly{}, h, time.Millisecond)
+	<-w.answered
+	w.closely()
+	for n.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	w.end()
+	if took := time.Since(start); took > 300*time.Millisecond {
+		t.Errorf("end() with a probe under way took %s, want it cut short", took)
+	}
+	if len(w.probes) != 1 || !w.probes[0].ok {
+		t.Errorf("probes after end() = %+v, want the one answered (the cut one says nothing)", w.probes)
+	}
+}

@@ -341,6 +341,7 @@ type switchWatch struct {
 	probes   []probeResult
 	stop     chan struct{}
 	stopOnce sync.Once
+	cancel   context.CancelFunc // ends the probe under way
 	done     chan struct{}
 	// answered is closed at the first probe the service answered.
 	answered chan struct{}
@@ -363,6 +364,7 @@ type probeResult struct {
 // watchSwitch starts probing with h every interval until finish.
 func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval time.Duration) *switchWatch {
 	w := &switchWatch{stop: make(chan struct{}), done: make(chan struct{}), answered: make(chan struct{}), near: make(chan struct{})}
+	ctx, w.cancel = context.WithCancel(ctx)
 	go func() {
 		defer close(w.done)
 		seen := false
@@ -372,6 +374,9 @@ func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval ti
 			pctx, cancel := context.WithTimeout(ctx, time.Second)
 			err := probe(pctx, c, h)
 			cancel()
+			if w.stopped() {
+				return // cut short by end: it says nothing
+			}
 			w.mu.Lock()
 			if !near {
 				w.probes = w.probes[:0] // only the last before the switch counts
@@ -429,10 +434,24 @@ func (w *switchWatch) finish(from, passed time.Time) time.Duration {
 	return outage(sinceLast(w.probes, from), passed)
 }
 
-// end stops the probes; it may be called again.
+// end stops the probes, the one under way too: a probe that went to the
+// old container as it stopped can hang until its timeout, and the deploy
+// would wait for it. It may be called again.
 func (w *switchWatch) end() {
-	w.stopOnce.Do(func() { close(w.stop) })
+	w.stopOnce.Do(func() {
+		close(w.stop)
+		w.cancel()
+	})
 	<-w.done
+}
+
+func (w *switchWatch) stopped() bool {
+	select {
+	case <-w.stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // sinceLast is probes from the last one that started before from on: a
