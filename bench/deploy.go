@@ -54,7 +54,7 @@ func deploy(env *Env) (*Section, error) {
 	// through qemu: three hosts in parallel wait for it.
 	scenarios := []scenario{{"1host", "one host (edge1)", d.edges[:1]}, {"edge3", "one host (edge3, arm64 through qemu)", d.edges[2:3]}, {"3hosts", "three hosts in parallel (edge1..3)", d.edges}}
 	var rows strings.Builder
-	rows.WriteString("| redeploy | xedgesim deploy (s) | docker save \\| ssh docker load (s) | ratio | sent by xedgesim deploy | sent by docker save \\| ssh | bytes ratio |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	rows.WriteString("| redeploy | xedgesim deploy (s) | docker save \\| ssh docker load (s) | ratio | sent by xedgesim deploy | sent by docker save \\| ssh | bytes ratio | machine CPU, xedgesim deploy (s) | machine CPU, docker save \\| ssh (s) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	walls := map[string]float64{}
 	var steps strings.Builder
 	steps.WriteString("| xedgesim deploy: step reached after (s, median) |")
@@ -81,11 +81,13 @@ func deploy(env *Env) (*Section, error) {
 		s.figure("deploy_"+sc.key+"_xedgesim_reported_bytes", "bytes xedgesim deploy reported sending (--report bytes_sent), "+sc.what, "B", field(ss[ours.Name], value("reported")))
 		s.figure("deploy_"+sc.key+"_xedgesim_received_bytes", "bytes xedgesim deploy received over SSH, "+sc.what, "B", field(ss[ours.Name], value("down")))
 		s.figure("deploy_"+sc.key+"_baseline_received_bytes", "bytes docker save piped to ssh received over SSH, "+sc.what, "B", field(ss[base.Name], value("down")))
+		xc := s.figure("deploy_"+sc.key+"_xedgesim_machine_cpu_s", "CPU time of the whole machine during xedgesim deploy (engines, sshd, shells, the tool), "+sc.what, "s", field(ss[ours.Name], value("machine_cpu_s")))
+		kc := s.figure("deploy_"+sc.key+"_baseline_machine_cpu_s", "CPU time of the whole machine during docker save piped to ssh, "+sc.what, "s", field(ss[base.Name], value("machine_cpu_s")))
 		ratio, bratio := x.Median/k.Median, xb.Median/kb.Median
 		s.figure("deploy_"+sc.key+"_ratio", "xedgesim/baseline wall time, "+sc.what+" (of medians)", "ratio", Stats{Median: ratio, Min: ratio, Max: ratio, N: 1})
 		s.figure("deploy_"+sc.key+"_bytes_ratio", "xedgesim/baseline bytes sent, "+sc.what+" (of medians)", "ratio", Stats{Median: bratio, Min: bratio, Max: bratio, N: 1})
-		fmt.Fprintf(&rows, "| %s | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.2f | %s | %s | %.2f |\n", sc.what, x.Median, x.Min, x.Max, k.Median, k.Min, k.Max, ratio,
-			mib(xb.Median), mib(kb.Median), bratio)
+		fmt.Fprintf(&rows, "| %s | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.2f | %s | %s | %.2f | %.2f | %.2f |\n", sc.what, x.Median, x.Min, x.Max, k.Median, k.Min, k.Max, ratio,
+			mib(xb.Median), mib(kb.Median), bratio, xc.Median, kc.Median)
 		if sc.key != "edge3" {
 			s.target("redeploy, "+sc.what+": xedgesim deploy against docker save piped to ssh docker load", "no slower (ratio ≤ 1)",
 				fmt.Sprintf("%.2f× (%.2f s against %.2f s)", ratio, x.Median, k.Median), ratio <= 1)
@@ -135,7 +137,9 @@ func deploy(env *Env) (*Section, error) {
 		"`docker save TAG | ssh HOST 'docker load && docker rm -f NAME; docker run -d --name NAME --restart unless-stopped -p PORT:8080 TAG'` and a check that it runs "+
 		"(no HTTP check, no rollback: less work than ours), the same key, one `ssh` per host, all hosts at once.\n\n"+
 		"Bytes are counted at a TCP proxy in the bench between the tool and each host's sshd (everything the tool sent, SSH framing and commands included). "+
-		"edge3 is linux/arm64: its engine runs on this machine's CPU and the container through qemu.\n\n",
+		"edge3 is linux/arm64: its engine runs on this machine's CPU and the container through qemu. "+
+		"Machine CPU is the busy time of all the machine's cores while the run lasted (/proc/stat), whichever process spent it: the edges' engines, containerd, runc, sshd and login shells, the tool, and anything else running then. "+
+		"The edges share this machine's two cores, so three hosts in parallel take at least half their machine CPU in wall time, where separate hosts would not.\n\n",
 		buildPkg, buildPlatforms, mib(float64(d.baseSize)), mib(float64(d.appSize)), mib(float64(d.imageSize)), mib(float64(d.saveSize)), mib(changed))
 	body.WriteString(rows.String())
 	fmt.Fprintf(&body, "\nedge3 alone, whose arm64 container runs through qemu, takes %.2f× edge1 alone with xedgesim deploy (%.2f× with docker save | ssh); "+
@@ -408,7 +412,7 @@ func (d *deployBench) runBaseline(m string, hosts []testbed.Edge) (Sample, error
 	if err := d.reset(m, hosts); err != nil {
 		return Sample{}, err
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), machineCPU()
 	errs := make([]error, len(hosts))
 	var wg sync.WaitGroup
 	for i, e := range hosts {
@@ -416,6 +420,9 @@ func (d *deployBench) runBaseline(m string, hosts []testbed.Edge) (Sample, error
 	}
 	wg.Wait()
 	sm := Sample{Wall: time.Since(start), Values: map[string]float64{}}
+	if cpu1 := machineCPU(); cpu0 >= 0 && cpu1 >= 0 {
+		sm.Values["machine_cpu_s"] = time.Duration(cpu1 - cpu0).Seconds()
+	}
 	if err := errors.Join(errs...); err != nil {
 		return sm, err
 	}

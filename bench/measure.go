@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -27,6 +29,35 @@ type usage struct {
 	WallNS   int64 `json:"wall_ns"`
 	MaxRSSKB int64 `json:"maxrss_kib"`
 	CPUNS    int64 `json:"cpu_ns"`
+	// MachineCPUNS is the CPU time every process on the machine spent
+	// while the command ran (from /proc/stat): with a command that makes
+	// other processes work (an engine, sshd, a shell on an edge of the
+	// bed), what the run cost the machine; -1 when it cannot be read.
+	MachineCPUNS int64 `json:"machine_cpu_ns"`
+}
+
+// machineCPU is the busy CPU time of the whole machine since boot, from
+// /proc/stat's first line (user, nice, system, irq, softirq, steal; in
+// USER_HZ ticks of 10 ms), or -1.
+func machineCPU() int64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return -1
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return -1
+	}
+	var busy int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} { // not idle (4) nor iowait (5)
+		v, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return -1
+		}
+		busy += v
+	}
+	return busy * int64(10*time.Millisecond)
 }
 
 // measureChild runs args and writes its usage as JSON to file descriptor 3.
@@ -37,15 +68,18 @@ func measureChild(args []string) int {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	// The child must not outlive a parent the bench killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	start := time.Now()
+	start, cpu0 := time.Now(), machineCPU()
 	err := cmd.Run()
-	wall := time.Since(start)
+	wall, cpu1 := time.Since(start), machineCPU()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 127
 	}
-	u := usage{WallNS: wall.Nanoseconds()}
+	u := usage{WallNS: wall.Nanoseconds(), MachineCPUNS: -1}
+	if cpu0 >= 0 && cpu1 >= 0 {
+		u.MachineCPUNS = cpu1 - cpu0
+	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		u.MaxRSSKB = ru.Maxrss // kilobytes on Linux
 		u.CPUNS = ru.Utime.Nano() + ru.Stime.Nano()
@@ -94,5 +128,9 @@ func measured(name string, args ...string) (cmd *exec.Cmd, done func() (usage, e
 }
 
 func (u usage) sample() Sample {
-	return Sample{Wall: time.Duration(u.WallNS), MaxRSS: u.MaxRSSKB * 1024, CPU: time.Duration(u.CPUNS), Values: map[string]float64{}}
+	sm := Sample{Wall: time.Duration(u.WallNS), MaxRSS: u.MaxRSSKB * 1024, CPU: time.Duration(u.CPUNS), Values: map[string]float64{}}
+	if u.MachineCPUNS >= 0 {
+		sm.Values["machine_cpu_s"] = time.Duration(u.MachineCPUNS).Seconds()
+	}
+	return sm
 }

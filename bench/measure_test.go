@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMain lets the test binary be the measuring parent, as the bench
@@ -48,5 +49,19 @@ func TestMeasuredExitAndOutput(t *testing.T) {
 	}
 	if _, err := runProcess(t.TempDir(), "/nonexistent/command"); err == nil {
 		t.Error("a command that does not exist ran")
+	}
+}
+
+// TestMachineCPU: the machine's busy time is read, and grows while this
+// process keeps a core busy.
+func TestMachineCPU(t *testing.T) {
+	before := machineCPU()
+	if before < 0 {
+		t.Fatal("machineCPU() = -1, want /proc/stat read")
+	}
+	for end := time.Now().Add(100 * time.Millisecond); time.Now().Before(end); {
+	}
+	if after := machineCPU(); after-before < int64(50*time.Millisecond) {
+		t.Errorf("the machine's CPU time grew by %s while a core was busy for 100ms", time.Duration(after-before))
 	}
 }
