@@ -407,14 +407,7 @@ func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval ti
 // closely makes the probes come every interval from now on.
 func (w *switchWatch) closely() { w.nearOnce.Do(func() { close(w.near) }) }
 
-func (w *switchWatch) isNear() bool {
-	select {
-	case <-w.near:
-		return true
-	default:
-		return false
-	}
-}
+func (w *switchWatch) isNear() bool { return isClosed(w.near) }
 
 // ready waits until a probe saw the old container answer, at most d: the
 // switch starts after that, so that a first probe slowed down by a loaded
@@ -445,9 +438,12 @@ func (w *switchWatch) end() {
 	<-w.done
 }
 
-func (w *switchWatch) stopped() bool {
+func (w *switchWatch) stopped() bool { return isClosed(w.stop) }
+
+// isClosed tells whether ch is closed, without waiting.
+func isClosed(ch <-chan struct{}) bool {
 	select {
-	case <-w.stop:
+	case <-ch:
 		return true
 	default:
 		return false
