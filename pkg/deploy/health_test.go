@@ -112,7 +112,7 @@ func TestWatchProbesSlowlyUntilTheSwitch(t *testing.T) {
 
 // TestWatchEndsAtOnce: a probe of the old container that hangs as it
 // stops (its connection accepted, never answered) does not hold the
-// deploy until the probe's timeout, and says nothing of the switch.
+// deploy until the probe's timeout; it counts as not answered.
 func TestWatchEndsAtOnce(t *testing.T) {
 	t.Parallel()
 	hang := make(chan struct{})
@@ -141,7 +141,7 @@ func TestWatchEndsAtOnce(t *testing.T) {
 	if took := time.Since(start); took > 300*time.Millisecond {
 		t.Errorf("end() with a probe under way took %s, want it cut short", took)
 	}
-	if len(w.probes) != 1 || !w.probes[0].ok {
-		t.Errorf("probes after end() = %+v, want the one answered (the cut one says nothing)", w.probes)
+	if len(w.probes) != 2 || !w.probes[0].ok || w.probes[1].ok {
+		t.Errorf("probes after end() = %+v, want the one answered and the cut one not answered", w.probes)
 	}
 }

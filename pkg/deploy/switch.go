@@ -374,9 +374,8 @@ func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval ti
 			pctx, cancel := context.WithTimeout(ctx, time.Second)
 			err := probe(pctx, c, h)
 			cancel()
-			if w.stopped() {
-				return // cut short by end: it says nothing
-			}
+			// A probe cut short by end counts as not answered until
+			// then, as one that timed out would have.
 			w.mu.Lock()
 			if !near {
 				w.probes = w.probes[:0] // only the last before the switch counts
@@ -437,8 +436,6 @@ func (w *switchWatch) end() {
 	})
 	<-w.done
 }
-
-func (w *switchWatch) stopped() bool { return isClosed(w.stop) }
 
 // isClosed tells whether ch is closed, without waiting.
 func isClosed(ch <-chan struct{}) bool {
