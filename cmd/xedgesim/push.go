@@ -329,11 +329,18 @@ func runPush(ctx context.Context, u *ui, stderr io.Writer, o pushOptions) (*regi
 // resultLines sums a push up, one line per platform.
 func resultLines(res *registry.Result) []string {
 	var lines []string
-	for _, p := range res.Platforms {
-		lines = append(lines, fmt.Sprintf("%s: %d blobs, %s: %d uploaded (%s), %d mounted, %d already there",
-			p.Platform, p.Blobs, pushBytes(p.Bytes), p.Uploaded, pushBytes(p.UploadedBytes), p.Mounted, p.Existing))
+	if res.Unchanged {
+		for _, p := range res.Platforms {
+			lines = append(lines, fmt.Sprintf("%s: %s already there", p.Platform, p.Digest.String()[:19]))
+		}
+		lines = append(lines, fmt.Sprintf("unchanged %s: every tag already has the digest; nothing uploaded", res.Ref))
+	} else {
+		for _, p := range res.Platforms {
+			lines = append(lines, fmt.Sprintf("%s: %d blobs, %s: %d uploaded (%s), %d mounted, %d already there",
+				p.Platform, p.Blobs, pushBytes(p.Bytes), p.Uploaded, pushBytes(p.UploadedBytes), p.Mounted, p.Existing))
+		}
+		lines = append(lines, fmt.Sprintf("pushed %s (%d blobs, %s uploaded; verified)", res.Ref, res.UploadedBlobs, pushBytes(res.UploadedBytes)))
 	}
-	lines = append(lines, fmt.Sprintf("pushed %s (%d blobs, %s uploaded; verified)", res.Ref, res.UploadedBlobs, pushBytes(res.UploadedBytes)))
 	for _, t := range res.Tags {
 		lines = append(lines, "tagged "+t)
 	}
@@ -479,12 +486,20 @@ func pushSummary(res *registry.Result) string {
 	if len(res.Tags) > 0 {
 		fmt.Fprintf(&b, "Tags: `%s`\n\n", strings.Join(res.Tags, "`, `"))
 	}
-	b.WriteString("| platform | manifest | blobs | size | uploaded | mounted | already there |\n|---|---|---:|---:|---:|---:|---:|\n")
-	for _, p := range res.Platforms {
-		fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %d (%s) | %d | %d |\n",
-			p.Platform, p.Digest.String()[:19], p.Blobs, pushBytes(p.Bytes), p.Uploaded, pushBytes(p.UploadedBytes), p.Mounted, p.Existing)
+	if res.Unchanged {
+		b.WriteString("| platform | manifest |\n|---|---|\n")
+		for _, p := range res.Platforms {
+			fmt.Fprintf(&b, "| %s | `%s` |\n", p.Platform, p.Digest.String()[:19])
+		}
+		fmt.Fprintf(&b, "\nUnchanged: every tag already had the digest; nothing was uploaded.")
+	} else {
+		b.WriteString("| platform | manifest | blobs | size | uploaded | mounted | already there |\n|---|---|---:|---:|---:|---:|---:|\n")
+		for _, p := range res.Platforms {
+			fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %d (%s) | %d | %d |\n",
+				p.Platform, p.Digest.String()[:19], p.Blobs, pushBytes(p.Bytes), p.Uploaded, pushBytes(p.UploadedBytes), p.Mounted, p.Existing)
+		}
+		fmt.Fprintf(&b, "\nThe registry's digest was verified against the source's.")
 	}
-	fmt.Fprintf(&b, "\nThe registry's digest was verified against the source's.")
 	if res.EvidenceChecked > 0 {
 		fmt.Fprintf(&b, " Promoted with %d passing simulation evidence.", res.EvidenceChecked)
 	}

@@ -61,6 +61,21 @@ func TestPushCLI(t *testing.T) {
 		}
 	}
 
+	// The same image again from the staging tag to where it already is:
+	// the last line is the same reference, and stderr says unchanged.
+	r = cli(t, "push", reg+"/staging/app:pr-1", reg+"/staging/app:latest")
+	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); r.code != 0 || lines[len(lines)-1] != staged {
+		t.Fatalf("push again = %d, stdout %q, stderr %s; want 0 and %s", r.code, r.stdout, r.stderr, staged)
+	}
+	for _, want := range []string{"linux/amd64: sha256:", "linux/arm64: sha256:", "already there", "unchanged " + staged + ": every tag already has the digest; nothing uploaded", "tagged " + reg + "/staging/app:latest"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("push again: stderr does not say %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "verified") {
+		t.Errorf("push again: stderr claims a verification it did not make:\n%s", r.stderr)
+	}
+
 	r = cli(t, "push", "--require-evidence", staged, reg+"/prod/app:v1")
 	if r.code != 2 || !strings.Contains(r.stderr, "no simulation ran") {
 		t.Errorf("promotion without evidence = %d, %s; want 2 saying none ran", r.code, r.stderr)

@@ -114,6 +114,11 @@ type Result struct {
 	// blob once even when platforms share it.
 	UploadedBlobs int
 	UploadedBytes int64
+	// Unchanged says the destination had the digest under every tag asked
+	// for, and nothing was asked of its evidence: the push read the
+	// source's manifest and wrote nothing. Platforms then name the
+	// index's manifests without counting their blobs (none for an image).
+	Unchanged bool
 }
 
 // PlatformResult is the blobs of one platform's manifest.
@@ -201,11 +206,11 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 		check.start([]name.Reference{res.Ref}, ropts)
 	}
 
-	// The source's manifests are read while the destination answers. Its
-	// referrers are read at once when the push checks or attaches
-	// evidence, or names no tag; otherwise only when the destination
-	// lacks the digest under a tag, so that pushing an unchanged image is
-	// a no-op that asks the source only what crane copy asks. (Tags move
+	// The source's manifests and referrers are read while the destination
+	// answers when the push checks or attaches evidence, or names no tag;
+	// otherwise only when the destination lacks the digest under a tag,
+	// so that pushing an unchanged image is a no-op that asks the source
+	// only what crane copy asks: its manifest. (Tags move
 	// last, after the evidence: a push that stopped before has not moved
 	// them, and its next run goes the whole way. Evidence attached to the
 	// source after a finished push goes along with the next push that is
@@ -218,21 +223,29 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	)
 	var wg sync.WaitGroup
 	var errs [2]error
-	wg.Go(func() { platforms, blobs, errs[0] = describe(a) })
-	findAll := func() {
-		subject := a.ref.Context().Digest(a.desc.Digest.String())
-		if attached, signed, errs[1] = evidence.FindAll(ctx, subject, sopts...); errs[1] != nil {
-			errs[1] = fmt.Errorf("reading evidence and attestations: %w", errs[1])
+	read := func() {
+		wg.Go(func() { platforms, blobs, errs[0] = describe(a) })
+		if src.Kind == SourceRegistry {
+			wg.Go(func() {
+				subject := a.ref.Context().Digest(a.desc.Digest.String())
+				if attached, signed, errs[1] = evidence.FindAll(ctx, subject, sopts...); errs[1] != nil {
+					errs[1] = fmt.Errorf("reading evidence and attestations: %w", errs[1])
+				}
+			})
 		}
 	}
 	asked := o.requireEvidence || o.signed.policy != nil || o.evidence != nil || len(o.signed.bundles) > 0
 	early := asked || len(o.tags) == 0
-	if src.Kind == SourceRegistry && early {
-		wg.Go(findAll)
+	if early {
+		read()
 	}
 	there := check.has(a.desc.Digest)
-	if src.Kind == SourceRegistry && !early && !there {
-		wg.Go(findAll)
+	// Under tags that all have the digest, with nothing asked of its
+	// evidence, the push is a no-op: the source's manifests and
+	// referrers are not read (crane copy reads neither).
+	unchanged := there && !early
+	if !early && !there {
+		read()
 	}
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
@@ -258,6 +271,10 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	// are the verification, and no blob or manifest needs a look (crane
 	// copy does the same); see destinationCheck.has.
 	fast := there && !asked && len(attached) == 0 && len(signed) == 0
+	if unchanged {
+		res.Unchanged = true
+		platforms = listed(a)
+	}
 	if fast {
 		for _, t := range o.tags {
 			res.Tags = append(res.Tags, repo.Tag(t).String())
@@ -279,6 +296,23 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	res.Platforms = obs.results(platforms)
 	res.UploadedBlobs, res.UploadedBytes = obs.uploaded()
 	return res, nil
+}
+
+// listed is the manifests an index lists, as its manifest names them
+// (no request); none for an image, whose platform is in its config.
+func listed(a *artifact) []platformBlobs {
+	if a.index == nil {
+		return nil
+	}
+	im, err := a.index.IndexManifest()
+	if err != nil {
+		return nil
+	}
+	out := make([]platformBlobs, 0, len(im.Manifests))
+	for _, d := range im.Manifests {
+		out = append(out, platformBlobs{name: platformName(d), digest: d.Digest})
+	}
+	return out
 }
 
 func kindName(a *artifact) string {

@@ -16,10 +16,11 @@ import (
 // TestPushUnchangedAsksOnce: pushing an image again to where it already is
 // asks the destination one HEAD of its tag (after the ping), as crane copy
 // does: no blob, no manifest read or written, no second ping for the
-// verification. The source is asked for its manifests only, not its
-// referrers (but for a destination without a tag), and the result says
-// every blob was there. The first push, which did not find the image
-// there, copied the source's evidence.
+// verification. The source is asked for its index only, not its other
+// manifests nor its referrers (but for a destination without a tag), and
+// the result says the push was unchanged and names the index's
+// manifests. The first push, which did not find the image there, copied
+// the source's evidence.
 func TestPushUnchangedAsksOnce(t *testing.T) {
 	t.Parallel()
 	srcReg := memRegistry(t, true)
@@ -61,19 +62,23 @@ func TestPushUnchangedAsksOnce(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{faultproxy.ClassOther: 1, faultproxy.ClassManifestHead: 1}, proxies["dst"].Stats().Requests); diff != "" {
 		t.Errorf("Push(%s) again: requests to the destination (-want +got):\n%s", dstRef, diff)
 	}
-	if diff := cmp.Diff(map[string]int{faultproxy.ClassOther: 1, faultproxy.ClassManifestGet: manifests}, proxies["src"].Stats().Requests); diff != "" {
+	if diff := cmp.Diff(map[string]int{faultproxy.ClassOther: 1, faultproxy.ClassManifestGet: 1}, proxies["src"].Stats().Requests); diff != "" {
 		t.Errorf("Push(%s) again: requests to the source (-want +got):\n%s", dstRef, diff)
 	}
 	if res.Digest != want || res.UploadedBlobs != 0 || len(res.Evidence) != 0 {
 		t.Errorf("Push(%s) again = %s, %d blobs uploaded, %d evidence; want %s, none, none", dstRef, res.Digest, res.UploadedBlobs, len(res.Evidence), want)
 	}
-	if len(res.Platforms) != manifests-1 {
-		t.Errorf("Push(%s) again: %d platforms, want %d", dstRef, len(res.Platforms), manifests-1)
+	if !res.Unchanged {
+		t.Errorf("Push(%s) again: Unchanged = false", dstRef)
 	}
+	var platforms []string
 	for _, p := range res.Platforms {
-		if p.Existing != p.Blobs {
-			t.Errorf("Push(%s) again: %s has %d of %d blobs there", dstRef, p.Platform, p.Existing, p.Blobs)
-		}
+		platforms = append(platforms, p.Platform)
+	}
+	if len(platforms) != manifests-1 || !strings.HasPrefix(platforms[len(platforms)-1], "attestation ") {
+		t.Errorf("Push(%s) again: platforms %q, want the index's %d manifests", dstRef, platforms, manifests-1)
+	} else if diff := cmp.Diff([]string{"linux/amd64", "linux/arm64"}, platforms[:2]); diff != "" {
+		t.Errorf("Push(%s) again: platforms (-want +got):\n%s", dstRef, diff)
 	}
 
 	// Without a tag, the digest being there does not tell a finished push
@@ -84,8 +89,8 @@ func TestPushUnchangedAsksOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Push(%s) again = %v", dstRef, err)
 	}
-	if res.UploadedBlobs != 0 || len(res.Evidence) != 1 {
-		t.Errorf("Push(%s) again = %d blobs uploaded, %d evidence; want none, the source's 1", dstRef, res.UploadedBlobs, len(res.Evidence))
+	if res.UploadedBlobs != 0 || len(res.Evidence) != 1 || res.Unchanged {
+		t.Errorf("Push(%s) again = %d blobs uploaded, %d evidence, unchanged %v; want none, the source's 1, false", dstRef, res.UploadedBlobs, len(res.Evidence), res.Unchanged)
 	}
 }
 
