@@ -386,6 +386,9 @@ func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval ti
 				seen = true
 				close(w.answered)
 			}
+			if isClosed(w.stop) {
+				return // before a select that may pick the next probe's timer
+			}
 			every, wake := interval, (<-chan struct{})(nil)
 			if !near {
 				every, wake = watchSlowInterval, w.near
