@@ -420,8 +420,8 @@ func (d *deployBench) runBaseline(m string, hosts []testbed.Edge) (Sample, error
 	}
 	wg.Wait()
 	sm := Sample{Wall: time.Since(start), Values: map[string]float64{}}
-	if cpu1 := machineCPU(); cpu0 >= 0 && cpu1 >= 0 {
-		sm.Values["machine_cpu_s"] = time.Duration(cpu1 - cpu0).Seconds()
+	if cpu := cpuSpan(cpu0, machineCPU()); cpu >= 0 {
+		sm.Values["machine_cpu_s"] = time.Duration(cpu).Seconds()
 	}
 	if err := errors.Join(errs...); err != nil {
 		return sm, err

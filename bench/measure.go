@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -60,26 +61,55 @@ func machineCPU() int64 {
 	return busy * int64(10*time.Millisecond)
 }
 
+// cpuSpan is the machine's CPU time between two machineCPU readings, or
+// -1 when either failed.
+func cpuSpan(cpu0, cpu1 int64) int64 {
+	if cpu0 < 0 || cpu1 < 0 {
+		return -1
+	}
+	return cpu1 - cpu0
+}
+
 // measureChild runs args and writes its usage as JSON to file descriptor 3.
 // It exits as the child did; 127 when it could not start it.
 func measureChild(args []string) int {
+	// The report pipe is for this parent alone: a descendant that kept it
+	// open past the command would hold the bench's read of it.
+	syscall.CloseOnExec(3)
 	report := os.NewFile(3, "usage")
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	// The child must not outlive a parent the bench killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// An interrupt goes on to the command, which winds down as it would
+	// without this parent (a deploy cleans up its hosts); dying of it here
+	// would SIGKILL the command through Pdeathsig.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	start, cpu0 := time.Now(), machineCPU()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 127
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	var err error
+	for done := false; !done; {
+		select {
+		case s := <-sigs:
+			_ = cmd.Process.Signal(s) // it may have exited already
+		case err = <-waited:
+			done = true
+		}
+	}
 	wall, cpu1 := time.Since(start), machineCPU()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 127
 	}
-	u := usage{WallNS: wall.Nanoseconds(), MachineCPUNS: -1}
-	if cpu0 >= 0 && cpu1 >= 0 {
-		u.MachineCPUNS = cpu1 - cpu0
-	}
+	u := usage{WallNS: wall.Nanoseconds(), MachineCPUNS: cpuSpan(cpu0, cpu1)}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		u.MaxRSSKB = ru.Maxrss // kilobytes on Linux
 		u.CPUNS = ru.Utime.Nano() + ru.Stime.Nano()
