@@ -37,10 +37,8 @@ func (e apiEngine) reachesContainers(ctx context.Context, network string) (bool,
 	if !e.local || network == "host" || network == "none" || strings.HasPrefix(network, "container:") {
 		return false, nil
 	}
-	if network == "" || network == "default" {
-		network = "bridge"
-	}
-	info, err := e.cl.Info(ctx)
+	network = engineNetwork(network)
+	info, err := e.info(ctx)
 	if err != nil {
 		return false, fmt.Errorf("asking the engine how it runs: %w", err)
 	}
@@ -57,6 +55,15 @@ func (e apiEngine) reachesContainers(ctx context.Context, network string) (bool,
 	return n.Driver == "bridge" && !n.Internal, nil
 }
 
+// engineNetwork is the engine's name for network: its default network
+// is "bridge".
+func engineNetwork(network string) string {
+	if network == "" || network == "default" {
+		return "bridge"
+	}
+	return network
+}
+
 // address is container id's address on network ("" for the engine's
 // default), as a host in a host:port; "" when it has none there.
 func (e apiEngine) address(ctx context.Context, id, network string) (string, error) {
@@ -68,10 +75,7 @@ func (e apiEngine) address(ctx context.Context, id, network string) (string, err
 	if err := e.cl.ContainerInspectInto(ctx, id, &c); err != nil {
 		return "", fmt.Errorf("reading the candidate's address: %w", err)
 	}
-	if network == "" || network == "default" {
-		network = "bridge"
-	}
-	n, ok := c.NetworkSettings.Networks[network]
+	n, ok := c.NetworkSettings.Networks[engineNetwork(network)]
 	if !ok && len(c.NetworkSettings.Networks) == 1 {
 		for _, only := range c.NetworkSettings.Networks { // a network named by ID
 			n, ok = only, true
@@ -146,7 +150,10 @@ func unreachable(ctx context.Context, c hostConn, addr string, port int) error {
 		conn, err := c.DialContext(dctx, "tcp", target)
 		dcancel()
 		if err == nil {
-			return conn.Close()
+			// Connected: the route is proved, whatever the close says (a
+			// channel the other side closed first says EOF).
+			_ = conn.Close()
+			return nil
 		}
 		if refused(err) {
 			return nil
