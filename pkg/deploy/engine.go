@@ -143,7 +143,7 @@ func withEngine(ctx context.Context, c hostConn, name, dockerHost string) (conn 
 		}
 		return fallBack(fmt.Sprintf("the engine's socket %s cannot be reached over SSH (%v)", host, err))
 	}
-	return engineConn{hostConn: c, eng: apiEngine{cl: cl, local: network == "unix"}}, ""
+	return engineConn{hostConn: c, eng: apiEngine{cl: cl, local: network == "unix", sys: &engineInfo{}}}, ""
 }
 
 // dockerHostConn runs every command with DOCKER_HOST set to host, so the

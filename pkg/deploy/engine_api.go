@@ -23,6 +23,35 @@ type apiEngine struct {
 	// local says the engine runs on the host: its socket is a unix one
 	// there, not a TCP address that may be another machine's.
 	local bool
+	// sys keeps the engine's GET /info (nil: asked each time). The layer
+	// listing and the candidate's address both read it, at once; the
+	// engine runs runc and docker-init to answer it.
+	sys *engineInfo
+}
+
+// engineInfo is an engine's /info, asked once.
+type engineInfo struct {
+	mu   sync.Mutex
+	got  bool
+	info engine.SystemInfo
+}
+
+// info is the engine's /info: asked once per connection, and again only
+// after a failure.
+func (e apiEngine) info(ctx context.Context) (engine.SystemInfo, error) {
+	if e.sys == nil {
+		return e.cl.Info(ctx)
+	}
+	e.sys.mu.Lock()
+	defer e.sys.mu.Unlock()
+	if !e.sys.got {
+		info, err := e.cl.Info(ctx)
+		if err != nil {
+			return info, err
+		}
+		e.sys.info, e.sys.got = info, true
+	}
+	return e.sys.info, nil
 }
 
 func (e apiEngine) close() { _ = e.cl.Close() } // idle channels of a connection that closes next
@@ -36,7 +65,7 @@ func (e apiEngine) platform(ctx context.Context) (string, error) {
 	if v.Arch == "arm" {
 		// The variant is the machine's (uname -m), which docker info
 		// tells.
-		info, err := e.cl.Info(ctx)
+		info, err := e.info(ctx)
 		if err != nil {
 			return "", err
 		}
@@ -71,15 +100,9 @@ func (e apiEngine) ports(ctx context.Context, id string) (map[string]int, error)
 }
 
 func (e apiEngine) layers(ctx context.Context) (*engineLayers, error) {
-	var info engine.SystemInfo
-	var infoErr error
-	gotInfo := make(chan struct{})
-	go func() {
-		defer close(gotInfo)
-		info, infoErr = e.cl.Info(ctx)
-	}()
+	inf := goFuture(func() (engine.SystemInfo, error) { return e.info(ctx) })
 	imgs, err := e.cl.ImageList(ctx, true, "")
-	<-gotInfo
+	info, infoErr := inf.wait(ctx)
 	if err == nil {
 		err = infoErr
 	}
