@@ -128,6 +128,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 			err = errors.Join(err, <-created)
 		}
 		if err != nil {
+			cs.removeCandidate() // a candidate that passed goes too: the old container stays
 			return undo(err)
 		}
 	} else if err := createService(); err != nil {

@@ -80,15 +80,8 @@ func (p portSpec) ephemeral() string {
 // inspect gives them) replaces it. ok is false when the check cannot be
 // pointed there (a cmd check, or a port the service does not publish).
 func candidateHealth(h manifest.Health, ports []string, bound map[string]int) (manifest.Health, bool) {
-	port := 0
-	switch {
-	case h.TCP != 0:
-		port = h.TCP
-	case h.HTTP != nil:
-		port = h.HTTP.Port
-	case h.MQTT != nil:
-		port = h.MQTT.Port
-	default:
+	port := checkPort(h)
+	if port == 0 {
 		return h, false
 	}
 	to := 0
@@ -152,10 +145,10 @@ func (cs *containerStrategy) candidateName(d *hostDeploy) string {
 func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string) error, started func()) (err error) {
 	c, s := d.c, cs.m.Service
 	name := cs.candidateName(d)
-	direct, err := d.reachesContainers(ctx, s.Network)
-	if err != nil {
+	direct, rerr := d.reachesContainers(ctx, s.Network)
+	if rerr != nil {
 		// Not knowing is no reason to fail: ephemeral ports work anywhere.
-		d.event("candidate", "%v; the candidate gets ephemeral ports", err)
+		d.event("candidate", "%v; the candidate gets ephemeral ports", rerr)
 		direct = false
 	}
 	ephemeral := func() []string {
@@ -219,8 +212,8 @@ func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, 
 			return fmt.Errorf("the candidate has no address on the network %s", s.Network)
 		}
 		h, ok = directHealth(s.Health, s.Ports)
-		if port := checkPort(h); ok && port != 0 {
-			if why := unreachable(ctx, c, addr, port); why != nil {
+		if ok {
+			if why := unreachable(ctx, c, addr, checkPort(h)); why != nil {
 				// An engine in a VM behind its socket, or an sshd that
 				// permits forwarding to some addresses only: the
 				// candidate starts again with ports as before.
@@ -339,9 +332,7 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 type switchWatch struct {
 	mu       sync.Mutex
 	probes   []probeResult
-	stop     chan struct{}
-	stopOnce sync.Once
-	cancel   context.CancelFunc // ends the probe under way
+	cancel   context.CancelFunc // ends the probes, the one under way too
 	done     chan struct{}
 	// answered is closed at the first probe the service answered.
 	answered chan struct{}
@@ -363,7 +354,7 @@ type probeResult struct {
 
 // watchSwitch starts probing with h every interval until finish.
 func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval time.Duration) *switchWatch {
-	w := &switchWatch{stop: make(chan struct{}), done: make(chan struct{}), answered: make(chan struct{}), near: make(chan struct{})}
+	w := &switchWatch{done: make(chan struct{}), answered: make(chan struct{}), near: make(chan struct{})}
 	ctx, w.cancel = context.WithCancel(ctx)
 	go func() {
 		defer close(w.done)
@@ -386,7 +377,7 @@ func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval ti
 				seen = true
 				close(w.answered)
 			}
-			if isClosed(w.stop) {
+			if ctx.Err() != nil {
 				return // before a select that may pick the next probe's timer
 			}
 			every, wake := interval, (<-chan struct{})(nil)
@@ -394,8 +385,6 @@ func watchSwitch(ctx context.Context, c hostConn, h manifest.Health, interval ti
 				every, wake = watchSlowInterval, w.near
 			}
 			select {
-			case <-w.stop:
-				return
 			case <-ctx.Done():
 				return
 			case <-wake: // the switch is near: probe at once
@@ -433,10 +422,7 @@ func (w *switchWatch) finish(from, passed time.Time) time.Duration {
 // old container as it stopped can hang until its timeout, and the deploy
 // would wait for it. It may be called again.
 func (w *switchWatch) end() {
-	w.stopOnce.Do(func() {
-		close(w.stop)
-		w.cancel()
-	})
+	w.cancel()
 	<-w.done
 }
 
