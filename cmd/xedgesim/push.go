@@ -331,7 +331,7 @@ func resultLines(res *registry.Result) []string {
 	var lines []string
 	if res.Unchanged {
 		for _, p := range res.Platforms {
-			lines = append(lines, fmt.Sprintf("%s: %s already there", p.Platform, p.Digest.String()[:19]))
+			lines = append(lines, fmt.Sprintf("%s: %s already there", p.Platform, shortDigest(p.Digest.String())))
 		}
 		lines = append(lines, fmt.Sprintf("unchanged %s: every tag already has the digest; nothing uploaded", res.Ref))
 	} else {
@@ -391,10 +391,7 @@ func (r *pushReporter) Blob(b registry.BlobEvent) {
 	if len(platforms) == 0 {
 		platforms = []string{"evidence"}
 	}
-	short := b.Digest.String()
-	if len(short) > 19 {
-		short = short[:19]
-	}
+	short := shortDigest(b.Digest.String())
 	for _, p := range platforms {
 		d := r.done[p]
 		d[0]++
@@ -489,14 +486,14 @@ func pushSummary(res *registry.Result) string {
 	if res.Unchanged {
 		b.WriteString("| platform | manifest |\n|---|---|\n")
 		for _, p := range res.Platforms {
-			fmt.Fprintf(&b, "| %s | `%s` |\n", p.Platform, p.Digest.String()[:19])
+			fmt.Fprintf(&b, "| %s | `%s` |\n", p.Platform, shortDigest(p.Digest.String()))
 		}
 		fmt.Fprintf(&b, "\nUnchanged: every tag already had the digest; nothing was uploaded.")
 	} else {
 		b.WriteString("| platform | manifest | blobs | size | uploaded | mounted | already there |\n|---|---|---:|---:|---:|---:|---:|\n")
 		for _, p := range res.Platforms {
 			fmt.Fprintf(&b, "| %s | `%s` | %d | %s | %d (%s) | %d | %d |\n",
-				p.Platform, p.Digest.String()[:19], p.Blobs, pushBytes(p.Bytes), p.Uploaded, pushBytes(p.UploadedBytes), p.Mounted, p.Existing)
+				p.Platform, shortDigest(p.Digest.String()), p.Blobs, pushBytes(p.Bytes), p.Uploaded, pushBytes(p.UploadedBytes), p.Mounted, p.Existing)
 		}
 		fmt.Fprintf(&b, "\nThe registry's digest was verified against the source's.")
 	}

@@ -172,20 +172,9 @@ func TestPushFreshAsksOnce(t *testing.T) {
 	t.Cleanup(dst.Close)
 	idx := twoPlatformIndex(t)
 	children := len(mustIndexManifest(t, idx).Manifests)
-	blobs := map[v1.Hash]bool{} // platforms may share a blob
-	for _, m := range mustIndexManifest(t, idx).Manifests {
-		img, err := idx.Image(m.Digest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mf, err := img.Manifest()
-		if err != nil {
-			t.Fatal(err)
-		}
-		blobs[mf.Config.Digest] = true
-		for _, l := range mf.Layers {
-			blobs[l.Digest] = true
-		}
+	_, blobs, err := describe(&artifact{index: idx}) // each blob once: platforms may share one
+	if err != nil {
+		t.Fatal(err)
 	}
 	c := fastClient(t, nil)
 	if _, err := c.Push(ctx(t), Source{Kind: SourceOCI, Path: writeLayout(t, idx)}, dst.Host+"/team/app:v1"); err != nil {
