@@ -330,10 +330,10 @@ func waitSwitched(ctx context.Context, c hostConn, ctr string, h manifest.Health
 // container and start the new one take longer than that (they start and
 // end while a container serves), so they are not what is reported.
 type switchWatch struct {
-	mu       sync.Mutex
-	probes   []probeResult
-	cancel   context.CancelFunc // ends the probes, the one under way too
-	done     chan struct{}
+	mu     sync.Mutex
+	probes []probeResult
+	cancel context.CancelFunc // ends the probes, the one under way too
+	done   chan struct{}
 	// answered is closed at the first probe the service answered.
 	answered chan struct{}
 	// near is closed when the switch is near: until then the probes come
