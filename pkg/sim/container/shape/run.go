@@ -182,7 +182,12 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 	// earlier one until the first fault boundary passed on the clock: the
 	// runtime offers a later one when this one reached the helpers too
 	// late.
-	takeStart := func(t time.Time) {
+	// takeStart takes a zero the watcher sent (ok false: it sends no more).
+	takeStart := func(t time.Time, ok bool) {
+		if !ok {
+			o.start = nil
+			return
+		}
 		if !s.start.IsZero() && firstBoundaryPassed(s.start, c, time.Now()) {
 			return
 		}
@@ -231,11 +236,7 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 			// begun.
 			select {
 			case t, ok := <-o.start:
-				if ok {
-					takeStart(t)
-				} else {
-					o.start = nil
-				}
+				takeStart(t, ok)
 			default:
 			}
 			for _, p := range ps {
@@ -269,11 +270,7 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 				reresolve.Reset(every)
 			}
 		case t, ok := <-o.start:
-			if !ok {
-				o.start = nil
-				continue
-			}
-			takeStart(t)
+			takeStart(t, ok)
 		case <-bch:
 			b := boundaries[0]
 			boundaries = boundaries[1:]
