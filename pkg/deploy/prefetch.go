@@ -84,9 +84,10 @@ func (d *hostDeploy) prefetchImage(ctx context.Context, desc v1.Descriptor) {
 // API (a docker CLI run would be one more session on the host, wasted when
 // the host runs the release already).
 func (d *hostDeploy) prefetchLayers(ctx context.Context) {
-	if d.m.Strategy == manifest.StrategyNative || !readsImage(d.m) {
+	if !readsImage(d.m) {
 		return
 	}
+	// Only a container deploy's connection has one (connect).
 	if _, ok := engineOf(d.c).(apiEngine); !ok {
 		return
 	}
@@ -95,15 +96,15 @@ func (d *hostDeploy) prefetchLayers(ctx context.Context) {
 	d.pre.direct = goFuture(func() (bool, error) { return engineOf(c).reachesContainers(ctx, d.m.Service.Network) })
 }
 
-// reachesContainers is the engine's reachesContainers for network: asked
-// for ahead, else now.
-func (d *hostDeploy) reachesContainers(ctx context.Context, network string) (bool, error) {
-	if d.pre.direct != nil && network == d.m.Service.Network {
+// reachesContainers is the engine's reachesContainers for the service's
+// network: asked for ahead, else now.
+func (d *hostDeploy) reachesContainers(ctx context.Context) (bool, error) {
+	if d.pre.direct != nil {
 		if ok, err := d.pre.direct.wait(ctx); err == nil {
 			return ok, nil
 		}
 	}
-	return engineOf(d.c).reachesContainers(ctx, network)
+	return engineOf(d.c).reachesContainers(ctx, d.m.Service.Network)
 }
 
 // prefetchedImage is the image prefetchImage read for digest, if it did;

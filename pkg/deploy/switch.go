@@ -145,7 +145,7 @@ func (cs *containerStrategy) candidateName(d *hostDeploy) string {
 func (cs *containerStrategy) checkCandidate(ctx context.Context, d *hostDeploy, create func(name string, ports []string) error, started func()) (err error) {
 	c, s := d.c, cs.m.Service
 	name := cs.candidateName(d)
-	direct, rerr := d.reachesContainers(ctx, s.Network)
+	direct, rerr := d.reachesContainers(ctx)
 	if rerr != nil {
 		// Not knowing is no reason to fail: ephemeral ports work anywhere.
 		d.event("candidate", "%v; the candidate gets ephemeral ports", rerr)
