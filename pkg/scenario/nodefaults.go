@@ -69,18 +69,26 @@ func (d *decoder) checkNodeFaults(s *Scenario, items []*yaml.Node) {
 		}
 	}
 	// By start, then file order: each window is compared with the one
-	// before it that ends last, so the check is n log n in the faults.
+	// before it that ends last, so the check is n log n in the faults, and
+	// with the one just before it, which may start at the same time
+	// without ending last (a window of no length after one that touches
+	// it: [5 s, 10 s), [10 s, 10 s), [10 s, 12 s) would crash the node at
+	// 10 s twice, and the first restart would bring it back early).
 	for _, node := range nodes {
 		ws := byNode[node]
 		slices.SortStableFunc(ws, func(a, b nodeWindow) int { return cmp.Compare(a.from, b.from) })
-		last := ws[0]
+		last, prev := ws[0], ws[0]
 		for _, w := range ws[1:] {
-			if w.from < last.to || w.from == last.from {
+			switch {
+			case w.from < last.to:
 				d.overlap(s, at, index, last, w)
+			case w.from == prev.from:
+				d.overlap(s, at, index, prev, w)
 			}
 			if w.to > last.to {
 				last = w
 			}
+			prev = w
 		}
 	}
 }
