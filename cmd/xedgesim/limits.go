@@ -28,7 +28,7 @@ func (l *limitOptions) flags(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.IntVar(&l.maxNodes, "max-nodes", scenario.DefaultMaxNodes, "refuse scenarios with more nodes than this (device groups expanded)")
 	fl.Int64Var(&l.maxFileMiB, "max-file-mib", scenario.DefaultMaxFileSize>>20, "refuse scenario files larger than this many MiB")
-	fl.Float64Var(&l.maxDurationS, "max-duration-s", scenario.DefaultMaxDurationS, "refuse scenarios whose simulation.duration_s is longer (at most 4e12)")
+	fl.Float64Var(&l.maxDurationS, "max-duration-s", scenario.DefaultMaxDurationS, "refuse scenarios whose simulation.duration_s is longer (at most "+scenario.MaxTimeText()+")")
 	fl.DurationVar(&l.timeout, "timeout", defaultTimeout, "end the invocation after this wall-clock time with exit 1, writing the reports of what ran (0: no limit)")
 }
 
@@ -47,7 +47,7 @@ func (l limitOptions) check() error {
 	case !(l.maxDurationS > 0) || l.maxDurationS > scenario.MaxTimeS:
 		// Past MaxTimeS a time in the run plus a time in a node's config
 		// would wrap.
-		return usageError("--max-duration-s %g: write a positive number of seconds, at most 4e12 (about 126,000 years)", l.maxDurationS)
+		return usageError("--max-duration-s %g: write a positive number of seconds, at most %s (about 126,000 years)", l.maxDurationS, scenario.MaxTimeText())
 	case l.timeout < 0:
 		return usageError("--timeout %s: write a positive duration such as 30m, or 0 for no limit", l.timeout)
 	}

@@ -18,14 +18,19 @@ import (
 
 // index is the Result's routes sorted by source and by destination, and
 // its nodes sorted by id, as positions in Result.Routes and Result.Nodes.
+// allRoutes and allNodes are every position in Result order, what a scope
+// that selects the whole list (an unscoped assertion, a pattern that
+// starts with a wildcard) visits, without a copy and a sort per Value.
 type index struct {
 	bySrc, byDst, nodes []int
+	allRoutes, allNodes []int
 }
 
 func (s *Set) index() *index {
 	s.once.Do(func() {
 		rs, ns := s.res.Routes, s.res.Nodes
-		ix := &index{bySrc: seq(len(rs)), byDst: seq(len(rs)), nodes: seq(len(ns))}
+		ix := &index{bySrc: seq(len(rs)), byDst: seq(len(rs)), nodes: seq(len(ns)),
+			allRoutes: seq(len(rs)), allNodes: seq(len(ns))}
 		slices.SortStableFunc(ix.bySrc, func(a, b int) int { return strings.Compare(rs[a].Src, rs[b].Src) })
 		slices.SortStableFunc(ix.byDst, func(a, b int) int { return strings.Compare(rs[a].Dst, rs[b].Dst) })
 		slices.SortStableFunc(ix.nodes, func(a, b int) int { return strings.Compare(ns[a].ID, ns[b].ID) })
@@ -51,14 +56,14 @@ func (s *Set) routes(src, dst string) []int {
 	if len(b) < len(a) {
 		a = b
 	}
-	return ordered(a)
+	return ordered(a, ix.allRoutes)
 }
 
 // nodes returns the positions of the nodes that may match glob, in Result
 // order.
 func (s *Set) nodes(glob string) []int {
 	ix, ns := s.index(), s.res.Nodes
-	return ordered(span(ix.nodes, func(i int) string { return ns[i].ID }, glob))
+	return ordered(span(ix.nodes, func(i int) string { return ns[i].ID }, glob), ix.allNodes)
 }
 
 // span returns the part of sorted (positions sorted by key) whose keys
@@ -84,8 +89,12 @@ func span(sorted []int, key func(int) string, pattern string) []int {
 }
 
 // ordered returns a sorted copy of positions, so rows are visited in the
-// order of the Result.
-func ordered(positions []int) []int {
+// order of the Result; all when positions are the whole list (all is
+// every position in order, shared: callers only read it).
+func ordered(positions, all []int) []int {
+	if len(positions) == len(all) {
+		return all
+	}
 	out := slices.Clone(positions)
 	slices.Sort(out)
 	return out

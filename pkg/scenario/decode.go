@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -128,7 +129,7 @@ func (d *decoder) simulation(e yamldiag.Entry) Simulation {
 		case f <= 0:
 			d.Errorf(v.Val, "simulation.duration_s", "write duration_s: 10", "simulation.duration_s must be positive, got %s", yamldiag.Written(v.Val))
 		case us >= 1<<63:
-			d.Errorf(v.Val, "simulation.duration_s", "write at most 4000000000000 seconds (about 126,000 years)",
+			d.Errorf(v.Val, "simulation.duration_s", "write at most "+strconv.FormatFloat(MaxTimeS, 'f', -1, 64)+" seconds (about 126,000 years)",
 				"simulation.duration_s is too large: %s s in microseconds does not fit in 64 bits", yamldiag.Written(v.Val))
 		default:
 			sim.DurationS = f

@@ -217,21 +217,18 @@ func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
 		func(p string, m *yamldiag.Mapping) (Fault, bool) { return d.fault(p, m, r) })
 }
 
-// maxSeconds bounds the times read by seconds, about 126,000 years: a
-// fault's at_s plus its duration_s still fits in an int64 of microseconds
-// (at 9.2e12 s each, the end of a window wrapped to a negative time and the
-// fault never happened).
-const maxSeconds = MaxTimeS
-
-// seconds reads a non-negative number of seconds as microseconds.
+// seconds reads a non-negative number of seconds as microseconds, at most
+// MaxTimeS: a fault's at_s plus its duration_s still fits in an int64 of
+// microseconds (at 9.2e12 s each, the end of a window wrapped to a
+// negative time and the fault never happened).
 func (d *decoder) seconds(v yamldiag.Entry, p, example string, positive bool) (int64, bool) {
 	f, ok := d.number(v.Val, p, example)
 	if !ok || !d.finite(v.Val, p, example, f) {
 		return 0, false
 	}
-	if f > maxSeconds {
+	if f > MaxTimeS {
 		d.Errorf(v.Val, p, "write "+lastKey(p)+": "+example, "%s must be at most %s s, got %s", p,
-			strconv.FormatFloat(maxSeconds, 'f', -1, 64), yamldiag.Written(v.Val))
+			strconv.FormatFloat(MaxTimeS, 'f', -1, 64), yamldiag.Written(v.Val))
 		return 0, false
 	}
 	if f < 0 || positive && f == 0 {

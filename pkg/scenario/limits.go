@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -36,6 +37,11 @@ const (
 	// sensor's next sample wrapped into the past and the run never ended.
 	MaxTimeS = 4e12
 )
+
+// MaxTimeText is MaxTimeS as messages write it, "4e12".
+func MaxTimeText() string {
+	return strings.Replace(strconv.FormatFloat(MaxTimeS, 'g', -1, 64), "e+", "e", 1)
+}
 
 // limits are the bounds Load and Parse enforce.
 type limits struct {
@@ -131,7 +137,7 @@ func (d *decoder) checkLimits(root *yaml.Node, s *Scenario, l limits) {
 		}
 		hint := "shorten the run, or raise the limit with --max-duration-s"
 		if l.durationS >= MaxTimeS {
-			hint = "shorten the run; no limit goes past 4e12 s"
+			hint = "shorten the run; no limit goes past " + MaxTimeText() + " s"
 		}
 		d.Errorf(n, "simulation.duration_s", hint,
 			"simulation.duration_s is %s s; the limit is %s s (%s days)", yamldiag.Written(n),

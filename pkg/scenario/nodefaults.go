@@ -30,16 +30,18 @@ type nodeWindow struct {
 	from, to int64
 }
 
-// window returns f's down time, for a node fault.
-func (f *Fault) window() (from, to int64) {
-	to = math.MaxInt64
+// Window returns a node fault's down time, [from, to): ends tells whether
+// it ends (a node_crash with restart_after_s, a node_pause with a
+// positive duration_s) at to; one that lasts until the end of the run has
+// to math.MaxInt64.
+func (f *Fault) Window() (from, to int64, ends bool) {
 	switch {
 	case f.Kind == FaultNodeCrash && f.RestartAfterUS != nil:
-		to = f.AtUS + *f.RestartAfterUS
+		return f.AtUS, f.AtUS + *f.RestartAfterUS, true
 	case f.Kind == FaultNodePause && f.DurationUS > 0:
-		to = f.AtUS + f.DurationUS
+		return f.AtUS, f.AtUS + f.DurationUS, true
 	}
-	return f.AtUS, to
+	return f.AtUS, math.MaxInt64, false
 }
 
 // checkNodeFaults refuses node faults whose windows overlap on one node.
@@ -55,7 +57,7 @@ func (d *decoder) checkNodeFaults(s *Scenario, items []*yaml.Node) {
 		if _, seen := byNode[f.Node]; !seen {
 			nodes = append(nodes, f.Node)
 		}
-		from, to := f.window()
+		from, to, _ := f.Window()
 		byNode[f.Node] = append(byNode[f.Node], nodeWindow{fault: i, from: from, to: to})
 	}
 	at := map[[2]int]*yaml.Node{} // a fault's position -> its entry
@@ -69,18 +71,26 @@ func (d *decoder) checkNodeFaults(s *Scenario, items []*yaml.Node) {
 		}
 	}
 	// By start, then file order: each window is compared with the one
-	// before it that ends last, so the check is n log n in the faults.
+	// before it that ends last, so the check is n log n in the faults, and
+	// with the one just before it, which may start at the same time
+	// without ending last (a window of no length after one that touches
+	// it: [5 s, 10 s), [10 s, 10 s), [10 s, 12 s) would crash the node at
+	// 10 s twice, and the first restart would bring it back early).
 	for _, node := range nodes {
 		ws := byNode[node]
 		slices.SortStableFunc(ws, func(a, b nodeWindow) int { return cmp.Compare(a.from, b.from) })
-		last := ws[0]
+		last, prev := ws[0], ws[0]
 		for _, w := range ws[1:] {
-			if w.from < last.to || w.from == last.from {
+			switch {
+			case w.from < last.to:
 				d.overlap(s, at, index, last, w)
+			case w.from == prev.from:
+				d.overlap(s, at, index, prev, w)
 			}
 			if w.to > last.to {
 				last = w
 			}
+			prev = w
 		}
 	}
 }

@@ -56,6 +56,13 @@ faults:
 			`fixture.yaml:9:12: error: faults[3]: node_crash of node "gw" at 40 s overlaps faults[0] (line 6), which has it down from 10 s to 60 s; a node is down from one fault at a time (start it at 60 s or later, or make the two one fault)`,
 		},
 	}, {
+		name: "one of no length where another ends, then one at the same time",
+		faults: `  - {at_s: 5, kind: node_crash, node: gw, restart_after_s: 5}
+  - {at_s: 10, kind: node_crash, node: gw, restart_after_s: 0}
+  - {at_s: 10, kind: node_crash, node: gw, restart_after_s: 2}
+`,
+		want: []string{`fixture.yaml:8:12: error: faults[2]: node_crash of node "gw" at 10 s overlaps faults[1] (line 7), which has it down from 10 s to 10 s; a node is down from one fault at a time (start it at 10 s or later, or make the two one fault)`},
+	}, {
 		name: "windows that touch",
 		faults: `  - {at_s: 10, kind: node_crash, node: gw, restart_after_s: 10}
   - {at_s: 20, kind: node_pause, node: gw, duration_s: 5}

@@ -51,22 +51,17 @@ func newCrashes(faults []scenario.Fault, index map[string]int32, nodes int, end 
 		if !ok {
 			continue
 		}
-		to := end
-		if f.Kind == scenario.FaultNodePause {
-			c.actions = append(c.actions, crashAction{t: f.AtUS, idx: i, pause: true, from: f.AtUS})
-			if f.DurationUS > 0 {
-				to = f.AtUS + f.DurationUS
-				c.actions = append(c.actions, crashAction{t: to, idx: i, restart: true, pause: true, from: f.AtUS})
-			}
-			c.windows[i] = append(c.windows[i], [2]int64{f.AtUS, to})
-			continue
+		// The loader's window (its overlap check uses the same), with a
+		// fault that never ends down until the end of the run.
+		from, to, ends := f.Window()
+		pause := f.Kind == scenario.FaultNodePause
+		c.actions = append(c.actions, crashAction{t: from, idx: i, pause: pause, from: from})
+		if ends {
+			c.actions = append(c.actions, crashAction{t: to, idx: i, restart: true, pause: pause, from: from})
+		} else {
+			to = end
 		}
-		c.actions = append(c.actions, crashAction{t: f.AtUS, idx: i, from: f.AtUS})
-		if f.RestartAfterUS != nil {
-			to = f.AtUS + *f.RestartAfterUS
-			c.actions = append(c.actions, crashAction{t: to, idx: i, restart: true, from: f.AtUS})
-		}
-		c.windows[i] = append(c.windows[i], [2]int64{f.AtUS, to})
+		c.windows[i] = append(c.windows[i], [2]int64{from, to})
 	}
 	// Time order, then node order. The loader refuses windows that
 	// overlap on one node (scenario's checkNodeFaults), so at one time a

@@ -26,6 +26,23 @@ func deafNode() {
 	time.Sleep(10 * time.Minute)
 }
 
+// startGuarded starts p and returns its pid. If the test fails, a cleanup
+// ends the process's group: a Close or a wait that hangs leaves the child
+// to the test.
+func startGuarded(t *testing.T, p *Process) int {
+	t.Helper()
+	if err := p.Start(context.Background(), Env{Seed: 1, Dir: t.TempDir()}); err != nil {
+		t.Fatalf("Start() = %v", err)
+	}
+	pid := p.cmd.Process.Pid
+	t.Cleanup(func() {
+		if t.Failed() && !reaped(pid) {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+	})
+	return pid
+}
+
 // TestCloseOfANodeThatStoppedReading: Close of a node whose input is full
 // (it stopped reading) does not wait for its timeout_s, here an hour: it
 // gives SHUTDOWN a short grace, then ends the process, which is reaped.
@@ -43,16 +60,7 @@ func TestCloseOfANodeThatStoppedReading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Start(context.Background(), Env{Seed: 1, Dir: t.TempDir()}); err != nil {
-		t.Fatalf("Start() = %v", err)
-	}
-	pid := p.cmd.Process.Pid
-	t.Cleanup(func() {
-		// A Close that hangs leaves the child to the test: end it.
-		if t.Failed() && !reaped(pid) {
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-		}
-	})
+	pid := startGuarded(t, p)
 	// Fill the node's input as a run's events would: the write stops when
 	// the pipe is full.
 	if err := p.conn.SetWriteDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
@@ -90,15 +98,7 @@ func TestCancelEndsAWaitForANode(t *testing.T) {
 		t.Run(fmt.Sprintf("cancelled before the call %v", before), func(t *testing.T) {
 			t.Parallel()
 			p := helperProcess(t, "mute", 3600)
-			if err := p.Start(context.Background(), Env{Seed: 1, Dir: t.TempDir()}); err != nil {
-				t.Fatalf("Start() = %v", err)
-			}
-			pid := p.cmd.Process.Pid
-			t.Cleanup(func() {
-				if t.Failed() && !reaped(pid) {
-					_ = syscall.Kill(-pid, syscall.SIGKILL)
-				}
-			})
+			pid := startGuarded(t, p)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if err := p.Send(ctx, 1000, nil); err != nil {
