@@ -44,27 +44,48 @@ type Client struct {
 	pinned  bool
 }
 
-// FromEnv returns a client of the engine DOCKER_HOST names, else of
-// [DefaultHost]; DOCKER_CERT_PATH and DOCKER_TLS_VERIFY configure TLS for
-// a tcp:// host and DOCKER_API_VERSION pins the API version, as they do
-// for the docker CLI. Nothing is sent until the first call.
+// FromEnv returns a client of the engine the docker CLI would reach:
+// DOCKER_HOST, else the docker context DOCKER_CONTEXT or the config's
+// currentContext names, else [DefaultHost]. DOCKER_CERT_PATH and
+// DOCKER_TLS_VERIFY configure TLS for a tcp:// DOCKER_HOST, a context's
+// own TLS files for its host, and DOCKER_API_VERSION pins the API version,
+// as they do for the docker CLI. Nothing is sent until the first call.
 func FromEnv() (*Client, error) {
-	host := os.Getenv("DOCKER_HOST")
-	if host == "" {
-		host = DefaultHost
-	}
-	var tc *tls.Config
-	if dir := os.Getenv("DOCKER_CERT_PATH"); dir != "" {
-		var err error
-		if tc, err = loadTLS(dir, os.Getenv("DOCKER_TLS_VERIFY") != ""); err != nil {
-			return nil, err
-		}
-	}
-	c, err := New(host, tc)
+	return fromEnv(os.Getenv)
+}
+
+func fromEnv(getenv func(string) string) (*Client, error) {
+	ep, err := resolveEndpoint(getenv)
 	if err != nil {
 		return nil, err
 	}
-	if v := os.Getenv("DOCKER_API_VERSION"); v != "" {
+	var tc *tls.Config
+	switch {
+	case ep.context == "" && getenv("DOCKER_CERT_PATH") != "":
+		if tc, err = loadTLS(getenv("DOCKER_CERT_PATH"), getenv("DOCKER_TLS_VERIFY") != "", "DOCKER_CERT_PATH"); err != nil {
+			return nil, err
+		}
+	case ep.tlsDir != "":
+		if tc, err = loadTLS(ep.tlsDir, !ep.skipTLS, fmt.Sprintf("docker context %q", ep.context)); err != nil {
+			return nil, err
+		}
+	case ep.skipTLS:
+		tc = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true} // #nosec G402 -- the context says SkipTLSVerify, as the docker CLI reads it
+	}
+	if strings.HasPrefix(ep.host, "unix://") {
+		tc = nil // a socket has no TLS; the docker CLI ignores it there too
+	}
+	c, err := New(ep.host, tc)
+	if err != nil {
+		if ep.context != "" {
+			return nil, fmt.Errorf("docker context %q: %w", ep.context, err)
+		}
+		return nil, err
+	}
+	if ep.context != "" {
+		c.host = fmt.Sprintf("%s (docker context %q)", ep.host, ep.context)
+	}
+	if v := getenv("DOCKER_API_VERSION"); v != "" {
 		c.version, c.pinned = strings.TrimPrefix(v, "v"), true
 	}
 	return c, nil
@@ -130,22 +151,22 @@ func New(host string, tc *tls.Config) (*Client, error) {
 
 // loadTLS reads ca.pem, cert.pem and key.pem from dir, as the docker CLI
 // does; without verify the engine's certificate is not checked.
-func loadTLS(dir string, verify bool) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !verify} // #nosec G402 -- only when DOCKER_TLS_VERIFY is unset, as the docker CLI does
+func loadTLS(dir string, verify bool, what string) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !verify} // #nosec G402 -- only when DOCKER_TLS_VERIFY is unset or the context skips verification, as the docker CLI does
 	if ca, err := os.ReadFile(filepath.Join(dir, "ca.pem")); err == nil {        // #nosec G703 G304 -- DOCKER_CERT_PATH, as the docker CLI reads it
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(ca) {
-			return nil, fmt.Errorf("DOCKER_CERT_PATH: no certificate in %s", filepath.Join(dir, "ca.pem"))
+			return nil, fmt.Errorf("%s: no certificate in %s", what, filepath.Join(dir, "ca.pem"))
 		}
 		tc.RootCAs = pool
 	} else if verify {
-		return nil, fmt.Errorf("DOCKER_CERT_PATH: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))
 	if err == nil {
 		tc.Certificates = []tls.Certificate{cert}
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("DOCKER_CERT_PATH: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return tc, nil
 }

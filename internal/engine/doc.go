@@ -16,9 +16,11 @@
 // has no init work; the API surface it covers is small, and it decodes
 // only the fields its user reads.
 //
-// The engine is the one DOCKER_HOST names (unix:///path or tcp://host:port,
-// with TLS from DOCKER_CERT_PATH and DOCKER_TLS_VERIFY as the docker CLI
-// reads them), else unix:///var/run/docker.sock. The API version is the
+// The engine is the one the docker CLI would reach: DOCKER_HOST
+// (unix:///path or tcp://host:port, with TLS from DOCKER_CERT_PATH and
+// DOCKER_TLS_VERIFY as the docker CLI reads them), else the docker context
+// DOCKER_CONTEXT or config.json's currentContext names (its host and TLS
+// files from the CLI's context store), else unix:///var/run/docker.sock. The API version is the
 // engine's (GET /_ping's API-Version header), at most [MaxAPIVersion], or
 // DOCKER_API_VERSION when it is set. Every call takes a context and
 // returns when it is done. An engine's error answer is an [*Error] with

@@ -26,10 +26,11 @@ const (
 
 // ErrNoDocker means the scenario has docker nodes and no Docker Engine
 // answers.
-var ErrNoDocker = errors.New("docker nodes need a Docker Engine, and none answers: install Docker (https://docs.docker.com/engine/install/, or apt-get install docker.io) and start it, or point DOCKER_HOST at a running engine")
+var ErrNoDocker = errors.New("docker nodes need a Docker Engine, and none answers: install Docker (https://docs.docker.com/engine/install/, or apt-get install docker.io) and start it, or point DOCKER_HOST or the docker context at a running engine")
 
 // Runtime runs a simulation's docker nodes as containers in the Docker
-// Engine that DOCKER_HOST (or the default socket) names. It connects when
+// Engine the docker CLI would reach: DOCKER_HOST, else the current docker
+// context, else the default socket. It connects when
 // the first container starts, and then removes what runs killed before
 // left behind. It owns what the run's nodes create beside their
 // containers, the run's network and the images it loaded, and Close
