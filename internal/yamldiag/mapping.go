@@ -173,7 +173,7 @@ func (d *Decoder) CheckKeys(m *Mapping, k Keys) {
 		if slices.Contains(k.Known, e.Name) || k.Accept != nil && k.Accept(e.Name) {
 			continue
 		}
-		if !d.room(d.strictSeverity()) {
+		if !d.Room(d.strictSeverity()) {
 			d.dropped[d.strictSeverity()&1]++ // no suggestion to compute
 			continue
 		}

@@ -415,11 +415,16 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 				d.deviceScope(names.groups, ref.path, k, n)
 				continue
 			}
+			glob := strings.ContainsAny(g, "*?[")
+			sev := SeverityError
+			if glob {
+				sev = SeverityWarning
+			}
 			hint := "known nodes: " + list(ids)
-			if s := d.suggestNode(g, ids); s != "" {
+			if s := d.suggestNode(sev, g, ids); s != "" {
 				hint = "did you mean " + s + "? " + hint
 			}
-			if strings.ContainsAny(g, "*?[") {
+			if glob {
 				d.Warnf(n, ref.path+"."+k, hint, "%s.%s: %q matches no node", ref.path, k, yamldiag.Short(g))
 			} else {
 				d.Errorf(n, ref.path+"."+k, hint, "%s.%s names unknown node %q", ref.path, k, yamldiag.Short(g))
