@@ -212,7 +212,9 @@ var faultKinds = []string{FaultLinkDown, FaultLinkDegrade, FaultPartition, Fault
 
 // faultRef is where a decoded fault was written, for the checks after
 // decoding: its path, its entry as written (an alias where the file reuses
-// an anchor) and its at_s value (the entry when at_s comes from a merge).
+// an anchor) and where a diagnostic about its start points, its at_s value
+// (the entry when at_s comes from a merge; the alias for an aliased entry,
+// whose at_s the anchor's other uses share).
 type faultRef struct {
 	path    string
 	use, at *yaml.Node
@@ -227,9 +229,11 @@ func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
 		func(p string, m *yamldiag.Mapping) (Fault, bool) {
 			f, ok := d.fault(p, m, r)
 			if ok {
-				at := valueOf(m.Node, "at_s")
-				if at == nil {
-					at = m.Node
+				at := m.Use
+				if at == m.Node {
+					if at = valueOf(m.Node, "at_s"); at == nil {
+						at = m.Node
+					}
 				}
 				r.faults = append(r.faults, faultRef{path: p, use: m.Use, at: at})
 			}

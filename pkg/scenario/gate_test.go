@@ -173,6 +173,13 @@ faults:
 		name:   "after a refused fault",
 		faults: "  - {at_s: 1, kind: bogus}\n  - {at_s: 10, kind: node_crash, node: gw}\n",
 		want:   []string{`fixture.yaml:6:5: warning: faults[1] starts at 10 s, at or after the run ends (5 s); it never happens (make at_s smaller than simulation.duration_s)`},
+	}, {
+		name:   "an anchor's entry used again",
+		faults: "  - &x {at_s: 10, kind: link_down, link: {src: gw}}\n  - *x\n",
+		want: []string{
+			`fixture.yaml:5:5: warning: faults[0] starts at 10 s, at or after the run ends (5 s); it never happens (make at_s smaller than simulation.duration_s)`,
+			`fixture.yaml:6:5: warning: faults[1] starts at 10 s, at or after the run ends (5 s); it never happens (make at_s smaller than simulation.duration_s)`,
+		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

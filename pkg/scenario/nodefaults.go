@@ -94,7 +94,7 @@ func (d *decoder) overlap(s *Scenario, refs []faultRef, earlier, w nodeWindow) {
 	}
 	d.Errorf(ref.at, ref.path+".at_s", hint,
 		"%s: %s of node %q at %s s overlaps %s (line %d), which has it down from %s s %s; a node is down from one fault at a time",
-		ref.path, f.Kind, yamldiag.Short(f.Node), secs(f.AtUS), eref.path, e.Pos.Line, secs(earlier.from), until)
+		ref.path, f.Kind, yamldiag.Short(f.Node), secs(f.AtUS), eref.path, eref.use.Line, secs(earlier.from), until)
 }
 
 // endKey is the key that ends a node fault of kind.
