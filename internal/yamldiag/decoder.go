@@ -91,7 +91,7 @@ func (d *Decoder) Add(diags ...Diagnostic) {
 			d.dropped[diag.Severity&1] += n
 			continue
 		}
-		if !d.room(diag.Severity) {
+		if !d.Room(diag.Severity) {
 			d.dropped[diag.Severity&1]++
 			continue
 		}
@@ -102,10 +102,10 @@ func (d *Decoder) Add(diags ...Diagnostic) {
 
 // room reports whether a diagnostic of sev would be kept, so that one that
 // would not costs no message or hint.
-func (d *Decoder) room(sev Severity) bool { return d.kept[sev&1] < maxDiagnostics }
+func (d *Decoder) Room(sev Severity) bool { return d.kept[sev&1] < maxDiagnostics }
 
 func (d *Decoder) add(sev Severity, n *yaml.Node, key, hint, format string, args ...any) {
-	if !d.room(sev) {
+	if !d.Room(sev) {
 		d.dropped[sev&1]++
 		return
 	}

@@ -19,6 +19,10 @@ type Entry struct {
 // wins.
 type Mapping struct {
 	Node *yaml.Node
+	// Use is the node the mapping was read from: an alias of Node where
+	// the file reuses an anchor (*x), else Node. A diagnostic about one
+	// use of a shared mapping points here, not at the anchor.
+	Use *yaml.Node
 	// Path is the mapping's dotted path, "" for the file's root.
 	Path    string
 	Entries []Entry
@@ -41,7 +45,7 @@ func (d *Decoder) AsMap(n *yaml.Node, path string) *Mapping {
 	if r == nil || r.Kind != yaml.MappingNode {
 		return nil
 	}
-	return &Mapping{Node: r, Path: path, Entries: d.entries(r, path, true)}
+	return &Mapping{Node: r, Use: n, Path: path, Entries: d.entries(r, path, true)}
 }
 
 // Map is AsMap that reports "<what> must be a mapping, got ..." when n is
@@ -173,7 +177,7 @@ func (d *Decoder) CheckKeys(m *Mapping, k Keys) {
 		if slices.Contains(k.Known, e.Name) || k.Accept != nil && k.Accept(e.Name) {
 			continue
 		}
-		if !d.room(d.strictSeverity()) {
+		if !d.Room(d.strictSeverity()) {
 			d.dropped[d.strictSeverity()&1]++ // no suggestion to compute
 			continue
 		}

@@ -2,6 +2,7 @@ package yamldiag_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -251,5 +252,24 @@ func TestCheckKeys(t *testing.T) {
 	d.CheckKeys(d.AsMap(root, ""), keys)
 	if diff := cmp.Diff([]string{"f.yaml:1:1: error: unknown key prot in the manifest (did you mean port?)"}, lines(d)); diff != "" {
 		t.Errorf("strict (-want +got):\n%s", diff)
+	}
+}
+
+// TestMappingUse: a mapping read through an alias keeps the alias as its
+// Use, so one use of an anchor can be pointed at; otherwise Use is Node.
+func TestMappingUse(t *testing.T) {
+	t.Parallel()
+	d := yamldiag.New("f.yaml")
+	root, _ := d.Document([]byte("a: &x {k: 1}\nb: *x\n"), "a test file")
+	top := d.AsMap(root, "")
+	var got []string
+	for _, name := range []string{"a", "b"} {
+		e, _ := top.Get(name)
+		m := d.AsMap(e.Val, name)
+		got = append(got, fmt.Sprintf("%s: node %d:%d, use %d:%d", name, m.Node.Line, m.Node.Column, m.Use.Line, m.Use.Column))
+	}
+	want := []string{"a: node 1:4, use 1:4", "b: node 1:4, use 2:4"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("positions (-want +got):\n%s", diff)
 	}
 }

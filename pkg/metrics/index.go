@@ -2,8 +2,9 @@ package metrics
 
 import (
 	"slices"
-	"sort"
 	"strings"
+
+	"github.com/xedgesim/simulate/internal/globspan"
 )
 
 // An assertion's scope selects routes and nodes by name or glob. Walking
@@ -67,25 +68,13 @@ func (s *Set) nodes(glob string) []int {
 }
 
 // span returns the part of sorted (positions sorted by key) whose keys
-// start with pattern's literal prefix: all of it for "", the keys equal
-// to pattern when it has no wildcard.
+// may match pattern (globspan.Span): all of it for "", which selects any.
 func span(sorted []int, key func(int) string, pattern string) []int {
 	if pattern == "" {
 		return sorted
 	}
-	lit := pattern
-	if i := strings.IndexAny(pattern, `*?[\`); i >= 0 {
-		lit = pattern[:i]
-	}
-	lo := sort.Search(len(sorted), func(i int) bool { return key(sorted[i]) >= lit })
-	rest := sorted[lo:]
-	var n int
-	if lit == pattern {
-		n = sort.Search(len(rest), func(i int) bool { return key(rest[i]) != lit })
-	} else {
-		n = sort.Search(len(rest), func(i int) bool { return !strings.HasPrefix(key(rest[i]), lit) })
-	}
-	return rest[:n]
+	lo, hi := globspan.Span(len(sorted), func(i int) string { return key(sorted[i]) }, pattern)
+	return sorted[lo:hi]
 }
 
 // ordered returns a sorted copy of positions, so rows are visited in the

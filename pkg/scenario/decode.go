@@ -28,7 +28,7 @@ type refs struct {
 	nodes  []nodeRef
 	links  []linkRef
 	scopes []scopeRef
-	faults []*yaml.Node
+	faults []faultRef
 	// observerNames are the observers' name values; observes the
 	// assertions' where.observe values.
 	observerNames []*yaml.Node
@@ -79,9 +79,6 @@ func (d *decoder) scenario(root *yaml.Node, s *Scenario, r *refs) {
 	}
 	if e, ok := top.Get("faults"); ok {
 		s.Faults = d.faults(e, r)
-		if seq := yamldiag.Deref(e.Val); seq != nil {
-			r.faults = seq.Content
-		}
 	}
 	if e, ok := top.Get("observe"); ok {
 		s.Observers = d.observers(e, r)

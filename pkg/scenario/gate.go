@@ -210,11 +210,35 @@ func (d *decoder) scope(e yamldiag.Entry, p, section string, r *refs) Scope {
 
 var faultKinds = []string{FaultLinkDown, FaultLinkDegrade, FaultPartition, FaultNodeCrash, FaultNodePause}
 
+// faultRef is where a decoded fault was written, for the checks after
+// decoding: its path, its entry as written (an alias where the file reuses
+// an anchor) and where a diagnostic about its start points, its at_s value
+// (the entry when at_s comes from a merge; the alias for an aliased entry,
+// whose at_s the anchor's other uses share).
+type faultRef struct {
+	path    string
+	use, at *yaml.Node
+}
+
+// faults decodes the faults list; r.faults gets a faultRef for each fault
+// it returns, in the same order.
 func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
 	return decodeList(d, e.Val, "faults",
 		"write each fault as a list item: - {at_s: 10, kind: link_down, link: {src: a, dst: b}, duration_s: 5}",
 		secFault, "write a fault as at_s:, kind: and its target indented under '- '",
-		func(p string, m *yamldiag.Mapping) (Fault, bool) { return d.fault(p, m, r) })
+		func(p string, m *yamldiag.Mapping) (Fault, bool) {
+			f, ok := d.fault(p, m, r)
+			if ok {
+				at := m.Use
+				if at == m.Node {
+					if at = valueOf(m.Node, "at_s"); at == nil {
+						at = m.Node
+					}
+				}
+				r.faults = append(r.faults, faultRef{path: p, use: m.Use, at: at})
+			}
+			return f, ok
+		})
 }
 
 // seconds reads a non-negative number of seconds as microseconds, at most
@@ -415,11 +439,16 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 				d.deviceScope(names.groups, ref.path, k, n)
 				continue
 			}
+			glob := strings.ContainsAny(g, "*?[")
+			sev := SeverityError
+			if glob {
+				sev = SeverityWarning
+			}
 			hint := "known nodes: " + list(ids)
-			if s := d.suggestNode(g, ids); s != "" {
+			if s := d.suggestNode(sev, g, ids); s != "" {
 				hint = "did you mean " + s + "? " + hint
 			}
-			if strings.ContainsAny(g, "*?[") {
+			if glob {
 				d.Warnf(n, ref.path+"."+k, hint, "%s.%s: %q matches no node", ref.path, k, yamldiag.Short(g))
 			} else {
 				d.Errorf(n, ref.path+"."+k, hint, "%s.%s names unknown node %q", ref.path, k, yamldiag.Short(g))
@@ -429,11 +458,12 @@ func (d *decoder) checkScopes(s *Scenario, r *refs) {
 }
 
 // checkFaultTimes warns about faults that start after the run ends.
-func (d *decoder) checkFaultTimes(s *Scenario, nodes []*yaml.Node) {
+func (d *decoder) checkFaultTimes(s *Scenario, refs []faultRef) {
 	for i, f := range s.Faults {
-		if s.Simulation.DurationUS > 0 && f.AtUS >= s.Simulation.DurationUS && i < len(nodes) {
-			d.Warnf(nodes[i], fmt.Sprintf("faults[%d].at_s", i), "make at_s smaller than simulation.duration_s",
-				"faults[%d] starts at %g s, at or after the run ends (%g s); it never happens", i, float64(f.AtUS)/1e6, s.Simulation.DurationS)
+		if s.Simulation.DurationUS > 0 && f.AtUS >= s.Simulation.DurationUS {
+			ref := refs[i]
+			d.Warnf(ref.use, ref.path+".at_s", "make at_s smaller than simulation.duration_s",
+				"%s starts at %g s, at or after the run ends (%g s); it never happens", ref.path, float64(f.AtUS)/1e6, s.Simulation.DurationS)
 		}
 	}
 }

@@ -155,3 +155,42 @@ func TestFaultAfterTheEndIsAWarning(t *testing.T) {
 		t.Errorf("warnings = %v", warnings)
 	}
 }
+
+// TestFaultAfterTheEndPointsAtIt: the warning about a fault that starts
+// when the run has ended names and points at that fault's entry, also when
+// a fault before it is refused (it named and pointed at the refused one).
+func TestFaultAfterTheEndPointsAtIt(t *testing.T) {
+	t.Parallel()
+	const head = `simulation: {duration_s: 5, seed: 1}
+nodes:
+  - {id: gw, type: gateway, port: 5002}
+faults:
+`
+	for _, tc := range []struct {
+		name, faults string
+		want         []string
+	}{{
+		name:   "after a refused fault",
+		faults: "  - {at_s: 1, kind: bogus}\n  - {at_s: 10, kind: node_crash, node: gw}\n",
+		want:   []string{`fixture.yaml:6:5: warning: faults[1] starts at 10 s, at or after the run ends (5 s); it never happens (make at_s smaller than simulation.duration_s)`},
+	}, {
+		name:   "an anchor's entry used again",
+		faults: "  - &x {at_s: 10, kind: link_down, link: {src: gw}}\n  - *x\n",
+		want: []string{
+			`fixture.yaml:5:5: warning: faults[0] starts at 10 s, at or after the run ends (5 s); it never happens (make at_s smaller than simulation.duration_s)`,
+			`fixture.yaml:6:5: warning: faults[1] starts at 10 s, at or after the run ends (5 s); it never happens (make at_s smaller than simulation.duration_s)`,
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, warnings, _ := Parse([]byte(head+tc.faults), file)
+			var got []string
+			for _, w := range warnings {
+				got = append(got, w.String())
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strconv"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/xedgesim/simulate/internal/yamldiag"
 )
 
@@ -45,8 +43,8 @@ func (f *Fault) Window() (from, to int64, ends bool) {
 }
 
 // checkNodeFaults refuses node faults whose windows overlap on one node.
-// items are the faults list's entries, to point at the later fault's at_s.
-func (d *decoder) checkNodeFaults(s *Scenario, items []*yaml.Node) {
+// refs are the faults' positions, to point at the later fault's at_s.
+func (d *decoder) checkNodeFaults(s *Scenario, refs []faultRef) {
 	byNode := map[string][]nodeWindow{}
 	var nodes []string
 	for i := range s.Faults {
@@ -59,16 +57,6 @@ func (d *decoder) checkNodeFaults(s *Scenario, items []*yaml.Node) {
 		}
 		from, to, _ := f.Window()
 		byNode[f.Node] = append(byNode[f.Node], nodeWindow{fault: i, from: from, to: to})
-	}
-	at := map[[2]int]*yaml.Node{} // a fault's position -> its entry
-	index := map[[2]int]int{}     // and its index in the file's list
-	for i, it := range items {
-		if m := yamldiag.Deref(it); m != nil {
-			k := [2]int{m.Line, m.Column}
-			if _, dup := at[k]; !dup {
-				at[k], index[k] = m, i
-			}
-		}
 	}
 	// By start, then file order: each window is compared with the one
 	// before it that ends last, so the check is n log n in the faults, and
@@ -83,9 +71,9 @@ func (d *decoder) checkNodeFaults(s *Scenario, items []*yaml.Node) {
 		for _, w := range ws[1:] {
 			switch {
 			case w.from < last.to:
-				d.overlap(s, at, index, last, w)
+				d.overlap(s, refs, last, w)
 			case w.from == prev.from:
-				d.overlap(s, at, index, prev, w)
+				d.overlap(s, refs, prev, w)
 			}
 			if w.to > last.to {
 				last = w
@@ -96,24 +84,17 @@ func (d *decoder) checkNodeFaults(s *Scenario, items []*yaml.Node) {
 }
 
 // overlap reports that fault w's window overlaps earlier's.
-func (d *decoder) overlap(s *Scenario, at map[[2]int]*yaml.Node, index map[[2]int]int, earlier, w nodeWindow) {
+func (d *decoder) overlap(s *Scenario, refs []faultRef, earlier, w nodeWindow) {
 	f, e := &s.Faults[w.fault], &s.Faults[earlier.fault]
-	k := [2]int{f.Pos.Line, f.Pos.Col}
-	n, path := at[k], fmt.Sprintf("faults[%d]", index[k])
-	if v := valueOf(n, "at_s"); v != nil {
-		n = v
-	} else if n == nil {
-		n = &yaml.Node{Line: f.Pos.Line, Column: f.Pos.Col}
-	}
-	ek := [2]int{e.Pos.Line, e.Pos.Col}
-	until, hint := "until the end", fmt.Sprintf("give faults[%d] a %s, or remove this one", index[ek], endKey(e.Kind))
+	ref, eref := refs[w.fault], refs[earlier.fault]
+	until, hint := "until the end", fmt.Sprintf("give %s a %s, or remove this one", eref.path, endKey(e.Kind))
 	if earlier.to != math.MaxInt64 {
 		until = "to " + secs(earlier.to) + " s"
 		hint = "start it at " + secs(earlier.to) + " s or later, or make the two one fault"
 	}
-	d.Errorf(n, path+".at_s", hint,
-		"%s: %s of node %q at %s s overlaps faults[%d] (line %d), which has it down from %s s %s; a node is down from one fault at a time",
-		path, f.Kind, yamldiag.Short(f.Node), secs(f.AtUS), index[ek], e.Pos.Line, secs(earlier.from), until)
+	d.Errorf(ref.at, ref.path+".at_s", hint,
+		"%s: %s of node %q at %s s overlaps %s (line %d), which has it down from %s s %s; a node is down from one fault at a time",
+		ref.path, f.Kind, yamldiag.Short(f.Node), secs(f.AtUS), eref.path, eref.use.Line, secs(earlier.from), until)
 }
 
 // endKey is the key that ends a node fault of kind.

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,7 +20,9 @@ faults:
 `
 	for _, tc := range []struct {
 		name, faults string
-		want         []string
+		// head replaces the one above when it is set.
+		head string
+		want []string
 	}{{
 		name: "a crash inside another",
 		faults: `  - {at_s: 10, kind: node_crash, node: gw, restart_after_s: 20}
@@ -63,6 +66,22 @@ faults:
 `,
 		want: []string{`fixture.yaml:8:12: error: faults[2]: node_crash of node "gw" at 10 s overlaps faults[1] (line 7), which has it down from 10 s to 10 s; a node is down from one fault at a time (start it at 10 s or later, or make the two one fault)`},
 	}, {
+		// One anchor's uses share its nodes and their positions; the
+		// error points at the use (*x) it is about.
+		name: "an anchor's entry used again",
+		faults: `  - &x {at_s: 10, kind: node_crash, node: gw, restart_after_s: 20}
+  - *x
+`,
+		want: []string{`fixture.yaml:7:5: error: faults[1]: node_crash of node "gw" at 10 s overlaps faults[0] (line 6), which has it down from 10 s to 30 s; a node is down from one fault at a time (start it at 30 s or later, or make the two one fault)`},
+	}, {
+		name: "an earlier fault that is an alias",
+		// The anchor is in a node's free-form config, before the list.
+		head: strings.Replace(head, "port: 5002}", "port: 5002, config: {f: &y {at_s: 10, kind: node_crash, node: gw, restart_after_s: 20}}}", 1),
+		faults: `  - *y
+  - {at_s: 15, kind: node_pause, node: gw, duration_s: 1}
+`,
+		want: []string{`fixture.yaml:7:12: error: faults[1]: node_pause of node "gw" at 15 s overlaps faults[0] (line 6), which has it down from 10 s to 30 s; a node is down from one fault at a time (start it at 30 s or later, or make the two one fault)`},
+	}, {
 		name: "windows that touch",
 		faults: `  - {at_s: 10, kind: node_crash, node: gw, restart_after_s: 10}
   - {at_s: 20, kind: node_pause, node: gw, duration_s: 5}
@@ -77,6 +96,9 @@ faults:
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			src := head + tc.faults
+			if tc.head != "" {
+				src = tc.head + tc.faults
+			}
 			if tc.want == nil {
 				if _, _, err := Parse([]byte(src), file); err != nil {
 					t.Fatalf("Parse: %v", err)

@@ -69,7 +69,7 @@ func (d *decoder) crossCheck(s *Scenario, r *refs) {
 				continue
 			}
 			hint := "known nodes: " + list(known)
-			if s := d.suggestNode(end.id, known); s != "" {
+			if s := d.suggestNode(SeverityError, end.id, known); s != "" {
 				hint = "did you mean " + s + "? " + hint
 			}
 			d.Errorf(end.node, ref.path+"."+end.key, hint, "%s.%s names unknown node %q", ref.path, end.key, yamldiag.Short(end.id))

@@ -23,9 +23,8 @@ type decoder struct {
 	// maxNodes is the node limit, checked on the nodes list before its
 	// entries are decoded (see nodes).
 	maxNodes int
-	// nodeSuggestions and nodesCompared count the searches suggestNode
-	// made and the ids they compared (suggest.go).
-	nodeSuggestions, nodesCompared int
+	// nodesCompared counts the ids suggestNode compared (suggest.go).
+	nodesCompared int
 }
 
 // lastKey is the final segment of a dotted path, for hints like
