@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -60,7 +61,7 @@ func deploy(env *Env) (*Section, error) {
 	}
 	var rows strings.Builder
 	rows.WriteString("| redeploy | xedgesim deploy (s) | docker save \\| ssh docker load (s) | ratio | sent by xedgesim deploy | sent by docker save \\| ssh | bytes ratio | machine CPU, xedgesim deploy (s) | machine CPU, docker save \\| ssh (s) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	walls := map[string]float64{}
+	walls, cpus := map[string]float64{}, map[string]float64{}
 	var steps strings.Builder
 	steps.WriteString("| xedgesim deploy: step reached after (s, median) |")
 	for _, st := range deploySteps {
@@ -98,6 +99,7 @@ func deploy(env *Env) (*Section, error) {
 				fmt.Sprintf("%.2f× (%.2f s against %.2f s)", ratio, x.Median, k.Median), ratio <= 1)
 		}
 		walls["xedgesim "+sc.key], walls["baseline "+sc.key] = x.Median, k.Median
+		cpus["xedgesim "+sc.key] = xc.Median
 		fmt.Fprintf(&steps, "| %s |", sc.what)
 		for _, st := range deploySteps {
 			if f := field(ss[ours.Name], value("step_"+st)); f.Max > 0 {
@@ -122,8 +124,13 @@ func deploy(env *Env) (*Section, error) {
 	bpar := walls["baseline 3hosts"] / walls["baseline 1host"]
 	s.figure("deploy_xedgesim_parallel_ratio", "xedgesim deploy, three hosts against one (of medians)", "ratio", Stats{Median: par, Min: par, Max: par, N: 1})
 	s.figure("deploy_baseline_parallel_ratio", "docker save piped to ssh docker load, three hosts against one (of medians)", "ratio", Stats{Median: bpar, Min: bpar, Max: bpar, N: 1})
+	// The edges share this machine's cores: three hosts cannot take less
+	// wall time than their machine CPU spread over every core.
+	cores := float64(runtime.NumCPU())
+	floor := cpus["xedgesim 3hosts"] / cores / walls["xedgesim 1host"]
+	s.figure("deploy_xedgesim_parallel_cpu_floor", "xedgesim deploy, three hosts against one: the least their machine CPU allows on this machine's cores (of medians)", "ratio", Stats{Median: floor, Min: floor, Max: floor, N: 1})
 	s.target("three hosts in parallel against one (xedgesim deploy)", "about as long (ratio ≤ 1.5)",
-		fmt.Sprintf("%.2f× (docker save piped to ssh in parallel: %.2f×)", par, bpar), par <= 1.5)
+		fmt.Sprintf("%.2f× (docker save piped to ssh in parallel: %.2f×; their machine CPU, %.2f s on %.0f cores, allows no less than %.2f×)", par, bpar, cpus["xedgesim 3hosts"], cores, floor), par <= 1.5)
 	e3, be3 := walls["xedgesim edge3"]/walls["xedgesim 1host"], walls["baseline edge3"]/walls["baseline 1host"]
 	s.figure("deploy_xedgesim_edge3_ratio", "xedgesim deploy, edge3 alone (arm64 through qemu) against edge1 alone (of medians)", "ratio", Stats{Median: e3, Min: e3, Max: e3, N: 1})
 	s.figure("deploy_baseline_edge3_ratio", "docker save piped to ssh docker load, edge3 alone against edge1 alone (of medians)", "ratio", Stats{Median: be3, Min: be3, Max: be3, N: 1})
