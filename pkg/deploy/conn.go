@@ -22,6 +22,11 @@ type hostConn interface {
 	Upload(ctx context.Context, r io.Reader, size int64, dst, mode string, progress func(int64)) error
 	// DialContext connects from the host, for probes.
 	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+	// Alive tells whether the connection still answers, without running
+	// a command: a command would start the login's shell and its profile
+	// on the host, often the slowest part of a small step. The wrappers
+	// that embed a hostConn forward it.
+	Alive(ctx context.Context) error
 	Close() error
 }
 

@@ -150,9 +150,12 @@ func (e apiEngine) imageChains(ctx context.Context, ids []string) ([][]string, e
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	chains := make([][]string, len(ids))
-	errs := make([]error, len(ids))
 	sem := make(chan struct{}, inspectsAtOnce)
-	var wg sync.WaitGroup
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
 	for i, id := range ids {
 		sem <- struct{}{}
 		wg.Go(func() {
@@ -161,28 +164,20 @@ func (e apiEngine) imageChains(ctx context.Context, ids []string) ([][]string, e
 			switch {
 			case errors.Is(err, engine.ErrNotFound):
 			case err != nil:
-				errs[i] = err
-				cancel()
+				// The first error cancels the other inspects, whose
+				// errors then only repeat the cancellation.
+				once.Do(func() {
+					first = err
+					cancel()
+				})
 			default:
 				chains[i] = append([]string{}, layers...)
 			}
 		})
 	}
 	wg.Wait()
-	// The first real error, else the cancellation once, not once per
-	// image of a host with hundreds.
-	var cancelled error
-	for _, err := range errs {
-		switch {
-		case err == nil:
-		case !errors.Is(err, context.Canceled):
-			return nil, err
-		case cancelled == nil:
-			cancelled = err
-		}
-	}
-	if cancelled != nil {
-		return nil, cancelled
+	if first != nil {
+		return nil, first
 	}
 	return chains, nil
 }

@@ -33,6 +33,9 @@ func (a *answers) Upload(context.Context, io.Reader, int64, string, string, func
 func (a *answers) DialContext(context.Context, string, string) (net.Conn, error) {
 	return nil, errors.New("not used")
 }
+func (a *answers) Alive(context.Context) error {
+	return errors.New("not used")
+}
 func (a *answers) Close() error { return nil }
 
 // TestVerifyProbesAgain: verify calls a service unhealthy only after
