@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -132,5 +133,82 @@ func TestBedFleetRollback(t *testing.T) {
 		if !strings.HasSuffix(got, service+" running") || strings.Contains(got, "\n") {
 			t.Errorf("%s after rollback: false: containers %q, want one", e.Name, got)
 		}
+	}
+}
+
+// TestBedRollbackReconnects breaks the connection kept to the canary
+// (edge1, through a proxy) while the next wave runs: when edge3 fails and
+// the rollout rolls back, the canary is reached again over a new
+// connection and goes back to what it ran before.
+func TestBedRollbackReconnects(t *testing.T) {
+	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges, testbed.PartArm64)
+	edge1, ok := env.Edge("edge1")
+	edge3, ok3 := env.Edge("edge3")
+	if !ok || !ok3 {
+		t.Fatal("the test bed has no edge1 or edge3")
+	}
+	v1ref := pushHello(t, env)
+	layer := randomLayer(t, 64<<10)
+	// v2 differs from v1 on every platform, and its arm64 variant listens
+	// on another port: its health check fails there.
+	v2ref := derive(t, env, v1ref, func(p string, img v1.Image) v1.Image {
+		img, err := mutate.AppendLayers(img, layer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p != "linux/arm64" {
+			return img
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := cf.Config
+		c.Cmd = []string{"-addr", ":9999"}
+		if img, err = mutate.Config(img, c); err != nil {
+			t.Fatal(err)
+		}
+		return img
+	})
+	service := "xt-reconnect-" + randHex(t)
+	port := freePort(t)
+	cleanupEdges(t, env, service)
+	proxy := newCutProxy(t, edge1.SSHAddr(), 1<<62, false)
+	edges := []testbed.Edge{throughProxy(edge1, proxy.port()), edge3}
+	// edge3's check fails by design: a short timeout keeps the test short.
+	health := fmt.Sprintf("{http: {port: %d, path: /healthz}, timeout: 8s, window: 1s}", port)
+	m := bedManifest(t, env, service, port, health, edges, "rollout: {canary: 1, batch: 1, max_failures: 0, rollback: true}\n")
+	ctx := context.Background()
+	if _, err := Deploy(ctx, m, WithImage(v1ref), WithNameOptions(name.Insecure), WithDeployID("xt-reconnect-1")); err != nil {
+		t.Fatalf("Deploy(v1) = %v", err)
+	}
+
+	var once sync.Once
+	var atBreak int32
+	progress := WithProgress(ProgressFunc(func(e Event) {
+		if e.Host == edge3.Name {
+			once.Do(func() {
+				atBreak = proxy.conns.Load()
+				proxy.breakAll()
+			})
+		}
+	}))
+	rep, err := Deploy(ctx, m, WithImage(v2ref), WithNameOptions(name.Insecure), WithDeployID("xt-reconnect-2"), progress)
+	var fe *FailedError
+	if !errors.As(err, &fe) || exitcode.Of(err) != exitcode.Gate || fmt.Sprint(fe.Failed) != "[edge3]" {
+		t.Fatalf("Deploy(v2) = %v, want edge3's health check failed (exit 2)", err)
+	}
+	want := []string{"edge1 linux/amd64 rolled back rolled-back=true", "edge3 linux/arm64 rolled back rolled-back=true"}
+	if diff := cmp.Diff(want, results(rep)); diff != "" {
+		for _, h := range rep.Hosts {
+			t.Logf("%s: %s", h.Host, h.Error)
+		}
+		t.Errorf("Deploy(v2) (-want +got):\n%s", diff)
+	}
+	if got := proxy.conns.Load(); got <= atBreak {
+		t.Errorf("the proxy to edge1 took %d connections, %d before the break: the rollback did not connect again", got, atBreak)
+	}
+	if got := get(t, fmt.Sprintf("http://%s:%d/", edge1.Addr, port)); got != "hello from "+edge1.Platform {
+		t.Errorf("edge1 answers %q after the rollback over a new connection", got)
 	}
 }

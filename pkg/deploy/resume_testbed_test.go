@@ -33,7 +33,8 @@ type cutProxy struct {
 	wg       sync.WaitGroup
 
 	mu   sync.Mutex
-	from []string // the clients' addresses
+	from []string          // the clients' addresses
+	open map[net.Conn]bool // the clients' connections being forwarded
 }
 
 func newCutProxy(t *testing.T, target string, cutAfter int64, refuse bool) *cutProxy {
@@ -54,6 +55,16 @@ func newProxyOn(t *testing.T, listen, target string, cutAfter int64, refuse bool
 	return p
 }
 
+// breakAll breaks every connection being forwarded, as a link that went
+// down for a moment: later connections go through.
+func (p *cutProxy) breakAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.open {
+		_ = c.Close()
+	}
+}
+
 func (p *cutProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 
 func (p *cutProxy) serve() {
@@ -72,9 +83,16 @@ func (p *cutProxy) serve() {
 			c.Close()
 			continue
 		}
+		p.mu.Lock()
+		if p.open == nil {
+			p.open = map[net.Conn]bool{}
+		}
+		p.open[c] = true
+		p.mu.Unlock()
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
+			defer func() { p.mu.Lock(); delete(p.open, c); p.mu.Unlock() }()
 			p.forward(c)
 		}()
 	}
