@@ -11,16 +11,30 @@ import (
 )
 
 // nodeRef and linkRef remember where ids were written, for the checks that
-// look across sections (validate.go).
+// look across sections (validate.go), and the entry as written (use, an
+// alias where the file reuses an anchor).
 type nodeRef struct {
 	path string
+	use  *yaml.Node
 	id   *yaml.Node
 	port *yaml.Node
 }
 
 type linkRef struct {
 	path     string
+	use      *yaml.Node
 	src, dst *yaml.Node
+}
+
+// entryAt is where a diagnostic about one entry among the others (a
+// duplicate) points, given v, the value it is about: the entry itself when
+// it is an alias, since the anchor's values are shared by all its uses and
+// cannot say which one is meant, else v.
+func entryAt(use, v *yaml.Node) *yaml.Node {
+	if use != nil && use.Kind == yaml.AliasNode {
+		return use
+	}
+	return v
 }
 
 // refs are the positions the cross-section checks point at.
@@ -29,9 +43,10 @@ type refs struct {
 	links  []linkRef
 	scopes []scopeRef
 	faults []faultRef
-	// observerNames are the observers' name values; observes the
-	// assertions' where.observe values.
-	observerNames []*yaml.Node
+	// observerNames are the observers' name values and where a duplicate
+	// of each is reported (entryAt); observes the assertions'
+	// where.observe values.
+	observerNames []observerName
 	observes      []observeRef
 }
 

@@ -182,7 +182,7 @@ func (d *decoder) checkGroups(s *Scenario, r *refs) {
 		}
 		for _, g := range groups {
 			if k, ok := s.Nodes[g].Member(n.ID); ok {
-				d.Errorf(r.nodes[i].id, r.nodes[i].path+".id", "give every node its own id",
+				d.Errorf(entryAt(r.nodes[i].use, r.nodes[i].id), r.nodes[i].path+".id", "give every node its own id",
 					"%s: node id %q is also device %d of the group %q (%s)", r.nodes[i].path, yamldiag.Short(n.ID), k, s.Nodes[g].ID, r.nodes[g].path)
 			}
 		}
@@ -194,7 +194,7 @@ func (d *decoder) checkGroups(s *Scenario, r *refs) {
 				continue
 			}
 			ref := r.nodes[groups[b]]
-			d.Errorf(ref.id, ref.path+".id", "give each group its own prefix, e.g. \"edge-a{i}\" and \"edge-b{i}\"",
+			d.Errorf(entryAt(ref.use, ref.id), ref.path+".id", "give each group its own prefix, e.g. \"edge-a{i}\" and \"edge-b{i}\"",
 				"%s: the group %q can name the same devices as the group %q (%s)", ref.path, yamldiag.Short(gb.ID), ga.ID, r.nodes[groups[a]].path)
 		}
 	}

@@ -78,7 +78,7 @@ func (d *decoder) lossRate(raw *yaml.Node, path, who string) (float64, bool) {
 
 func (d *decoder) link(path string, m *yamldiag.Mapping, net Network, r *refs) (Link, bool) {
 	l := Link{LatencyUS: net.DefaultLatencyUS, LossRate: net.DefaultLossRate, Pos: d.Pos(m.Node)}
-	ref := linkRef{path: path}
+	ref := linkRef{path: path, use: m.Use}
 	for _, k := range []struct {
 		key string
 		dst *string

@@ -59,7 +59,7 @@ func groupID(m *yamldiag.Mapping, id string) string {
 func (d *decoder) node(path string, m *yamldiag.Mapping, r *refs) (Node, bool) {
 	n := Node{Implementation: ImplPythonModel, Pos: d.Pos(m.Node)}
 	who := path
-	ref := nodeRef{path: path}
+	ref := nodeRef{path: path, use: m.Use}
 
 	if e, ok := m.Get("id"); !ok {
 		d.Errorf(m.Node, path+".id", "add id: <name>", "%s: missing required field 'id'", path)

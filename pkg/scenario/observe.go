@@ -57,6 +57,12 @@ type Correlate struct {
 	Device string
 }
 
+// observerName is an observer's name value and where a duplicate of it is
+// reported.
+type observerName struct {
+	name, at *yaml.Node
+}
+
 // observeRef remembers where an assertion's where.observe was written.
 type observeRef struct {
 	path string
@@ -87,7 +93,7 @@ func (d *decoder) observer(p string, m *yamldiag.Mapping, r *refs) (Observer, bo
 			ok = false
 		}
 		o.Name = s
-		r.observerNames = append(r.observerNames, e.Val)
+		r.observerNames = append(r.observerNames, observerName{name: e.Val, at: entryAt(m.Use, e.Val)})
 	}
 	mq, hasMQ := m.Get("mqtt")
 	ht, hasHT := m.Get("http")
@@ -266,11 +272,11 @@ func (d *decoder) checkObservers(s *Scenario, r *refs) {
 	var names []string
 	seen := map[string]bool{}
 	for _, n := range r.observerNames {
-		if seen[n.Value] {
-			d.Errorf(n, "observe.name", "give every observer its own name", "observe: duplicate observer name %q", yamldiag.Short(n.Value))
+		if seen[n.name.Value] {
+			d.Errorf(n.at, "observe.name", "give every observer its own name", "observe: duplicate observer name %q", yamldiag.Short(n.name.Value))
 		}
-		seen[n.Value] = true
-		names = append(names, n.Value)
+		seen[n.name.Value] = true
+		names = append(names, n.name.Value)
 	}
 	impl := map[string]string{}
 	for _, n := range s.Nodes {

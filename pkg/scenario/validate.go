@@ -40,20 +40,22 @@ func (d *decoder) crossCheck(s *Scenario, r *refs) {
 	for i, ref := range r.nodes {
 		n := s.Nodes[i]
 		if ref.id != nil {
+			at := entryAt(ref.use, ref.id)
 			if f, dup := ids[n.ID]; dup {
-				d.Errorf(ref.id, ref.path+".id", "give every node its own id",
+				d.Errorf(at, ref.path+".id", "give every node its own id",
 					"%s: duplicate node id %q (first defined on line %d, %s)", ref.path, yamldiag.Short(n.ID), f.line, f.path)
 			} else {
-				ids[n.ID] = first{ref.path, ref.id.Line}
+				ids[n.ID] = first{ref.path, at.Line}
 				known = append(known, n.ID)
 			}
 		}
 		if ref.port != nil {
+			at := entryAt(ref.use, ref.port)
 			if f, dup := ports[n.Port]; dup {
-				d.Warnf(ref.port, ref.path+".port", "give every node its own port",
+				d.Warnf(at, ref.path+".port", "give every node its own port",
 					"%s: port %d is also used by %s (line %d)", ref.path, n.Port, f.path, f.line)
 			} else {
-				ports[n.Port] = first{ref.path, ref.port.Line}
+				ports[n.Port] = first{ref.path, at.Line}
 			}
 		}
 	}
@@ -81,14 +83,15 @@ func (d *decoder) crossCheck(s *Scenario, r *refs) {
 		if l.Bidirectional && l.Src != l.Dst {
 			dirs = append(dirs, [2]string{l.Dst, l.Src})
 		}
+		at := entryAt(ref.use, ref.src)
 		for _, dir := range dirs {
 			if f, dup := links[dir]; dup {
-				d.Warnf(ref.src, ref.path, "remove one of them",
+				d.Warnf(at, ref.path, "remove one of them",
 					"%s: link %s->%s is also defined by %s (line %d); the last one wins, as in upstream",
 					ref.path, yamldiag.Short(dir[0]), yamldiag.Short(dir[1]), f.path, f.line)
 				continue
 			}
-			links[dir] = first{ref.path, ref.src.Line}
+			links[dir] = first{ref.path, at.Line}
 		}
 	}
 }
