@@ -9,9 +9,12 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/xedgesim/simulate/pkg/scenario"
 )
@@ -129,6 +132,56 @@ func TestCancelEndsAWaitForANode(t *testing.T) {
 			}
 			if !reaped(pid) {
 				t.Errorf("process %d still exists after Close", pid)
+			}
+		})
+	}
+}
+
+// countingCtx counts the callbacks registered on it: context.AfterFunc
+// uses a context's own AfterFunc method when it has one. Value hides the
+// cancelCtx beneath, which AfterFunc would use instead.
+type countingCtx struct {
+	context.Context
+	watches atomic.Int32
+}
+
+func (c *countingCtx) Value(any) any { return nil }
+
+func (c *countingCtx) AfterFunc(f func()) (stop func() bool) {
+	c.watches.Add(1)
+	return context.AfterFunc(c.Context, f)
+}
+
+// TestOneWatchPerRun: a node watches the run's context once, in Start,
+// however many quanta the run has; it registered a callback on every Send
+// and Advance before, two per node and quantum. TestCancelEndsAWaitForANode checks
+// that the one watch still ends a wait.
+func TestOneWatchPerRun(t *testing.T) {
+	t.Parallel()
+	for _, quanta := range []int{1, 50} {
+		t.Run(fmt.Sprintf("%d quanta", quanta), func(t *testing.T) {
+			t.Parallel()
+			p := helperProcess(t, "echo", 5)
+			inner, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ctx := &countingCtx{Context: inner}
+			if err := p.Start(ctx, Env{Seed: 1, Dir: t.TempDir()}); err != nil {
+				t.Fatalf("Start() = %v", err)
+			}
+			defer p.Close()
+			// Start's dial registers its own (a timeout per attempt).
+			before := ctx.watches.Load()
+			for q := 1; q <= quanta; q++ {
+				target := int64(q) * 1000
+				if err := p.Send(ctx, target, nil); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := p.Advance(ctx, target, nil, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if diff := cmp.Diff(int32(0), ctx.watches.Load()-before); diff != "" {
+				t.Errorf("callbacks the quanta registered on the run's context (-want +got):\n%s", diff)
 			}
 		})
 	}

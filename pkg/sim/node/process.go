@@ -46,9 +46,10 @@ type Process struct {
 	// logs, when set, replaces output as the node's last output quoted in
 	// errors (a container's logs).
 	logs func() string
-	// ctx is the context of the call under way, for honourCancel
-	// (cancel.go); nil between calls.
-	ctx context.Context
+	// done is the Done of the context watch serves, for honourCancel
+	// (cancel.go), and unwatch ends that watch; nil without one.
+	done    <-chan struct{}
+	unwatch func()
 	// stdio speaks the dialect of upstream's stdin/stdout protocol (M3h):
 	// INIT without the node id, events with renamed keys, ERROR lines. The
 	// connection is given (docker exec -i), not dialled.
@@ -228,7 +229,7 @@ func (p *Process) Start(ctx context.Context, env Env) error {
 	if p.stdio {
 		init = "INIT " + string(js) + "\n"
 	}
-	defer p.interruptible(ctx)()
+	p.watch(ctx)
 	if err := p.send(init); err != nil {
 		return p.cancelled(ctx, err)
 	}

@@ -241,6 +241,8 @@ const shutdownGrace = 2 * time.Second
 // SIGTERM and SIGKILL its process group. The process is always reaped.
 func (p *Process) Close() error {
 	told := false
+	// SHUTDOWN gets its grace also after a cancelled run.
+	p.stopWatch()
 	if p.conn != nil {
 		told = p.sendWithin("SHUTDOWN\n", min(p.timeout, shutdownGrace)) == nil
 		_ = p.conn.Close() // the process is ended and reaped below either way

@@ -44,7 +44,7 @@ func (p *Process) Send(ctx context.Context, target int64, in []event.Event) erro
 	}
 	b = append(b, ']', '\n')
 	p.buf = b
-	defer p.interruptible(ctx)()
+	p.watch(ctx)
 	return p.cancelled(ctx, p.send(string(b)))
 }
 
@@ -122,7 +122,7 @@ func lossRates(n scenario.Network) func(src, dst string) (float64, bool) {
 // Advance implements Node: wait for DONE and the emitted events. Send must
 // have been called for this step.
 func (p *Process) Advance(ctx context.Context, target int64, _ []event.Event, out []event.Event) ([]event.Event, error) {
-	defer p.interruptible(ctx)()
+	p.watch(ctx)
 	line, err := p.readLine("DONE")
 	if err != nil {
 		return out, p.cancelled(ctx, err)

@@ -50,7 +50,7 @@ func WithEvents(f func(Event)) RunOption { return func(o *runOptions) { o.events
 
 // WithStart gives the timeline's zero when the configuration could not:
 // a helper starts with its node, before the run's timeline begins. A later
-// value replaces the zero until the first fault is applied.
+// value replaces the zero, also after a fault was applied on it.
 func WithStart(ch <-chan time.Time) RunOption { return func(o *runOptions) { o.start = ch } }
 
 // Run shapes what the current network namespace receives from each peer
@@ -167,32 +167,22 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 	}
 	reresolve := time.NewTicker(every)
 	defer reresolve.Stop()
-	var boundaries []boundary
-	if !s.start.IsZero() {
-		boundaries = windowBoundaries(c)
-	}
+	tl := newTimeline(s, c)
 	nextBoundary := func() <-chan time.Time {
-		if len(boundaries) == 0 {
+		at, ok := tl.next()
+		if !ok {
 			return nil
 		}
-		return time.After(time.Until(s.start.Add(time.Duration(boundaries[0].at) * time.Microsecond)))
+		return time.After(time.Until(at))
 	}
 	bch := nextBoundary()
-	// takeStart applies a zero the runtime gave. A later zero replaces an
-	// earlier one until the first fault boundary passed on the clock: the
-	// runtime offers a later one when this one reached the helpers too
-	// late.
 	// takeStart takes a zero the watcher sent (ok false: it sends no more).
 	takeStart := func(t time.Time, ok bool) {
 		if !ok {
 			o.start = nil
 			return
 		}
-		if !s.start.IsZero() && firstBoundaryPassed(s.start, c, time.Now()) {
-			return
-		}
-		s.start = t
-		boundaries = windowBoundaries(c)
+		tl.setZero(t)
 		bch = nextBoundary()
 		o.events(Event{Kind: "start", OffsetUS: offset()})
 	}
@@ -272,11 +262,10 @@ func Run(ctx context.Context, c Config, opts ...RunOption) (map[string]Counters,
 		case t, ok := <-o.start:
 			takeStart(t, ok)
 		case <-bch:
-			b := boundaries[0]
-			boundaries = boundaries[1:]
+			b, at := tl.pop()
 			// Each packet's fate follows the clock, not this loop: the
 			// fault acted at its time even when the loop comes late.
-			o.events(Event{Kind: b.kind, Peer: b.peer, Fault: b.fault, FaultNumber: b.number, OffsetUS: b.at, UnixNano: s.start.Add(time.Duration(b.at) * time.Microsecond).UnixNano()})
+			o.events(Event{Kind: b.kind, Peer: b.peer, Fault: b.fault, FaultNumber: b.number, OffsetUS: b.at, UnixNano: at.UnixNano()})
 			bch = nextBoundary()
 		}
 		now := time.Now()
@@ -310,12 +299,49 @@ type boundary struct {
 	number            int
 }
 
-// firstBoundaryPassed tells whether, with zero start, the first fault
-// boundary lies before now: a fault may have acted on packets already, so
-// the zero must not move.
-func firstBoundaryPassed(start time.Time, c Config, now time.Time) bool {
-	bs := windowBoundaries(c)
-	return len(bs) > 0 && !start.Add(time.Duration(bs[0].at)*time.Microsecond).After(now)
+// timeline is the helper's zero, which its shaper decides packets by, and
+// the fault boundaries still ahead of it.
+type timeline struct {
+	s     *shaper
+	all   []boundary
+	ahead []boundary
+}
+
+func newTimeline(s *shaper, c Config) *timeline {
+	tl := &timeline{s: s, all: windowBoundaries(c)}
+	if !s.start.IsZero() {
+		tl.ahead = tl.all
+	}
+	return tl
+}
+
+// setZero takes t as the zero: every boundary lies ahead again, from t.
+// A later zero replaces an earlier one also after a boundary passed: the
+// runtime gives a later one when the first reached the helpers too late,
+// and the run's clock starts at the last. Keeping the earlier one left this
+// helper's faults early by the difference for the whole run. No zero comes
+// once the run's clock started, nor need one: a paced run holds virtual
+// time to the wall clock from it and catches up when it lags.
+func (tl *timeline) setZero(t time.Time) {
+	tl.s.start = t
+	tl.ahead = tl.all
+}
+
+// next returns when the next boundary falls on the wall clock, false
+// when none is ahead.
+func (tl *timeline) next() (time.Time, bool) {
+	if len(tl.ahead) == 0 {
+		return time.Time{}, false
+	}
+	return tl.s.start.Add(time.Duration(tl.ahead[0].at) * time.Microsecond), true
+}
+
+// pop removes the next boundary and returns it with its wall-clock time.
+func (tl *timeline) pop() (boundary, time.Time) {
+	at, _ := tl.next()
+	b := tl.ahead[0]
+	tl.ahead = tl.ahead[1:]
+	return b, at
 }
 
 // windowBoundaries lists when each fault window is applied and lifted.

@@ -77,29 +77,53 @@ func TestLossAndJitter(t *testing.T) {
 	}
 }
 
-// TestFirstBoundaryPassed: a later zero may replace an earlier one only
-// while no fault could have acted yet, by the clock.
-func TestFirstBoundaryPassed(t *testing.T) {
+// TestLaterZero: the zero is the last one the runtime gave, the run's
+// clock's, also when a fault boundary had passed on an earlier one. A
+// helper that kept the earlier zero lifted a partition early by the
+// difference, and every later boundary acted early too.
+func TestLaterZero(t *testing.T) {
 	t.Parallel()
-	t0 := time.Unix(1000, 0)
-	c := Config{Peers: []Peer{
-		{Node: "a", Windows: []Window{{FromUS: 500_000, UntilUS: 2_500_000, Down: true}}},
-		{Node: "b", Windows: []Window{{FromUS: 300_000, UntilUS: 400_000, Down: true}}},
-	}}
+	c := Config{Peers: []Peer{{Node: "a", Windows: []Window{{FromUS: 0, UntilUS: 1_000_000, Down: true, Fault: 1}}}}}
+	// Packets from the last zero, and whether the partition drops them.
+	at := []time.Duration{-time.Millisecond, 0, 999 * time.Millisecond, time.Second}
+	want := []bool{false, true, true, false}
 	tests := []struct {
-		name string
-		cfg  Config
-		now  time.Duration
-		want bool
+		name  string
+		zeros []time.Duration // from now, in the order given
 	}{
-		{"before the earliest window", c, 299 * time.Millisecond, false},
-		{"at the earliest window", c, 300 * time.Millisecond, true},
-		{"later", c, 3 * time.Second, true},
-		{"no window at all", Config{Peers: []Peer{{Node: "a"}}}, time.Hour, false},
+		{"one zero", []time.Duration{time.Second}},
+		{"a later zero before the first boundary", []time.Duration{time.Second, 2 * time.Second}},
+		{"a later zero after the first boundary passed", []time.Duration{-500 * time.Millisecond, 300 * time.Millisecond}},
 	}
 	for _, tt := range tests {
-		if got := firstBoundaryPassed(t0, tt.cfg, t0.Add(tt.now)); got != tt.want {
-			t.Errorf("%s: firstBoundaryPassed() = %v, want %v", tt.name, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := newShaper(c)
+			tl := newTimeline(s, c)
+			now := time.Now()
+			for _, z := range tt.zeros {
+				tl.setZero(now.Add(z))
+			}
+			zero := now.Add(tt.zeros[len(tt.zeros)-1])
+			var dropped []bool
+			for _, a := range at {
+				_, down := s.params(0, zero.Add(a))
+				dropped = append(dropped, down)
+			}
+			if d := cmp.Diff(want, dropped); d != "" {
+				t.Errorf("packets dropped around the last zero (-want +got):\n%s", d)
+			}
+			var ahead []time.Duration
+			for {
+				if _, ok := tl.next(); !ok {
+					break
+				}
+				_, when := tl.pop()
+				ahead = append(ahead, when.Sub(zero))
+			}
+			if d := cmp.Diff([]time.Duration{0, time.Second}, ahead); d != "" {
+				t.Errorf("boundaries ahead, from the last zero (-want +got):\n%s", d)
+			}
+		})
 	}
 }
