@@ -360,8 +360,31 @@ type platformBlobs struct {
 	blobs  []v1.Descriptor
 }
 
-// readsAtOnce is how many of an index's manifests describe reads at once.
+// readsAtOnce is how many reads describe and verify send at once.
 const readsAtOnce = 8
+
+// atOnce runs do for 0..n-1, at most readsAtOnce at a time, and returns
+// the first error in order, as if they had run one by one: the reads of a
+// push are round trips that need not wait for each other.
+func atOnce(n int, do func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, readsAtOnce)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = do(i)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // describe lists the manifests of the source and which blobs they use,
 // from the manifests alone. An index's manifests are read at once, not one
@@ -381,47 +404,38 @@ func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		parts := make([][]platformBlobs, len(im.Manifests))
-		errs := make([]error, len(im.Manifests))
 		// At most readsAtOnce manifests in flight: an index of hundreds
 		// must not meet a registry's rate limit at once.
-		sem := make(chan struct{}, readsAtOnce)
-		var wg sync.WaitGroup
-		for i, d := range im.Manifests {
+		parts := make([][]platformBlobs, len(im.Manifests))
+		err = atOnce(len(im.Manifests), func(i int) error {
+			d := im.Manifests[i]
 			switch {
 			case d.MediaType.IsIndex():
-				wg.Go(func() {
-					child, err := idx.ImageIndex(d.Digest)
-					if err == nil {
-						parts[i], err = walkIndex(child)
-					}
-					errs[i] = err
-				})
+				child, err := idx.ImageIndex(d.Digest)
+				if err != nil {
+					return err
+				}
+				parts[i], err = walkIndex(child)
+				return err
 			case d.MediaType.IsImage():
-				wg.Go(func() {
-					sem <- struct{}{}
-					defer func() { <-sem }()
-					img, err := idx.Image(d.Digest)
-					if err != nil {
-						errs[i] = err
-						return
-					}
-					bs, err := imageBlobs(img)
-					if err != nil {
-						errs[i] = err
-						return
-					}
-					parts[i] = []platformBlobs{{name: platformName(d), digest: d.Digest, blobs: bs}}
-				})
+				img, err := idx.Image(d.Digest)
+				if err != nil {
+					return err
+				}
+				bs, err := imageBlobs(img)
+				if err != nil {
+					return err
+				}
+				parts[i] = []platformBlobs{{name: platformName(d), digest: d.Digest, blobs: bs}}
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		wg.Wait()
 		var all []platformBlobs
-		for i := range parts {
-			if errs[i] != nil {
-				return nil, errs[i]
-			}
-			all = append(all, parts[i]...)
+		for _, p := range parts {
+			all = append(all, p...)
 		}
 		return all, nil
 	}
@@ -534,29 +548,17 @@ func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, ropt
 		}
 		checks = append(checks, check{tr, want.Digest, t})
 	}
-	errs := make([]error, len(checks))
-	sem := make(chan struct{}, readsAtOnce)
-	var wg sync.WaitGroup
-	for i, ch := range checks {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			h, err := remote.Head(ch.ref, ropts...)
-			switch {
-			case err != nil:
-				errs[i] = fmt.Errorf("verifying %s: %w", ch.what, err)
-			case h.Digest != ch.want:
-				errs[i] = &VerifyError{Ref: ch.ref.String(), Want: ch.want, Got: h.Digest.String()}
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err // the first in order, as when they were asked one by one
+	return atOnce(len(checks), func(i int) error {
+		ch := checks[i]
+		h, err := remote.Head(ch.ref, ropts...)
+		switch {
+		case err != nil:
+			return fmt.Errorf("verifying %s: %w", ch.what, err)
+		case h.Digest != ch.want:
+			return &VerifyError{Ref: ch.ref.String(), Want: ch.want, Got: h.Digest.String()}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // observer watches the final answers to a push's requests and records
