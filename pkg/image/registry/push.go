@@ -280,16 +280,31 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 			res.Tags = append(res.Tags, repo.Tag(t).String())
 		}
 	} else {
-		if err := c.pushDigest(ctx, pusher, a, res); err != nil {
+		// With no evidence to put between the digest and the tags, the
+		// manifest goes straight under the first tag still to put: a push
+		// that stops then has moved no tag before its evidence either, and
+		// the registry is not sent the manifest twice.
+		var under name.Reference = res.Ref
+		if len(attached) == 0 && len(signed) == 0 && o.evidence == nil && len(o.signed.bundles) == 0 {
+			for _, t := range o.tags {
+				if tref := repo.Tag(t); !check.tagThere(tref, a.desc.Digest) {
+					under = tref
+					break
+				}
+			}
+		}
+		if err := c.pushDigest(ctx, pusher, a, under); err != nil {
 			return nil, err
 		}
 		if err := c.pushEvidence(ctx, pusher, a, res, repo, o, attached, signed, sopts, ropts); err != nil {
 			return nil, err
 		}
-		if err := c.pushTags(ctx, pusher, a, res, repo, o, &check); err != nil {
+		if err := c.pushTags(ctx, pusher, a, res, repo, o, &check, under); err != nil {
 			return nil, err
 		}
-		if err := c.verify(res.Ref, res.Tags, a.desc, ropts); err != nil {
+		// The pusher has just found or written every manifest an index
+		// lists: the verification need not ask for them again.
+		if err := c.verify(res.Ref, res.Tags, a.desc, false, ropts); err != nil {
 			return nil, err
 		}
 	}
@@ -508,23 +523,33 @@ func (c *Client) Verify(ctx context.Context, ref name.Digest) error {
 	if err != nil {
 		return fmt.Errorf("verifying %s: %w", ref, err)
 	}
-	return c.verify(ref, nil, v1.Descriptor{Digest: want}, append(ropts, remote.Reuse(puller)))
+	return c.verify(ref, nil, v1.Descriptor{Digest: want}, true, append(ropts, remote.Reuse(puller)))
 }
 
-// verify reads the manifest of ref back and checks its digest, then that
-// every manifest an index lists is there and every tag names ref's digest.
-// Those last asks go at once, as the pusher's do, at most readsAtOnce.
-func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, ropts []remote.Option) error {
-	d, err := remote.Get(ref, ropts...)
+// verify reads the manifest back under the first tag (ref without one)
+// and checks that its bytes hash to ref's digest: one read shows both the
+// digest and the tag. Then every other tag must name the digest and, with
+// children, every manifest an index lists must be there. Those last asks
+// go at once, as the pusher's do, at most readsAtOnce.
+func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, children bool, ropts []remote.Option) error {
+	var read name.Reference = ref
+	if len(tags) > 0 {
+		tr, err := name.NewTag(tags[0], c.NameOptions()...)
+		if err != nil {
+			return fmt.Errorf("verifying %s: %w", tags[0], err)
+		}
+		read, tags = tr, tags[1:]
+	}
+	d, err := remote.Get(read, ropts...)
 	if err != nil {
-		return fmt.Errorf("verifying %s: %w", ref, err)
+		return fmt.Errorf("verifying %s: %w", read, err)
 	}
 	got, _, err := v1.SHA256(bytes.NewReader(d.Manifest))
 	if err != nil {
-		return fmt.Errorf("verifying %s: %w", ref, err)
+		return fmt.Errorf("verifying %s: %w", read, err)
 	}
 	if got != want.Digest || d.Digest != want.Digest {
-		return &VerifyError{Ref: ref.String(), Want: want.Digest, Got: got.String()}
+		return &VerifyError{Ref: read.String(), Want: want.Digest, Got: got.String()}
 	}
 	type check struct {
 		ref  name.Reference
@@ -532,7 +557,7 @@ func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, ropt
 		what string // how an error names it
 	}
 	var checks []check
-	if d.MediaType.IsIndex() {
+	if children && d.MediaType.IsIndex() {
 		im, err := indexManifest(d)
 		if err != nil {
 			return fmt.Errorf("verifying %s: %w", ref, err)

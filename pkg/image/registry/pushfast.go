@@ -88,11 +88,12 @@ func (d *destinationCheck) tagThere(tag name.Tag, digest v1.Hash) bool {
 	return false
 }
 
-// pushDigest pushes the source by digest, unless the destination has it
-// (the pusher asks first, for each manifest, before its blobs).
-func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result) error {
-	if err := pusher.Push(ctx, res.Ref, a.taggable()); err != nil {
-		return fmt.Errorf("pushing %s to %s: %w", kindName(a), res.Ref, err)
+// pushDigest pushes the source under its digest or a tag, unless the
+// destination has it (the pusher asks first, for each manifest, before its
+// blobs).
+func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artifact, under name.Reference) error {
+	if err := pusher.Push(ctx, under, a.taggable()); err != nil {
+		return fmt.Errorf("pushing %s to %s: %w", kindName(a), under, err)
 	}
 	return nil
 }
@@ -100,11 +101,11 @@ func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artif
 // pushTags points the tags at the pushed digest: the manifest is put
 // under each tag as it is, as everything it references is there now (the
 // pusher's Push would ask for each tag and manifest again), but for tags
-// the check found there already.
-func (c *Client) pushTags(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions, check *destinationCheck) error {
+// the check found there already and the one pushDigest pushed under.
+func (c *Client) pushTags(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions, check *destinationCheck, pushed name.Reference) error {
 	for _, t := range o.tags {
 		tref := repo.Tag(t)
-		if check.tagThere(tref, a.desc.Digest) {
+		if tref.String() == pushed.String() || check.tagThere(tref, a.desc.Digest) {
 			res.Tags = append(res.Tags, tref.String())
 			continue
 		}
