@@ -234,3 +234,29 @@ func TestPushLeavesTagsThatAreThere(t *testing.T) {
 		t.Errorf("v2 = %v, %v; want the index", h, err)
 	}
 }
+
+// TestPushReadsSourceOnce: a first push from a registry reads the index
+// and each of its manifests once from the source, though it describes
+// them before the pusher copies them.
+func TestPushReadsSourceOnce(t *testing.T) {
+	t.Parallel()
+	srcReg := memRegistry(t, true)
+	src, err := faultproxy.New("http://" + srcReg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Close)
+	idx := twoPlatformIndex(t)
+	c := fastClient(t, nil)
+	staged, err := c.Push(ctx(t), Source{Kind: SourceOCI, Path: writeLayout(t, idx)}, src.Host+"/team/app:v1")
+	if err != nil {
+		t.Fatalf("staging Push() = %v", err)
+	}
+	src.ResetStats()
+	if _, err := c.Push(ctx(t), Source{Kind: SourceRegistry, Name: staged.Ref.String()}, memRegistry(t, true)+"/team/app:v1"); err != nil {
+		t.Fatalf("Push() = %v", err)
+	}
+	if got, want := src.Stats().Requests[faultproxy.ClassManifestGet], 1+len(mustIndexManifest(t, idx).Manifests); got != want {
+		t.Errorf("Push() read %d manifests from the source, want %d: the index and each of its manifests once", got, want)
+	}
+}
