@@ -36,8 +36,9 @@ type tokenRegistry struct {
 	issued int
 }
 
-func newTokenRegistry(t *testing.T, tr *tokenRegistry) *tokenRegistry {
+func newTokenRegistry(t *testing.T, expireAfter func(*http.Request) bool, pullWhenThere bool) *tokenRegistry {
 	t.Helper()
+	tr := &tokenRegistry{expireAfter: expireAfter, pullWhenThere: pullWhenThere}
 	tr.inner = ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
 	s := httptest.NewServer(tr)
 	t.Cleanup(s.Close)
@@ -158,24 +159,25 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func TestPushTokenAuth(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name string
-		tr   tokenRegistry
+		name          string
+		expireAfter   func(*http.Request) bool
+		pullWhenThere bool
 		// tokens are the tokens issued: the reads' and the writes', one
 		// more for each challenge the push met, and Verify's.
 		tokens int
 	}{
 		{name: "tokens last the push", tokens: 3},
-		{name: "tokens expire once the last tag is put", tr: tokenRegistry{expireAfter: func(r *http.Request) bool {
+		{name: "tokens expire once the last tag is put", expireAfter: func(r *http.Request) bool {
 			return r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/manifests/v2")
-		}}, tokens: 4},
+		}, tokens: 4},
 		// The check before the push is refused even with a new token, and
 		// the push goes the whole way.
-		{name: "no pull before the repository exists", tr: tokenRegistry{pullWhenThere: true}, tokens: 5},
+		{name: "no pull before the repository exists", pullWhenThere: true, tokens: 5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			reg := newTokenRegistry(t, &tc.tr)
+			reg := newTokenRegistry(t, tc.expireAfter, tc.pullWhenThere)
 			idx := twoPlatformIndex(t)
 			c := fastClient(t, nil, WithCredentials(reg.host, "user", "secret"), WithKeychain(emptyKeychain{}))
 			res, err := c.Push(ctx(t), Source{Kind: SourceOCI, Path: writeLayout(t, idx)}, reg.host+"/team/app:v1", WithTags("v2"))
