@@ -293,7 +293,7 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 				}
 			}
 		}
-		if err := c.pushDigest(ctx, pusher, a, under); err != nil {
+		if err := c.pushDigest(ctx, pusher, a, under, check.lacks(under, a.desc.Digest)); err != nil {
 			return nil, err
 		}
 		if err := c.pushEvidence(ctx, pusher, a, res, repo, o, attached, signed, sopts, ropts); err != nil {
@@ -378,12 +378,12 @@ type platformBlobs struct {
 // readsAtOnce is how many reads describe and verify send at once.
 const readsAtOnce = 8
 
-// atOnce runs do for 0..n-1, at most readsAtOnce at a time, and returns
-// the first error in order, as if they had run one by one: the reads of a
+// atOnce runs do for 0..n-1, at most limit at a time, and returns the
+// first error in order, as if they had run one by one: the requests of a
 // push are round trips that need not wait for each other.
-func atOnce(n int, do func(i int) error) error {
+func atOnce(n, limit int, do func(i int) error) error {
 	errs := make([]error, n)
-	sem := make(chan struct{}, readsAtOnce)
+	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
@@ -422,7 +422,7 @@ func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
 		// At most readsAtOnce manifests in flight: an index of hundreds
 		// must not meet a registry's rate limit at once.
 		parts := make([][]platformBlobs, len(im.Manifests))
-		err = atOnce(len(im.Manifests), func(i int) error {
+		err = atOnce(len(im.Manifests), readsAtOnce, func(i int) error {
 			d := im.Manifests[i]
 			switch {
 			case d.MediaType.IsIndex():
@@ -573,7 +573,7 @@ func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, chil
 		}
 		checks = append(checks, check{tr, want.Digest, t})
 	}
-	return atOnce(len(checks), func(i int) error {
+	return atOnce(len(checks), readsAtOnce, func(i int) error {
 		ch := checks[i]
 		h, err := remote.Head(ch.ref, ropts...)
 		switch {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/xedgesim/simulate/pkg/image/evidence"
@@ -53,6 +54,18 @@ func (d *destinationCheck) start(refs []name.Reference, ropts []remote.Option) {
 	}()
 }
 
+// lacks tells whether the check asked for ref and found it without
+// digest (missing, at another digest, or not answered).
+func (d *destinationCheck) lacks(ref name.Reference, digest v1.Hash) bool {
+	d.wait()
+	for i, r := range d.refs {
+		if i < len(d.got) && r.String() == ref.String() {
+			return d.got[i] != digest
+		}
+	}
+	return false
+}
+
 // wait lets the check finish, so that nothing outlives the push.
 func (d *destinationCheck) wait() {
 	if d.done != nil {
@@ -88,14 +101,51 @@ func (d *destinationCheck) tagThere(tag name.Tag, digest v1.Hash) bool {
 	return false
 }
 
-// pushDigest pushes the source under its digest or a tag, unless the
+// pushDigest pushes the source under a digest or a tag, unless the
 // destination has it (the pusher asks first, for each manifest, before its
-// blobs).
-func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artifact, under name.Reference) error {
-	if err := pusher.Push(ctx, under, a.taggable()); err != nil {
+// blobs). When the check found the name lacking the digest, the pusher
+// need not ask for it again: an index's manifests are pushed, and the
+// index put.
+func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artifact, under name.Reference, lacking bool) error {
+	var err error
+	if lacking && a.index != nil {
+		err = c.pushIndex(ctx, pusher, under, a.index)
+	} else {
+		err = pusher.Push(ctx, under, a.taggable())
+	}
+	if err != nil {
 		return fmt.Errorf("pushing %s to %s: %w", kindName(a), under, err)
 	}
 	return nil
+}
+
+// pushIndex pushes each manifest of idx under its digest, as many at once
+// as the pusher would, then puts idx under ref. An index that lists what
+// is no manifest is left to the pusher whole.
+func (c *Client) pushIndex(ctx context.Context, pusher *remote.Pusher, ref name.Reference, idx v1.ImageIndex) error {
+	children, err := partial.Manifests(idx)
+	if err != nil {
+		return err
+	}
+	manifests := make([]remote.Taggable, 0, len(children))
+	for _, ch := range children {
+		m, ok := ch.(remote.Taggable)
+		if !ok {
+			return pusher.Push(ctx, ref, idx)
+		}
+		manifests = append(manifests, m)
+	}
+	err = atOnce(len(manifests), c.o.jobs, func(i int) error {
+		d, err := children[i].Digest()
+		if err != nil {
+			return err
+		}
+		return pusher.Push(ctx, ref.Context().Digest(d.String()), manifests[i])
+	})
+	if err != nil {
+		return err
+	}
+	return pusher.Put(ctx, ref, idx)
 }
 
 // pushTags points the tags at the pushed digest: the manifest is put
