@@ -247,6 +247,9 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	if !early && !there {
 		read()
 	}
+	if !there {
+		wg.Go(func() { warm(ctx, pusher, repo) })
+	}
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err

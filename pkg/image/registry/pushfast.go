@@ -2,12 +2,15 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/xedgesim/simulate/pkg/image/evidence"
 )
@@ -198,3 +201,24 @@ func (c *Client) pushEvidence(ctx context.Context, pusher *remote.Pusher, a *art
 	res.Evidence = append(res.Evidence, refs...)
 	return nil
 }
+
+// warm has the pusher ping the destination and fetch its token while the
+// source is read, rather than after: Upload passes over a layer that is
+// not to be distributed before it sends anything. Its error is the
+// push's to meet again.
+func warm(ctx context.Context, pusher *remote.Pusher, repo name.Repository) {
+	_ = pusher.Upload(ctx, repo, foreignLayer{})
+}
+
+// foreignLayer is a layer not to be distributed, with no content: were
+// it ever uploaded, reading it fails.
+type foreignLayer struct{}
+
+var errForeign = errors.New("foreign layer: no content")
+
+func (foreignLayer) MediaType() (types.MediaType, error)  { return types.DockerForeignLayer, nil }
+func (foreignLayer) Digest() (v1.Hash, error)             { return v1.Hash{}, errForeign }
+func (foreignLayer) DiffID() (v1.Hash, error)             { return v1.Hash{}, errForeign }
+func (foreignLayer) Compressed() (io.ReadCloser, error)   { return nil, errForeign }
+func (foreignLayer) Uncompressed() (io.ReadCloser, error) { return nil, errForeign }
+func (foreignLayer) Size() (int64, error)                 { return 0, errForeign }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/xedgesim/simulate/pkg/image/registry/internal/faultproxy"
@@ -258,5 +259,40 @@ func TestPushReadsSourceOnce(t *testing.T) {
 	}
 	if got, want := src.Stats().Requests[faultproxy.ClassManifestGet], 1+len(mustIndexManifest(t, idx).Manifests); got != want {
 		t.Errorf("Push() read %d manifests from the source, want %d: the index and each of its manifests once", got, want)
+	}
+}
+
+// TestWarmOnlyPings: warming the pusher pings the registry and uploads
+// nothing, and the push after it pings no more.
+func TestWarmOnlyPings(t *testing.T) {
+	t.Parallel()
+	dst, err := faultproxy.New("http://" + memRegistry(t, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dst.Close)
+	c := fastClient(t, nil)
+	pusher, err := remote.NewPusher(c.RemoteOptions(ctx(t))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := name.NewRepository(dst.Host + "/team/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm(ctx(t), pusher, repo)
+	if diff := cmp.Diff(map[string]int{faultproxy.ClassOther: 1}, dst.Stats().Requests); diff != "" {
+		t.Errorf("warm(): requests (-want +got):\n%s", diff)
+	}
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst.ResetStats()
+	if err := pusher.Push(ctx(t), repo.Tag("v1"), img); err != nil {
+		t.Fatalf("Push() after warm() = %v", err)
+	}
+	if n := dst.Stats().Requests[faultproxy.ClassOther]; n != 0 {
+		t.Errorf("Push() after warm() pinged %d times, want none", n)
 	}
 }
