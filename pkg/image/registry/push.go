@@ -175,7 +175,9 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	}
 	// One puller for the destination's reads (the check, the existence
 	// of manifests, the verification), as the pusher is for its writes:
-	// a ping and a token for all of them, not one per read.
+	// a ping and a token for all of them, not one per read. A token that
+	// expired during the push, or granted no pull on a repository not
+	// there yet, is challenged and fetched again (TestPushTokenAuth).
 	dpuller, err := remote.NewPuller(ropts...)
 	if err != nil {
 		return nil, fmt.Errorf("pushing: %w", err)
