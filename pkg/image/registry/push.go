@@ -175,7 +175,9 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	}
 	// One puller for the destination's reads (the check, the existence
 	// of manifests, the verification), as the pusher is for its writes:
-	// a ping and a token for all of them, not one per read.
+	// a ping and a token for all of them, not one per read. A token that
+	// expired during the push, or granted no pull on a repository not
+	// there yet, is challenged and fetched again (TestPushTokenAuth).
 	dpuller, err := remote.NewPuller(ropts...)
 	if err != nil {
 		return nil, fmt.Errorf("pushing: %w", err)
@@ -247,6 +249,9 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	if !early && !there {
 		read()
 	}
+	if !there {
+		wg.Go(func() { warm(ctx, pusher, repo) })
+	}
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
@@ -280,16 +285,31 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 			res.Tags = append(res.Tags, repo.Tag(t).String())
 		}
 	} else {
-		if err := c.pushDigest(ctx, pusher, a, res); err != nil {
+		// With no evidence to put between the digest and the tags, the
+		// manifest goes straight under the first tag still to put: a push
+		// that stops then has moved no tag before its evidence either, and
+		// the registry is not sent the manifest twice.
+		var under name.Reference = res.Ref
+		if len(attached) == 0 && len(signed) == 0 && o.evidence == nil && len(o.signed.bundles) == 0 {
+			for _, t := range o.tags {
+				if tref := repo.Tag(t); !check.tagThere(tref, a.desc.Digest) {
+					under = tref
+					break
+				}
+			}
+		}
+		if err := c.pushDigest(ctx, pusher, a, under, check.lacks(under, a.desc.Digest)); err != nil {
 			return nil, err
 		}
 		if err := c.pushEvidence(ctx, pusher, a, res, repo, o, attached, signed, sopts, ropts); err != nil {
 			return nil, err
 		}
-		if err := c.pushTags(ctx, pusher, a, res, repo, o, &check); err != nil {
+		if err := c.pushTags(ctx, pusher, a, res, repo, o, &check, under); err != nil {
 			return nil, err
 		}
-		if err := c.verify(res.Ref, res.Tags, a.desc, ropts); err != nil {
+		// The pusher has just found or written every manifest an index
+		// lists: the verification need not ask for them again.
+		if err := c.verify(res.Ref, res.Tags, a.desc, false, ropts); err != nil {
 			return nil, err
 		}
 	}
@@ -360,8 +380,31 @@ type platformBlobs struct {
 	blobs  []v1.Descriptor
 }
 
-// readsAtOnce is how many of an index's manifests describe reads at once.
+// readsAtOnce is how many reads describe and verify send at once.
 const readsAtOnce = 8
+
+// atOnce runs do for 0..n-1, at most limit at a time, and returns the
+// first error in order, as if they had run one by one: the requests of a
+// push are round trips that need not wait for each other.
+func atOnce(n, limit int, do func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = do(i)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // describe lists the manifests of the source and which blobs they use,
 // from the manifests alone. An index's manifests are read at once, not one
@@ -381,47 +424,38 @@ func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		parts := make([][]platformBlobs, len(im.Manifests))
-		errs := make([]error, len(im.Manifests))
 		// At most readsAtOnce manifests in flight: an index of hundreds
 		// must not meet a registry's rate limit at once.
-		sem := make(chan struct{}, readsAtOnce)
-		var wg sync.WaitGroup
-		for i, d := range im.Manifests {
+		parts := make([][]platformBlobs, len(im.Manifests))
+		err = atOnce(len(im.Manifests), readsAtOnce, func(i int) error {
+			d := im.Manifests[i]
 			switch {
 			case d.MediaType.IsIndex():
-				wg.Go(func() {
-					child, err := idx.ImageIndex(d.Digest)
-					if err == nil {
-						parts[i], err = walkIndex(child)
-					}
-					errs[i] = err
-				})
+				child, err := idx.ImageIndex(d.Digest)
+				if err != nil {
+					return err
+				}
+				parts[i], err = walkIndex(child)
+				return err
 			case d.MediaType.IsImage():
-				wg.Go(func() {
-					sem <- struct{}{}
-					defer func() { <-sem }()
-					img, err := idx.Image(d.Digest)
-					if err != nil {
-						errs[i] = err
-						return
-					}
-					bs, err := imageBlobs(img)
-					if err != nil {
-						errs[i] = err
-						return
-					}
-					parts[i] = []platformBlobs{{name: platformName(d), digest: d.Digest, blobs: bs}}
-				})
+				img, err := idx.Image(d.Digest)
+				if err != nil {
+					return err
+				}
+				bs, err := imageBlobs(img)
+				if err != nil {
+					return err
+				}
+				parts[i] = []platformBlobs{{name: platformName(d), digest: d.Digest, blobs: bs}}
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		wg.Wait()
 		var all []platformBlobs
-		for i := range parts {
-			if errs[i] != nil {
-				return nil, errs[i]
-			}
-			all = append(all, parts[i]...)
+		for _, p := range parts {
+			all = append(all, p...)
 		}
 		return all, nil
 	}
@@ -494,23 +528,33 @@ func (c *Client) Verify(ctx context.Context, ref name.Digest) error {
 	if err != nil {
 		return fmt.Errorf("verifying %s: %w", ref, err)
 	}
-	return c.verify(ref, nil, v1.Descriptor{Digest: want}, append(ropts, remote.Reuse(puller)))
+	return c.verify(ref, nil, v1.Descriptor{Digest: want}, true, append(ropts, remote.Reuse(puller)))
 }
 
-// verify reads the manifest of ref back and checks its digest, then that
-// every manifest an index lists is there and every tag names ref's digest.
-// Those last asks go at once, as the pusher's do, at most readsAtOnce.
-func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, ropts []remote.Option) error {
-	d, err := remote.Get(ref, ropts...)
+// verify reads the manifest back under the first tag (ref without one)
+// and checks that its bytes hash to ref's digest: one read shows both the
+// digest and the tag. Then every other tag must name the digest and, with
+// children, every manifest an index lists must be there. Those last asks
+// go at once, as the pusher's do, at most readsAtOnce.
+func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, children bool, ropts []remote.Option) error {
+	var read name.Reference = ref
+	if len(tags) > 0 {
+		tr, err := name.NewTag(tags[0], c.NameOptions()...)
+		if err != nil {
+			return fmt.Errorf("verifying %s: %w", tags[0], err)
+		}
+		read, tags = tr, tags[1:]
+	}
+	d, err := remote.Get(read, ropts...)
 	if err != nil {
-		return fmt.Errorf("verifying %s: %w", ref, err)
+		return fmt.Errorf("verifying %s: %w", read, err)
 	}
 	got, _, err := v1.SHA256(bytes.NewReader(d.Manifest))
 	if err != nil {
-		return fmt.Errorf("verifying %s: %w", ref, err)
+		return fmt.Errorf("verifying %s: %w", read, err)
 	}
 	if got != want.Digest || d.Digest != want.Digest {
-		return &VerifyError{Ref: ref.String(), Want: want.Digest, Got: got.String()}
+		return &VerifyError{Ref: read.String(), Want: want.Digest, Got: got.String()}
 	}
 	type check struct {
 		ref  name.Reference
@@ -518,7 +562,7 @@ func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, ropt
 		what string // how an error names it
 	}
 	var checks []check
-	if d.MediaType.IsIndex() {
+	if children && d.MediaType.IsIndex() {
 		im, err := indexManifest(d)
 		if err != nil {
 			return fmt.Errorf("verifying %s: %w", ref, err)
@@ -534,29 +578,17 @@ func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, ropt
 		}
 		checks = append(checks, check{tr, want.Digest, t})
 	}
-	errs := make([]error, len(checks))
-	sem := make(chan struct{}, readsAtOnce)
-	var wg sync.WaitGroup
-	for i, ch := range checks {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			h, err := remote.Head(ch.ref, ropts...)
-			switch {
-			case err != nil:
-				errs[i] = fmt.Errorf("verifying %s: %w", ch.what, err)
-			case h.Digest != ch.want:
-				errs[i] = &VerifyError{Ref: ch.ref.String(), Want: ch.want, Got: h.Digest.String()}
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err // the first in order, as when they were asked one by one
+	return atOnce(len(checks), readsAtOnce, func(i int) error {
+		ch := checks[i]
+		h, err := remote.Head(ch.ref, ropts...)
+		switch {
+		case err != nil:
+			return fmt.Errorf("verifying %s: %w", ch.what, err)
+		case h.Digest != ch.want:
+			return &VerifyError{Ref: ch.ref.String(), Want: ch.want, Got: h.Digest.String()}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // observer watches the final answers to a push's requests and records

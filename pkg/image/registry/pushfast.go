@@ -2,11 +2,15 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/xedgesim/simulate/pkg/image/evidence"
 )
@@ -53,6 +57,18 @@ func (d *destinationCheck) start(refs []name.Reference, ropts []remote.Option) {
 	}()
 }
 
+// lacks tells whether the check asked for ref and found it without
+// digest (missing, at another digest, or not answered).
+func (d *destinationCheck) lacks(ref name.Reference, digest v1.Hash) bool {
+	d.wait()
+	for i, r := range d.refs {
+		if i < len(d.got) && r.String() == ref.String() {
+			return d.got[i] != digest
+		}
+	}
+	return false
+}
+
 // wait lets the check finish, so that nothing outlives the push.
 func (d *destinationCheck) wait() {
 	if d.done != nil {
@@ -88,23 +104,61 @@ func (d *destinationCheck) tagThere(tag name.Tag, digest v1.Hash) bool {
 	return false
 }
 
-// pushDigest pushes the source by digest, unless the destination has it
-// (the pusher asks first, for each manifest, before its blobs).
-func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result) error {
-	if err := pusher.Push(ctx, res.Ref, a.taggable()); err != nil {
-		return fmt.Errorf("pushing %s to %s: %w", kindName(a), res.Ref, err)
+// pushDigest pushes the source under a digest or a tag, unless the
+// destination has it (the pusher asks first, for each manifest, before its
+// blobs). When the check found the name lacking the digest, the pusher
+// need not ask for it again: an index's manifests are pushed, and the
+// index put.
+func (c *Client) pushDigest(ctx context.Context, pusher *remote.Pusher, a *artifact, under name.Reference, lacking bool) error {
+	var err error
+	if lacking && a.index != nil {
+		err = c.pushIndex(ctx, pusher, under, a.index)
+	} else {
+		err = pusher.Push(ctx, under, a.taggable())
+	}
+	if err != nil {
+		return fmt.Errorf("pushing %s to %s: %w", kindName(a), under, err)
 	}
 	return nil
+}
+
+// pushIndex pushes each manifest of idx under its digest, as many at once
+// as the pusher would, then puts idx under ref. An index that lists what
+// is no manifest is left to the pusher whole.
+func (c *Client) pushIndex(ctx context.Context, pusher *remote.Pusher, ref name.Reference, idx v1.ImageIndex) error {
+	children, err := partial.Manifests(idx)
+	if err != nil {
+		return err
+	}
+	manifests := make([]remote.Taggable, 0, len(children))
+	for _, ch := range children {
+		m, ok := ch.(remote.Taggable)
+		if !ok {
+			return pusher.Push(ctx, ref, idx)
+		}
+		manifests = append(manifests, m)
+	}
+	err = atOnce(len(manifests), c.o.jobs, func(i int) error {
+		d, err := children[i].Digest()
+		if err != nil {
+			return err
+		}
+		return pusher.Push(ctx, ref.Context().Digest(d.String()), manifests[i])
+	})
+	if err != nil {
+		return err
+	}
+	return pusher.Put(ctx, ref, idx)
 }
 
 // pushTags points the tags at the pushed digest: the manifest is put
 // under each tag as it is, as everything it references is there now (the
 // pusher's Push would ask for each tag and manifest again), but for tags
-// the check found there already.
-func (c *Client) pushTags(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions, check *destinationCheck) error {
+// the check found there already and the one pushDigest pushed under.
+func (c *Client) pushTags(ctx context.Context, pusher *remote.Pusher, a *artifact, res *Result, repo name.Repository, o *pushOptions, check *destinationCheck, pushed name.Reference) error {
 	for _, t := range o.tags {
 		tref := repo.Tag(t)
-		if check.tagThere(tref, a.desc.Digest) {
+		if tref.String() == pushed.String() || check.tagThere(tref, a.desc.Digest) {
 			res.Tags = append(res.Tags, tref.String())
 			continue
 		}
@@ -147,3 +201,24 @@ func (c *Client) pushEvidence(ctx context.Context, pusher *remote.Pusher, a *art
 	res.Evidence = append(res.Evidence, refs...)
 	return nil
 }
+
+// warm has the pusher ping the destination and fetch its token while the
+// source is read, rather than after: Upload passes over a layer that is
+// not to be distributed before it sends anything. Its error is the
+// push's to meet again.
+func warm(ctx context.Context, pusher *remote.Pusher, repo name.Repository) {
+	_ = pusher.Upload(ctx, repo, foreignLayer{})
+}
+
+// foreignLayer is a layer not to be distributed, with no content: were
+// it ever uploaded, reading it fails.
+type foreignLayer struct{}
+
+var errForeign = errors.New("foreign layer: no content")
+
+func (foreignLayer) MediaType() (types.MediaType, error)  { return types.DockerForeignLayer, nil }
+func (foreignLayer) Digest() (v1.Hash, error)             { return v1.Hash{}, errForeign }
+func (foreignLayer) DiffID() (v1.Hash, error)             { return v1.Hash{}, errForeign }
+func (foreignLayer) Compressed() (io.ReadCloser, error)   { return nil, errForeign }
+func (foreignLayer) Uncompressed() (io.ReadCloser, error) { return nil, errForeign }
+func (foreignLayer) Size() (int64, error)                 { return 0, errForeign }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/xedgesim/simulate/pkg/image/registry/internal/faultproxy"
@@ -158,11 +159,13 @@ func mustIndexManifest(t *testing.T, idx v1.ImageIndex) *v1.IndexManifest {
 }
 
 // TestPushFreshAsksOnce: a first push pings the destination once for its
-// reads and once for its writes, asks for each manifest once before
-// writing it, puts the index under its digest and then under the tag
-// without asking again, and reads back only what the verification needs.
-// Before, each kind of read pinged again and the tag was pushed as a whole
-// index (asking for the tag and the index again): 49 requests where 45 do.
+// reads and once for its writes, asks for the tag once and for each
+// manifest once before writing it, puts the index once, under the tag,
+// and reads it back under the tag to verify both the digest and the tag.
+// Before, each kind of read pinged again, the pusher asked for the tag
+// (or the index) again, the index was put under its digest as well as
+// the tag, and the verification asked for every manifest the push had
+// just written: 49 requests, then 45, where 39 do.
 func TestPushFreshAsksOnce(t *testing.T) {
 	t.Parallel()
 	dst, err := faultproxy.New("http://" + memRegistry(t, true))
@@ -182,11 +185,11 @@ func TestPushFreshAsksOnce(t *testing.T) {
 	}
 	want := map[string]int{
 		faultproxy.ClassOther: 2, // the reads' ping and the writes'
-		// The tag before the source is read; the index and each child
-		// before they are written; each child and the tag to verify.
-		faultproxy.ClassManifestHead: 1 + 1 + children + children + 1,
-		faultproxy.ClassManifestGet:  1, // the index, read back
-		faultproxy.ClassManifestPut:  children + 2,
+		// The tag before the source is read; each child before it is
+		// written.
+		faultproxy.ClassManifestHead: 1 + children,
+		faultproxy.ClassManifestGet:  1, // the index, read back under the tag
+		faultproxy.ClassManifestPut:  children + 1,
 		faultproxy.ClassBlobHead:     len(blobs),
 		faultproxy.ClassUploadStart:  len(blobs),
 		faultproxy.ClassUploadPatch:  len(blobs),
@@ -230,5 +233,66 @@ func TestPushLeavesTagsThatAreThere(t *testing.T) {
 	}
 	if h, err := remote.Head(mustTag(t, reg+"/team/app:v2")); err != nil || h.Digest != mustDigest(t, idx) {
 		t.Errorf("v2 = %v, %v; want the index", h, err)
+	}
+}
+
+// TestPushReadsSourceOnce: a first push from a registry reads the index
+// and each of its manifests once from the source, though it describes
+// them before the pusher copies them.
+func TestPushReadsSourceOnce(t *testing.T) {
+	t.Parallel()
+	srcReg := memRegistry(t, true)
+	src, err := faultproxy.New("http://" + srcReg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(src.Close)
+	idx := twoPlatformIndex(t)
+	c := fastClient(t, nil)
+	staged, err := c.Push(ctx(t), Source{Kind: SourceOCI, Path: writeLayout(t, idx)}, src.Host+"/team/app:v1")
+	if err != nil {
+		t.Fatalf("staging Push() = %v", err)
+	}
+	src.ResetStats()
+	if _, err := c.Push(ctx(t), Source{Kind: SourceRegistry, Name: staged.Ref.String()}, memRegistry(t, true)+"/team/app:v1"); err != nil {
+		t.Fatalf("Push() = %v", err)
+	}
+	if got, want := src.Stats().Requests[faultproxy.ClassManifestGet], 1+len(mustIndexManifest(t, idx).Manifests); got != want {
+		t.Errorf("Push() read %d manifests from the source, want %d: the index and each of its manifests once", got, want)
+	}
+}
+
+// TestWarmOnlyPings: warming the pusher pings the registry and uploads
+// nothing, and the push after it pings no more.
+func TestWarmOnlyPings(t *testing.T) {
+	t.Parallel()
+	dst, err := faultproxy.New("http://" + memRegistry(t, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(dst.Close)
+	c := fastClient(t, nil)
+	pusher, err := remote.NewPusher(c.RemoteOptions(ctx(t))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := name.NewRepository(dst.Host + "/team/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm(ctx(t), pusher, repo)
+	if diff := cmp.Diff(map[string]int{faultproxy.ClassOther: 1}, dst.Stats().Requests); diff != "" {
+		t.Errorf("warm(): requests (-want +got):\n%s", diff)
+	}
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst.ResetStats()
+	if err := pusher.Push(ctx(t), repo.Tag("v1"), img); err != nil {
+		t.Fatalf("Push() after warm() = %v", err)
+	}
+	if n := dst.Stats().Requests[faultproxy.ClassOther]; n != 0 {
+		t.Errorf("Push() after warm() pinged %d times, want none", n)
 	}
 }

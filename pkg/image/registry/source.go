@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -142,7 +143,10 @@ func (c *Client) open(ctx context.Context, src Source, ropts []remote.Option) (*
 		}
 		a := &artifact{desc: d.Descriptor, ref: ref}
 		if d.MediaType.IsIndex() {
-			a.index, err = d.ImageIndex()
+			var idx v1.ImageIndex
+			if idx, err = d.ImageIndex(); err == nil {
+				a.index = newReadOnce(idx)
+			}
 		} else {
 			a.image, err = d.Image()
 		}
@@ -331,4 +335,69 @@ func platformName(d v1.Descriptor) string {
 		return "unknown"
 	}
 	return d.Platform.String()
+}
+
+// readOnce is an index of a registry whose children are read once: the
+// push describes them first, and the pusher, handed the same index, would
+// read every child's manifest again, a round trip each before its blobs go.
+type readOnce struct {
+	imageIndex // the index read; its methods but Image and ImageIndex
+
+	mu      sync.Mutex
+	images  map[v1.Hash]v1.Image
+	indexes map[v1.Hash]v1.ImageIndex
+}
+
+// imageIndex names the embedded index apart from the method ImageIndex.
+type imageIndex = v1.ImageIndex
+
+func newReadOnce(idx v1.ImageIndex) *readOnce {
+	return &readOnce{imageIndex: idx, images: map[v1.Hash]v1.Image{}, indexes: map[v1.Hash]v1.ImageIndex{}}
+}
+
+func (r *readOnce) Image(h v1.Hash) (v1.Image, error) {
+	return once(r, r.images, h, r.imageIndex.Image)
+}
+
+func (r *readOnce) ImageIndex(h v1.Hash) (v1.ImageIndex, error) {
+	return once(r, r.indexes, h, func(h v1.Hash) (v1.ImageIndex, error) {
+		idx, err := r.imageIndex.ImageIndex(h)
+		if err != nil {
+			return nil, err
+		}
+		return newReadOnce(idx), nil
+	})
+}
+
+// Layer keeps what the pusher finds of a child that is no manifest.
+func (r *readOnce) Layer(h v1.Hash) (v1.Layer, error) {
+	wl, ok := r.imageIndex.(interface {
+		Layer(v1.Hash) (v1.Layer, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("index child %s: not a manifest", h)
+	}
+	return wl.Layer(h)
+}
+
+// once reads the child h with read unless it was read before; two reads at
+// once of the same child may both go, and the first kept.
+func once[T any](r *readOnce, m map[v1.Hash]T, h v1.Hash, read func(v1.Hash) (T, error)) (T, error) {
+	r.mu.Lock()
+	v, ok := m[h]
+	r.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := read(h)
+	if err != nil {
+		return v, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if kept, ok := m[h]; ok {
+		return kept, nil
+	}
+	m[h] = v
+	return v, nil
 }
