@@ -89,7 +89,7 @@ func TestRunPacesWhenTheRuntimeNeedsTheWallClock(t *testing.T) {
 	t.Parallel()
 	type got struct {
 		Paced, Statistical bool
-		Warnings           []string
+		Warnings, Notes    []string
 	}
 	cases := []struct {
 		name  string
@@ -97,7 +97,7 @@ func TestRunPacesWhenTheRuntimeNeedsTheWallClock(t *testing.T) {
 		want  got
 	}{
 		{"link faults on real packets", "faults act by the wall clock",
-			got{Paced: true, Warnings: []string{"virtual time was paced to the wall clock: faults act by the wall clock"}}},
+			got{Paced: true, Notes: []string{"virtual time was paced to the wall clock: faults act by the wall clock"}}},
 		{"nothing on the wall clock", "", got{}},
 	}
 	for _, tc := range cases {
@@ -112,6 +112,9 @@ func TestRunPacesWhenTheRuntimeNeedsTheWallClock(t *testing.T) {
 			g := got{Paced: !rt.zero.IsZero() && !rt.first.Before(rt.zero), Statistical: res.Statistical}
 			for _, w := range res.Warnings {
 				g.Warnings = append(g.Warnings, w.Message)
+			}
+			for _, n := range res.Notes {
+				g.Notes = append(g.Notes, n.Message)
 			}
 			if diff := cmp.Diff(tc.want, g); diff != "" {
 				t.Errorf("Run() (-want +got):\n%s", diff)
