@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim/event"
 	"github.com/xedgesim/simulate/pkg/sim/node"
@@ -15,16 +16,23 @@ import (
 // picks the run's zero ahead of now, as the container runtime does for its
 // shaping helpers.
 type clockRuntime struct {
-	lead  time.Duration
-	err   error
-	zero  time.Time
-	first time.Time // when a node was first advanced
+	lead time.Duration
+	// lockstep makes its nodes lockstep ones; needs is why the runtime
+	// needs the wall clock regardless ("": it does not).
+	lockstep bool
+	needs    string
+	err      error
+	zero     time.Time
+	first    time.Time // when a node was first advanced
 }
 
 func (r *clockRuntime) Node(n scenario.Node) (node.Node, error) {
 	return &pacedContainer{id: n.ID, rt: r}, nil
 }
 func (r *clockRuntime) Close() error { return nil }
+func (r *clockRuntime) NeedsWallClock() (string, bool) {
+	return r.needs, r.needs != ""
+}
 func (r *clockRuntime) StartClock(context.Context) (time.Time, error) {
 	r.zero = time.Now().Add(r.lead)
 	return r.zero, r.err
@@ -48,7 +56,7 @@ func (c *pacedContainer) Advance(_ context.Context, _ int64, _ []event.Event, ou
 func (c *pacedContainer) Next() int64       { return node.Never }
 func (c *pacedContainer) Stats() node.Stats { return node.Stats{Model: "docker"} }
 func (c *pacedContainer) Close() error      { return nil }
-func (c *pacedContainer) WallClock() bool   { return true }
+func (c *pacedContainer) WallClock() bool   { return !c.rt.lockstep }
 
 // A paced run's clock starts where the runtime's StartClock says: no
 // quantum runs before that zero, so what the runtime told it acts on time;
@@ -71,5 +79,46 @@ func TestRunStartsTheClockWhereTheRuntimeSays(t *testing.T) {
 	boom := errors.New("boom")
 	if _, err := Run(context.Background(), dockerScenario("a"), WithRuntime(&clockRuntime{err: boom})); !errors.Is(err, boom) {
 		t.Errorf("Run() with a runtime that cannot start the clock = %v, want %v", err, boom)
+	}
+}
+
+// Lockstep nodes whose runtime acts on the wall clock (link faults on
+// real packets) pace the run from the runtime's zero, so that both clocks
+// agree; the run stays reproducible, so it is not statistical.
+func TestRunPacesWhenTheRuntimeNeedsTheWallClock(t *testing.T) {
+	t.Parallel()
+	type got struct {
+		Paced, Statistical bool
+		Warnings, Notes    []string
+	}
+	cases := []struct {
+		name  string
+		needs string
+		want  got
+	}{
+		{"link faults on real packets", "faults act by the wall clock",
+			got{Paced: true, Notes: []string{"virtual time was paced to the wall clock: faults act by the wall clock"}}},
+		{"nothing on the wall clock", "", got{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rt := &clockRuntime{lead: 200 * time.Millisecond, lockstep: true, needs: tc.needs}
+			res, err := Run(context.Background(), dockerScenario("a"), WithRuntime(rt))
+			if err != nil {
+				t.Fatalf("Run() = %v", err)
+			}
+			// Paced: the clock was started and no quantum ran before its zero.
+			g := got{Paced: !rt.zero.IsZero() && !rt.first.Before(rt.zero), Statistical: res.Statistical}
+			for _, w := range res.Warnings {
+				g.Warnings = append(g.Warnings, w.Message)
+			}
+			for _, n := range res.Notes {
+				g.Notes = append(g.Notes, n.Message)
+			}
+			if diff := cmp.Diff(tc.want, g); diff != "" {
+				t.Errorf("Run() (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

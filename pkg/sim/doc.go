@@ -13,7 +13,8 @@
 // built-in gateways subscribe, reconnecting when it restarts; delivery and
 // wall-clock latency through the broker are part of the Result. A black-box
 // container paces virtual time to the wall clock, and the run is then
-// statistical.
+// statistical; a runtime whose link faults act on real packets
+// (node.WallClockNeeder) paces it too, and the run stays reproducible.
 //
 // Per-node config reaches the nodes, which upstream's parser drops. Under
 // upstream compatibility (WithUpstream, or simulation.compat: upstream) it

@@ -27,6 +27,9 @@ type Result struct {
 	Routes   []*netmodel.Route
 	Nodes    []NodeResult
 	Warnings []scenario.Diagnostic
+	// Notes say how the run went that no warning should fail a gate for:
+	// it was paced to the wall clock for its link faults on real packets.
+	Notes []scenario.Diagnostic
 	// Timeline is the network's activity in slices of BucketUS.
 	Timeline []netmodel.Bucket
 	BucketUS int64

@@ -188,6 +188,17 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		res.Warnings = append(res.Warnings, scenario.Diagnostic{Pos: sc.Simulation.Pos, Severity: scenario.SeverityWarning, Key: "nodes",
 			Message: "the run is statistical, not bit-reproducible: a docker node with protocol none is a black-box service, so virtual time was paced to the wall clock",
 			Hint:    "set docker.protocol: tcp on nodes that speak the node protocol to run them in lockstep"})
+	} else if wc, ok := o.runtime.(node.WallClockNeeder); ok {
+		// Lockstep nodes still give the same events, so the run stays
+		// reproducible; only its pace changes. A note, not a warning:
+		// the faults are what the scenario asks for.
+		if why, need := wc.NeedsWallClock(); need {
+			k.pace = true
+			res.Notes = append(res.Notes, scenario.Diagnostic{Pos: sc.Simulation.Pos, Severity: scenario.SeverityWarning, Key: "faults",
+				Message: "virtual time was paced to the wall clock: " + why})
+		}
+	}
+	if k.pace {
 		k.paceStart = time.Now()
 		if cs, ok := o.runtime.(node.ClockStarter); ok {
 			if k.paceStart, err = cs.StartClock(ctx); err != nil {

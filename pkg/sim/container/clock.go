@@ -7,10 +7,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xedgesim/simulate/pkg/sim/container/shape"
 	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
-var _ node.ClockStarter = (*Runtime)(nil)
+var (
+	_ node.ClockStarter    = (*Runtime)(nil)
+	_ node.WallClockNeeder = (*Runtime)(nil)
+)
 
 // clockLead is how far ahead of now the first zero offered to the helpers
 // lies: telling one takes an exec in its container, tens of milliseconds on
@@ -41,6 +45,35 @@ func (r *Runtime) StartClock(ctx context.Context) (time.Time, error) {
 	r.zero = zero
 	r.mu.Unlock()
 	return zero, nil
+}
+
+// NeedsWallClock implements node.WallClockNeeder: a started helper with a
+// fault window applies it by the wall clock, so a run in lockstep is
+// paced for the window to act at its virtual time.
+func (r *Runtime) NeedsWallClock() (string, bool) {
+	r.mu.Lock()
+	s := r.net
+	r.mu.Unlock()
+	if s == nil {
+		return "", false
+	}
+	s.shaperMu.Lock()
+	defer s.shaperMu.Unlock()
+	var first *shape.Window
+	for id := range s.shapers {
+		for _, p := range s.plan.nodes[id].Peers {
+			for _, w := range p.Windows {
+				if first == nil || w.FromUS < first.FromUS || w.FromUS == first.FromUS && w.Fault < first.Fault {
+					first = &w
+				}
+			}
+		}
+	}
+	if first == nil {
+		return "", false
+	}
+	return fmt.Sprintf("link faults act on the containers' real packets by the wall clock (the first, %s of faults[%d], at %gs)",
+		first.Kind, first.Fault-1, float64(first.FromUS)/1e6), true
 }
 
 func (s *netShaping) startClock(ctx context.Context) (time.Time, error) {

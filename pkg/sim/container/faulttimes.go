@@ -82,7 +82,7 @@ func (r *Runtime) nodeFaultLifted(id, kind string) {
 // NodeFaultTimes returns, by index in faults (the scenario's), when each
 // node_crash and node_pause acted on its container in the last paced run,
 // from the run's zero: the k-th such fault on a node is the k-th time the
-// container was killed or frozen. Lockstep runs have no wall-clock zero,
+// container was killed or frozen. Unpaced runs have no wall-clock zero,
 // and get nil.
 func (r *Runtime) NodeFaultTimes(faults []scenario.Fault) map[int]FaultTime {
 	r.mu.Lock()

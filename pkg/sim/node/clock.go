@@ -15,3 +15,12 @@ import (
 type ClockStarter interface {
 	StartClock(ctx context.Context) (time.Time, error)
 }
+
+// WallClockNeeder is a Runtime whose nodes act on the wall clock even when
+// they run in lockstep: a container's link faults, applied to its real
+// packets by a helper at their time. A run whose runtime needs the wall
+// clock is paced to it, so that virtual time and the helpers' clock agree;
+// why says what needs it, for the run's warning.
+type WallClockNeeder interface {
+	NeedsWallClock() (why string, ok bool)
+}
