@@ -133,6 +133,15 @@ func (u *ui) diagnostics(ds []scenario.Diagnostic) {
 	}
 }
 
+// notes shows what a run did that the user did not ask for and need not
+// mend, such as pacing its clock: notices, never warnings, so that
+// --fail-on-warning does not fail on them.
+func (u *ui) notes(ds []scenario.Diagnostic) {
+	for _, d := range ds {
+		u.gha.Notice(annotation(d))
+	}
+}
+
 // invalid annotates the lines of an invalid scenario under Actions. On a
 // terminal main prints the error itself.
 func (u *ui) invalid(err error) {

@@ -383,7 +383,7 @@ func runOne(ctx context.Context, u *ui, r runSpec, sc *scenario.Scenario, dir st
 		fmt.Fprintf(u.out, "%s (seed %d): %s\n  %v\n", sc.Name, seed, rep.Verdict, err)
 	default:
 		u.diagnostics(res.Warnings)
-		u.diagnostics(res.Notes) // not counted by --fail-on-warning
+		u.notes(res.Notes) // not counted by --fail-on-warning
 		outcomes, passed := gate.Evaluate(sc.Assertions, metrics.New(res))
 		verdict := report.Pass
 		if !passed || o.failOnWarning && (warned || len(res.Warnings) > 0) {
