@@ -38,11 +38,12 @@ func observeSuite() Suite {
 }
 
 // A crashed container's fault row ends when the container came back, not
-// at the end of the run.
+// at the end of the run: in any paced run, also one paced for link faults
+// on real packets alone (not statistical).
 func TestCrashRowEndsAtRecovery(t *testing.T) {
 	t.Parallel()
 	sc := &scenario.Scenario{Faults: []scenario.Fault{{Kind: scenario.FaultNodeCrash, AtUS: 8_000_000, Node: "mqtt-broker"}}}
-	res := &sim.Result{VirtualTimeUS: 30_000_000, Statistical: true, Nodes: []sim.NodeResult{
+	res := &sim.Result{VirtualTimeUS: 30_000_000, Paced: true, Nodes: []sim.NodeResult{
 		{ID: "mqtt-broker", RecoveryS: []float64{2.5}, Resources: &node.Resources{}},
 	}}
 	r := NewRun("s.yaml", sc, res, nil, Pass)

@@ -62,7 +62,7 @@ func crashEnds(sc *scenario.Scenario, res *sim.Result) map[int]float64 {
 	out := map[int]float64{}
 	seen := map[string]int{}
 	for i, f := range sc.Faults {
-		if f.Kind != scenario.FaultNodeCrash || !res.Statistical {
+		if f.Kind != scenario.FaultNodeCrash || !res.Paced {
 			continue
 		}
 		k := seen[f.Node]

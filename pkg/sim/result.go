@@ -39,6 +39,10 @@ type Result struct {
 	// Statistical is set when a black-box container took part: virtual
 	// time was paced to the wall clock and the run is not bit-reproducible.
 	Statistical bool
+	// Paced is set when virtual time followed the wall clock: with a
+	// black-box container (Statistical), or for link faults on real
+	// packets. Wall-clock durations then sit on the run's timeline.
+	Paced bool
 	// Upstream is set when the run dropped per-node config, as upstream
 	// does (WithUpstream or simulation.compat: upstream).
 	Upstream bool

@@ -198,6 +198,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 				Message: "virtual time was paced to the wall clock: " + why})
 		}
 	}
+	res.Paced = k.pace
 	if k.pace {
 		k.paceStart = time.Now()
 		if cs, ok := o.runtime.(node.ClockStarter); ok {
