@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -17,10 +18,11 @@ import (
 // shaping helpers.
 type clockRuntime struct {
 	lead time.Duration
-	// lockstep makes its nodes lockstep ones; needs is why the runtime
-	// needs the wall clock regardless ("": it does not).
+	// lockstep makes its nodes lockstep ones; needs says the runtime
+	// needs the wall clock regardless, for the fault of index fault.
 	lockstep bool
-	needs    string
+	needs    bool
+	fault    int
 	err      error
 	zero     time.Time
 	first    time.Time // when a node was first advanced
@@ -30,8 +32,8 @@ func (r *clockRuntime) Node(n scenario.Node) (node.Node, error) {
 	return &pacedContainer{id: n.ID, rt: r}, nil
 }
 func (r *clockRuntime) Close() error { return nil }
-func (r *clockRuntime) NeedsWallClock() (string, bool) {
-	return r.needs, r.needs != ""
+func (r *clockRuntime) NeedsWallClock() (int, bool) {
+	return r.fault, r.needs
 }
 func (r *clockRuntime) StartClock(context.Context) (time.Time, error) {
 	r.zero = time.Now().Add(r.lead)
@@ -92,19 +94,27 @@ func TestRunPacesWhenTheRuntimeNeedsTheWallClock(t *testing.T) {
 		Warnings, Notes    []string
 	}
 	cases := []struct {
-		name  string
-		needs string
-		want  got
+		name   string
+		needs  bool
+		fault  int
+		faults []scenario.Fault
+		want   got
 	}{
-		{"link faults on real packets", "faults act by the wall clock",
-			got{Paced: true, Notes: []string{"virtual time was paced to the wall clock: faults act by the wall clock"}}},
-		{"nothing on the wall clock", "", got{}},
+		{"link faults on real packets", true, 1, []scenario.Fault{
+			{Kind: scenario.FaultNodePause, AtUS: 1_000_000, Node: "a", DurationUS: 1000, Pos: scenario.Pos{File: "s.yaml", Line: 8, Col: 5}},
+			{Kind: scenario.FaultLinkDown, AtUS: 2_500_000, Pos: scenario.Pos{File: "s.yaml", Line: 9, Col: 5}},
+		}, got{Paced: true, Notes: []string{"s.yaml:9:5: virtual time was paced to the wall clock: link faults (the first: link_down at 2.5s) act on the containers' real packets at their time"}}},
+		{"a fault the scenario does not list", true, 7, nil,
+			got{Paced: true, Notes: []string{":0:0: virtual time was paced to the wall clock: link faults act on the containers' real packets at their time"}}},
+		{"nothing on the wall clock", false, 0, nil, got{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rt := &clockRuntime{lead: 200 * time.Millisecond, lockstep: true, needs: tc.needs}
-			res, err := Run(context.Background(), dockerScenario("a"), WithRuntime(rt))
+			rt := &clockRuntime{lead: 200 * time.Millisecond, lockstep: true, needs: tc.needs, fault: tc.fault}
+			sc := dockerScenario("a")
+			sc.Faults = tc.faults
+			res, err := Run(context.Background(), sc, WithRuntime(rt))
 			if err != nil {
 				t.Fatalf("Run() = %v", err)
 			}
@@ -114,7 +124,7 @@ func TestRunPacesWhenTheRuntimeNeedsTheWallClock(t *testing.T) {
 				g.Warnings = append(g.Warnings, w.Message)
 			}
 			for _, n := range res.Notes {
-				g.Notes = append(g.Notes, n.Message)
+				g.Notes = append(g.Notes, fmt.Sprintf("%s:%d:%d: %s", n.Pos.File, n.Pos.Line, n.Pos.Col, n.Message))
 			}
 			if diff := cmp.Diff(tc.want, g); diff != "" {
 				t.Errorf("Run() (-want +got):\n%s", diff)

@@ -192,10 +192,15 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		// Lockstep nodes still give the same events, so the run stays
 		// reproducible; only its pace changes. A note, not a warning:
 		// the faults are what the scenario asks for.
-		if why, need := wc.NeedsWallClock(); need {
+		if i, need := wc.NeedsWallClock(); need {
 			k.pace = true
-			res.Notes = append(res.Notes, scenario.Diagnostic{Pos: sc.Simulation.Pos, Severity: scenario.SeverityWarning, Key: "faults",
-				Message: "virtual time was paced to the wall clock: " + why})
+			pos, first := sc.Simulation.Pos, ""
+			if i >= 0 && i < len(sc.Faults) {
+				f := sc.Faults[i]
+				pos, first = f.Pos, fmt.Sprintf(" (the first: %s at %gs)", f.Kind, float64(f.AtUS)/1e6)
+			}
+			res.Notes = append(res.Notes, scenario.Diagnostic{Pos: pos, Severity: scenario.SeverityWarning, Key: "faults",
+				Message: "virtual time was paced to the wall clock: link faults" + first + " act on the containers' real packets at their time"})
 		}
 	}
 	res.Paced = k.pace

@@ -50,12 +50,12 @@ func (r *Runtime) StartClock(ctx context.Context) (time.Time, error) {
 // NeedsWallClock implements node.WallClockNeeder: a started helper with a
 // fault window applies it by the wall clock, so a run in lockstep is
 // paced for the window to act at its virtual time.
-func (r *Runtime) NeedsWallClock() (string, bool) {
+func (r *Runtime) NeedsWallClock() (int, bool) {
 	r.mu.Lock()
 	s := r.net
 	r.mu.Unlock()
 	if s == nil {
-		return "", false
+		return 0, false
 	}
 	s.shaperMu.Lock()
 	defer s.shaperMu.Unlock()
@@ -70,10 +70,9 @@ func (r *Runtime) NeedsWallClock() (string, bool) {
 		}
 	}
 	if first == nil {
-		return "", false
+		return 0, false
 	}
-	return fmt.Sprintf("link faults act on the containers' real packets by the wall clock (the first, %s of faults[%d], at %gs)",
-		first.Kind, first.Fault-1, float64(first.FromUS)/1e6), true
+	return first.Fault - 1, true // Window.Fault counts from 1
 }
 
 func (s *netShaping) startClock(ctx context.Context) (time.Time, error) {

@@ -20,7 +20,8 @@ type ClockStarter interface {
 // they run in lockstep: a container's link faults, applied to its real
 // packets by a helper at their time. A run whose runtime needs the wall
 // clock is paced to it, so that virtual time and the helpers' clock agree;
-// why says what needs it, for the run's warning.
+// fault is the index, in the scenario's faults, of the first that needs
+// it, for the run's note.
 type WallClockNeeder interface {
-	NeedsWallClock() (why string, ok bool)
+	NeedsWallClock() (fault int, ok bool)
 }
