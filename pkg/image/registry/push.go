@@ -226,7 +226,7 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 	var wg sync.WaitGroup
 	var errs [2]error
 	read := func() {
-		wg.Go(func() { platforms, blobs, errs[0] = describe(a) })
+		wg.Go(func() { platforms, blobs, errs[0] = describe(ctx, a) })
 		if src.Kind == SourceRegistry {
 			wg.Go(func() {
 				subject := a.ref.Context().Digest(a.desc.Digest.String())
@@ -307,9 +307,10 @@ func (c *Client) Push(ctx context.Context, src Source, dst string, opts ...PushO
 		if err := c.pushTags(ctx, pusher, a, res, repo, o, &check, under); err != nil {
 			return nil, err
 		}
-		// The pusher has just found or written every manifest an index
-		// lists: the verification need not ask for them again.
-		if err := c.verify(res.Ref, res.Tags, a.desc, false, ropts); err != nil {
+		// A push that wrote the digest wrote or found every manifest an
+		// index lists: the verification need not ask for them again. One
+		// that found the digest there asked for none of them.
+		if err := c.verify(ctx, res.Ref, res.Tags, a.desc, there, ropts); err != nil {
 			return nil, err
 		}
 	}
@@ -385,8 +386,13 @@ const readsAtOnce = 8
 
 // atOnce runs do for 0..n-1, at most limit at a time, and returns the
 // first error in order, as if they had run one by one: the requests of a
-// push are round trips that need not wait for each other.
-func atOnce(n, limit int, do func(i int) error) error {
+// push are round trips that need not wait for each other. The first
+// failure stops the rest: those not started are not, and those under way
+// see ctx cancelled (a child of an index uploading its layers must not go
+// on for minutes after another failed).
+func atOnce(ctx context.Context, n, limit int, do func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	errs := make([]error, n)
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
@@ -394,22 +400,33 @@ func atOnce(n, limit int, do func(i int) error) error {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			errs[i] = do(i)
+			if ctx.Err() != nil {
+				errs[i] = ctx.Err()
+				return
+			}
+			if errs[i] = do(ctx, i); errs[i] != nil {
+				cancel(errStopped)
+			}
 		})
 	}
 	wg.Wait()
+	stopped := errors.Is(context.Cause(ctx), errStopped)
 	for _, err := range errs {
-		if err != nil {
+		// Once stopped, a cancellation only repeats another's failure.
+		if err != nil && !(stopped && errors.Is(err, context.Canceled)) {
 			return err
 		}
 	}
 	return nil
 }
 
+// errStopped is atOnce's cause for cancelling the work under way.
+var errStopped = errors.New("stopped after another request failed")
+
 // describe lists the manifests of the source and which blobs they use,
 // from the manifests alone. An index's manifests are read at once, not one
 // after the other: from a registry each is a round trip.
-func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
+func describe(ctx context.Context, a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
 	var out []platformBlobs
 	imageBlobs := func(img v1.Image) ([]v1.Descriptor, error) {
 		m, err := img.Manifest()
@@ -427,7 +444,7 @@ func describe(a *artifact) ([]platformBlobs, map[v1.Hash]blobInfo, error) {
 		// At most readsAtOnce manifests in flight: an index of hundreds
 		// must not meet a registry's rate limit at once.
 		parts := make([][]platformBlobs, len(im.Manifests))
-		err = atOnce(len(im.Manifests), readsAtOnce, func(i int) error {
+		err = atOnce(ctx, len(im.Manifests), readsAtOnce, func(_ context.Context, i int) error {
 			d := im.Manifests[i]
 			switch {
 			case d.MediaType.IsIndex():
@@ -528,7 +545,7 @@ func (c *Client) Verify(ctx context.Context, ref name.Digest) error {
 	if err != nil {
 		return fmt.Errorf("verifying %s: %w", ref, err)
 	}
-	return c.verify(ref, nil, v1.Descriptor{Digest: want}, true, append(ropts, remote.Reuse(puller)))
+	return c.verify(ctx, ref, nil, v1.Descriptor{Digest: want}, true, append(ropts, remote.Reuse(puller)))
 }
 
 // verify reads the manifest back under the first tag (ref without one)
@@ -536,7 +553,7 @@ func (c *Client) Verify(ctx context.Context, ref name.Digest) error {
 // digest and the tag. Then every other tag must name the digest and, with
 // children, every manifest an index lists must be there. Those last asks
 // go at once, as the pusher's do, at most readsAtOnce.
-func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, children bool, ropts []remote.Option) error {
+func (c *Client) verify(ctx context.Context, ref name.Digest, tags []string, want v1.Descriptor, children bool, ropts []remote.Option) error {
 	var read name.Reference = ref
 	if len(tags) > 0 {
 		tr, err := name.NewTag(tags[0], c.NameOptions()...)
@@ -578,9 +595,9 @@ func (c *Client) verify(ref name.Digest, tags []string, want v1.Descriptor, chil
 		}
 		checks = append(checks, check{tr, want.Digest, t})
 	}
-	return atOnce(len(checks), readsAtOnce, func(i int) error {
+	return atOnce(ctx, len(checks), readsAtOnce, func(ctx context.Context, i int) error {
 		ch := checks[i]
-		h, err := remote.Head(ch.ref, ropts...)
+		h, err := remote.Head(ch.ref, append(ropts[:len(ropts):len(ropts)], remote.WithContext(ctx))...) // a copy: the checks run at once
 		switch {
 		case err != nil:
 			return fmt.Errorf("verifying %s: %w", ch.what, err)

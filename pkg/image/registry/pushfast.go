@@ -138,7 +138,7 @@ func (c *Client) pushIndex(ctx context.Context, pusher *remote.Pusher, ref name.
 		}
 		manifests = append(manifests, m)
 	}
-	err = atOnce(len(manifests), c.o.jobs, func(i int) error {
+	err = atOnce(ctx, len(manifests), c.o.jobs, func(ctx context.Context, i int) error {
 		d, err := children[i].Digest()
 		if err != nil {
 			return err

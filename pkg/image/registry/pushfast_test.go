@@ -175,7 +175,7 @@ func TestPushFreshAsksOnce(t *testing.T) {
 	t.Cleanup(dst.Close)
 	idx := twoPlatformIndex(t)
 	children := len(mustIndexManifest(t, idx).Manifests)
-	_, blobs, err := describe(&artifact{index: idx}) // each blob once: platforms may share one
+	_, blobs, err := describe(ctx(t), &artifact{index: idx}) // each blob once: platforms may share one
 	if err != nil {
 		t.Fatal(err)
 	}
