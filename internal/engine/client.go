@@ -62,11 +62,11 @@ func fromEnv(getenv func(string) string) (*Client, error) {
 	var tc *tls.Config
 	switch {
 	case ep.context == "" && getenv("DOCKER_CERT_PATH") != "":
-		if tc, err = loadTLS(getenv("DOCKER_CERT_PATH"), getenv("DOCKER_TLS_VERIFY") != "", "DOCKER_CERT_PATH"); err != nil {
+		if tc, err = loadTLS(getenv("DOCKER_CERT_PATH"), getenv("DOCKER_TLS_VERIFY") != "", true, "DOCKER_CERT_PATH"); err != nil {
 			return nil, err
 		}
 	case ep.tlsDir != "":
-		if tc, err = loadTLS(ep.tlsDir, !ep.skipTLS, fmt.Sprintf("docker context %q", ep.context)); err != nil {
+		if tc, err = loadTLS(ep.tlsDir, !ep.skipTLS, false, fmt.Sprintf("docker context %q", ep.context)); err != nil {
 			return nil, err
 		}
 	case ep.skipTLS:
@@ -150,8 +150,10 @@ func New(host string, tc *tls.Config) (*Client, error) {
 }
 
 // loadTLS reads ca.pem, cert.pem and key.pem from dir, as the docker CLI
-// does; without verify the engine's certificate is not checked.
-func loadTLS(dir string, verify bool, what string) (*tls.Config, error) {
+// does; without verify the engine's certificate is not checked. Without
+// ca.pem it is checked against the system's roots, unless needCA (as the
+// CLI asks of DOCKER_CERT_PATH, not of a context).
+func loadTLS(dir string, verify, needCA bool, what string) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !verify} // #nosec G402 -- only when DOCKER_TLS_VERIFY is unset or the context skips verification, as the docker CLI does
 	if ca, err := os.ReadFile(filepath.Join(dir, "ca.pem")); err == nil {        // #nosec G703 G304 -- DOCKER_CERT_PATH, as the docker CLI reads it
 		pool := x509.NewCertPool()
@@ -159,7 +161,7 @@ func loadTLS(dir string, verify bool, what string) (*tls.Config, error) {
 			return nil, fmt.Errorf("%s: no certificate in %s", what, filepath.Join(dir, "ca.pem"))
 		}
 		tc.RootCAs = pool
-	} else if verify {
+	} else if verify && needCA {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"))

@@ -119,6 +119,9 @@ func TestContextTLS(t *testing.T) {
 	writeFile(t, filepath.Join(writeContext(t, dir, "wrongca", host, false), "ca.pem"), string(otherCA))
 	writeFile(t, filepath.Join(writeContext(t, dir, "skip", host, true), "ca.pem"), string(otherCA))
 	writeContext(t, dir, "plain", host, false)
+	// A client certificate without ca.pem: the system's roots, which do
+	// not hold the test server's.
+	writeFile(t, filepath.Join(writeContext(t, dir, "certonly", host, false), "cert.pem"), "")
 
 	tests := []struct {
 		context string
@@ -128,6 +131,7 @@ func TestContextTLS(t *testing.T) {
 		{"wrongca", "certificate signed by unknown authority"},
 		{"skip", ""},
 		{"plain", "HTTP request to an HTTPS server"}, // no TLS files: plain HTTP, as the docker CLI speaks then
+		{"certonly", "certificate signed by unknown authority"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.context, func(t *testing.T) {
