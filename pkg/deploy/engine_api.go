@@ -158,6 +158,9 @@ func (e apiEngine) imageChains(ctx context.Context, ids []string) ([][]string, e
 	)
 	for i, id := range ids {
 		sem <- struct{}{}
+		if ctx.Err() != nil {
+			break // a failure or the caller's cancel: the rest need not start
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			_, layers, err := e.cl.ImageLayers(ctx, id)
@@ -178,6 +181,9 @@ func (e apiEngine) imageChains(ctx context.Context, ids []string) ([][]string, e
 	wg.Wait()
 	if first != nil {
 		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // the caller's cancel came before any inspect failed
 	}
 	return chains, nil
 }

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,9 +169,12 @@ func TestBedDeployVerifyRollback(t *testing.T) {
 	good := fmt.Sprintf("{http: {port: %d, path: /healthz}, timeout: 60s, window: 2s}", port)
 
 	m := bedManifest(t, env, service, port, good, env.Edges, "rollout: {canary: 1, batch: 2}\n")
-	var events []Event
+	var (
+		mu     sync.Mutex // the hosts of a wave report at once
+		events []Event
+	)
 	rep, err := Deploy(ctx, m, WithImage(ref), WithNameOptions(name.Insecure), WithDeployID("first"),
-		WithProgress(ProgressFunc(func(e Event) { events = append(events, e) })))
+		WithProgress(ProgressFunc(func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() })))
 	if err != nil {
 		t.Fatalf("Deploy() = %v", err)
 	}
