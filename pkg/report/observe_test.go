@@ -3,6 +3,8 @@ package report
 import (
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/xedgesim/simulate/pkg/scenario"
 	"github.com/xedgesim/simulate/pkg/sim"
 	"github.com/xedgesim/simulate/pkg/sim/node"
@@ -53,5 +55,20 @@ func TestCrashRowEndsAtRecovery(t *testing.T) {
 	res.Nodes[0].RecoveryS = nil
 	if r := NewRun("s.yaml", sc, res, nil, Pass); r.Faults[0].EndS != 30 {
 		t.Errorf("a container that never came back: faults %+v, want the row to end with the run", r.Faults)
+	}
+}
+
+// A run's notes reach summary.json as notes, with their place in the
+// scenario; a run without any has no notes key (the golden files).
+func TestSummaryNotes(t *testing.T) {
+	t.Parallel()
+	sc := &scenario.Scenario{}
+	res := &sim.Result{VirtualTimeUS: 1_000_000, Paced: true, Notes: []scenario.Diagnostic{{
+		Pos: scenario.Pos{File: "s.yaml", Line: 9, Col: 5}, Severity: scenario.SeverityWarning,
+		Message: "virtual time was paced to the wall clock: link faults (the first: link_down at 2.5s) act on the containers' real packets at their time"}}}
+	r := NewRun("s.yaml", sc, res, nil, Pass)
+	want := []string{"s.yaml:9:5: note: virtual time was paced to the wall clock: link faults (the first: link_down at 2.5s) act on the containers' real packets at their time"}
+	if diff := cmp.Diff(want, r.Notes); diff != "" {
+		t.Errorf("summary notes (-want +got):\n%s", diff)
 	}
 }

@@ -35,6 +35,10 @@ type Summary struct {
 	Network  Network  `json:"network"`
 	Nodes    []Node   `json:"nodes"`
 	Warnings []string `json:"warnings"`
+	// Notes say how the run went that no warning should fail a gate for,
+	// such as its clock paced to the wall clock for link faults on real
+	// packets (a run of duration_s in wall time); absent when none.
+	Notes []string `json:"notes,omitempty"`
 	// MQTT is what went through a real broker in wall-clock time; it is
 	// present only when the scenario has a broker node, and, being
 	// wall-clock, it is the one part that differs between runs.
@@ -158,6 +162,13 @@ func NewSummary(file, model string, res *sim.Result, verdict string) Summary {
 	}
 	for _, w := range res.Warnings {
 		s.Warnings = append(s.Warnings, w.String())
+	}
+	for _, n := range res.Notes {
+		at := n.Pos.String()
+		if at != "" {
+			at += ": "
+		}
+		s.Notes = append(s.Notes, at+"note: "+n.Message)
 	}
 	t := res.Network
 	s.Network = Network{
