@@ -33,23 +33,8 @@ func TestBedFleetRollback(t *testing.T) {
 		}
 		return img
 	})
-	// v3's arm64 variant listens on another port: its health check fails.
-	v3ref := derive(t, env, v2ref, func(p string, img v1.Image) v1.Image {
-		if p != "linux/arm64" {
-			return img
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := cf.Config
-		c.Cmd = []string{"-addr", ":9999"}
-		img, err = mutate.Config(img, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return img
-	})
+	// v3's arm64 variant fails its health check.
+	v3ref := derive(t, env, v2ref, func(p string, img v1.Image) v1.Image { return arm64Fails(t, p, img) })
 	service := "xt-fleet-" + randHex(t)
 	port := freePort(t)
 	cleanupEdges(t, env, service)
@@ -136,6 +121,25 @@ func TestBedFleetRollback(t *testing.T) {
 	}
 }
 
+// arm64Fails makes platform p's img, when p is linux/arm64, listen on
+// another port than the service's: its health check fails there.
+func arm64Fails(t *testing.T, p string, img v1.Image) v1.Image {
+	t.Helper()
+	if p != "linux/arm64" {
+		return img
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cf.Config
+	c.Cmd = []string{"-addr", ":9999"}
+	if img, err = mutate.Config(img, c); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
 // TestBedRollbackReconnects breaks the connection kept to the canary
 // (edge1, through a proxy) while the next wave runs: when edge3 fails and
 // the rollout rolls back, the canary is reached again over a new
@@ -156,19 +160,7 @@ func TestBedRollbackReconnects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p != "linux/arm64" {
-			return img
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := cf.Config
-		c.Cmd = []string{"-addr", ":9999"}
-		if img, err = mutate.Config(img, c); err != nil {
-			t.Fatal(err)
-		}
-		return img
+		return arm64Fails(t, p, img)
 	})
 	service := "xt-reconnect-" + randHex(t)
 	port := freePort(t)
