@@ -260,12 +260,24 @@ type warning struct {
 }
 
 func warnings(s Suite) []warning {
+	return distinct(s, func(r Run) []string { return r.Warnings })
+}
+
+// notes are the runs' notes, as warnings are gathered: what a run did that
+// no one need mend, such as pacing its clock to the wall clock.
+func notes(s Suite) []warning {
+	return distinct(s, func(r Run) []string { return r.Notes })
+}
+
+// distinct gathers the texts of(run) of each scenario once, with the
+// seeds that gave each.
+func distinct(s Suite, of func(Run) []string) []warning {
 	var out []warning
 	for _, g := range groups(s) {
 		index := map[string]int{}
 		for _, ri := range g.Runs {
 			r := s.Runs[ri]
-			for _, w := range r.Warnings {
+			for _, w := range of(r) {
 				i, ok := index[w]
 				if !ok {
 					i = len(out)

@@ -575,11 +575,16 @@ func (m *markdown) details(w *bytes.Buffer, b budget, r Run, h string) {
 }
 
 func (m *markdown) warnings(w *bytes.Buffer, b budget) {
-	ws := warnings(m.s)
+	m.listed(w, b, "### ⚠️ Warnings", "warnings", warnings(m.s))
+	m.listed(w, b, "### ℹ️ Notes", "notes", notes(m.s))
+}
+
+// listed writes ws under title, at most as many as the budget allows.
+func (m *markdown) listed(w *bytes.Buffer, b budget, title, what string, ws []warning) {
 	if len(ws) == 0 {
 		return
 	}
-	w.WriteString("### ⚠️ Warnings\n\n")
+	w.WriteString(title + "\n\n")
 	n := min(len(ws), b.rows, maxWarnings)
 	for _, x := range ws[:n] {
 		fmt.Fprintf(w, "- **%s**", mdEscape(x.Scenario))
@@ -588,7 +593,7 @@ func (m *markdown) warnings(w *bytes.Buffer, b budget) {
 		}
 		fmt.Fprintf(w, ": %s\n", mdEscape(x.Text))
 	}
-	moreRows(w, len(ws)-n, "warnings")
+	moreRows(w, len(ws)-n, what)
 	w.WriteString("\n")
 }
 

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -70,5 +71,12 @@ func TestSummaryNotes(t *testing.T) {
 	want := []string{"s.yaml:9:5: note: virtual time was paced to the wall clock: link faults (the first: link_down at 2.5s) act on the containers' real packets at their time"}
 	if diff := cmp.Diff(want, r.Notes); diff != "" {
 		t.Errorf("summary notes (-want +got):\n%s", diff)
+	}
+	md, err := Markdown(Suite{Verdict: Pass, Runs: []Run{r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line := "### ℹ️ Notes\n\n- **" + r.Scenario + "**: s.yaml:9:5: note: virtual time was paced"; !strings.Contains(string(md), line) {
+		t.Errorf("summary.md has no note %q:\n%s", line, md)
 	}
 }
