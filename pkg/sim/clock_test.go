@@ -102,8 +102,11 @@ func TestRunPacesWhenTheRuntimeNeedsTheWallClock(t *testing.T) {
 	}{
 		{"link faults on real packets", true, 1, []scenario.Fault{
 			{Kind: scenario.FaultNodePause, AtUS: 1_000_000, Node: "a", DurationUS: 1000, Pos: scenario.Pos{File: "s.yaml", Line: 8, Col: 5}},
-			{Kind: scenario.FaultLinkDown, AtUS: 2_500_000, Pos: scenario.Pos{File: "s.yaml", Line: 9, Col: 5}},
-		}, got{Paced: true, Notes: []string{"s.yaml:9:5: virtual time was paced to the wall clock: link faults (the first: link_down at 2.5s) act on the containers' real packets at their time"}}},
+			{Kind: scenario.FaultLinkDown, AtUS: 2_500, Pos: scenario.Pos{File: "s.yaml", Line: 9, Col: 5}},
+		}, got{Paced: true, Notes: []string{"s.yaml:9:5: virtual time was paced to the wall clock: link faults (the first: link_down at 0.0025s) act on the containers' real packets at their time"}}},
+		{"link faults only after the run's end (3 ms)", true, 0, []scenario.Fault{
+			{Kind: scenario.FaultLinkDown, AtUS: 3_000, Pos: scenario.Pos{File: "s.yaml", Line: 9, Col: 5}},
+		}, got{}},
 		{"a fault the scenario does not list", true, 7, nil,
 			got{Paced: true, Notes: []string{":0:0: virtual time was paced to the wall clock: link faults act on the containers' real packets at their time"}}},
 		{"nothing on the wall clock", false, 0, nil, got{}},

@@ -192,7 +192,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		// Lockstep nodes still give the same events, so the run stays
 		// reproducible; only its pace changes. A note, not a warning:
 		// the faults are what the scenario asks for.
-		if i, need := wc.NeedsWallClock(); need {
+		// The earliest fault needing it decides: one at or after the
+		// run's end never acts, nor do those after it.
+		if i, need := wc.NeedsWallClock(); need && !(i >= 0 && i < len(sc.Faults) && sc.Faults[i].AtUS >= sc.Simulation.DurationUS) {
 			k.pace = true
 			pos, first := sc.Simulation.Pos, ""
 			if i >= 0 && i < len(sc.Faults) {
