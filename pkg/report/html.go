@@ -28,6 +28,7 @@ type htmlPage struct {
 	Overview  bool
 	Scenarios []htmlScenario
 	Warnings  []htmlWarning
+	Notes     []htmlWarning
 }
 
 type htmlScenario struct {
@@ -122,6 +123,9 @@ func newPage(s Suite) htmlPage {
 	}
 	for _, w := range warnings(s) {
 		p.Warnings = append(p.Warnings, htmlWarning{Scenario: w.Scenario, Where: w.where(), Text: w.Text})
+	}
+	for _, n := range notes(s) {
+		p.Notes = append(p.Notes, htmlWarning{Scenario: n.Scenario, Where: n.where(), Text: n.Text})
 	}
 	return p
 }

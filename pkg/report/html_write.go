@@ -125,25 +125,32 @@ func writePage(p htmlPage) []byte {
 	for _, sc := range p.Scenarios {
 		w.scenario(sc)
 	}
-	if len(p.Warnings) > 0 {
-		w.s("\n<section id=\"warnings\">\n<h2>⚠️ Warnings</h2>\n<ul class=\"warnings\">")
-		for _, x := range p.Warnings {
-			w.s("\n<li><b>")
-			w.e(x.Scenario)
-			w.s("</b>")
-			if x.Where != "" {
-				w.s(" <span class=\"mute\">(")
-				w.e(x.Where)
-				w.s(")</span>")
-			}
-			w.s(": ")
-			w.e(x.Text)
-			w.s("</li>")
-		}
-		w.s("\n</ul>\n</section>")
-	}
+	w.listed("warnings", "⚠️ Warnings", p.Warnings)
+	w.listed("notes", "ℹ️ Notes", p.Notes)
 	w.s("\n<footer class=\"mute\"><p>Rendered by xedgesim simulate. Same scenario and seed, same report.</p></footer>\n</main>\n</body>\n</html>\n\n")
 	return w.b.Bytes()
+}
+
+// listed writes the section id with its title and items, if any.
+func (w *htmlWriter) listed(id, title string, items []htmlWarning) {
+	if len(items) == 0 {
+		return
+	}
+	w.s("\n<section id=\"" + id + "\">\n<h2>" + title + "</h2>\n<ul class=\"warnings\">")
+	for _, x := range items {
+		w.s("\n<li><b>")
+		w.e(x.Scenario)
+		w.s("</b>")
+		if x.Where != "" {
+			w.s(" <span class=\"mute\">(")
+			w.e(x.Where)
+			w.s(")</span>")
+		}
+		w.s(": ")
+		w.e(x.Text)
+		w.s("</li>")
+	}
+	w.s("\n</ul>\n</section>")
 }
 
 // badge writes <span class="badge V">V</span>.

@@ -54,6 +54,7 @@ func oddSuite() Suite {
 		r.Assertions[0].Description = odd
 		r.Faults[0].Target = odd
 		r.Warnings = append(r.Warnings, odd)
+		r.Notes = append(r.Notes, "s.yaml:9:5: note: "+odd)
 		for j := range 40 {
 			r.Network.Links = append(r.Network.Links, Link{Src: odd + strings.Repeat("x", j), Dst: "gw", PacketsDelivered: int64(j), PacketsDropped: int64(j % 3)})
 		}

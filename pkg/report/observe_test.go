@@ -79,4 +79,11 @@ func TestSummaryNotes(t *testing.T) {
 	if line := "### ℹ️ Notes\n\n- **" + r.Scenario + "**: s.yaml:9:5: note: virtual time was paced"; !strings.Contains(string(md), line) {
 		t.Errorf("summary.md has no note %q:\n%s", line, md)
 	}
+	page, err := HTML(Suite{Verdict: Pass, Runs: []Run{r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), `<section id="notes">`) || !strings.Contains(string(page), "s.yaml:9:5: note: virtual time was paced") {
+		t.Errorf("report.html has no notes section:\n%s", page)
+	}
 }
