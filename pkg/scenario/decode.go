@@ -27,14 +27,43 @@ type linkRef struct {
 }
 
 // entryAt is where a diagnostic about one entry among the others (a
-// duplicate) points, given v, the value it is about: the entry itself when
-// it is an alias, since the anchor's values are shared by all its uses and
-// cannot say which one is meant, else v.
+// duplicate) points, given use, the entry as written, and v, the value it
+// is about: the entry itself when v is shared with other entries and so
+// cannot say which one is meant (the entry is an alias of an anchor, or v
+// came in through a merge of one, <<: *x), else v.
 func entryAt(use, v *yaml.Node) *yaml.Node {
-	if use != nil && use.Kind == yaml.AliasNode {
+	if use == nil {
+		return v
+	}
+	if use.Kind == yaml.AliasNode || !written(use, v) {
 		return use
 	}
 	return v
+}
+
+// written says whether v is a value of mapping n as written, or of a
+// mapping merged into it inline (<<: {...}); values behind an alias are
+// the anchor's.
+func written(n, v *yaml.Node) bool {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			if val == v {
+				return true
+			}
+			if kr := yamldiag.Deref(k); kr != nil && kr.Kind == yaml.ScalarNode && yamldiag.Tag(kr) == "!!merge" && written(val, v) {
+				return true
+			}
+		}
+	case yaml.SequenceNode: // <<: [*a, {...}]
+		for _, item := range n.Content {
+			if item.Kind == yaml.MappingNode && written(item, v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // refs are the positions the cross-section checks point at.

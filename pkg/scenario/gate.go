@@ -212,9 +212,8 @@ var faultKinds = []string{FaultLinkDown, FaultLinkDegrade, FaultPartition, Fault
 
 // faultRef is where a decoded fault was written, for the checks after
 // decoding: its path, its entry as written (an alias where the file reuses
-// an anchor) and where a diagnostic about its start points, its at_s value
-// (the entry when at_s comes from a merge; the alias for an aliased entry,
-// whose at_s the anchor's other uses share).
+// an anchor) and where a diagnostic about its start points (entryAt of its
+// at_s value).
 type faultRef struct {
 	path    string
 	use, at *yaml.Node
@@ -229,13 +228,8 @@ func (d *decoder) faults(e yamldiag.Entry, r *refs) []Fault {
 		func(p string, m *yamldiag.Mapping) (Fault, bool) {
 			f, ok := d.fault(p, m, r)
 			if ok {
-				at := m.Use
-				if at == m.Node {
-					if at = valueOf(m.Node, "at_s"); at == nil {
-						at = m.Node
-					}
-				}
-				r.faults = append(r.faults, faultRef{path: p, use: m.Use, at: at})
+				atS, _ := m.Get("at_s")
+				r.faults = append(r.faults, faultRef{path: p, use: m.Use, at: entryAt(m.Use, atS.Val)})
 			}
 			return f, ok
 		})

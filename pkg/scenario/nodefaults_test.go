@@ -82,6 +82,19 @@ faults:
 `,
 		want: []string{`fixture.yaml:7:12: error: faults[1]: node_pause of node "gw" at 15 s overlaps faults[0] (line 6), which has it down from 10 s to 30 s; a node is down from one fault at a time (start it at 30 s or later, or make the two one fault)`},
 	}, {
+		// A merged at_s is shared by every entry that merges it; one
+		// merged inline is written in the entry.
+		name: "an at_s from a merge",
+		head: strings.Replace(head, "faults:", "x-f: &f {at_s: 10, kind: node_crash, node: gw}\nfaults:", 1),
+		faults: `  - {<<: *f, restart_after_s: 20}
+  - {<<: [{at_s: 15}, *f], restart_after_s: 20}
+  - {<<: *f, restart_after_s: 20}
+`,
+		want: []string{
+			`fixture.yaml:8:18: error: faults[1]: node_crash of node "gw" at 15 s overlaps faults[0] (line 7), which has it down from 10 s to 30 s; a node is down from one fault at a time (start it at 30 s or later, or make the two one fault)`,
+			`fixture.yaml:9:5: error: faults[2]: node_crash of node "gw" at 10 s overlaps faults[0] (line 7), which has it down from 10 s to 30 s; a node is down from one fault at a time (start it at 30 s or later, or make the two one fault)`,
+		},
+	}, {
 		name: "windows that touch",
 		faults: `  - {at_s: 10, kind: node_crash, node: gw, restart_after_s: 10}
   - {at_s: 20, kind: node_pause, node: gw, duration_s: 5}
