@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/xedgesim/simulate/internal/readlimit"
 )
 
 // The docker CLI's context store, as `docker context create` writes it: a
@@ -70,7 +71,7 @@ func currentContext(dir string) (string, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", nil
 		}
-		return "", fmt.Errorf("docker config %s: %w", path, err)
+		return "", fmt.Errorf("docker config: %w", err)
 	}
 	return cfg.CurrentContext, nil
 }
@@ -91,7 +92,7 @@ func contextEndpoint(dir, name, from string) (endpoint, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return endpoint{}, fmt.Errorf("docker context %q (from %s) is not in %s: create it with `docker context create` or unset it", name, from, filepath.Join(dir, "contexts"))
 		}
-		return endpoint{}, fmt.Errorf("docker context %q: %s: %w", name, meta, err)
+		return endpoint{}, fmt.Errorf("docker context %q: %w", name, err)
 	}
 	ep := endpoint{context: name, host: m.Endpoints["docker"].Host, skipTLS: m.Endpoints["docker"].SkipTLSVerify}
 	if ep.host == "" {
@@ -104,20 +105,15 @@ func contextEndpoint(dir, name, from string) (endpoint, error) {
 	return ep, nil
 }
 
-// readJSON decodes the JSON file at path into v, refusing files larger
-// than maxContextFile.
+// readJSON decodes the JSON file at path into v: a regular file of at
+// most maxContextFile bytes.
 func readJSON(path string, v any) error {
-	f, err := os.Open(path) // #nosec G304 -- the docker CLI's own config, where it reads it
+	b, err := readlimit.ReadFile(path, maxContextFile)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxContextFile+1))
-	if err != nil {
-		return err
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err) // read errors name the path already
 	}
-	if len(b) > maxContextFile {
-		return fmt.Errorf("larger than %d bytes", maxContextFile)
-	}
-	return json.Unmarshal(b, v)
+	return nil
 }

@@ -81,8 +81,8 @@ func TestFromEnvFollowsDockerContexts(t *testing.T) {
 		{"no config", map[string]string{"DOCKER_CONFIG": empty}, DefaultHost, ""},
 		{"a context that is not there", map[string]string{"DOCKER_CONTEXT": "gone", "DOCKER_CONFIG": dir}, "", `docker context "gone" (from DOCKER_CONTEXT) is not in ` + filepath.Join(dir, "contexts") + ": create it with `docker context create` or unset it"},
 		{"an ssh context", map[string]string{"DOCKER_CONTEXT": "remote", "DOCKER_CONFIG": dir}, "", `docker context "remote": docker host "ssh://u@edge": unsupported scheme "ssh" (want unix:// or tcp://)`},
-		{"a broken config", map[string]string{"DOCKER_CONFIG": bad}, "", "docker config " + filepath.Join(bad, "config.json") + ": unexpected end of JSON input"},
-		{"a huge config", map[string]string{"DOCKER_CONFIG": big}, "", "docker config " + filepath.Join(big, "config.json") + ": larger than 1048576 bytes"},
+		{"a broken config", map[string]string{"DOCKER_CONFIG": bad}, "", "docker config: " + filepath.Join(bad, "config.json") + ": unexpected end of JSON input"},
+		{"a huge config", map[string]string{"DOCKER_CONFIG": big}, "", "docker config: open " + filepath.Join(big, "config.json") + ": the file is larger than the limit of 1 MiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
