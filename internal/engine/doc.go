@@ -12,7 +12,7 @@
 // and github.com/opencontainers/go-digest (regular expressions compiled at
 // init, 1-6 ms on a small machine), OpenTelemetry, containerd's errdefs and
 // more into the start-up of every `xedgesim simulate`, also for scenarios
-// without containers. This package links only the standard library and
+// without containers. This package links only the standard library (and internal/readlimit) and
 // has no init work; the API surface it covers is small, and it decodes
 // only the fields its user reads.
 //
