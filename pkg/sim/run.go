@@ -188,22 +188,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 		res.Warnings = append(res.Warnings, scenario.Diagnostic{Pos: sc.Simulation.Pos, Severity: scenario.SeverityWarning, Key: "nodes",
 			Message: "the run is statistical, not bit-reproducible: a docker node with protocol none is a black-box service, so virtual time was paced to the wall clock",
 			Hint:    "set docker.protocol: tcp on nodes that speak the node protocol to run them in lockstep"})
-	} else if wc, ok := o.runtime.(node.WallClockNeeder); ok {
-		// Lockstep nodes still give the same events, so the run stays
-		// reproducible; only its pace changes. A note, not a warning:
-		// the faults are what the scenario asks for.
-		// The earliest fault needing it decides: one at or after the
-		// run's end never acts, nor do those after it.
-		if i, need := wc.NeedsWallClock(); need && !(i >= 0 && i < len(sc.Faults) && sc.Faults[i].AtUS >= sc.Simulation.DurationUS) {
-			k.pace = true
-			pos, first := sc.Simulation.Pos, ""
-			if i >= 0 && i < len(sc.Faults) {
-				f := sc.Faults[i]
-				pos, first = f.Pos, fmt.Sprintf(" (the first: %s at %gs)", f.Kind, float64(f.AtUS)/1e6)
-			}
-			res.Notes = append(res.Notes, scenario.Diagnostic{Pos: pos, Severity: scenario.SeverityWarning, Key: "faults",
-				Message: "virtual time was paced to the wall clock: link faults" + first + " act on the containers' real packets at their time"})
-		}
+	} else if note, ok := faultPacing(sc, o.runtime); ok {
+		k.pace = true
+		res.Notes = append(res.Notes, note)
 	}
 	res.Paced = k.pace
 	if k.pace {
@@ -495,4 +482,33 @@ func (c *csvFiles) finish(keep bool) error {
 		_ = os.Remove(f.Name()) // a temporary file not kept
 	}
 	return errors.Join(errs...)
+}
+
+// faultPacing tells whether the runtime applies link faults to real
+// packets by the wall clock, so that the run must be paced for them to
+// act at their virtual time, and gives the note that says so. Lockstep
+// nodes still give the same events, so the run stays reproducible; a
+// note, not a warning: the faults are what the scenario asks for.
+func faultPacing(sc *scenario.Scenario, rt node.Runtime) (scenario.Diagnostic, bool) {
+	wc, ok := rt.(node.WallClockNeeder)
+	if !ok {
+		return scenario.Diagnostic{}, false
+	}
+	i, need := wc.NeedsWallClock()
+	if !need {
+		return scenario.Diagnostic{}, false
+	}
+	note := scenario.Diagnostic{Pos: sc.Simulation.Pos, Severity: scenario.SeverityWarning, Key: "faults"}
+	first := ""
+	if i >= 0 && i < len(sc.Faults) {
+		f := sc.Faults[i]
+		if f.AtUS >= sc.Simulation.DurationUS {
+			// The earliest fault that needs it never acts, nor do those
+			// after it.
+			return scenario.Diagnostic{}, false
+		}
+		note.Pos, first = f.Pos, fmt.Sprintf(" (the first: %s at %gs)", f.Kind, float64(f.AtUS)/1e6)
+	}
+	note.Message = "virtual time was paced to the wall clock: link faults" + first + " act on the containers' real packets at their time"
+	return note, true
 }
