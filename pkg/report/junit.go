@@ -13,7 +13,7 @@ import (
 // the metric, its actual value, the operator and the threshold; an assertion
 // that could not be measured, or any assertion of a run that did not finish,
 // gets an <error>. A run without assertions gets one test case, "runs without
-// error".
+// error". The run's warnings and notes are the suite's <system-out>.
 //
 // The file records no timestamp and no duration (time is always "0", which
 // reporters that parse the attribute need), so the same seed gives the same
@@ -121,8 +121,8 @@ func junitRun(r Run) junitSuite {
 			{Name: "verdict", Value: r.Verdict},
 		},
 	}
-	if len(r.Warnings) > 0 {
-		ts.SystemOut = &junitOutput{Text: xmlText("warnings:\n" + strings.Join(r.Warnings, "\n") + "\n")}
+	if out := systemOut(r); out != "" {
+		ts.SystemOut = &junitOutput{Text: xmlText(out)}
 	}
 	if len(r.Assertions) == 0 {
 		tc := junitCase{Name: "runs without error", Classname: r.Scenario, File: r.ScenarioFile, Time: "0"}
@@ -150,6 +150,21 @@ func junitRun(r Run) junitSuite {
 		ts.add(tc)
 	}
 	return ts
+}
+
+// systemOut is a run's warnings, then its notes, each under its heading:
+// the suite's console output, where CI reporters show what a run said.
+func systemOut(r Run) string {
+	var b strings.Builder
+	for _, l := range []struct {
+		head  string
+		lines []string
+	}{{"warnings", r.Warnings}, {"notes", r.Notes}} {
+		if len(l.lines) > 0 {
+			b.WriteString(l.head + ":\n" + strings.Join(l.lines, "\n") + "\n")
+		}
+	}
+	return b.String()
 }
 
 func (ts *junitSuite) add(tc junitCase) {

@@ -148,3 +148,43 @@ func TestJUnitHostileText(t *testing.T) {
 		t.Errorf("description lost in the round trip: name %q, body %q", c.Name, c.Failure.Text)
 	}
 }
+
+func TestJUnitSystemOut(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name            string
+		warnings, notes []string
+		want            string
+	}{
+		{"nothing said", nil, nil, ""},
+		{"warnings", []string{"w1", "w2"}, nil, "warnings:\nw1\nw2\n"},
+		{"notes", nil, []string{"paced to the wall clock"}, "notes:\npaced to the wall clock\n"},
+		{"both, warnings first", []string{"w"}, []string{"n"}, "warnings:\nw\nnotes:\nn\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := passingSuite()
+			s.Runs[0].Warnings, s.Runs[0].Notes = tt.warnings, tt.notes
+			b, err := JUnit(s)
+			if err != nil {
+				t.Fatalf("JUnit() = %v", err)
+			}
+			var p struct {
+				Suites []struct {
+					Out *string `xml:"system-out"`
+				} `xml:"testsuite"`
+			}
+			if err := xml.Unmarshal(b, &p); err != nil {
+				t.Fatalf("parsing junit.xml back: %v\n%s", err, b)
+			}
+			got := ""
+			if o := p.Suites[0].Out; o != nil {
+				got = *o
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("<system-out> (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
