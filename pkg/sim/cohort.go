@@ -30,8 +30,10 @@ import (
 // device once more, at the sample it missed, and the run counts that step).
 //
 // A group runs as per-device nodes, as before, when its interval is not a
-// whole number of quanta (its slots would change from period to period) or
-// when a configured link starts at one of its devices (netmodel.AddGroup).
+// whole number of quanta (its slots would change from period to period),
+// when a configured link starts at one of its devices (netmodel.AddGroup),
+// or when its devices publish to a real broker or app (mqtt.go,
+// httpsend.go).
 type cohort struct {
 	// due is set when the current step wakes the cohort: the kernel writes
 	// it at every step, so it has a cache line of its own (see cursor).
@@ -80,10 +82,15 @@ const maxCohortSlots = 1 << 22
 
 // newCohorts makes a cohort of each sensor group that can run as one. The
 // nodes have started (a device's first sample is drawn then). It moves the
-// devices into slot order and points nodes at their new places.
-func newCohorts(sc *scenario.Scenario, nodes []node.Node, net *netmodel.Network, quantum int64, c *crashes) []*cohort {
+// devices into slot order and points nodes at their new places. A group
+// whose devices also publish their readings (published, on the MQTT or
+// HTTP bus) runs per device: the buses see each device's step.
+func newCohorts(sc *scenario.Scenario, nodes []node.Node, net *netmodel.Network, quantum int64, c *crashes, published func(int32) bool) []*cohort {
 	var fs []*cohort
 	for _, s := range spans(sc) {
+		if s.end > s.first && published(int32(s.first)) { // #nosec G115 -- a node index, which the loader bounds by scenario.MaxGroupCount
+			continue
+		}
 		if f := newCohort(s, nodes, net, quantum); f != nil {
 			f.windows = map[int32][][2]int64{}
 			for i, ws := range c.windows {

@@ -42,7 +42,8 @@ const (
 	httpTimeout = 5 * time.Second
 )
 
-// httpBus sends the readings of the sensors with config.http.
+// httpBus sends the readings of the sensors with config.http, a group's
+// devices included.
 type httpBus struct {
 	senders map[int32]*httpSender
 	res     []HTTPSender
@@ -64,6 +65,15 @@ type httpSender struct {
 	// requests; nil: the bus's.
 	client *http.Client
 	n      int // index in res
+}
+
+// sends tells whether node i sends its readings over HTTP.
+func (hb *httpBus) sends(i int32) bool {
+	if hb == nil {
+		return false
+	}
+	_, ok := hb.senders[i]
+	return ok
 }
 
 // httpTarget is the node a config.http URL's host names, and the port.
@@ -92,7 +102,7 @@ func httpTarget(raw string, nodes []node.Node) (node.Node, int, error) {
 // of docker nodes that sensors send to over HTTP.
 func exposeHTTPTargets(sc *scenario.Scenario, nodes []node.Node) error {
 	for _, n := range nodes {
-		s, ok := n.(*node.Sensor)
+		s, ok := n.(node.Publisher)
 		if !ok || s.HTTP() == nil {
 			continue
 		}
@@ -109,10 +119,11 @@ func exposeHTTPTargets(sc *scenario.Scenario, nodes []node.Node) error {
 	return nil
 }
 
-// posOf is where node id is written in the scenario.
+// posOf is where node id, or the group it is a device of, is written in
+// the scenario.
 func posOf(sc *scenario.Scenario, id string) scenario.Pos {
 	for _, n := range sc.Nodes {
-		if n.ID == id {
+		if _, member := n.Member(id); n.ID == id || member {
 			if p, ok := n.ConfigPos["http"]; ok {
 				return p
 			}
@@ -127,7 +138,7 @@ func posOf(sc *scenario.Scenario, id string) scenario.Pos {
 func startHTTP(nodes []node.Node) *httpBus {
 	var hb *httpBus
 	for i, n := range nodes {
-		s, ok := n.(*node.Sensor)
+		s, ok := n.(node.Publisher)
 		if !ok || s.HTTP() == nil {
 			continue
 		}
@@ -141,10 +152,17 @@ func startHTTP(nodes []node.Node) *httpBus {
 			hs.target, _ = t.(node.Exposer)
 			if fd, ok := t.(node.FromDialer); ok {
 				id := s.ID()
-				hs.client = &http.Client{Timeout: httpTimeout, Transport: &http.Transport{
+				tr := &http.Transport{
 					MaxIdleConnsPerHost: httpInFlight,
 					DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return fd.DialFrom(ctx, id, port) },
-				}}
+				}
+				if _, ok := s.(*node.GroupSensor); ok {
+					// A connection per request, as a device that wakes
+					// to send does: idle ones kept for each of a
+					// group's devices would run out of descriptors.
+					tr.DisableKeepAlives = true
+				}
+				hs.client = &http.Client{Timeout: httpTimeout, Transport: tr}
 			}
 		}
 		hb.senders[int32(i)] = hs

@@ -412,9 +412,9 @@ func (k *kernel) cohortAt(i int32) *cohort {
 }
 
 // advanceCohort is the step of node i, a cohort's device: the whole cohort's
-// samples at its first device's place, then what was delivered to i. The
-// MQTT and HTTP buses publish for single sensors only (*node.Sensor), so
-// a cohort's samples skip k.emitted.
+// samples at its first device's place, then what was delivered to i. A
+// cohort's samples skip k.emitted: a group whose devices publish on the
+// MQTT or HTTP bus runs per device (newCohorts).
 func (k *kernel) advanceCohort(f *cohort, i int32, target int64) {
 	if i == f.first && f.due {
 		f.due = false

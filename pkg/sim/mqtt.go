@@ -85,15 +85,16 @@ type mqttPayload struct {
 	Timestamp float64 `json:"timestamp"`
 }
 
-// mqttBus connects the built-in sensors (publishers) and gateways
-// (subscribers of sensor/#) to the scenario's MQTT broker. Each client
-// reconnects when the broker goes away and comes back (a crashed container
-// restarted by its policy); the gateways subscribe again on every
-// connection.
+// mqttBus connects the built-in sensors (publishers), a group's devices
+// included, and gateways (subscribers of sensor/#) to the scenario's MQTT
+// broker. Each client reconnects when the broker goes away and comes back
+// (a crashed container restarted by its policy); the gateways subscribe
+// again on every connection.
 type mqttBus struct {
 	res    *MQTTResult
 	broker node.MQTTBroker
 	pubs   map[int32]*mqttPub
+	ids    map[string]bool // the publishers' ids
 	subs   []*autopaho.ConnectionManager
 	conns  []*autopaho.ConnectionManager
 
@@ -111,7 +112,10 @@ type mqttPub struct {
 	// mq is the sensor's config.mqtt: its topic and payload templates.
 	mq     node.SensorMQTT
 	client *autopaho.ConnectionManager
-	n      *MQTTPublisher
+	// at is the sensor's place in the result's Publishers, n its record
+	// there once the slice stops growing.
+	at int
+	n  *MQTTPublisher
 }
 
 // mqttReconnect is the pause between attempts to reach a broker that went
@@ -130,6 +134,7 @@ func startMQTT(ctx context.Context, b node.MQTTBroker, nodes []node.Node) (_ *mq
 		pubs:   map[int32]*mqttPub{},
 		sent:   map[string]time.Time{},
 		routes: map[[2]string]*MQTTRoute{},
+		ids:    map[string]bool{},
 	}
 	defer func() {
 		if err != nil {
@@ -139,20 +144,22 @@ func startMQTT(ctx context.Context, b node.MQTTBroker, nodes []node.Node) (_ *mq
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var subscribed []chan error
+	shared := map[*node.SensorGroup]*autopaho.ConnectionManager{}
 	for i, n := range nodes {
 		switch n := n.(type) {
-		case *node.Sensor:
+		case node.Publisher:
 			if n.HTTP() != nil && !n.MQTT().Custom {
 				continue // it speaks HTTP to the app (httpsend.go)
 			}
-			c, err := bus.connect(cctx, n.ID(), "sensor_"+n.ID(), nil, nil)
+			c, err := bus.clientOf(cctx, n, shared)
 			if err != nil {
 				return nil, err
 			}
 			mq := n.MQTT()
 			topic := strings.NewReplacer("{id}", n.ID(), "{type}", n.SensorType()).Replace(mq.Topic)
+			bus.pubs[int32(i)] = &mqttPub{id: n.ID(), sensorType: n.SensorType(), topic: topic, mq: mq, client: c, at: len(bus.res.Publishers)}
 			bus.res.Publishers = append(bus.res.Publishers, MQTTPublisher{ID: n.ID(), Topic: topic})
-			bus.pubs[int32(i)] = &mqttPub{id: n.ID(), sensorType: n.SensorType(), topic: topic, mq: mq, client: c}
+			bus.ids[n.ID()] = true
 		case *node.Gateway:
 			id := n.ID()
 			done := make(chan error, 1)
@@ -181,13 +188,38 @@ func startMQTT(ctx context.Context, b node.MQTTBroker, nodes []node.Node) (_ *mq
 	}
 	// Point the publishers at their records once the slice stops growing.
 	for _, p := range bus.pubs {
-		for j := range bus.res.Publishers {
-			if bus.res.Publishers[j].ID == p.id {
-				p.n = &bus.res.Publishers[j]
-			}
-		}
+		p.n = &bus.res.Publishers[p.at]
 	}
 	return bus, nil
+}
+
+// clientOf returns the MQTT client that sensor n publishes through: its
+// own, or for a device of a group the one client all its devices share, so
+// that a group is one connection to the broker however many devices it
+// has. The shared client dials as the group's first device.
+func (bus *mqttBus) clientOf(ctx context.Context, n node.Publisher, shared map[*node.SensorGroup]*autopaho.ConnectionManager) (*autopaho.ConnectionManager, error) {
+	d, ok := n.(*node.GroupSensor)
+	if !ok {
+		return bus.connect(ctx, n.ID(), "sensor_"+n.ID(), nil, nil)
+	}
+	if c, ok := shared[d.Group()]; ok {
+		return c, nil
+	}
+	c, err := bus.connect(ctx, n.ID(), "sensors_"+strings.ReplaceAll(d.Group().ID(), "{i}", ""), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	shared[d.Group()] = c
+	return c, nil
+}
+
+// publishes tells whether node i publishes its readings on the bus.
+func (bus *mqttBus) publishes(i int32) bool {
+	if bus == nil {
+		return false
+	}
+	_, ok := bus.pubs[i]
+	return ok
 }
 
 // reconnecting is the configuration of a client that stays connected: it
@@ -376,14 +408,7 @@ func (bus *mqttBus) received(gateway, topic string, payload []byte) {
 }
 
 // publisher tells whether id is one of the built-in sensors.
-func (bus *mqttBus) publisher(id string) bool {
-	for _, p := range bus.res.Publishers {
-		if p.ID == id {
-			return true
-		}
-	}
-	return false
-}
+func (bus *mqttBus) publisher(id string) bool { return bus.ids[id] }
 
 // drain waits until every published message reached every subscriber, or
 // the timeout, and returns the result. Later arrivals are not counted. A

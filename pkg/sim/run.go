@@ -153,7 +153,8 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts ...Option) (res *Resul
 	k := newKernel(nodes, net, sc.Simulation.TimeQuantumUS, end)
 	k.crash = newCrashes(sc.Faults, k.index, len(nodes), end)
 	if !o.perDevice {
-		k.cohorts = newCohorts(sc, nodes, net, sc.Simulation.TimeQuantumUS, k.crash)
+		published := func(i int32) bool { return bus.publishes(i) || hb.sends(i) }
+		k.cohorts = newCohorts(sc, nodes, net, sc.Simulation.TimeQuantumUS, k.crash, published)
 	}
 	workers := o.workers
 	if workers == 0 {

@@ -178,6 +178,18 @@ func (g *SensorGroup) Interval() int64 { return g.tmpl.interval }
 // Group returns the group the device belongs to.
 func (s *GroupSensor) Group() *SensorGroup { return s.g }
 
+// ID returns the group's id, the template its devices' ids come from.
+func (g *SensorGroup) ID() string { return g.tmpl.id }
+
+// SensorType implements Publisher: the group's.
+func (s *GroupSensor) SensorType() string { return s.g.tmpl.sensorType }
+
+// MQTT implements Publisher: the group's config.mqtt.
+func (s *GroupSensor) MQTT() SensorMQTT { return s.g.tmpl.mqtt }
+
+// HTTP implements Publisher: the group's config.http.
+func (s *GroupSensor) HTTP() *SensorHTTP { return s.g.tmpl.http }
+
 // At returns the time of the device's next sample, crashed or not. A
 // device's samples keep their phase: At changes by whole intervals only
 // (a restart skips the samples that fell while down), so the kernel can

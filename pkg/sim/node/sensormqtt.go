@@ -90,6 +90,21 @@ func readSensorMQTT(c *config, sensorType string) SensorMQTT {
 // MQTT returns how the sensor publishes its readings.
 func (s *Sensor) MQTT() SensorMQTT { return s.mqtt }
 
+// Publisher is a built-in sensor whose readings the run also sends to the
+// scenario's MQTT broker or, with config.http, to an app: a single sensor
+// or a device of a group.
+type Publisher interface {
+	Node
+	SensorType() string
+	MQTT() SensorMQTT
+	HTTP() *SensorHTTP
+}
+
+var (
+	_ Publisher = (*Sensor)(nil)
+	_ Publisher = (*GroupSensor)(nil)
+)
+
 // Render fills a template of SensorMQTT with one reading.
 func Render(tmpl, id, sensorType string, seq int64, value float64, timeUS int64) string {
 	if !strings.Contains(tmpl, "{") {
