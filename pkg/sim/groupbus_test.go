@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/xedgesim/simulate/pkg/sim/node"
 )
 
 // freePort is a TCP port on loopback that nothing listens on now.
@@ -119,5 +122,72 @@ nodes:
 	defer mu.Unlock()
 	if diff := cmp.Diff(wantPaths, paths); diff != "" {
 		t.Errorf("requests by path (-want +got):\n%s", diff)
+	}
+}
+
+// dialRecorder is a container that sensors reach over their links: it
+// records who each connection is dialled as, and connects to addr.
+type dialRecorder struct {
+	node.Node // unused: only the dialling is called
+	addr      string
+	mu        sync.Mutex
+	from      []string
+}
+
+func (d *dialRecorder) DialFrom(ctx context.Context, from string, _ int) (net.Conn, error) {
+	d.mu.Lock()
+	d.from = append(d.from, from)
+	d.mu.Unlock()
+	var nd net.Dialer
+	return nd.DialContext(ctx, "tcp", d.addr)
+}
+
+func (d *dialRecorder) DialMQTTFrom(context.Context, string) (net.Conn, error) {
+	return nil, errors.New("no MQTT here")
+}
+
+// A group's devices share one HTTP client, and each request to a container
+// is dialled as the device it is from, so the device's links act on it; a
+// single sensor keeps a client of its own.
+func TestGroupDevicesDialAsThemselves(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	sc := loadYAMLScenario(t, `simulation: {duration_s: 5, seed: 1}
+nodes:
+  - {id: "sensor{i}", count: 3, type: sensor, config: {dst: gw, http: {url: "http://app:8080/r/{id}"}}}
+  - {id: solo, type: sensor, port: 5001, config: {dst: gw, http: {url: "http://app:8080/r/{id}"}}}
+  - {id: gw, type: gateway, port: 5002}
+`)
+	nodes, _, err := build(sc, &options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &dialRecorder{addr: srv.Listener.Addr().String()}
+	shared := map[*node.SensorGroup]*http.Client{}
+	var clients []*http.Client
+	for _, n := range nodes[:4] {
+		clients = append(clients, fromClient(n.(node.Publisher), rec, 8080, shared))
+	}
+	if clients[0] != clients[1] || clients[1] != clients[2] {
+		t.Error("a group's devices got clients of their own, want one they share")
+	}
+	if clients[3] == clients[0] {
+		t.Error("the single sensor got the group's client")
+	}
+	hb := &httpBus{}
+	for i, n := range []string{"sensor2", "sensor3", "sensor2", "solo"} {
+		c := clients[map[string]int{"sensor2": 1, "sensor3": 2, "solo": 3}[n]]
+		s := &httpSender{id: n, spec: node.SensorHTTP{Method: http.MethodGet}, client: c}
+		if err := hb.send(context.Background(), s, "http://app:8080/r/"+n, nil); err != nil {
+			t.Fatalf("request %d from %s: %v", i, n, err)
+		}
+	}
+	// The group's client dials for every request; the single sensor's
+	// keeps its connection.
+	want := []string{"sensor2", "sensor3", "sensor2", "solo"}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if diff := cmp.Diff(want, rec.from); diff != "" {
+		t.Errorf("connections dialled as (-want +got):\n%s", diff)
 	}
 }

@@ -98,15 +98,43 @@ func httpTarget(raw string, nodes []node.Node) (node.Node, int, error) {
 	return n, port, nil
 }
 
+// httpTargets finds the node of each config.http URL once: a group's
+// devices share their URL, and each lookup scans the nodes.
+type httpTargets struct {
+	nodes []node.Node
+	seen  map[string]httpTargetOf
+}
+
+type httpTargetOf struct {
+	n    node.Node
+	port int
+	err  error
+}
+
+func newHTTPTargets(nodes []node.Node) *httpTargets {
+	return &httpTargets{nodes: nodes, seen: map[string]httpTargetOf{}}
+}
+
+// of is httpTarget(raw, the nodes), remembered.
+func (ts *httpTargets) of(raw string) (node.Node, int, error) {
+	t, ok := ts.seen[raw]
+	if !ok {
+		t.n, t.port, t.err = httpTarget(raw, ts.nodes)
+		ts.seen[raw] = t
+	}
+	return t.n, t.port, t.err
+}
+
 // exposeHTTPTargets publishes, before the containers are made, the ports
 // of docker nodes that sensors send to over HTTP.
 func exposeHTTPTargets(sc *scenario.Scenario, nodes []node.Node) error {
+	targets := newHTTPTargets(nodes)
 	for _, n := range nodes {
 		s, ok := n.(node.Publisher)
 		if !ok || s.HTTP() == nil {
 			continue
 		}
-		t, port, err := httpTarget(s.HTTP().URL, nodes)
+		t, port, err := targets.of(s.HTTP().URL)
 		if err != nil || t == nil {
 			continue // checked when the config was read; another host
 		}
@@ -137,6 +165,8 @@ func posOf(sc *scenario.Scenario, id string) scenario.Pos {
 // there is none.
 func startHTTP(nodes []node.Node) *httpBus {
 	var hb *httpBus
+	targets := newHTTPTargets(nodes)
+	shared := map[*node.SensorGroup]*http.Client{}
 	for i, n := range nodes {
 		s, ok := n.(node.Publisher)
 		if !ok || s.HTTP() == nil {
@@ -148,27 +178,49 @@ func startHTTP(nodes []node.Node) *httpBus {
 		}
 		spec := *s.HTTP()
 		hs := &httpSender{id: s.ID(), sensorType: s.SensorType(), spec: spec, n: len(hb.res)}
-		if t, port, err := httpTarget(spec.URL, nodes); err == nil && t != nil {
+		if t, port, err := targets.of(spec.URL); err == nil && t != nil {
 			hs.target, _ = t.(node.Exposer)
 			if fd, ok := t.(node.FromDialer); ok {
-				id := s.ID()
-				tr := &http.Transport{
-					MaxIdleConnsPerHost: httpInFlight,
-					DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return fd.DialFrom(ctx, id, port) },
-				}
-				if _, ok := s.(*node.GroupSensor); ok {
-					// A connection per request, as a device that wakes
-					// to send does: idle ones kept for each of a
-					// group's devices would run out of descriptors.
-					tr.DisableKeepAlives = true
-				}
-				hs.client = &http.Client{Timeout: httpTimeout, Transport: tr}
+				hs.client = fromClient(s, fd, port, shared)
 			}
 		}
 		hb.senders[int32(i)] = hs
 		hb.res = append(hb.res, HTTPSender{ID: s.ID(), Method: spec.Method, URL: spec.URL})
 	}
 	return hb
+}
+
+// senderKey is the context key of the sensor a request is from, for a
+// group's shared client (fromClient).
+type senderKey struct{}
+
+// fromClient returns the client that connects to a container as sensor s
+// does, so that its links act on the requests. A single sensor has its
+// own, which keeps connections for the next reading; a group's devices
+// share one, which opens a connection per request (as a device that wakes
+// to send does, and a million idle connections would not fit) dialled as
+// the device the request is from.
+func fromClient(s node.Publisher, fd node.FromDialer, port int, shared map[*node.SensorGroup]*http.Client) *http.Client {
+	d, ok := s.(*node.GroupSensor)
+	if !ok {
+		id := s.ID()
+		return &http.Client{Timeout: httpTimeout, Transport: &http.Transport{
+			MaxIdleConnsPerHost: httpInFlight,
+			DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return fd.DialFrom(ctx, id, port) },
+		}}
+	}
+	if c, ok := shared[d.Group()]; ok {
+		return c
+	}
+	c := &http.Client{Timeout: httpTimeout, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			id, _ := ctx.Value(senderKey{}).(string)
+			return fd.DialFrom(ctx, id, port)
+		},
+	}}
+	shared[d.Group()] = c
+	return c
 }
 
 // emitted sends the readings node i emitted in a step, each in its own
@@ -248,7 +300,7 @@ func (hb *httpBus) send(ctx context.Context, s *httpSender, raw string, body []b
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, s.spec.Method, u.String(), rd)
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, senderKey{}, s.id), s.spec.Method, u.String(), rd)
 	if err != nil {
 		return err
 	}
