@@ -66,8 +66,8 @@ func (cs *containerStrategy) deploy(ctx context.Context, d *hostDeploy, platform
 
 // replace creates the new container; while the old one serves, it first
 // checks the new release as a candidate on ephemeral ports (switch.go),
-// then switches over and checks again; on failure it puts the old one
-// back.
+// unless rollout.order is stop-first, then switches over and checks
+// again; on failure it puts the old one back.
 func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platform, imageRef string, labels map[string]string) error {
 	c, s, old := d.c, cs.m.Service, cs.old
 	env := cs.m.HostEnv(d.h)
@@ -113,7 +113,7 @@ func (cs *containerStrategy) replace(ctx context.Context, d *hostDeploy, platfor
 			watch.end()
 		}
 	}()
-	if serving && canCheckFirst(s) {
+	if serving && cs.m.Rollout.Order != manifest.OrderStopFirst && canCheckFirst(s) {
 		// The service's container is created while the candidate boots.
 		var created chan error
 		err := cs.checkCandidate(ctx, d, func(name string, ports []string) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/xedgesim/simulate/internal/testbed"
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 )
 
 // withCmd derives from ref an image whose every platform runs with cmd.
@@ -146,5 +147,73 @@ func TestBedNoDowntime(t *testing.T) {
 	}
 	if got := run(t, dialEdge(t, edge), "docker ps -a --filter label="+LabelService+"="+service+" --format '{{.Names}} {{.Label \""+LabelDeployID+"\"}}'"); got != service+" xs-switch-3" {
 		t.Errorf("containers of the service after the switch: %q, want the new one alone", got)
+	}
+}
+
+// TestBedStopFirst: with rollout.order stop-first the deploy never starts a
+// candidate. A broken release stops the service until the old container is
+// put back, and then it serves again; a good one replaces the old
+// container, and the switch it reports spans the new one's start.
+func TestBedStopFirst(t *testing.T) {
+	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
+	edge, _ := env.Edge("edge1")
+	v1ref := pushNode(t, env, "hello", "xs-stopfirst")
+	v2ref := pushNode(t, env, "hello", "xs-stopfirst")
+	broken := withCmd(t, env, v2ref, "-addr", ":9999")
+	service, port := "xs-stopfirst-"+randHex(t), freePort(t)
+	cleanupEdges(t, env, service)
+	ctx := context.Background()
+	manifestWith := func(timeout string) *manifest.Manifest {
+		health := fmt.Sprintf("{http: {port: %d, path: /healthz}, timeout: %s, window: 1s}", port, timeout)
+		return bedManifest(t, env, service, port, health, []testbed.Edge{edge}, "rollout: {canary: 1, order: stop-first}\n")
+	}
+	deploy := func(m *manifest.Manifest, ref, id string, w *candidateWatch) (*HostReport, error) {
+		rep, err := Deploy(ctx, m, WithImage(ref), WithNameOptions(name.Insecure), WithDeployID(id), WithProgress(w))
+		if rep == nil {
+			t.Fatalf("Deploy(%s) = %v", id, err)
+		}
+		return &rep.Hosts[0], err
+	}
+	noCandidate := func(w *candidateWatch) {
+		t.Helper()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.said != "" || w.seen {
+			t.Errorf("a candidate ran (%q) under order: stop-first", w.said)
+		}
+	}
+	if _, err := deploy(manifestWith("60s"), v1ref, "xs-stopfirst-1", watchCandidate(t, env, edge, service)); err != nil {
+		t.Fatalf("first deploy: %v", err)
+	}
+	url, want := fmt.Sprintf("http://%s:%d/", edge.Addr, port), "hello from "+edge.Platform
+	containers := func() string {
+		return run(t, dialEdge(t, edge), "docker ps -a --filter label="+LabelService+"="+service+" --format '{{.Names}} {{.State}} {{.Label \""+LabelDeployID+"\"}}'")
+	}
+
+	w := watchCandidate(t, env, edge, service)
+	h, err := deploy(manifestWith("8s"), broken, "xs-stopfirst-2", w)
+	noCandidate(w)
+	wantRolledBack(t, &Report{Hosts: []HostReport{*h}}, err, ResultRolledBack)
+	if got := get(t, url); got != want {
+		t.Errorf("after the broken release was rolled back the service answers %q, want %q", got, want)
+	}
+	if got := containers(); got != service+" running xs-stopfirst-1" {
+		t.Errorf("containers of the service after the rollback: %q, want the first release alone, running", got)
+	}
+
+	w = watchCandidate(t, env, edge, service)
+	h, err = deploy(manifestWith("60s"), v2ref, "xs-stopfirst-3", w)
+	noCandidate(w)
+	if err != nil || h.Result != ResultDeployed {
+		t.Fatalf("good release: %v, %+v", err, h)
+	}
+	if h.Switch <= 0 {
+		t.Errorf("reported switch %s, want the time from the stop to the new container's answer", h.Switch)
+	}
+	if got := get(t, url); got != want {
+		t.Errorf("after the good release the service answers %q, want %q", got, want)
+	}
+	if got := containers(); got != service+" running xs-stopfirst-3" {
+		t.Errorf("containers of the service after the switch: %q, want the new one alone, running", got)
 	}
 }

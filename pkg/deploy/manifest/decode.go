@@ -208,10 +208,11 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 	} else {
 		d.Errorf(root, "", "add hosts: [{name: edge1, address: 10.0.0.11, user: pi, known_hosts: ...}]", "the manifest has no hosts")
 	}
-	m.Rollout = Rollout{Canary: 1, Batch: 1, Rollback: true, Keep: 2}
+	m.Rollout = Rollout{Canary: 1, Batch: 1, Rollback: true, Keep: 2, Order: OrderStartFirst}
 	if r, ok := f["rollout"]; ok {
-		if rf := d.mapping(r.Val, "rollout", "canary", "batch", "max_failures", "rollback", "keep", "offline", "wave_timeout"); rf != nil {
+		if rf := d.mapping(r.Val, "rollout", "canary", "batch", "max_failures", "rollback", "keep", "offline", "wave_timeout", "order"); rf != nil {
 			d.runnerRollout(rf, &m.Rollout)
+			d.order(rf, m)
 			if v, ok := rf["keep"]; ok {
 				m.Rollout.Keep = d.integer(v, "rollout.keep", 1, 100)
 			}
@@ -230,6 +231,25 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 	m.SSH.Timeout = DefaultSSHTimeout
 	if s, ok := f["ssh"]; ok {
 		d.ssh(s.Val, &m.SSH)
+	}
+}
+
+// order reads rollout.order: how the container strategy replaces a
+// serving container. The other strategies always stop the old release
+// first, so asking them for start-first is a mistake worth saying.
+func (d *decoder) order(rf map[string]field, m *Manifest) {
+	o, ok := rf["order"]
+	if !ok {
+		return
+	}
+	m.Rollout.Order = Order(d.str(o, "rollout.order"))
+	switch {
+	case m.Rollout.Order != OrderStartFirst && m.Rollout.Order != OrderStopFirst:
+		d.Errorf(o.Val, "", "write start-first (the new release is checked beside the old one) or stop-first (the old one stops first)",
+			"unknown rollout.order %s", strconv.Quote(string(m.Rollout.Order)))
+	case m.Rollout.Order == OrderStartFirst && m.Strategy != StrategyContainer:
+		d.Errorf(o.Val, "", "remove order, or write order: stop-first",
+			"rollout.order start-first is for the container strategy; %s stops the old release first", m.Strategy)
 	}
 }
 

@@ -53,7 +53,7 @@ ssh: {key: id_ed25519, passphrase: $PASS, timeout: 5s}
 			{Name: "edge1", Address: "10.0.0.11", Port: 22, User: "pi", KnownHosts: knownHost, Platform: "linux/arm64"},
 			{Name: "edge2", Address: "10.0.0.12", Port: 2222, User: "pi", Fingerprints: []string{"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"}},
 		},
-		Rollout: Rollout{Canary: 1, Batch: 2, Rollback: true, Keep: 2},
+		Rollout: Rollout{Canary: 1, Batch: 2, Rollback: true, Keep: 2, Order: OrderStartFirst},
 		SSH:     SSH{Key: "id_ed25519", Passphrase: "$PASS", Timeout: 5 * time.Second},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreTypes(Pos{})); diff != "" {
@@ -91,6 +91,9 @@ func TestParseErrors(t *testing.T) {
 		{"local with address", img + svc + "hosts: [{name: l, local: true, address: a}]\n", []string{"m.yaml:3:32: error: hosts[0] is local: it takes no address"}},
 		{"secret in file", img + svc + host + "ssh: {passphrase: hunter2}\n", []string{"m.yaml:4:19: error: ssh.passphrase is written in the manifest"}},
 		{"two errors in order", "image: r/app:v1\nservice: {name: app}\n" + host, []string{"m.yaml:1:8: error: image", "m.yaml:2:10: error: service has no health check"}},
+		{"bad order", img + svc + host + "rollout: {order: blue-green}\n", []string{`m.yaml:4:18: error: unknown rollout.order "blue-green"`}},
+		{"start-first for native", img + svc + host + "strategy: native\nrollout: {order: start-first}\n",
+			[]string{"m.yaml:5:18: error: rollout.order start-first is for the container strategy; native stops the old release first"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,6 +116,35 @@ func TestParseErrors(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("diagnostics (-want prefixes +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// rollout.order is start-first unless written; stop-first is for every
+// strategy.
+func TestParseOrder(t *testing.T) {
+	t.Parallel()
+	base := "image: r/app@" + digest + "\nservice: {name: app, health: {tcp: 80}}\n" +
+		`hosts: [{name: e1, address: 10.0.0.1, user: pi, known_hosts: "` + knownHost + `"}]` + "\n"
+	tests := []struct {
+		name, extra string
+		want        Order
+	}{
+		{"default", "", OrderStartFirst},
+		{"start-first", "rollout: {order: start-first}\n", OrderStartFirst},
+		{"stop-first", "rollout: {order: stop-first}\n", OrderStopFirst},
+		{"stop-first, native", "strategy: native\nrollout: {order: stop-first}\n", OrderStopFirst},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := Parse([]byte(base+tc.extra), "m.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Rollout.Order != tc.want {
+				t.Errorf("rollout.order = %q, want %q", m.Rollout.Order, tc.want)
 			}
 		})
 	}

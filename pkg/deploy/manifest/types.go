@@ -175,7 +175,24 @@ type Rollout struct {
 	// its old digest while the rollout goes on (skip).
 	Offline     Offline       `json:"offline"`
 	WaveTimeout time.Duration `json:"wave_timeout"`
+	// Order is how the container strategy replaces a serving container:
+	// the new release checked beside it first, or the old one stopped
+	// first.
+	Order Order `json:"order"`
 }
+
+// Order is rollout.order, Docker Swarm's update_config.order.
+type Order string
+
+// The orders. Start-first checks the new release in a candidate container
+// beside the old one, so a broken release never stops the service;
+// stop-first runs one container of the service at a time (half the
+// container starts, no second copy in memory, no second holder of a
+// volume's locks) and puts the old one back when the new one fails.
+const (
+	OrderStartFirst Order = "start-first"
+	OrderStopFirst  Order = "stop-first"
+)
 
 // Offline is what a rollout through runners does about a device whose job
 // did not report.
