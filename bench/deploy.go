@@ -50,14 +50,19 @@ func deploy(env *Env) (*Section, error) {
 	type scenario struct {
 		key, what string
 		hosts     []testbed.Edge
-		target    bool // a target of its own against the seed's path
+		target    bool   // a target of its own against the seed's path
+		order     string // rollout.order; empty: the default, start-first
 	}
 	// edge3 alone shows the share of the host whose container runs
-	// through qemu: three hosts in parallel wait for it.
+	// through qemu: three hosts in parallel wait for it. stop-first
+	// starts no candidate: one container start per host, as the seed's
+	// path.
 	scenarios := []scenario{
-		{"1host", "one host (edge1)", d.edges[:1], true},
-		{"edge3", "one host (edge3, arm64 through qemu)", d.edges[2:3], false},
-		{"3hosts", "three hosts in parallel (edge1..3)", d.edges, true},
+		{"1host", "one host (edge1)", d.edges[:1], true, ""},
+		{"edge3", "one host (edge3, arm64 through qemu)", d.edges[2:3], false, ""},
+		{"3hosts", "three hosts in parallel (edge1..3)", d.edges, true, ""},
+		{"1host_stopfirst", "one host (edge1), order: stop-first", d.edges[:1], false, "stop-first"},
+		{"3hosts_stopfirst", "three hosts in parallel (edge1..3), order: stop-first", d.edges, false, "stop-first"},
 	}
 	var rows strings.Builder
 	rows.WriteString("| redeploy | xedgesim deploy (s) | docker save \\| ssh docker load (s) | ratio | sent by xedgesim deploy | sent by docker save \\| ssh | bytes ratio | machine CPU, xedgesim deploy (s) | machine CPU, docker save \\| ssh (s) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -70,7 +75,7 @@ func deploy(env *Env) (*Section, error) {
 	steps.WriteString(" exit |\n|---|" + strings.Repeat("---:|", len(deploySteps)+1) + "\n")
 	var oneHostBytes float64
 	for _, sc := range scenarios {
-		m, err := d.manifest(sc.key, sc.hosts)
+		m, err := d.manifest(sc.key, sc.hosts, sc.order)
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +136,8 @@ func deploy(env *Env) (*Section, error) {
 	s.figure("deploy_xedgesim_parallel_cpu_floor", "xedgesim deploy, three hosts against one: the least their machine CPU allows on this machine's cores (of medians)", "ratio", Stats{Median: floor, Min: floor, Max: floor, N: 1})
 	s.target("three hosts in parallel against one (xedgesim deploy)", "about as long (ratio ≤ 1.5)",
 		fmt.Sprintf("%.2f× (docker save piped to ssh in parallel: %.2f×; their machine CPU, %.2f s on %.0f cores, allows no less than %.2f×)", par, bpar, cpus["xedgesim 3hosts"], cores, floor), par <= 1.5)
+	sf := walls["xedgesim 3hosts_stopfirst"] / walls["xedgesim 1host_stopfirst"]
+	s.figure("deploy_xedgesim_stopfirst_parallel_ratio", "xedgesim deploy with order: stop-first, three hosts against one (of medians)", "ratio", Stats{Median: sf, Min: sf, Max: sf, N: 1})
 	e3, be3 := walls["xedgesim edge3"]/walls["xedgesim 1host"], walls["baseline edge3"]/walls["baseline 1host"]
 	s.figure("deploy_xedgesim_edge3_ratio", "xedgesim deploy, edge3 alone (arm64 through qemu) against edge1 alone (of medians)", "ratio", Stats{Median: e3, Min: e3, Max: e3, N: 1})
 	s.figure("deploy_baseline_edge3_ratio", "docker save piped to ssh docker load, edge3 alone against edge1 alone (of medians)", "ratio", Stats{Median: be3, Min: be3, Max: be3, N: 1})
@@ -144,7 +151,7 @@ func deploy(env *Env) (*Section, error) {
 		"Each run starts from the first version running on each host under both services and the second version absent from the host, "+
 		"then redeploys the second version and is timed from start to exit:\n\n"+
 		"- **xedgesim deploy**: `bin/xedgesim deploy -f deploy.yaml --image REPO@sha256:... --insecure --report FILE`, transfer `scp` (the default), "+
-		"rollout `{canary: 0, batch: 3}`, health check an HTTP GET on the service every 200 ms; the image comes from the test bed's registry on this machine.\n"+
+		"rollout `{canary: 0, batch: 3}` (and `order: stop-first` in the rows that say so), health check an HTTP GET on the service every 200 ms; the image comes from the test bed's registry on this machine.\n"+
 		"- **docker save | ssh docker load**, the seed project's path (`scripts/deploy_to_edge.sh`) streamed instead of through a file: "+
 		"`docker save TAG | ssh HOST 'docker load && docker rm -f NAME; docker run -d --name NAME --restart unless-stopped -p PORT:8080 TAG'` and a check that it runs "+
 		"(no HTTP check, no rollback: less work than ours), the same key, one `ssh` per host, all hosts at once.\n\n"+
@@ -155,7 +162,9 @@ func deploy(env *Env) (*Section, error) {
 		buildPkg, buildPlatforms, mib(float64(d.baseSize)), mib(float64(d.appSize)), mib(float64(d.imageSize)), mib(float64(d.saveSize)), mib(changed))
 	body.WriteString(rows.String())
 	fmt.Fprintf(&body, "\nedge3 alone, whose arm64 container runs through qemu, takes %.2f× edge1 alone with xedgesim deploy (%.2f× with docker save | ssh); "+
-		"three hosts in parallel take %.2f× edge3 alone and %.2f× edge1 alone (the target's ratio).\n", e3, be3, p3, par)
+		"three hosts in parallel take %.2f× edge3 alone and %.2f× edge1 alone (the target's ratio). "+
+		"With `rollout.order: stop-first` (no candidate: one container start per host, and an outage from the old container's stop to the new one's check) "+
+		"three hosts take %.2f× one host.\n", e3, be3, p3, par, sf)
 	body.WriteString("\nWhere the time of `xedgesim deploy` goes, from the progress lines it writes on stderr (of edge1): when each step began, in seconds since the process started " +
 		"(connect: the process started and read the image's index; engine: the SSH connection is up, the host's DOCKER_HOST asked for (one SSH session) and its engine's socket reached through the connection; " +
 		"platform: the engine answered; transfer: the host's containers and layers were asked for, the image read from the registry and written as a tarball, which is being sent; " +
@@ -324,7 +333,7 @@ func (d *deployBench) onCleanup(f func()) {
 
 // manifest writes deploy.yaml for hosts, each reached through its proxy
 // (whose host key is the edge's, under the proxy's address).
-func (d *deployBench) manifest(key string, hosts []testbed.Edge) (string, error) {
+func (d *deployBench) manifest(key string, hosts []testbed.Edge, order string) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "service:\n  name: %s\n  restart: unless-stopped\n  ports: [\"%d:8080\"]\n  health: {http: {port: %d, path: /}, interval: 200ms, timeout: 60s}\n", d.service, d.port, d.port)
 	b.WriteString("hosts:\n")
@@ -340,7 +349,11 @@ func (d *deployBench) manifest(key string, hosts []testbed.Edge) (string, error)
 		}
 		fmt.Fprintf(&b, "  - {name: %s, address: %s, port: %s, user: %s, platform: %s, known_hosts: %q}\n", e.Name, host, port, e.User, e.Platform, "["+host+"]:"+port+" "+rest)
 	}
-	fmt.Fprintf(&b, "ssh: {key: %s, timeout: 10s}\nrollout: {canary: 0, batch: 3}\n", hosts[0].KeyFile)
+	rollout := "{canary: 0, batch: 3}"
+	if order != "" {
+		rollout = "{canary: 0, batch: 3, order: " + order + "}"
+	}
+	fmt.Fprintf(&b, "ssh: {key: %s, timeout: 10s}\nrollout: %s\n", hosts[0].KeyFile, rollout)
 	file := filepath.Join(d.dir, "deploy-"+key+".yaml")
 	return file, os.WriteFile(file, []byte(b.String()), 0o644)
 }
