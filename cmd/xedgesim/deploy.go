@@ -199,8 +199,11 @@ release first runs beside the old container on ephemeral ports and is
 health-checked there; when the check fails it is removed and the old
 container, which never stopped, serves on (the host is reported rolled
 back). When it passes, the new container takes the published ports; the
-time the service did not answer is reported as the switch. The service's
-files are versioned on the host and roll back with the image. strategy: compose applies the manifest's compose
+time the service did not answer is reported as the switch. With
+rollout.order: stop-first the old container stops first instead (one
+container at a time, and the old one put back when the new one fails).
+The service's files are versioned on the host and roll back with the
+image. strategy: compose applies the manifest's compose
 file with the image pinned; strategy: native sends only the program, taken
 out of the image, and runs it under supervisord or systemd; both go back to
 what ran before when the check fails. With rollout.rollback: true (the
