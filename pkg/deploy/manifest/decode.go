@@ -208,11 +208,10 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 	} else {
 		d.Errorf(root, "", "add hosts: [{name: edge1, address: 10.0.0.11, user: pi, known_hosts: ...}]", "the manifest has no hosts")
 	}
-	m.Rollout = Rollout{Canary: 1, Batch: 1, Rollback: true, Keep: 2, Order: OrderStartFirst}
+	m.Rollout = Rollout{Canary: 1, Batch: 1, Rollback: true, Keep: 2}
 	if r, ok := f["rollout"]; ok {
 		if rf := d.mapping(r.Val, "rollout", "canary", "batch", "max_failures", "rollback", "keep", "offline", "wave_timeout", "order"); rf != nil {
 			d.runnerRollout(rf, &m.Rollout)
-			d.order(rf, m)
 			if v, ok := rf["keep"]; ok {
 				m.Rollout.Keep = d.integer(v, "rollout.keep", 1, 100)
 			}
@@ -226,7 +225,11 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 			if v, ok := rf["rollback"]; ok {
 				m.Rollout.Rollback = d.boolean(v, "rollout.rollback")
 			}
+			d.order(rf, m)
 		}
+	}
+	if m.Rollout.Order == "" { // no rollout, or one that is no mapping
+		d.order(nil, m)
 	}
 	m.SSH.Timeout = DefaultSSHTimeout
 	if s, ok := f["ssh"]; ok {
@@ -235,9 +238,14 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 }
 
 // order reads rollout.order: how the container strategy replaces a
-// serving container. The other strategies always stop the old release
-// first, so asking them for start-first is a mistake worth saying.
+// serving container, start-first unless written. The other strategies
+// always stop the old release first, so asking them for start-first is a
+// mistake worth saying.
 func (d *decoder) order(rf map[string]field, m *Manifest) {
+	m.Rollout.Order = OrderStartFirst
+	if m.Strategy != StrategyContainer {
+		m.Rollout.Order = OrderStopFirst
+	}
 	o, ok := rf["order"]
 	if !ok {
 		return

@@ -121,8 +121,8 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-// rollout.order is start-first unless written; stop-first is for every
-// strategy.
+// rollout.order is start-first for the container strategy unless written,
+// and stop-first, which every strategy takes, for the others.
 func TestParseOrder(t *testing.T) {
 	t.Parallel()
 	base := "image: r/app@" + digest + "\nservice: {name: app, health: {tcp: 80}}\n" +
@@ -135,6 +135,8 @@ func TestParseOrder(t *testing.T) {
 		{"start-first", "rollout: {order: start-first}\n", OrderStartFirst},
 		{"stop-first", "rollout: {order: stop-first}\n", OrderStopFirst},
 		{"stop-first, native", "strategy: native\nrollout: {order: stop-first}\n", OrderStopFirst},
+		{"default, native", "strategy: native\n", OrderStopFirst},
+		{"default, native, with a rollout", "strategy: native\nrollout: {canary: 0}\n", OrderStopFirst},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
