@@ -98,8 +98,8 @@ func harness(env *Env, pySec int) (map[string][]Sample, error) {
 }
 
 // compareHarnessCSVs runs the built-in models once with --csv on the two
-// scenarios the Python nodes ran (the Python nodes wrote theirs next to
-// their scenario files) and compares the files.
+// scenarios the Python nodes ran (the Python nodes wrote theirs in their
+// run's directory, its --out) and compares the files.
 func compareHarnessCSVs(env *Env, pySec int) (string, string, error) {
 	sum, err := pythonSumFlag()
 	if err != nil {
@@ -122,7 +122,7 @@ func compareHarnessCSVs(env *Env, pySec int) (string, string, error) {
 		if _, err := simRun(env, path, out, "--csv", "--python", sum); err != nil {
 			return "", "", fmt.Errorf("running %s for its CSVs: %w", c.f.Name, err)
 		}
-		n, diff, err := sameCSVs(out, filepath.Join(env.Tmp, c.py))
+		n, diff, err := sameCSVs(out, filepath.Join(env.Tmp, c.py, "out"))
 		if err != nil {
 			return "", "", err
 		}

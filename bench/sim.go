@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,7 +111,7 @@ func pythonSumFlag() (string, error) {
 
 // sameCSVs compares every <id>_metrics.csv in a with the file of the same
 // name in b; it returns how many files it compared and the first that
-// differs.
+// differs, or "missing: NAME" for the first that b lacks.
 func sameCSVs(a, b string) (int, string, error) {
 	files, err := filepath.Glob(filepath.Join(a, "*_metrics.csv"))
 	if err != nil {
@@ -124,7 +126,13 @@ func sameCSVs(a, b string) (int, string, error) {
 			return 0, "", fmt.Errorf("comparing CSVs: %w", err)
 		}
 		y, err := os.ReadFile(filepath.Join(b, filepath.Base(f)))
-		if err != nil || !bytes.Equal(x, y) {
+		if errors.Is(err, fs.ErrNotExist) {
+			return len(files), "missing: " + filepath.Base(f), nil
+		}
+		if err != nil {
+			return 0, "", fmt.Errorf("comparing CSVs: %w", err)
+		}
+		if !bytes.Equal(x, y) {
 			return len(files), filepath.Base(f), nil
 		}
 	}
