@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xedgesim/simulate/pkg/deploy"
+	"github.com/xedgesim/simulate/pkg/deploy/manifest"
 )
 
 // What deploy and verify show: the plan, progress, reports and step
@@ -22,7 +23,11 @@ func printPlan(w io.Writer, file string, p *deploy.Plan) error {
 	fmt.Fprintf(w, "%s: valid; dry run, nothing was contacted or changed\n", file)
 	fmt.Fprintf(w, "image:    %s\n", p.Image)
 	fmt.Fprintf(w, "service:  %s (restart %s, health %s within %s)\n", p.Service.Name, p.Service.Restart, p.Service.Health.Kind(), p.Service.Health.Timeout)
-	fmt.Fprintf(w, "strategy: %s\n", p.Strategy)
+	order := "the new release checked beside the old one"
+	if p.Rollout.Order == manifest.OrderStopFirst {
+		order = "the old release stopped first"
+	}
+	fmt.Fprintf(w, "strategy: %s, %s (%s)\n", p.Strategy, p.Rollout.Order, order)
 	fmt.Fprintf(w, "transfer: %s\n", p.Transfer)
 	rollback := "a failed host is rolled back, and a stopped rollout also rolls back the hosts it updated"
 	if !p.Rollout.Rollback {

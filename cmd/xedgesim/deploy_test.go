@@ -159,7 +159,7 @@ func TestDeployDryRun(t *testing.T) {
 	}
 	report := filepath.Join(t.TempDir(), "report.json")
 	r := cli(t, "deploy", "--dry-run", "-f", file, "--report", report)
-	checkRun(t, r, 0, "valid; dry run", "strategy: container", "transfer: scp", "canary 1, batches of 2",
+	checkRun(t, r, 0, "valid; dry run", "strategy: container, start-first (the new release checked beside the old one)", "transfer: scp", "canary 1, batches of 2",
 		"edge1", fmt.Sprintf("127.0.0.1:%d", ports[0]), "linux/arm64", "1 (canary)", "edge2", "(detected)", image)
 	if strings.Contains(r.stderr, "connecting") {
 		t.Errorf("dry run connected:\n%s", r.stderr)
