@@ -33,6 +33,26 @@ func withCmd(t *testing.T, env *testbed.Env, ref string, cmd ...string) string {
 	})
 }
 
+// switchReleases are what a switch test deploys: two releases of the
+// hello node, one that does not serve its port, and a fresh service name
+// and host port (removed from every edge at the end).
+type switchReleases struct {
+	v1, v2, broken, service string
+	port                    int
+}
+
+// releases pushes the switch test's releases to repo and picks the edge.
+func releases(t *testing.T, edgeName, repo string) (*testbed.Env, testbed.Edge, switchReleases) {
+	t.Helper()
+	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
+	edge, _ := env.Edge(edgeName)
+	r := switchReleases{v1: pushNode(t, env, "hello", repo), v2: pushNode(t, env, "hello", repo)}
+	r.broken = withCmd(t, env, r.v2, "-addr", ":9999")
+	r.service, r.port = repo+"-"+randHex(t), freePort(t)
+	cleanupEdges(t, env, r.service)
+	return env, edge, r
+}
+
 // prober asks url every period and keeps when each failed request started.
 type prober struct {
 	mu     sync.Mutex
@@ -86,13 +106,8 @@ func (p *prober) finish() (asked, failed int, span time.Duration) {
 // while the old one served. During a successful rollout the failed
 // requests span at most the switch time the deploy reports, under 2 s.
 func TestBedNoDowntime(t *testing.T) {
-	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
-	edge, _ := env.Edge("edge2")
-	v1ref := pushNode(t, env, "hello", "xs-switch")
-	v2ref := pushNode(t, env, "hello", "xs-switch")
-	broken := withCmd(t, env, v2ref, "-addr", ":9999")
-	service, port := "xs-switch-"+randHex(t), freePort(t)
-	cleanupEdges(t, env, service)
+	env, edge, r := releases(t, "edge2", "xs-switch")
+	v1ref, v2ref, broken, service, port := r.v1, r.v2, r.broken, r.service, r.port
 	ctx := context.Background()
 	// A good release gets a long health timeout (a loaded runner starts
 	// containers slowly); the broken one fails after a short one.
@@ -155,13 +170,8 @@ func TestBedNoDowntime(t *testing.T) {
 // put back, and then it serves again; a good one replaces the old
 // container, and the switch it reports spans the new one's start.
 func TestBedStopFirst(t *testing.T) {
-	env := testbed.Need(t, testbed.PartRegistry, testbed.PartEdges)
-	edge, _ := env.Edge("edge1")
-	v1ref := pushNode(t, env, "hello", "xs-stopfirst")
-	v2ref := pushNode(t, env, "hello", "xs-stopfirst")
-	broken := withCmd(t, env, v2ref, "-addr", ":9999")
-	service, port := "xs-stopfirst-"+randHex(t), freePort(t)
-	cleanupEdges(t, env, service)
+	env, edge, r := releases(t, "edge1", "xs-stopfirst")
+	v1ref, v2ref, broken, service, port := r.v1, r.v2, r.broken, r.service, r.port
 	ctx := context.Background()
 	manifestWith := func(timeout string) *manifest.Manifest {
 		health := fmt.Sprintf("{http: {port: %d, path: /healthz}, timeout: %s, window: 1s}", port, timeout)
