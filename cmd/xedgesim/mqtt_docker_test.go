@@ -257,6 +257,47 @@ func TestMQTTScenarioThroughBrokerContainer(t *testing.T) {
 	checkGone(t, env, p.cmd.Process.Pid, broker.Image)
 }
 
+// TestSensorGroupThroughBrokerContainer: the devices of a sensor group
+// publish to a broker container as single sensors do, over the one
+// connection the group shares, and the gateway gets every reading.
+func TestSensorGroupThroughBrokerContainer(t *testing.T) {
+	env := testbed.Need(t, testbed.PartDocker)
+	good, _ := buildBrokers(t)
+	dir := t.TempDir()
+	scenario := filepath.Join(dir, "group.yaml")
+	src := `simulation: {duration_s: 5, seed: 42}
+nodes:
+  - id: mqtt-broker
+    type: broker
+    implementation: docker
+    docker:
+      image: oci:` + good + `
+      health: {mqtt: {port: 1883, topic: health/xedgesim}, timeout_s: 30}
+  - {id: "sensor{i}", count: 20, type: sensor, config: {dst: gateway1}}
+  - {id: gateway1, type: gateway, port: 5002, config: {forward_to: mqtt-broker}}
+validation:
+  assertions:
+    - {metric: mqtt_published, operator: gte, value: 80, where: {src: "sensor*"}}
+    - {metric: mqtt_delivery_rate, operator: gte, value: 1, where: {src: "sensor*"}}
+`
+	if err := os.WriteFile(scenario, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	p := startSimulate(t, env, "--out", out, scenario)
+	if code := p.wait(t, 2*time.Minute); code != 0 {
+		t.Fatalf("exit %d, want 0\n%s%s", code, p.out.String(), p.errOut.String())
+	}
+	s := readSummary(t, out)
+	if s.MQTT == nil || s.MQTT.Published != 80 || s.MQTT.Received != s.MQTT.Published {
+		t.Errorf("mqtt section %+v, want 80 readings (4 from each of 20 devices), every one received", s.MQTT)
+	}
+	if len(s.Nodes) == 0 || s.Nodes[0].ID != "mqtt-broker" {
+		t.Fatalf("nodes %+v, want the broker first", s.Nodes)
+	}
+	checkGone(t, env, p.cmd.Process.Pid, s.Nodes[0].Image)
+}
+
 // TestBrokenBrokerImageFailsTheGate: the same scenario with a broker image
 // that exits at once fails with exit 2, and every report quotes the
 // container's last log lines.
