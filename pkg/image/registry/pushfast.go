@@ -57,16 +57,23 @@ func (d *destinationCheck) start(refs []name.Reference, ropts []remote.Option) {
 	}()
 }
 
-// lacks tells whether the check asked for ref and found it without
-// digest (missing, at another digest, or not answered).
-func (d *destinationCheck) lacks(ref name.Reference, digest v1.Hash) bool {
+// answer is what the check found for ref (zero: missing or not answered),
+// and whether it asked for it.
+func (d *destinationCheck) answer(ref name.Reference) (v1.Hash, bool) {
 	d.wait()
 	for i, r := range d.refs {
 		if i < len(d.got) && r.String() == ref.String() {
-			return d.got[i] != digest
+			return d.got[i], true
 		}
 	}
-	return false
+	return v1.Hash{}, false
+}
+
+// lacks tells whether the check asked for ref and found it without
+// digest (missing, at another digest, or not answered).
+func (d *destinationCheck) lacks(ref name.Reference, digest v1.Hash) bool {
+	h, asked := d.answer(ref)
+	return asked && h != digest
 }
 
 // wait lets the check finish, so that nothing outlives the push.
@@ -95,13 +102,8 @@ func (d *destinationCheck) has(digest v1.Hash) bool {
 // tagThere tells whether the check found tag at digest: such a tag is not
 // put again (a registry with immutable tags refuses even the same digest).
 func (d *destinationCheck) tagThere(tag name.Tag, digest v1.Hash) bool {
-	d.wait()
-	for i, r := range d.refs {
-		if i < len(d.got) && r.String() == tag.String() && d.got[i] == digest {
-			return true
-		}
-	}
-	return false
+	h, asked := d.answer(tag)
+	return asked && h == digest
 }
 
 // pushDigest pushes the source under a digest or a tag, unless the
