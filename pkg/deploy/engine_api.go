@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/xedgesim/simulate/internal/engine"
+	"github.com/xedgesim/simulate/internal/fanout"
 	"github.com/xedgesim/simulate/pkg/deploy/transport"
 )
 
@@ -147,43 +148,20 @@ const inspectsAtOnce = 8
 // another a host with many images pays the link's round trip for each.
 // An image removed since it was listed has nil layers.
 func (e apiEngine) imageChains(ctx context.Context, ids []string) ([][]string, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	chains := make([][]string, len(ids))
-	sem := make(chan struct{}, inspectsAtOnce)
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	for i, id := range ids {
-		sem <- struct{}{}
-		if ctx.Err() != nil {
-			break // a failure or the caller's cancel: the rest need not start
+	err := fanout.Run(ctx, len(ids), inspectsAtOnce, func(ctx context.Context, i int) error {
+		_, layers, err := e.cl.ImageLayers(ctx, ids[i])
+		switch {
+		case errors.Is(err, engine.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			chains[i] = append([]string{}, layers...)
 		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			_, layers, err := e.cl.ImageLayers(ctx, id)
-			switch {
-			case errors.Is(err, engine.ErrNotFound):
-			case err != nil:
-				// The first error cancels the other inspects, whose
-				// errors then only repeat the cancellation.
-				once.Do(func() {
-					first = err
-					cancel()
-				})
-			default:
-				chains[i] = append([]string{}, layers...)
-			}
-		})
-	}
-	wg.Wait()
-	if first != nil {
-		return nil, first
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err // the caller's cancel came before any inspect failed
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return chains, nil
 }

@@ -5,7 +5,11 @@ import (
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/xedgesim/simulate/internal/fanout"
 )
+
+// readsAtOnce is how many reads describe and verify send at once.
+const readsAtOnce = 8
 
 // platformBlobs is one manifest of the source and its blobs.
 type platformBlobs struct {
@@ -35,7 +39,7 @@ func describe(ctx context.Context, a *artifact) ([]platformBlobs, map[v1.Hash]bl
 		// At most readsAtOnce manifests in flight: an index of hundreds
 		// must not meet a registry's rate limit at once.
 		parts := make([][]platformBlobs, len(im.Manifests))
-		err = atOnce(ctx, len(im.Manifests), readsAtOnce, func(_ context.Context, i int) error {
+		err = fanout.Run(ctx, len(im.Manifests), readsAtOnce, func(_ context.Context, i int) error {
 			d := im.Manifests[i]
 			switch {
 			case d.MediaType.IsIndex():

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/xedgesim/simulate/internal/fanout"
 	"github.com/xedgesim/simulate/pkg/image/evidence"
 )
 
@@ -140,7 +141,7 @@ func (c *Client) pushIndex(ctx context.Context, pusher *remote.Pusher, ref name.
 		}
 		manifests = append(manifests, m)
 	}
-	err = atOnce(ctx, len(manifests), c.o.jobs, func(ctx context.Context, i int) error {
+	err = fanout.Run(ctx, len(manifests), c.o.jobs, func(ctx context.Context, i int) error {
 		d, err := children[i].Digest()
 		if err != nil {
 			return err

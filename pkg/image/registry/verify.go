@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/xedgesim/simulate/internal/fanout"
 )
 
 // VerifyError is a registry that does not hold what was pushed.
@@ -86,7 +87,7 @@ func (c *Client) verify(ctx context.Context, ref name.Digest, tags []string, wan
 		}
 		checks = append(checks, check{tr, want.Digest, t})
 	}
-	return atOnce(ctx, len(checks), readsAtOnce, func(ctx context.Context, i int) error {
+	return fanout.Run(ctx, len(checks), readsAtOnce, func(ctx context.Context, i int) error {
 		ch := checks[i]
 		h, err := remote.Head(ch.ref, append(ropts[:len(ropts):len(ropts)], remote.WithContext(ctx))...) // a copy: the checks run at once
 		switch {

@@ -1,11 +1,9 @@
 package registry
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -88,30 +86,5 @@ func TestVerify(t *testing.T) {
 				t.Errorf("verify() = %v (-want +got):\n%s", err, diff)
 			}
 		})
-	}
-}
-
-// TestAtOnceStopsAtTheFirstFailure: after a failure, what is under way
-// sees its context cancelled, what has not started does not start, and
-// the failure, not a cancellation it caused, is returned.
-func TestAtOnceStopsAtTheFirstFailure(t *testing.T) {
-	t.Parallel()
-	boom := errors.New("413 quota exceeded")
-	var started atomic.Int32
-	err := atOnce(context.Background(), 10, 2, func(ctx context.Context, i int) error {
-		if started.Add(1) == 2 {
-			return boom
-		}
-		<-ctx.Done() // an upload under way, until it is stopped
-		return ctx.Err()
-	})
-	if !errors.Is(err, boom) {
-		t.Errorf("atOnce() = %v, want %v", err, boom)
-	}
-	if n := started.Load(); n > 3 {
-		t.Errorf("atOnce() started %d of 10, want the 2 under way and at most the 1 a slot freed for", n)
-	}
-	if err := atOnce(context.Background(), 5, 2, func(context.Context, int) error { return nil }); err != nil {
-		t.Errorf("atOnce() with no failure = %v", err)
 	}
 }

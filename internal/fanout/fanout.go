@@ -1,4 +1,4 @@
-package registry
+package fanout
 
 import (
 	"context"
@@ -6,16 +6,12 @@ import (
 	"sync"
 )
 
-// readsAtOnce is how many reads describe and verify send at once.
-const readsAtOnce = 8
-
-// atOnce runs do for 0..n-1, at most limit at a time, and returns the
-// first error in order, as if they had run one by one: the requests of a
-// push are round trips that need not wait for each other. The first
-// failure stops the rest: those not started are not, and those under way
-// see ctx cancelled (a child of an index uploading its layers must not go
-// on for minutes after another failed).
-func atOnce(ctx context.Context, n, limit int, do func(ctx context.Context, i int) error) error {
+// Run runs do for 0..n-1, at most limit at a time, and returns the first
+// error in order, as if they had run one by one: round trips that need not
+// wait for each other. The first failure stops the rest: those not started
+// are not, and those under way see ctx cancelled (a child of an index
+// uploading its layers must not go on for minutes after another failed).
+func Run(ctx context.Context, n, limit int, do func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	errs := make([]error, n)
@@ -45,5 +41,5 @@ func atOnce(ctx context.Context, n, limit int, do func(ctx context.Context, i in
 	return nil
 }
 
-// errStopped is atOnce's cause for cancelling the work under way.
+// errStopped is Run's cause for cancelling the work under way.
 var errStopped = errors.New("stopped after another request failed")
