@@ -1,7 +1,7 @@
 // Package testbed gives tests the real parts that scripts/testbed starts:
 // a plain registry, a TLS registry with basic auth, three edge hosts (each a
-// network namespace with its own dockerd and sshd, edge3 declared arm64 and
-// run through qemu), a BuildKit builder for docker buildx, and act.
+// network namespace and a cgroup with its own dockerd and sshd, edge3
+// declared arm64 and run through qemu), a BuildKit builder for docker buildx, and act.
 //
 // scripts/testbed up writes every address, port, key and path into one env
 // file (KEY=value lines, values with spaces single-quoted so a shell can
@@ -31,6 +31,7 @@
 //	<EDGE>_KNOWN_HOSTS                    known_hosts line of its host key
 //	<EDGE>_PLATFORM                       declared platform (edge3: linux/arm64)
 //	<EDGE>_DOCKER_HOST, _NETNS            its engine (unix://), its network namespace
+//	<EDGE>_CPU_CGROUP                     its cgroup's directory in the cpu hierarchy (Var)
 //	BUILDX_BUILDER, BUILDKIT_HOST         buildx builder name, buildkitd address
 //	BUILDKITD, BUILDX, ACT, COSIGN        tool binaries (COSIGN through Var)
 //	STATE_DIR                             where the bed keeps its state

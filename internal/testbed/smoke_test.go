@@ -177,6 +177,11 @@ func TestEdgeSSH(t *testing.T) {
 			if !strings.Contains(info, "/"+edge.Name+"/") {
 				t.Errorf("docker root dir on %s = %q, want the edge's own", edge.Name, info)
 			}
+			// Everything the edge runs, each login too, is in its cgroup,
+			// where the bench gives it a share of the CPU.
+			if cg, got := edgeCgroup(t, env, edge), mustRun(t, c, "cat /proc/self/cgroup", nil); !inCgroup(got, cg) {
+				t.Errorf("a login on %s runs in\n%s\nwant the edge's cgroup %s", edge.Name, got, cg)
+			}
 		})
 	}
 }
@@ -268,6 +273,14 @@ func TestEdgeRunsContainer(t *testing.T) {
 			}
 			ctr := mustRun(t, c, fmt.Sprintf("docker run -d --label %s --platform %s -p 8080 %s", smokeLabel, edge.Platform, id), nil)
 			cleanupRun(t, edge, "docker rm -f "+ctr)
+			pid := mustRun(t, c, "docker inspect -f '{{.State.Pid}}' "+ctr, nil)
+			cgs, err := os.ReadFile("/proc/" + pid + "/cgroup")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cg := edgeCgroup(t, env, edge) + "/" + ctr; !inCgroup(string(cgs), cg) {
+				t.Errorf("the container on %s runs in\n%s\nwant %s, below the edge's cgroup", edge.Name, cgs, cg)
+			}
 			port := publishedPort(t, mustRun(t, c, "docker port "+ctr+" 8080/tcp", nil))
 			body := httpGet(t, "http://"+net.JoinHostPort(edge.Addr, port)+"/")
 			if want := "hello from xedgesim-smoke on " + arch + "\n"; body != want {
@@ -555,4 +568,27 @@ jobs:
 	if !bytes.Contains(out, []byte("Success - Main say the answer")) {
 		t.Errorf("act output does not report the step's success:\n%s", out)
 	}
+}
+
+// edgeCgroup is the path of edge's cgroup, as /proc/PID/cgroup names it:
+// its CPU cgroup's directory below the hierarchy's mount.
+func edgeCgroup(t *testing.T, env *testbed.Env, edge testbed.Edge) string {
+	t.Helper()
+	dir := env.Var(strings.ToUpper(edge.Name) + "_CPU_CGROUP")
+	if dir == "" {
+		t.Fatalf("the env file names no CPU cgroup for %s", edge.Name)
+	}
+	return "/" + filepath.Base(filepath.Dir(dir)) + "/" + filepath.Base(dir)
+}
+
+// inCgroup reports whether a /proc/PID/cgroup text puts the process in cg,
+// in the cpu hierarchy (cgroup v1) or the unified one (v2).
+func inCgroup(procCgroup, cg string) bool {
+	for _, l := range strings.Split(strings.TrimSpace(procCgroup), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) == 3 && f[2] == cg && (f[0] == "0" && f[1] == "" || slices.Contains(strings.Split(f[1], ","), "cpu")) {
+			return true
+		}
+	}
+	return false
 }
