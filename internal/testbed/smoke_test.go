@@ -177,8 +177,8 @@ func TestEdgeSSH(t *testing.T) {
 			if !strings.Contains(info, "/"+edge.Name+"/") {
 				t.Errorf("docker root dir on %s = %q, want the edge's own", edge.Name, info)
 			}
-			// Everything the edge runs, each login too, is in its cgroup,
-			// where the bench gives it a share of the CPU.
+			// Everything the edge runs, each login too, is below its
+			// cgroup, where the bench gives it a share of the CPU.
 			if cg, got := edgeCgroup(t, env, edge), mustRun(t, c, "cat /proc/self/cgroup", nil); !inCgroup(got, cg) {
 				t.Errorf("a login on %s runs in\n%s\nwant the edge's cgroup %s", edge.Name, got, cg)
 			}
@@ -278,8 +278,8 @@ func TestEdgeRunsContainer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cg := edgeCgroup(t, env, edge) + "/" + ctr; !inCgroup(string(cgs), cg) {
-				t.Errorf("the container on %s runs in\n%s\nwant %s, below the edge's cgroup", edge.Name, cgs, cg)
+			if cg := edgeCgroup(t, env, edge); !inCgroup(string(cgs), cg) || !strings.Contains(string(cgs), "/"+ctr) {
+				t.Errorf("the container on %s runs in\n%s\nwant the container's own below the edge's cgroup %s", edge.Name, cgs, cg)
 			}
 			port := publishedPort(t, mustRun(t, c, "docker port "+ctr+" 8080/tcp", nil))
 			body := httpGet(t, "http://"+net.JoinHostPort(edge.Addr, port)+"/")
@@ -581,12 +581,12 @@ func edgeCgroup(t *testing.T, env *testbed.Env, edge testbed.Edge) string {
 	return "/" + filepath.Base(filepath.Dir(dir)) + "/" + filepath.Base(dir)
 }
 
-// inCgroup reports whether a /proc/PID/cgroup text puts the process in cg,
-// in the cpu hierarchy (cgroup v1) or the unified one (v2).
+// inCgroup reports whether a /proc/PID/cgroup text puts the process in cg
+// or below it, in the cpu hierarchy (cgroup v1) or the unified one (v2).
 func inCgroup(procCgroup, cg string) bool {
 	for _, l := range strings.Split(strings.TrimSpace(procCgroup), "\n") {
 		f := strings.SplitN(l, ":", 3)
-		if len(f) == 3 && f[2] == cg && (f[0] == "0" && f[1] == "" || slices.Contains(strings.Split(f[1], ","), "cpu")) {
+		if len(f) == 3 && strings.HasPrefix(f[2]+"/", cg+"/") && (f[0] == "0" && f[1] == "" || slices.Contains(strings.Split(f[1], ","), "cpu")) {
 			return true
 		}
 	}
