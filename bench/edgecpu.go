@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,18 +13,19 @@ import (
 )
 
 // The bed puts everything an edge runs (its engine and containers, sshd
-// and each login) in one cgroup per edge, <EDGE>_CPU_CGROUP in the env
+// and each login) below one cgroup per edge, <EDGE>_CPU_CGROUP in the env
 // file. The deploy section gives each edge a share of this machine's CPU
 // there, as Mininet's CPULimitedHost does for emulated hosts: a fleet's
 // devices each have their own CPU, where edges sharing two cores would
 // measure this machine when three deploy at once.
 
 // edgeCPU is one edge's CPU bandwidth setting: cgroup v1's
-// cpu.cfs_quota_us, or v2's cpu.max.
+// cpu.cfs_quota_us, or v2's cpu.max ("QUOTA PERIOD").
 type edgeCPU struct {
-	dir  string
-	v2   bool
-	prev string // the setting as found, put back by restore
+	file   string
+	v2     bool
+	period int    // µs
+	prev   string // the setting as found, put back by restore
 }
 
 func openEdgeCPU(env *testbed.Env, e testbed.Edge) (*edgeCPU, error) {
@@ -31,51 +33,47 @@ func openEdgeCPU(env *testbed.Env, e testbed.Edge) (*edgeCPU, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("the env file names no CPU cgroup for %s (scripts/testbed up makes one)", e.Name)
 	}
-	c := &edgeCPU{dir: dir}
-	_, err := os.Stat(filepath.Join(dir, "cpu.max"))
-	c.v2 = err == nil
-	b, err := os.ReadFile(c.file())
+	c := &edgeCPU{file: filepath.Join(dir, "cpu.max"), v2: true}
+	b, err := os.ReadFile(c.file)
+	if errors.Is(err, fs.ErrNotExist) {
+		c.file, c.v2 = filepath.Join(dir, "cpu.cfs_quota_us"), false
+		b, err = os.ReadFile(c.file)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %s's CPU share: %w", e.Name, err)
 	}
 	c.prev = strings.TrimSpace(string(b))
-	return c, nil
-}
-
-func (c *edgeCPU) file() string {
-	if c.v2 {
-		return filepath.Join(c.dir, "cpu.max")
+	period := "100000"
+	if !c.v2 {
+		if b, err = os.ReadFile(filepath.Join(dir, "cpu.cfs_period_us")); err != nil {
+			return nil, fmt.Errorf("reading %s's CPU period: %w", e.Name, err)
+		}
+		period = strings.TrimSpace(string(b))
+	} else if f := strings.Fields(c.prev); len(f) == 2 {
+		period = f[1]
 	}
-	return filepath.Join(c.dir, "cpu.cfs_quota_us")
+	if c.period, err = strconv.Atoi(period); err != nil {
+		return nil, fmt.Errorf("reading %s's CPU period: %w", e.Name, err)
+	}
+	return c, nil
 }
 
 // set gives the edge cores of CPU time per period; 0 is unbounded.
 func (c *edgeCPU) set(cores float64) error {
-	period := 100000
-	if !c.v2 {
-		b, err := os.ReadFile(filepath.Join(c.dir, "cpu.cfs_period_us"))
-		if err != nil {
-			return err
-		}
-		if period, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil {
-			return err
-		}
-	} else if f := strings.Fields(c.prev); len(f) == 2 {
-		period, _ = strconv.Atoi(f[1])
+	quota := "-1"
+	if c.v2 {
+		quota = "max"
 	}
-	v := "-1"
-	switch {
-	case cores > 0 && c.v2:
-		v = fmt.Sprintf("%d %d", int(cores*float64(period)), period)
-	case cores > 0:
-		v = strconv.Itoa(int(cores * float64(period)))
-	case c.v2:
-		v = fmt.Sprintf("max %d", period)
+	if cores > 0 {
+		quota = strconv.Itoa(int(cores * float64(c.period)))
 	}
-	return os.WriteFile(c.file(), []byte(v), 0o644)
+	if c.v2 {
+		quota += " " + strconv.Itoa(c.period)
+	}
+	return os.WriteFile(c.file, []byte(quota), 0o644)
 }
 
-func (c *edgeCPU) restore() error { return os.WriteFile(c.file(), []byte(c.prev), 0o644) }
+func (c *edgeCPU) restore() error { return os.WriteFile(c.file, []byte(c.prev), 0o644) }
 
 // edgeCPUs are the CPU settings of a set of edges, changed together.
 type edgeCPUs []*edgeCPU
@@ -95,7 +93,7 @@ func openEdgeCPUs(env *testbed.Env, edges []testbed.Edge) (edgeCPUs, error) {
 func (cs edgeCPUs) set(cores float64) error {
 	for _, c := range cs {
 		if err := c.set(cores); err != nil {
-			return fmt.Errorf("setting the CPU share in %s: %w", c.dir, err)
+			return fmt.Errorf("setting the CPU share in %s: %w", c.file, err)
 		}
 	}
 	return nil
